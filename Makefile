@@ -1,0 +1,49 @@
+# Two entry points, both self-contained on a machine with Python 3.11, pip and make:
+#   make demo   - run the bundled loan example into reports/loan-approval/<timestamp>/report.pdf
+#   make test   - run the whole test suite
+# Each creates (or reuses) the virtual environment in .venv first.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check
+STAMP  := $(VENV)/.installed
+SPEC   ?= specs/loan-approval.yaml
+
+.PHONY: demo test venv lint bench report-png clean
+
+venv: $(STAMP)
+
+# torch goes in first, pinned, so that nothing later resolves a CUDA build; every
+# later step is constrained by constraints.txt and therefore never replaces it.
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade "pip>=23.2"
+	$(PIP) install -q -c constraints.txt "torch==2.13.0"
+	$(PIP) install -q -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/auditor run $(SPEC); code=$$?; \
+	  if [ $$code -eq 2 ]; then exit 2; fi; \
+	  echo "(exit code $$code is the verdict: 0 READY, 1 NOT READY, 3 CONDITIONAL)"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check auditor tests benchmarks
+
+bench: $(STAMP)
+	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit $$?; done
+
+# PNG pages of the example report, for a person to look at (needs poppler-utils).
+report-png: $(STAMP)
+	$(BIN)/auditor run $(SPEC) --out reports/example --quiet; \
+	  test -f reports/example/report.pdf || exit 2
+	rm -f reports/example/page-*.png
+	pdftoppm -r 80 -png reports/example/report.pdf reports/example/page
+	@ls reports/example/page-*.png
+
+clean:
+	rm -rf $(VENV) reports/*/ .pytest_cache

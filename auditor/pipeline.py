@@ -1,0 +1,63 @@
+"""The map: one spec in, results and a report out. Only the stage calls, in order.
+
+    spec.yaml --load/validate--> Spec
+    Spec --data--> Dataset
+    Dataset --train or load--> Predictor
+    Predictor x Dataset --evaluate--> Evaluation
+    Evaluation --checks--> Findings
+    Findings x acceptance --verdict--> Verdict
+    Results --report--> report.pdf, report.html, results.json
+
+Heavy libraries (torch, sklearn, weasyprint) are imported inside the stages so that
+``auditor validate`` never pays for them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from auditor.progress import Progress, StageTimer
+
+
+@dataclass
+class RunOutcome:
+    results: dict[str, Any]
+    out_dir: Path
+    files: dict[str, Path]
+    exit_code: int
+
+
+def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = False) -> RunOutcome:
+    """Run the whole audit for one spec and write its outputs."""
+    from auditor.checks import run_checks
+    from auditor.data import build_dataset
+    from auditor.evaluate import evaluate
+    from auditor.models import obtain_predictor
+    from auditor.outputs import output_dir, write_outputs
+    from auditor.results import build_results
+    from auditor.spec import load_spec
+    from auditor.verdict import decide
+
+    progress = Progress(quiet=quiet)
+    timer = StageTimer(progress)
+
+    with timer("load"):
+        spec = load_spec(spec_path, check_data=False)
+    with timer("data"):
+        dataset = build_dataset(spec)
+    with timer("train"):
+        predictor = obtain_predictor(spec, dataset, progress=progress)
+    with timer("evaluate"):
+        evaluation = evaluate(spec, dataset, predictor, progress=progress)
+    with timer("checks"):
+        findings = run_checks(spec, dataset, evaluation)
+    with timer("verdict"):
+        outcomes, verdict = decide(spec, findings)
+    results = build_results(spec, dataset, predictor, evaluation, findings, outcomes, verdict,
+                            timings=timer.timings)
+    target = output_dir(spec, out)
+    with timer("report"):
+        files = write_outputs(results, target, spec=spec, predictor=predictor, timer=timer)
+    return RunOutcome(results=results, out_dir=target, files=files, exit_code=verdict.exit_code)

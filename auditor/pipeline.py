@@ -15,6 +15,7 @@ Heavy libraries (torch, sklearn, weasyprint) are imported inside the stages so t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ class RunOutcome:
     out_dir: Path
     files: dict[str, Path]
     exit_code: int
+    timings: dict[str, float]
 
 
 def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = False) -> RunOutcome:
@@ -35,16 +37,17 @@ def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = F
     from auditor.data import build_dataset
     from auditor.evaluate import evaluate
     from auditor.models import obtain_predictor
-    from auditor.outputs import output_dir, write_outputs
+    from auditor.outputs import output_dir, write_outputs, write_timings
     from auditor.results import build_results
     from auditor.spec import load_spec
     from auditor.verdict import decide
 
+    started = datetime.now(timezone.utc)
     progress = Progress(quiet=quiet)
     timer = StageTimer(progress)
 
     with timer("load"):
-        spec = load_spec(spec_path, check_data=False)
+        spec = load_spec(spec_path)
     with timer("data"):
         dataset = build_dataset(spec)
     with timer("train"):
@@ -56,8 +59,10 @@ def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = F
     with timer("verdict"):
         outcomes, verdict = decide(spec, findings)
     results = build_results(spec, dataset, predictor, evaluation, findings, outcomes, verdict,
-                            timings=timer.timings)
+                            timings=timer.timings, started=started)
     target = output_dir(spec, out)
     with timer("report"):
-        files = write_outputs(results, target, spec=spec, predictor=predictor, timer=timer)
-    return RunOutcome(results=results, out_dir=target, files=files, exit_code=verdict.exit_code)
+        files = write_outputs(results, target, spec=spec, predictor=predictor)
+    files["timings"] = write_timings(target, timer.timings)
+    return RunOutcome(results=results, out_dir=target, files=files, exit_code=verdict.exit_code,
+                      timings=dict(timer.timings))

@@ -1,0 +1,17 @@
+"""The model stage: train the declared architecture, or load the vendor's model."""
+
+from __future__ import annotations
+
+from auditor.progress import Progress
+from auditor.types import Dataset, Predictor, Spec
+
+
+def obtain_predictor(spec: Spec, dataset: Dataset, *, progress: Progress | None = None) -> Predictor:
+    """Return a trained model, or the vendor's model when ``model.vendor`` is declared."""
+    if spec["model"].get("vendor"):
+        from auditor.vendor import load_vendor_model
+
+        return load_vendor_model(spec, dataset)
+    from auditor.train import train_model
+
+    return train_model(spec, dataset, progress=progress)

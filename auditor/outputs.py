@@ -1,0 +1,74 @@
+"""Where a run writes, and writing it: model artifacts, resolved spec, results, report.
+
+Every file is written to a temporary name and renamed into place, so an interrupted run
+never leaves half a file, and a run never overwrites an earlier run's folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from auditor.atomic import write_text
+
+RESULTS_FILE = "results.json"
+RESOLVED_SPEC_FILE = "spec.resolved.yaml"
+TIMINGS_FILE = "timings.json"
+
+
+def output_dir(spec, out: str | Path | None = None, *, now: dt.datetime | None = None) -> Path:
+    """``--out`` if given, else ``<report.output or ./reports>/<name>/<UTC timestamp>/``."""
+    if out is not None:
+        return Path(out)
+    configured = spec["report"].get("output")
+    base = spec.resolve_path(configured) if configured else Path("reports")
+    stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%dT%H-%M-%SZ")
+    target = base / spec.name / stamp
+    n = 1
+    while target.exists():  # two runs in the same second never share a folder
+        n += 1
+        target = base / spec.name / f"{stamp}-{n}"
+    return target
+
+
+def results_json(results: dict[str, Any]) -> str:
+    return json.dumps(results, indent=2, sort_keys=False, allow_nan=False) + "\n"
+
+
+def write_outputs(results: dict[str, Any], target: Path, *, spec, predictor=None) -> dict[str, Path]:
+    """Write model artifacts, the resolved spec, results.json and the report into ``target``.
+
+    The model files' SHA-256 go into ``results['model']['files']`` before results.json is
+    written, so ``auditor verify --model`` can match them later.
+    """
+    from auditor.results import file_sha256
+    from auditor.spec import dump_spec
+
+    target.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+
+    save = getattr(predictor, "save", None)
+    if callable(save):
+        saved = save(target / "model") or {}
+        results["model"]["files"] = {
+            str(Path(p).relative_to(target)): file_sha256(Path(p)) for p in saved.values()
+        }
+        files.update({f"model:{k}": Path(p) for k, p in saved.items()})
+
+    spec_text = dump_spec(spec.values)
+    files["spec"] = write_text(target / RESOLVED_SPEC_FILE, spec_text)
+    files["results"] = write_text(target / RESULTS_FILE, results_json(results))
+
+    from auditor.report import render_report
+
+    files.update(render_report(results, target, results_path=files["results"], spec_text=spec_text))
+    return files
+
+
+def write_timings(target: Path, timings: dict[str, float]) -> Path:
+    """Every stage's wall time, the report's own included (results.json, embedded in the
+    PDF, cannot contain the time it took to render that PDF)."""
+    total = round(sum(timings.values()), 3)
+    return write_text(target / TIMINGS_FILE, json.dumps({**timings, "total": total}, indent=2) + "\n")

@@ -1,0 +1,152 @@
+"""Everything a run found, as one JSON-safe dict (shape: ``schemas/results.schema.json``).
+
+The report reads only this dict, so ``auditor report results.json`` can re-render any past
+run without data or model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import platform
+import sys
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from auditor import __version__
+
+RESULTS_SCHEMA_VERSION = 1
+PACKAGES = ("torch", "numpy", "pandas", "scikit-learn", "scipy", "fairlearn", "jinja2",
+            "weasyprint", "matplotlib", "jsonschema", "pyyaml", "safetensors", "skops",
+            "onnx", "onnxruntime")
+
+
+def jsonable(value: Any) -> Any:
+    """Convert numpy scalars/arrays, tuples, paths, dataclasses and NaN to plain JSON values."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if is_dataclass(value) and not isinstance(value, type):
+        return jsonable(asdict(value))
+    tolist = getattr(value, "tolist", None)  # numpy arrays and scalars
+    if callable(tolist):
+        return jsonable(tolist())
+    item = getattr(value, "item", None)
+    if callable(item):
+        return jsonable(item())
+    return str(value)
+
+
+def package_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def environment(predictor, spec) -> dict[str, Any]:
+    info = getattr(predictor, "info", {}) or {}
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "auditor": __version__,
+        "packages": package_versions(),
+        "device": info.get("device", "cpu"),
+        "device_name": info.get("device_name", platform.processor() or platform.machine()),
+        "precision": info.get("precision", "fp32"),
+        "seed": spec["training"]["seed"],
+        "split_seed": spec["data"]["split"]["seed"],
+        "bootstrap_seed": spec["evaluation"]["seed"],
+    }
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def build_results(spec, dataset, predictor, evaluation, findings, outcomes, verdict, *,
+                  timings: dict[str, float], started: dt.datetime | None = None) -> dict[str, Any]:
+    """Assemble results.json's content from every stage's output."""
+    from auditor.checks import finding_to_dict, metrics_table
+    from auditor.verdict import outcome_to_dict
+
+    now = dt.datetime.now(dt.timezone.utc)
+    info = dict(getattr(predictor, "info", {}) or {})
+    results = {
+        "schema_version": RESULTS_SCHEMA_VERSION,
+        "auditor_version": __version__,
+        "run": {
+            "started": (started or now).isoformat(timespec="seconds"),
+            "finished": now.isoformat(timespec="seconds"),
+            "wall_seconds": round(sum(timings.values()), 3),
+            "timings": dict(timings),
+        },
+        "spec": spec.values,
+        "spec_file": {"path": str(spec.path), "sha256": file_sha256(spec.path)},
+        "data": {
+            "target": dataset.target,
+            "task": dataset.task,
+            "classes": list(dataset.classes),
+            "sensitive": list(dataset.sensitive),
+            "id_column": dataset.id_column,
+            "sources": dataset.sources,
+            "split": dataset.split_info,
+            "columns": dataset.column_types,
+            "feature_names": dataset.feature_names,
+            "preprocessing": dataset.preprocessing_info,
+        },
+        "model": {
+            "kind": predictor.kind,
+            "fingerprint": info.get("fingerprint"),
+            "info": info,
+            "history": list(getattr(predictor, "history", []) or []),
+            "best_epoch": evaluation.best_epoch,
+            "stopped_early": evaluation.stopped_early,
+            "pickle_loaded": bool(info.get("pickle_loaded", False)),
+        },
+        "environment": environment(predictor, spec),
+        "evaluation": {
+            "primary_metric": evaluation.primary_metric,
+            "threshold": evaluation.threshold,
+            "threshold_info": evaluation.threshold_info,
+            "confidence": spec["evaluation"]["confidence"],
+            "bootstrap": spec["evaluation"]["bootstrap"],
+            "metrics": metrics_table(findings),
+            "baselines": evaluation.baselines,
+            "learning_curve": evaluation.learning_curve,
+            "costs": spec["evaluation"].get("costs"),
+        },
+        "findings": [finding_to_dict(f) for f in findings],
+        "criteria": [outcome_to_dict(o) for o in outcomes],
+        "verdict": {
+            "status": verdict.status,
+            "reason": verdict.reason,
+            "blockers": list(verdict.blockers),
+            "next_steps": list(verdict.next_steps),
+            "exit_code": int(verdict.exit_code),
+        },
+    }
+    return jsonable(results)

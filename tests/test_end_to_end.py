@@ -1,0 +1,94 @@
+"""The bundled examples, run end to end through the CLI as a user would."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from auditor.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _run_example(tmp_path_factory, spec_name: str):
+    work = tmp_path_factory.mktemp(spec_name)
+    shutil.copy(REPO / "specs" / f"{spec_name}.yaml", work / "spec.yaml")
+    out = work / "out"
+    code = main(["run", str(work / "spec.yaml"), "--out", str(out), "--quiet"])
+    return code, out, work
+
+
+@pytest.fixture(scope="module")
+def loan_run(tmp_path_factory):
+    return _run_example(tmp_path_factory, "loan-approval")
+
+
+def pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+
+
+def test_loan_example_is_not_ready_because_of_its_planted_bias(loan_run):
+    code, out, _ = loan_run
+    results = json.loads((out / "results.json").read_text())
+    assert code == 1 == results["verdict"]["exit_code"]
+    assert results["verdict"]["status"] == "NOT READY"
+    by_metric = {(c["criterion"].get("metric"), c["criterion"].get("sensitive")): c
+                 for c in results["criteria"]}
+    dpd = by_metric[("demographic_parity_difference", "sex")]
+    assert dpd["status"] == "fail"
+    assert dpd["value"] > 0.10
+
+
+def test_loan_example_writes_every_output(loan_run):
+    _, out, _ = loan_run
+    for name in ("report.pdf", "report.html", "results.json", "spec.resolved.yaml", "timings.json"):
+        assert (out / name).stat().st_size > 0, name
+    assert list((out / "model").iterdir()), "model artifacts are saved"
+    assert not list(out.glob("**/*.tmp")), "no temporary file is left behind"
+
+
+def test_loan_results_validate_against_the_results_schema(loan_run):
+    import jsonschema
+
+    _, out, _ = loan_run
+    schema = json.loads((REPO / "schemas" / "results.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(json.loads((out / "results.json").read_text()))
+
+
+def test_loan_pdf_states_the_verdict_and_every_criterion(loan_run):
+    _, out, _ = loan_run
+    text = " ".join(pdf_text(out / "report.pdf").split())
+    results = json.loads((out / "results.json").read_text())
+    assert "NOT READY" in text
+    for outcome in results["criteria"]:
+        assert " ".join(outcome["description"].split()) in text, outcome["description"]
+
+
+def test_resolved_spec_of_a_run_validates_and_matches(loan_run):
+    from auditor.spec import load_spec
+
+    _, out, work = loan_run
+    resolved = out / "spec.resolved.yaml"
+    # the resolved spec names data relative to the original spec's folder
+    copy = work / "resolved-copy.yaml"
+    copy.write_text(resolved.read_text())
+    spec = load_spec(copy)
+    results = json.loads((out / "results.json").read_text())
+    assert spec.values == results["spec"]
+
+
+@pytest.mark.parametrize("spec_name, task", [("triage-multiclass", "multiclass"),
+                                              ("claims-regression", "regression")])
+def test_other_examples_run_end_to_end(tmp_path_factory, spec_name, task):
+    code, out, _ = _run_example(tmp_path_factory, spec_name)
+    results = json.loads((out / "results.json").read_text())
+    assert results["data"]["task"] == task
+    assert code == results["verdict"]["exit_code"]
+    assert code in (0, 1, 3)
+    text = pdf_text(out / "report.pdf")
+    assert results["verdict"]["status"] in text

@@ -54,6 +54,12 @@ def _age_band(age):
     return np.select([age < 30, age < 45, age < 60], ["18-29", "30-44", "45-59"], "60+")
 
 
+def _ids(prefix: str, n: int, shift: float) -> list[str]:
+    """Row ids; the holdout (shifted) file gets its own prefix so ids never collide."""
+    prefix = f"H{prefix}" if shift else prefix
+    return [f"{prefix}{100000 + i}" for i in range(n)]
+
+
 def _dates(rng, n, start="2022-01-01", days=900):
     import numpy as np
     import pandas as pd
@@ -100,8 +106,7 @@ def _loan(rng, n, shift):
     marketing_score = rng.uniform(0, 100, n).round(1)  # useless
 
     df = pd.DataFrame({
-        "applicant_id": [f"A{100000 + i}" for i in range(n)] if shift == 0
-        else [f"H{100000 + i}" for i in range(n)],
+        "applicant_id": _ids("A", n, shift),
         "application_date": _dates(rng, n),
         "branch_id": branch,
         "age": age,
@@ -151,7 +156,7 @@ def _triage(rng, n, shift):
     level = np.where(under, np.maximum(level - 1, 0), level)
     pain_score = np.clip(np.round(2 + 1.5 * level + rng.normal(0, 2.5, n)), 0, 10)
     df = pd.DataFrame({
-        "visit_id": [f"V{200000 + i}" for i in range(n)],
+        "visit_id": _ids("V", n, shift),
         "age": age,
         "age_band": _age_band(np.maximum(age, 18)),
         "sex": sex,
@@ -193,7 +198,7 @@ def _claims(rng, n, shift):
     noise_sd = np.where(region == "south", 180 * CLAIMS_SOUTH_NOISE_FACTOR, 180)
     cost = np.clip(base + rng.normal(0, noise_sd), 100, None).round(2)
     return pd.DataFrame({
-        "claim_id": [f"C{300000 + i}" for i in range(n)],
+        "claim_id": _ids("C", n, shift),
         "age": age,
         "age_band": _age_band(age),
         "sex": sex,

@@ -1,0 +1,40 @@
+"""Format ``pickle``: refused unless the spec says ``allow_pickle: true``.
+
+Unpickling runs whatever code the file names, so a pickle from a vendor is as trusted as
+the vendor's own program. When it is allowed, ``info["pickle_loaded"]`` is True and the
+report says so on page one. The object must be a scikit-learn-like estimator; see
+:mod:`auditor.vendor.sklearn_model`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from auditor.vendor.files import one_line
+from auditor.vendor.sklearn_model import EstimatorBackend
+
+if TYPE_CHECKING:  # pragma: no cover
+    from auditor.vendor.context import VendorContext
+
+MSG_REFUSED = (
+    "pickle files are refused: unpickling runs arbitrary code from the file; ask the "
+    "vendor for skops, ONNX or a predictions file, or set model.vendor.allow_pickle: true "
+    "if you trust the file completely"
+)
+MSG_CORRUPT = "not a readable pickle file: {reason}"
+MSG_NOTE_LOADED = "the model was unpickled (allow_pickle: true): loading it ran code from the file"
+
+
+def load(ctx: VendorContext) -> EstimatorBackend:
+    """Unpickle the model, only when ``allow_pickle`` is true."""
+    import pickle
+
+    if not ctx.settings["allow_pickle"]:
+        raise ctx.error(MSG_REFUSED, field=("model", "vendor", "allow_pickle"))
+    try:
+        with open(ctx.path, "rb") as handle:
+            model = pickle.load(handle)  # noqa: S301 - explicitly allowed by the spec
+    except Exception as exc:  # a damaged pickle can raise almost anything
+        raise ctx.error(MSG_CORRUPT.format(reason=one_line(exc))) from None
+    ctx.note(MSG_NOTE_LOADED)
+    return EstimatorBackend(ctx, model, pickle_loaded=True)

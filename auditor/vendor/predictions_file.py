@@ -1,0 +1,204 @@
+"""Format ``predictions``: a file of the vendor's scores or labels, one row per data row.
+
+The file (CSV, Parquet or JSON Lines, by extension) must have the column named by
+``data.id_column``; its rows are joined to each split's rows by that id (as text, so
+``7`` and ``"7"`` agree). Which columns hold the predictions:
+
+- binary: ``score_column`` (probability of the positive class, in [0, 1]);
+- multiclass: one column per class, ``<score_column><class>`` (for example ``p_low``,
+  ``p_medium``, ``p_high`` with ``score_column: p_``);
+- regression: ``score_column`` (the predicted value);
+- classification without scores: ``label_column`` (predicted labels); ``predict`` then
+  returns hard 0/1 scores and ``has_scores`` is False.
+
+Scores are preferred when both are present. Every row of a split needs a prediction; an id
+given twice in the file is an error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from auditor.errors import SpecError
+from auditor.vendor.outputs import class_key, labels_to_scores
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from auditor.types import Dataset
+    from auditor.vendor.context import VendorContext
+
+MSG_NEEDS_ID = (
+    "the predictions format joins the vendor's predictions to the data by id: set "
+    "data.id_column to the column identifying a row"
+)
+MSG_NO_ID_IN_FILE = "the predictions file has no id column {name!r} (columns: {columns})"
+MSG_NO_PREDICTION_COLUMNS = (
+    "the predictions file has no {what} (looked for {wanted}; columns: {columns})"
+)
+MSG_DUPLICATE_IDS = "the predictions file gives {count} id(s) more than once, e.g. {example!r}"
+MSG_MISSING_ROWS = (
+    "the predictions file has no prediction for {count} of the {total} row(s) of split "
+    "{split!r}, e.g. id {example!r}"
+)
+MSG_MISSING_VALUES = "the predictions file has {count} empty value(s) in column(s) {columns}"
+MSG_NOT_NUMERIC = "column {column!r} of the predictions file is not numeric (e.g. {example!r})"
+MSG_NOTE_SUMS = "multiclass scores of {count} row(s) do not sum to 1 (within 0.001)"
+MSG_NOTE_EXTRA = "{count} row(s) of the predictions file match no row of the data"
+
+
+def read_predictions_table(path: Path) -> pd.DataFrame:
+    """Read the predictions file with the data stage's reader (``DataError`` on failure)."""
+    from auditor.data.sources import read_table
+
+    return read_table(path, "auto")
+
+
+def id_keys(values: pd.Series) -> np.ndarray:
+    """Row ids as text keys, so that ids read as numbers and as text still match."""
+    import pandas as pd
+
+    s = pd.Series(values).reset_index(drop=True)
+    if pd.api.types.is_integer_dtype(s) or pd.api.types.is_bool_dtype(s):
+        return s.astype("int64").astype(str).to_numpy(dtype=object)
+    if pd.api.types.is_string_dtype(s) and s.map(type).eq(str).all():
+        return s.str.strip().to_numpy(dtype=object)
+    return np.array([class_key(v) for v in s.to_numpy(dtype=object)], dtype=object)
+
+
+class PredictionsBackend:
+    """Scores (or labels) per id, looked up for the rows of each split."""
+
+    pickle_loaded = False
+
+    def __init__(self, ctx: VendorContext, index: pd.Index, scores: np.ndarray,
+                 has_scores: bool, id_column: str, columns: list[str]):
+        self.ctx = ctx
+        self.index = index
+        self.scores = scores
+        self.has_scores = has_scores
+        self.id_column = id_column
+        self.info = {"id_column": id_column, "prediction_columns": columns,
+                     "rows_in_file": int(len(index))}
+
+    def covers(self, dataset: Dataset, split: str) -> bool:
+        keys = id_keys(dataset.frames[split][self.id_column])
+        return bool(np.all(self.index.get_indexer(keys) >= 0))
+
+    def predict(self, dataset: Dataset, split: str) -> np.ndarray:
+        keys = id_keys(dataset.frames[split][self.id_column])
+        positions = self.index.get_indexer(keys)
+        missing = positions < 0
+        if missing.any():
+            raise self.ctx.error(MSG_MISSING_ROWS.format(
+                count=int(missing.sum()), total=len(keys), split=split,
+                example=str(keys[int(np.argmax(missing))])))
+        return self.scores[positions]
+
+
+def _numeric(frame: pd.DataFrame, column: str, ctx: VendorContext) -> np.ndarray:
+    import pandas as pd
+
+    col = frame[column]
+    values = pd.to_numeric(col, errors="coerce")
+    bad = values.isna() & col.notna()
+    if bad.any():
+        raise ctx.error(MSG_NOT_NUMERIC.format(column=column,
+                                               example=col[bad].iloc[0]))
+    return values.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _columns_text(frame: pd.DataFrame, limit: int = 12) -> str:
+    cols = [str(c) for c in frame.columns]
+    return ", ".join(cols[:limit]) + (f", ... ({len(cols)} in all)" if len(cols) > limit else "")
+
+
+def load(ctx: VendorContext) -> PredictionsBackend:
+    """Read and check the predictions file; see the module docstring for its layout."""
+    import pandas as pd
+
+    from auditor.errors import DataError
+
+    ds = ctx.dataset
+    id_column = ds.id_column
+    if not id_column:
+        raise SpecError(MSG_NEEDS_ID, ctx.spec.locate(("data", "id_column")))
+    try:
+        frame = read_predictions_table(ctx.path)
+    except DataError as exc:
+        raise ctx.error(exc.message) from None
+    if id_column not in frame.columns:
+        raise ctx.error(MSG_NO_ID_IN_FILE.format(name=id_column, columns=_columns_text(frame)))
+
+    settings = ctx.settings
+    score_col, label_col = settings["score_column"], settings["label_column"]
+    task = ds.task
+    if task == "multiclass":
+        score_cols = [f"{score_col}{c}" for c in ds.classes] if score_col is not None else []
+    else:
+        score_cols = [score_col] if score_col is not None else []
+    has_scores = bool(score_cols) and all(c in frame.columns for c in score_cols)
+    use_labels = not has_scores and task != "regression" and label_col in frame.columns
+    if not has_scores and not use_labels:
+        wanted = list(score_cols)
+        if task != "regression" and label_col is not None:
+            wanted.append(label_col)
+        what = "prediction column" if task == "regression" else "score or label column(s)"
+        field = ("model", "vendor", "score_column" if task == "regression" or label_col is None
+                 else "label_column")
+        raise ctx.error(MSG_NO_PREDICTION_COLUMNS.format(
+            what=what, wanted=", ".join(repr(w) for w in wanted) or "nothing: score_column "
+            "and label_column are both null", columns=_columns_text(frame)), field=field)
+    if has_scores and label_col is not None and label_col in frame.columns:
+        ctx.note(f"the predictions file has both scores and labels; the scores are used "
+                 f"and column {label_col!r} is ignored")
+
+    columns = score_cols if has_scores else [label_col]
+    empty = frame[columns].isna().sum()
+    if int(empty.sum()):
+        raise ctx.error(MSG_MISSING_VALUES.format(
+            count=int(empty.sum()), columns=", ".join(repr(c) for c in empty.index[empty > 0])))
+
+    keys = id_keys(frame[id_column])
+    index = pd.Index(keys)
+    if index.has_duplicates:
+        dup = index[index.duplicated()]
+        raise ctx.error(MSG_DUPLICATE_IDS.format(count=int(dup.nunique()), example=str(dup[0])))
+
+    if has_scores:
+        scores = np.column_stack([_numeric(frame, c, ctx) for c in columns])
+        if task != "multiclass":
+            scores = scores[:, 0]
+        if task != "regression":
+            bad = (scores < 0) | (scores > 1)
+            if bad.any():
+                from auditor.vendor.outputs import MSG_OUT_OF_RANGE
+
+                raise ctx.error(MSG_OUT_OF_RANGE.format(
+                    what="scores of a classification task", count=int(bad.sum()),
+                    low=float(scores.min()), high=float(scores.max())),
+                    field=("model", "vendor", "score_column"))
+        if task == "multiclass":
+            off = ~np.isclose(scores.sum(axis=1), 1.0, atol=1e-3)
+            if off.any():
+                ctx.note(MSG_NOTE_SUMS.format(count=int(off.sum())))
+    else:
+        scores = labels_to_scores(frame[label_col].to_numpy(dtype=object), task=task,
+                                  classes=ds.classes,
+                                  error=lambda m: ctx.error(m, field=("model", "vendor",
+                                                                      "label_column")))
+        ctx.note("the vendor gives labels only: scores are hard 0/1, so ranking metrics "
+                 "(ROC-AUC, PR-AUC) and calibration are not meaningful")
+
+    used = [index.get_indexer(id_keys(f[id_column])) for f in ds.frames.values()
+            if id_column in f.columns]
+    used = np.concatenate(used) if used else np.empty(0, dtype=np.int64)
+    seen = np.zeros(len(index), dtype=bool)
+    seen[used[used >= 0]] = True
+    extra = int(len(index) - seen.sum())
+    if extra:
+        ctx.note(MSG_NOTE_EXTRA.format(count=extra))
+    return PredictionsBackend(ctx, index, scores, has_scores, id_column, columns)

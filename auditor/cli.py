@@ -1,0 +1,309 @@
+"""The ``auditor`` command: validate, run, schema, init, report, verify.
+
+Every error auditor raises on purpose (:class:`~auditor.errors.AuditorError`) becomes its
+one-line message on stderr and its exit code; anything else is a bug (exit 70) and shows a
+traceback only with ``--debug``. Heavy libraries are imported inside the commands that need
+them, so ``auditor validate`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from auditor import __version__
+from auditor.errors import AuditorError, DataError, ExitCode, Location, UsageError
+
+EPILOG = """\
+exit codes:
+  0   READY: every blocking criterion passes (validate: the spec is valid)
+  1   NOT READY: a blocking criterion fails or is inconclusive
+  2   invalid input: spec, data or model file, or bad usage
+  3   CONDITIONAL: blocking criteria pass, an advisory one fails or a diagnostic warns
+  70  internal error: a bug in auditor (run with --debug for the traceback)
+  130 interrupted
+"""
+
+MSG_INTERNAL = "auditor: internal error: {kind}: {message} (run with --debug for the traceback)"
+MSG_INTERRUPTED = "auditor: interrupted"
+MSG_VALID = "{file}: valid ({task}{rows}, {criteria} criteri{plural})"
+MSG_EXISTS = "{file} already exists; use --force to overwrite it"
+MSG_WROTE_SPEC = (
+    "wrote {file} ({task}, target '{target}'); check it, then run: auditor validate {file}"
+)
+MSG_RESULTS_MISSING = "results file not found"
+MSG_RESULTS_INVALID = "not a valid results.json: {reason}"
+MSG_RESULTS_NOT_OBJECT = "not a valid results.json: the top level must be a JSON object"
+MSG_PDF_MISSING = "report file not found"
+MSG_FINISHED = "finished in {seconds:.1f} s"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors on stderr with exit code 2 (as argparse does)."""
+
+    def error(self, message: str):  # noqa: D102
+        self.print_usage(sys.stderr)
+        self.exit(int(ExitCode.INVALID_INPUT), f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks of internal errors")
+    parser = _Parser(
+        prog="auditor",
+        description="One YAML spec in; a trained or vendor model, its audit and a readiness "
+                    "report out.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, parents=[common])
+    parser.add_argument("--version", action="version", version=f"auditor {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG,
+                              formatter_class=argparse.RawDescriptionHelpFormatter,
+                              parents=[common])
+
+    p = command("validate", "check a spec and its data files without training anything")
+    p.add_argument("spec", metavar="SPEC", help="the YAML spec file")
+    p.set_defaults(handler=cmd_validate)
+
+    p = command("run", "train (or load) the model, audit it and write the report")
+    p.add_argument("spec", metavar="SPEC", help="the YAML spec file")
+    p.add_argument("--out", metavar="DIR",
+                   help="output folder (default: reports/<name>/<UTC timestamp>/)")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress; print only the verdict and the report's path")
+    p.set_defaults(handler=cmd_run)
+
+    p = command("schema", "print the spec's JSON Schema")
+    p.set_defaults(handler=cmd_schema)
+
+    p = command("init", "write a starter spec inferred from a data file")
+    p.add_argument("--data", metavar="FILE", required=True, help="CSV, Parquet or JSON Lines file")
+    p.add_argument("--target", metavar="COLUMN", required=True, help="the column to predict")
+    p.add_argument("--out", metavar="SPEC", default=None,
+                   help="spec file to write (default: <name>.yaml in the current folder)")
+    p.add_argument("--name", metavar="NAME", default=None, help="the spec's name")
+    p.add_argument("--force", action="store_true", help="overwrite an existing spec file")
+    p.set_defaults(handler=cmd_init)
+
+    p = command("report", "render the report again from a results.json")
+    p.add_argument("results", metavar="RESULTS.json", help="results.json of an earlier run")
+    p.add_argument("--out", metavar="DIR", default=None,
+                   help="output folder (default: the results file's folder)")
+    p.set_defaults(handler=cmd_report)
+
+    p = command("verify", "check that a report matches the data and model it names")
+    p.add_argument("pdf", metavar="REPORT.pdf", help="the report PDF")
+    p.add_argument("--data", metavar="FILE", action="append", default=[],
+                   help="a data file to compare with the report's fingerprints (repeatable)")
+    p.add_argument("--model", metavar="FILE", default=None,
+                   help="the model file to compare with the report's fingerprint")
+    p.set_defaults(handler=cmd_verify)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``auditor`` command; returns the exit code."""
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors
+        if exc.code is None:
+            return 0
+        return int(exc.code) if isinstance(exc.code, int) else int(ExitCode.INVALID_INPUT)
+    debug = debug or getattr(args, "debug", False)
+    try:
+        return int(args.handler(args))
+    except AuditorError as exc:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        print(str(exc), file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print(MSG_INTERRUPTED, file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # pragma: no cover - `auditor schema | head`
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        message = " ".join(str(exc).split()) or "(no message)"
+        print(MSG_INTERNAL.format(kind=type(exc).__name__, message=message), file=sys.stderr)
+        return int(ExitCode.INTERNAL)
+
+
+# --------------------------------------------------------------------------- commands
+def cmd_validate(args: argparse.Namespace) -> int:
+    from auditor.spec import check_spec
+
+    checked = check_spec(args.spec, check_data=True)
+    spec = checked.spec
+    rows = ""
+    if checked.rows.get("train") is not None:
+        rows = f", {checked.rows['train']:,} rows"
+    if checked.rows.get("holdout") is not None:
+        rows += f", holdout {checked.rows['holdout']:,} rows"
+    criteria = len(spec.values.get("acceptance", []))
+    print(MSG_VALID.format(file=args.spec, task=spec.task, rows=rows, criteria=criteria,
+                           plural="on" if criteria == 1 else "a"))
+    return int(ExitCode.READY)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from auditor import pipeline
+
+    start = time.perf_counter()
+    outcome = pipeline.run(args.spec, out=args.out, quiet=args.quiet)
+    wall = time.perf_counter() - start
+    print(run_summary(outcome.results, outcome.files, wall=wall, quiet=args.quiet,
+                      out_dir=outcome.out_dir, timings=getattr(outcome, "timings", None)))
+    return int(outcome.exit_code)
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from auditor.spec import SCHEMA_PATH
+
+    sys.stdout.write(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return int(ExitCode.READY)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from auditor.data.sources import read_table
+    from auditor.spec import schema_ref_for
+    from auditor.spec.init import infer_task, spec_name, starter_spec
+
+    data = Path(args.data)
+    name = spec_name(args.name or data.stem)
+    out = Path(args.out) if args.out else Path(f"{name}.yaml")
+    if out.exists() and not args.force:
+        raise UsageError(MSG_EXISTS.format(file=out), Location(file=str(out)))
+    frame = read_table(data)
+    rel = os.path.relpath(data.resolve(), out.resolve().parent)
+    text = starter_spec(frame, target=args.target, data_path=Path(rel).as_posix(),
+                        name=name, schema_ref=schema_ref_for(out),
+                        source_label=str(data))
+    write_atomic(out, text)
+    task, _ = infer_task(frame[args.target])
+    print(MSG_WROTE_SPEC.format(file=out, task=task, target=args.target))
+    return int(ExitCode.READY)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    results_path = Path(args.results)
+    results = read_results(results_path)
+    out = Path(args.out) if args.out else results_path.parent
+    from auditor.report import render_report
+
+    files = render_report(results, out, results_path=results_path)
+    for kind, path in (files or {}).items():
+        print(f"{kind}: {path}")
+    return int(ExitCode.READY)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    pdf = Path(args.pdf)
+    if not pdf.is_file():
+        raise DataError(MSG_PDF_MISSING, Location(file=str(pdf)))
+    from auditor.report.verify import verify_pdf
+
+    outcome = verify_pdf(pdf, data=[Path(d) for d in args.data],
+                         model=Path(args.model) if args.model else None)
+    ok = outcome["ok"] if isinstance(outcome, dict) else outcome.ok
+    lines = outcome["lines"] if isinstance(outcome, dict) else outcome.lines
+    for line in lines:
+        print(line)
+    return int(ExitCode.READY if ok else ExitCode.NOT_READY)
+
+
+# --------------------------------------------------------------------------- helpers
+def read_results(path: Path) -> dict[str, Any]:
+    """A results.json as a dict; a missing or malformed file is a DataError (exit 2)."""
+    where = Location(file=str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(MSG_RESULTS_MISSING, where) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise DataError(MSG_RESULTS_INVALID.format(reason=reason), where) from None
+    try:
+        results = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(MSG_RESULTS_INVALID.format(reason=exc.msg),
+                        Location(file=str(path), line=exc.lineno, column=exc.colno)) from None
+    if not isinstance(results, dict):
+        raise DataError(MSG_RESULTS_NOT_OBJECT, where)
+    return results
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    from auditor.atomic import write_text
+
+    write_text(path, text)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+def run_summary(results: dict[str, Any], files: dict[str, Any], *, wall: float, quiet: bool,
+                out_dir: Any = None, timings: dict[str, float] | None = None) -> str:
+    """The text ``auditor run`` prints: verdict, criteria, files, timings, wall time."""
+    verdict = results.get("verdict") or {}
+    status = verdict.get("status", "?")
+    reason = verdict.get("reason", "")
+    head = f"{status}: {reason}" if reason else str(status)
+    report = (files or {}).get("pdf") or (files or {}).get("report")
+    if quiet:
+        lines = [head]
+        if report:
+            lines.append(f"report: {report}")
+        return "\n".join(lines)
+    lines = [head, ""]
+    criteria = results.get("criteria") or []
+    if criteria:
+        lines.append("criteria:")
+        for c in criteria:
+            mark = c.get("status", "?")
+            if c.get("waived"):
+                mark += " (waived)"
+            shown = "FAIL" if mark == "fail" else mark
+            value = _fmt(c.get("value"))
+            ci = c.get("ci")
+            if ci and all(v is not None for v in ci):
+                value += f" [{_fmt(ci[0])}, {_fmt(ci[1])}]"
+            severity = "" if c.get("severity", "blocking") == "blocking" else " (advisory)"
+            lines.append(f"  {shown:<13} {c.get('description', '')}{severity}: {value}")
+        lines.append("")
+    if files:
+        lines.append(f"outputs{f' in {out_dir}' if out_dir else ''}:")
+        for kind, path in files.items():
+            lines.append(f"  {kind:<13} {path}")
+    timings = timings or (results.get("run") or {}).get("timings") or {}
+    if timings:
+        lines.append("stages: " + ", ".join(f"{k} {float(v):.1f} s" for k, v in timings.items()))
+    lines.append(MSG_FINISHED.format(seconds=wall))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,321 @@
+"""Data-aware spec checks: the files exist and parse, and hold what the spec names.
+
+Files are read lazily and only as far as needed: the header for column names (CSV header
+line, Parquet schema), then only the target column for the class checks. Every error
+points at the spec field that names the file or column and says which file is at fault.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from auditor.errors import AuditorError, SpecError
+from auditor.spec.checks import CheckContext, spec_check
+from auditor.spec.schema import fmt_value
+from auditor.spec.suggest import did_you_mean
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+MSG_FILE = "{file}: {message}"
+MSG_BINARY_FILE = "not a text {fmt} file (it contains NUL bytes)"
+MSG_GENERATE_FAILED = "cannot create the example data: {reason}"
+MSG_NO_COLUMN = "column '{column}' is not in the {role} file {file}{hint}"
+MSG_HOLDOUT_LACKS = "the holdout file {file} lacks feature column(s) of the train file: {names}"
+MSG_NO_TARGET_VALUES = "target column '{target}' has no values in {file}"
+MSG_ONE_CLASS = (
+    "target '{target}' has only one class ({value}) in {file}; classification needs at "
+    "least two"
+)
+MSG_BINARY_MANY = (
+    "task is binary but target '{target}' has {n} classes ({values}) in {file}; "
+    "use task: multiclass"
+)
+MSG_REGRESSION_NOT_NUMERIC = (
+    "task is regression but target '{target}' is not numeric in {file} (values such as "
+    "{values})"
+)
+MSG_POSITIVE_ABSENT = (
+    "positive class {positive} is not a value of target '{target}' in {file} "
+    "(values: {values}){hint}"
+)
+MSG_MODEL_MISSING = "model file not found: {file}"
+
+ROLES = ("train", "holdout")
+_SNIFF = 8192
+
+
+class DataProbe:
+    """A lazy, cached view of the spec's data files for the data-aware checks."""
+
+    def __init__(self, ctx: CheckContext):
+        self.ctx = ctx
+        self.data = ctx.values["data"]
+        self.file_errors: list[SpecError] = []
+        self.rows: dict[str, int] = {}
+        self._headers: dict[str, list[str] | None] = {}
+        self._frames: dict[str, pd.DataFrame] = {}
+        self._generated = False
+
+    # ----------------------------------------------------------------- files
+    def path(self, role: str) -> Path | None:
+        rel = self.data.get(role)
+        if not rel:
+            return None
+        p = Path(rel).expanduser()
+        return p if p.is_absolute() else self.ctx.base_dir / p
+
+    def shown(self, role: str) -> str:
+        return str(self.path(role))
+
+    def ensure_generated(self) -> None:
+        """Create missing example files when the spec asks for generated data."""
+        if self._generated or not self.data.get("generate"):
+            self._generated = True
+            return
+        self._generated = True
+        try:
+            from auditor.examples import ensure_example_data
+        except ImportError:  # pragma: no cover - the examples module is part of auditor
+            return
+        try:
+            ensure_example_data(self.ctx.values, self.ctx.base_dir)
+        except AuditorError as exc:
+            self.file_errors.append(self.ctx.error(("data", "generate"), MSG_GENERATE_FAILED
+                                                   .format(reason=exc.message)))
+        except OSError as exc:
+            self.file_errors.append(self.ctx.error(("data", "generate"), MSG_GENERATE_FAILED
+                                                   .format(reason=exc.strerror or exc)))
+
+    def columns(self, role: str) -> list[str] | None:
+        """Column names of a data file, or None when it is absent or unreadable."""
+        if role in self._headers:
+            return self._headers[role]
+        self.ensure_generated()
+        path = self.path(role)
+        header = None
+        if path is not None:
+            try:
+                header = _read_header(path, self.data.get("format", "auto"))
+            except AuditorError as exc:
+                self.file_errors.append(self.ctx.error(("data", role), MSG_FILE.format(
+                    message=exc.message, file=self.shown(role))))
+        self._headers[role] = header
+        return header
+
+    def read(self, role: str, columns: list[str]) -> pd.DataFrame | None:
+        """Only ``columns`` of a data file (all present), or None when it cannot be read."""
+        if self.columns(role) is None:
+            return None
+        key = f"{role}:{','.join(columns)}"
+        if key not in self._frames:
+            from auditor.data.sources import read_table
+
+            try:
+                frame = read_table(self.path(role), self.data.get("format", "auto"),
+                                   columns=list(columns))
+            except AuditorError as exc:
+                self.file_errors.append(self.ctx.error(("data", role), MSG_FILE.format(
+                    message=exc.message, file=self.shown(role))))
+                self._headers[role] = None
+                return None
+            self._frames[key] = frame
+            self.rows[role] = len(frame)
+        return self._frames[key]
+
+
+def _read_header(path: Path, fmt: str) -> list[str]:
+    """Column names from the header alone where the format allows it.
+
+    Anything unusual falls through to ``read_table``, which raises the located DataError.
+    """
+    from auditor.data.sources import detect_format, read_table
+    from auditor.errors import DataError, Location
+
+    if path.is_file():
+        kind = detect_format(path, fmt)
+        if kind in ("csv", "jsonl"):
+            with open(path, "rb") as handle:
+                head = handle.read(_SNIFF)
+            if b"\x00" in head:
+                raise DataError(MSG_BINARY_FILE.format(fmt=kind.upper() if kind == "csv"
+                                                       else "JSON Lines"),
+                                Location(file=str(path)))
+        try:
+            if kind == "csv" and path.stat().st_size > 0:
+                import pandas as pd
+
+                sep = "\t" if path.suffix.lower() == ".tsv" else ","
+                names = pd.read_csv(path, sep=sep, nrows=0).columns
+                return [str(c) for c in names]
+            if kind == "parquet":
+                import pyarrow.parquet as pq
+
+                names = pq.read_schema(path).names
+                return [n for n in names if not n.startswith("__index_level_")]
+        except Exception:  # noqa: BLE001 - read_table below gives the one-line reason
+            pass
+    return list(read_table(path, fmt).columns)
+
+
+# --------------------------------------------------------------------------- checks
+@spec_check("data_files_readable", needs_data=True)
+def check_files(ctx: CheckContext) -> list[SpecError]:
+    probe = ctx.probe
+    for role in ROLES:
+        if probe.path(role) is not None:
+            probe.columns(role)
+    # Rows: reading the target column proves the rows parse and counts them.
+    target = ctx.values["objective"]["target"]
+    for role in ROLES:
+        cols = probe.columns(role)
+        if cols is not None and target in cols:
+            probe.read(role, [target])
+        elif cols is not None and cols:
+            probe.read(role, [cols[0]])
+    return list(probe.file_errors)
+
+
+def _named_columns(ctx: CheckContext) -> list[tuple[tuple, str, bool]]:
+    """(spec path, column, point at the key) for every column the spec names."""
+    data = ctx.values["data"]
+    named: list[tuple[tuple, str, bool]] = [(("objective", "target"), ctx.values["objective"]
+                                             ["target"], False)]
+    for i, name in enumerate(data["sensitive"]):
+        named.append((("data", "sensitive", i), name, False))
+    if data.get("id_column"):
+        named.append((("data", "id_column"), data["id_column"], False))
+    for key in ("group_column", "time_column"):
+        if data["split"].get(key):
+            named.append((("data", "split", key), data["split"][key], False))
+    for field_name in ("include", "exclude"):
+        for i, name in enumerate(data[field_name]):
+            named.append((("data", field_name, i), name, False))
+    for name in data["types"]:
+        named.append((("data", "types", name), name, True))
+    return named
+
+
+@spec_check("data_columns_exist", needs_data=True)
+def check_columns(ctx: CheckContext) -> list[SpecError]:
+    probe = ctx.probe
+    errors: list[SpecError] = []
+    train = probe.columns("train")
+    if train is not None:
+        for path, column, key in _named_columns(ctx):
+            if column not in train:
+                errors.append(ctx.error(path, MSG_NO_COLUMN.format(
+                    column=column, role="train", file=probe.shown("train"),
+                    hint=did_you_mean(column, train)), key=key))
+    holdout = probe.columns("holdout") if probe.path("holdout") is not None else None
+    if holdout is not None:
+        data = ctx.values["data"]
+        wanted = [p for p in _named_columns(ctx)
+                  if p[0][:2] in (("objective", "target"), ("data", "sensitive"),
+                                  ("data", "include"))]
+        for path, column, key in wanted:
+            if column not in holdout:
+                errors.append(ctx.error(path, MSG_NO_COLUMN.format(
+                    column=column, role="holdout", file=probe.shown("holdout"),
+                    hint=did_you_mean(column, holdout)), key=key))
+        if not data["include"] and train is not None:
+            dropped = {ctx.values["objective"]["target"], data.get("id_column"),
+                       *data["exclude"], *data["sensitive"]}
+            lacking = [c for c in train if c not in dropped and c not in holdout]
+            if lacking:
+                errors.append(ctx.error(("data", "holdout"), MSG_HOLDOUT_LACKS.format(
+                    file=probe.shown("holdout"), names=", ".join(f"'{c}'" for c in lacking))))
+    return errors
+
+
+def _sample(values: list[Any], limit: int = 6) -> str:
+    shown = ", ".join(fmt_value(_plain(v)) for v in values[:limit])
+    return shown + (", ..." if len(values) > limit else "")
+
+
+def _plain(value: Any) -> Any:
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value
+
+
+def _sorted_values(series) -> list[Any]:
+    values = [_plain(v) for v in series.dropna().unique()]
+    try:
+        return sorted(values)
+    except TypeError:
+        return sorted(values, key=str)
+
+
+@spec_check("data_target_values", needs_data=True)
+def check_target(ctx: CheckContext) -> list[SpecError]:
+    probe = ctx.probe
+    objective = ctx.values["objective"]
+    target, task = objective["target"], objective["task"]
+    cols = probe.columns("train")
+    if cols is None or target not in cols:
+        return []
+    frame = probe.read("train", [target])
+    if frame is None:
+        return []
+    column = frame[target]
+    file = probe.shown("train")
+    values = _sorted_values(column)
+    if not values:
+        return [ctx.error(("objective", "target"),
+                          MSG_NO_TARGET_VALUES.format(target=target, file=file))]
+    if task in ("binary", "multiclass"):
+        if len(values) < 2:
+            return [ctx.error(("objective", "target"), MSG_ONE_CLASS.format(
+                target=target, value=fmt_value(values[0]), file=file))]
+        if task == "binary" and len(values) > 2:
+            return [ctx.error(("objective", "task"), MSG_BINARY_MANY.format(
+                target=target, n=len(values), values=_sample(values), file=file))]
+    else:
+        import pandas as pd
+
+        if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            return [ctx.error(("objective", "task"), MSG_REGRESSION_NOT_NUMERIC.format(
+                target=target, values=_sample(values, 3), file=file))]
+    positive = objective.get("positive")
+    if task == "binary" and positive is not None and not positive_matches(positive, values):
+        return [ctx.error(("objective", "positive"), MSG_POSITIVE_ABSENT.format(
+            positive=fmt_value(positive), target=target, file=file, values=_sample(values),
+            hint=did_you_mean(str(positive), [str(v) for v in values])))]
+    return []
+
+
+def positive_matches(positive: Any, values: list[Any]) -> bool:
+    """Whether the spec's positive class is one of the target's values.
+
+    Numbers match numbers (1 matches 1.0), text matches text exactly; a boolean matches a
+    boolean column or the text 'true'/'false'.
+    """
+    for value in values:
+        if isinstance(positive, bool) or isinstance(value, bool):
+            if isinstance(positive, bool) and isinstance(value, bool) and positive == value:
+                return True
+            if isinstance(positive, bool) and isinstance(value, str) and \
+                    value.lower() == str(positive).lower():
+                return True
+            continue
+        if isinstance(positive, str) != isinstance(value, str):
+            if str(positive) == str(value):
+                return True
+            continue
+        if positive == value:
+            return True
+    return False
+
+
+@spec_check("model_file_exists", needs_data=True)
+def check_model_file(ctx: CheckContext) -> list[SpecError]:
+    vendor = (ctx.values.get("model") or {}).get("vendor")
+    if not vendor:
+        return []
+    ctx.probe.ensure_generated()  # bundled vendor examples create their model file too
+    rel = Path(vendor["path"]).expanduser()
+    path = rel if rel.is_absolute() else ctx.base_dir / rel
+    if not path.exists():
+        return [ctx.error(("model", "vendor", "path"), MSG_MODEL_MISSING.format(file=path))]
+    return []

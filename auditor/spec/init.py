@@ -1,0 +1,264 @@
+"""``auditor init``: a starter spec inferred from a data file (a pure function of the data).
+
+The task comes from the target column (two values: binary; at most ``MAX_CLASSES``
+integer or text values: multiclass; otherwise numbers: regression), every other column is
+listed as a feature, columns that look sensitive (sex, race, age, ...) are left out of the
+features and suggested in comments, and the split, model, training and acceptance sections
+get values taken from the schema's defaults, plus criteria that suit the task.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from auditor.errors import DataError, Location
+from auditor.spec.schema import load_schema, resolve_ref
+from auditor.spec.suggest import did_you_mean
+from auditor.spec.yamlio import scalar_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+MAX_CLASSES = 20
+MSG_NO_TARGET = "column '{target}' is not in the data{hint}"
+MSG_TARGET_EMPTY = "target column '{target}' has no values"
+MSG_ONE_VALUE = "target column '{target}' has a single value ({value}); nothing to predict"
+
+# Name tokens that suggest a protected attribute (or a close proxy of one).
+SENSITIVE_TOKENS = frozenset({
+    "sex", "gender", "race", "racial", "ethnic", "ethnicity", "age", "dob", "birth",
+    "birthdate", "religion", "religious", "nationality", "national", "disability", "disabled",
+    "marital", "married", "citizen", "citizenship", "pregnant", "pregnancy", "orientation",
+    "veteran", "caste", "color", "colour", "immigration", "origin",
+})
+SENSITIVE_PREFIXES = ("ethnic", "disab", "relig", "national", "citizen", "marital", "gender")
+ID_NAME = re.compile(r"(^id$|^id_|_id$|^uuid|_uuid$|^key$)", re.IGNORECASE)
+POSITIVE_WORDS = ("1", "true", "yes", "y", "positive", "approved", "accepted", "pass", "success",
+                  "fraud", "default", "churn", "churned")
+
+CRITERIA: dict[str, list[dict[str, Any]]] = {
+    "binary": [
+        {"metric": "roc_auc", "at_least": 0.75,
+         "rationale": "Ranks positives above negatives well enough to be useful."},
+        {"metric": "f1", "at_least": 0.6, "rationale": "Balances missed and false positives."},
+        {"check": "generalization_gap", "metric": "accuracy", "at_most": 0.05,
+         "severity": "advisory", "rationale": "Train and validation scores stay close."},
+        {"check": "suspicious_score", "metric": "accuracy", "at_most": 0.99,
+         "severity": "advisory", "rationale": "Near-perfect scores usually mean a leak."},
+    ],
+    "multiclass": [
+        {"metric": "balanced_accuracy", "at_least": 0.6,
+         "rationale": "Every class counts, not only the frequent ones."},
+        {"metric": "f1_macro", "at_least": 0.6, "rationale": "Precision and recall per class."},
+        {"check": "generalization_gap", "metric": "accuracy", "at_most": 0.05,
+         "severity": "advisory", "rationale": "Train and validation scores stay close."},
+    ],
+    "regression": [
+        {"metric": "r2", "at_least": 0.5,
+         "rationale": "Explains at least half of the variation of the target."},
+        {"check": "generalization_gap", "metric": "r2", "at_most": 0.1, "severity": "advisory",
+         "rationale": "Train and validation scores stay close."},
+        {"check": "suspicious_score", "metric": "r2", "at_most": 0.99, "severity": "advisory",
+         "rationale": "Near-perfect scores usually mean a leak."},
+    ],
+}
+FAIRNESS_BOUND = 0.1
+
+
+def infer_task(column: pd.Series) -> tuple[str, str]:
+    """(task, reason) for a target column."""
+    import pandas as pd
+
+    values = column.dropna()
+    n = int(values.nunique())
+    if n == 2 or pd.api.types.is_bool_dtype(values):
+        return "binary", f"{n} distinct values"
+    numeric = pd.api.types.is_numeric_dtype(values)
+    integral = numeric and bool((values.astype(float) % 1 == 0).all())
+    if n <= MAX_CLASSES and (not numeric or integral):
+        return "multiclass", f"{n} distinct {'integer' if numeric else 'text'} values"
+    if numeric:
+        return "regression", f"numbers with {n} distinct values"
+    return "multiclass", f"{n} distinct text values (many classes)"
+
+
+def guess_positive(values: list[Any]) -> Any:
+    """The value that most likely means 'positive': 1, true, 'yes', ..., else the last."""
+    for word in POSITIVE_WORDS:
+        for value in values:
+            if str(value).strip().lower() == word:
+                return value
+    return values[-1]
+
+
+def looks_sensitive(name: str) -> bool:
+    """Whether a column name suggests a protected attribute (token-wise: 'age_band' yes,
+    'mileage' no)."""
+    tokens = [t for t in re.split(r"[^a-z0-9]+", _snake(name)) if t]
+    return any(t in SENSITIVE_TOKENS or t.startswith(SENSITIVE_PREFIXES) for t in tokens)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", str(name)).lower()
+
+
+def looks_like_id(name: str, column: pd.Series) -> bool:
+    import pandas as pd
+
+    if not ID_NAME.search(_snake(name)):
+        return False
+    values = column.dropna()
+    return (len(values) > 0 and values.is_unique and not pd.api.types.is_float_dtype(values))
+
+
+def spec_name(stem: str) -> str:
+    """A valid spec name from a file stem."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-._")[:80]
+    return name if name and name[0].isalnum() else "model"
+
+
+def _defaults(*path: str) -> Any:
+    root = load_schema()
+    node = root
+    for key in path:
+        node = resolve_ref(node, root)["properties"][key]
+    return resolve_ref(node, root)["default"]
+
+
+def _flow(mapping: dict[str, Any]) -> str:
+    """A one-line flow mapping, quoted as flow context requires (commas, colons)."""
+    import yaml
+
+    from auditor.spec.yamlio import SpecDumper
+
+    return yaml.dump(mapping, Dumper=SpecDumper, default_flow_style=True, sort_keys=False,
+                     allow_unicode=True, width=10_000).strip()
+
+
+def starter_spec(frame: pd.DataFrame, *, target: str, data_path: str, name: str,
+                 schema_ref: str | None = None, source_label: str | None = None) -> str:
+    """YAML text of a starter spec for ``frame`` that ``auditor validate`` accepts.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The data (all rows; only the target and the column names are inspected).
+    target : str
+        Column to predict.
+    data_path : str
+        How the spec refers to the data file (relative to the spec's folder).
+    name : str
+        The spec's name (must match the schema's name pattern).
+    schema_ref : str, optional
+        Path or URL of the schema for the ``yaml-language-server`` comment.
+    source_label : str, optional
+        How the header comment names the data file (defaults to ``data_path``).
+
+    Raises
+    ------
+    DataError
+        The target is not a column, or has fewer than two values.
+    """
+    columns = [str(c) for c in frame.columns]
+    if target not in columns:
+        raise DataError(MSG_NO_TARGET.format(target=target, hint=did_you_mean(target, columns)),
+                        Location(file=source_label or data_path))
+    column = frame[target]
+    values = column.dropna()
+    if values.empty:
+        raise DataError(MSG_TARGET_EMPTY.format(target=target), Location(file=source_label or
+                                                                             data_path))
+    if values.nunique() < 2:
+        value = scalar_text(_plain(values.iloc[0]))
+        raise DataError(MSG_ONE_VALUE.format(target=target, value=value),
+                        Location(file=source_label or data_path))
+    task, reason = infer_task(column)
+    id_column = next((c for c in columns if c != target and looks_like_id(c, frame[c])), None)
+    others = [c for c in columns if c not in (target, id_column)]
+    sensitive = [c for c in others if looks_sensitive(c)]
+    features = [c for c in others if c not in sensitive]
+
+    lines: list[str] = []
+    add = lines.append
+    if schema_ref:
+        add(f"# yaml-language-server: $schema={schema_ref}")
+    add(f"# Starter spec written by `auditor init` from {source_label or data_path} "
+        f"({len(frame):,} rows, {len(columns)} columns).")
+    add("# Review every value (the acceptance bounds especially), then run `auditor validate`.")
+    add("version: 1")
+    add(f"name: {scalar_text(name)}")
+    add("objective:")
+    add(f"  task: {task}  # inferred from '{target}': {reason}")
+    add(f"  target: {scalar_text(target)}")
+    if task == "binary":
+        ordered = _sorted(values.unique())
+        positive = guess_positive(ordered)
+        shown = ", ".join(scalar_text(v) for v in ordered)
+        add(f"  positive: {scalar_text(positive)}  # the outcome that counts as positive "
+            f"(values: {shown})")
+    add("  purpose: ''  # TODO: one plain sentence on what the model is for")
+    add("data:")
+    add(f"  train: {scalar_text(data_path)}")
+    add("  # holdout: client_data.csv  # the client's own data, evaluated as a split of its own")
+    if id_column:
+        add(f"  id_column: {scalar_text(id_column)}")
+    add("  include:")
+    for c in features:
+        add(f"    - {scalar_text(c)}")
+    if not features:
+        lines[-1] = "  include: []"
+    if sensitive:
+        add("  # Columns that look sensitive; they are left out of the features above.")
+        add("  # Uncomment to measure fairness across their groups (and see acceptance below):")
+        add("  # sensitive: [" + ", ".join(scalar_text(c) for c in sensitive) + "]")
+    else:
+        add("  sensitive: []  # protected attributes to measure fairness across, if any")
+    strategy = "random" if task == "regression" else "stratified"
+    split = {"strategy": strategy,
+             "validation": _defaults("data", "split", "validation"),
+             "test": _defaults("data", "split", "test"),
+             "seed": _defaults("data", "split", "seed")}
+    add(f"  split: {_flow(split)}")
+    prep = {k: _defaults("data", "preprocessing", k)
+            for k in ("missing", "outliers", "scaling", "categorical")}
+    add(f"  preprocessing: {_flow(prep)}")
+    add("model:")
+    add(f"  architecture: {_defaults('model', 'architecture')}")
+    add(f"  hidden: [{', '.join(str(h) for h in _defaults('model', 'hidden'))}]")
+    add(f"  dropout: {scalar_text(_defaults('model', 'dropout'))}")
+    add("training:")
+    for key in ("optimizer", "learning_rate", "batch_size", "epochs", "device", "seed"):
+        add(f"  {key}: {scalar_text(_defaults('training', key))}")
+    patience = _defaults("training", "early_stopping", "patience")
+    add(f"  early_stopping: {_flow({'patience': patience})}")
+    add("evaluation:")
+    add(f"  confidence: {scalar_text(_defaults('evaluation', 'confidence'))}")
+    add(f"  bootstrap: {scalar_text(_defaults('evaluation', 'bootstrap'))}")
+    add("acceptance:")
+    for criterion in CRITERIA[task]:
+        add(f"  - {_flow(criterion)}")
+    if sensitive and task != "regression":
+        metric = ("demographic_parity_difference" if task == "binary"
+                  else "worst_group_accuracy")
+        for c in sensitive:
+            bound = ({"at_most": FAIRNESS_BOUND} if task == "binary" else {"at_least": 0.5})
+            add(f"  # - {_flow({'metric': metric, 'sensitive': c, **bound})}")
+    add("report:")
+    add(f"  title: {scalar_text(f'{name} model')}")
+    add("  owner: ''  # TODO: the team accountable for the model")
+    add("  approvers: []  # TODO: who signs the report")
+    return "\n".join(lines) + "\n"
+
+
+def _plain(value: Any) -> Any:
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value
+
+
+def _sorted(values) -> list[Any]:
+    plain = [_plain(v) for v in values]
+    try:
+        return sorted(plain)
+    except TypeError:
+        return sorted(plain, key=str)

@@ -1,0 +1,315 @@
+"""Broken specs, table-driven, through the real CLI entry (``auditor.cli.main``).
+
+Each row: the spec text, the line the error must point at (None for errors about the file
+as a whole), a substring of the JSON path it must name, and a substring of the message.
+Every case must exit 2, print only located lines on stderr, and never a traceback.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from auditor.cli import main
+from auditor.spec import checks, datachecks, schema, yamlio
+from tests.spec.specdata import BASE, edit
+
+
+def _bomb() -> str:
+    lines = ['version: 1', 'name: t', 'report:',
+             '  a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    previous = "a"
+    for name in "bcdefghi":
+        lines.append(f"  {name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
+        previous = name
+    return "\n".join(lines) + "\n"
+
+
+APPEND = BASE.rstrip("\n") + "\n"  # lines 11+ are appended below
+
+# (id, spec text, line, path substring, message substring)
+CASES: list[tuple[str, str, int | None, str | None, str]] = [
+    # --- YAML itself
+    ("syntax-error", edit("  target: approved", "  target: approved: x"), 5, None,
+     "mapping values are not allowed here"),
+    ("unclosed-flow", edit("  - {metric: f1, at_least: 0.5}", "  - {metric: f1, at_least: 0.5"),
+     11, None, "invalid YAML"),
+    ("tab-indent", edit("  task: binary", "\ttask: binary"), 4, None, yamlio.MSG_TAB),
+    ("duplicate-key", edit("  sensitive: [sex]", "  train: other.csv"), 8, "data.train",
+     "duplicate key 'train' (lines 7 and 8)"),
+    ("alias-bomb", _bomb(), 9, None, "refusing to expand"),
+    ("recursive-alias", APPEND + "report: &r {approvers: *r}\n", 11, None,
+     yamlio.MSG_RECURSIVE),
+    ("python-tag", edit("name: t", 'name: !!python/object/apply:os.system ["echo hi"]'), 2,
+     "name", "tag '!!python/object/apply:os.system' is not allowed"),
+    ("custom-tag", edit("  train: data.csv", "  train: !include data.csv"), 7, "data.train",
+     "tag '!include' is not allowed"),
+    ("binary-tag", APPEND + "report: {title: !!binary aGVsbG8=}\n", 11, "report.title",
+     "tag '!!binary' is not allowed"),
+    ("too-deep", APPEND + "report: {approvers: " + "[" * 80 + "]" * 80 + "}\n", 11, None,
+     "nesting is too deep"),
+    ("two-documents", APPEND + "---\nversion: 1\n", 11, None, yamlio.MSG_MULTI_DOC),
+    ("top-level-list", "- version: 1\n- name: t\n", 1, None, "must be a mapping of sections"),
+    # --- unknown and misspelled keys, at every level
+    ("unknown-top", APPEND + "reprot: {title: x}\n", 11, "reprot",
+     "unknown key 'reprot' (did you mean 'report'?)"),
+    ("unknown-objective", edit("  task: binary", "  tsak: binary"), 4, "objective.tsak",
+     "unknown key 'tsak' (did you mean 'task'?)"),
+    ("unknown-data", edit("  train: data.csv", "  trian: data.csv"), 7, "data.trian",
+     "(did you mean 'train'?)"),
+    ("unknown-split", edit("  sensitive: [sex]", "  split: {stratgey: random}"), 8,
+     "data.split.stratgey", "(did you mean 'strategy'?)"),
+    ("unknown-preprocessing", edit("  sensitive: [sex]", "  preprocessing: {scalling: none}"), 8,
+     "data.preprocessing.scalling", "(did you mean 'scaling'?)"),
+    ("unknown-model", APPEND + "model: {architecure: mlp}\n", 11, "model.architecure",
+     "(did you mean 'architecture'?)"),
+    ("unknown-training", APPEND + "training: {learnig_rate: 0.01}\n", 11,
+     "training.learnig_rate", "(did you mean 'learning_rate'?)"),
+    ("unknown-early-stopping", APPEND + "training:\n  early_stopping: {patiance: 3}\n", 12,
+     "training.early_stopping.patiance", "(did you mean 'patience'?)"),
+    ("unknown-evaluation", APPEND + "evaluation: {bootstrapp: 100}\n", 11,
+     "evaluation.bootstrapp", "(did you mean 'bootstrap'?)"),
+    ("unknown-criterion-key", edit("{metric: f1, at_least: 0.5}", "{metric: f1, at_lest: 0.5}"),
+     10, "acceptance[0].at_lest", "unknown key 'at_lest' (did you mean 'at_least'?)"),
+    ("unknown-report", APPEND + "report: {tittle: x}\n", 11, "report.tittle",
+     "(did you mean 'title'?)"),
+    ("key-in-wrong-section", APPEND + "model: {epochs: 10}\n", 11, "model.epochs",
+     "'epochs' belongs under 'training'"),
+    # --- wrong types, enums, ranges
+    ("type-bound-high", edit("at_least: 0.5", "at_least: high"), 10, "acceptance[0].at_least",
+     "must be a number between 0 and 1, got 'high'"),
+    ("type-list", edit("  sensitive: [sex]", "  sensitive: sex"), 8, "data.sensitive",
+     "must be a list, got 'sex'"),
+    ("type-integer", APPEND + "training: {epochs: 10.5}\n", 11, "training.epochs",
+     "must be an integer between 1 and 100000, got 10.5"),
+    ("yes-is-not-boolean", edit("  sensitive: [sex]", "  sensitive_as_features: yes"), 8,
+     "data.sensitive_as_features", "must be true or false, got 'yes'"),
+    ("enum-task", edit("  task: binary", "  task: binray"), 4, "objective.task",
+     "must be one of binary, multiclass, regression, got 'binray' (did you mean 'binary'?)"),
+    ("enum-format", edit("  sensitive: [sex]", "  format: xlsx"), 8, "data.format",
+     "must be one of auto, csv, parquet, jsonl, got 'xlsx'"),
+    ("range-split", edit("  sensitive: [sex]", "  split: {test: 0.9}"), 8, "data.split.test",
+     "must be a number greater than 0 and at most 0.5, got 0.9"),
+    ("range-dropout", APPEND + "model: {dropout: 1.5}\n", 11, "model.dropout",
+     "must be a number between 0 and 0.9, got 1.5"),
+    ("range-confidence", APPEND + "evaluation: {confidence: 95}\n", 11, "evaluation.confidence",
+     "between 0.5 and 0.999, got 95"),
+    ("device-pattern", APPEND + "training: {device: gpu}\n", 11, "training.device",
+     "must be one of auto, cpu, mps, cuda, cuda:N, got 'gpu'"),
+    ("name-pattern", edit("name: t", "name: my model"), 2, "name", "got 'my model'"),
+    ("empty-target", edit("  target: approved", "  target: ''"), 5, "objective.target",
+     schema.MSG_MIN_LENGTH),
+    # --- unknown metric names
+    ("unknown-metric", edit("metric: f1,", "metric: f2,"), 10, "acceptance[0].metric",
+     "got 'f2' (did you mean 'f1'?)"),
+    ("unknown-eval-metric", APPEND + "evaluation: {metrics: [accuracy, acuracy]}\n", 11,
+     "evaluation.metrics[1]", "(did you mean 'accuracy'?)"),
+    ("unknown-early-stopping-metric", APPEND + "training: {early_stopping: {metric: acuracy}}\n",
+     11, "training.early_stopping.metric",
+     "unknown metric 'acuracy' for early stopping; use 'loss' or one of"),
+    ("unknown-check", edit("{metric: f1, at_least: 0.5}", "{check: leakage, at_most: 0.5}"), 10,
+     "acceptance[0].check", "must be one of generalization_gap"),
+    # --- version
+    ("missing-version", edit("version: 1", "# no version"), 2, "version",
+     schema.MSG_REQUIRED_VERSION),
+    ("version-2", edit("version: 1", "version: 2"), 1, "version",
+     "unsupported spec version 2 (only 1 exists)"),
+    ("version-text", edit("version: 1", "version: '1'"), 1, "version",
+     "the version must be the number 1, got the text '1'"),
+    ("section-not-mapping", edit("objective:\n  task: binary\n  target: approved\n",
+                                 "objective: binary\n\n\n"), 3, "objective",
+     "must be a mapping, got 'binary'"),
+    ("section-empty", edit("data:\n  train: data.csv\n  sensitive: [sex]\n", "data:\n\n\n"),
+     6, "data", "must be a mapping, got null"),
+    ("acceptance-not-list",
+     edit("  - {metric: f1, at_least: 0.5}", "  {metric: f1, at_least: 0.5}"), 10, "acceptance",
+     "must be a list, got a mapping"),
+    ("repeated-sensitive", edit("  sensitive: [sex]", "  sensitive: [sex, sex]"), 8,
+     "data.sensitive", "must not repeat items (repeated: 'sex')"),
+    ("too-many-layers", APPEND + "model: {hidden: [" + ", ".join(["8"] * 33) + "]}\n", 11,
+     "model.hidden", "must have at most 32 item(s), got 33"),
+    ("waiver-incomplete", APPEND + "  - {metric: f1, at_least: 0.9, waiver: {reason: pilot}}\n",
+     11, "acceptance[1].waiver.approver", "missing required key 'approver'"),
+    # --- required keys and criterion shape
+    ("missing-target", edit("  target: approved", "  purpose: x"), 3, "objective.target",
+     "missing required key 'target'"),
+    ("missing-data", BASE.replace("data:\n  train: data.csv\n  sensitive: [sex]\n", ""), 1,
+     "data", "missing required key 'data'"),
+    ("criterion-no-measure", edit("{metric: f1, at_least: 0.5}", "{at_least: 0.5}"), 10,
+     "acceptance[0]", schema.MSG_NEEDS_MEASURE),
+    ("criterion-no-bound", edit("{metric: f1, at_least: 0.5}", "{metric: f1}"), 10,
+     "acceptance[0]", schema.MSG_NEEDS_BOUND),
+    # --- cross-field rules
+    ("split-too-big", edit("  sensitive: [sex]", "  split: {validation: 0.35, test: 0.3}"), 8,
+     "data.split.test", "leave 35% of the rows for training"),
+    ("group-needs-column", edit("  sensitive: [sex]", "  split: {strategy: group}"), 8,
+     "data.split.strategy", "strategy 'group' needs data.split.group_column"),
+    ("positive-not-binary",
+     edit("  task: binary", "  task: multiclass\n  positive: 1"), 5, "objective.positive",
+     "'positive' applies only to binary tasks"),
+    ("fairness-needs-sensitive",
+     edit("{metric: f1, at_least: 0.5}", "{metric: demographic_parity_difference, at_most: 0.1}"),
+     10, "acceptance[0]", "needs 'sensitive': one of data.sensitive (sex)"),
+    ("fairness-unlisted",
+     edit("{metric: f1, at_least: 0.5}",
+          "{metric: equalized_odds_difference, sensitive: sex&race, at_most: 0.1}"),
+     10, "acceptance[0].sensitive", "'race' is not in data.sensitive (sex)"),
+    ("metric-wrong-task", edit("{metric: f1, at_least: 0.5}", "{metric: rmse, at_most: 1}"), 10,
+     "acceptance[0].metric", "metric 'rmse' is for regression, but the task is 'binary'"),
+    ("fairness-wrong-task",
+     edit("{metric: f1, at_least: 0.5}", "{metric: mae_difference, sensitive: sex, at_most: 1}"),
+     10, "acceptance[0].metric", "'mae_difference' applies to regression tasks, not binary"),
+    ("expected-cost-needs-costs", edit("{metric: f1, at_least: 0.5}",
+                                       "{check: expected_cost, at_most: 100}"),
+     10, "acceptance[0].check", checks.MSG_EXPECTED_COST_NEEDS_COSTS),
+    ("bound-percentage", edit("at_least: 0.5", "at_least: 80"), 10, "acceptance[0].at_least",
+     "must be between 0 and 1 for f1 (a share, not a percentage), got 80"),
+    ("holdout-split", edit("{metric: f1, at_least: 0.5}",
+                           "{metric: f1, split: holdout, at_least: 0.5}"),
+     10, "acceptance[0].split", checks.MSG_HOLDOUT_SPLIT),
+    ("waiver-date", APPEND + "  - metric: f1\n    at_least: 0.9\n    waiver: {reason: r, "
+     "approver: a, expires: 2025-02-30}\n", 13, "acceptance[1].waiver.expires",
+     "'2025-02-30' is not a real date"),
+    ("min-cost-needs-costs", APPEND + "evaluation: {threshold: {strategy: min_cost}}\n", 11,
+     "evaluation.threshold.strategy", checks.MSG_MIN_COST_NEEDS_COSTS),
+    ("not-finite", APPEND + "training: {gradient_clip: .inf}\n", 11, "training.gradient_clip",
+     "must be a finite number, got .inf"),
+    ("nan-bound", edit("{metric: f1, at_least: 0.5}", "{metric: log_loss, at_most: .nan}"), 10,
+     "acceptance[0].at_most", checks.MSG_NOT_FINITE.format(got=".nan")),
+    ("target-is-sensitive", edit("  sensitive: [sex]", "  sensitive: [approved]"), 8,
+     "data.sensitive[0]", "the target 'approved' cannot also be a sensitive column"),
+    # --- data files
+    ("data-missing", edit("train: data.csv", "train: missing.csv"), 7, "data.train",
+     "data file not found"),
+    ("data-empty", edit("train: data.csv", "train: empty.csv"), 7, "data.train",
+     "data file is empty"),
+    ("data-header-only", edit("train: data.csv", "train: header.csv"), 7, "data.train",
+     "header but no rows"),
+    ("data-binary-garbage", edit("train: data.csv", "train: garbage.csv"), 7, "data.train",
+     "not a text CSV file (it contains NUL bytes)"),
+    ("data-not-utf8", edit("train: data.csv", "train: latin.csv"), 7, "data.train",
+     "cannot read csv file"),
+    ("data-bad-parquet", edit("train: data.csv", "train: bad.parquet"), 7, "data.train",
+     "cannot read parquet file"),
+    ("data-unknown-extension", edit("train: data.csv", "train: data.xlsx"), 7, "data.train",
+     "cannot tell the format"),
+    ("holdout-missing", edit("  sensitive: [sex]", "  holdout: nothere.csv"), 8, "data.holdout",
+     "data file not found"),
+    ("target-missing", edit("target: approved", "target: aproved"), 5, "objective.target",
+     "column 'aproved' is not in the train file"),
+    ("sensitive-missing", edit("  sensitive: [sex]", "  sensitive: [sex, gendr]"), 8,
+     "data.sensitive[1]", "column 'gendr' is not in the train file"),
+    ("include-missing", edit("  sensitive: [sex]", "  include: [age, incme]"), 8,
+     "data.include[1]", "(did you mean 'income'?)"),
+    ("types-missing", edit("  sensitive: [sex]", "  types: {regoin: categorical}"), 8,
+     "data.types.regoin", "(did you mean 'region'?)"),
+    ("holdout-lacks-feature", edit("  sensitive: [sex]",
+                                   "  holdout: holdout_lacking.csv\n  sensitive: [sex]"), 8,
+     "data.holdout", "lacks feature column(s) of the train file: 'income'"),
+    ("one-class", edit("train: data.csv", "train: one_class.csv"), 5, "objective.target",
+     "has only one class (1)"),
+    ("binary-three-classes", edit("train: data.csv", "train: three.csv"), 4, "objective.task",
+     "task is binary but target 'approved' has 3 classes (0, 1, 2)"),
+    ("regression-text-target",
+     edit("{metric: f1, at_least: 0.5}", "{metric: r2, at_least: 0.5}",
+          edit("  task: binary", "  task: regression", edit("train: data.csv",
+                                                            "train: yes_no.csv"))),
+     4, "objective.task", "task is regression but target 'approved' is not numeric"),
+    ("positive-yes-stays-text", edit("  target: approved", "  target: approved\n  positive: yes"),
+     6, "objective.positive", "positive class 'yes' is not a value of target 'approved'"),
+]
+
+
+def test_at_least_forty_cases():
+    assert len(CASES) >= 40
+    assert len({c[0] for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("text, line, path, message",
+                         [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_broken_spec(spec_dir: Path, capsys, text, line, path, message):
+    spec = spec_dir / "spec.yaml"
+    spec.write_text(text, encoding="utf-8")
+    start = time.perf_counter()
+    code = main(["validate", str(spec)])
+    elapsed = time.perf_counter() - start
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert out == ""
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert lines, "an error must be printed"
+    assert all(x.startswith(f"{spec}:") for x in lines), err  # every line is located
+    prefix = f"{spec}:{line}:" if line is not None else f"{spec}: "
+    matching = [x for x in lines
+                if x.startswith(prefix) and message in x
+                and (path is None or f": {path}" in x)]
+    assert matching, f"no line with {prefix!r} {path!r} {message!r} in:\n{err}"
+    assert elapsed < 2.0
+
+
+def test_alias_bomb_is_refused_fast(spec_dir: Path, capsys):
+    spec = spec_dir / "bomb.yaml"
+    spec.write_text(_bomb(), encoding="utf-8")
+    start = time.perf_counter()
+    assert main(["validate", str(spec)]) == 2
+    assert time.perf_counter() - start < 0.5
+    assert yamlio.MSG_TOO_MANY_NODES.format(limit=yamlio.MAX_NODES) in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content, message", [
+    (BASE + "# " + "x" * yamlio.MAX_BYTES + "\n", "spec file is too large"),
+    ("", yamlio.MSG_EMPTY),
+    ("# only a comment\n", yamlio.MSG_EMPTY),
+], ids=["oversized", "empty", "comment-only"])
+def test_file_level_errors(spec_dir: Path, capsys, content, message):
+    spec = spec_dir / "spec.yaml"
+    spec.write_text(content, encoding="utf-8")
+    assert main(["validate", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{spec}: ") and message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_spec_not_utf8(spec_dir: Path, capsys):
+    spec = spec_dir / "spec.yaml"
+    spec.write_bytes(BASE.encode() + b"report: {title: caf\xe9}\n")
+    assert main(["validate", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{spec}:11:20: ") and "not UTF-8" in err
+
+
+def test_spec_file_missing(tmp_path: Path, capsys):
+    missing = tmp_path / "nope.yaml"
+    assert main(["validate", str(missing)]) == 2
+    assert capsys.readouterr().err.strip() == f"{missing}: {yamlio.MSG_NOT_FOUND}"
+
+
+def test_all_errors_are_collected_in_file_order(spec_dir: Path, capsys):
+    text = edit("  task: binary", "  task: binray",
+                edit("  sensitive: [sex]", "  sensitive: sex",
+                     edit("at_least: 0.5", "at_least: high")))
+    spec = spec_dir / "spec.yaml"
+    spec.write_text(text + "reprot: {}\n", encoding="utf-8")
+    assert main(["validate", str(spec)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert [int(x.split(":")[1]) for x in lines] == [4, 8, 10, 11]
+
+
+def test_misspelled_required_key_is_reported_once(spec_dir: Path, capsys):
+    spec = spec_dir / "spec.yaml"
+    spec.write_text(edit("objective:", "objectiv:"), encoding="utf-8")
+    assert main(["validate", str(spec)]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [f"{spec}:3:1: objectiv: unknown key 'objectiv' (did you mean 'objective'?)"]
+
+
+def test_data_errors_name_the_file(spec_dir: Path, capsys):
+    spec = spec_dir / "spec.yaml"
+    spec.write_text(edit("target: approved", "target: aproved"), encoding="utf-8")
+    assert main(["validate", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert str(spec_dir / "data.csv") in err
+    assert datachecks.MSG_NO_COLUMN.split("{")[0] in err

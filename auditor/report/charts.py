@@ -1,0 +1,566 @@
+"""Charts for the readiness report: chart data (types.CHART_KINDS) in, inline SVG out.
+
+One drawing function per chart kind, registered in ``CHARTS``. Every chart uses the
+Okabe-Ito palette together with distinct markers, line styles and hatching, so it reads
+in greyscale and for colour-blind readers; its title is the chart dict's ``title``,
+a sentence stating the finding. Charts summarise: every series is thinned to a bounded
+number of points, so a report stays small whatever the size of the data.
+
+matplotlib is used through its object-oriented API with the SVG canvas (no pyplot, no
+global backend state), and only this module imports it, so ``auditor validate`` never
+pays for it.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+# Okabe & Ito (2008), "Color universal design": distinguishable for colour-blind readers.
+BLUE = "#0072B2"
+VERMILLION = "#D55E00"
+GREEN = "#009E73"
+ORANGE = "#E69F00"
+SKY = "#56B4E9"
+PURPLE = "#CC79A7"
+BLACK = "#000000"
+GREY = "#777777"
+PALETTE = (BLUE, VERMILLION, GREEN, ORANGE, SKY, PURPLE, BLACK)
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (1, 1)), (0, (3, 2, 1, 2)))
+
+MAX_LINE_POINTS = 200  # points per line series
+MAX_SCATTER_POINTS = 800  # points in a scatter (residuals)
+MAX_BARS = 30  # bars (groups, categories) in one chart
+TITLE_WIDTH = 78  # characters per title line on a full-width chart
+SMALL_KINDS = frozenset({"roc", "pr", "calibration", "confusion_matrix"})  # two per row
+
+UNKNOWN_KIND = "This chart ({kind}) is not supported by this version of the report; " \
+               "its data are in results.json."
+BAD_CHART = "This chart ({kind}) could not be drawn from its data ({error}); " \
+            "its data are in results.json."
+
+_RC = {
+    "svg.fonttype": "none",  # text stays text: small files, searchable, crisp in WeasyPrint
+    "svg.hashsalt": "auditor",  # stable ids, so the same results give the same SVG
+    "font.family": ["DejaVu Sans", "sans-serif"],
+    "font.size": 8,
+    "axes.titlesize": 9,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelsize": 8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.grid.axis": "y",
+    "grid.color": "#dddddd",
+    "grid.linewidth": 0.5,
+    "legend.fontsize": 7,
+    "legend.frameon": False,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "text.parse_math": False,  # a '$' in a group name is text, not mathtext
+    "path.simplify": True,
+}
+
+
+@dataclass
+class ChartSVG:
+    """A drawn chart (``svg`` set) or a note saying why it was skipped (``note`` set)."""
+
+    kind: str
+    title: str
+    svg: str | None = None
+    note: str | None = None
+
+    @property
+    def small(self) -> bool:
+        """Small charts are laid out two side by side."""
+        return self.svg is not None and self.kind in SMALL_KINDS
+
+
+# --------------------------------------------------------------------------- helpers
+def _floats(values: Sequence[Any] | None) -> list[float]:
+    out = []
+    for v in values or []:
+        out.append(float("nan") if v is None else float(v))
+    return out
+
+
+def _thin(n: int, limit: int) -> list[int]:
+    """Indices of at most ``limit`` evenly spaced points out of ``n`` (ends kept)."""
+    if n <= limit:
+        return list(range(n))
+    step = (n - 1) / (limit - 1)
+    return sorted({round(i * step) for i in range(limit)})
+
+
+def _pick(values: Sequence[Any], idx: list[int]) -> list[Any]:
+    return [values[i] for i in idx]
+
+
+def _title(ax, chart: dict[str, Any], **layout: Any) -> None:
+    """Set the finding-stating title across the figure's full width, then the margins."""
+    fig = ax.figure
+    width, height = fig.get_size_inches()
+    chars = int(TITLE_WIDTH * width / 6.4)
+    lines = textwrap.wrap(str(chart.get("title") or ""), chars) or [" "]
+    fig.text(0.08 / width, 1 - 0.06 / height, "\n".join(lines), ha="left", va="top",
+             fontsize=9, fontweight="bold")
+    _layout(fig, ax, title_lines=len(lines), **layout)
+
+
+def _number(value: float) -> str:
+    """Bar and point labels: 3,600 rather than 3.6e+03, 0.765 rather than 0.76543."""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def _label(text: Any) -> str:
+    return str(text).replace("_", " ")
+
+
+def _new_figure(width: float = 6.4, height: float = 2.7):
+    from matplotlib.backends.backend_svg import FigureCanvasSVG
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height))
+    FigureCanvasSVG(fig)
+    return fig
+
+
+def _layout(fig, ax, *, title_lines: int = 1, ylabels: Sequence[str] = (),
+            legend_below: bool = False, ylabel: bool = True) -> None:
+    """Fixed margins in inches (much faster than constrained layout, and predictable)."""
+    width, height = fig.get_size_inches()
+    from matplotlib.ticker import MaxNLocator
+
+    for axis in (ax.xaxis, ax.yaxis):  # fewer ticks: a summary, and fewer nodes to draw
+        if type(axis.get_major_locator()) in (MaxNLocator,) or \
+                type(axis.get_major_locator()).__name__ == "AutoLocator":
+            axis.set_major_locator(MaxNLocator(nbins=6 if axis is ax.xaxis else 5))
+    longest = max((len(str(t)) for t in ylabels), default=5)
+    left = 0.16 + (0.2 if ylabel else 0.0) + 0.062 * max(longest, 4)
+    top = 0.16 + 0.16 * title_lines
+    bottom = 0.42 + (0.24 if legend_below else 0.0)
+    if legend_below:
+        legend = ax.get_legend()
+        if legend is not None:
+            handles = list(legend.legend_handles)
+            labels = [t.get_text() for t in legend.get_texts()]
+            legend.remove()
+        else:
+            handles, labels = ax.get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower left", bbox_to_anchor=(0.01, 0.0), ncols=4,
+                   fontsize=6.5)
+    fig.subplots_adjust(left=min(left / width, 0.5), right=1 - 0.15 / width,
+                        bottom=bottom / height, top=1 - top / height)
+
+
+def _bound_line(ax, bound: Any, *, vertical: bool, label: str = "bound") -> None:
+    if bound is None:
+        return
+    kw = {"color": VERMILLION, "linestyle": "--", "linewidth": 1.2, "label": f"{label} "
+          f"{float(bound):g}", "zorder": 4}
+    (ax.axvline if vertical else ax.axhline)(float(bound), **kw)
+
+
+def _errors(values: list[float], lows: list[float], highs: list[float]):
+    lo = [max(0.0, v - lw) if not math.isnan(lw) else 0.0 for v, lw in zip(values, lows,
+                                                                                strict=True)]
+    hi = [max(0.0, h - v) if not math.isnan(h) else 0.0 for v, h in zip(values, highs,
+                                                                            strict=True)]
+    return [lo, hi]
+
+
+# --------------------------------------------------------------------------- kinds
+def loss_curve(chart: dict[str, Any]):
+    """Training and validation loss by epoch, with the best epoch and where loss rises."""
+    epochs = _floats(chart["epochs"])
+    idx = _thin(len(epochs), MAX_LINE_POINTS)
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    marker = len(idx) <= 40
+    for (name, color, ls, mk) in (("train", BLUE, "-", "o"), ("validation", VERMILLION, "--",
+                                                                 "s")):
+        ys = _floats(chart.get(name))
+        if ys:
+            ax.plot(_pick(epochs, idx), _pick(ys, idx), color=color, linestyle=ls,
+                    marker=mk if marker else None, markersize=3, linewidth=1.4,
+                    label=f"{name} loss")
+    best = chart.get("best_epoch")
+    if best is not None:
+        ax.axvline(float(best), color=BLACK, linestyle=":", linewidth=1.2,
+                   label=f"best epoch {best} (weights kept)")
+    rising = chart.get("rising_from")
+    if rising is not None and epochs:
+        ax.axvspan(float(rising), max(epochs), facecolor=ORANGE, alpha=0.15, hatch="//",
+                   edgecolor=ORANGE, linewidth=0, label="validation loss rising")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.legend(loc="upper right")
+    _title(ax, chart)
+    return fig
+
+
+def learning_curve(chart: dict[str, Any]):
+    """The primary metric against the number of training rows: would more data help?"""
+    rows = _floats(chart.get("rows")) or [100 * f for f in _floats(chart["fractions"])]
+    xlabel = "training rows" if chart.get("rows") else "fraction of training rows (%)"
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    for (name, color, ls, mk) in (("train", BLUE, "-", "o"), ("validation", VERMILLION, "--",
+                                                                 "s")):
+        ys = _floats(chart.get(name))
+        if ys:
+            ax.plot(rows, ys, color=color, linestyle=ls, marker=mk, markersize=4,
+                    linewidth=1.4, label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(_label(chart.get("metric", "score")))
+    ax.legend(loc="best")
+    _title(ax, chart)
+    return fig
+
+
+def metric_intervals(chart: dict[str, Any]):
+    """Point estimates with confidence whiskers, one row per label; the bound drawn."""
+    rows = list(chart["rows"])[:MAX_BARS]
+    labels = [_label(r["label"]) for r in rows]
+    values = _floats([r["value"] for r in rows])
+    lows = _floats([r.get("low") for r in rows])
+    highs = _floats([r.get("high") for r in rows])
+    fig = _new_figure(height=max(1.9, 1.2 + 0.22 * len(rows)))
+    ax = fig.add_subplot()
+    ys = list(range(len(rows)))[::-1]
+    ax.errorbar(values, ys, xerr=_errors(values, lows, highs), fmt="o", color=BLUE,
+                ecolor=BLACK, elinewidth=1, capsize=3, markersize=4,
+                label="estimate (whiskers: confidence interval)")
+    for y, v in zip(ys, values, strict=True):
+        if not math.isnan(v):
+            ax.annotate(_number(v), (v, y), xytext=(4, 4), textcoords="offset points",
+                        fontsize=6.5)
+    ax.set_yticks(ys, labels)
+    _bound_line(ax, chart.get("bound"), vertical=True)
+    ax.set_xlabel(_label(chart.get("metric", "value")))
+    ax.legend()
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", visible=True)
+    _title(ax, chart, ylabels=labels, legend_below=True, ylabel=False)
+    return fig
+
+
+def group_bars(chart: dict[str, Any]):
+    """A metric per group with interval whiskers; groups too small to judge are hatched."""
+    rows = list(chart["rows"])
+    if len(rows) > MAX_BARS:  # keep the largest groups
+        rows = sorted(rows, key=lambda r: -int(r.get("n") or 0))[:MAX_BARS]
+    values = _floats([r["value"] for r in rows])
+    lows = _floats([r.get("low") for r in rows])
+    highs = _floats([r.get("high") for r in rows])
+    labels = []
+    for r in rows:
+        text = f"{r['group']}  (n={int(r.get('n') or 0):,})"
+        if r.get("inconclusive"):
+            text += "  too few"
+        labels.append(text)
+    fig = _new_figure(height=max(2.0, 1.25 + 0.26 * len(rows)))
+    ax = fig.add_subplot()
+    ys = list(range(len(rows)))[::-1]
+    for y, v, r in zip(ys, values, rows, strict=True):
+        small = bool(r.get("inconclusive"))
+        ax.barh(y, v, color="white" if small else SKY, edgecolor=GREY if small else BLUE,
+                hatch="///" if small else None, height=0.6, linewidth=0.8)
+    ax.errorbar(values, ys, xerr=_errors(values, lows, highs), fmt="none", ecolor=BLACK,
+                elinewidth=1, capsize=3)
+    ax.set_yticks(ys, labels)
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", visible=True)
+    _bound_line(ax, chart.get("bound"), vertical=True)
+    if chart.get("reference") is not None:
+        ax.axvline(float(chart["reference"]), color=BLACK, linestyle=":", linewidth=1.2,
+                   label=f"overall {float(chart['reference']):.3g}")
+    from matplotlib.patches import Patch
+
+    handles, names = ax.get_legend_handles_labels()
+    handles += [Patch(facecolor=SKY, edgecolor=BLUE), Patch(facecolor="white", edgecolor=GREY,
+                                                             hatch="///")]
+    names += ["group (whiskers: interval)", "too few rows to judge"]
+    ax.legend(handles, names)
+    ax.set_xlabel(_label(chart.get("metric", "value")))
+    _title(ax, chart, ylabels=labels, legend_below=True, ylabel=False)
+    return fig
+
+
+def confusion_matrix(chart: dict[str, Any]):
+    """Counts of true against predicted classes, with the share of each true class."""
+    labels = [str(x) for x in chart["labels"]][:MAX_BARS]
+    k = len(labels)
+    matrix = [[int(v) for v in row[:k]] for row in chart["matrix"][:k]]
+    fig = _new_figure(width=3.6, height=2.9 if k <= 4 else 3.6)
+    ax = fig.add_subplot()
+    totals = [max(sum(row), 1) for row in matrix]
+    shares = [[v / t for v in row] for row, t in zip(matrix, totals, strict=True)]
+    ax.pcolormesh(shares, cmap="Blues", vmin=0, vmax=1, edgecolors="white", linewidth=1)
+    for i in range(k):
+        for j in range(k):
+            dark = shares[i][j] > 0.55
+            ax.text(j + 0.5, i + 0.5, f"{matrix[i][j]:,}\n{shares[i][j]:.0%}", ha="center",
+                    va="center", fontsize=7 if k <= 6 else 5,
+                    color="white" if dark else BLACK,
+                    fontweight="bold" if i == j else "normal")
+    ticks = [i + 0.5 for i in range(k)]
+    ax.set_xticks(ticks, labels, rotation=30 if k > 3 else 0, ha="right" if k > 3 else "center")
+    ax.set_yticks(ticks, labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("actual")
+    ax.grid(False)
+    _title(ax, chart, ylabels=labels)
+    return fig
+
+
+def roc(chart: dict[str, Any]):
+    """ROC curve with the chance diagonal."""
+    fpr, tpr = _floats(chart["fpr"]), _floats(chart["tpr"])
+    idx = _thin(len(fpr), MAX_LINE_POINTS)
+    fig = _new_figure(width=3.6, height=2.9)
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], color=GREY, linestyle=":", linewidth=1, label="chance")
+    auc = chart.get("auc")
+    ax.plot(_pick(fpr, idx), _pick(tpr, idx), color=BLUE, linewidth=1.6,
+            label=f"model (AUC {float(auc):.3f})" if auc is not None else "model")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.legend(loc="lower right")
+    _title(ax, chart)
+    return fig
+
+
+def pr(chart: dict[str, Any]):
+    """Precision-recall curve with the base rate (what a random ranking achieves)."""
+    rec, prec = _floats(chart["recall"]), _floats(chart["precision"])
+    idx = _thin(len(rec), MAX_LINE_POINTS)
+    fig = _new_figure(width=3.6, height=2.9)
+    ax = fig.add_subplot()
+    auc = chart.get("auc")
+    ax.plot(_pick(rec, idx), _pick(prec, idx), color=BLUE, linewidth=1.6,
+            label=f"model (AUC {float(auc):.3f})" if auc is not None else "model")
+    if chart.get("base_rate") is not None:
+        ax.axhline(float(chart["base_rate"]), color=GREY, linestyle=":", linewidth=1,
+                   label=f"base rate {float(chart['base_rate']):.2f}")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    ax.legend(loc="lower left")
+    _title(ax, chart)
+    return fig
+
+
+def calibration(chart: dict[str, Any]):
+    """Observed frequency against predicted probability, per score bin."""
+    pred, obs = _floats(chart["predicted"]), _floats(chart["observed"])
+    counts = _floats(chart.get("counts")) or [1.0] * len(pred)
+    idx = _thin(len(pred), 50)
+    fig = _new_figure(width=3.6, height=2.9)
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], color=GREY, linestyle=":", linewidth=1, label="perfect calibration")
+    biggest = max(counts) if counts else 1.0
+    sizes = [12 + 60 * (c / biggest) for c in _pick(counts, idx)]
+    ax.plot(_pick(pred, idx), _pick(obs, idx), color=BLUE, linewidth=1.2, linestyle="-")
+    ax.scatter(_pick(pred, idx), _pick(obs, idx), s=sizes, color=BLUE, marker="o",
+               edgecolors="white", linewidths=0.5, zorder=3, label="model (size: rows in bin)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("predicted probability")
+    ax.set_ylabel("observed frequency")
+    ax.legend(loc="upper left")
+    _title(ax, chart)
+    return fig
+
+
+def bars(chart: dict[str, Any]):
+    """Horizontal bars, one per label, with an optional bound."""
+    labels = [_label(x) for x in chart["labels"]][:MAX_BARS]
+    values = _floats(chart["values"])[:MAX_BARS]
+    fig = _new_figure(height=max(1.6, 0.9 + 0.24 * len(labels)))
+    ax = fig.add_subplot()
+    ys = list(range(len(labels)))[::-1]
+    ax.barh(ys, values, color=SKY, edgecolor=BLUE, height=0.6, linewidth=0.8)
+    for y, v in zip(ys, values, strict=True):
+        if not math.isnan(v):
+            ax.annotate(_number(v), (v, y), xytext=(3, 0), textcoords="offset points",
+                        va="center", fontsize=6.5)
+    ax.set_yticks(ys, labels)
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", visible=True)
+    _bound_line(ax, chart.get("bound"), vertical=True, label="limit")
+    if chart.get("bound") is not None:
+        ax.legend(loc="lower right")
+    ax.set_xlabel(_label(chart.get("xlabel", "")))
+    ax.margins(x=0.12)
+    _title(ax, chart, ylabels=labels, ylabel=False)
+    return fig
+
+
+def histogram(chart: dict[str, Any]):
+    """A histogram from pre-binned edges and counts."""
+    edges, counts = _floats(chart["edges"]), _floats(chart["counts"])
+    if len(edges) != len(counts) + 1:
+        raise ValueError(f"{len(edges)} edges for {len(counts)} counts")
+    if len(counts) > MAX_LINE_POINTS:  # merge neighbouring bins
+        step = math.ceil(len(counts) / MAX_LINE_POINTS)
+        counts = [sum(counts[i:i + step]) for i in range(0, len(counts), step)]
+        edges = edges[::step] + ([edges[-1]] if (len(edges) - 1) % step else [])
+    fig = _new_figure(height=2.4)
+    ax = fig.add_subplot()
+    ax.stairs(counts, edges, fill=True, color=SKY, edgecolor=BLUE, linewidth=0.8)
+    ax.set_xlabel(_label(chart.get("xlabel", "")))
+    ax.set_ylabel("rows")
+    _title(ax, chart)
+    return fig
+
+
+def residuals(chart: dict[str, Any]):
+    """Residual against prediction (subsampled), with the zero line."""
+    pred, res = _floats(chart["predicted"]), _floats(chart["residual"])
+    idx = _thin(len(pred), MAX_SCATTER_POINTS)
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    ax.scatter(_pick(pred, idx), _pick(res, idx), s=4, color=BLUE, alpha=0.5, linewidths=0,
+               label=f"{len(idx):,} of {len(pred):,} rows" if len(idx) < len(pred) else "rows")
+    ax.axhline(0, color=BLACK, linestyle="--", linewidth=1)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("actual - predicted")
+    ax.legend(loc="upper left")
+    _title(ax, chart)
+    return fig
+
+
+CHARTS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "loss_curve": loss_curve,
+    "learning_curve": learning_curve,
+    "metric_intervals": metric_intervals,
+    "group_bars": group_bars,
+    "confusion_matrix": confusion_matrix,
+    "roc": roc,
+    "pr": pr,
+    "calibration": calibration,
+    "bars": bars,
+    "histogram": histogram,
+    "residuals": residuals,
+}
+
+
+def get_chart_names() -> list[str]:
+    """The chart kinds this report can draw."""
+    return sorted(CHARTS)
+
+
+# --------------------------------------------------------------------------- SVG
+_XML_HEADER = re.compile(r"^\s*<\?xml[^>]*\?>\s*(<!DOCTYPE[^>]*>\s*)?", re.S)
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
+_STYLE = re.compile(r"<style[^>]*>.*?</style>\s*", re.S)
+_SIZE = re.compile(r'(<svg[^>]*?)\s(width|height)="[^"]*"')
+
+
+_SVG_NS = "http://www.w3.org/2000/svg"
+_XLINK_NS = "http://www.w3.org/1999/xlink"
+
+
+def _flatten(svg: str) -> str:
+    """Drop matplotlib's id-only <g> wrappers: a third of the nodes, which WeasyPrint
+    would otherwise style and draw one by one."""
+    import xml.etree.ElementTree as ET
+
+    ET.register_namespace("", _SVG_NS)
+    ET.register_namespace("xlink", _XLINK_NS)
+    root = ET.fromstring(svg)
+    group = f"{{{_SVG_NS}}}g"
+
+    def walk(parent):
+        out = []
+        for child in list(parent):
+            walk(child)
+            _presentation_attributes(child)
+            if child.tag == group and set(child.attrib) <= {"id"}:
+                if child.text and child.text.strip():
+                    out.append(child)
+                    continue
+                out.extend(list(child))
+            else:
+                out.append(child)
+        for child in list(parent):
+            parent.remove(child)
+        for child in out:
+            child.tail = None
+            parent.append(child)
+
+    walk(root)
+    return ET.tostring(root, encoding="unicode")
+
+
+_NO_ROTATION = re.compile(r"^rotate\(-?0 [-0-9.e]+ [-0-9.e]+\)$")
+
+
+def _presentation_attributes(element) -> None:
+    """style="fill: #fff; stroke: ..." -> fill="#fff" stroke="...": WeasyPrint reads
+    attributes directly instead of parsing one CSS declaration list per node."""
+    style = element.attrib.pop("style", None)
+    if style:
+        for declaration in style.split(";"):
+            name, _, value = declaration.partition(":")
+            name, value = name.strip(), value.strip()
+            if not name or not value:
+                continue
+            if name == "font-family":
+                value = "DejaVu Sans, sans-serif"
+            element.set(name, value)
+    transform = element.get("transform")
+    if transform and _NO_ROTATION.match(transform):
+        del element.attrib["transform"]
+
+
+def _to_svg(fig) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    svg = _XML_HEADER.sub("", buf.getvalue())
+    svg = _COMMENT.sub("", svg)
+    svg = _METADATA.sub("", svg)
+    svg = _STYLE.sub("", svg)  # inline <style> would leak into the HTML page's styles
+    svg = _flatten(svg)
+    # Keep the viewBox only, and let CSS size the chart; record the aspect ratio.
+    svg = _SIZE.sub(r"\1", svg, count=1)
+    svg = _SIZE.sub(r"\1", svg, count=1)
+    svg = svg.replace("<svg ", '<svg class="chart-svg" ', 1)
+    return svg.strip()
+
+
+def render_chart(chart: dict[str, Any] | None) -> ChartSVG | None:
+    """Draw one chart dict; an unknown or malformed chart becomes a note, never an error."""
+    if not chart:
+        return None
+    kind = str(chart.get("kind", ""))
+    title = str(chart.get("title", ""))
+    draw = CHARTS.get(kind)
+    if draw is None:
+        return ChartSVG(kind=kind, title=title, note=UNKNOWN_KIND.format(kind=kind or "?"))
+    import matplotlib
+
+    try:
+        with matplotlib.rc_context(_RC):
+            fig = draw(chart)
+            svg = _to_svg(fig)
+    except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError) as exc:
+        return ChartSVG(kind=kind, title=title,
+                        note=BAD_CHART.format(kind=kind, error=f"{type(exc).__name__}: {exc}"))
+    return ChartSVG(kind=kind, title=title, svg=svg)

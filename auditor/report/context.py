@@ -1,0 +1,574 @@
+"""From results.json to what the templates display: formatted, plain-language, complete.
+
+The templates only display values; every decision about wording, ordering and formatting
+is made here, so the HTML and the PDF (same template) show the same numbers, and the
+templates can run under StrictUndefined without guarding every key. Findings are grouped
+by category generically, so a new check shows up in the report without template changes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections.abc import Callable
+from typing import Any
+
+from auditor.report.charts import ChartSVG
+from auditor.report.digest import MAX_CHARTS_PER_SECTION, Plan, plan_section
+from auditor.report.docmap import documentation_map
+
+CATEGORY_ORDER = ("data", "fit", "performance", "fairness")
+CATEGORY_TITLES = {"data": "Data", "fit": "Fit", "performance": "Performance",
+                   "fairness": "Fairness"}
+CATEGORY_NOUNS = {"data": "data checks", "fit": "fit checks",
+                  "performance": "performance checks", "fairness": "fairness checks"}
+
+VERDICTS = {
+    "READY": {"css": "ready", "icon": "\u2714", "word": "READY",
+              "meaning": "Every blocking criterion is met. The model may ship once signed."},
+    "CONDITIONAL": {"css": "conditional", "icon": "\u26a0", "word": "CONDITIONAL",
+                    "meaning": "Every blocking criterion is met, but something needs "
+                               "attention; it may ship only if the signers accept it."},
+    "NOT READY": {"css": "not-ready", "icon": "\u2716", "word": "NOT READY",
+                  "meaning": "At least one blocking criterion is not met. The model must "
+                             "not ship as it is."},
+}
+STATUS_LABELS = {
+    "pass": ("\u2714", "PASS"), "fail": ("\u2716", "FAIL"), "warn": ("\u26a0", "WARN"),
+    "inconclusive": ("?", "INCONCLUSIVE"), "error": ("!", "ERROR"),
+    "skipped": ("\u2013", "SKIPPED"), "waived": ("\u2714", "WAIVED"),
+}
+SPLIT_NAMES = {"train": "training", "validation": "validation", "test": "test",
+               "holdout": "client holdout"}
+PAGE_SIZES = ("A4", "Letter")
+MAX_TABLE_ROWS = 40  # rows shown per details table; the rest stay in results.json
+MAX_TABLE_COLUMNS = 12
+INLINE_ITEMS = 12  # a dict of at most this many scalars is shown on one line
+IMPACT_CHECKS = ("expected_cost", "business_impact")  # findings carrying the cost per 1,000
+
+METRIC_NAMES = {
+    "accuracy": "Accuracy", "balanced_accuracy": "Balanced accuracy", "precision": "Precision",
+    "recall": "Recall", "f1": "F1", "f1_macro": "Macro F1", "f1_weighted": "Weighted F1",
+    "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC", "log_loss": "Log loss", "brier": "Brier score",
+    "ece": "Calibration error (ECE)", "mae": "Mean absolute error", "rmse": "RMSE",
+    "r2": "R\u00b2", "mape": "MAPE",
+}
+
+
+# --------------------------------------------------------------------------- formatting
+def fmt(value: Any, *, digits: int = 3) -> str:
+    """One number format for every table: thousands separators, about 3 significant digits."""
+    if value is None or value == "":
+        return "\u2014"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "n/a"
+        if math.isinf(value):
+            return "\u221e" if value > 0 else "-\u221e"
+        a = abs(value)
+        if a == 0:
+            return "0"
+        if value.is_integer() and a >= 10:
+            return f"{int(value):,}"
+        if a >= 1000:
+            return f"{value:,.0f}"
+        if a >= 100:
+            return f"{value:.1f}"
+        if a >= 10:
+            return f"{value:.2f}"
+        if a < 0.001:
+            return f"{value:.2g}"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def fmt_signed(value: Any) -> str:
+    if value is None:
+        return "\u2014"
+    text = fmt(float(value))
+    return text if text.startswith("-") or float(value) == 0 else f"+{text}"
+
+
+def fmt_ci(ci: Any) -> str:
+    if not ci or len(ci) != 2 or ci[0] is None or ci[1] is None:
+        return "\u2014"
+    return f"{fmt(float(ci[0]))} \u2013 {fmt(float(ci[1]))}"
+
+
+def fmt_cell(value: Any) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return fmt(float(value) if isinstance(value, float) else value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(fmt_cell(v) for v in value[:20]) + (" \u2026" if len(value) > 20 else "")
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {fmt_cell(v)}" for k, v in list(value.items())[:12])
+    return fmt(value)
+
+
+def _percent(value: Any) -> str:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return fmt(value)
+    return f"{float(value) * 100:g}%"
+
+
+def metric_name(name: Any) -> str:
+    return METRIC_NAMES.get(str(name), str(name).replace("_", " "))
+
+
+def status_label(status: str) -> dict[str, str]:
+    icon, word = STATUS_LABELS.get(status, ("?", str(status).upper()))
+    return {"icon": icon, "word": word, "css": f"st-{status}"}
+
+
+# --------------------------------------------------------------------------- tables
+def details_tables(details: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict]]:
+    """Generic evidence from a finding's details: (tables, one-line facts).
+
+    A list of dicts becomes a table; a large dict of scalars becomes a two-column table;
+    scalars and small dicts become one-line facts.
+    """
+    tables = []
+    scalars = []
+    for key, value in (details or {}).items():
+        if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
+            columns: list[str] = []
+            for r in value:
+                for c in r:
+                    if c not in columns:
+                        columns.append(c)
+            columns = columns[:MAX_TABLE_COLUMNS]
+            rows = []
+            for r in value[:MAX_TABLE_ROWS]:
+                flagged = bool(r.get("inconclusive"))
+                rows.append({"cells": [fmt_cell(r.get(c)) for c in columns],
+                             "flagged": flagged})
+            tables.append({"title": str(key).replace("_", " "),
+                           "columns": [str(c).replace("_", " ") for c in columns],
+                           "rows": rows, "more": max(0, len(value) - MAX_TABLE_ROWS)})
+        elif isinstance(value, dict) and value and all(
+                not isinstance(v, (dict, list)) for v in value.values()):
+            items = list(value.items())
+            if len(items) <= INLINE_ITEMS:
+                scalars.append({"cells": [str(key).replace("_", " "), "; ".join(
+                    f"{k} {fmt_cell(v)}" for k, v in items)], "flagged": False})
+                continue
+            tables.append({"title": str(key).replace("_", " "), "columns": ["", "value"],
+                           "rows": [{"cells": [str(k), fmt_cell(v)], "flagged": False}
+                                    for k, v in items[:MAX_TABLE_ROWS]],
+                           "more": max(0, len(items) - MAX_TABLE_ROWS)})
+        elif not isinstance(value, (dict, list)):
+            scalars.append({"cells": [str(key).replace("_", " "), fmt_cell(value)],
+                            "flagged": False})
+    return tables, scalars
+
+
+# --------------------------------------------------------------------------- findings
+SAME_CHART = "Same chart as under \u201c{title}\u201d above."
+OMITTED_CHART = ("Chart left out: this section draws at most {n} charts, the most important "
+                 "first. Its data are in results.json (attached to this PDF).")
+
+
+def finding_view(f: dict[str, Any], chart: ChartSVG | None) -> dict[str, Any]:
+    status = str(f.get("status", ""))
+    direction = f.get("direction")
+    threshold = f.get("threshold")
+    bound = ""
+    if threshold is not None:
+        bound = ("\u2265 " if direction == "at_least" else "\u2264 " if direction == "at_most"
+                 else "") + fmt(_num(threshold))
+    details = f.get("details") or {}
+    tables, facts = details_tables(details) if isinstance(details, dict) else ([], [])
+    return {
+        "id": str(f.get("id", "")),
+        "anchor": "f-" + "".join(c if c.isalnum() else "-" for c in str(f.get("id", ""))),
+        "title": str(f.get("title") or f.get("id") or ""),
+        "summary": str(f.get("summary") or ""),
+        "recommendation": str(f.get("recommendation") or ""),
+        "status": status_label(status),
+        "value": fmt(_num(f.get("value"))),
+        "ci": fmt_ci(f.get("ci")),
+        "bound": bound or "\u2014",
+        "split": SPLIT_NAMES.get(str(f.get("split")), str(f.get("split") or "")),
+        "sensitive": str(f.get("sensitive") or ""),
+        "intersection": "&" in str(f.get("sensitive") or ""),
+        "n": fmt(f.get("n")) if f.get("n") is not None else "",
+        "advisory": bool(f.get("advisory", True)),
+        "tables": tables,
+        "facts": [{"key": r["cells"][0], "value": r["cells"][1]} for r in facts],
+        "chart": chart,
+        "small": bool(chart is not None and chart.small and not tables),
+        "block": True,
+    }
+
+
+def _num(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    return value
+
+
+def _dedupe_tables(views: list[dict[str, Any]], shown: dict[str, str]) -> None:
+    """Show each identical evidence table once (several fairness metrics over the same groups
+    share one groups table); later copies become a pointer to the first."""
+    for view in views:
+        kept = []
+        for table in view["tables"]:
+            key = repr((table["columns"], table["rows"]))
+            if key in shown:
+                view["facts"].append({"key": table["title"] or "table",
+                                      "value": f"as under \u201c{shown[key]}\u201d above"})
+            else:
+                shown[key] = view["title"]
+                kept.append(table)
+        view["tables"] = kept
+
+
+def lead_sentence(category: str, findings: list[dict[str, Any]]) -> str:
+    """One sentence that says what the section found."""
+    if not findings:
+        return f"No {CATEGORY_NOUNS.get(category, category + ' checks')} were run."
+    noun = CATEGORY_NOUNS.get(category, f"{category} checks")
+    bad = [f for f in findings if f.get("status") in ("fail", "error")]
+    unsure = [f for f in findings if f.get("status") in ("warn", "inconclusive")]
+    if bad:
+        first = bad[0]
+        return (f"{len(bad)} of {len(findings)} {noun} failed. "
+                f"Most important: {first.get('summary') or first.get('title')}")
+    if unsure:
+        first = unsure[0]
+        return (f"No {noun[:-1]} failed, but {len(unsure)} of {len(findings)} need attention. "
+                f"Most important: {first.get('summary') or first.get('title')}")
+    return f"All {len(findings)} {noun} passed. {findings[0].get('summary') or ''}".strip()
+
+
+# --------------------------------------------------------------------------- page one
+def criteria_rows(criteria: list[dict[str, Any]], run_date: str) -> list[dict[str, Any]]:
+    rows = []
+    for c in criteria:
+        crit = c.get("criterion") or {}
+        status = str(c.get("status", ""))
+        shown = "waived" if c.get("waived") else status
+        if "at_least" in crit:
+            bound = f"\u2265 {fmt(_num(crit['at_least']))}"
+        elif "at_most" in crit:
+            bound = f"\u2264 {fmt(_num(crit['at_most']))}"
+        else:
+            bound = fmt(_num(c.get("bound")))
+        waiver = c.get("waiver")
+        rows.append({
+            "index": c.get("index"),
+            "description": str(c.get("description") or ""),
+            "value": fmt(_num(c.get("value"))),
+            "ci": fmt_ci(c.get("ci")),
+            "bound": bound,
+            "margin": fmt_signed(c.get("margin")),
+            "margin_bad": c.get("margin") is not None and float(c["margin"]) < 0,
+            "status": status_label(shown),
+            "severity": str(c.get("severity", "blocking")),
+            "reason": str(c.get("reason") or ""),
+            "rationale": str(crit.get("rationale") or ""),
+            "confidence": crit.get("require") == "confidence",
+            "waiver_expired": bool(waiver and not c.get("waived") and status != "pass"
+                                   and str(waiver.get("expires", "")) < run_date),
+        })
+    return rows
+
+
+def waiver_rows(criteria: list[dict[str, Any]], run_date: str) -> list[dict[str, Any]]:
+    rows = []
+    for c in criteria:
+        w = c.get("waiver")
+        if not w:
+            continue
+        expires = str(w.get("expires", ""))
+        expired = bool(expires and expires < run_date)
+        if c.get("waived"):
+            state = "in force: the failure is accepted"
+        elif expired:
+            state = "EXPIRED: no longer counts"
+        elif c.get("status") == "pass":
+            state = "not needed: the criterion passes"
+        else:
+            state = "does not count"
+        rows.append({"description": str(c.get("description") or ""),
+                     "approver": str(w.get("approver", "")), "reason": str(w.get("reason", "")),
+                     "expires": expires, "expired": expired, "state": state})
+    return rows
+
+
+def business_impact(results: dict[str, Any]) -> dict[str, Any] | None:
+    """Wrong decisions and expected cost per 1,000, from the findings (or the evaluation)."""
+    evaluation = results.get("evaluation") or {}
+    costs = evaluation.get("costs") or (results.get("spec", {}).get("evaluation", {})
+                                        .get("costs"))
+    if not costs:
+        return None
+    unit = str(costs.get("unit") or "cost units")
+    rows = []
+    for f in results.get("findings") or []:
+        if f.get("status") == "skipped" or f.get("value") is None:
+            continue
+        if f.get("check") in IMPACT_CHECKS or f.get("metric") == "cost_per_1000":
+            d = f.get("details") or {}
+            rows.append(_impact_row(f.get("split"), d, f.get("value"), f.get("ci")))
+    if not rows:
+        for split, d in (costs.get("per_split") or {}).items():
+            rows.append(_impact_row(split, d, d.get("cost_per_1000"),
+                                    [d.get("cost_per_1000_low"), d.get("cost_per_1000_high")]))
+    if not rows:
+        return None
+    return {"unit": unit, "rows": rows,
+            "false_positive": fmt(_num(costs.get("false_positive"))),
+            "false_negative": fmt(_num(costs.get("false_negative")))}
+
+
+def _impact_row(split: Any, d: dict[str, Any], cost: Any, ci: Any) -> dict[str, str]:
+    return {"split": SPLIT_NAMES.get(str(split), str(split or "")),
+            "wrong": fmt(_num(d.get("wrong_per_1000"))),
+            "fp": fmt(_num(d.get("false_positives_per_1000"))),
+            "fn": fmt(_num(d.get("false_negatives_per_1000"))),
+            "cost": fmt(_num(cost)), "ci": fmt_ci(ci)}
+
+
+# --------------------------------------------------------------------------- sections
+def metrics_table(evaluation: dict[str, Any]) -> dict[str, Any]:
+    metrics = evaluation.get("metrics") or {}
+    splits = [s for s in ("train", "validation", "test", "holdout") if s in metrics]
+    splits += [s for s in metrics if s not in splits]
+    names: list[str] = []
+    for s in splits:
+        for m in metrics[s]:
+            if m not in names:
+                names.append(m)
+    rows = []
+    for m in names:
+        cells = []
+        for s in splits:
+            r = metrics[s].get(m)
+            if not isinstance(r, dict):
+                cells.append({"value": fmt(_num(r)), "ci": ""})
+                continue
+            ci = fmt_ci([r.get("low"), r.get("high")])
+            cells.append({"value": fmt(_num(r.get("value"))),
+                          "ci": "" if ci == "\u2014" else ci})
+        rows.append({"metric": metric_name(m), "key": m, "cells": cells})
+    n = []
+    for s in splits:
+        first = next(iter(metrics[s].values()), {})
+        n.append(fmt(first.get("n")) if isinstance(first, dict) else "")
+    return {"splits": [SPLIT_NAMES.get(s, s) for s in splits], "n": n, "rows": rows}
+
+
+def baselines_table(evaluation: dict[str, Any]) -> list[dict[str, str]]:
+    rows = []
+    for name, per_split in (evaluation.get("baselines") or {}).items():
+        if not isinstance(per_split, dict):
+            continue
+        for split, vals in per_split.items():
+            if isinstance(vals, dict):
+                for metric, value in vals.items():
+                    rows.append({"name": str(name), "split": SPLIT_NAMES.get(split, split),
+                                 "metric": metric_name(metric), "value": fmt(_num(value))})
+    return rows[:MAX_TABLE_ROWS]
+
+
+def history_summary(model: dict[str, Any]) -> str:
+    hist = model.get("history") or []
+    if not hist:
+        return "No training history: the model was not trained by auditor."
+    best = model.get("best_epoch")
+    text = f"Trained for {len(hist)} epochs"
+    if best is not None:
+        text += f"; the best validation result came at epoch {best}"
+    if model.get("stopped_early"):
+        text += ", and training stopped early because validation stopped improving"
+    return text + "."
+
+
+def _flatten(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    else:
+        out.append((prefix, fmt_cell(value)))
+
+
+def recorded_model_files(model: dict[str, Any]) -> dict[str, str]:
+    """{file name: sha256} of the model files, from results['model']['files'] (written by
+    the run) and results['model']['info']['files'] (reported by the predictor)."""
+    out: dict[str, str] = {}
+    for files in ((model.get("info") or {}).get("files"), model.get("files")):
+        if isinstance(files, dict):
+            for name, value in files.items():
+                sha = value.get("sha256") if isinstance(value, dict) else value
+                if isinstance(sha, str) and sha:
+                    out[str(name)] = sha
+    return out
+
+
+def run_date(results: dict[str, Any]) -> str:
+    """The audit's date (YYYY-MM-DD), against which waivers' expiry dates are read."""
+    run = results.get("run") or {}
+    for key in ("finished", "started"):
+        if run.get(key):
+            return str(run[key])[:10]
+    return _dt.date.today().isoformat()
+
+
+# --------------------------------------------------------------------------- context
+def _plan_view(plan: Plan, draw_chart: Callable[[dict], ChartSVG | None]) -> dict[str, Any]:
+    f = plan.finding
+    chart: ChartSVG | None = None
+    kind, title = str((f.get("chart") or {}).get("kind", "")), str(f.get("title", ""))
+    if plan.chart == "draw":
+        chart = draw_chart(f["chart"])
+    elif plan.chart == "same":
+        chart = ChartSVG(kind=kind, title=title, note=SAME_CHART.format(title=plan.same_as))
+    elif plan.chart == "omitted":
+        chart = ChartSVG(kind=kind, title=title,
+                         note=OMITTED_CHART.format(n=MAX_CHARTS_PER_SECTION))
+    view = finding_view(f, chart)
+    view["block"] = plan.block
+    view["in_table"] = plan.in_table
+    view["tables_above"] = False
+    return view
+
+
+def build_context(results: dict[str, Any], *, draw_chart: Callable[[dict], ChartSVG | None],
+                  spec_text: str, attachments: list[dict[str, str]]) -> dict[str, Any]:
+    """Everything the report template shows, formatted; ``draw_chart`` draws a chart dict
+    (called only for the charts the report shows)."""
+    spec = results.get("spec") or {}
+    objective = spec.get("objective") or {}
+    report = spec.get("report") or {}
+    verdict = results.get("verdict") or {}
+    status = str(verdict.get("status", "NOT READY"))
+    when = run_date(results)
+    model = results.get("model") or {}
+    data = results.get("data") or {}
+    env = results.get("environment") or {}
+    evaluation = results.get("evaluation") or {}
+    findings = [f for f in results.get("findings") or [] if isinstance(f, dict)]
+
+    categories = list(CATEGORY_ORDER) + sorted(
+        {str(f.get("category")) for f in findings} - set(CATEGORY_ORDER))
+    sections = {}
+    criteria = [c for c in results.get("criteria") or [] if isinstance(c, dict)]
+    linked = {str(c["finding_id"]) for c in criteria if c.get("finding_id")}
+    linked |= {str(f.get("id")) for f in findings if f.get("advisory") is False}
+    shown_tables: dict[str, str] = {}
+    for cat in categories:
+        fs = [f for f in findings if str(f.get("category")) == cat]
+        plans = plan_section(fs, linked=linked, metrics=evaluation.get("metrics") or {})
+        views = [_plan_view(p, draw_chart) for p in plans]
+        ordered = [p.finding for p in plans]  # most important first
+        _dedupe_tables([v for v in views if v["block"]], shown_tables)
+        sections[cat] = {
+            "key": cat,
+            "title": CATEGORY_TITLES.get(cat, cat.replace("_", " ").capitalize()),
+            "lead": lead_sentence(cat, ordered),
+            "findings": views,
+            "blocks": [v for v in views if v["block"]],
+            "rows": [v for v in views if v["in_table"]],
+            "listed_only": sum(1 for v in views if v["in_table"] and not v["block"]),
+            "in_metrics_table": sum(1 for v in views if not v["in_table"]),
+            "counts": {s: sum(1 for f in fs if f.get("status") == s)
+                       for s in ("pass", "warn", "fail", "inconclusive", "error", "skipped")},
+        }
+    fairness_views = sections["fairness"]["findings"]
+    sections["fairness"]["intersections"] = [v for v in fairness_views
+                                             if v["intersection"] and v["block"] and v["tables"]]
+    for view in sections["fairness"]["intersections"]:
+        view["tables_above"] = True
+    for section in sections.values():
+        section.setdefault("intersections", [])
+        section["intersection_tables"] = [t for v in section["intersections"]
+                                          for t in v["tables"]]
+
+    env_rows: list[tuple[str, str]] = []
+    for key in ("python", "platform", "machine", "auditor", "device", "device_name", "precision",
+                "seed", "split_seed", "bootstrap_seed"):
+        if key in env:
+            env_rows.append((key.replace("_", " "), fmt_cell(env[key])))
+    packages = sorted((str(k), str(v)) for k, v in (env.get("packages") or {}).items())
+
+    model_files = recorded_model_files(model)
+    fingerprints = [{"what": f"data: {s.get('role', '')}", "name": str(s.get("path", "")),
+                     "sha256": str(s.get("sha256", ""))} for s in data.get("sources") or []]
+    fingerprints.append({"what": "model", "name": str(model.get("kind", "")),
+                         "sha256": str(model.get("fingerprint", ""))})
+    for name, sha in model_files.items():
+        fingerprints.append({"what": "model file", "name": str(name), "sha256": str(sha)})
+    spec_file = results.get("spec_file") or {}
+    if spec_file.get("sha256"):
+        fingerprints.append({"what": "spec file", "name": str(spec_file.get("path", "")),
+                             "sha256": str(spec_file["sha256"])})
+
+    page_size = report.get("page_size") if report.get("page_size") in PAGE_SIZES else "A4"
+    split = data.get("split") or {}
+    threshold_info = evaluation.get("threshold_info") or {}
+    return {
+        "title": str(report.get("title") or spec.get("name") or "Model readiness report"),
+        "name": str(spec.get("name") or ""),
+        "purpose": str(objective.get("purpose") or ""),
+        "task": str(objective.get("task") or data.get("task") or ""),
+        "target": str(objective.get("target") or data.get("target") or ""),
+        "audience": str(report.get("audience") or ""),
+        "owner": str(report.get("owner") or ""),
+        "approvers": [str(a) for a in report.get("approvers") or []],
+        "page_size": page_size,
+        "run_date": when,
+        "auditor_version": str(results.get("auditor_version") or ""),
+        "verdict": {"status": status, "reason": str(verdict.get("reason") or ""),
+                    "blockers": [str(b) for b in verdict.get("blockers") or []],
+                    "next_steps": [str(s) for s in verdict.get("next_steps") or []],
+                    "exit_code": fmt(verdict.get("exit_code")),
+                    **VERDICTS.get(status, VERDICTS["NOT READY"])},
+        "criteria": criteria_rows(results.get("criteria") or [], when),
+        "waivers": waiver_rows(results.get("criteria") or [], when),
+        "impact": business_impact(results),
+        "pickle_loaded": bool(model.get("pickle_loaded")),
+        "model_kind": str(model.get("kind") or ""),
+        "sections": [sections[c] for c in categories],
+        "data": {
+            "sources": [{"role": str(s.get("role", "")), "path": str(s.get("path", "")),
+                         "format": str(s.get("format", "")), "rows": fmt(s.get("rows")),
+                         "columns": fmt(s.get("columns")), "sha256": str(s.get("sha256", ""))}
+                        for s in data.get("sources") or []],
+            "splits": [{"split": SPLIT_NAMES.get(k, k), "rows": fmt(v)}
+                       for k, v in (split.get("sizes") or {}).items()],
+            "strategy": str(split.get("strategy", "")),
+            "split_seed": fmt(split.get("seed")),
+            "n_columns": fmt(len(data.get("columns") or {})),
+            "n_features": fmt(len(data.get("feature_names") or [])),
+            "sensitive": [str(s) for s in data.get("sensitive") or []],
+            "classes": [str(c) for c in data.get("classes") or []],
+            "preprocessing": [(k.replace("_", " "), fmt_cell(v))
+                              for k, v in (data.get("preprocessing") or {}).items()],
+        },
+        "fit": {"history": history_summary(model),
+                "baselines": baselines_table(evaluation),
+                "epochs": len(model.get("history") or []),
+                "best_epoch": fmt(model.get("best_epoch"))},
+        "performance": {"metrics": metrics_table(evaluation),
+                        "primary": metric_name(evaluation.get("primary_metric", "")),
+                        "confidence": _percent(evaluation.get("confidence")),
+                        "bootstrap": fmt(evaluation.get("bootstrap")),
+                        "threshold": fmt(_num(evaluation.get("threshold"))),
+                        "threshold_strategy": str(threshold_info.get("strategy") or ""),
+                        "threshold_on": str(threshold_info.get("chosen_on") or "")},
+        "appendix": {"spec_text": spec_text, "environment": env_rows, "packages": packages,
+                     "fingerprints": fingerprints, "attachments": attachments,
+                     "timings": [(str(k), fmt_cell(v)) for k, v in
+                                 ((results.get("run") or {}).get("timings") or {}).items()],
+                     "started": str((results.get("run") or {}).get("started", "")),
+                     "finished": str((results.get("run") or {}).get("finished", "")),
+                     "seed": fmt(env.get("seed")), "device": str(env.get("device", "")),
+                     "docmap": documentation_map()},
+    }

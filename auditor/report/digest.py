@@ -1,0 +1,96 @@
+"""Which findings a section shows in full, and which charts it draws.
+
+A run can produce well over a hundred findings (every metric on every split, every
+fairness metric over every group and intersection). The report lists them all in each
+section's table, but shows in full, most important first, only:
+
+- findings an acceptance criterion is about, then failures, inconclusive results and
+  warnings;
+- of the passing findings, the first of each kind (check and chart kind), preferring the
+  test split, then the client holdout.
+
+A chart identical to one already drawn (several fairness metrics chart the same selection
+rates) points to it instead of being drawn twice, and a section draws at most
+``MAX_CHARTS_PER_SECTION`` charts, so the report stays readable, small and fast to render
+whatever the run produced. Everything left out stays in results.json (embedded in the PDF).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+MAX_CHARTS_PER_SECTION = 10
+PRIORITY = {"fail": 1, "error": 1, "inconclusive": 2, "warn": 3, "pass": 4, "skipped": 5}
+SPLIT_ORDER = {"test": 0, "holdout": 1, "validation": 2, "train": 3}
+
+
+@dataclass
+class Plan:
+    """How one finding is shown: ``block`` (in full, below the table) and its chart:
+    "draw", "same" (identical to the chart of ``same_as``), "omitted" or None."""
+
+    finding: dict[str, Any]
+    block: bool
+    chart: str | None = None
+    same_as: str = ""
+    in_table: bool = True
+
+
+def chart_signature(chart: dict[str, Any]) -> str:
+    """The chart's data without its title: equal signatures draw the same picture."""
+    return json.dumps({k: v for k, v in chart.items() if k != "title"}, sort_keys=True,
+                      default=str)
+
+
+def priority(finding: dict[str, Any], linked: set[str]) -> int:
+    if finding.get("id") in linked:
+        return 0
+    return PRIORITY.get(str(finding.get("status")), 4)
+
+
+def in_metrics_table(finding: dict[str, Any], metrics: dict[str, Any]) -> bool:
+    """A passing per-metric finding that the metrics table already shows."""
+    metric, split = finding.get("metric"), finding.get("split")
+    return bool(finding.get("category") == "performance" and metric and split
+                and not finding.get("chart")
+                and isinstance(metrics.get(split), dict) and metric in metrics[split])
+
+
+def plan_section(findings: list[dict[str, Any]], *, linked: set[str],
+                 metrics: dict[str, Any] | None = None,
+                 max_charts: int = MAX_CHARTS_PER_SECTION) -> list[Plan]:
+    """The section's findings, most important first, each with how it is shown."""
+    metrics = metrics or {}
+    order = sorted(range(len(findings)), key=lambda i: (
+        priority(findings[i], linked),
+        SPLIT_ORDER.get(str(findings[i].get("split")), 4), i))
+    plans: list[Plan] = []
+    kinds_seen: set[tuple[str, str]] = set()
+    drawn: dict[str, str] = {}
+    n_drawn = 0
+    for i in order:
+        f = findings[i]
+        rank = priority(f, linked)
+        chart = f.get("chart") if isinstance(f.get("chart"), dict) else None
+        kind = (str(f.get("check")), str((chart or {}).get("kind")))
+        important = rank <= 3
+        first_of_kind = kind not in kinds_seen and (chart is not None or bool(f.get("details"))
+                                                    or bool(f.get("recommendation")))
+        kinds_seen.add(kind)
+        quiet = rank >= 4 and in_metrics_table(f, metrics)
+        block = (important or first_of_kind) and not quiet
+        plan = Plan(finding=f, block=block, in_table=not quiet)
+        if block and chart is not None:
+            signature = chart_signature(chart)
+            if signature in drawn:
+                plan.chart, plan.same_as = "same", drawn[signature]
+            elif n_drawn < max_charts:
+                plan.chart = "draw"
+                drawn[signature] = str(f.get("title") or f.get("id"))
+                n_drawn += 1
+            else:
+                plan.chart = "omitted"
+        plans.append(plan)
+    return plans

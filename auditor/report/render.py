@@ -1,0 +1,198 @@
+"""results.json -> report.html and report.pdf (same template), written atomically.
+
+The PDF carries its own evidence: results.json and the resolved spec are embedded as PDF
+attachments, and their SHA-256 are printed in the appendix and recorded in the PDF's
+metadata (``auditor verify`` reads both back).
+
+Safety: Jinja2 autoescapes every value and fails on a missing one (StrictUndefined);
+WeasyPrint gets a URL fetcher that refuses every URL except files inside the package's
+own ``static`` folder, and the base URL is that folder, so a relative URL cannot reach
+the rest of the filesystem. Charts are inline SVG drawn from numbers by matplotlib.
+
+Heavy imports (jinja2, weasyprint, matplotlib, yaml) happen inside the functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from auditor.errors import DataError, Location
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+STATIC_DIR = PACKAGE_DIR / "static"
+TEMPLATES_DIR = PACKAGE_DIR / "templates"
+TEMPLATE = "report.html.j2"
+STYLESHEET = "report.css"
+DASH = "\u2014"
+
+RESULTS_ATTACHMENT = "results.json"
+SPEC_ATTACHMENT = "spec.yaml"
+# <meta name="auditor-<key>-sha256"> become PDF info keys without the dashes
+META_KEYS = {"results": "auditorresultssha256", "spec": "auditorspecsha256"}
+
+REFUSED_URL = "the report loads nothing from outside its own packaged assets: {url}"
+UNREADABLE_RESULTS = "cannot read the results file: {error}"
+
+
+class RefusedURL(ValueError):
+    """A URL the report's fetcher will not load."""
+
+
+def is_packaged_asset(url: str) -> bool:
+    """Whether ``url`` is a file inside the report's own static folder."""
+    parts = urlsplit(url)
+    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+        return False
+    try:
+        path = Path(unquote(parts.path)).resolve()
+    except (OSError, ValueError):
+        return False
+    return path.is_file() and path.is_relative_to(STATIC_DIR)
+
+
+def make_url_fetcher():
+    """A WeasyPrint URL fetcher that refuses everything but the packaged static assets.
+
+    The returned fetcher records every URL it was asked for in ``requested`` (and the
+    refused ones in ``refused``), which the tests use to prove nothing else was read.
+    """
+    from weasyprint.urls import URLFetcher
+
+    class PackagedAssetsFetcher(URLFetcher):
+        def __init__(self) -> None:
+            super().__init__(allowed_protocols=["file"], allow_redirects=False)
+            self.requested: list[str] = []
+            self.refused: list[str] = []
+
+        def fetch(self, url, headers=None):
+            self.requested.append(url)
+            if not is_packaged_asset(url):
+                self.refused.append(url)
+                raise RefusedURL(REFUSED_URL.format(url=url[:200]))
+            return super().fetch(url, headers)
+
+    return PackagedAssetsFetcher()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def canonical_results(results: dict[str, Any]) -> bytes:
+    """results.json as auditor writes it: UTF-8, indented, keys in insertion order."""
+    return (json.dumps(results, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def spec_document(results: dict[str, Any]) -> str:
+    """The resolved spec as YAML (insertion order)."""
+    import yaml
+
+    # flow style for innermost collections ({a: 1, b: 2}) keeps it short enough to print
+    return yaml.safe_dump(results.get("spec") or {}, sort_keys=False, allow_unicode=True,
+                          default_flow_style=None, width=110)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _environment():
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False,
+                      keep_trailing_newline=True)
+    env.globals["dash"] = DASH
+    return env
+
+
+def render_html(results: dict[str, Any], *, spec_text: str,
+                attachments: list[dict[str, str]]) -> str:
+    """The report as one self-contained HTML page (styles inline, charts inline SVG)."""
+    from auditor.report.charts import render_chart
+    from auditor.report.context import build_context
+
+    context = build_context(results, draw_chart=render_chart, spec_text=spec_text,
+                            attachments=attachments)
+    css = (STATIC_DIR / STYLESHEET).read_text(encoding="utf-8")
+    return _environment().get_template(TEMPLATE).render(css=css, **context)
+
+
+def render_pdf(html: str, *, attachments: list[tuple[str, bytes, str]],
+               url_fetcher=None) -> bytes:
+    """The PDF of ``html``; ``attachments`` are (name, bytes, description)."""
+    import weasyprint
+
+    fetcher = url_fetcher if url_fetcher is not None else make_url_fetcher()
+    files = [weasyprint.Attachment(string=data, name=name, description=description,
+                                   url_fetcher=fetcher, relationship="Data")
+             for name, data, description in attachments]
+    document = weasyprint.HTML(string=html, base_url=STATIC_DIR.as_uri() + "/",
+                               url_fetcher=fetcher)
+    return document.write_pdf(attachments=files, custom_metadata=True)
+
+
+def render_report(results: dict[str, Any], out_dir: Path, *, results_path: Path | None = None,
+                  spec_text: str | None = None) -> dict[str, Path]:
+    """Write ``report.html`` and ``report.pdf`` for ``results`` into ``out_dir``.
+
+    Parameters
+    ----------
+    results
+        The results document (docs/architecture.md); the report reads nothing else.
+    out_dir
+        Folder to write into (created if needed). Each file is written to a temporary
+        file first and renamed, so an existing report is never left half-written.
+    results_path
+        The results.json file these results were read from or written to; its exact
+        bytes are embedded in the PDF. None embeds the canonical JSON of ``results``.
+    spec_text
+        The resolved spec as text, embedded in the PDF and printed in the appendix.
+        None serialises ``results['spec']`` as YAML.
+
+    Returns
+    -------
+    dict
+        ``{"html": Path, "pdf": Path}``.
+    """
+    out_dir = Path(out_dir)
+    if results_path is not None:
+        try:
+            results_bytes = Path(results_path).read_bytes()
+        except OSError as exc:
+            raise DataError(UNREADABLE_RESULTS.format(error=exc.strerror or exc),
+                            Location(file=str(results_path))) from exc
+    else:
+        results_bytes = canonical_results(results)
+    spec_text = spec_text if spec_text is not None else spec_document(results)
+    spec_bytes = spec_text.encode("utf-8")
+    listed = [
+        {"key": "results", "name": RESULTS_ATTACHMENT, "sha256": sha256_bytes(results_bytes),
+         "description": "The audit's full results, from which this report was rendered."},
+        {"key": "spec", "name": SPEC_ATTACHMENT, "sha256": sha256_bytes(spec_bytes),
+         "description": "The resolved spec: every setting the audit used."},
+    ]
+    html = render_html(results, spec_text=spec_text, attachments=listed)
+    pdf = render_pdf(html, attachments=[
+        (RESULTS_ATTACHMENT, results_bytes, f"SHA-256 {listed[0]['sha256']}"),
+        (SPEC_ATTACHMENT, spec_bytes, f"SHA-256 {listed[1]['sha256']}"),
+    ])
+    html_path = out_dir / "report.html"
+    pdf_path = out_dir / "report.pdf"
+    _atomic_write(html_path, html.encode("utf-8"))
+    _atomic_write(pdf_path, pdf)
+    return {"html": html_path, "pdf": pdf_path}

@@ -1,0 +1,170 @@
+"""``auditor verify REPORT.pdf [--data FILE...] [--model FILE]``: is this what was audited?
+
+The PDF carries results.json and the resolved spec as attachments, and records their
+SHA-256 in its metadata (and prints them in the appendix). Verification extracts the
+attachments, checks them against the recorded fingerprints (was the evidence altered?),
+then compares the SHA-256 of each data file and of the model file at hand with the
+fingerprints inside results.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from auditor.errors import DataError, Location, ModelFileError
+
+UNREADABLE_PDF = "cannot read the report PDF: {error}"
+NO_ATTACHMENT = ("the PDF has no embedded results.json: it is not a report written by "
+                 "auditor, or its attachments were removed")
+BAD_RESULTS = "the embedded results.json is not valid JSON: {error}"
+MISSING_DATA = "cannot read the data file: {error}"
+MISSING_MODEL = "cannot read the model file: {error}"
+
+RESULTS_NAME = "results.json"
+SPEC_NAME = "spec.yaml"
+META_KEYS = {RESULTS_NAME: "/auditorresultssha256", SPEC_NAME: "/auditorspecsha256"}
+
+
+@dataclass
+class VerifyResult:
+    """Whether everything checked matches, and one plain line per check."""
+
+    ok: bool
+    lines: list[str] = field(default_factory=list)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _short(sha: str) -> str:
+    return sha[:12] + "\u2026" if len(sha) > 12 else sha
+
+
+def read_attachments(pdf_path: Path) -> tuple[dict[str, bytes], dict[str, str]]:
+    """The PDF's attachments (name -> bytes) and its recorded fingerprints."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    where = Location(file=str(pdf_path))
+    try:
+        reader = PdfReader(str(pdf_path))
+        raw = reader.attachments
+        files = {name: bytes(contents[0]) for name, contents in raw.items() if contents}
+        meta = reader.metadata or {}
+        recorded = {name: str(meta[key]) for name, key in META_KEYS.items() if key in meta}
+    except OSError as exc:
+        raise DataError(UNREADABLE_PDF.format(error=exc.strerror or exc), where) from exc
+    except (PyPdfError, ValueError, KeyError, TypeError) as exc:
+        raise DataError(UNREADABLE_PDF.format(error=f"{type(exc).__name__}: {exc}"),
+                        where) from exc
+    if RESULTS_NAME not in files:
+        raise DataError(NO_ATTACHMENT, where)
+    return files, recorded
+
+
+def verify_pdf(pdf_path: Path, *, data: Sequence[Path] = (),
+               model: Path | None = None) -> VerifyResult:
+    """Check a report's embedded evidence, and the data and model files at hand against it.
+
+    Parameters
+    ----------
+    pdf_path
+        A report.pdf written by auditor.
+    data
+        Data files to compare with the audited sources (each must match one of them).
+    model
+        A model file to compare with the audited model's fingerprint or model files.
+
+    Returns
+    -------
+    VerifyResult
+        ``ok`` is true when the attachments are intact and every file given matches.
+
+    Raises
+    ------
+    DataError
+        The PDF cannot be read or carries no results.json; a data file cannot be read.
+    ModelFileError
+        The model file cannot be read.
+    """
+    pdf_path = Path(pdf_path)
+    files, recorded = read_attachments(pdf_path)
+    ok = True
+    lines: list[str] = []
+    for name in (RESULTS_NAME, SPEC_NAME):
+        if name not in files:
+            if name != RESULTS_NAME:
+                lines.append(f"{name}: not embedded")
+            continue
+        actual = hashlib.sha256(files[name]).hexdigest()
+        expected = recorded.get(name)
+        if expected is None:
+            lines.append(f"{name}: embedded (sha256 {_short(actual)}), no recorded "
+                         "fingerprint to check it against")
+        elif expected == actual:
+            lines.append(f"{name}: intact (sha256 {_short(actual)})")
+        else:
+            ok = False
+            lines.append(f"{name}: ALTERED: its sha256 {_short(actual)} differs from the "
+                         f"recorded {_short(expected)}")
+    try:
+        results: dict[str, Any] = json.loads(files[RESULTS_NAME].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(BAD_RESULTS.format(error=exc), Location(file=str(pdf_path))) from exc
+
+    spec = results.get("spec") or {}
+    verdict = (results.get("verdict") or {}).get("status", "?")
+    lines.insert(0, f"{pdf_path.name}: {spec.get('name', '?')}, verdict {verdict}, audited "
+                    f"{str((results.get('run') or {}).get('finished', '?'))[:10]}")
+
+    sources = (results.get("data") or {}).get("sources") or []
+    for path in data:
+        path = Path(path)
+        try:
+            sha = sha256_of(path)
+        except OSError as exc:
+            raise DataError(MISSING_DATA.format(error=exc.strerror or exc),
+                            Location(file=str(path))) from exc
+        roles = [str(s.get("role")) for s in sources if s.get("sha256") == sha]
+        if roles:
+            lines.append(f"{path}: matches the audited {' and '.join(roles)} data "
+                         f"(sha256 {_short(sha)})")
+        else:
+            ok = False
+            audited = ", ".join(f"{s.get('role')} {_short(str(s.get('sha256', '')))}"
+                                for s in sources) or "none recorded"
+            lines.append(f"{path}: DOES NOT MATCH the audited data (sha256 {_short(sha)}; "
+                         f"audited: {audited})")
+
+    if model is not None:
+        model = Path(model)
+        try:
+            sha = sha256_of(model)
+        except OSError as exc:
+            raise ModelFileError(MISSING_MODEL.format(error=exc.strerror or exc),
+                                 Location(file=str(model))) from exc
+        from auditor.report.context import recorded_model_files
+
+        info = results.get("model") or {}
+        known = {"model fingerprint": info.get("fingerprint")}
+        for name, value in recorded_model_files(info).items():
+            known[f"model file {name}"] = value
+        matched = [label for label, value in known.items() if value and value == sha]
+        if matched:
+            lines.append(f"{model}: matches the audited {matched[0]} (sha256 {_short(sha)})")
+        else:
+            ok = False
+            lines.append(f"{model}: DOES NOT MATCH the audited model (sha256 {_short(sha)}; "
+                         f"audited fingerprint {_short(str(info.get('fingerprint', '')))})")
+    lines.append("OK: the evidence matches." if ok else "MISMATCH: see the lines above.")
+    return VerifyResult(ok=ok, lines=lines)

@@ -1,0 +1,105 @@
+"""Report size and speed: a report with >= 20 charts renders in < 5 s; the PDF stays < 2 MB.
+
+Usage: ``.venv/bin/python benchmarks/report.py [--charts N] [--rows N]``
+
+Builds a realistic binary-task results document (tests/report/fixtures.py) with N charts,
+renders report.html and report.pdf into a temporary folder and prints the render time
+(wall and CPU, imports excluded and reported separately), the PDF size and page count, and
+whether the targets are met. A second run describes a dataset of ``--rows`` rows: row
+counts grow, and every per-row chart series (ROC, PR, residuals) carries the most points
+the chart contract allows (types.CHART_KINDS: checks summarise, the report thins again),
+to show that the PDF size does not grow with the data. Exits 1 if a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TARGET_SECONDS = 5.0
+TARGET_BYTES = 2_000_000
+
+
+CURVE_POINTS = 2_000  # the most points a per-row chart series carries (types.CHART_KINDS)
+
+
+def _inflate(results: dict, rows: int) -> None:
+    """Describe a dataset of ``rows`` rows, with every curve at the contract's maximum."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    sizes = results["data"]["split"]["sizes"]
+    for split in sizes:
+        sizes[split] = rows // 5
+    for source in results["data"]["sources"]:
+        source["rows"] = rows
+    points = CURVE_POINTS
+    for f in results["findings"]:
+        if f.get("n"):
+            f["n"] = rows // 5
+        chart = f.get("chart") or {}
+        if chart.get("kind") == "roc":
+            x = np.sort(rng.random(points))
+            chart.update(fpr=x.tolist(), tpr=np.sqrt(x).tolist())
+        elif chart.get("kind") == "pr":
+            x = np.sort(rng.random(points))
+            chart.update(recall=x.tolist(), precision=(1 - 0.5 * x).tolist())
+        elif chart.get("kind") == "residuals":
+            chart.update(predicted=rng.random(points).tolist(),
+                         residual=rng.normal(size=points).tolist())
+
+
+def run(charts: int, rows: int | None) -> tuple[float, float, int, int]:
+    from pypdf import PdfReader
+
+    from auditor.report import render_report
+    from tests.report.fixtures import make_results
+
+    results = make_results("binary", n_charts=charts)
+    if rows:
+        _inflate(results, rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        wall, cpu = time.perf_counter(), time.process_time()
+        out = render_report(results, Path(tmp))
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        size = out["pdf"].stat().st_size
+        pages = len(PdfReader(str(out["pdf"])).pages)
+        n_charts = out["html"].read_text(encoding="utf-8").count('<svg class="chart-svg"')
+    return wall, cpu, size, pages, n_charts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--charts", type=int, default=36,
+                        help="findings with a chart in the fixture (the report draws >= 20)")
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    args = parser.parse_args(argv)
+
+    start = time.perf_counter()
+    import matplotlib  # noqa: F401
+    import weasyprint  # noqa: F401
+
+    print(f"imports: {time.perf_counter() - start:.2f} s (once per process, not counted)")
+    print(f"cpu cores available: {len(os.sched_getaffinity(0))}; load average "
+          f"{os.getloadavg()[0]:.2f}")
+    ok = True
+    for label, rows in (("fixture", None), (f"{args.rows:,}-row dataset", args.rows)):
+        wall, cpu, size, pages, n = run(args.charts, rows)
+        fast = wall < TARGET_SECONDS
+        small = size < TARGET_BYTES
+        ok &= small and fast and n >= 20
+        print(f"{label}: {n} charts drawn, {pages} pages: render {wall:.2f} s wall "
+              f"({cpu:.2f} s CPU) -> {'met' if fast else 'MISSED'} (< {TARGET_SECONDS:g} s); "
+              f"PDF {size / 1e6:.2f} MB -> {'met' if small else 'MISSED'} (< 2 MB)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

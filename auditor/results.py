@@ -138,6 +138,8 @@ def build_results(spec, dataset, predictor, evaluation, findings, outcomes, verd
             "baselines": evaluation.baselines,
             "learning_curve": evaluation.learning_curve,
             "costs": spec["evaluation"].get("costs"),
+            "has_scores": evaluation.has_scores,
+            "notes": evaluation.notes,
         },
         "findings": [finding_to_dict(f) for f in findings],
         "criteria": [outcome_to_dict(o) for o in outcomes],

@@ -167,6 +167,8 @@ class Evaluation:
     # [{fraction, rows, train: value, validation: value}] in the primary metric
     learning_curve: list[dict[str, Any]] = field(default_factory=list)
     primary_metric: str = "accuracy"
+    has_scores: bool = True  # False when a vendor gives labels only (no ROC, PR, calibration)
+    notes: dict[str, Any] = field(default_factory=dict)  # why a diagnostic was skipped, etc.
 
 
 # --------------------------------------------------------------------------- findings

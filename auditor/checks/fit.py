@@ -1,0 +1,619 @@
+"""Fit diagnostics: overfitting, generalization gap, learning curve, underfitting, leakage."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from auditor.checks.registry import CheckContext, register
+from auditor.checks.text import ci_text, finite, num, split_words
+from auditor.types import Finding
+
+
+def _notes(ctx: CheckContext) -> dict:
+    return dict(ctx.evaluation.notes)
+
+
+def _oriented(metric: str, value: float) -> float:
+    """Positive = better, whatever the metric's direction."""
+    from auditor.metrics import get_metric
+
+    return value if get_metric(metric).higher_is_better else -value
+
+
+# ------------------------------------------------------------------ overfitting
+@register(
+    "overfitting",
+    "fit",
+    criterion=True,
+    description="Validation loss rising while training loss keeps falling.",
+)
+def overfitting(ctx: CheckContext) -> list[Finding]:
+    history = [
+        h
+        for h in ctx.evaluation.history
+        if finite(h.get("val_loss")) is not None and finite(h.get("train_loss")) is not None
+    ]
+    if len(history) < 2:
+        reason = (
+            "the model was not trained here (vendor model)"
+            if not ctx.evaluation.history
+            else "fewer than two epochs have a training and a validation loss"
+        )
+        return [
+            Finding(
+                id="fit.overfitting",
+                check="overfitting",
+                category="fit",
+                status="skipped",
+                title="Training vs validation loss",
+                summary=f"Overfitting over the epochs was not checked: {reason}.",
+            )
+        ]
+    epochs = [int(h["epoch"]) for h in history]
+    train = np.array([float(h["train_loss"]) for h in history])
+    val = np.array([float(h["val_loss"]) for h in history])
+    k = int(np.argmin(val))
+    tolerance = float(ctx.diagnostics["overfitting_rise"])
+    rise = float((val[-1] - val[k]) / max(abs(val[k]), 1e-12))
+    train_fell = bool(train[-1] < train[k])
+    rising = k < len(val) - 1 and rise > tolerance and train_fell
+    rising_from = epochs[k + 1] if rising else None
+    best = ctx.evaluation.best_epoch
+    if rising:
+        restored = best is not None and best == epochs[k]
+        title = f"Validation loss rises from epoch {rising_from} while training loss keeps falling"
+        summary = (
+            f"The model starts to memorise its training data at epoch {rising_from}: validation "
+            f"loss rose {100 * rise:.0f}% above its lowest point (epoch {epochs[k]}) while "
+            "training loss kept falling"
+            + (f"; early stopping kept the weights of epoch {best}." if restored else ".")
+        )
+        rec = (
+            "Stop earlier (smaller early-stopping patience), add regularisation (dropout, weight "
+            "decay), use a smaller network, or collect more training data."
+        )
+    else:
+        title = "Validation loss does not rise while training loss falls"
+        summary = (
+            f"Validation loss reached its lowest point at epoch {epochs[k]} and did not rise "
+            f"more than {100 * tolerance:.0f}% afterwards: no sign of overfitting over the epochs."
+        )
+        rec = ""
+    return [
+        Finding(
+            id="fit.overfitting",
+            check="overfitting",
+            category="fit",
+            status="warn" if rising else "pass",
+            title=title,
+            summary=summary,
+            value=rise,
+            threshold=tolerance,
+            direction="at_most",
+            recommendation=rec,
+            split="validation",
+            details={
+                "lowest_epoch": epochs[k],
+                "rising_from": rising_from,
+                "best_epoch": best,
+                "stopped_early": ctx.evaluation.stopped_early,
+                "train_loss_fell": train_fell,
+            },
+            chart={
+                "kind": "loss_curve",
+                "title": title,
+                "epochs": epochs,
+                "train": train.tolist(),
+                "validation": val.tolist(),
+                "best_epoch": best,
+                "rising_from": rising_from,
+            },
+        )
+    ]
+
+
+# ------------------------------------------------------------------ generalization gap
+@register(
+    "generalization_gap",
+    "fit",
+    criterion=True,
+    description="Train minus validation/test/holdout score, with intervals.",
+)
+def generalization_gap(ctx: CheckContext) -> list[Finding]:
+    from auditor.metrics import get_metric, percentile_interval
+
+    if "train" not in ctx.evaluation.splits:
+        return [
+            Finding(
+                id="fit.generalization_gap",
+                check="generalization_gap",
+                category="fit",
+                status="skipped",
+                title="Generalization gap",
+                summary="The generalization gap was not measured: there is no training split.",
+            )
+        ]
+    metrics = [ctx.evaluation.primary_metric, *ctx.criterion_metrics(check="generalization_gap")]
+    metrics = [m for i, m in enumerate(metrics) if m in ctx.metric_set() and m not in metrics[:i]]
+    bound = float(ctx.diagnostics["generalization_gap"])
+    train_est = ctx.estimates("train")
+    out = []
+    for metric in metrics:
+        m = get_metric(metric)
+        for split in ("validation", "test", "holdout"):
+            if split not in ctx.evaluation.splits:
+                continue
+            other = ctx.estimates(split)[metric]
+            base = train_est[metric]
+            gap = finite(_oriented(metric, base.value) - _oriented(metric, other.value))
+            ci = None
+            if base.replicates is not None and other.replicates is not None:
+                diff = np.where(m.higher_is_better, 1, -1) * (base.replicates - other.replicates)
+                ci = percentile_interval(diff, ctx.confidence)
+            judged = m.unit_interval and gap is not None
+            status = "pass" if not judged or gap <= bound else "warn"
+            summary = (
+                f"{m.label} is {num(abs(gap or 0.0), digits=3)} "
+                f"{'better' if (gap or 0) >= 0 else 'worse'} on the training rows than on "
+                f"{split_words(split)}{ci_text(ci, ctx.confidence)}"
+                + (
+                    f"; a gap above {num(bound)} suggests memorisation."
+                    if status == "warn"
+                    else "."
+                )
+            )
+            out.append(
+                Finding(
+                    id=f"fit.generalization_gap.{metric}.{split}",
+                    check="generalization_gap",
+                    category="fit",
+                    status=status,
+                    title=f"Generalization gap in {m.label} (train vs {split})",
+                    summary=summary,
+                    value=gap,
+                    ci=ci,
+                    threshold=bound if judged else None,
+                    direction="at_most" if judged else None,
+                    recommendation="Regularise more, stop training earlier, or collect more data; "
+                    "check "
+                    "that train and evaluation data come from the same population."
+                    if status == "warn"
+                    else "",
+                    metric=metric,
+                    split=split,
+                    n=other.n,
+                    details={"train": finite(base.value), split: finite(other.value)},
+                    chart={
+                        "kind": "metric_intervals",
+                        "metric": metric,
+                        "bound": None,
+                        "title": f"{m.label}: train vs {split}",
+                        "rows": [
+                            {
+                                "label": s,
+                                "value": finite(e.value),
+                                "low": finite(e.low),
+                                "high": finite(e.high),
+                            }
+                            for s, e in (("train", base), (split, other))
+                        ],
+                    },
+                )
+            )
+    return out
+
+
+# ------------------------------------------------------------------ learning curve
+@register(
+    "learning_curve",
+    "fit",
+    description="Retraining on growing fractions of the training rows: would more data help?",
+)
+def learning_curve(ctx: CheckContext) -> list[Finding]:
+    from auditor.metrics import get_metric
+
+    points_ = [p for p in ctx.evaluation.learning_curve if finite(p.get("validation")) is not None]
+    if len(points_) < 2:
+        reason = _notes(ctx).get("learning_curve") or "it has fewer than two points"
+        return [
+            Finding(
+                id="fit.learning_curve",
+                check="learning_curve",
+                category="fit",
+                status="skipped",
+                title="Learning curve",
+                summary=f"The learning curve was not computed: {reason}.",
+            )
+        ]
+    metric = ctx.evaluation.primary_metric
+    m = get_metric(metric)
+    f = np.array([float(p["fraction"]) for p in points_])
+    v = np.array([_oriented(metric, float(p["validation"])) for p in points_])
+    gain = float((v[-1] - v[-2]) / max(f[-1] - f[-2], 1e-12) * 0.1)  # per 10% more rows
+    threshold = float(ctx.diagnostics["learning_curve_gain"])
+    helps = gain > threshold
+    title = (
+        "More training data is likely to help"
+        if helps
+        else "More training data is unlikely to help much"
+    )
+    summary = (
+        f"Going from {100 * f[-2]:.0f}% to {100 * f[-1]:.0f}% of the training rows changed "
+        f"validation {m.label} by {num(gain, digits=3)} per 10% more rows; "
+        + (
+            "the curve is still climbing, so more data is likely to help."
+            if helps
+            else "the curve has flattened, so more of the same data is unlikely to help much."
+        )
+    )
+    return [
+        Finding(
+            id="fit.learning_curve",
+            check="learning_curve",
+            category="fit",
+            status="pass",
+            title=title,
+            summary=summary,
+            value=gain,
+            threshold=threshold,
+            direction=None,  # informative: above the threshold means more data would help
+            metric=metric,
+            split="validation",
+            recommendation="Collect more training data: the model is still learning "
+            "from each additional row."
+            if helps
+            else "",
+            details={"points": [dict(p) for p in points_], "more_data_helps": helps},
+            chart={
+                "kind": "learning_curve",
+                "title": title,
+                "metric": metric,
+                "fractions": f.tolist(),
+                "rows": [int(p.get("rows", 0)) for p in points_],
+                "train": [finite(p.get("train")) for p in points_],
+                "validation": [finite(p.get("validation")) for p in points_],
+            },
+        )
+    ]
+
+
+# ------------------------------------------------------------------ underfitting
+@register(
+    "baseline_improvement",
+    "fit",
+    criterion=True,
+    description="Improvement over a trivial baseline and a linear model (underfitting).",
+)
+def baseline_improvement(ctx: CheckContext) -> list[Finding]:
+    from auditor.metrics import get_metric
+
+    baselines = ctx.evaluation.baselines
+    if "majority" not in baselines:
+        return [
+            Finding(
+                id="fit.baseline_improvement",
+                check="baseline_improvement",
+                category="fit",
+                status="skipped",
+                title="Comparison with simple baselines",
+                summary="No baseline was computed, so underfitting was not checked.",
+            )
+        ]
+    metrics = [ctx.evaluation.primary_metric, *ctx.criterion_metrics(check="baseline_improvement")]
+    metrics = [
+        mm for i, mm in enumerate(metrics) if mm in ctx.metric_set() and mm not in metrics[:i]
+    ]
+    margin = float(ctx.diagnostics["baseline_margin"])
+    trivial = (
+        "the majority class" if ctx.task != "regression" else "the average of the training target"
+    )
+    out = []
+    for metric in metrics:
+        m = get_metric(metric)
+        for split in ("validation", "test", "holdout"):
+            if split not in ctx.evaluation.splits:
+                continue
+            model = finite(ctx.estimates(split)[metric].value)
+            base = finite(baselines.get("majority", {}).get(split, {}).get(metric))
+            linear = finite(baselines.get("linear", {}).get(split, {}).get(metric))
+            if model is None or base is None:
+                continue
+            gain = _oriented(metric, model) - _oriented(metric, base)
+            linear_gain = (
+                None if linear is None else _oriented(metric, model) - _oriented(metric, linear)
+            )
+            under = gain < margin
+            worse_than_linear = linear_gain is not None and linear_gain < -margin
+            status = "warn" if (under or worse_than_linear) else "pass"
+            if under:
+                summary = (
+                    f"The model is hardly better than always predicting {trivial}: {m.label} "
+                    f"{num(model, digits=3)} vs {num(base, digits=3)} on {split_words(split)}."
+                )
+                rec = (
+                    "The model is underfitting: check that the features carry signal, train longer "
+                    "or with a larger learning rate, or use a larger network."
+                )
+            elif worse_than_linear:
+                summary = (
+                    f"A simple linear model does better than this model: {m.label} "
+                    f"{num(linear, digits=3)} vs {num(model, digits=3)} on {split_words(split)}."
+                )
+                rec = (
+                    "Prefer the simpler linear model, or tune this one (learning rate, epochs, "
+                    "architecture) until it beats the linear baseline."
+                )
+            else:
+                summary = (
+                    f"The model beats always predicting {trivial} by {num(gain, digits=3)} in "
+                    f"{m.label} on {split_words(split)}"
+                    + (
+                        f", and a linear model by {num(linear_gain, digits=3)}."
+                        if linear_gain is not None
+                        else "."
+                    )
+                )
+                rec = ""
+            labels, values = ["this model", "majority/mean baseline"], [model, base]
+            if linear is not None:
+                labels.append("linear model")
+                values.append(linear)
+            out.append(
+                Finding(
+                    id=f"fit.baseline_improvement.{metric}.{split}",
+                    check="baseline_improvement",
+                    category="fit",
+                    status=status,
+                    title=f"{m.label} vs simple baselines on {split}",
+                    summary=summary,
+                    value=gain,
+                    threshold=margin,
+                    direction="at_least",
+                    recommendation=rec,
+                    metric=metric,
+                    split=split,
+                    details={
+                        "model": model,
+                        "majority": base,
+                        "linear": linear,
+                        "gain_over_linear": linear_gain,
+                    },
+                    chart={
+                        "kind": "bars",
+                        "title": summary.split(":")[0],
+                        "labels": labels,
+                        "values": values,
+                        "xlabel": m.label,
+                        "bound": None,
+                    },
+                )
+            )
+    return out
+
+
+# ------------------------------------------------------------------ too good to be true
+@register(
+    "suspicious_score",
+    "fit",
+    criterion=True,
+    description="A score so high that it probably comes from a leak ('too good to be true').",
+)
+def suspicious_score(ctx: CheckContext) -> list[Finding]:
+    from auditor.metrics import get_metric
+
+    metrics = [ctx.evaluation.primary_metric, *ctx.criterion_metrics(check="suspicious_score")]
+    metrics = [
+        mm
+        for i, mm in enumerate(metrics)
+        if mm in ctx.metric_set()
+        and mm not in metrics[:i]
+        and get_metric(mm).higher_is_better
+        and get_metric(mm).unit_interval
+    ]
+    bound = float(ctx.diagnostics["suspicious_score"])
+    out = []
+    for metric in metrics:
+        m = get_metric(metric)
+        for split in ("validation", "test", "holdout"):
+            if split not in ctx.evaluation.splits:
+                continue
+            est = ctx.estimates(split)[metric]
+            value = finite(est.value)
+            if value is None:
+                continue
+            bad = value >= bound
+            out.append(
+                Finding(
+                    id=f"fit.suspicious_score.{metric}.{split}",
+                    check="suspicious_score",
+                    category="fit",
+                    status="warn" if bad else "pass",
+                    title=(
+                        f"{m.label} on {split} is too good to be true"
+                        if bad
+                        else f"{m.label} on {split} is plausible"
+                    ),
+                    summary=(
+                        f"{m.label} of {num(value, digits=3)} on {split_words(split)} is "
+                        "suspiciously "
+                        "high: near-perfect scores on real data usually mean the answer leaked "
+                        "into "
+                        "the features."
+                        if bad
+                        else f"{m.label} of {num(value, digits=3)} on {split_words(split)} is "
+                        "below "
+                        f"{num(bound, digits=3)}, the level at which a leak would be suspected."
+                    ),
+                    value=value,
+                    ci=est.ci,
+                    threshold=bound,
+                    direction="at_most",
+                    recommendation="Look for a feature recorded after the outcome or derived from "
+                    "it, "
+                    "and for rows shared between training and test."
+                    if bad
+                    else "",
+                    metric=metric,
+                    split=split,
+                    n=est.n,
+                )
+            )
+    return out
+
+
+# ------------------------------------------------------------------ single-feature leakage
+def _auc(y: np.ndarray, s: np.ndarray) -> float:
+    from scipy.stats import rankdata
+
+    pos = y == 1
+    n1, n0 = int(pos.sum()), int((~pos).sum())
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    ranks = rankdata(s)
+    return float((ranks[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def _feature_scores(
+    task: str, x_train, y_train, x_val, y_val, categorical: bool, n_classes: int
+) -> float:
+    """How well one raw feature alone predicts the target: fitted on train, scored on validation.
+
+    Classification: ROC-AUC (best class one-vs-rest for multiclass), with the direction (numeric)
+    or the per-category target rate (categorical) learned on train. Regression: R2 of a linear
+    fit (numeric) or of the category means (categorical).
+    """
+    import pandas as pd
+
+    if categorical:
+        tr = pd.Series(x_train).astype(str).to_numpy()
+        va = pd.Series(x_val).astype(str).to_numpy()
+    else:
+        tr = pd.to_numeric(pd.Series(x_train), errors="coerce").to_numpy(dtype=np.float64)
+        va = pd.to_numeric(pd.Series(x_val), errors="coerce").to_numpy(dtype=np.float64)
+        fill = np.nanmedian(tr) if np.isfinite(tr).any() else 0.0
+        tr = np.where(np.isfinite(tr), tr, fill)
+        va = np.where(np.isfinite(va), va, fill)
+    if task == "regression":
+        yt, yv = np.asarray(y_train, dtype=np.float64), np.asarray(y_val, dtype=np.float64)
+        if categorical:
+            means = pd.Series(yt).groupby(tr).mean()
+            pred = pd.Series(va).map(means).fillna(yt.mean()).to_numpy()
+        else:
+            slope, intercept = np.polyfit(tr, yt, 1) if np.ptp(tr) > 0 else (0.0, yt.mean())
+            pred = slope * va + intercept
+        ss_tot = float(((yv - yv.mean()) ** 2).sum())
+        return float(1 - ((yv - pred) ** 2).sum() / ss_tot) if ss_tot > 0 else float("nan")
+    yt, yv = np.asarray(y_train).astype(int), np.asarray(y_val).astype(int)
+    best = float("nan")
+    for c in [1] if task == "binary" else range(n_classes):
+        t, v = (yt == c).astype(int), (yv == c).astype(int)
+        if categorical:
+            rates = pd.Series(t).groupby(tr).mean()
+            score = pd.Series(va).map(rates).fillna(t.mean()).to_numpy()
+        else:
+            direction = 1.0 if _auc(t, tr) >= 0.5 else -1.0
+            score = direction * va
+        auc = _auc(v, score)
+        best = auc if not np.isfinite(best) else max(best, auc)
+    return best
+
+
+@register(
+    "single_feature_leakage",
+    "fit",
+    criterion=True,
+    description="A single raw feature that alone predicts the target almost perfectly.",
+)
+def single_feature_leakage(ctx: CheckContext) -> list[Finding]:
+    ds = ctx.dataset
+    check_split = "validation" if "validation" in ds.frames else None
+    if "train" not in ds.frames or check_split is None or not ds.feature_columns:
+        return [
+            Finding(
+                id="fit.single_feature_leakage",
+                check="single_feature_leakage",
+                category="fit",
+                status="skipped",
+                title="Single-feature leakage",
+                summary="Single features were not screened: the raw training or validation "
+                "rows are not available.",
+            )
+        ]
+    bound = float(ctx.diagnostics["single_feature_auc"])
+    scores = []
+    for col in ds.feature_columns:
+        score = _feature_scores(
+            ctx.task,
+            ds.frames["train"][col].to_numpy(),
+            ds.y["train"],
+            ds.frames[check_split][col].to_numpy(),
+            ds.y[check_split],
+            ds.column_types.get(col) == "categorical",
+            len(ds.classes),
+        )
+        scores.append((col, finite(score)))
+    ranked = sorted([s for s in scores if s[1] is not None], key=lambda t: -t[1])
+    what = "R²" if ctx.task == "regression" else "ROC-AUC"
+    if not ranked:
+        return [
+            Finding(
+                id="fit.single_feature_leakage",
+                check="single_feature_leakage",
+                category="fit",
+                status="skipped",
+                title="Single-feature leakage",
+                summary="No feature could be scored on its own.",
+            )
+        ]
+    top_col, top = ranked[0]
+    leaks = [c for c, s in ranked if s >= bound]
+    status = "warn" if leaks else "pass"
+    if leaks:
+        summary = (
+            f"The feature '{top_col}' alone predicts the target with {what} {num(top, digits=3)} "
+            f"on {split_words(check_split)}: it probably leaks the answer"
+            + (f" (also: {', '.join(leaks[1:4])})." if len(leaks) > 1 else ".")
+        )
+        rec = (
+            f"Check how '{top_col}' is recorded: if it is known only after the outcome, or derived "
+            "from it, exclude it (data.exclude)."
+        )
+    else:
+        summary = (
+            f"No single feature predicts the target almost perfectly; the strongest, '{top_col}', "
+            f"reaches {what} {num(top, digits=3)} on its own."
+        )
+        rec = ""
+    shown = ranked[:10]
+    return [
+        Finding(
+            id="fit.single_feature_leakage",
+            check="single_feature_leakage",
+            category="fit",
+            status=status,
+            title=(
+                "A single feature predicts the target almost perfectly"
+                if leaks
+                else "No single feature gives the answer away"
+            ),
+            summary=summary,
+            value=top,
+            threshold=bound,
+            direction="at_most",
+            recommendation=rec,
+            split=check_split,
+            details={
+                "scores": [{"feature": c, "score": s} for c, s in ranked],
+                "score": what,
+                "suspects": leaks,
+            },
+            chart={
+                "kind": "bars",
+                "title": f"Strongest single feature: '{top_col}' ({what} {num(top)})",
+                "labels": [c for c, _ in shown],
+                "values": [s for _, s in shown],
+                "xlabel": what,
+                "bound": bound,
+            },
+        )
+    ]

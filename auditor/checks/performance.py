@@ -1,0 +1,346 @@
+"""Performance per split: every metric with its interval, curves, and the cost of errors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from auditor.checks.registry import CheckContext, register
+from auditor.checks.text import ci_pair, ci_text, downsample, finite, num, split_words
+from auditor.types import Finding
+
+CURVE_POINTS = 200  # most points kept of a ROC / PR curve
+RESIDUAL_POINTS = 2000  # most points kept of a residual chart
+CALIBRATION_BINS = 10
+
+
+@register(
+    "performance",
+    "performance",
+    description="Every applicable metric on every split, with its bootstrap interval.",
+)
+def performance(ctx: CheckContext) -> list[Finding]:
+    from auditor.metrics import get_metric
+
+    out: list[Finding] = []
+    splits = ctx.splits()
+    per_split = {s: ctx.estimates(s) for s in splits}
+    for name in ctx.metric_set():
+        m = get_metric(name)
+        chart_rows = [
+            {
+                "label": s,
+                "value": finite(per_split[s][name].value),
+                "low": finite(per_split[s][name].low),
+                "high": finite(per_split[s][name].high),
+            }
+            for s in splits
+        ]
+        chart_split = "test" if "test" in splits else splits[-1]
+        for s in splits:
+            est = per_split[s][name]
+            ci = ci_pair(est.low, est.high)
+            value = finite(est.value)
+            better = "higher" if m.higher_is_better else "lower"
+            summary = (
+                f"{m.label} on {split_words(s)} is {num(value, digits=3)}"
+                f"{ci_text(ci, ctx.confidence)}; {better} is better."
+            )
+            out.append(
+                Finding(
+                    id=f"performance.{name}.{s}",
+                    check="performance",
+                    category="performance",
+                    status="pass" if value is not None else "error",
+                    title=f"{m.label} on {s}",
+                    summary=summary
+                    if value is not None
+                    else f"{m.label} could not be computed on {split_words(s)} (for example only "
+                    "one class is present).",
+                    value=value,
+                    ci=ci,
+                    metric=name,
+                    split=s,
+                    n=est.n,
+                    recommendation=""
+                    if value is not None
+                    else "Check that every class is present in this split.",
+                    details={
+                        "label": m.label,
+                        "direction": m.direction,
+                        "description": m.description,
+                    },
+                    chart={
+                        "kind": "metric_intervals",
+                        "metric": name,
+                        "rows": chart_rows,
+                        "bound": None,
+                        "title": f"{m.label} by split",
+                    }
+                    if s == chart_split
+                    else None,
+                )
+            )
+    return out
+
+
+def _binary_curves(ctx: CheckContext, split: str, e) -> list[Finding]:
+    from sklearn.metrics import auc, precision_recall_curve, roc_curve
+
+    y = np.asarray(e.y_true).astype(int)
+    s = np.asarray(e.scores, dtype=np.float64)
+    out = []
+    if len(np.unique(y)) < 2 or not ctx.has_scores:
+        return out
+    fpr, tpr, _ = roc_curve(y, s)
+    keep = downsample(len(fpr), CURVE_POINTS)
+    roc_auc = float(auc(fpr, tpr))
+    out.append(
+        Finding(
+            id=f"performance.roc_curve.{split}",
+            check="curves",
+            category="performance",
+            status="pass",
+            title=f"ROC curve on {split}",
+            summary="Across all thresholds the model separates the classes with an area of "
+            f"{num(roc_auc)} "
+            f"on {split_words(split)} (0.5 is chance, 1 is perfect).",
+            value=roc_auc,
+            metric="roc_auc",
+            split=split,
+            n=len(y),
+            chart={
+                "kind": "roc",
+                "title": f"ROC curve on {split}: area {num(roc_auc)}",
+                "fpr": [float(fpr[i]) for i in keep],
+                "tpr": [float(tpr[i]) for i in keep],
+                "auc": roc_auc,
+            },
+        )
+    )
+    precision, recall, _ = precision_recall_curve(y, s)
+    keep = downsample(len(precision), CURVE_POINTS)
+    ap = (
+        float(ctx.estimates(split)["pr_auc"].value)
+        if "pr_auc" in ctx.metric_set()
+        else float(auc(recall, precision))
+    )
+    base = float(y.mean())
+    out.append(
+        Finding(
+            id=f"performance.pr_curve.{split}",
+            check="curves",
+            category="performance",
+            status="pass",
+            title=f"Precision-recall curve on {split}",
+            summary=f"Average precision is {num(ap)} on {split_words(split)}, against {num(base)} "
+            "for "
+            "random guessing.",
+            value=ap,
+            metric="pr_auc",
+            split=split,
+            n=len(y),
+            chart={
+                "kind": "pr",
+                "title": f"Precision-recall on {split}: average precision {num(ap)}",
+                "recall": [float(recall[i]) for i in keep],
+                "precision": [float(precision[i]) for i in keep],
+                "auc": ap,
+                "base_rate": base,
+            },
+        )
+    )
+    return out
+
+
+def _calibration(ctx: CheckContext, split: str, e) -> Finding | None:
+    if not ctx.has_scores:
+        return None
+    y = np.asarray(e.y_true).astype(int)
+    if ctx.task == "binary":
+        conf = np.asarray(e.scores, dtype=np.float64)
+        hit = (y == 1).astype(float)
+        what = "positive outcome"
+    else:
+        proba = np.asarray(e.scores, dtype=np.float64)
+        conf, hit = proba.max(axis=1), (proba.argmax(axis=1) == y).astype(float)
+        what = "predicted class being right"
+    bins = np.minimum((conf * CALIBRATION_BINS).astype(int), CALIBRATION_BINS - 1).clip(0)
+    counts = np.bincount(bins, minlength=CALIBRATION_BINS)
+    sum_p = np.bincount(bins, weights=conf, minlength=CALIBRATION_BINS)
+    sum_y = np.bincount(bins, weights=hit, minlength=CALIBRATION_BINS)
+    used = counts > 0
+    predicted = (sum_p[used] / counts[used]).tolist()
+    observed = (sum_y[used] / counts[used]).tolist()
+    ece = float(np.abs(sum_y - sum_p).sum() / max(len(y), 1))
+    return Finding(
+        id=f"performance.calibration.{split}",
+        check="curves",
+        category="performance",
+        status="pass",
+        title=f"Calibration on {split}",
+        summary=f"Predicted probabilities of the {what} are off from observed frequencies by "
+        f"{num(ece, digits=3)} on average on {split_words(split)} (0 is perfectly calibrated).",
+        value=ece,
+        metric="ece",
+        split=split,
+        n=len(y),
+        chart={
+            "kind": "calibration",
+            "title": f"Calibration on {split}: average gap {num(ece, digits=3)}",
+            "predicted": predicted,
+            "observed": observed,
+            "counts": counts[used].tolist(),
+        },
+    )
+
+
+@register(
+    "curves",
+    "performance",
+    description="Confusion matrix, ROC, precision-recall and calibration curves; residuals.",
+)
+def curves(ctx: CheckContext) -> list[Finding]:
+    out: list[Finding] = []
+    labels = [str(c) for c in ctx.evaluation.classes]
+    for split in ctx.splits():
+        e = ctx.evaluation.splits[split]
+        if ctx.task == "regression":
+            y = np.asarray(e.y_true, dtype=np.float64)
+            p = np.asarray(e.y_pred, dtype=np.float64)
+            keep = np.random.default_rng(ctx.seed(split, 7)).permutation(len(y))[:RESIDUAL_POINTS]
+            keep.sort()
+            resid = y - p
+            out.append(
+                Finding(
+                    id=f"performance.residuals.{split}",
+                    check="curves",
+                    category="performance",
+                    status="pass",
+                    title=f"Residuals on {split}",
+                    summary=f"Half of the predictions on {split_words(split)} are within "
+                    f"{num(float(np.median(np.abs(resid))))} of the true value.",
+                    value=float(np.median(np.abs(resid))),
+                    split=split,
+                    n=len(y),
+                    chart={
+                        "kind": "residuals",
+                        "title": f"Prediction errors on {split}",
+                        "predicted": p[keep].tolist(),
+                        "residual": resid[keep].tolist(),
+                    },
+                )
+            )
+            continue
+        k = len(labels)
+        y = np.asarray(e.y_true).astype(int)
+        yp = np.asarray(e.y_pred).astype(int)
+        matrix = np.zeros((k, k), dtype=int)
+        np.add.at(matrix, (y, yp), 1)
+        wrong = int(matrix.sum() - np.trace(matrix))
+        out.append(
+            Finding(
+                id=f"performance.confusion_matrix.{split}",
+                check="curves",
+                category="performance",
+                status="pass",
+                title=f"Confusion matrix on {split}",
+                summary=f"The model gets {wrong:,} of {len(y):,} decisions wrong on "
+                f"{split_words(split)}.",
+                value=float(wrong) / max(len(y), 1),
+                split=split,
+                n=len(y),
+                details={"rows_are": "true class", "columns_are": "predicted class"},
+                chart={
+                    "kind": "confusion_matrix",
+                    "title": f"{wrong:,} of {len(y):,} decisions wrong on {split}",
+                    "labels": labels,
+                    "matrix": matrix.tolist(),
+                },
+            )
+        )
+        if ctx.task == "binary":
+            out.extend(_binary_curves(ctx, split, e))
+        cal = _calibration(ctx, split, e)
+        if cal is not None:
+            out.append(cal)
+    return out
+
+
+@register(
+    "expected_cost",
+    "performance",
+    criterion=True,
+    description="Expected cost and wrong decisions per 1,000 decisions (binary, costs declared).",
+)
+def expected_cost(ctx: CheckContext) -> list[Finding]:
+    from auditor.metrics import percentile_interval
+
+    costs = ctx.settings.get("costs")
+    if ctx.task != "binary" or not costs:
+        reason = (
+            "no costs are declared (evaluation.costs)"
+            if ctx.task == "binary"
+            else "costs apply to binary decisions only"
+        )
+        return [
+            Finding(
+                id="performance.expected_cost",
+                check="expected_cost",
+                category="performance",
+                status="skipped",
+                title="Cost of wrong decisions",
+                summary=f"The cost of wrong decisions was not computed: {reason}.",
+            )
+        ]
+    c_fp, c_fn = float(costs["false_positive"]), float(costs["false_negative"])
+    unit = costs.get("unit", "cost units")
+    out = []
+    for split in ctx.splits():
+        est = ctx.estimates(split)  # the metrics' resamples also carry the error rates
+        fp_e, fn_e = est["false_positive_rate"], est["false_negative_rate"]
+        n = fp_e.n
+        point = 1000.0 * np.array([c_fp * fp_e.value + c_fn * fn_e.value, fp_e.value, fn_e.value])
+        cis = [None, None, None]
+        if fp_e.replicates is not None:
+            reps = 1000.0 * np.column_stack(
+                [c_fp * fp_e.replicates + c_fn * fn_e.replicates, fp_e.replicates, fn_e.replicates]
+            )
+            cis = [percentile_interval(reps[:, j], ctx.confidence) for j in range(3)]
+        cost, fp_k, fn_k = (float(v) for v in point)
+        out.append(
+            Finding(
+                id=f"performance.expected_cost.{split}",
+                check="expected_cost",
+                category="performance",
+                status="pass",
+                title=f"Cost of wrong decisions on {split}",
+                summary=f"On {split_words(split)}, wrong decisions cost about {num(cost)} {unit} "
+                "per 1,000 "
+                f"decisions{ci_text(cis[0], ctx.confidence)}: {num(fp_k, digits=0)} false alarms "
+                f"and {num(fn_k, digits=0)} missed positives per 1,000.",
+                value=cost,
+                ci=cis[0],
+                split=split,
+                n=n,
+                details={
+                    "unit": unit,
+                    "false_positive_cost": c_fp,
+                    "false_negative_cost": c_fn,
+                    "threshold": ctx.evaluation.threshold,
+                    "false_positives_per_1000": fp_k,
+                    "false_positives_ci": cis[1],
+                    "false_negatives_per_1000": fn_k,
+                    "false_negatives_ci": cis[2],
+                    "wrong_per_1000": fp_k + fn_k,
+                },
+                chart={
+                    "kind": "bars",
+                    "title": f"Wrong decisions per 1,000 on {split}",
+                    "labels": ["false positives", "false negatives"],
+                    "values": [fp_k, fn_k],
+                    "xlabel": "per 1,000 decisions",
+                    "bound": None,
+                },
+            )
+        )
+    return out

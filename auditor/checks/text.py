@@ -1,0 +1,76 @@
+"""Plain-language formatting shared by the checks: numbers, intervals, split names."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+SPLIT_WORDS = {
+    "train": "the training split",
+    "validation": "the validation split",
+    "test": "the test split",
+    "holdout": "the client holdout",
+}
+
+
+def split_words(split: str | None) -> str:
+    return SPLIT_WORDS.get(split or "", f"the {split} split")
+
+
+def num(value: float | None, *, digits: int = 2) -> str:
+    """A number for a sentence: 0.8123 -> '0.81'; 12345.6 -> '12,346'; None -> 'n/a'."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    return f"{value:.{digits}f}"
+
+
+def pct(value: float | None, *, digits: int = 0) -> str:
+    """0.142 -> '14%'."""
+    return "n/a" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def points(value: float | None) -> str:
+    """A difference of rates in percentage points: 0.142 -> '14 points'."""
+    if value is None:
+        return "n/a"
+    v = 100 * value
+    return f"{v:.0f} points" if abs(v) >= 1 else f"{v:.1f} points"
+
+
+def ci_text(ci: Any, confidence: float, *, as_points: bool = False) -> str:
+    """'(95% CI 0.78 to 0.84)', or '' without an interval."""
+    if not ci or ci[0] is None or ci[1] is None:
+        return ""
+    level = f"{100 * confidence:g}%"
+    if as_points:
+        return f" ({level} CI {100 * ci[0]:.0f} to {100 * ci[1]:.0f} points)"
+    return f" ({level} CI {num(ci[0])} to {num(ci[1])})"
+
+
+def finite(value: Any) -> float | None:
+    """A plain float, or None for NaN/inf/None."""
+    if value is None:
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def ci_pair(low: Any, high: Any) -> tuple[float, float] | None:
+    lo, hi = finite(low), finite(high)
+    return None if lo is None or hi is None else (lo, hi)
+
+
+def downsample(n: int, limit: int) -> list[int]:
+    """At most ``limit`` evenly spread indices of 0..n-1, always keeping the first and last."""
+    if n <= limit:
+        return list(range(n))
+    import numpy as np
+
+    return sorted(set(np.linspace(0, n - 1, limit).round().astype(int).tolist()))

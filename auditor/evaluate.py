@@ -1,0 +1,285 @@
+"""The evaluate stage: predictions, decision threshold, baselines and learning curve.
+
+``evaluate(spec, dataset, predictor) -> Evaluation`` computes once everything the checks need
+that requires running or retraining a model; the checks themselves are pure functions of the
+result. The decision threshold is chosen on the validation split only: the test split and
+the holdout are never used to choose anything.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from auditor.types import Dataset, Evaluation, Predictor, Spec, SplitEval
+
+MISSING_COSTS = (
+    "threshold strategy 'min_cost' needs evaluation.costs (false_positive, false_negative)"
+)
+NO_VALIDATION = (
+    "threshold strategy {strategy!r} needs a validation split to choose the threshold on"
+)
+DEFAULT_PRIMARY = {"binary": "roc_auc", "multiclass": "f1_macro", "regression": "r2"}
+LABELS_ONLY_PRIMARY = {"binary": "f1", "multiclass": "f1_macro", "regression": "r2"}
+
+
+def primary_metric(spec: Spec, task: str, *, has_scores: bool = True) -> str:
+    """The first of evaluation.metrics that applies, else the task's default."""
+    from auditor.metrics import METRICS
+
+    for name in spec["evaluation"].get("metrics") or []:
+        if name in METRICS and METRICS[name].applies_to(task, has_scores=has_scores):
+            return name
+    return (DEFAULT_PRIMARY if has_scores else LABELS_ONLY_PRIMARY)[task]
+
+
+# ------------------------------------------------------------------ threshold
+def threshold_candidates(y: np.ndarray, scores: np.ndarray):
+    """For each distinct score t (descending): TP and FP when predicting positive at score >= t.
+
+    Returns (thresholds, tp, fp, positives, negatives); a threshold above every score
+    (predict nothing positive) is included first.
+    """
+    order = np.argsort(-scores, kind="stable")
+    s, yy = scores[order], (y[order] == 1).astype(np.float64)
+    last = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]  # last row of each distinct score
+    tp = np.cumsum(yy)[last]
+    fp = np.cumsum(1.0 - yy)[last]
+    top = math.nextafter(float(s[0]), math.inf) if len(s) else 1.0
+    return (
+        np.r_[top, s[last]],
+        np.r_[0.0, tp],
+        np.r_[0.0, fp],
+        float(yy.sum()),
+        float(len(yy) - yy.sum()),
+    )
+
+
+def choose_threshold(
+    spec: Spec, dataset: Dataset, validation_scores: np.ndarray | None
+) -> tuple[float, dict[str, Any]]:
+    """The binary decision threshold and how it was chosen (on validation data only)."""
+    from auditor.errors import SpecError
+
+    setting = spec["evaluation"]["threshold"]
+    strategy = setting["strategy"]
+    if strategy == "fixed":
+        value = float(setting["value"])
+        return value, {"strategy": "fixed", "chosen_on": None, "value": value}
+    if validation_scores is None or "validation" not in dataset.y:
+        raise SpecError(
+            NO_VALIDATION.format(strategy=strategy),
+            spec.locate(("evaluation", "threshold", "strategy")),
+        )
+    y = np.asarray(dataset.y["validation"]).astype(int)
+    thresholds, tp, fp, pos, neg = threshold_candidates(
+        y, np.asarray(validation_scores, dtype=float)
+    )
+    fn = pos - tp
+    if strategy == "best_f1":
+        denom = 2 * tp + fp + fn
+        f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
+        i = int(np.argmax(f1))
+        return float(thresholds[i]), {
+            "strategy": "best_f1",
+            "chosen_on": "validation",
+            "value": float(thresholds[i]),
+            "validation_f1": float(f1[i]),
+        }
+    costs = spec["evaluation"].get("costs")
+    if not costs:
+        raise SpecError(MISSING_COSTS, spec.locate(("evaluation", "threshold", "strategy")))
+    cost = float(costs["false_positive"]) * fp + float(costs["false_negative"]) * fn
+    per_k = 1000.0 * cost / max(len(y), 1)
+    i = int(np.argmin(cost))
+    return float(thresholds[i]), {
+        "strategy": "min_cost",
+        "chosen_on": "validation",
+        "value": float(thresholds[i]),
+        "validation_cost_per_1000": float(per_k[i]),
+        "unit": costs.get("unit", "cost units"),
+    }
+
+
+def decisions(task: str, scores: np.ndarray, threshold: float | None) -> np.ndarray:
+    """Predicted class index (binary: score >= threshold) or predicted value."""
+    if task == "binary":
+        return (np.asarray(scores, dtype=float) >= threshold).astype(np.int64)
+    if task == "multiclass":
+        return np.asarray(scores).argmax(axis=1).astype(np.int64)
+    return np.asarray(scores, dtype=np.float64)
+
+
+# ------------------------------------------------------------------ baselines
+def _point(
+    task: str, y, scores, pred, n_classes: int | None, *, has_scores: bool = True
+) -> dict[str, float]:
+    from auditor.metrics import Rows, metric_names, point_metrics
+
+    return point_metrics(
+        Rows(task, y, scores, pred, n_classes=n_classes), metric_names(task, has_scores=has_scores)
+    )
+
+
+def baselines(dataset: Dataset, threshold: float | None) -> dict[str, dict[str, dict[str, float]]]:
+    """Point metrics per split of the majority-class/mean baseline and a linear model."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    task = dataset.task
+    k = len(dataset.classes) if task != "regression" else None
+    y_train = np.asarray(dataset.y["train"])
+    out: dict[str, dict[str, dict[str, float]]] = {"majority": {}, "linear": {}}
+    if task == "regression":
+        mean = float(np.mean(y_train))
+        const = lambda n: np.full(n, mean)  # noqa: E731
+    else:
+        shares = np.bincount(y_train.astype(int), minlength=k) / max(len(y_train), 1)
+        const = (
+            (lambda n: np.full(n, shares[1]))
+            if task == "binary"
+            else (lambda n: np.tile(shares, (n, 1)))
+        )
+    linear = None
+    if len(np.unique(y_train)) > 1:
+        linear = Ridge(alpha=1.0) if task == "regression" else LogisticRegression(max_iter=500)
+        with warnings.catch_warnings():
+            # A baseline that has not fully converged is still a fair, simple reference.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            linear.fit(dataset.X["train"], y_train)
+    for split in dataset.splits:
+        y = np.asarray(dataset.y[split])
+        if len(y) == 0:
+            continue
+        s = const(len(y))
+        majority_pred = decisions(task, s, 0.5 if task == "binary" else None)
+        if task == "binary":
+            majority_pred = np.full(len(y), int(shares[1] >= 0.5))
+        out["majority"][split] = _point(task, y, s, majority_pred, k)
+        if linear is not None:
+            if task == "regression":
+                ls = linear.predict(dataset.X[split])
+            else:
+                proba = np.zeros((len(y), k))
+                proba[:, linear.classes_.astype(int)] = linear.predict_proba(dataset.X[split])
+                ls = proba[:, 1] if task == "binary" else proba
+            out["linear"][split] = _point(task, y, ls, decisions(task, ls, threshold), k)
+    if linear is None:
+        del out["linear"]
+    return out
+
+
+# ------------------------------------------------------------------ learning curve
+def learning_curve(
+    spec: Spec,
+    dataset: Dataset,
+    predictor: Predictor,
+    metric: str,
+    threshold: float | None,
+    *,
+    progress=None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Retrain on growing fractions of the training rows; (points, reason when skipped)."""
+    from auditor.metrics import Rows, point_metrics
+
+    settings = spec["evaluation"]["learning_curve"]
+    if not settings.get("enabled", True):
+        return [], "it is switched off (evaluation.learning_curve.enabled: false)"
+    if str(getattr(predictor, "kind", "")).startswith("vendor:"):
+        return [], "a vendor model cannot be retrained on fractions of the data"
+    from auditor.train import train_model
+
+    task = dataset.task
+    k = len(dataset.classes) if task != "regression" else None
+    n = len(dataset.y["train"])
+    rng = np.random.default_rng(int(spec["training"]["seed"]))
+    order = rng.permutation(n)
+    points = []
+    for fraction in sorted(float(f) for f in settings["fractions"]):
+        size = max(int(round(fraction * n)), 2)
+        if progress is not None:
+            progress.status(f"learning curve: {100 * fraction:.0f}% of the training rows")
+        if size >= n:
+            model, rows = predictor, np.arange(n)
+        else:
+            rows = np.sort(order[:size])
+            model = train_model(spec, dataset, train_rows=rows)
+        values = {}
+        for split, sel in (("train", rows), ("validation", None)):
+            scores = np.asarray(model.predict(dataset, split))
+            y = np.asarray(dataset.y[split])
+            if sel is not None:
+                scores, y = scores[sel], y[sel]
+            values[split] = point_metrics(
+                Rows(task, y, scores, decisions(task, scores, threshold), n_classes=k), [metric]
+            )[metric]
+        points.append(
+            {
+                "fraction": fraction,
+                "rows": int(size),
+                "train": values["train"],
+                "validation": values["validation"],
+            }
+        )
+    return points, None
+
+
+# ------------------------------------------------------------------ the stage
+def evaluate(spec: Spec, dataset: Dataset, predictor: Predictor, *, progress=None) -> Evaluation:
+    """Predict every split, choose the threshold on validation, compute baselines and curves.
+
+    Returns
+    -------
+    Evaluation
+        With two extra attributes: ``has_scores`` (the predictor gives probabilities) and
+        ``notes`` (why optional parts were skipped).
+    """
+    task = dataset.task
+    has_scores = bool(getattr(predictor, "has_scores", True))
+    scores = {s: np.asarray(predictor.predict(dataset, s)) for s in dataset.splits}
+    threshold, info = (None, {})
+    if task == "binary":
+        threshold, info = choose_threshold(spec, dataset, scores.get("validation"))
+    splits = {}
+    for s in dataset.splits:
+        groups = dataset.groups.get(s)
+        if groups is not None:
+            groups = groups.reset_index(drop=True)
+        splits[s] = SplitEval(
+            y_true=np.asarray(dataset.y[s]),
+            scores=scores[s],
+            y_pred=decisions(task, scores[s], threshold),
+            groups=groups,
+        )
+    metric = primary_metric(spec, task, has_scores=has_scores)
+    pinfo = getattr(predictor, "info", {}) or {}
+    notes: dict[str, Any] = {}
+    curve: list[dict[str, Any]] = []
+    try:
+        curve, reason = learning_curve(
+            spec, dataset, predictor, metric, threshold, progress=progress
+        )
+        if reason:
+            notes["learning_curve"] = reason
+    except ImportError as exc:  # the training engine is not installed in this build
+        notes["learning_curve"] = f"the training engine is unavailable ({exc})"
+    evaluation = Evaluation(
+        task=task,
+        classes=list(dataset.classes),
+        splits=splits,
+        threshold=threshold,
+        threshold_info=info,
+        history=list(getattr(predictor, "history", []) or []),
+        best_epoch=pinfo.get("best_epoch"),
+        stopped_early=bool(pinfo.get("stopped_early", False)),
+        baselines=baselines(dataset, threshold) if "train" in dataset.y else {},
+        learning_curve=curve,
+        primary_metric=metric,
+        has_scores=has_scores,
+        notes=notes,
+    )
+    return evaluation

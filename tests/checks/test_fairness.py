@@ -1,0 +1,183 @@
+"""Fairness: vectorised figures equal fairlearn's, intersections, multiclass and regression."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from fairlearn.metrics import (
+    MetricFrame,
+    demographic_parity_difference,
+    demographic_parity_ratio,
+    equalized_odds_difference,
+    equalized_odds_ratio,
+    selection_rate,
+    true_positive_rate,
+)
+
+from auditor.checks import CheckContext, run_checks
+from auditor.checks.fairness import (
+    FAIRNESS_METRICS,
+    aggregate,
+    fairness,
+    group_rates,
+    partition_codes,
+    row_columns,
+)
+from auditor.types import Dataset, Evaluation, SplitEval
+from tests.checks.factory import make_binary_case, make_spec
+
+
+def _arrays(seed=0, n=3000):
+    rng = np.random.default_rng(seed)
+    sex = rng.choice(["f", "m"], n)
+    age = rng.choice(["young", "mid", "old"], n, p=[0.3, 0.5, 0.2])
+    y = rng.integers(0, 2, n)
+    p = (rng.random(n) < np.where(sex == "m", 0.6, 0.45) * np.where(y == 1, 1.2, 0.8)).astype(int)
+    return y, p, pd.DataFrame({"sex": sex, "age": age})
+
+
+@pytest.mark.parametrize(
+    "name, reference",
+    [
+        ("demographic_parity_difference", demographic_parity_difference),
+        ("demographic_parity_ratio", demographic_parity_ratio),
+        ("equalized_odds_difference", equalized_odds_difference),
+        ("equalized_odds_ratio", equalized_odds_ratio),
+    ],
+)
+def test_vectorised_point_equals_fairlearn(name, reference):
+    y, p, groups = _arrays()
+    codes, labels = partition_codes(groups, ["sex", "age"])
+    cols = row_columns("binary", y, p, 1)
+    spread = np.zeros((len(y), len(labels), cols.shape[1]))
+    spread[np.arange(len(y)), codes] = cols
+    rates = group_rates("binary", spread.sum(axis=0)[None])
+    ours = aggregate(FAIRNESS_METRICS[name], rates)[0]
+    theirs = reference(y, p, sensitive_features=np.asarray(labels, dtype=object)[codes])
+    assert ours == pytest.approx(theirs, abs=1e-12)
+
+
+def test_group_rates_equal_a_metric_frame():
+    y, p, groups = _arrays(seed=1)
+    codes, labels = partition_codes(groups, ["age"])
+    cols = row_columns("binary", y, p, 1)
+    sums = np.stack([cols[codes == g].sum(axis=0) for g in range(len(labels))])
+    rates = group_rates("binary", sums)
+    mf = MetricFrame(
+        metrics={"sel": selection_rate, "tpr": true_positive_rate},
+        y_true=y,
+        y_pred=p,
+        sensitive_features=groups["age"],
+    )
+    for i, label in enumerate(labels):
+        assert rates["selection_rate"][i] == pytest.approx(mf.by_group.loc[label, "sel"])
+        assert rates["tpr"][i] == pytest.approx(mf.by_group.loc[label, "tpr"])
+
+
+def _case(task, seed=0, n=1500):
+    rng = np.random.default_rng(seed)
+    sex = rng.choice(["f", "m"], n)
+    age = rng.choice(["a", "b"], n)
+    if task == "multiclass":
+        y = rng.integers(0, 3, n)
+        proba = rng.dirichlet(np.ones(3), n)
+        proba[np.arange(n), y] += 0.3 * (sex == "m")
+        proba /= proba.sum(axis=1, keepdims=True)
+        pred = proba.argmax(axis=1)
+        classes = ["low", "mid", "urgent"]
+    else:
+        y = rng.normal(10, 2, n)
+        proba = pred = y + rng.normal(0, np.where(sex == "m", 0.5, 2.0))
+        classes = []
+    groups = pd.DataFrame({"sex": sex, "age": age})
+    splits = {"test": SplitEval(y_true=y, scores=proba, y_pred=pred, groups=groups)}
+    ds = Dataset(
+        task=task,
+        target="y",
+        frames={"test": groups},
+        X={"test": np.zeros((n, 1))},
+        y={"train": y, "test": y},
+        groups={"test": groups},
+        feature_columns=[],
+        column_types={},
+        feature_names=[],
+        classes=classes,
+        sensitive=["sex", "age"],
+    )
+    ev = Evaluation(
+        task=task,
+        classes=classes,
+        splits=splits,
+        primary_metric="f1_macro" if task == "multiclass" else "r2",
+    )
+    return ds, ev
+
+
+def test_intersections_are_measured_and_named_with_ampersand():
+    spec = make_spec("multiclass", sensitive=("sex", "age"))
+    ds, ev = _case("multiclass")
+    found = {f.id: f for f in fairness(CheckContext(spec, ds, ev))}
+    f = found["fairness.accuracy_difference.test.sex&age"]
+    assert f.sensitive == "sex&age" and len(f.details["groups"]) == 4
+    assert {g["group"] for g in f.details["groups"]} == {"f & a", "f & b", "m & a", "m & b"}
+    assert f.details["positive_class"] == "urgent" or f.details["positive_class"] in ("low", "mid")
+    # accuracy parity is computed on every class: equals a hand count
+    y, p = ev.splits["test"].y_true, ev.splits["test"].y_pred
+    sex = ds.groups["test"]["sex"].to_numpy()
+    acc = {s: float((y[sex == s] == p[sex == s]).mean()) for s in ("f", "m")}
+    assert found["fairness.accuracy_difference.test.sex"].value == pytest.approx(
+        abs(acc["m"] - acc["f"])
+    )
+
+
+def test_multiclass_positive_class_comes_from_the_spec_when_named():
+    spec = make_spec("multiclass", sensitive=("sex",))
+    spec.values["objective"]["positive"] = "mid"
+    ds, ev = _case("multiclass")
+    f = fairness(CheckContext(spec, ds, ev))[0]
+    assert f.details["positive_class"] == "mid"
+
+
+def test_regression_fairness_compares_mae_and_mean_prediction():
+    spec = make_spec("regression", sensitive=("sex",))
+    ds, ev = _case("regression")
+    found = {f.metric: f for f in fairness(CheckContext(spec, ds, ev)) if f.sensitive == "sex"}
+    assert set(found) == {"mae_difference", "mean_prediction_difference"}
+    mae = found["mae_difference"]
+    # planted: noise sd 2.0 for f vs 0.5 for m -> MAE gap about (2.0 - 0.5) * sqrt(2/pi) = 1.2
+    assert mae.ci[0] <= 1.2 <= mae.ci[1] and mae.details["highest_group"] == "f"
+
+
+def test_fairness_group_bars_carry_intervals_and_the_criterion_bound():
+    spec = make_spec(
+        acceptance=[{"metric": "worst_group_accuracy", "sensitive": "sex", "at_least": 0.7}]
+    )
+    found = {f.id: f for f in run_checks(spec, *make_binary_case(seed=1, gap=0.1))}
+    chart = found["fairness.worst_group_accuracy.test.sex"].chart
+    assert chart["kind"] == "group_bars" and chart["bound"] == 0.7
+    for row in chart["rows"]:
+        assert row["low"] <= row["value"] <= row["high"] and row["n"] > 0
+    dp = found["fairness.demographic_parity_difference.test.sex"]
+    assert dp.chart["metric"] == "selection_rate" and dp.chart["reference"] is not None
+    assert set(dp.details["groups"][0]) == {
+        "group",
+        "n",
+        "base_rate",
+        "selection_rate",
+        "accuracy",
+        "tpr",
+        "fpr",
+        "fnr",
+        "precision",
+        "inconclusive",
+        "needed",
+    }
+
+
+def test_no_sensitive_features_is_skipped_not_an_error():
+    spec = make_spec(sensitive=())
+    ds, ev = make_binary_case(seed=0, sizes={"train": 300, "validation": 200, "test": 200})
+    ds.sensitive = []
+    found = fairness(CheckContext(spec, ds, ev))
+    assert [f.status for f in found] == ["skipped"] and found[0].recommendation

@@ -1,0 +1,252 @@
+"""The feature preprocessing, built from scikit-learn transformers and fitted on train rows.
+
+``build_preprocessor`` returns an unfitted ``ColumnTransformer``:
+
+- numeric columns: :class:`OutlierClipper` (float conversion, optional IQR / z-score clipping
+  with fences fitted on the training rows) -> ``SimpleImputer`` (optionally with missing
+  indicators) -> a scaler (standard, min-max, robust or none);
+- categorical columns: :class:`CategoryCaster` (values as strings, missing as ``"missing"``)
+  -> ``OneHotEncoder`` (capped, rare categories bucketed as infrequent) or ``OrdinalEncoder``
+  (unknown categories encoded as -1).
+
+Row dropping (``missing: drop``, ``outliers: drop``) is done on the training rows only, by
+:func:`rows_to_drop`, before fitting; the other splits are imputed / left as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+MISSING_CATEGORY = "missing"
+IQR_DEFAULT = 1.5
+ZSCORE_DEFAULT = 3.0
+CLIP_METHODS = ("none", "iqr", "zscore")
+
+
+def _as_float_matrix(X: Any) -> np.ndarray:
+    """Numeric values as a float64 matrix; values that are not numbers become NaN."""
+    if isinstance(X, pd.DataFrame):
+        cols = [
+            pd.to_numeric(X[c], errors="coerce").astype("float64").to_numpy(na_value=np.nan)
+            for c in X.columns
+        ]
+        return np.column_stack(cols) if cols else np.empty((len(X), 0))
+    arr = np.asarray(X)
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    return arr.astype("float64")
+
+
+class OutlierClipper(TransformerMixin, BaseEstimator):
+    """Convert to float and clip each column to fences fitted on the training rows.
+
+    Parameters
+    ----------
+    method : {"none", "iqr", "zscore"}
+        ``iqr``: [Q1 - factor*IQR, Q3 + factor*IQR]; ``zscore``: mean +- factor*std;
+        ``none``: only the float conversion.
+    factor : float or None
+        The IQR multiple or the z-score; None means 1.5 (iqr) or 3 (zscore).
+    """
+
+    def __init__(self, method: str = "none", factor: float | None = None):
+        self.method = method
+        self.factor = factor
+
+    def fit(self, X, y=None):
+        if self.method not in CLIP_METHODS:
+            raise ValueError(
+                f"unknown clipping method {self.method!r}; available: {', '.join(CLIP_METHODS)}"
+            )
+        arr = _as_float_matrix(X)
+        self.n_features_in_ = arr.shape[1]
+        if isinstance(X, pd.DataFrame):
+            self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        lower = np.full(arr.shape[1], -np.inf)
+        upper = np.full(arr.shape[1], np.inf)
+        observed = ~np.all(np.isnan(arr), axis=0) if arr.size else np.zeros(arr.shape[1], bool)
+        if self.method != "none" and observed.any():
+            sub = arr[:, observed]
+            if self.method == "iqr":
+                k = IQR_DEFAULT if self.factor is None else float(self.factor)
+                q1, q3 = np.nanpercentile(sub, [25, 75], axis=0)
+                lower[observed], upper[observed] = q1 - k * (q3 - q1), q3 + k * (q3 - q1)
+            else:
+                k = ZSCORE_DEFAULT if self.factor is None else float(self.factor)
+                mean, std = np.nanmean(sub, axis=0), np.nanstd(sub, axis=0)
+                lower[observed], upper[observed] = mean - k * std, mean + k * std
+        self.lower_ = lower
+        self.upper_ = upper
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self, "lower_")
+        arr = _as_float_matrix(X)
+        if self.method == "none":
+            return arr
+        with np.errstate(invalid="ignore"):
+            return np.clip(arr, self.lower_, self.upper_)
+
+    def outside(self, X) -> np.ndarray:
+        """Boolean matrix: where a value lies beyond the fitted fences (NaN is not)."""
+        check_is_fitted(self, "lower_")
+        arr = _as_float_matrix(X)
+        with np.errstate(invalid="ignore"):
+            return (arr < self.lower_) | (arr > self.upper_)
+
+    def get_feature_names_out(self, input_features=None):
+        if input_features is None:
+            input_features = getattr(
+                self, "feature_names_in_", [f"x{i}" for i in range(self.n_features_in_)]
+            )
+        return np.asarray(input_features, dtype=object)
+
+
+class CategoryCaster(TransformerMixin, BaseEstimator):
+    """Categorical values as strings (an object matrix); missing values become ``"missing"``."""
+
+    def fit(self, X, y=None):
+        frame = pd.DataFrame(X)
+        self.n_features_in_ = frame.shape[1]
+        if isinstance(X, pd.DataFrame):
+            self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        return self
+
+    def transform(self, X):
+        check_is_fitted(self, "n_features_in_")
+        frame = pd.DataFrame(X)
+        out = np.empty(frame.shape, dtype=object)
+        for j, col in enumerate(frame.columns):
+            positions, uniques = pd.factorize(frame[col], use_na_sentinel=True)
+            names = np.array(
+                [_category_text(u) for u in uniques] + [MISSING_CATEGORY], dtype=object
+            )
+            out[:, j] = names[positions]  # the NA sentinel -1 picks MISSING_CATEGORY
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        if input_features is None:
+            input_features = getattr(
+                self, "feature_names_in_", [f"x{i}" for i in range(self.n_features_in_)]
+            )
+        return np.asarray(input_features, dtype=object)
+
+
+def _category_text(value: Any) -> str:
+    """One spelling per category: 3.0 and 3 read the same; booleans as true/false."""
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _scaler(name: str):
+    from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
+
+    return {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}[name]()
+
+
+def build_preprocessor(prep: dict[str, Any], numeric: list[str], categorical: list[str]):
+    """An unfitted ColumnTransformer for ``data.preprocessing`` (resolved spec values).
+
+    Parameters
+    ----------
+    prep : dict
+        The resolved ``data.preprocessing`` section.
+    numeric, categorical : list of str
+        Raw feature columns of each type, in order.
+
+    Returns
+    -------
+    sklearn.compose.ColumnTransformer
+        Raw frame -> dense float matrix; column names from ``get_feature_names_out``.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
+
+    transformers = []
+    if numeric:
+        outliers = prep.get("outliers", "none")
+        clip = {"clip_iqr": "iqr", "clip_zscore": "zscore"}.get(outliers, "none")
+        missing = prep.get("missing", "median")
+        strategy = "median" if missing == "drop" else missing  # other splits are imputed
+        imputer = SimpleImputer(
+            strategy=strategy,
+            fill_value=prep.get("fill_value", 0) if strategy == "constant" else None,
+            add_indicator=bool(prep.get("missing_indicator", False)),
+            keep_empty_features=True,
+        )
+        steps = [
+            ("clip", OutlierClipper(method=clip, factor=prep.get("outlier_factor"))),
+            ("impute", imputer),
+        ]
+        scaling = prep.get("scaling", "standard")
+        if scaling != "none":
+            steps.append(("scale", _scaler(scaling)))
+        transformers.append(("num", Pipeline(steps), list(numeric)))
+    if categorical:
+        if prep.get("categorical", "onehot") == "ordinal":
+            encoder = OrdinalEncoder(
+                handle_unknown="use_encoded_value", unknown_value=-1, dtype=np.float32
+            )
+        else:
+            min_frequency = prep.get("min_frequency", 0.01) or None
+            encoder = OneHotEncoder(
+                handle_unknown="infrequent_if_exist",
+                max_categories=prep.get("max_categories", 20),
+                min_frequency=min_frequency,
+                sparse_output=False,
+                dtype=np.float32,
+            )
+        transformers.append(
+            ("cat", Pipeline([("cast", CategoryCaster()), ("encode", encoder)]), list(categorical))
+        )
+    return ColumnTransformer(
+        transformers, remainder="drop", sparse_threshold=0.0, verbose_feature_names_out=True
+    )
+
+
+def rows_to_drop(
+    frame: pd.DataFrame, prep: dict[str, Any], numeric: list[str]
+) -> dict[str, np.ndarray]:
+    """Training rows removed by ``missing: drop`` and ``outliers: drop`` (boolean masks).
+
+    Outlier fences are the IQR fences of the training rows (``outlier_factor`` or 1.5).
+    """
+    n = len(frame)
+    masks = {"missing": np.zeros(n, bool), "outliers": np.zeros(n, bool)}
+    if not numeric:
+        return masks
+    if prep.get("missing") == "drop":
+        masks["missing"] = np.isnan(_as_float_matrix(frame[numeric])).any(axis=1)
+    if prep.get("outliers") == "drop":
+        clipper = OutlierClipper(method="iqr", factor=prep.get("outlier_factor")).fit(
+            frame[numeric]
+        )
+        masks["outliers"] = clipper.outside(frame[numeric]).any(axis=1) & ~masks["missing"]
+    return masks
+
+
+def numeric_feature_mask(feature_names: list[str]) -> np.ndarray:
+    """Which preprocessed columns are scaled numeric values (not indicators, not categories)."""
+    return np.asarray(
+        [
+            n.startswith("num__") and not n.startswith("num__missingindicator_")
+            for n in feature_names
+        ],
+        dtype=bool,
+    )
+
+
+SKOPS_TRUSTED: tuple[str, ...] = (
+    "auditor.data.preprocess.OutlierClipper",
+    "auditor.data.preprocess.CategoryCaster",
+)

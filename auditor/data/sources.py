@@ -1,0 +1,162 @@
+"""Reading data files (CSV, Parquet, JSON Lines) and fingerprinting them.
+
+Every failure is a :class:`auditor.errors.DataError` located at the file, with one clear
+line of text; no traceback ever reaches the user for a bad file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from auditor.errors import DataError, Location
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+FORMATS: tuple[str, ...] = ("csv", "parquet", "jsonl")
+EXTENSIONS: dict[str, str] = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
+
+MSG_MISSING = "data file not found"
+MSG_NOT_A_FILE = "data path is not a file"
+MSG_EMPTY = "data file is empty"
+MSG_NO_ROWS = "data file has a header but no rows"
+MSG_UNKNOWN_EXTENSION = (
+    "cannot tell the format from the extension {ext!r}; use .csv, .parquet, .jsonl or "
+    ".ndjson, or set data.format"
+)
+MSG_UNKNOWN_FORMAT = "unknown data format {fmt!r}; expected one of: auto, csv, parquet, jsonl"
+MSG_UNREADABLE = "cannot read {fmt} file: {reason}"
+MSG_MISSING_COLUMNS = "column(s) not in the file: {names}"
+MSG_PERMISSION = "data file cannot be opened: permission denied"
+
+_CHUNK = 1 << 20
+
+
+def detect_format(path: Path, fmt: str = "auto") -> str:
+    """The format of ``path``: ``fmt`` itself unless it is ``"auto"``, else from the extension.
+
+    Raises
+    ------
+    DataError
+        The format is unknown, or the extension does not name one.
+    """
+    path = Path(path)
+    if fmt != "auto":
+        if fmt not in FORMATS:
+            raise DataError(MSG_UNKNOWN_FORMAT.format(fmt=fmt), Location(file=str(path)))
+        return fmt
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in (".gz", ".bz2", ".zip", ".xz", ".zst") and len(suffixes) > 1:
+        ext = suffixes[-2]
+    else:
+        ext = suffixes[-1] if suffixes else ""
+    if ext not in EXTENSIONS:
+        raise DataError(
+            MSG_UNKNOWN_EXTENSION.format(ext=ext or path.name), Location(file=str(path))
+        )
+    return EXTENSIONS[ext]
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text[:200]
+
+
+def read_table(path: Path, fmt: str = "auto", *, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a CSV, Parquet or JSON Lines file into a DataFrame.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    fmt : str
+        ``"auto"`` (from the extension), ``"csv"``, ``"parquet"`` or ``"jsonl"``.
+    columns : list of str, optional
+        Read only these columns; a missing one is an error.
+
+    Returns
+    -------
+    pandas.DataFrame
+        At least one row.
+
+    Raises
+    ------
+    DataError
+        Missing or empty file, no rows, unknown extension, garbled content, missing columns;
+        located at the file, with a one-line message.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    where = Location(file=str(path))
+    if not path.exists():
+        raise DataError(MSG_MISSING, where)
+    if not path.is_file():
+        raise DataError(MSG_NOT_A_FILE, where)
+    kind = detect_format(path, fmt)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:  # pragma: no cover - races
+        raise DataError(MSG_UNREADABLE.format(fmt=kind, reason=_one_line(exc)), where) from None
+    if size == 0:
+        raise DataError(MSG_EMPTY, where)
+
+    try:
+        if kind == "csv":
+            sep = "\t" if path.suffix.lower() == ".tsv" else ","
+            frame = pd.read_csv(path, sep=sep, low_memory=False)
+        elif kind == "parquet":
+            frame = pd.read_parquet(path, engine="pyarrow")
+        else:
+            frame = pd.read_json(path, lines=True)
+    except PermissionError:
+        raise DataError(MSG_PERMISSION, where) from None
+    except pd.errors.EmptyDataError:
+        raise DataError(MSG_EMPTY, where) from None
+    except (ValueError, TypeError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise DataError(MSG_UNREADABLE.format(fmt=kind, reason=_one_line(exc)), where) from None
+    except Exception as exc:  # pyarrow raises its own error types for garbled parquet
+        if type(exc).__module__.startswith(("pyarrow", "pandas")):
+            raise DataError(MSG_UNREADABLE.format(fmt=kind, reason=_one_line(exc)), where) from None
+        raise
+
+    if not isinstance(frame, pd.DataFrame):  # pragma: no cover - read_json of a scalar
+        raise DataError(MSG_UNREADABLE.format(fmt=kind, reason="not a table"), where)
+    if len(frame.columns) == 0 and len(frame) == 0:
+        raise DataError(MSG_EMPTY, where)
+    if len(frame) == 0:
+        raise DataError(MSG_NO_ROWS, where)
+    frame.columns = [str(c) for c in frame.columns]
+    if columns is not None:
+        absent = [c for c in columns if c not in frame.columns]
+        if absent:
+            raise DataError(MSG_MISSING_COLUMNS.format(names=", ".join(map(repr, absent))), where)
+        frame = frame[list(columns)]
+    return frame
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file's bytes, read in 1 MiB chunks (hex digest)."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                digest.update(chunk)
+    except FileNotFoundError:
+        raise DataError(MSG_MISSING, Location(file=str(path))) from None
+    except OSError as exc:
+        raise DataError(
+            MSG_UNREADABLE.format(fmt="data", reason=_one_line(exc)), Location(file=str(path))
+        ) from None
+    return digest.hexdigest()

@@ -1,0 +1,264 @@
+"""Seeded train / validation / test splits: random, stratified, group and time-ordered.
+
+Every strategy returns positions (0-based row numbers into the frame), sorted, disjoint and
+together covering every row. The same inputs and seed always give the same split.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from auditor.errors import DataError, Location
+
+STRATEGIES: tuple[str, ...] = ("random", "stratified", "group", "time")
+SPLIT_NAMES: tuple[str, ...] = ("train", "validation", "test")
+
+MSG_UNKNOWN_STRATEGY = "unknown split strategy {name!r}; available: {available}"
+MSG_TOO_FEW_ROWS = "{n} rows are too few to split into train, validation and test ({sizes})"
+MSG_TOO_FEW_GROUPS = "column {column!r} has {n} distinct value(s); a group split needs at least 3"
+MSG_BAD_TIME = "column {column!r} is neither numeric nor a date/time: {example!r}"
+MSG_NEEDS_COLUMN = "split strategy {strategy!r} needs data.split.{key}"
+
+
+def _counts(n: int, validation: float, test: float) -> tuple[int, int, int]:
+    n_test = int(round(n * test))
+    n_val = int(round(n * validation))
+    return n - n_val - n_test, n_val, n_test
+
+
+def _check(parts: dict[str, np.ndarray], n: int, where: Location) -> dict[str, np.ndarray]:
+    sizes = {k: len(v) for k, v in parts.items()}
+    if min(sizes.values()) == 0:
+        raise DataError(
+            MSG_TOO_FEW_ROWS.format(n=n, sizes=", ".join(f"{k}={v}" for k, v in sizes.items())),
+            where,
+        )
+    return {k: np.sort(v.astype(np.int64)) for k, v in parts.items()}
+
+
+def random_split(n: int, *, validation: float, test: float, seed: int) -> dict[str, np.ndarray]:
+    """Shuffle the rows and cut them into the three splits."""
+    order = np.random.default_rng(seed).permutation(n)
+    n_train, n_val, _ = _counts(n, validation, test)
+    return {
+        "train": order[:n_train],
+        "validation": order[n_train : n_train + n_val],
+        "test": order[n_train + n_val :],
+    }
+
+
+def stratified_split(
+    y: np.ndarray, *, validation: float, test: float, seed: int
+) -> dict[str, np.ndarray]:
+    """Cut each class separately, so every split keeps the class shares (to rounding).
+
+    Rounding is balanced across classes: the overall split sizes are those of a random split.
+    """
+    rng = np.random.default_rng(seed)
+    y = np.asarray(y)
+    n = len(y)
+    _, n_val_total, n_test_total = _counts(n, validation, test)
+    classes = np.unique(y)
+    per_class = [rng.permutation(np.flatnonzero(y == c)) for c in classes]
+    sizes = np.array([len(p) for p in per_class], dtype=float)
+    n_test = _apportion(sizes, n_test_total)
+    n_val = _apportion(sizes, n_val_total, cap=sizes - n_test)
+    parts: dict[str, list[np.ndarray]] = {s: [] for s in SPLIT_NAMES}
+    for idx, t, v in zip(per_class, n_test, n_val, strict=True):
+        parts["test"].append(idx[:t])
+        parts["validation"].append(idx[t : t + v])
+        parts["train"].append(idx[t + v :])
+    return {k: np.concatenate(v) for k, v in parts.items()}
+
+
+def _apportion(sizes: np.ndarray, total: int, cap: np.ndarray | None = None) -> np.ndarray:
+    """Integer shares of ``total`` proportional to ``sizes`` (largest remainder method)."""
+    exact = sizes * total / max(sizes.sum(), 1)
+    out = np.floor(exact).astype(int)
+    cap = sizes.astype(int) if cap is None else cap.astype(int)
+    out = np.minimum(out, cap)
+    for i in np.argsort(-(exact - out), kind="stable"):
+        if out.sum() >= total:
+            break
+        if out[i] < cap[i]:
+            out[i] += 1
+    return out
+
+
+def group_split(
+    groups: pd.Series, *, validation: float, test: float, seed: int, where: Location
+) -> dict[str, np.ndarray]:
+    """Assign whole groups to splits (shuffled), so no group appears in two splits.
+
+    Groups are taken in a seeded random order; test is filled first, then validation, each
+    up to its share of rows; the remaining groups train. Missing values form one group.
+    """
+    keys = groups.astype(object).where(groups.notna(), "__missing__").astype(str).to_numpy()
+    uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    if len(uniq) < 3:
+        raise DataError(MSG_TOO_FEW_GROUPS.format(column=groups.name, n=len(uniq)), where)
+    n = len(keys)
+    _, n_val, n_test = _counts(n, validation, test)
+    order = np.random.default_rng(seed).permutation(len(uniq))
+    assign = np.zeros(len(uniq), dtype=int)  # 0 train, 1 validation, 2 test
+    filled = [0, 0, 0]
+    targets = {2: n_test, 1: n_val}
+    pos = 0
+    for split in (2, 1):
+        # take groups until the share is reached, keep at least one group for train
+        while pos < len(order) - 1 and filled[split] < targets[split]:
+            if split == 2 and pos >= len(order) - 2:
+                break
+            g = order[pos]
+            assign[g] = split
+            filled[split] += counts[g]
+            pos += 1
+        if filled[split] == 0 and pos < len(order) - 1:
+            assign[order[pos]] = split
+            pos += 1
+    row_split = assign[inverse]
+    return {
+        "train": np.flatnonzero(row_split == 0),
+        "validation": np.flatnonzero(row_split == 1),
+        "test": np.flatnonzero(row_split == 2),
+    }
+
+
+def time_order(values: pd.Series, where: Location) -> np.ndarray:
+    """Sortable numbers for a time column: numbers as they are, else parsed dates/times."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.astype("float64").to_numpy()
+    if pd.api.types.is_datetime64_any_dtype(values):
+        parsed = values
+    else:
+        try:
+            parsed = pd.to_datetime(values, errors="raise", format="mixed")
+        except (ValueError, TypeError):
+            coerced = pd.to_datetime(values, errors="coerce", format="mixed")
+            bad = values[coerced.isna() & values.notna()]
+            example = bad.iloc[0] if len(bad) else values.iloc[0]
+            raise DataError(
+                MSG_BAD_TIME.format(column=values.name, example=example), where
+            ) from None
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    numbers = parsed.astype("datetime64[ns]").astype("int64").astype("float64")
+    return np.where(parsed.isna().to_numpy(), np.nan, numbers)
+
+
+def time_split(times: np.ndarray, *, validation: float, test: float) -> dict[str, np.ndarray]:
+    """Earliest rows train, then validation, then the latest rows test.
+
+    A cut never separates rows with the same time: ties move to the earlier split, so
+    every training time is strictly before every test time. Missing times sort first.
+    """
+    t = np.where(np.isnan(times), -np.inf, times)
+    order = np.argsort(t, kind="stable")
+    ts = t[order]
+    n = len(t)
+    n_train, n_val, _ = _counts(n, validation, test)
+
+    def tie_safe(cut: int) -> int:
+        while 0 < cut < n and ts[cut] == ts[cut - 1]:
+            cut += 1
+        return cut
+
+    cut1 = tie_safe(n_train)
+    cut2 = tie_safe(max(cut1, n_train + n_val))
+    return {"train": order[:cut1], "validation": order[cut1:cut2], "test": order[cut2:]}
+
+
+def make_split(
+    frame: pd.DataFrame, y: np.ndarray | None, split: dict[str, Any], *, task: str, where: Any
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Split ``frame`` as ``data.split`` says.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The training file's rows (after rows without a target were removed).
+    y : ndarray
+        The encoded target, for stratification.
+    split : dict
+        The resolved ``data.split`` section.
+    task : str
+        The objective's task; stratification needs classes.
+    where : callable
+        ``where(path_tuple) -> Location`` for errors about the spec (``Spec.locate``).
+
+    Returns
+    -------
+    positions : dict
+        ``{"train": ndarray, "validation": ndarray, "test": ndarray}`` of row positions.
+    info : dict
+        ``{strategy, seed, validation, test, sizes, ...}`` for the results.
+    """
+    strategy = split.get("strategy", "stratified")
+    validation, test, seed = (
+        float(split.get("validation", 0.2)),
+        float(split.get("test", 0.2)),
+        int(split.get("seed", 0)),
+    )
+    n = len(frame)
+    info: dict[str, Any] = {
+        "strategy": strategy,
+        "seed": seed,
+        "validation": validation,
+        "test": test,
+    }
+    here = where(("data", "split", "strategy"))
+    if strategy == "random":
+        parts = random_split(n, validation=validation, test=test, seed=seed)
+    elif strategy == "stratified":
+        if task == "regression":
+            info["note"] = "stratification needs classes; the regression target was split at random"
+            parts = random_split(n, validation=validation, test=test, seed=seed)
+        else:
+            parts = stratified_split(y, validation=validation, test=test, seed=seed)
+    elif strategy == "group":
+        column = split.get("group_column")
+        if not column:
+            raise DataError(MSG_NEEDS_COLUMN.format(strategy=strategy, key="group_column"), here)
+        _require_column(frame, column, where(("data", "split", "group_column")))
+        parts = group_split(
+            frame[column],
+            validation=validation,
+            test=test,
+            seed=seed,
+            where=where(("data", "split", "group_column")),
+        )
+        info["group_column"] = column
+        info["groups"] = {
+            k: int(frame[column].iloc[v].nunique(dropna=False)) for k, v in parts.items()
+        }
+    elif strategy == "time":
+        column = split.get("time_column")
+        if not column:
+            raise DataError(MSG_NEEDS_COLUMN.format(strategy=strategy, key="time_column"), here)
+        loc = where(("data", "split", "time_column"))
+        _require_column(frame, column, loc)
+        times = time_order(frame[column], loc)
+        parts = time_split(times, validation=validation, test=test)
+        info["time_column"] = column
+        info["ranges"] = {
+            k: [str(frame[column].iloc[v].min()), str(frame[column].iloc[v].max())]
+            for k, v in parts.items()
+            if len(v)
+        }
+    else:
+        raise DataError(
+            MSG_UNKNOWN_STRATEGY.format(name=strategy, available=", ".join(STRATEGIES)), here
+        )
+    parts = _check(parts, n, here)
+    info["sizes"] = {k: int(len(v)) for k, v in parts.items()}
+    return parts, info
+
+
+def _require_column(frame: pd.DataFrame, column: str, where: Location) -> None:
+    if column not in frame.columns:
+        from auditor.data.columns import missing_column_message
+
+        raise DataError(missing_column_message(column, frame.columns), where)

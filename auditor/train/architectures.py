@@ -1,0 +1,143 @@
+"""The architecture registry (linear, mlp, resmlp) and the task heads.
+
+Every architecture maps ``in_features`` to ``out_features`` raw outputs (logits for
+classification, a standardised value for regression). ``build_model(config)`` rebuilds a
+model from its JSON config, which is how saved models are reloaded without pickle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+MSG_UNKNOWN_ARCHITECTURE = "unknown architecture {name!r}; available: {available}"
+MSG_UNKNOWN_ACTIVATION = "unknown activation {name!r}; available: {available}"
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "tanh": nn.Tanh,
+    "leaky_relu": nn.LeakyReLU,
+}
+
+
+def _activation(name: str) -> nn.Module:
+    if name not in ACTIVATIONS:
+        raise ValueError(MSG_UNKNOWN_ACTIVATION.format(name=name, available=", ".join(ACTIVATIONS)))
+    return ACTIVATIONS[name]()
+
+
+def linear(*, in_features: int, out_features: int, **_: Any) -> nn.Module:
+    """A single affine layer: logistic / softmax / linear regression."""
+    return nn.Sequential(nn.Linear(in_features, out_features))
+
+
+def mlp(
+    *,
+    in_features: int,
+    out_features: int,
+    hidden: list[int] = (64, 32),
+    activation: str = "relu",
+    dropout: float = 0.0,
+    batch_norm: bool = False,
+    **_: Any,
+) -> nn.Module:
+    """Fully connected layers: [Linear -> (BatchNorm) -> activation -> (Dropout)] x len(hidden)."""
+    layers: list[nn.Module] = []
+    width = in_features
+    for h in hidden:
+        layers.append(nn.Linear(width, h))
+        if batch_norm:
+            layers.append(nn.BatchNorm1d(h))
+        layers.append(_activation(activation))
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        width = h
+    layers.append(nn.Linear(width, out_features))
+    return nn.Sequential(*layers)
+
+
+class ResidualBlock(nn.Module):
+    """x + Linear(act(Linear(norm(x)))), with dropout: a pre-norm residual MLP block."""
+
+    def __init__(self, width: int, *, activation: str, dropout: float, batch_norm: bool):
+        super().__init__()
+        self.norm = nn.BatchNorm1d(width) if batch_norm else nn.LayerNorm(width)
+        self.fc1 = nn.Linear(width, width)
+        self.act = _activation(activation)
+        self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.fc2 = nn.Linear(width, width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.fc2(self.drop(self.act(self.fc1(self.norm(x)))))
+
+
+def resmlp(
+    *,
+    in_features: int,
+    out_features: int,
+    hidden: list[int] = (64, 32),
+    activation: str = "relu",
+    dropout: float = 0.0,
+    batch_norm: bool = False,
+    **_: Any,
+) -> nn.Module:
+    """Residual MLP: a projection to ``hidden[0]``, ``len(hidden)`` residual blocks, a head."""
+    width = hidden[0] if hidden else 64
+    blocks = max(len(hidden), 1)
+    return nn.Sequential(
+        nn.Linear(in_features, width),
+        *[
+            ResidualBlock(width, activation=activation, dropout=dropout, batch_norm=batch_norm)
+            for _ in range(blocks)
+        ],
+        _activation(activation),
+        nn.Linear(width, out_features),
+    )
+
+
+ARCHITECTURES = {"linear": linear, "mlp": mlp, "resmlp": resmlp}
+
+
+def get_architecture_names() -> list[str]:
+    return sorted(ARCHITECTURES)
+
+
+def output_size(task: str, n_classes: int) -> int:
+    """Raw outputs of the head: 1 logit (binary), K logits (multiclass), 1 value (regression)."""
+    return n_classes if task == "multiclass" else 1
+
+
+def build_model(config: dict[str, Any]) -> nn.Module:
+    """Build an architecture from its config ``{architecture, in_features, out_features, ...}``."""
+    name = config["architecture"]
+    if name not in ARCHITECTURES:
+        raise ValueError(
+            MSG_UNKNOWN_ARCHITECTURE.format(
+                name=name, available=", ".join(get_architecture_names())
+            )
+        )
+    options = {k: v for k, v in config.items() if k != "architecture"}
+    return ARCHITECTURES[name](**options)
+
+
+def model_config(
+    model_section: dict[str, Any], *, in_features: int, task: str, n_classes: int
+) -> dict[str, Any]:
+    """The JSON config of the declared architecture (``model`` section of the spec)."""
+    return {
+        "architecture": model_section.get("architecture", "mlp"),
+        "in_features": int(in_features),
+        "out_features": output_size(task, n_classes),
+        "hidden": [int(h) for h in model_section.get("hidden", [64, 32])],
+        "activation": model_section.get("activation", "relu"),
+        "dropout": float(model_section.get("dropout", 0.0)),
+        "batch_norm": bool(model_section.get("batch_norm", False)),
+    }
+
+
+def count_parameters(model: nn.Module) -> int:
+    return int(sum(p.numel() for p in model.parameters()))

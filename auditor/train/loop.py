@@ -1,0 +1,360 @@
+"""The training loop: preassembled tensors on the device, index-slice batches, early stopping.
+
+The training and validation matrices are moved to the device once. Each epoch draws a
+permutation of row indices (or a weighted sample, for oversampling) and every batch is an
+``index_select`` of the preassembled tensors: no per-row Dataset/DataLoader objects. The
+running loss stays on the device; one host synchronisation per epoch reads it back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from auditor.train import monitor
+from auditor.train.device import Precision
+from auditor.train.optim import build_optimizer, build_schedule
+
+EVAL_BATCH = {"cpu": 2048, "default": 65536}  # rows per inference chunk, by device type
+
+
+def eval_batch(device: torch.device) -> int:
+    """Rows per inference chunk: small on the CPU (bounded working set), large on GPUs."""
+    return EVAL_BATCH.get(device.type, EVAL_BATCH["default"])
+
+
+@dataclass
+class LoopConfig:
+    """Everything the loop needs from the spec, already resolved."""
+
+    task: str
+    epochs: int
+    batch_size: int
+    training: dict[str, Any]  # the resolved ``training`` section (optimizer, schedule, ...)
+    monitor: str = "loss"  # early-stopping figure: "loss" or a metric name
+    report_metric: str = "roc_auc"  # the val_metric in the history when monitor is "loss"
+    early_stopping: bool = True
+    patience: int = 5
+    min_delta: float = 0.0
+    restore_best: bool = True
+    time_budget: float | None = None
+    gradient_clip: float | None = None
+    class_weights: np.ndarray | None = None  # used in the loss
+    oversample_weights: np.ndarray | None = None  # per-class sampling weights (oversampling)
+    noise_std: float = 0.0
+    mixup_alpha: float = 0.0
+    numeric_mask: np.ndarray | None = None  # columns that gaussian noise may touch
+    seed: int = 0
+
+
+@dataclass
+class LoopResult:
+    history: list[dict[str, Any]] = field(default_factory=list)
+    best_epoch: int | None = None
+    best_value: float | None = None
+    stopped_early: bool = False
+    stop_reason: str = "max_epochs"
+    epochs_run: int = 0
+    seconds: float = 0.0
+    metric_name: str = "loss"
+
+
+def _finite_or_none(value: float) -> float | None:
+    """History values must be valid JSON: NaN/inf (e.g. ROC-AUC of one class) become None."""
+    return value if math.isfinite(value) else None
+
+
+def to_device_tensors(
+    X: np.ndarray,
+    y: np.ndarray,
+    task: str,
+    device: torch.device,
+    y_mean: float = 0.0,
+    y_std: float = 1.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Move a split to the device once (targets in the dtype the loss needs)."""
+    xt = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)).to(device)
+    if task == "multiclass":
+        yt = torch.from_numpy(np.asarray(y, dtype=np.int64)).to(device)
+    elif task == "regression":
+        yt = torch.from_numpy(
+            ((np.asarray(y, dtype=np.float64) - y_mean) / y_std).astype(np.float32)
+        ).to(device)
+    else:
+        yt = torch.from_numpy(np.asarray(y, dtype=np.float32)).to(device)
+    return xt, yt
+
+
+def make_loss(task: str, class_weights: torch.Tensor | None) -> Callable:
+    """``loss(outputs, y, y2=None, lam=None) -> scalar``; y2/lam mix two targets (mixup)."""
+    if task == "multiclass":
+
+        def loss(out, y, y2=None, lam=None):
+            value = F.cross_entropy(out, y, weight=class_weights)
+            if y2 is not None:
+                value = lam * value + (1 - lam) * F.cross_entropy(out, y2, weight=class_weights)
+            return value
+
+        return loss
+    if task == "regression":
+
+        def loss(out, y, y2=None, lam=None):
+            target = y if y2 is None else lam * y + (1 - lam) * y2
+            return F.mse_loss(out.squeeze(1).float(), target)
+
+        return loss
+    if class_weights is None:
+
+        def loss(out, y, y2=None, lam=None):
+            target = y if y2 is None else lam * y + (1 - lam) * y2
+            return F.binary_cross_entropy_with_logits(out.squeeze(1).float(), target)
+
+        return loss
+
+    def weighted(out, y, y2=None, lam=None):
+        w = class_weights[y.long()]
+        if y2 is not None:
+            w = lam * w + (1 - lam) * class_weights[y2.long()]
+            y = lam * y + (1 - lam) * y2
+        per_row = F.binary_cross_entropy_with_logits(out.squeeze(1).float(), y, reduction="none")
+        return (per_row * w).sum() / w.sum()
+
+    return weighted
+
+
+def scores_from_outputs(task: str, out: torch.Tensor) -> torch.Tensor:
+    """Probabilities (binary (n,), multiclass (n, K)) or the standardised value (n,)."""
+    out = out.float()
+    if task == "binary":
+        return torch.sigmoid(out.squeeze(1))
+    if task == "multiclass":
+        return torch.softmax(out, dim=1)
+    return out.squeeze(1)
+
+
+def forward_all(
+    model: nn.Module, X: torch.Tensor, *, autocast=None, batch: int | None = None
+) -> torch.Tensor:
+    """Raw outputs for every row, in large batches, under inference mode (model.eval())."""
+    batch = batch or eval_batch(X.device)
+    was_training = model.training
+    model.eval()
+    ctx = autocast if autocast is not None else contextlib.nullcontext()
+    try:
+        with torch.inference_mode(), ctx:
+            parts = [model(X[i : i + batch]).float() for i in range(0, X.shape[0], batch)]
+    finally:
+        model.train(was_training)
+    return torch.cat(parts) if parts else torch.empty((0, 1), device=X.device)
+
+
+def augment(
+    xb: torch.Tensor,
+    yb: torch.Tensor,
+    *,
+    cfg: LoopConfig,
+    noise_scale: torch.Tensor | None,
+    generator: torch.Generator,
+    rng: np.random.Generator,
+):
+    """Augment one TRAINING batch: gaussian noise on numeric columns, then mixup.
+
+    Returns ``(x, y, y2, lam)``; ``y2``/``lam`` are None without mixup. Never called on
+    validation, test or holdout rows.
+    """
+    if noise_scale is not None:
+        xb = xb + torch.randn(xb.shape, generator=generator, device=xb.device) * noise_scale
+    y2 = lam = None
+    if cfg.mixup_alpha > 0 and xb.shape[0] > 1:
+        lam = float(rng.beta(cfg.mixup_alpha, cfg.mixup_alpha))
+        perm = torch.randperm(xb.shape[0], generator=generator, device=xb.device)
+        xb = lam * xb + (1 - lam) * xb.index_select(0, perm)
+        y2 = yb.index_select(0, perm)
+    return xb, yb, y2, lam
+
+
+def fit(
+    model: nn.Module,
+    cfg: LoopConfig,
+    *,
+    X_train: torch.Tensor,
+    y_train: torch.Tensor,
+    X_val: torch.Tensor,
+    y_val: torch.Tensor,
+    y_val_true: np.ndarray,
+    precision: Precision,
+    progress=None,
+    val_scores: Callable[[torch.Tensor], np.ndarray] | None = None,
+) -> LoopResult:
+    """Train ``model`` in place; returns the history and the early-stopping outcome.
+
+    Parameters
+    ----------
+    model : nn.Module
+        On the device already.
+    cfg : LoopConfig
+        Resolved options.
+    X_train, y_train, X_val, y_val : torch.Tensor
+        Preassembled tensors on the device (targets as the loss needs them).
+    y_val_true : ndarray
+        Validation targets in original units, for the validation metric.
+    precision : Precision
+        Autocast dtype and gradient scaling.
+    progress : auditor.progress.Progress, optional
+        Draws a bar over epochs on a terminal.
+    val_scores : callable, optional
+        Maps validation outputs (on device) to scores in original units (regression).
+    """
+    device = X_train.device
+    n = X_train.shape[0]
+    bs = max(1, min(cfg.batch_size, n))
+    steps = math.ceil(n / bs)
+    if n - (steps - 1) * bs == 1 and steps > 1:  # a batch of one row breaks batch norm
+        steps -= 1
+    optimizer = build_optimizer(model.parameters(), cfg.training)
+    schedule = build_schedule(optimizer, cfg.training, epochs=cfg.epochs, steps_per_epoch=steps)
+    weights_t = (
+        None
+        if cfg.class_weights is None
+        else torch.as_tensor(cfg.class_weights, dtype=torch.float32, device=device)
+    )
+    loss_fn = make_loss(cfg.task, weights_t)
+    sample_weights = None
+    if cfg.oversample_weights is not None:
+        # cumulative row weights (computed once, on the host: a float cumsum on CUDA is not
+        # deterministic); a weighted draw with replacement is then a searchsorted of uniform
+        # numbers (torch.multinomial is limited to 2**24 rows)
+        per_row = np.asarray(cfg.oversample_weights, dtype=np.float64)[y_train.long().cpu().numpy()]
+        sample_weights = torch.from_numpy(np.cumsum(per_row)).to(device)
+    noise_scale = None
+    if cfg.noise_std > 0:
+        mask = np.ones(X_train.shape[1], bool) if cfg.numeric_mask is None else cfg.numeric_mask
+        noise_scale = torch.as_tensor(mask.astype(np.float32) * cfg.noise_std, device=device)
+    augmenting = noise_scale is not None or cfg.mixup_alpha > 0
+
+    generator = torch.Generator(device=device)
+    generator.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    if precision.autocast_dtype is not None:
+        autocast = torch.autocast(device_type=device.type, dtype=precision.autocast_dtype)
+    else:
+        autocast = contextlib.nullcontext()
+    scaler = torch.amp.GradScaler(device.type) if precision.needs_scaler else None
+    clip = cfg.gradient_clip
+    watched = cfg.monitor
+    higher = monitor.higher_is_better(watched)
+    shown = watched if watched != "loss" else cfg.report_metric
+
+    result = LoopResult(metric_name=shown)
+    best_state: dict[str, torch.Tensor] | None = None
+    best = -math.inf if higher else math.inf
+    waited = 0
+    losses = torch.zeros(steps, device=device)
+    sizes = torch.full((steps,), float(bs), device=device)
+    sizes[-1] = float(min(n, steps * bs) - (steps - 1) * bs)
+    used = float(sizes.sum().item())
+    bar = progress.bar(total=cfg.epochs, desc="train") if progress is not None else None
+    start = time.perf_counter()
+    model.train()
+    try:
+        for epoch in range(1, cfg.epochs + 1):
+            t0 = time.perf_counter()
+            if sample_weights is not None:
+                u = torch.rand(n, generator=generator, device=device, dtype=torch.float64)
+                order = torch.searchsorted(sample_weights, u * sample_weights[-1], right=True)
+                order.clamp_(max=n - 1)
+            else:
+                order = torch.randperm(n, generator=generator, device=device)
+            for step in range(steps):
+                idx = order[step * bs : (step + 1) * bs]
+                xb = X_train.index_select(0, idx)
+                yb = y_train.index_select(0, idx)
+                if augmenting:
+                    xb, yb, y2, lam = augment(
+                        xb, yb, cfg=cfg, noise_scale=noise_scale, generator=generator, rng=rng
+                    )
+                else:
+                    y2 = lam = None
+                with autocast:
+                    loss = loss_fn(model(xb), yb, y2, lam)
+                optimizer.zero_grad(set_to_none=True)
+                if scaler is not None:
+                    scaler.scale(loss).backward()
+                    if clip:
+                        scaler.unscale_(optimizer)
+                        nn.utils.clip_grad_norm_(model.parameters(), clip)
+                    scaler.step(optimizer)
+                    scaler.update()
+                else:
+                    loss.backward()
+                    if clip:
+                        nn.utils.clip_grad_norm_(model.parameters(), clip)
+                    optimizer.step()
+                schedule.after_batch()
+                losses[step] = loss.detach()
+            train_loss = float((losses * sizes).sum().item()) / used
+
+            out = forward_all(model, X_val, autocast=autocast if precision.autocast_dtype else None)
+            val_loss = float(loss_fn(out, y_val).item())
+            scores = (
+                val_scores(out)
+                if val_scores is not None
+                else scores_from_outputs(cfg.task, out).cpu().numpy()
+            )
+            val_metric = monitor.metric_value(shown, cfg.task, y_val_true, scores)
+            lr = float(optimizer.param_groups[0]["lr"])
+            schedule.after_epoch(val_loss)
+            watched_value = val_loss if watched == "loss" else val_metric
+            result.history.append(
+                {
+                    "epoch": epoch,
+                    "train_loss": _finite_or_none(train_loss),
+                    "val_loss": _finite_or_none(val_loss),
+                    "val_metric": _finite_or_none(val_metric),
+                    "lr": lr,
+                    "seconds": round(time.perf_counter() - t0, 6),
+                }
+            )
+            result.epochs_run = epoch
+            if bar is not None:
+                bar.update(1, loss=train_loss, **{f"val_{shown}": val_metric})
+
+            if not math.isfinite(train_loss) or not math.isfinite(val_loss):
+                result.stop_reason = "non_finite_loss"
+                break
+            improved = math.isfinite(watched_value) and (
+                watched_value > best + cfg.min_delta
+                if higher
+                else watched_value < best - cfg.min_delta
+            )
+            if improved:
+                best, waited = watched_value, 0
+                result.best_epoch, result.best_value = epoch, watched_value
+                if cfg.early_stopping and cfg.restore_best:
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            else:
+                waited += 1
+                if cfg.early_stopping and waited >= cfg.patience:
+                    result.stopped_early = True
+                    result.stop_reason = "early_stopping"
+                    break
+            if cfg.time_budget is not None and time.perf_counter() - start >= cfg.time_budget:
+                result.stop_reason = "time_budget"
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+    if best_state is not None and (result.best_epoch != result.epochs_run):
+        model.load_state_dict(best_state)
+    model.eval()
+    result.seconds = time.perf_counter() - start
+    return result

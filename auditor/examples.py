@@ -6,8 +6,8 @@ reports have something true to find:
 ``loan`` (binary, target ``approved``)
     Historical approvals are biased against women: at equal merit their approval log-odds
     are lowered by ``LOAN_BIAS_LOGIT``. ``occupation`` carries no merit but is strongly tied
-    to sex, a proxy through which a model learns the bias even when ``sex`` is not a feature. ``bank_rating`` is a noisy view of
-    the true risk; ``marketing_score`` is pure noise. About 4% of ``employment_years`` and
+    to sex, a proxy through which a model learns the bias even when ``sex`` is not a feature.
+    ``bank_rating`` is a noisy view of the true risk; ``marketing_score`` is pure noise. About 4% of ``employment_years`` and
     2% of ``income`` are missing; a few incomes are extreme outliers.
 ``triage`` (multiclass, target ``triage_level``: low / medium / high)
     Patients without insurance are under-triaged by one level 20% of the time.
@@ -75,21 +75,30 @@ def _loan(rng, n, shift):
     sex = rng.choice(["female", "male"], size=n, p=[0.45, 0.55])
     female = sex == "female"
     age = np.clip(rng.normal(41 + 4 * shift, 12, n), 18, 85).round().astype(int)
-    employment_years = np.clip(rng.gamma(2.0, 3.0, n) * np.clip((age - 16) / 25, 0.2, 1.5), 0, 45).round(1)
+    employment_years = np.clip(
+        rng.gamma(2.0, 3.0, n) * np.clip((age - 16) / 25, 0.2, 1.5), 0, 45
+    ).round(1)
     income = np.exp(rng.normal(10.9 - 0.25 * female + 0.004 * (age - 40), 0.45, n)).round(-2)
-    credit_score = np.clip(rng.normal(660 + 1.5 * employment_years, 70, n), 300, 850).round().astype(int)
+    credit_score = (
+        np.clip(rng.normal(660 + 1.5 * employment_years, 70, n), 300, 850).round().astype(int)
+    )
     loan_amount = np.clip(income * rng.uniform(0.1, 0.9, n), 1000, None).round(-2)
     debt_to_income = np.clip(rng.beta(2, 5, n) * 0.9, 0.01, 0.95).round(3)
     open_accounts = rng.poisson(4, n)
     home = rng.choice(["rent", "own", "mortgage"], size=n, p=[0.4, 0.2, 0.4])
-    purpose = rng.choice(["debt_consolidation", "home_improvement", "car", "education", "business"],
-                         size=n, p=[0.35, 0.2, 0.2, 0.1, 0.15])
+    purpose = rng.choice(
+        ["debt_consolidation", "home_improvement", "car", "education", "business"],
+        size=n,
+        p=[0.35, 0.2, 0.2, 0.1, 0.15],
+    )
     region = rng.choice(["north", "south", "east", "west"], size=n)
     branch = rng.integers(1, 61, size=n)
     # occupation is a proxy for sex: it carries no merit of its own
     jobs_f = ["nursing", "teaching", "retail", "administration", "engineering", "construction"]
     p_f, p_m = [0.3, 0.25, 0.2, 0.15, 0.06, 0.04], [0.04, 0.06, 0.15, 0.15, 0.3, 0.3]
-    occupation = np.where(female, rng.choice(jobs_f, size=n, p=p_f), rng.choice(jobs_f, size=n, p=p_m))
+    occupation = np.where(
+        female, rng.choice(jobs_f, size=n, p=p_f), rng.choice(jobs_f, size=n, p=p_m)
+    )
 
     merit = (
         0.012 * (credit_score - 660)
@@ -105,27 +114,29 @@ def _loan(rng, n, shift):
     bank_rating = (merit + rng.normal(0, 1.2, n)).round(3)  # noisy view of merit
     marketing_score = rng.uniform(0, 100, n).round(1)  # useless
 
-    df = pd.DataFrame({
-        "applicant_id": _ids("A", n, shift),
-        "application_date": _dates(rng, n),
-        "branch_id": branch,
-        "age": age,
-        "age_band": _age_band(age),
-        "sex": sex,
-        "income": income,
-        "employment_years": employment_years,
-        "credit_score": credit_score,
-        "loan_amount": loan_amount,
-        "debt_to_income": debt_to_income,
-        "open_accounts": open_accounts,
-        "home_ownership": home,
-        "purpose": purpose,
-        "occupation": occupation,
-        "region": region,
-        "bank_rating": bank_rating,
-        "marketing_score": marketing_score,
-        "approved": approved,
-    })
+    df = pd.DataFrame(
+        {
+            "applicant_id": _ids("A", n, shift),
+            "application_date": _dates(rng, n),
+            "branch_id": branch,
+            "age": age,
+            "age_band": _age_band(age),
+            "sex": sex,
+            "income": income,
+            "employment_years": employment_years,
+            "credit_score": credit_score,
+            "loan_amount": loan_amount,
+            "debt_to_income": debt_to_income,
+            "open_accounts": open_accounts,
+            "home_ownership": home,
+            "purpose": purpose,
+            "occupation": occupation,
+            "region": region,
+            "bank_rating": bank_rating,
+            "marketing_score": marketing_score,
+            "approved": approved,
+        }
+    )
     df.loc[rng.uniform(size=n) < 0.04, "employment_years"] = np.nan
     df.loc[rng.uniform(size=n) < 0.02, "income"] = np.nan
     outliers = rng.choice(n, size=max(1, n // 500), replace=False)
@@ -147,30 +158,37 @@ def _triage(rng, n, shift):
     chronic = rng.poisson(0.8 + age / 60, n)
     arrival = rng.choice(["walk_in", "ambulance", "referral"], size=n, p=[0.6, 0.25, 0.15])
     severity = (
-        0.04 * (heart_rate - 85) + 0.9 * (temperature - 37.1) - 0.35 * (spo2 - 96)
-        + 0.02 * np.abs(systolic_bp - 125) + 0.35 * chronic + 1.0 * (arrival == "ambulance")
-        + 0.015 * (age - 48) + rng.normal(0, 0.8, n)
+        0.04 * (heart_rate - 85)
+        + 0.9 * (temperature - 37.1)
+        - 0.35 * (spo2 - 96)
+        + 0.02 * np.abs(systolic_bp - 125)
+        + 0.35 * chronic
+        + 1.0 * (arrival == "ambulance")
+        + 0.015 * (age - 48)
+        + rng.normal(0, 0.8, n)
     )
     level = np.digitize(severity, [0.3, 1.8])  # 0 low, 1 medium, 2 high
     under = (insurance == "none") & (rng.uniform(size=n) < TRIAGE_UNDERTRIAGE_RATE)
     level = np.where(under, np.maximum(level - 1, 0), level)
     pain_score = np.clip(np.round(2 + 1.5 * level + rng.normal(0, 2.5, n)), 0, 10)
-    df = pd.DataFrame({
-        "visit_id": _ids("V", n, shift),
-        "age": age,
-        "age_band": _age_band(np.maximum(age, 18)),
-        "sex": sex,
-        "insurance": insurance,
-        "heart_rate": heart_rate,
-        "systolic_bp": systolic_bp,
-        "temperature": temperature,
-        "oxygen_saturation": spo2,
-        "chronic_conditions": chronic,
-        "arrival_mode": arrival,
-        "pain_score": pain_score,
-        "bed_number": rng.integers(1, 400, n),
-        "triage_level": np.array(["low", "medium", "high"])[level],
-    })
+    df = pd.DataFrame(
+        {
+            "visit_id": _ids("V", n, shift),
+            "age": age,
+            "age_band": _age_band(np.maximum(age, 18)),
+            "sex": sex,
+            "insurance": insurance,
+            "heart_rate": heart_rate,
+            "systolic_bp": systolic_bp,
+            "temperature": temperature,
+            "oxygen_saturation": spo2,
+            "chronic_conditions": chronic,
+            "arrival_mode": arrival,
+            "pain_score": pain_score,
+            "bed_number": rng.integers(1, 400, n),
+            "triage_level": np.array(["low", "medium", "high"])[level],
+        }
+    )
     df.loc[rng.uniform(size=n) < 0.03, "systolic_bp"] = np.nan
     return df
 
@@ -182,36 +200,46 @@ def _claims(rng, n, shift):
     age = np.clip(rng.normal(45 + 4 * shift, 14, n), 18, 90).round().astype(int)
     sex = rng.choice(["female", "male"], size=n)
     region = rng.choice(["north", "south", "east", "west"], size=n)
-    vehicle_type = rng.choice(["compact", "sedan", "suv", "van", "sports"], size=n,
-                              p=[0.3, 0.3, 0.2, 0.12, 0.08])
+    vehicle_type = rng.choice(
+        ["compact", "sedan", "suv", "van", "sports"], size=n, p=[0.3, 0.3, 0.2, 0.12, 0.08]
+    )
     vehicle_age = rng.integers(0, 20, n)
     mileage = np.clip(rng.normal(14000, 5000, n), 1000, None).round(-2)
     prior_claims = rng.poisson(0.4, n)
     experience = np.clip(age - 18 - rng.integers(0, 10, n), 0, None)
     tenure = rng.integers(0, 25, n)
     base = (
-        900 + 30 * vehicle_age + 0.03 * mileage + 450 * prior_claims - 12 * experience
-        + np.select([vehicle_type == "suv", vehicle_type == "van", vehicle_type == "sports"],
-                    [250, 300, 900], 0)
+        900
+        + 30 * vehicle_age
+        + 0.03 * mileage
+        + 450 * prior_claims
+        - 12 * experience
+        + np.select(
+            [vehicle_type == "suv", vehicle_type == "van", vehicle_type == "sports"],
+            [250, 300, 900],
+            0,
+        )
         - 5 * tenure
     )
     noise_sd = np.where(region == "south", 180 * CLAIMS_SOUTH_NOISE_FACTOR, 180)
     cost = np.clip(base + rng.normal(0, noise_sd), 100, None).round(2)
-    return pd.DataFrame({
-        "claim_id": _ids("C", n, shift),
-        "age": age,
-        "age_band": _age_band(age),
-        "sex": sex,
-        "region": region,
-        "vehicle_type": vehicle_type,
-        "vehicle_age": vehicle_age,
-        "annual_mileage": mileage,
-        "prior_claims": prior_claims,
-        "driver_experience": experience,
-        "policy_tenure": tenure,
-        "marketing_score": rng.uniform(0, 100, n).round(1),
-        "claim_cost": cost,
-    })
+    return pd.DataFrame(
+        {
+            "claim_id": _ids("C", n, shift),
+            "age": age,
+            "age_band": _age_band(age),
+            "sex": sex,
+            "region": region,
+            "vehicle_type": vehicle_type,
+            "vehicle_age": vehicle_age,
+            "annual_mileage": mileage,
+            "prior_claims": prior_claims,
+            "driver_experience": experience,
+            "policy_tenure": tenure,
+            "marketing_score": rng.uniform(0, 100, n).round(1),
+            "claim_cost": cost,
+        }
+    )
 
 
 def write_table(df, path: Path) -> None:
@@ -239,7 +267,10 @@ def ensure_example_data(values: dict[str, Any], base_dir: Path) -> list[Path]:
     if gen:
         rows = int(gen.get("rows", 6000))
         seed = int(gen.get("seed", 7))
-        for role, n, s, shift in (("train", rows, seed, 0.0), ("holdout", max(rows // 5, 100), seed + 1, 1.0)):
+        for role, n, s, shift in (
+            ("train", rows, seed, 0.0),
+            ("holdout", max(rows // 5, 100), seed + 1, 1.0),
+        ):
             rel = data.get(role)
             if not rel:
                 continue

@@ -6,7 +6,9 @@ from auditor.progress import Progress
 from auditor.types import Dataset, Predictor, Spec
 
 
-def obtain_predictor(spec: Spec, dataset: Dataset, *, progress: Progress | None = None) -> Predictor:
+def obtain_predictor(
+    spec: Spec, dataset: Dataset, *, progress: Progress | None = None
+) -> Predictor:
     """Return a trained model, or the vendor's model when ``model.vendor`` is declared."""
     if spec["model"].get("vendor"):
         from auditor.vendor import load_vendor_model

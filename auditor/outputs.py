@@ -37,13 +37,15 @@ def results_json(results: dict[str, Any]) -> str:
     return json.dumps(results, indent=2, sort_keys=False, allow_nan=False) + "\n"
 
 
-def write_outputs(results: dict[str, Any], target: Path, *, spec, predictor=None) -> dict[str, Path]:
+def write_outputs(
+    results: dict[str, Any], target: Path, *, spec, predictor=None
+) -> dict[str, Path]:
     """Write model artifacts, the resolved spec, results.json and the report into ``target``.
 
     The model files' SHA-256 go into ``results['model']['files']`` before results.json is
     written, so ``auditor verify --model`` can match them later.
     """
-    from auditor.results import file_sha256
+    from auditor.fingerprint import sha256_file
     from auditor.spec import dump_spec
 
     target.mkdir(parents=True, exist_ok=True)
@@ -53,7 +55,7 @@ def write_outputs(results: dict[str, Any], target: Path, *, spec, predictor=None
     if callable(save):
         saved = save(target / "model") or {}
         results["model"]["files"] = {
-            str(Path(p).relative_to(target)): file_sha256(Path(p)) for p in saved.values()
+            str(Path(p).relative_to(target)): sha256_file(Path(p)) for p in saved.values()
         }
         files.update({f"model:{k}": Path(p) for k, p in saved.items()})
 
@@ -71,4 +73,6 @@ def write_timings(target: Path, timings: dict[str, float]) -> Path:
     """Every stage's wall time, the report's own included (results.json, embedded in the
     PDF, cannot contain the time it took to render that PDF)."""
     total = round(sum(timings.values()), 3)
-    return write_text(target / TIMINGS_FILE, json.dumps({**timings, "total": total}, indent=2) + "\n")
+    return write_text(
+        target / TIMINGS_FILE, json.dumps({**timings, "total": total}, indent=2) + "\n"
+    )

@@ -58,11 +58,25 @@ def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = F
         findings = run_checks(spec, dataset, evaluation)
     with timer("verdict"):
         outcomes, verdict = decide(spec, findings)
-    results = build_results(spec, dataset, predictor, evaluation, findings, outcomes, verdict,
-                            timings=timer.timings, started=started)
+    results = build_results(
+        spec,
+        dataset,
+        predictor,
+        evaluation,
+        findings,
+        outcomes,
+        verdict,
+        timings=timer.timings,
+        started=started,
+    )
     target = output_dir(spec, out)
     with timer("report"):
         files = write_outputs(results, target, spec=spec, predictor=predictor)
     files["timings"] = write_timings(target, timer.timings)
-    return RunOutcome(results=results, out_dir=target, files=files, exit_code=verdict.exit_code,
-                      timings=dict(timer.timings))
+    return RunOutcome(
+        results=results,
+        out_dir=target,
+        files=files,
+        exit_code=verdict.exit_code,
+        timings=dict(timer.timings),
+    )

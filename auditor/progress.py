@@ -33,8 +33,10 @@ class Bar:
         if self.stream is not None and (now - self._last_draw > 0.1 or self.n == self.total):
             self._last_draw = now
             done = int(self.width * self.n / self.total)
-            line = f"\r{self.desc:<10} {self.n:>{len(str(self.total))}}/{self.total} " \
-                   f"[{'=' * done}{' ' * (self.width - done)}] {self.postfix}"
+            line = (
+                f"\r{self.desc:<10} {self.n:>{len(str(self.total))}}/{self.total} "
+                f"[{'=' * done}{' ' * (self.width - done)}] {self.postfix}"
+            )
             self.stream.write(line[:160].ljust(80))
             self.stream.flush()
 

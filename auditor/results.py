@@ -7,7 +7,6 @@ run without data or model.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import math
 import platform
 import sys
@@ -16,11 +15,26 @@ from pathlib import Path
 from typing import Any
 
 from auditor import __version__
+from auditor.fingerprint import sha256_file
 
 RESULTS_SCHEMA_VERSION = 1
-PACKAGES = ("torch", "numpy", "pandas", "scikit-learn", "scipy", "fairlearn", "jinja2",
-            "weasyprint", "matplotlib", "jsonschema", "pyyaml", "safetensors", "skops",
-            "onnx", "onnxruntime")
+PACKAGES = (
+    "torch",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "scipy",
+    "fairlearn",
+    "jinja2",
+    "weasyprint",
+    "matplotlib",
+    "jsonschema",
+    "pyyaml",
+    "safetensors",
+    "skops",
+    "onnx",
+    "onnxruntime",
+)
 
 
 def jsonable(value: Any) -> Any:
@@ -79,16 +93,18 @@ def environment(predictor, spec) -> dict[str, Any]:
     }
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def build_results(spec, dataset, predictor, evaluation, findings, outcomes, verdict, *,
-                  timings: dict[str, float], started: dt.datetime | None = None) -> dict[str, Any]:
+def build_results(
+    spec,
+    dataset,
+    predictor,
+    evaluation,
+    findings,
+    outcomes,
+    verdict,
+    *,
+    timings: dict[str, float],
+    started: dt.datetime | None = None,
+) -> dict[str, Any]:
     """Assemble results.json's content from every stage's output."""
     from auditor.checks import finding_to_dict, metrics_table
     from auditor.verdict import outcome_to_dict
@@ -105,7 +121,7 @@ def build_results(spec, dataset, predictor, evaluation, findings, outcomes, verd
             "timings": dict(timings),
         },
         "spec": spec.values,
-        "spec_file": {"path": str(spec.path), "sha256": file_sha256(spec.path)},
+        "spec_file": {"path": str(spec.path), "sha256": sha256_file(spec.path)},
         "data": {
             "target": dataset.target,
             "task": dataset.task,

@@ -106,9 +106,15 @@ class Dataset:
     sensitive: list[str] = field(default_factory=list)
     id_column: str | None = None
     preprocessor: Any = None  # fitted sklearn transformer (raw frame -> X)
-    sources: list[dict[str, Any]] = field(default_factory=list)  # {role, path, format, rows, columns, sha256}
-    split_info: dict[str, Any] = field(default_factory=dict)  # {strategy, seed, sizes: {split: n}, ...}
-    preprocessing_info: dict[str, Any] = field(default_factory=dict)  # dropped rows, outliers clipped, ...
+    sources: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # {role, path, format, rows, columns, sha256}
+    split_info: dict[str, Any] = field(
+        default_factory=dict
+    )  # {strategy, seed, sizes: {split: n}, ...}
+    preprocessing_info: dict[str, Any] = field(
+        default_factory=dict
+    )  # dropped rows, outliers clipped, ...
     class_weights: Any = None  # np.ndarray or None
 
     @property
@@ -129,7 +135,9 @@ class Predictor(Protocol):
     kind: str  # "trained" | "vendor:<format>"
     has_scores: bool
     info: dict[str, Any]  # architecture, parameters, fingerprint (sha256), files, device, ...
-    history: list[dict[str, Any]]  # per epoch: {epoch, train_loss, val_loss, val_metric, lr, seconds}
+    history: list[
+        dict[str, Any]
+    ]  # per epoch: {epoch, train_loss, val_loss, val_metric, lr, seconds}
 
     def predict(self, dataset: Dataset, split: str) -> np.ndarray: ...
 
@@ -204,10 +212,14 @@ class Finding:
 # Every chart dict has "kind" and "title" (a sentence stating the finding, e.g.
 # "Validation loss rises after epoch 12").
 CHART_KINDS: dict[str, str] = {
-    "loss_curve": "epochs: [int], train: [float], validation: [float], best_epoch: int|None, rising_from: int|None",
-    "learning_curve": "fractions: [float], rows: [int], train: [float], validation: [float], metric: str",
-    "metric_intervals": "rows: [{label: str, value: float, low: float|None, high: float|None}], metric: str, bound: float|None",
-    "group_bars": "metric: str, rows: [{group: str, value: float, low: float|None, high: float|None, n: int, inconclusive: bool}], bound: float|None, reference: float|None",
+    "loss_curve": "epochs: [int], train: [float], validation: [float], "
+    "best_epoch: int|None, rising_from: int|None",
+    "learning_curve": "fractions: [float], rows: [int], train: [float], validation: [float], "
+    "metric: str",
+    "metric_intervals": "rows: [{label: str, value: float, low: float|None, high: float|None}], "
+    "metric: str, bound: float|None",
+    "group_bars": "metric: str, rows: [{group: str, value: float, low: float|None, "
+    "high: float|None, n: int, inconclusive: bool}], bound: float|None, reference: float|None",
     "confusion_matrix": "labels: [str], matrix: [[int]]",
     "roc": "fpr: [float], tpr: [float], auc: float",
     "pr": "recall: [float], precision: [float], auc: float, base_rate: float",

@@ -21,6 +21,7 @@ import datetime as dt
 import math
 from typing import Any
 
+from auditor.results import jsonable
 from auditor.types import CriterionOutcome, Finding, Spec, Verdict
 
 NO_FINDING = "nothing was measured for it: {why}"
@@ -393,21 +394,19 @@ def decide(
 
 def outcome_to_dict(o: CriterionOutcome) -> dict[str, Any]:
     """A CriterionOutcome as a JSON-safe dict."""
-    from auditor.checks import _json
-
     return {
         "index": int(o.index),
-        "criterion": _json(o.criterion),
+        "criterion": jsonable(o.criterion),
         "description": o.description,
         "status": o.status,
         "severity": o.severity,
-        "value": _json(o.value),
-        "ci": _json(list(o.ci)) if o.ci else None,
-        "bound": _json(o.bound),
-        "margin": _json(o.margin),
+        "value": jsonable(o.value),
+        "ci": jsonable(list(o.ci)) if o.ci else None,
+        "bound": jsonable(o.bound),
+        "margin": jsonable(o.margin),
         "reason": o.reason,
         "finding_id": o.finding_id,
-        "waiver": _json(o.waiver),
+        "waiver": jsonable(o.waiver),
         "waived": bool(o.waived),
     }
 

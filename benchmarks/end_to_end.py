@@ -44,7 +44,9 @@ def census(rows: int, seed: int = 0):
 
     rng = np.random.default_rng(seed)
     sex = rng.choice(["female", "male"], rows, p=[0.48, 0.52])
-    race = rng.choice(["white", "black", "asian", "other", "native"], rows, p=[0.7, 0.12, 0.1, 0.06, 0.02])
+    race = rng.choice(
+        ["white", "black", "asian", "other", "native"], rows, p=[0.7, 0.12, 0.1, 0.06, 0.02]
+    )
     age = rng.integers(17, 90, rows)
     education_num = rng.integers(1, 17, rows)
     hours = np.clip(rng.normal(40, 12, rows), 1, 99).round()
@@ -60,12 +62,30 @@ def census(rows: int, seed: int = 0):
         "country": ["us", "mexico", "philippines", "germany", "india", "other"],
     }
     frame = {name: rng.choice(values, rows) for name, values in cats.items()}
-    logit = (-7 + 0.04 * age + 0.35 * education_num + 0.03 * hours + 0.0002 * capital_gain
-             + 0.8 * (frame["marital"] == "married") + 0.6 * (sex == "male"))
+    logit = (
+        -7
+        + 0.04 * age
+        + 0.35 * education_num
+        + 0.03 * hours
+        + 0.0002 * capital_gain
+        + 0.8 * (frame["marital"] == "married")
+        + 0.6 * (sex == "male")
+    )
     y = (rng.uniform(size=rows) < 1 / (1 + np.exp(-logit))).astype(int)
-    return pd.DataFrame({"age": age, "education_num": education_num, "hours_per_week": hours,
-                         "capital_gain": capital_gain, "capital_loss": capital_loss, "fnlwgt": fnlwgt,
-                         **frame, "sex": sex, "race": race, "high_income": y})
+    return pd.DataFrame(
+        {
+            "age": age,
+            "education_num": education_num,
+            "hours_per_week": hours,
+            "capital_gain": capital_gain,
+            "capital_loss": capital_loss,
+            "fnlwgt": fnlwgt,
+            **frame,
+            "sex": sex,
+            "race": race,
+            "high_income": y,
+        }
+    )
 
 
 def main() -> int:
@@ -87,21 +107,29 @@ def main() -> int:
         pdf_kb = outcome.files["pdf"].stat().st_size / 1024
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    print(f"end-to-end benchmark: {args.rows:,} rows, 6 numeric + 8 categorical columns, 2 sensitive")
+    print(
+        f"end-to-end benchmark: {args.rows:,} rows, 6 numeric + 8 categorical columns, 2 sensitive"
+    )
     print(f"  {'import':<10} {import_s:7.2f} s")
     for stage, seconds in outcome.timings.items():
         print(f"  {stage:<10} {seconds:7.2f} s")
-    print(f"  {'total':<10} {total:7.2f} s   (verdict {outcome.results['verdict']['status']}, "
-          f"PDF {pdf_kb:.0f} KB)")
+    print(
+        f"  {'total':<10} {total:7.2f} s   (verdict {outcome.results['verdict']['status']}, "
+        f"PDF {pdf_kb:.0f} KB)"
+    )
     print(f"  peak memory (max RSS) {peak_mb:.0f} MB")
     checks = outcome.timings.get("checks", float("nan"))
-    rows = [("checks stage", checks, TARGET_CHECKS_S, "s"), ("whole run", total, TARGET_TOTAL_S, "s"),
-            ("peak memory", peak_mb, TARGET_PEAK_MB, "MB")]
+    rows = [
+        ("checks stage", checks, TARGET_CHECKS_S, "s"),
+        ("whole run", total, TARGET_TOTAL_S, "s"),
+        ("peak memory", peak_mb, TARGET_PEAK_MB, "MB"),
+    ]
     ok = True
     for name, value, target, unit in rows:
         met = value < target
         ok &= met
-        print(f"  {name:<13} {value:8.2f} {unit:<2} target < {target:g} {unit:<2} {'met' if met else 'NOT MET'}")
+        verdict = "met" if met else "NOT MET"
+        print(f"  {name:<13} {value:8.2f} {unit:<2} target < {target:g} {unit:<2} {verdict}")
     return 0 if ok else 1
 
 

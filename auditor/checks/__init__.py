@@ -22,6 +22,7 @@ from auditor.checks.registry import (
     get_check,
     register,
 )
+from auditor.results import jsonable
 from auditor.types import Dataset, Evaluation, Finding, Spec
 
 __all__ = [
@@ -66,25 +67,6 @@ def run_checks(spec: Spec, dataset: Dataset, evaluation: Evaluation) -> list[Fin
     return findings
 
 
-def _json(value: Any) -> Any:
-    import math
-
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [_json(v) for v in value]
-    tolist = getattr(value, "tolist", None)  # numpy arrays and scalars
-    if callable(tolist):
-        return _json(tolist())
-    return str(value)
-
-
 FINDING_FIELDS = (
     "id",
     "check",
@@ -109,7 +91,7 @@ FINDING_FIELDS = (
 
 def finding_to_dict(f: Finding) -> dict[str, Any]:
     """A Finding as a JSON-safe dict (floats, None for NaN, lists for tuples and arrays)."""
-    out = {name: _json(getattr(f, name)) for name in FINDING_FIELDS}
+    out = {name: jsonable(getattr(f, name)) for name in FINDING_FIELDS}
     if out["ci"] is not None and (len(out["ci"]) != 2 or None in out["ci"]):
         out["ci"] = None
     return out
@@ -122,7 +104,7 @@ def metrics_table(findings: list[Finding]) -> dict[str, dict[str, dict[str, Any]
         if f.check != "performance" or f.metric is None or f.split is None:
             continue
         low, high = f.ci if f.ci else (None, None)
-        table.setdefault(f.split, {})[f.metric] = _json(
+        table.setdefault(f.split, {})[f.metric] = jsonable(
             {"value": f.value, "low": low, "high": high, "n": f.n}
         )
     return table

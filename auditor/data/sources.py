@@ -6,10 +6,10 @@ line of text; no traceback ever reaches the user for a bad file.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from auditor import fingerprint
 from auditor.errors import DataError, Location
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,7 +40,6 @@ MSG_UNREADABLE = "cannot read {fmt} file: {reason}"
 MSG_MISSING_COLUMNS = "column(s) not in the file: {names}"
 MSG_PERMISSION = "data file cannot be opened: permission denied"
 
-_CHUNK = 1 << 20
 
 
 def detect_format(path: Path, fmt: str = "auto") -> str:
@@ -148,15 +147,11 @@ def read_table(path: Path, fmt: str = "auto", *, columns: list[str] | None = Non
 
 def sha256_file(path: Path) -> str:
     """The SHA-256 of a file's bytes, read in 1 MiB chunks (hex digest)."""
-    digest = hashlib.sha256()
     try:
-        with open(path, "rb") as handle:
-            while chunk := handle.read(_CHUNK):
-                digest.update(chunk)
+        return fingerprint.sha256_file(path)
     except FileNotFoundError:
         raise DataError(MSG_MISSING, Location(file=str(path))) from None
     except OSError as exc:
         raise DataError(
             MSG_UNREADABLE.format(fmt="data", reason=_one_line(exc)), Location(file=str(path))
         ) from None
-    return digest.hexdigest()

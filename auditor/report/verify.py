@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.errors import DataError, Location, ModelFileError
+from auditor.fingerprint import sha256_file
 
 UNREADABLE_PDF = "cannot read the report PDF: {error}"
 NO_ATTACHMENT = ("the PDF has no embedded results.json: it is not a report written by "
@@ -36,14 +37,6 @@ class VerifyResult:
 
     ok: bool
     lines: list[str] = field(default_factory=list)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _short(sha: str) -> str:
@@ -131,7 +124,7 @@ def verify_pdf(pdf_path: Path, *, data: Sequence[Path] = (),
     for path in data:
         path = Path(path)
         try:
-            sha = sha256_of(path)
+            sha = sha256_file(path)
         except OSError as exc:
             raise DataError(MISSING_DATA.format(error=exc.strerror or exc),
                             Location(file=str(path))) from exc
@@ -149,7 +142,7 @@ def verify_pdf(pdf_path: Path, *, data: Sequence[Path] = (),
     if model is not None:
         model = Path(model)
         try:
-            sha = sha256_of(model)
+            sha = sha256_file(model)
         except OSError as exc:
             raise ModelFileError(MISSING_MODEL.format(error=exc.strerror or exc),
                                  Location(file=str(model))) from exc

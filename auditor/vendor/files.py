@@ -7,9 +7,9 @@ one line (library exceptions are squeezed onto one line and shortened).
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
+from auditor import fingerprint
 from auditor.errors import Location, ModelFileError
 
 SPEC_PATH: tuple = ("model", "vendor", "path")
@@ -19,7 +19,6 @@ MSG_NOT_A_FILE = "vendor model path is not a file"
 MSG_EMPTY = "vendor model file is empty"
 MSG_UNREADABLE = "cannot read the vendor model file: {reason}"
 
-_CHUNK = 1 << 20
 _MAX_REASON = 200
 
 
@@ -59,13 +58,9 @@ def check_readable(path: Path) -> None:
 
 def sha256_file(path: Path) -> str:
     """The SHA-256 (hex) of a file's bytes, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
     try:
-        with open(path, "rb") as handle:
-            while chunk := handle.read(_CHUNK):
-                digest.update(chunk)
+        return fingerprint.sha256_file(path)
     except FileNotFoundError:
         raise model_error(path, MSG_MISSING) from None
     except OSError as exc:
         raise model_error(path, MSG_UNREADABLE.format(reason=one_line(exc))) from None
-    return digest.hexdigest()

@@ -86,7 +86,7 @@ def test_sha256_streams_and_matches_hashlib(tmp_path, monkeypatch):
     path = tmp_path / "big.bin"
     payload = np.random.default_rng(0).bytes(3 * 1024 * 1024 + 17)
     path.write_bytes(payload)
-    monkeypatch.setattr(sources, "_CHUNK", 4096)  # many chunks
+    monkeypatch.setattr("auditor.fingerprint.CHUNK", 4096)  # many chunks
     assert sha256_file(path) == hashlib.sha256(payload).hexdigest()
     with pytest.raises(DataError, match=sources.MSG_MISSING):
         sha256_file(tmp_path / "nope.csv")

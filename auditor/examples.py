@@ -250,7 +250,9 @@ def write_table(df, path: Path) -> None:
     if suffix == ".parquet":
         write_atomically(path, lambda tmp: df.to_parquet(tmp, index=False))
     elif suffix in (".jsonl", ".ndjson"):
-        write_atomically(path, lambda tmp: df.to_json(tmp, orient="records", lines=True))
+        write_atomically(
+            path, lambda tmp: df.to_json(tmp, orient="records", lines=True, double_precision=15)
+        )
     else:
         write_atomically(path, lambda tmp: df.to_csv(tmp, index=False))
 

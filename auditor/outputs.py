@@ -46,7 +46,6 @@ def write_outputs(
     written, so ``auditor verify --model`` can match them later.
     """
     from auditor.fingerprint import sha256_file
-    from auditor.spec import dump_spec
 
     target.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
@@ -59,7 +58,7 @@ def write_outputs(
         }
         files.update({f"model:{k}": Path(p) for k, p in saved.items()})
 
-    spec_text = dump_spec(spec.values)
+    spec_text = resolved_spec_text(spec, results, target / RESOLVED_SPEC_FILE)
     files["spec"] = write_text(target / RESOLVED_SPEC_FILE, spec_text)
     files["results"] = write_text(target / RESULTS_FILE, results_json(results))
 
@@ -67,6 +66,27 @@ def write_outputs(
 
     files.update(render_report(results, target, results_path=files["results"], spec_text=spec_text))
     return files
+
+
+def resolved_spec_text(spec, results: dict[str, Any], path: Path) -> str:
+    """The spec with every default filled in, headed by what the run actually used.
+
+    Data paths stay relative to the original spec's folder (named in the header), so the
+    file reads back to the same values from there.
+    """
+    from auditor.spec import dump_spec, schema_ref_for
+
+    env = results["environment"]
+    text = dump_spec(spec.values, schema_ref=schema_ref_for(path))
+    first, rest = text.split("\n", 1)
+    header = (
+        f"# Resolved by auditor {results['auditor_version']} at {results['run']['finished']}"
+        f" from {spec.path} (relative paths are relative to {spec.base_dir}).\n"
+        f"# Used: device {env['device']} ({env['device_name']}), precision {env['precision']},"
+        f" seeds: training {env['seed']}, split {env['split_seed']},"
+        f" bootstrap {env['bootstrap_seed']}.\n"
+    )
+    return f"{first}\n{header}{rest}"
 
 
 def write_timings(target: Path, timings: dict[str, float]) -> Path:

@@ -41,7 +41,6 @@ MSG_MISSING_COLUMNS = "column(s) not in the file: {names}"
 MSG_PERMISSION = "data file cannot be opened: permission denied"
 
 
-
 def detect_format(path: Path, fmt: str = "auto") -> str:
     """The format of ``path``: ``fmt`` itself unless it is ``"auto"``, else from the extension.
 
@@ -82,7 +81,8 @@ def read_table(path: Path, fmt: str = "auto", *, columns: list[str] | None = Non
     fmt : str
         ``"auto"`` (from the extension), ``"csv"``, ``"parquet"`` or ``"jsonl"``.
     columns : list of str, optional
-        Read only these columns; a missing one is an error.
+        Read only these columns (CSV ``usecols``, Parquet ``columns``; JSON Lines is read
+        whole, then selected), in this order; a missing one is an error.
 
     Returns
     -------
@@ -111,14 +111,24 @@ def read_table(path: Path, fmt: str = "auto", *, columns: list[str] | None = Non
     if size == 0:
         raise DataError(MSG_EMPTY, where)
 
+    wanted = None if columns is None else list(columns)
     try:
         if kind == "csv":
             sep = "\t" if path.suffix.lower() == ".tsv" else ","
-            frame = pd.read_csv(path, sep=sep, low_memory=False)
+            if wanted is not None:  # read the header first: a missing column is our error
+                _check_columns(wanted, pd.read_csv(path, sep=sep, nrows=0).columns, where)
+            frame = pd.read_csv(path, sep=sep, low_memory=False, usecols=wanted)
         elif kind == "parquet":
-            frame = pd.read_parquet(path, engine="pyarrow")
+            if wanted is not None:
+                import pyarrow.parquet as pq
+
+                _check_columns(wanted, pq.read_schema(path).names, where)
+            frame = pd.read_parquet(path, engine="pyarrow", columns=wanted)
         else:
-            frame = pd.read_json(path, lines=True)
+            # JSON carries its own types: keep them (dtype=False: "007" stays a string and an
+            # integer column named "timestamp" stays an integer); precise_float: the default
+            # float parser drifts in the last digits
+            frame = pd.read_json(path, lines=True, precise_float=True, dtype=False)
     except PermissionError:
         raise DataError(MSG_PERMISSION, where) from None
     except pd.errors.EmptyDataError:
@@ -137,12 +147,17 @@ def read_table(path: Path, fmt: str = "auto", *, columns: list[str] | None = Non
     if len(frame) == 0:
         raise DataError(MSG_NO_ROWS, where)
     frame.columns = [str(c) for c in frame.columns]
-    if columns is not None:
-        absent = [c for c in columns if c not in frame.columns]
-        if absent:
-            raise DataError(MSG_MISSING_COLUMNS.format(names=", ".join(map(repr, absent))), where)
-        frame = frame[list(columns)]
+    if wanted is not None:  # JSON Lines has no header to read first: select after reading
+        _check_columns(wanted, frame.columns, where)
+        frame = frame[wanted]  # also the requested order (usecols keeps the file's order)
     return frame
+
+
+def _check_columns(wanted: list[str], available, where: Location) -> None:
+    names = {str(c) for c in available}
+    absent = [c for c in wanted if c not in names]
+    if absent:
+        raise DataError(MSG_MISSING_COLUMNS.format(names=", ".join(map(repr, absent))), where)
 
 
 def sha256_file(path: Path) -> str:

@@ -299,3 +299,116 @@ def test_holdout_missing_feature_column(make_spec):
     with pytest.raises(DataError, match="'x2' is not in the holdout") as err:
         build_dataset(make_spec(exclude=["day"], holdout=planted_frame(50).drop(columns=["x2"])))
     assert err.value.location.file.endswith("holdout.csv")
+
+
+@pytest.mark.parametrize(
+    "missing, statistic",
+    [
+        ("mean", lambda v: v.mean()),
+        ("median", lambda v: v.median()),
+        ("most_frequent", lambda v: v.mode().min()),
+        ("constant", lambda v: -7.5),
+    ],
+)
+def test_each_imputation_fills_with_the_training_statistic(make_spec, missing, statistic):
+    """Gaps in every split are filled with the figure computed on the training rows only."""
+    frame = planted_frame(1000)
+    frame["x2"] = np.round(frame.x2)  # a most frequent value that is not an accident
+    late = np.argsort(frame.day.to_numpy(), kind="stable")[600:]
+    frame.loc[late, "x2"] = 20.0  # the later splits: any statistic over them is far away
+    frame.loc[frame.index[::6], "x2"] = np.nan
+    ds = build_dataset(
+        make_spec(
+            frame,
+            split={"strategy": "time", "time_column": "day"},
+            preprocessing={
+                "missing": missing,
+                "fill_value": -7.5,
+                "missing_indicator": True,
+                "scaling": "none",
+            },
+        )
+    )
+    expected = statistic(pd.to_numeric(ds.frames["train"].x2).dropna())
+    j = ds.feature_names.index("num__x2")
+    flag = ds.feature_names.index("num__missingindicator_x2")
+    assert ds.frames["train"].x2.max() < 20  # so a statistic fitted on every row would differ
+    everything = pd.to_numeric(pd.concat([ds.frames[s].x2 for s in ds.splits])).dropna()
+    assert missing == "constant" or abs(statistic(everything) - expected) > 0.5
+    for s in ds.splits:
+        gaps = ds.frames[s].x2.isna().to_numpy()
+        assert gaps.any()
+        np.testing.assert_allclose(ds.X[s][gaps, j], expected, rtol=1e-6)
+        np.testing.assert_array_equal(ds.X[s][:, flag], gaps.astype(np.float32))
+        np.testing.assert_allclose(
+            ds.X[s][~gaps, j], pd.to_numeric(ds.frames[s].x2[~gaps]), rtol=1e-6
+        )
+    assert ds.preprocessing_info["missing"] == missing
+
+
+@pytest.mark.parametrize("factor", [None, 1.0])
+def test_zscore_clipping_uses_training_mean_and_std(make_spec, factor):
+    frame = planted_frame(1000)
+    frame.loc[frame.index[:8], "x2"] = 500.0
+    ds = build_dataset(
+        make_spec(
+            frame,
+            exclude=["day"],
+            split={"strategy": "random"},
+            preprocessing={"outliers": "clip_zscore", "outlier_factor": factor, "scaling": "none"},
+        )
+    )
+    raw = pd.to_numeric(ds.frames["train"].x2).to_numpy()
+    k = 3.0 if factor is None else factor
+    low, high = raw.mean() - k * raw.std(), raw.mean() + k * raw.std()
+    j = ds.feature_names.index("num__x2")
+    for s in ds.splits:
+        values = pd.to_numeric(ds.frames[s].x2).to_numpy()
+        np.testing.assert_allclose(ds.X[s][:, j], np.clip(values, low, high), rtol=1e-5)
+    assert ds.preprocessing_info["outliers"] == "clip_zscore"
+    clipped = 0
+    for c in ds.preprocessing_info["numeric"]:
+        v = pd.to_numeric(ds.frames["train"][c]).to_numpy()
+        clipped += int(((v < v.mean() - k * v.std()) | (v > v.mean() + k * v.std())).sum())
+    assert ds.preprocessing_info["clipped_values"]["train"] == clipped > 0
+
+
+def test_onehot_min_frequency_buckets_rare_categories(make_spec):
+    """Categories rarer than min_frequency (a share of the training rows) share one column."""
+    rng = np.random.default_rng(2)
+    frame = planted_frame(2000)
+    frame["city"] = rng.choice(["a", "b", "c", "d"], size=2000, p=[0.55, 0.35, 0.07, 0.03])
+    spec = make_spec(
+        frame,
+        exclude=["day"],
+        split={"strategy": "random"},
+        preprocessing={"categorical": "onehot", "min_frequency": 0.05, "max_categories": 20},
+    )
+    city = [n for n in build_dataset(spec).feature_names if n.startswith("cat__city_")]
+    assert city == ["cat__city_a", "cat__city_b", "cat__city_c", "cat__city_infrequent_sklearn"]
+
+
+def test_the_same_table_in_every_format_gives_the_same_dataset(make_spec, tmp_path):
+    """CSV, Parquet and JSON Lines of one table: same column types, same matrices, bit for bit."""
+    import json
+
+    frame = planted_frame(400).drop(columns=["day"])
+    frame.loc[frame.index[::9], "x2"] = np.nan
+    frame.loc[frame.index[::13], "color"] = None
+    built = {}
+    for name in ("train.csv", "train.parquet"):
+        built[name] = build_dataset(make_spec(frame, name=name, sensitive=["sex"]))
+    records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+    (tmp_path / "exact.jsonl").write_text(
+        "".join(json.dumps(r, default=int) + "\n" for r in records)
+    )
+    spec = make_spec(frame, name="unused.csv", sensitive=["sex"])
+    spec.values["data"]["train"] = "exact.jsonl"
+    built["exact.jsonl"] = build_dataset(spec)
+    reference = built["train.csv"]
+    for name, ds in built.items():
+        assert ds.column_types == reference.column_types, name
+        assert ds.feature_names == reference.feature_names, name
+        for s in reference.splits:
+            assert np.array_equal(ds.X[s], reference.X[s]), (name, s)
+            assert np.array_equal(ds.y[s], reference.y[s]), (name, s)

@@ -90,3 +90,77 @@ def test_sha256_streams_and_matches_hashlib(tmp_path, monkeypatch):
     assert sha256_file(path) == hashlib.sha256(payload).hexdigest()
     with pytest.raises(DataError, match=sources.MSG_MISSING):
         sha256_file(tmp_path / "nope.csv")
+
+
+WIDE = pd.DataFrame(
+    {"a": [1, 2, 3], "b": ["x", "y", "z"], "c": [0.5, 1.5, 2.5], "d": [True, False, True]}
+)
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.tsv", "t.parquet", "t.jsonl"])
+def test_columns_reads_only_those_columns(tmp_path, monkeypatch, name):
+    """CSV and Parquet hand the column list to the reader (usecols / columns); JSON Lines
+    has no header to read first, so it is selected after reading. Order is the caller's."""
+    path = tmp_path / name
+    if name.endswith(".csv"):
+        WIDE.to_csv(path, index=False)
+    elif name.endswith(".tsv"):
+        WIDE.to_csv(path, index=False, sep="\t")
+    elif name.endswith(".parquet"):
+        WIDE.to_parquet(path, index=False)
+    else:
+        WIDE.to_json(path, orient="records", lines=True)
+    calls = []
+    for reader in ("read_csv", "read_parquet", "read_json"):
+        original = getattr(pd, reader)
+
+        def spy(*args, _original=original, _reader=reader, **kwargs):
+            calls.append((_reader, kwargs))
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(pd, reader, spy)
+    out = read_table(path, columns=["c", "a"])
+    assert list(out.columns) == ["c", "a"]
+    assert out["c"].tolist() == [0.5, 1.5, 2.5] and out["a"].tolist() == [1, 2, 3]
+    full_reads = [kw for r, kw in calls if kw.get("nrows") != 0]  # not the header peek
+    assert len(full_reads) == 1
+    if name.endswith((".csv", ".tsv")):
+        assert full_reads[0]["usecols"] == ["c", "a"]
+    elif name.endswith(".parquet"):
+        assert full_reads[0]["columns"] == ["c", "a"]
+    # a missing column: our one-line located message, whatever the format
+    with pytest.raises(DataError, match=r"column\(s\) not in the file: 'zz'") as info:
+        read_table(path, columns=["a", "zz"])
+    assert info.value.location.file == str(path) and "\n" not in str(info.value)
+
+
+def test_jsonl_floats_round_trip_exactly(tmp_path):
+    """Every float written with full precision reads back bit for bit (precise_float)."""
+    import json
+
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=5000) * np.exp(rng.normal(size=5000) * 5)
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(json.dumps({"x": float(v)}) + "\n" for v in values))
+    out = read_table(path)["x"].to_numpy()
+    assert out.dtype == np.float64
+    assert np.array_equal(out, values)  # the default parser drifts in ~half of these
+
+
+def test_jsonl_keeps_the_types_json_gives(tmp_path):
+    """Strings stay strings (leading zeros kept), integers stay integers whatever the column
+    is called (no guessing of dates from names such as 'timestamp' or 'date')."""
+    import json
+
+    rows = [
+        {"zip": "007", "timestamp": 1700000000, "date": "2024-01-02", "n": 1.5, "ok": True},
+        {"zip": "010", "timestamp": 1700000100, "date": "2024-01-03", "n": None, "ok": False},
+    ]
+    path = tmp_path / "t.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = read_table(path)
+    assert out["zip"].tolist() == ["007", "010"]
+    assert out["timestamp"].dtype == np.int64 and out["timestamp"].iloc[0] == 1700000000
+    assert out["date"].tolist() == ["2024-01-02", "2024-01-03"]  # parsed by a time split only
+    assert out["n"].dtype == np.float64 and np.isnan(out["n"].iloc[1])
+    assert out["ok"].tolist() == [True, False]

@@ -68,8 +68,12 @@ training:
 """
 
 
+@pytest.mark.slow  # the default run has the same through the bundled GPU spec
 def test_cuda_spec_through_the_cli_exits_2_with_one_line(tmp_path):
-    """The whole command: exit code 2, one located line on stderr, no traceback."""
+    """The whole command: exit code 2, one located line on stderr, no traceback.
+
+    (``python -m auditor --quiet``; test_accelerator_paths runs the installed script.)
+    """
     import subprocess
     import sys
 

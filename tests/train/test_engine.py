@@ -324,6 +324,10 @@ def test_history_and_progress_bar(make_run, monkeypatch):
     quiet = io.StringIO()
     train_model(spec, ds, progress=Progress(quiet=True, stream=quiet))
     assert quiet.getvalue() == ""
+    monkeypatch.setenv("CI", "true")  # a terminal, but in CI: no bar either
+    in_ci = Tty()
+    train_model(spec, ds, progress=Progress(stream=in_ci))
+    assert in_ci.getvalue() == ""
 
 
 @pytest.mark.parametrize("dtype, scaler", [(torch.bfloat16, False), (torch.float16, True)])

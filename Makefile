@@ -25,8 +25,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: $(STAMP)
 	$(BIN)/auditor run $(SPEC); code=$$?; \
-	  if [ $$code -eq 2 ]; then exit 2; fi; \
-	  echo "(exit code $$code is the verdict: 0 READY, 1 NOT READY, 3 CONDITIONAL)"
+	  case $$code in \
+	    0|1|3) echo "(exit code $$code is the verdict: 0 READY, 1 NOT READY, 3 CONDITIONAL)";; \
+	    *) exit $$code;; \
+	  esac
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 -m "not slow"

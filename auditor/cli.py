@@ -19,14 +19,18 @@ from typing import Any
 from auditor import __version__
 from auditor.errors import AuditorError, DataError, ExitCode, Location, UsageError
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's convention for Ctrl-C
+
 EPILOG = """\
 exit codes:
-  0   READY: every blocking criterion passes (validate: the spec is valid)
-  1   NOT READY: a blocking criterion fails or is inconclusive
-  2   invalid input: spec, data or model file, or bad usage
+  0   READY: every blocking criterion passes (validate: the spec is valid;
+      verify: everything matches; init, schema, report: done)
+  1   NOT READY: a blocking criterion fails or cannot be decided
+      (verify: a file or an attachment does not match the report)
+  2   invalid input: spec, data or model file, an absent device, or bad usage
   3   CONDITIONAL: blocking criteria pass, an advisory one fails or a diagnostic warns
   70  internal error: a bug in auditor (run with --debug for the traceback)
-  130 interrupted
+  130 interrupted (Ctrl-C); files are written whole or not at all
 """
 
 MSG_INTERNAL = "auditor: internal error: {kind}: {message} (run with --debug for the traceback)"
@@ -40,7 +44,13 @@ MSG_RESULTS_MISSING = "results file not found"
 MSG_RESULTS_INVALID = "not a valid results.json: {reason}"
 MSG_RESULTS_NOT_OBJECT = "not a valid results.json: the top level must be a JSON object"
 MSG_PDF_MISSING = "report file not found"
+MSG_SPEC_UNREADABLE = "cannot read the resolved spec next to the results: {reason}"
+MSG_SPEC_OTHER_RUN = (
+    "note: {file} does not hold the spec in the results; the report embeds the results' spec"
+)
 MSG_FINISHED = "finished in {seconds:.1f} s"
+MSG_OUT_NOT_DIR = "--out must name a folder, but {path} is a file"  # outputs.MSG_NOT_DIR
+MSG_OUT_NOT_WRITABLE = "--out cannot write in {path} (permission denied)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -133,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print(MSG_INTERRUPTED, file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # pragma: no cover - `auditor schema | head`
         return 0
     except Exception as exc:  # noqa: BLE001 - the last line of defence
@@ -167,6 +177,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from auditor import pipeline
 
     start = time.perf_counter()
+    if args.out is not None:
+        check_out_dir(Path(args.out))  # before the run, not after minutes of training
     outcome = pipeline.run(args.spec, out=args.out, quiet=args.quiet)
     wall = time.perf_counter() - start
     print(run_summary(outcome.results, outcome.files, wall=wall, quiet=args.quiet,
@@ -206,9 +218,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     results_path = Path(args.results)
     results = read_results(results_path)
     out = Path(args.out) if args.out else results_path.parent
+    check_out_dir(out)
+    spec_text = read_resolved_spec(results_path, results)
     from auditor.report import render_report
 
-    files = render_report(results, out, results_path=results_path)
+    # The PDF embeds byte-identical copies of results.json and (when the run folder
+    # still holds it) spec.resolved.yaml, so `auditor verify` finds the run's own files.
+    files = render_report(results, out, results_path=results_path, spec_text=spec_text)
     for kind, path in (files or {}).items():
         print(f"{kind}: {path}")
     return int(ExitCode.READY)
@@ -248,6 +264,45 @@ def read_results(path: Path) -> dict[str, Any]:
     if not isinstance(results, dict):
         raise DataError(MSG_RESULTS_NOT_OBJECT, where)
     return results
+
+
+def check_out_dir(out: Path) -> None:
+    """Refuse an output folder that cannot be created or written (a UsageError, exit 2)."""
+    from auditor.outputs import check_writable_dir
+
+    check_writable_dir(out, label="--out ")
+
+
+def read_resolved_spec(results_path: Path, results: dict[str, Any]) -> str | None:
+    """The text of the ``spec.resolved.yaml`` beside a results file, when it is that run's.
+
+    None when there is none (a results.json copied on its own) or when it does not hold
+    ``results['spec']`` (another run's file); the report then embeds ``results['spec']``
+    written as YAML, so the PDF never carries a spec that differs from its results.
+    """
+    from auditor.errors import SpecError
+    from auditor.outputs import RESOLVED_SPEC_FILE
+    from auditor.spec.yamlio import parse_yaml
+
+    path = results_path.parent / RESOLVED_SPEC_FILE
+    if not path.is_file():
+        return None
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise DataError(MSG_SPEC_UNREADABLE.format(reason=exc.strerror or exc),
+                        Location(file=str(path))) from None
+    except UnicodeDecodeError:
+        raise DataError(MSG_SPEC_UNREADABLE.format(reason="not UTF-8"),
+                        Location(file=str(path))) from None
+    try:
+        same = parse_yaml(text, file=str(path)).values == results.get("spec")
+    except SpecError:
+        same = False
+    if not same:
+        print(MSG_SPEC_OTHER_RUN.format(file=path), file=sys.stderr)
+        return None
+    return text
 
 
 def write_atomic(path: Path, text: str) -> None:

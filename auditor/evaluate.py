@@ -21,6 +21,15 @@ MISSING_COSTS = (
 NO_VALIDATION = (
     "threshold strategy {strategy!r} needs a validation split to choose the threshold on"
 )
+NOT_COVERED = "the vendor's predictions do not cover every row of {where}, so it is not evaluated"
+NONE_COVERED = (
+    "the vendor's predictions cover no split completely ({splits}): every row of at least "
+    "one split needs a prediction, matched by data.id_column"
+)
+VALIDATION_NOT_COVERED = (
+    "threshold strategy {strategy!r} chooses the threshold on the validation split, but the "
+    "vendor's predictions do not cover it: use strategy 'fixed' or score the validation rows"
+)
 DEFAULT_PRIMARY = {"binary": "roc_auc", "multiclass": "f1_macro", "regression": "r2"}
 LABELS_ONLY_PRIMARY = {"binary": "f1", "multiclass": "f1_macro", "regression": "r2"}
 
@@ -68,6 +77,11 @@ def choose_threshold(
     if strategy == "fixed":
         value = float(setting["value"])
         return value, {"strategy": "fixed", "chosen_on": None, "value": value}
+    if validation_scores is None and "validation" in dataset.y:  # a vendor skipped it
+        raise SpecError(
+            VALIDATION_NOT_COVERED.format(strategy=strategy),
+            spec.locate(("evaluation", "threshold", "strategy")),
+        )
     if validation_scores is None or "validation" not in dataset.y:
         raise SpecError(
             NO_VALIDATION.format(strategy=strategy),
@@ -229,8 +243,28 @@ def learning_curve(
 
 
 # ------------------------------------------------------------------ the stage
+def _split_words(split: str) -> str:
+    from auditor.checks.text import split_words
+
+    return split_words(split)
+
+
+def covered_splits(dataset: Dataset, predictor: Predictor) -> list[str]:
+    """The splits the predictor scores completely (a predictions file may cover only some)."""
+    covers = getattr(predictor, "covers", None)
+    if covers is None:
+        return list(dataset.splits)
+    return [s for s in dataset.splits if covers(dataset, s)]
+
+
 def evaluate(spec: Spec, dataset: Dataset, predictor: Predictor, *, progress=None) -> Evaluation:
     """Predict every split, choose the threshold on validation, compute baselines and curves.
+
+    A vendor's predictions file may score only some splits (say, the client holdout): a
+    split the predictor does not cover (``predictor.covers(dataset, split)`` is false) is not
+    evaluated, and ``notes["uncovered_splits"]`` says why, so that the checks report it and
+    a criterion on it is an 'error' with that reason. Covering no split at all is a
+    ModelFileError; choosing the threshold on an uncovered validation split is a SpecError.
 
     Returns
     -------
@@ -240,12 +274,26 @@ def evaluate(spec: Spec, dataset: Dataset, predictor: Predictor, *, progress=Non
     """
     task = dataset.task
     has_scores = bool(getattr(predictor, "has_scores", True))
-    scores = {s: np.asarray(predictor.predict(dataset, s)) for s in dataset.splits}
+    notes: dict[str, Any] = {}
+    covered = covered_splits(dataset, predictor)
+    uncovered = {
+        s: NOT_COVERED.format(where=_split_words(s)) for s in dataset.splits if s not in covered
+    }
+    if uncovered:
+        if not covered:
+            from auditor.errors import ModelFileError
+
+            raise ModelFileError(
+                NONE_COVERED.format(splits=", ".join(dataset.splits)),
+                spec.locate(("model", "vendor", "path")),
+            )
+        notes["uncovered_splits"] = uncovered
+    scores = {s: np.asarray(predictor.predict(dataset, s)) for s in covered}
     threshold, info = (None, {})
     if task == "binary":
         threshold, info = choose_threshold(spec, dataset, scores.get("validation"))
     splits = {}
-    for s in dataset.splits:
+    for s in covered:
         groups = dataset.groups.get(s)
         if groups is not None:
             groups = groups.reset_index(drop=True)
@@ -257,7 +305,6 @@ def evaluate(spec: Spec, dataset: Dataset, predictor: Predictor, *, progress=Non
         )
     metric = primary_metric(spec, task, has_scores=has_scores)
     pinfo = getattr(predictor, "info", {}) or {}
-    notes: dict[str, Any] = {}
     curve: list[dict[str, Any]] = []
     try:
         curve, reason = learning_curve(

@@ -7,8 +7,9 @@ reports have something true to find:
     Historical approvals are biased against women: at equal merit their approval log-odds
     are lowered by ``LOAN_BIAS_LOGIT``. ``occupation`` carries no merit but is strongly tied
     to sex, a proxy through which a model learns the bias even when ``sex`` is not a feature.
-    ``bank_rating`` is a noisy view of the true risk; ``marketing_score`` is pure noise. About 4% of ``employment_years`` and
-    2% of ``income`` are missing; a few incomes are extreme outliers.
+    ``bank_rating`` is a noisy view of the true risk; ``marketing_score`` is pure noise.
+    About 4% of ``employment_years`` and 2% of ``income`` are missing; a few incomes are
+    extreme outliers.
 ``triage`` (multiclass, target ``triage_level``: low / medium / high)
     Patients without insurance are under-triaged by one level 20% of the time.
     ``bed_number`` is useless; ``pain_score`` is noisy.

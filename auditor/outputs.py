@@ -13,6 +13,9 @@ from typing import Any
 
 from auditor.atomic import write_text
 
+MSG_NOT_DIR = "{label}must name a folder, but {path} is a file"
+MSG_NOT_WRITABLE = "{label}cannot write in {path} (permission denied)"
+
 RESULTS_FILE = "results.json"
 RESOLVED_SPEC_FILE = "spec.resolved.yaml"
 TIMINGS_FILE = "timings.json"
@@ -31,6 +34,26 @@ def output_dir(spec, out: str | Path | None = None, *, now: dt.datetime | None =
         n += 1
         target = base / spec.name / f"{stamp}-{n}"
     return target
+
+
+def check_writable_dir(target: Path, *, label: str = "", location=None) -> None:
+    """Refuse, before any work, a run folder that could not be created or written.
+
+    Creates nothing: it finds the nearest existing ancestor and checks it is a writable
+    folder. Raises UsageError (exit code 2); ``label`` prefixes the message ("--out ").
+    """
+    import os
+
+    from auditor.errors import Location, UsageError
+
+    probe = Path(target)
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    where = location or Location(file=str(target))
+    if not probe.is_dir():
+        raise UsageError(MSG_NOT_DIR.format(label=label, path=probe), where)
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(MSG_NOT_WRITABLE.format(label=label, path=probe), where)
 
 
 def results_json(results: dict[str, Any]) -> str:

@@ -37,7 +37,7 @@ def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = F
     from auditor.data import build_dataset
     from auditor.evaluate import evaluate
     from auditor.models import obtain_predictor
-    from auditor.outputs import output_dir, write_outputs, write_timings
+    from auditor.outputs import check_writable_dir, output_dir, write_outputs, write_timings
     from auditor.results import build_results
     from auditor.spec import load_spec
     from auditor.verdict import decide
@@ -48,6 +48,9 @@ def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = F
 
     with timer("load"):
         spec = load_spec(spec_path)
+        target = output_dir(spec, out)
+        where = spec.locate(("report", "output"))
+        check_writable_dir(target, location=where)
     with timer("data"):
         dataset = build_dataset(spec)
     with timer("train"):
@@ -69,7 +72,6 @@ def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = F
         timings=timer.timings,
         started=started,
     )
-    target = output_dir(spec, out)
     with timer("report"):
         files = write_outputs(results, target, spec=spec, predictor=predictor)
     files["timings"] = write_timings(target, timer.timings)

@@ -12,6 +12,21 @@ import time
 from contextlib import contextmanager
 from typing import Any, TextIO
 
+ERASE_LINE = "\x1b[K"  # clear from the cursor to the end of the line
+
+
+def _columns(stream: TextIO | None) -> int:
+    """The terminal's width (80 when it cannot be told)."""
+    try:
+        return os.get_terminal_size(stream.fileno()).columns  # type: ignore[union-attr]
+    except (AttributeError, OSError, ValueError):
+        return 80
+
+
+def _line(stream: TextIO, text: str) -> str:
+    """``text`` redrawn over the current line, never wider than the terminal (no wrap)."""
+    return "\r" + text[: max(_columns(stream) - 1, 10)] + ERASE_LINE
+
 
 class Bar:
     """A single-line progress bar: ``train  12/50 [=====     ] loss=0.41 val_f1=0.78``."""
@@ -34,15 +49,15 @@ class Bar:
             self._last_draw = now
             done = int(self.width * self.n / self.total)
             line = (
-                f"\r{self.desc:<10} {self.n:>{len(str(self.total))}}/{self.total} "
+                f"{self.desc:<10} {self.n:>{len(str(self.total))}}/{self.total} "
                 f"[{'=' * done}{' ' * (self.width - done)}] {self.postfix}"
             )
-            self.stream.write(line[:160].ljust(80))
+            self.stream.write(_line(self.stream, line))
             self.stream.flush()
 
     def close(self) -> None:
         if self.stream is not None:
-            self.stream.write("\r" + " " * 100 + "\r")
+            self.stream.write("\r" + ERASE_LINE)
             self.stream.flush()
 
     def __enter__(self) -> Bar:
@@ -76,12 +91,12 @@ class Progress:
 
     def status(self, message: str) -> None:
         if self.stream is not None:
-            self.stream.write(f"\r{message[:100]:<100}")
+            self.stream.write(_line(self.stream, message))
             self.stream.flush()
 
     def clear(self) -> None:
         if self.stream is not None:
-            self.stream.write("\r" + " " * 100 + "\r")
+            self.stream.write("\r" + ERASE_LINE)
             self.stream.flush()
 
 

@@ -119,7 +119,10 @@ def _candidates(criterion: dict[str, Any], findings: list[Finding]) -> list[Find
         if metric and any(f.metric for f in pool):
             pool = [f for f in pool if f.metric == metric]
         if check not in SPLITLESS_CHECKS:
-            pool = [f for f in pool if f.split == split]
+            # a check that could not run at all says why in one split-less finding
+            pool = [f for f in pool if f.split == split] or [
+                f for f in pool if f.split is None and f.status in ("skipped", "error")
+            ]
         if sens:
             pool = [f for f in pool if _same_features(f.sensitive, sens)]
         return pool
@@ -146,6 +149,9 @@ def _why_missing(criterion: dict[str, Any], findings: list[Finding], task: str) 
         return f"{METRICS[metric].label} does not apply to a {task} model"
     if metric in FAIRNESS_METRICS and task not in FAIRNESS_METRICS[metric].tasks:
         return f"{FAIRNESS_METRICS[metric].label} does not apply to a {task} model"
+    uncovered = [f for f in findings if f.check == "prediction_coverage" and f.split == split]
+    if uncovered:
+        return uncovered[0].details.get("reason") or uncovered[0].summary.rstrip(".")
     if not any(f.split == split for f in findings):
         if split == "holdout":
             return "there is no holdout split (data.holdout is not set)"
@@ -320,6 +326,36 @@ def _step_for(o: CriterionOutcome, by_id: dict[str, Finding]) -> str:
     )
 
 
+def _fairness_step(judged: set[str], diagnostics: list[Finding]) -> str | None:
+    """One step for every fairness diagnostic that warns, naming each attribute once.
+
+    ``judged``: the attributes whose fairness criterion is not met (they have their own step,
+    the finding's recommendation); the others are listed with the two groups furthest apart.
+    """
+    seen: dict[str, str] = {}
+    for f in diagnostics:
+        if f.category != "fairness" or f.status != "warn" or not f.sensitive:
+            continue
+        if f.sensitive in seen or any(_same_features(f.sensitive, s) for s in judged):
+            continue
+        lo, hi = (f.details or {}).get("lowest_group"), (f.details or {}).get("highest_group")
+        seen[f.sensitive] = f"{f.sensitive} ({lo} vs {hi})" if lo and hi else f.sensitive
+    if not seen:
+        return None
+    names = list(seen.values())
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    lead = (
+        "Fairness diagnostics also warn across"
+        if judged
+        else "Investigate the differences in treatment across"
+    )
+    return (
+        f"{lead} {listed}: check the training labels for historical bias against a group, "
+        "look for features that act as proxies for these attributes, and agree a policy "
+        "before adjusting decisions."
+    )
+
+
 def decide(
     spec: Spec, findings: list[Finding], *, today: dt.date | None = None
 ) -> tuple[list[CriterionOutcome], Verdict]:
@@ -352,11 +388,23 @@ def decide(
         if step not in steps:
             steps.append(step)
     advised = set()
+    fairness_step_at = len(steps)
     for f in diagnostics:  # one step per kind of diagnostic: the report lists the others
-        key = (f.check, f.sensitive) if f.category == "fairness" else (f.check, f.metric)
+        if f.category == "fairness" and f.status == "warn":
+            fairness_step_at = min(fairness_step_at, len(steps))
+            continue  # merged into one step below
+        key = (f.check, f.metric)
         if f.recommendation and f.recommendation not in steps and key not in advised:
             steps.append(f.recommendation)
             advised.add(key)
+    judged = {
+        by_id[o.finding_id].sensitive
+        for o in blocking + advisory
+        if o.finding_id in by_id and by_id[o.finding_id].category == "fairness"
+    }
+    step = _fairness_step({s for s in judged if s}, diagnostics)
+    if step:
+        steps.insert(fairness_step_at, step)
     waived = [o for o in outcomes if o.waived]
     if blocking:
         first = blocking[0]

@@ -1,6 +1,6 @@
 """Report size and speed: a report with >= 20 charts renders in < 5 s; the PDF stays < 2 MB.
 
-Usage: ``.venv/bin/python benchmarks/report.py [--charts N] [--rows N]``
+Usage: ``.venv/bin/python benchmarks/report.py [--charts N] [--rows N] [--results FILE...]``
 
 Builds a realistic binary-task results document (tests/report/fixtures.py) with N charts,
 renders report.html and report.pdf into a temporary folder and prints the render time
@@ -8,7 +8,10 @@ renders report.html and report.pdf into a temporary folder and prints the render
 whether the targets are met. A second run describes a dataset of ``--rows`` rows: row
 counts grow, and every per-row chart series (ROC, PR, residuals) carries the most points
 the chart contract allows (types.CHART_KINDS: checks summarise, the report thins again),
-to show that the PDF size does not grow with the data. Exits 1 if a target is missed.
+to show that the PDF size does not grow with the data. ``--results`` also re-renders the
+results.json of real runs (e.g. ``auditor run specs/loan-approval.yaml --out /tmp/loan``,
+then ``--results /tmp/loan/results.json``) and prints their render time, size and pages.
+Exits 1 if a target is missed.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ def _inflate(results: dict, rows: int) -> None:
                          residual=rng.normal(size=points).tolist())
 
 
-def run(charts: int, rows: int | None) -> tuple[float, float, int, int]:
+def run(charts: int, rows: int | None) -> tuple[float, float, int, int, int]:
     from pypdf import PdfReader
 
     from auditor.report import render_report
@@ -75,11 +78,32 @@ def run(charts: int, rows: int | None) -> tuple[float, float, int, int]:
     return wall, cpu, size, pages, n_charts
 
 
+def run_file(path: Path) -> tuple[float, float, int, int, int]:
+    """Re-render a real run's results.json, as ``auditor report`` does."""
+    import json
+
+    from pypdf import PdfReader
+
+    from auditor.report import render_report
+
+    results = json.loads(path.read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory() as tmp:
+        wall, cpu = time.perf_counter(), time.process_time()
+        out = render_report(results, Path(tmp), results_path=path)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        size = out["pdf"].stat().st_size
+        pages = len(PdfReader(str(out["pdf"])).pages)
+        n_charts = out["html"].read_text(encoding="utf-8").count('<svg class="chart-svg"')
+    return wall, cpu, size, pages, n_charts
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--charts", type=int, default=36,
                         help="findings with a chart in the fixture (the report draws >= 20)")
     parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--results", type=Path, nargs="*", default=[],
+                        help="results.json of real runs to re-render and time as well")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -98,6 +122,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label}: {n} charts drawn, {pages} pages: render {wall:.2f} s wall "
               f"({cpu:.2f} s CPU) -> {'met' if fast else 'MISSED'} (< {TARGET_SECONDS:g} s); "
               f"PDF {size / 1e6:.2f} MB -> {'met' if small else 'MISSED'} (< 2 MB)")
+    for path in args.results:
+        wall, cpu, size, pages, n = run_file(path)
+        small = size < TARGET_BYTES
+        ok &= small
+        print(f"{path}: {n} charts drawn, {pages} pages: render {wall:.2f} s wall "
+              f"({cpu:.2f} s CPU); PDF {size / 1e6:.2f} MB -> "
+              f"{'met' if small else 'MISSED'} (< 2 MB)")
     return 0 if ok else 1
 
 

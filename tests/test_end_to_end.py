@@ -92,3 +92,20 @@ def test_other_examples_run_end_to_end(tmp_path_factory, spec_name, task):
     assert code in (0, 1, 3)
     text = pdf_text(out / "report.pdf")
     assert results["verdict"]["status"] in text
+
+
+def test_an_unwritable_report_output_is_refused_before_training(tmp_path, capsys):
+    import time
+
+    (tmp_path / "blocker").write_text("a file where the run folder's parent should be")
+    spec = (REPO / "specs" / "claims-regression.yaml").read_text()
+    spec = spec.replace("report:\n", "report:\n  output: blocker/runs\n", 1)
+    spec = spec.replace("data/claims/", str(tmp_path / "data") + "/")
+    (tmp_path / "spec.yaml").write_text(spec)
+    start = time.perf_counter()
+    code = main(["run", str(tmp_path / "spec.yaml")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "report.output: must name a folder, but" in err
+    assert time.perf_counter() - start < 10, "refused before training, not after"

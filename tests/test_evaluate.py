@@ -165,3 +165,158 @@ def test_evaluate_then_checks_end_to_end():
     outcomes, verdict = decide(spec, findings)
     assert outcomes[0].status == "pass"
     assert choose_threshold(spec, dataset, None)[1]["strategy"] == "fixed"
+
+
+# ------------------------------------------------------------------ partial vendor predictions
+def _holdout_only_vendor(tmp_path, *, acceptance, threshold=None):
+    """A real predictions-file vendor that scores only the client holdout (and the test rows).
+
+    Scores are planted: informative for the holdout (the label plus noise) so that its
+    criteria can be judged against a known answer.
+    """
+    import pandas as pd
+
+    from auditor.vendor import load_vendor_model
+    from tests.vendor.vendor_helpers import build_dataset, vendor_settings
+
+    dataset = build_dataset("loan", 500, 3)
+    rng = np.random.default_rng(0)
+    rows = []
+    for split in ("test", "holdout"):
+        frame = dataset.frames[split]
+        y = dataset.y[split]
+        rows.append(pd.DataFrame({
+            "applicant_id": frame["applicant_id"].to_numpy(),
+            "score": np.clip(0.25 + 0.5 * y + rng.normal(0, 0.15, len(y)), 0, 1).round(6),
+        }))
+    pd.concat(rows).to_csv(tmp_path / "preds.csv", index=False)
+    evaluation = {"learning_curve": {"enabled": False}}
+    if threshold:
+        evaluation["threshold"] = threshold
+    spec = make_spec(acceptance=acceptance, evaluation=evaluation,
+                     data={"id_column": "applicant_id"}, sensitive=("sex", "age_band"))
+    spec.path = tmp_path / "spec.yaml"
+    spec.values["model"] = {"vendor": vendor_settings(format="predictions", path="preds.csv")}
+    spec.positions[("evaluation", "threshold", "strategy")] = (12, 5)
+    spec.positions[("model", "vendor", "path")] = (20, 5)
+    predictor = load_vendor_model(spec, dataset)
+    assert predictor.covers(dataset, "holdout") and not predictor.covers(dataset, "train")
+    return spec, dataset, predictor
+
+
+def test_uncovered_splits_are_skipped_and_explained(tmp_path):
+    from auditor.checks import run_checks
+    from auditor.verdict import decide
+
+    acceptance = [
+        {"metric": "roc_auc", "split": "holdout", "at_least": 0.8},
+        {"metric": "roc_auc", "split": "validation", "at_least": 0.8},
+        {"metric": "demographic_parity_difference", "sensitive": "sex", "split": "train",
+         "at_most": 0.5},
+        {"check": "generalization_gap", "metric": "roc_auc", "split": "test", "at_most": 0.05},
+    ]
+    spec, dataset, predictor = _holdout_only_vendor(tmp_path, acceptance=acceptance)
+    ev = evaluate(spec, dataset, predictor)
+    assert sorted(ev.splits) == ["holdout", "test"]
+    assert set(ev.notes["uncovered_splits"]) == {"train", "validation"}
+    assert "do not cover every row of the training split" in ev.notes["uncovered_splits"]["train"]
+    findings = run_checks(spec, dataset, ev)
+    assert not [f.id for f in findings if f.status == "error"]
+    by_id = {f.id: f for f in findings}
+    assert by_id["performance.coverage.validation"].status == "skipped"
+    assert "no performance, fairness or fit figure" in by_id["performance.coverage.train"].summary
+    assert not [f for f in findings if f.check == "performance" and f.split == "train"]
+    assert by_id["performance.roc_auc.holdout"].value > 0.9  # planted informative scores
+    assert "do not cover every row of the training split" in (
+        by_id["fit.generalization_gap"].summary)
+    outcomes, verdict = decide(spec, findings)
+    assert [o.status for o in outcomes] == ["pass", "error", "error", "error"]
+    assert "do not cover every row of the validation split" in outcomes[1].reason
+    assert "do not cover every row of the training split" in outcomes[2].reason
+    assert "training split" in outcomes[3].reason
+    assert verdict.status == "NOT READY"
+
+
+def test_threshold_on_an_uncovered_validation_split_is_a_located_spec_error(tmp_path):
+    from auditor.evaluate import VALIDATION_NOT_COVERED
+
+    spec, dataset, predictor = _holdout_only_vendor(
+        tmp_path, acceptance=[], threshold={"strategy": "best_f1"})
+    with pytest.raises(SpecError) as err:
+        evaluate(spec, dataset, predictor)
+    assert err.value.message == VALIDATION_NOT_COVERED.format(strategy="best_f1")
+    assert err.value.location.line == 12
+
+
+def test_a_vendor_covering_no_split_is_a_model_file_error(tmp_path):
+    from auditor.errors import ModelFileError
+    from auditor.evaluate import NONE_COVERED
+
+    spec, dataset, predictor = _holdout_only_vendor(tmp_path, acceptance=[])
+    predictor.covers = lambda ds, split: False
+    with pytest.raises(ModelFileError) as err:
+        evaluate(spec, dataset, predictor)
+    assert err.value.message == NONE_COVERED.format(splits="train, validation, test, holdout")
+    assert err.value.location.line == 20
+
+
+# ------------------------------------------------------------------ real training, planted fit
+def _noisy_frame(n, seed=1):
+    """One informative feature, nine noise features, labels 25% noisy: easy to memorise."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({f"x{i}": rng.normal(size=n) for i in range(10)})
+    frame["sex"] = rng.choice(["f", "m"], n)
+    frame["y"] = (frame["x0"] + rng.normal(0, 1, n) > 0).astype(int)
+    return frame
+
+
+FIT_CASES = [
+    # (case, rows, hidden layers, epochs, expected status of both fit checks)
+    ("big_network_little_data", 300, [64, 64], 15, "warn"),
+    # the honest counterpart (a planted steady history passes in tests/checks/test_planted.py)
+    pytest.param(
+        "small_network_ample_data", 3000, [8], 15, "pass", marks=pytest.mark.slow
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "case, rows, hidden, epochs, expected",
+    FIT_CASES,
+    ids=["big_network_little_data", "small_network_ample_data"],
+)
+def test_trained_model_overfitting_is_detected(tmp_path, case, rows, hidden, epochs, expected):
+    """Really trained (no planted history): a big net on little data trips both fit checks."""
+    from pathlib import Path
+
+    from auditor.checks import run_checks
+    from auditor.data import build_dataset
+    from auditor.spec.defaults import apply_defaults
+    from auditor.train import train_model
+    from auditor.types import Spec
+
+    _noisy_frame(rows).to_csv(tmp_path / "train.csv", index=False)
+    values = {
+        "version": 1,
+        "name": "fit",
+        "objective": {"task": "binary", "target": "y"},
+        "data": {"train": "train.csv", "sensitive": ["sex"]},
+        "model": {"hidden": hidden},
+        "training": {"epochs": epochs, "batch_size": 32, "learning_rate": 0.01,
+                     "device": "cpu", "seed": 0, "early_stopping": {"patience": 1000}},
+        "evaluation": {"bootstrap": 200, **OFF},
+    }
+    spec = Spec(path=Path(tmp_path) / "spec.yaml", values=apply_defaults(values))
+    dataset = build_dataset(spec)
+    ev = evaluate(spec, dataset, train_model(spec, dataset))
+    found = {f.id: f for f in run_checks(spec, dataset, ev)}
+    over = found["fit.overfitting"]
+    gap = found["fit.generalization_gap.roc_auc.validation"]
+    assert over.status == expected, over.summary
+    assert gap.status == expected, gap.summary
+    if expected == "warn":
+        assert over.details["rising_from"] is not None
+        assert f"epoch {over.details['rising_from']}" in over.summary
+        assert gap.ci is not None and gap.ci[0] > 0  # the whole interval shows a real gap

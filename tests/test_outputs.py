@@ -63,3 +63,14 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatc
         write_text(target, "new")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_atomic_write_gives_files_the_usual_mode_not_mkstemps_0600(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        path = write_text(tmp_path / "report.json", "{}")
+    finally:
+        os.umask(mask)
+    assert os.stat(path).st_mode & 0o777 == 0o644

@@ -229,3 +229,39 @@ def test_next_steps_come_from_the_failing_findings():
     f.recommendation = "Investigate the gap."
     _, v = decide(make_spec(acceptance=[DP]), [f], today=TODAY)
     assert v.next_steps[0] == "Investigate the gap."
+
+
+def test_fairness_diagnostics_make_one_step_naming_each_attribute_once():
+    def warn(metric, sensitive, lo, hi):
+        f = fair(value=0.2, status="warn", sensitive=sensitive)
+        f.id = f"fairness.{metric}.test.{sensitive}"
+        f.metric = metric
+        f.details = {"lowest_group": lo, "highest_group": hi}
+        f.recommendation = f"Investigate why {lo} and {hi} are treated differently."
+        return f
+
+    findings = [
+        warn("demographic_parity_difference", "sex", "female", "male"),
+        warn("equalized_odds_difference", "sex", "male", "female"),
+        warn("demographic_parity_difference", "age", "18-29", "60+"),
+        warn("equalized_odds_difference", "age", "30-44", "60+"),
+        warn("demographic_parity_difference", "sex&age", "female & 18-29", "male & 60+"),
+        diag("warn"),
+    ]
+    _, v = decide(make_spec(acceptance=[]), findings, today=TODAY)
+    assert v.status == "CONDITIONAL"
+    fairness_steps = [s for s in v.next_steps if "treatment" in s or "treated" in s]
+    assert fairness_steps == [
+        "Investigate the differences in treatment across sex (female vs male), age (18-29 vs "
+        "60+) and sex&age (female & 18-29 vs male & 60+): check the training labels for "
+        "historical bias against a group, look for features that act as proxies for these "
+        "attributes, and agree a policy before adjusting decisions."
+    ]
+    assert "Stop earlier." in v.next_steps
+    # a failed criterion on sex keeps its own step; the others are listed once, after it
+    _, v = decide(make_spec(acceptance=[DP]), findings, today=TODAY)
+    assert v.next_steps[0] == "Investigate why female and male are treated differently."
+    assert v.next_steps[1].startswith(
+        "Fairness diagnostics also warn across age (18-29 vs 60+) and sex&age (female & 18-29 "
+        "vs male & 60+):"
+    )

@@ -9,6 +9,43 @@ from auditor.checks.text import pct, split_words
 from auditor.types import Finding
 
 TOP_COLUMNS = 15  # most columns shown in a per-column chart
+# A numeric column with at most this many distinct whole-number values is count-like or an
+# ordinal score (chronic conditions, prior claims, pain 0-10): its tail is legitimate data,
+# and Tukey's IQR fence (made for continuous measurements) would flag it wholesale.
+DISCRETE_MAX_VALUES = 20
+NOT_SCREENED = {
+    "discrete": "count-like or ordinal (at most {k} distinct whole numbers)",
+    "constant_iqr": "piled up on one value (two training quartiles are equal)",
+    "empty": "no numeric values in the training split",
+}
+
+
+def skew_adjusted_fences(train, factor: float):
+    """Lower and upper outlier fences per column (Kimber's semi-interquartile fences).
+
+    ``Q1 - 2k (Q2 - Q1)`` and ``Q3 + 2k (Q3 - Q2)``: for a symmetric column exactly Tukey's
+    ``Q1 - k IQR`` and ``Q3 + k IQR`` (0.7% of normal data lies beyond them), while a
+    right-skewed one (incomes, durations, amounts) gets a longer upper fence, so its natural
+    tail (~4.5% beyond Tukey's fence for exponential data, just under a 5% bound) is not
+    mistaken for data errors (~3% beyond these fences).
+    """
+    q1, q2, q3 = train.quantile(0.25), train.quantile(0.5), train.quantile(0.75)
+    return q1 - 2 * factor * (q2 - q1), q3 + 2 * factor * (q3 - q2)
+
+
+def screenable(values) -> str | None:
+    """Why a numeric training column is not screened for IQR outliers (None: it is)."""
+    x = np.asarray(values, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return "empty"
+    distinct = np.unique(x)
+    if distinct.size <= DISCRETE_MAX_VALUES and np.all(distinct == np.round(distinct)):
+        return "discrete"
+    q1, q2, q3 = np.quantile(x, [0.25, 0.5, 0.75])
+    if q2 - q1 <= 0 or q3 - q2 <= 0:  # a fence would sit on a quartile
+        return "constant_iqr"
+    return None
 
 
 def _frames(ctx: CheckContext) -> dict:
@@ -122,7 +159,7 @@ def missing_rate(ctx: CheckContext) -> list[Finding]:
     "outliers",
     "data",
     criterion=True,
-    description="Values beyond the IQR fence, per numeric column.",
+    description="Values outside the (skew-adjusted) IQR fences, per continuous numeric column.",
 )
 def outliers(ctx: CheckContext) -> list[Finding]:
     import pandas as pd
@@ -148,9 +185,27 @@ def outliers(ctx: CheckContext) -> list[Finding]:
             )
         ]
     train = frames["train"][numeric].apply(pd.to_numeric, errors="coerce")
-    q1, q3 = train.quantile(0.25), train.quantile(0.75)
-    iqr = q3 - q1
-    lo, hi = q1 - factor * iqr, q3 + factor * iqr
+    skipped = {c: why for c in numeric if (why := screenable(train[c].to_numpy())) is not None}
+    not_screened = {
+        c: NOT_SCREENED[why].format(k=DISCRETE_MAX_VALUES) for c, why in skipped.items()
+    }
+    numeric = [c for c in numeric if c not in skipped]
+    if not numeric:
+        return [
+            Finding(
+                id="data.outliers",
+                check="outliers",
+                category="data",
+                status="skipped",
+                title="Outliers",
+                summary="No numeric column is continuous enough for an outlier screen: "
+                + "; ".join(f"'{c}' is {why}" for c, why in list(not_screened.items())[:4])
+                + ".",
+                details={"not_screened": not_screened},
+            )
+        ]
+    train = train[numeric]
+    lo, hi = skew_adjusted_fences(train, factor)
     out = []
     for split, frame in frames.items():
         x = frame[numeric].apply(pd.to_numeric, errors="coerce")
@@ -160,8 +215,14 @@ def outliers(ctx: CheckContext) -> list[Finding]:
         top = rates.sort_values(ascending=False).head(TOP_COLUMNS)
         summary = (
             f"{pct(worst, digits=1)} of the values of '{worst_col}' in {split_words(split)} lie "
-            f"beyond {factor:g} IQR of the training quartiles"
-            + (f"; {len(bad)} column(s) exceed {pct(bound)}." if bad else ".")
+            f"outside the training quartiles' {factor:g} IQR fences (skew-adjusted)"
+            + (f"; {len(bad)} column(s) exceed {pct(bound)}" if bad else "")
+            + (
+                f" ({len(skipped)} count-like or constant column(s) not screened: "
+                f"{', '.join(list(skipped)[:3])}{', ...' if len(skipped) > 3 else ''})."
+                if skipped
+                else "."
+            )
         )
         out.append(
             Finding(
@@ -186,10 +247,11 @@ def outliers(ctx: CheckContext) -> list[Finding]:
                     "columns": {c: float(r) for c, r in rates.items()},
                     "factor": float(factor),
                     "fences": {c: [float(lo[c]), float(hi[c])] for c in numeric},
+                    "not_screened": not_screened,
                 },
                 chart={
                     "kind": "bars",
-                    "title": summary.split(";")[0],
+                    "title": summary.split(";")[0].split(" (")[0],
                     "labels": [str(c) for c in top.index],
                     "values": [float(v) for v in top.values],
                     "xlabel": "share of values beyond the fence",
@@ -367,7 +429,7 @@ def class_balance(ctx: CheckContext) -> list[Finding]:
     description="Each sensitive group's (and intersection's) size, share and base rate.",
 )
 def group_size(ctx: CheckContext) -> list[Finding]:
-    from auditor.checks.fairness import partition_codes, positive_class
+    from auditor.checks.fairness import partition_codes, positive_class, small_groups_text
 
     if not ctx.dataset.sensitive:
         return [
@@ -409,8 +471,7 @@ def group_size(ctx: CheckContext) -> list[Finding]:
                 f"The smallest group across {sens} in {split_words(split)} is {labels[i]} with "
                 f"{int(sizes[i]):,} rows"
                 + (
-                    f"; {len(small)} group(s) have fewer than {m} rows and cannot be judged "
-                    f"({int(max(m - sizes[i], 0))} more rows needed for {labels[i]})."
+                    ". " + small_groups_text(labels, sizes, np.maximum(m - sizes, 0), m)
                     if small
                     else f"; every group has at least {m} rows."
                 )

@@ -191,6 +191,23 @@ def aggregate(
     )
 
 
+def aggregate_interval(
+    metric: FairnessMetric, replicates: np.ndarray, value: float | None, confidence: float
+) -> tuple[float, float] | None:
+    """Bootstrap interval of an across-group figure (see ``metrics.hull_interval``).
+
+    A max-minus-min gap, a min/max ratio and a worst-group rate are biased by the max/min
+    over noisy groups, so the hull of the percentile and basic intervals is used, clipped to
+    the figure's range: gaps are >= 0; ratios and rates lie in 0..1.
+    """
+    from auditor.metrics import hull_interval
+
+    rate_valued = metric.tasks == CLS
+    lower = 0.0 if (metric.aggregate != "min" or rate_valued) else None
+    upper = 1.0 if rate_valued else None
+    return hull_interval(replicates, value, confidence, lower=lower, upper=upper)
+
+
 def partition_codes(frame, columns: list[str]) -> tuple[np.ndarray, list[str]]:
     """Group code per row and group labels ('female & 18-30') for a set of sensitive columns."""
     import pandas as pd
@@ -299,7 +316,7 @@ def _criterion_bound(ctx: CheckContext, metric: str, split: str, sensitive: str)
     description="Fairness figures by sensitive group and intersection, with intervals.",
 )
 def fairness(ctx: CheckContext) -> list[Finding]:
-    from auditor.metrics import percentile_interval, resample_apply
+    from auditor.metrics import resample_apply
 
     if not ctx.dataset.sensitive:
         return [
@@ -373,7 +390,9 @@ def fairness(ctx: CheckContext) -> list[Finding]:
                 value = finite(aggregate(metric, point_rates))
                 ci = None
                 if rep_rates is not None:
-                    ci = percentile_interval(aggregate(metric, rep_rates), ctx.confidence)
+                    ci = aggregate_interval(
+                        metric, aggregate(metric, rep_rates), value, ctx.confidence
+                    )
                 adequate = None
                 if small.any() and (~small).sum() >= 2:
                     adequate = finite(aggregate(metric, point_rates, mask=~small))
@@ -415,6 +434,40 @@ def _group_table(task, labels, rates, small, needed) -> list[dict[str, Any]]:
     return rows
 
 
+_RATE_WORDS = {"tpr": "true positive rate", "fpr": "false positive rate"}
+SMALL_SHOWN = 4  # small groups named one by one in a summary; the rest are counted
+
+
+def _deciding_rate(metric: FairnessMetric, rates: dict[str, np.ndarray]) -> str:
+    """The per-group rate that sets the figure (equalized odds: the TPR or the FPR)."""
+    if len(metric.rates) == 1:
+        return metric.rates[0]
+    figures = [
+        finite(aggregate(FairnessMetric("", "", (r,), metric.aggregate, CLS), rates))
+        for r in metric.rates
+    ]
+    valid = [(f, r) for f, r in zip(figures, metric.rates, strict=True) if f is not None]
+    if not valid:
+        return metric.rates[0]
+    pick = max if metric.aggregate == "difference" else min
+    return pick(valid, key=lambda t: t[0])[1]
+
+
+def small_groups_text(labels, sizes, needed, minimum: int) -> str:
+    """'2 groups have fewer than 30 rows and cannot be judged: a (25 rows, 5 more needed), ...'."""
+    small = [i for i in np.argsort(-np.asarray(needed), kind="stable") if needed[i] > 0]
+    shown = [
+        f"{labels[i]} ({int(sizes[i])} row{'s' if int(sizes[i]) != 1 else ''}, "
+        f"{int(needed[i])} more needed)"
+        for i in small[:SMALL_SHOWN]
+    ]
+    rest = len(small) - len(shown)
+    listed = ", ".join(shown) + (f" and {rest} more" if rest > 0 else "")
+    if len(small) == 1:
+        return f"Group {listed} is below the minimum of {minimum} rows, so it cannot be judged."
+    return f"{len(small)} groups have fewer than {minimum} rows and cannot be judged: {listed}."
+
+
 def _judge(ctx: CheckContext, metric: FairnessMetric, value: float | None):
     """(status, threshold, direction) against the diagnostics, when one applies."""
     if value is None:
@@ -448,7 +501,7 @@ def _finding(
 ) -> Finding:
     from auditor.metrics import percentile_interval
 
-    rate = metric.rates[0]
+    rate = _deciding_rate(metric, rates)
     r = rates[rate]
     valid = np.isfinite(r)
     hi_i = int(np.nanargmax(np.where(valid, r, -np.inf))) if valid.any() else 0
@@ -477,11 +530,21 @@ def _finding(
             f"{points(value)} more often than those of {lo_g} ({pct(r[hi_i])} vs {pct(r[lo_i])})"
         )
     elif metric.name.startswith("equalized_odds"):
-        core = (
-            f"True and false positive rates differ between groups by up to {points(value)}"
-            if metric.aggregate == "difference"
-            else f"The lowest group's true or false positive rate is {num(value)} times the highest"
-        )
+        other = "tpr" if rate == "fpr" else "fpr"
+        name_, other_name = _RATE_WORDS[rate], _RATE_WORDS[other]
+        if metric.aggregate == "difference":
+            one_rate = FairnessMetric("", "", (other,), "difference", CLS)
+            other_gap = finite(aggregate(one_rate, rates))
+            core = (
+                f"The {name_} of {hi_g} is {points(value)} higher than that of {lo_g} "
+                f"({pct(r[hi_i])} vs {pct(r[lo_i])}), the larger of the two error-rate gaps "
+                f"(the {other_name} gap is {points(other_gap)})"
+            )
+        else:
+            core = (
+                f"The {name_} of {lo_g} ({pct(r[lo_i])}) is {num(value)} times that of "
+                f"{hi_g} ({pct(r[hi_i])}), the smaller of the two error-rate ratios"
+            )
     elif metric.name == "worst_group_accuracy":
         core = f"The least accurate group, {lo_g}, gets {pct(value)} of decisions right"
     elif metric.name == "accuracy_difference":
@@ -500,21 +563,21 @@ def _finding(
             f"({num(r[hi_i])} vs {num(r[lo_i])})"
         )
     as_points = is_rate and metric.aggregate in ("difference", "min") and value is not None
-    summary = f"{core} {where}{ci_text(ci, conf, as_points=as_points)}."
-    if metric.aggregate == "min" and ci:  # a rate, not a difference: say percent
-        summary = summary.replace(" points).", "%).").replace(" to ", "% to ", 1)
+    if metric.aggregate == "min" and is_rate and ci:  # a rate, not a difference: percent
+        interval = f" ({100 * conf:g}% CI {pct(ci[0])} to {pct(ci[1])})"
+    else:
+        interval = ci_text(ci, conf, as_points=as_points)
+    summary = f"{core} {where}{interval}."
     status, threshold, direction = _judge(ctx, metric, value)
     recommendation = ""
     if small.any():
-        worst = int(np.argmax(needed))
         status = "inconclusive"
-        summary += (
-            f" Group {labels[worst]} has only {int(rates['n'][worst])} rows; "
-            f"{int(needed[worst])} more are needed to judge (minimum {ctx.min_group_size})."
-        )
+        summary += " " + small_groups_text(labels, rates["n"], needed, ctx.min_group_size)
+        worst = int(np.argmax(needed))
         recommendation = (
-            f"Collect at least {int(needed[worst])} more rows of {labels[worst]} "
-            f"(every group needs {ctx.min_group_size}) before judging fairness {where}."
+            f"Collect at least {int(needed[worst])} more rows of {labels[worst]}"
+            + (" (and of the other small groups listed)" if int(small.sum()) > 1 else "")
+            + f" - every group needs {ctx.min_group_size} - before judging fairness {where}."
         )
     elif status == "warn":
         recommendation = (

@@ -130,7 +130,12 @@ def generalization_gap(ctx: CheckContext) -> list[Finding]:
                 category="fit",
                 status="skipped",
                 title="Generalization gap",
-                summary="The generalization gap was not measured: there is no training split.",
+                summary="The generalization gap was not measured: "
+                + (
+                    (ctx.evaluation.notes.get("uncovered_splits") or {}).get("train")
+                    or "there is no training split"
+                )
+                + ".",
             )
         ]
     metrics = [ctx.evaluation.primary_metric, *ctx.criterion_metrics(check="generalization_gap")]

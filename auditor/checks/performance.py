@@ -83,6 +83,33 @@ def performance(ctx: CheckContext) -> list[Finding]:
     return out
 
 
+@register(
+    "prediction_coverage",
+    "performance",
+    description="Splits the model does not score (a vendor's predictions file may cover "
+    "only some), and so are not evaluated.",
+)
+def prediction_coverage(ctx: CheckContext) -> list[Finding]:
+    uncovered = dict(ctx.evaluation.notes.get("uncovered_splits") or {})
+    return [
+        Finding(
+            id=f"performance.coverage.{split}",
+            check="prediction_coverage",
+            category="performance",
+            status="skipped",
+            title=f"No predictions for {split}",
+            summary=f"{reason[:1].upper()}{reason[1:]}: no performance, fairness or fit figure "
+            f"is measured on it.",
+            split=split,
+            n=int(len(ctx.dataset.y.get(split, []))) if ctx.dataset is not None else None,
+            recommendation=f"Ask the vendor to score every row of {split_words(split)} "
+            "(matched by data.id_column) if it is to be judged.",
+            details={"reason": reason},
+        )
+        for split, reason in uncovered.items()
+    ]
+
+
 def _binary_curves(ctx: CheckContext, split: str, e) -> list[Finding]:
     from sklearn.metrics import auc, precision_recall_curve, roc_curve
 

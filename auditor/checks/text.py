@@ -38,7 +38,8 @@ def points(value: float | None) -> str:
     if value is None:
         return "n/a"
     v = 100 * value
-    return f"{v:.0f} points" if abs(v) >= 1 else f"{v:.1f} points"
+    text = f"{v:.0f}" if abs(v) >= 1 else f"{v:.1f}"
+    return f"{text} point" if text in ("1", "-1") else f"{text} points"
 
 
 def ci_text(ci: Any, confidence: float, *, as_points: bool = False) -> str:

@@ -99,6 +99,39 @@ def percentile_interval(replicates: np.ndarray, confidence: float) -> tuple[floa
     return float(low), float(high)
 
 
+def hull_interval(
+    replicates: np.ndarray,
+    point: float | None,
+    confidence: float,
+    *,
+    lower: float | None = None,
+    upper: float | None = None,
+) -> tuple[float, float] | None:
+    """Hull of the percentile and the basic (reflected) bootstrap intervals, clipped.
+
+    For figures that are a maximum or minimum over groups (a max-minus-min gap, a min/max
+    ratio, the worst group's rate) both the plug-in value and its replicates are biased
+    (the largest of several noisy rates is too large): the percentile interval then sits
+    above the true gap and can miss it entirely (a true gap of 0 is never covered), while
+    the basic interval ``2 * point - (high, low)`` corrects that bias but undercovers when
+    there is little. Their hull covers the true value in both regimes: in seeded
+    simulations of demographic parity difference (2 to 8 groups of 40 to 300 rows, true
+    gaps 0 to 0.4) its 95% interval covered the true gap in 90-98% of draws, against 0-98%
+    for the percentile interval (tests/metrics/test_bootstrap.py, tests/checks/
+    test_fairness.py). ``lower``/``upper`` clip to the figure's range (a gap is >= 0).
+    """
+    ci = percentile_interval(replicates, confidence)
+    if ci is None or point is None or not np.isfinite(point):
+        return ci
+    low = min(ci[0], 2.0 * point - ci[1])
+    high = max(ci[1], 2.0 * point - ci[0])
+    if lower is not None:
+        low, high = max(low, lower), max(high, lower)
+    if upper is not None:
+        low, high = min(low, upper), min(high, upper)
+    return float(low), float(high)
+
+
 @dataclass
 class Estimate:
     """A point estimate with its bootstrap interval."""

@@ -13,6 +13,7 @@ pays for it.
 
 from __future__ import annotations
 
+import contextvars
 import io
 import math
 import re
@@ -39,6 +40,9 @@ MAX_SCATTER_POINTS = 800  # points in a scatter (residuals)
 MAX_BARS = 30  # bars (groups, categories) in one chart
 TITLE_WIDTH = 78  # characters per title line on a full-width chart
 SMALL_KINDS = frozenset({"roc", "pr", "calibration", "confusion_matrix"})  # two per row
+FULL_WIDTH = 6.4  # inches: a chart across the text
+COMPACT_WIDTH = 3.6  # inches: a chart laid out two per row (render_chart(compact=True))
+COMPACT_HEIGHT = 0.72  # compact charts' height, relative to the full-width drawing
 
 UNKNOWN_KIND = "This chart ({kind}) is not supported by this version of the report; " \
                "its data are in results.json."
@@ -77,11 +81,12 @@ class ChartSVG:
     title: str
     svg: str | None = None
     note: str | None = None
+    compact: bool = False
 
     @property
     def small(self) -> bool:
         """Small charts are laid out two side by side."""
-        return self.svg is not None and self.kind in SMALL_KINDS
+        return self.svg is not None and (self.kind in SMALL_KINDS or self.compact)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -126,10 +131,17 @@ def _label(text: Any) -> str:
     return str(text).replace("_", " ")
 
 
-def _new_figure(width: float = 6.4, height: float = 2.7):
+_FIGURE_WIDTH = contextvars.ContextVar("figure_width", default=FULL_WIDTH)
+
+
+def _new_figure(width: float | None = None, height: float = 2.7):
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
 
+    if width is None:
+        width = _FIGURE_WIDTH.get()
+        if width < FULL_WIDTH:  # compact: shorter too, so two side by side stay low
+            height = max(1.8, height * COMPACT_HEIGHT)
     fig = Figure(figsize=(width, height))
     FigureCanvasSVG(fig)
     return fig
@@ -403,11 +415,13 @@ def bars(chart: dict[str, Any]):
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", visible=True)
     _bound_line(ax, chart.get("bound"), vertical=True, label="limit")
-    if chart.get("bound") is not None:
+    bound = chart.get("bound") is not None
+    if bound:
         ax.legend(loc="lower right")
     ax.set_xlabel(_label(chart.get("xlabel", "")))
     ax.margins(x=0.12)
-    _title(ax, chart, ylabels=labels, ylabel=False)
+    # the limit's legend goes below the axes, where it cannot cover a bar or its label
+    _title(ax, chart, ylabels=labels, ylabel=False, legend_below=bound)
     return fig
 
 
@@ -545,8 +559,11 @@ def _to_svg(fig) -> str:
     return svg.strip()
 
 
-def render_chart(chart: dict[str, Any] | None) -> ChartSVG | None:
-    """Draw one chart dict; an unknown or malformed chart becomes a note, never an error."""
+def render_chart(chart: dict[str, Any] | None, *, compact: bool = False) -> ChartSVG | None:
+    """Draw one chart dict; an unknown or malformed chart becomes a note, never an error.
+
+    ``compact`` draws it narrow (``COMPACT_WIDTH``), to be laid out two per row.
+    """
     if not chart:
         return None
     kind = str(chart.get("kind", ""))
@@ -556,6 +573,7 @@ def render_chart(chart: dict[str, Any] | None) -> ChartSVG | None:
         return ChartSVG(kind=kind, title=title, note=UNKNOWN_KIND.format(kind=kind or "?"))
     import matplotlib
 
+    token = _FIGURE_WIDTH.set(COMPACT_WIDTH if compact else FULL_WIDTH)
     try:
         with matplotlib.rc_context(_RC):
             fig = draw(chart)
@@ -563,4 +581,6 @@ def render_chart(chart: dict[str, Any] | None) -> ChartSVG | None:
     except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError) as exc:
         return ChartSVG(kind=kind, title=title,
                         note=BAD_CHART.format(kind=kind, error=f"{type(exc).__name__}: {exc}"))
-    return ChartSVG(kind=kind, title=title, svg=svg)
+    finally:
+        _FIGURE_WIDTH.reset(token)
+    return ChartSVG(kind=kind, title=title, svg=svg, compact=compact)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -44,6 +45,9 @@ PAGE_SIZES = ("A4", "Letter")
 MAX_TABLE_ROWS = 40  # rows shown per details table; the rest stay in results.json
 MAX_TABLE_COLUMNS = 12
 INLINE_ITEMS = 12  # a dict of at most this many scalars is shown on one line
+# what the appendix says about the model, from results['model']['info'] when present
+MODEL_FACTS = ("format", "estimator", "architecture", "parameters", "input", "output",
+               "classes", "trusted_types", "optimizer", "epochs_run", "stop_reason")
 IMPACT_CHECKS = ("expected_cost", "business_impact")  # findings carrying the cost per 1,000
 
 METRIC_NAMES = {
@@ -167,6 +171,8 @@ def details_tables(details: dict[str, Any]) -> tuple[list[dict[str, Any]], list[
 
 
 # --------------------------------------------------------------------------- findings
+# facts that restate the title or the chart's axis; still in results.json
+QUIET_FACTS = ("label", "direction", "rate", "adequate value")
 SAME_CHART = "Same chart as under \u201c{title}\u201d above."
 OMITTED_CHART = ("Chart left out: this section draws at most {n} charts, the most important "
                  "first. Its data are in results.json (attached to this PDF).")
@@ -196,11 +202,15 @@ def finding_view(f: dict[str, Any], chart: ChartSVG | None) -> dict[str, Any]:
         "sensitive": str(f.get("sensitive") or ""),
         "intersection": "&" in str(f.get("sensitive") or ""),
         "n": fmt(f.get("n")) if f.get("n") is not None else "",
-        "advisory": bool(f.get("advisory", True)),
+        "advisory": bool(f.get("advisory", True)) and f.get("criterion_index") is None,
+        "criterion": (int(f["criterion_index"]) + 1
+                      if isinstance(f.get("criterion_index"), int) else None),
         "tables": tables,
-        "facts": [{"key": r["cells"][0], "value": r["cells"][1]} for r in facts],
+        "facts": [{"key": r["cells"][0], "value": r["cells"][1]} for r in facts
+                  if r["cells"][0] not in QUIET_FACTS and r["cells"][1] != "\u2014"],
         "chart": chart,
-        "small": bool(chart is not None and chart.small and not tables),
+        "small": bool(chart is not None and chart.small
+                      and (not tables or getattr(chart, "compact", False))),
         "block": True,
     }
 
@@ -229,6 +239,35 @@ def _dedupe_tables(views: list[dict[str, Any]], shown: dict[str, str]) -> None:
         view["tables"] = kept
 
 
+def judged_by_criterion(f: dict[str, Any], criteria: list[dict[str, Any]]) -> dict[str, Any]:
+    """The finding as the sections show it: when an acceptance criterion is about it, with
+    the criterion's status and bound (the verdict's reading), so a section never says WARN
+    where page one says FAIL. The finding itself stays unchanged in results.json."""
+    for c in criteria:
+        if c.get("finding_id") != f.get("id") or c.get("status") in (None, "skipped"):
+            continue
+        crit = c.get("criterion") or {}
+        out = dict(f)
+        out["status"] = "waived" if c.get("waived") else str(c["status"])
+        out["criterion_index"] = c.get("index")
+        if "at_least" in crit or "at_most" in crit:
+            out["direction"] = "at_least" if "at_least" in crit else "at_most"
+            out["threshold"] = crit.get("at_least", crit.get("at_most"))
+        return out
+    return f
+
+
+def pair_small(blocks: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The blocks in display rows: consecutive small blocks two to a row, others alone."""
+    rows: list[list[dict[str, Any]]] = []
+    for view in blocks:
+        if view["small"] and rows and len(rows[-1]) == 1 and rows[-1][0]["small"]:
+            rows[-1].append(view)
+        else:
+            rows.append([view])
+    return rows
+
+
 def lead_sentence(category: str, findings: list[dict[str, Any]]) -> str:
     """One sentence that says what the section found."""
     if not findings:
@@ -245,6 +284,141 @@ def lead_sentence(category: str, findings: list[dict[str, Any]]) -> str:
         return (f"No {noun[:-1]} failed, but {len(unsure)} of {len(findings)} need attention. "
                 f"Most important: {first.get('summary') or first.get('title')}")
     return f"All {len(findings)} {noun} passed. {findings[0].get('summary') or ''}".strip()
+
+
+# --------------------------------------------------------------------------- summaries
+SPLIT_COLUMNS = ("train", "validation", "test", "holdout")
+GROUP_COLUMN_NAMES = {"n": "rows", "base_rate": "base rate", "selection_rate": "selection rate",
+                      "tpr": "TPR", "fpr": "FPR", "fnr": "FNR", "tnr": "TNR",
+                      "accuracy": "accuracy", "precision": "precision"}
+GROUP_SKIP_COLUMNS = ("group", "inconclusive", "needed")
+
+
+def row_key(f: dict[str, Any]) -> str:
+    """A finding's id without its split: the findings of one check on every split share it."""
+    split = str(f.get("split") or "")
+    parts = str(f.get("id", "")).split(".")
+    return ".".join(p for p in parts if not split or p != split)
+
+
+def row_label(title: str, split: str) -> str:
+    """The title without the split it was measured on ("Missing values in test" ->
+    "Missing values"); a split named inside the title reads "each split"."""
+    if not split:
+        return title
+    stripped = re.sub(rf"\s+(in|on)\s+(the\s+)?{re.escape(split)}(\s+split)?$", "", title)
+    if stripped != title:
+        return stripped
+    return re.sub(rf"\b{re.escape(split)}\b", "each split", title)
+
+
+def check_matrix(views: list[dict[str, Any]], findings: list[dict[str, Any]], *,
+                 by_feature: bool = False) -> dict[str, Any]:
+    """The section's checks as one table: a row per check, a column per split.
+
+    ``views`` and ``findings`` are parallel (most important first); each cell shows the
+    status, the measured value and its interval on that split.
+    """
+    present = {str(f.get("split")) for f in findings if f.get("split")}
+    splits = [s for s in SPLIT_COLUMNS if s in present] + sorted(present - set(SPLIT_COLUMNS))
+    rows: dict[str, dict[str, Any]] = {}
+    for view, f in zip(views, findings, strict=True):
+        if not view["in_table"]:
+            continue
+        split = str(f.get("split") or "")
+        key = row_key(f)
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = {"label": row_label(view["title"], split), "anchor": "",
+                               "bound": view["bound"], "advisory": view["advisory"],
+                               "criteria": [], "cells": {}, "whole": None,
+                               "sensitive": view["sensitive"], "check": row_key(f)}
+        if view["criterion"] is not None:
+            row["criteria"].append(view["criterion"])
+            row["advisory"] = False
+        if view["block"] and not row["anchor"]:
+            row["anchor"] = view["anchor"]
+        cell = {"status": view["status"], "value": view["value"], "ci": view["ci"]}
+        if split in splits:
+            row["cells"].setdefault(split, cell)
+        else:
+            row["whole"] = cell
+        if row["bound"] == "\u2014":
+            row["bound"] = view["bound"]
+    out = []
+    for row in rows.values():
+        cells = [row["cells"].get(s) for s in splits]
+        if row["whole"] is not None and not any(cells):
+            row["span"] = row["whole"]
+        else:
+            row["span"] = None
+        row["cells"] = cells
+        out.append(row)
+    if by_feature:
+        # fairness: grouped by sensitive feature, in the order the features first appear
+        features = list(dict.fromkeys(r["sensitive"] for r in out))
+        out.sort(key=lambda r: features.index(r["sensitive"]))
+    return {"splits": [SPLIT_NAMES.get(s, s) for s in splits], "rows": out}
+
+
+def group_tables(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One table per sensitive feature (and intersection): each group's size and rates on
+    every split, from the fairness findings' details (identical for every metric)."""
+    by_feature: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for f in findings:
+        groups = (f.get("details") or {}).get("groups") if isinstance(f.get("details"),
+                                                                        dict) else None
+        sensitive, split = f.get("sensitive"), str(f.get("split") or "")
+        if not sensitive or not isinstance(groups, list) or not groups:
+            continue
+        by_feature.setdefault(str(sensitive), {}).setdefault(split, groups)
+    tables = []
+    for feature, per_split in by_feature.items():
+        splits = sorted(per_split, key=lambda s: (SPLIT_COLUMNS.index(s)
+                                                  if s in SPLIT_COLUMNS else 9, s))
+        columns: list[str] = []
+        for groups in per_split.values():
+            for g in groups:
+                if isinstance(g, dict):
+                    columns += [c for c in g if c not in columns and c not in GROUP_SKIP_COLUMNS]
+        columns = columns[:MAX_TABLE_COLUMNS - 2]
+        rows = []
+        for split in splits:
+            for g in per_split[split]:
+                if not isinstance(g, dict):
+                    continue
+                rows.append({"cells": [str(g.get("group", "")), SPLIT_NAMES.get(split, split)]
+                             + [fmt_cell(g.get(c)) for c in columns],
+                             "flagged": bool(g.get("inconclusive"))})
+        total = len(rows)
+        title = (f"Intersections of {feature.replace('&', ' & ')}: groups" if "&" in feature
+                 else f"Groups of {feature}")
+        tables.append({"title": title, "feature": feature,
+                       "columns": ["group", "split"]
+                       + [GROUP_COLUMN_NAMES.get(c, c.replace("_", " ")) for c in columns],
+                       "rows": rows[:MAX_TABLE_ROWS], "more": max(0, total - MAX_TABLE_ROWS)})
+    return tables
+
+
+def detail_rows(sections: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the findings not shown in full found (appendix): the warnings, failures and
+    inconclusive results the sections only list in their tables, one row per check with
+    the sentence of its most important split (the others' are in results.json)."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for section in sections:
+        for view in section["findings"]:
+            if view["block"] or not view["in_table"] or view["status"]["word"] == "PASS":
+                continue
+            key = (section["key"], view["row_key"])
+            row = rows.get(key)
+            if row is None:  # views come most important first
+                rows[key] = {"section": section["title"], "status": view["status"],
+                             "title": row_label(view["title"], view["split_key"]),
+                             "splits": [view["split"]] if view["split"] else [],
+                             "summary": view["summary"]}
+            elif view["split"] and view["split"] not in row["splits"]:
+                row["splits"].append(view["split"])
+    return list(rows.values())
 
 
 # --------------------------------------------------------------------------- page one
@@ -365,17 +539,34 @@ def metrics_table(evaluation: dict[str, Any]) -> dict[str, Any]:
     return {"splits": [SPLIT_NAMES.get(s, s) for s in splits], "n": n, "rows": rows}
 
 
-def baselines_table(evaluation: dict[str, Any]) -> list[dict[str, str]]:
+def baselines_table(evaluation: dict[str, Any], *,
+                    metrics: list[str] | None = None) -> dict[str, Any]:
+    """The model next to each simple baseline: a row per (model or baseline, metric), a
+    column per split, for the primary metric and the metrics the criteria name (every
+    other baseline number is in results.json)."""
+    baselines = {str(k): v for k, v in (evaluation.get("baselines") or {}).items()
+                 if isinstance(v, dict)}
+    present = {s for v in baselines.values() for s in v}
+    splits = [s for s in SPLIT_COLUMNS if s in present] + sorted(present - set(SPLIT_COLUMNS))
+    wanted = [m for m in metrics or [] if m]
+    if not wanted:
+        wanted = [str(evaluation.get("primary_metric") or "")]
+    model_metrics = evaluation.get("metrics") or {}
     rows = []
-    for name, per_split in (evaluation.get("baselines") or {}).items():
-        if not isinstance(per_split, dict):
+    for metric in dict.fromkeys(wanted):
+        entries = [("this model", {s: (model_metrics.get(s) or {}).get(metric) for s in splits})]
+        entries += [(name, {s: (per.get(s) or {}).get(metric) if isinstance(per.get(s), dict)
+                            else None for s in splits}) for name, per in baselines.items()]
+        if not any(v is not None for name, vals in entries[1:] for v in vals.values()):
             continue
-        for split, vals in per_split.items():
-            if isinstance(vals, dict):
-                for metric, value in vals.items():
-                    rows.append({"name": str(name), "split": SPLIT_NAMES.get(split, split),
-                                 "metric": metric_name(metric), "value": fmt(_num(value))})
-    return rows[:MAX_TABLE_ROWS]
+        for name, vals in entries:
+            cells = []
+            for s in splits:
+                v = vals.get(s)
+                cells.append(fmt(_num(v.get("value") if isinstance(v, dict) else v)))
+            rows.append({"name": name, "metric": metric_name(metric), "cells": cells,
+                         "model": name == "this model"})
+    return {"splits": [SPLIT_NAMES.get(s, s) for s in splits], "rows": rows}
 
 
 def history_summary(model: dict[str, Any]) -> str:
@@ -427,13 +618,18 @@ def _plan_view(plan: Plan, draw_chart: Callable[[dict], ChartSVG | None]) -> dic
     chart: ChartSVG | None = None
     kind, title = str((f.get("chart") or {}).get("kind", "")), str(f.get("title", ""))
     if plan.chart == "draw":
-        chart = draw_chart(f["chart"])
+        chart = draw_chart(f["chart"], compact=True) if plan.compact else draw_chart(f["chart"])
     elif plan.chart == "same":
         chart = ChartSVG(kind=kind, title=title, note=SAME_CHART.format(title=plan.same_as))
     elif plan.chart == "omitted":
         chart = ChartSVG(kind=kind, title=title,
                          note=OMITTED_CHART.format(n=MAX_CHARTS_PER_SECTION))
     view = finding_view(f, chart)
+    view["row_key"], view["split_key"] = row_key(f), str(f.get("split") or "")
+    if plan.compact and chart is not None and chart.svg is not None and view["tables"]:
+        # a passing example: its chart shows these numbers (all in results.json)
+        view["tables"] = []
+        view["small"] = chart.small
     view["block"] = plan.block
     view["in_table"] = plan.in_table
     view["tables_above"] = False
@@ -454,12 +650,13 @@ def build_context(results: dict[str, Any], *, draw_chart: Callable[[dict], Chart
     data = results.get("data") or {}
     env = results.get("environment") or {}
     evaluation = results.get("evaluation") or {}
-    findings = [f for f in results.get("findings") or [] if isinstance(f, dict)]
+    criteria = [c for c in results.get("criteria") or [] if isinstance(c, dict)]
+    findings = [judged_by_criterion(f, criteria) for f in results.get("findings") or []
+                if isinstance(f, dict)]
 
     categories = list(CATEGORY_ORDER) + sorted(
         {str(f.get("category")) for f in findings} - set(CATEGORY_ORDER))
     sections = {}
-    criteria = [c for c in results.get("criteria") or [] if isinstance(c, dict)]
     linked = {str(c["finding_id"]) for c in criteria if c.get("finding_id")}
     linked |= {str(f.get("id")) for f in findings if f.get("advisory") is False}
     shown_tables: dict[str, str] = {}
@@ -471,6 +668,8 @@ def build_context(results: dict[str, Any], *, draw_chart: Callable[[dict], Chart
         _dedupe_tables([v for v in views if v["block"]], shown_tables)
         sections[cat] = {
             "key": cat,
+            "matrix": check_matrix(views, [p.finding for p in plans],
+                                   by_feature=cat == "fairness"),
             "title": CATEGORY_TITLES.get(cat, cat.replace("_", " ").capitalize()),
             "lead": lead_sentence(cat, ordered),
             "findings": views,
@@ -481,15 +680,20 @@ def build_context(results: dict[str, Any], *, draw_chart: Callable[[dict], Chart
             "counts": {s: sum(1 for f in fs if f.get("status") == s)
                        for s in ("pass", "warn", "fail", "inconclusive", "error", "skipped")},
         }
-    fairness_views = sections["fairness"]["findings"]
-    sections["fairness"]["intersections"] = [v for v in fairness_views
-                                             if v["intersection"] and v["block"] and v["tables"]]
-    for view in sections["fairness"]["intersections"]:
-        view["tables_above"] = True
+    fairness = sections["fairness"]
+    fairness["group_tables"] = group_tables(
+        [f for f in findings if str(f.get("category")) == "fairness"])
+    shown_groups = {t["feature"] for t in fairness["group_tables"]}
+    for view in fairness["findings"]:
+        if view["sensitive"] in shown_groups:
+            kept = [t for t in view["tables"] if t["title"] != "groups"]
+            facts = [x for x in view["facts"] if x["key"] != "groups"]
+            view["tables_above"] = len(kept) < len(view["tables"]) or len(facts) < len(
+                view["facts"])
+            view["tables"], view["facts"] = kept, facts
     for section in sections.values():
-        section.setdefault("intersections", [])
-        section["intersection_tables"] = [t for v in section["intersections"]
-                                          for t in v["tables"]]
+        section.setdefault("group_tables", [])
+        section["block_rows"] = pair_small(section["blocks"])
 
     env_rows: list[tuple[str, str]] = []
     for key in ("python", "platform", "machine", "auditor", "device", "device_name", "precision",
@@ -498,6 +702,10 @@ def build_context(results: dict[str, Any], *, draw_chart: Callable[[dict], Chart
             env_rows.append((key.replace("_", " "), fmt_cell(env[key])))
     packages = sorted((str(k), str(v)) for k, v in (env.get("packages") or {}).items())
 
+    model_info = model.get("info") if isinstance(model.get("info"), dict) else {}
+    model_notes = [str(n) for n in model_info.get("notes") or [] if str(n).strip()]
+    model_facts = [(k.replace("_", " "), fmt_cell(model_info[k])) for k in MODEL_FACTS
+                   if model_info.get(k) not in (None, "", [], {})]
     model_files = recorded_model_files(model)
     fingerprints = [{"what": f"data: {s.get('role', '')}", "name": str(s.get("path", "")),
                      "sha256": str(s.get("sha256", ""))} for s in data.get("sources") or []]
@@ -535,6 +743,7 @@ def build_context(results: dict[str, Any], *, draw_chart: Callable[[dict], Chart
         "impact": business_impact(results),
         "pickle_loaded": bool(model.get("pickle_loaded")),
         "model_kind": str(model.get("kind") or ""),
+        "model_notes": model_notes,
         "sections": [sections[c] for c in categories],
         "data": {
             "sources": [{"role": str(s.get("role", "")), "path": str(s.get("path", "")),
@@ -553,7 +762,9 @@ def build_context(results: dict[str, Any], *, draw_chart: Callable[[dict], Chart
                               for k, v in (data.get("preprocessing") or {}).items()],
         },
         "fit": {"history": history_summary(model),
-                "baselines": baselines_table(evaluation),
+                "baselines": baselines_table(evaluation, metrics=[
+                    str(evaluation.get("primary_metric") or "")] + [
+                    str((c.get("criterion") or {}).get("metric") or "") for c in criteria]),
                 "epochs": len(model.get("history") or []),
                 "best_epoch": fmt(model.get("best_epoch"))},
         "performance": {"metrics": metrics_table(evaluation),
@@ -563,7 +774,10 @@ def build_context(results: dict[str, Any], *, draw_chart: Callable[[dict], Chart
                         "threshold": fmt(_num(evaluation.get("threshold"))),
                         "threshold_strategy": str(threshold_info.get("strategy") or ""),
                         "threshold_on": str(threshold_info.get("chosen_on") or "")},
-        "appendix": {"spec_text": spec_text, "environment": env_rows, "packages": packages,
+        "appendix": {"spec_text": spec_text, "details": detail_rows(
+                         [sections[c] for c in categories]),
+                     "model_kind": str(model.get("kind") or ""), "model_notes": model_notes,
+                     "model_facts": model_facts, "environment": env_rows, "packages": packages,
                      "fingerprints": fingerprints, "attachments": attachments,
                      "timings": [(str(k), fmt_cell(v)) for k, v in
                                  ((results.get("run") or {}).get("timings") or {}).items()],

@@ -5,14 +5,17 @@ fairness metric over every group and intersection). The report lists them all in
 section's table, but shows in full, most important first, only:
 
 - findings an acceptance criterion is about, then failures, inconclusive results and
-  warnings;
+  warnings (in the fairness section, whose summary table already gives every metric's
+  value, interval, limit and status per split, warnings are not repeated in full);
 - of the passing findings, the first of each kind (check and chart kind), preferring the
-  test split, then the client holdout.
+  test split, then the client holdout; performance curves (ROC, PR, calibration,
+  confusion matrix) once for the test split and once for the client holdout.
 
 A chart identical to one already drawn (several fairness metrics chart the same selection
-rates) points to it instead of being drawn twice, and a section draws at most
-``MAX_CHARTS_PER_SECTION`` charts, so the report stays readable, small and fast to render
-whatever the run produced. Everything left out stays in results.json (embedded in the PDF).
+rates) is not drawn twice: a finding the verdict depends on points to it, any other is
+left to the section's table. A section draws at most ``MAX_CHARTS_PER_SECTION`` charts, so
+the report stays readable, small and fast to render whatever the run produced. Everything
+left out stays in results.json (embedded in the PDF).
 """
 
 from __future__ import annotations
@@ -21,7 +24,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-MAX_CHARTS_PER_SECTION = 10
+MAX_CHARTS_PER_SECTION = 12
+CURVE_KINDS = frozenset({"roc", "pr", "calibration", "confusion_matrix", "residuals",
+                         "predicted_vs_actual"})
+COMPACT_KINDS = frozenset({"metric_intervals"})
+CURVE_SPLITS = frozenset({"test", "holdout"})  # curves are drawn once for each of these
 PRIORITY = {"fail": 1, "error": 1, "inconclusive": 2, "warn": 3, "pass": 4, "skipped": 5}
 SPLIT_ORDER = {"test": 0, "holdout": 1, "validation": 2, "train": 3}
 
@@ -36,6 +43,7 @@ class Plan:
     chart: str | None = None
     same_as: str = ""
     in_table: bool = True
+    compact: bool = False  # a passing finding shown as an example: half width
 
 
 def chart_signature(chart: dict[str, Any]) -> str:
@@ -54,7 +62,8 @@ def in_metrics_table(finding: dict[str, Any], metrics: dict[str, Any]) -> bool:
     """A passing per-metric finding that the metrics table already shows."""
     metric, split = finding.get("metric"), finding.get("split")
     return bool(finding.get("category") == "performance" and metric and split
-                and not finding.get("chart")
+                and (not finding.get("chart")
+                     or (finding.get("chart") or {}).get("kind") == "metric_intervals")
                 and isinstance(metrics.get(split), dict) and metric in metrics[split])
 
 
@@ -67,24 +76,47 @@ def plan_section(findings: list[dict[str, Any]], *, linked: set[str],
         priority(findings[i], linked),
         SPLIT_ORDER.get(str(findings[i].get("split")), 4), i))
     plans: list[Plan] = []
-    kinds_seen: set[tuple[str, str]] = set()
+    kinds_seen: set[tuple[str, ...]] = set()
+    curves_seen: set[tuple[str, ...]] = set()
     drawn: dict[str, str] = {}
     n_drawn = 0
     for i in order:
         f = findings[i]
         rank = priority(f, linked)
         chart = f.get("chart") if isinstance(f.get("chart"), dict) else None
-        kind = (str(f.get("check")), str((chart or {}).get("kind")))
-        important = rank <= 3
-        first_of_kind = kind not in kinds_seen and (chart is not None or bool(f.get("details"))
-                                                    or bool(f.get("recommendation")))
+        kind: tuple[str, ...] = (str(f.get("check")), str((chart or {}).get("kind")))
+        if (chart or {}).get("kind") in CURVE_KINDS:
+            # curves: once for the test split and once for the client holdout; another
+            # split's curve only when neither of those has one
+            if f.get("split") in CURVE_SPLITS:
+                kind += (str(f.get("split")),)
+                curves_seen.add(kind[:2])
+            elif kind[:2] in curves_seen:
+                kinds_seen.add(kind)
+        fairness = f.get("category") == "fairness"
+        # the fairness summary table gives every warning's numbers; only what the verdict
+        # depends on, failures and inconclusive results are shown in full there
+        important = rank <= (2 if fairness else 3)
+        if fairness and rank >= 3:
+            kind += (str(f.get("id")),)  # fairness warnings and passes: table only
+            kinds_seen.add(kind)
+        # a passing finding is shown in full only as the example of its chart; warnings
+        # and worse also for their details and recommendation
+        first_of_kind = kind not in kinds_seen and (chart is not None or (rank < 4 and (
+            bool(f.get("details")) or bool(f.get("recommendation")))))
         kinds_seen.add(kind)
         quiet = rank >= 4 and in_metrics_table(f, metrics)
         block = (important or first_of_kind) and not quiet
-        plan = Plan(finding=f, block=block, in_table=not quiet)
+        # passing examples, and charts of a few numbers (a metric per split), are drawn
+        # half width, two side by side
+        small_chart = (chart or {}).get("kind") in COMPACT_KINDS
+        plan = Plan(finding=f, block=block, in_table=not quiet,
+                    compact=block and (rank >= 4 or small_chart))
         if block and chart is not None:
             signature = chart_signature(chart)
-            if signature in drawn:
+            if signature in drawn and rank >= 2:
+                plan.block = False  # its chart is drawn above; its numbers are in the table
+            elif signature in drawn:
                 plan.chart, plan.same_as = "same", drawn[signature]
             elif n_drawn < max_charts:
                 plan.chart = "draw"
@@ -93,4 +125,10 @@ def plan_section(findings: list[dict[str, Any]], *, linked: set[str],
             else:
                 plan.chart = "omitted"
         plans.append(plan)
+    if plans and not any(p.block for p in plans):
+        # nothing stood out: still show the most important finding with its evidence
+        first = plans[0]
+        first.block, first.in_table = True, True
+        if isinstance(first.finding.get("chart"), dict) and max_charts > 0:
+            first.chart = "draw"
     return plans

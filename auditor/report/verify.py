@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +45,19 @@ def _short(sha: str) -> str:
     return sha[:12] + "\u2026" if len(sha) > 12 else sha
 
 
+@contextmanager
+def _quiet_pypdf() -> Iterator[None]:
+    """pypdf logs what it repairs ("invalid pdf header", "EOF marker not found") to stderr;
+    verify reports a bad PDF in its own one-line error instead."""
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def read_attachments(pdf_path: Path) -> tuple[dict[str, bytes], dict[str, str]]:
     """The PDF's attachments (name -> bytes) and its recorded fingerprints."""
     from pypdf import PdfReader
@@ -50,11 +65,13 @@ def read_attachments(pdf_path: Path) -> tuple[dict[str, bytes], dict[str, str]]:
 
     where = Location(file=str(pdf_path))
     try:
-        reader = PdfReader(str(pdf_path))
-        raw = reader.attachments
-        files = {name: bytes(contents[0]) for name, contents in raw.items() if contents}
-        meta = reader.metadata or {}
-        recorded = {name: str(meta[key]) for name, key in META_KEYS.items() if key in meta}
+        with _quiet_pypdf():
+            reader = PdfReader(str(pdf_path))
+            raw = reader.attachments
+            files = {name: bytes(contents[0]) for name, contents in raw.items() if contents}
+            meta = reader.metadata or {}
+            recorded = {name: str(meta[key]) for name, key in META_KEYS.items()
+                        if key in meta}
     except OSError as exc:
         raise DataError(UNREADABLE_PDF.format(error=exc.strerror or exc), where) from exc
     except (PyPdfError, ValueError, KeyError, TypeError) as exc:

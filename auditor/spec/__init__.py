@@ -107,7 +107,7 @@ def schema_ref_for(spec_file: str | Path) -> str:
     """The schema's path relative to where ``spec_file`` will be written."""
     folder = Path(spec_file).resolve().parent
     try:
-        return Path(os.path.relpath(SCHEMA_PATH, folder)).as_posix()
+        return Path(os.path.relpath(SCHEMA_PATH.resolve(), folder)).as_posix()
     except ValueError:  # pragma: no cover - another drive on Windows
         return SCHEMA_PATH.as_uri()
 

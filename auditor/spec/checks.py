@@ -109,6 +109,17 @@ MSG_THRESHOLD_NOT_BINARY = (
 MSG_IMBALANCE_REGRESSION = "class imbalance handling needs a classification task"
 MSG_NOT_FINITE = "must be a finite number, got {got}"
 MSG_TARGET_AS_FEATURE = "the target '{target}' cannot also be {role}"
+# The vendor stage raises the same refusals at run time (auditor/vendor/); validate says
+# them first, without loading anything.
+MSG_PREDICTIONS_NEED_ID = (
+    "format 'predictions' joins the vendor's predictions to the data by id: set "
+    "data.id_column to the column identifying a row"
+)
+MSG_PICKLE_REFUSED = (
+    "format 'pickle' is refused: unpickling runs arbitrary code from the file; ask the "
+    "vendor for skops, ONNX or a predictions file, or set model.vendor.allow_pickle: true "
+    "if you trust the file completely"
+)
 
 CheckFn = Callable[["CheckContext"], list[SpecError]]
 
@@ -392,3 +403,16 @@ def check_finite(ctx: CheckContext) -> list[SpecError]:
 
     walk(ctx.doc.values, ())
     return errors
+
+
+@spec_check("vendor_format_settings")
+def check_vendor_format(ctx: CheckContext) -> list[SpecError]:
+    vendor = (ctx.values.get("model") or {}).get("vendor")
+    if not vendor:
+        return []
+    path = ("model", "vendor", "format")
+    if vendor["format"] == "predictions" and not ctx.values["data"].get("id_column"):
+        return [ctx.error(path, MSG_PREDICTIONS_NEED_ID)]
+    if vendor["format"] == "pickle" and not vendor.get("allow_pickle"):
+        return [ctx.error(path, MSG_PICKLE_REFUSED)]
+    return []

@@ -41,6 +41,14 @@ MSG_POSITIVE_ABSENT = (
     "(values: {values}){hint}"
 )
 MSG_MODEL_MISSING = "model file not found: {file}"
+MSG_MODEL_NOT_FILE = "model path is not a file: {file}"
+MSG_MODEL_EMPTY = "model file is empty: {file}"
+MSG_MODEL_NOT_ZIP = "not a {fmt} file (it is not a zip archive, which {fmt} files are): {file}"
+MSG_PREDICTIONS_NO_ID = "the predictions file {file} has no id column '{column}'{hint}"
+MSG_PREDICTIONS_NO_COLUMN = (
+    "the predictions file {file} has no {what} column '{column}'{hint}"
+)
+ZIP_FORMATS = {"skops": "skops", "torchscript": "TorchScript"}
 
 ROLES = ("train", "holdout")
 _SNIFF = 8192
@@ -310,12 +318,64 @@ def positive_matches(positive: Any, values: list[Any]) -> bool:
 
 @spec_check("model_file_exists", needs_data=True)
 def check_model_file(ctx: CheckContext) -> list[SpecError]:
+    """The vendor's file exists and, as far as is cheap to tell, is what its format says.
+
+    skops and TorchScript files are zip archives (checked with the standard library); a
+    predictions file's header must hold the id column and the score or label column.
+    ONNX is only parsed at run time (onnxruntime is heavy).
+    """
     vendor = (ctx.values.get("model") or {}).get("vendor")
     if not vendor:
         return []
     ctx.probe.ensure_generated()  # bundled vendor examples create their model file too
     rel = Path(vendor["path"]).expanduser()
     path = rel if rel.is_absolute() else ctx.base_dir / rel
+    where = ("model", "vendor", "path")
     if not path.exists():
-        return [ctx.error(("model", "vendor", "path"), MSG_MODEL_MISSING.format(file=path))]
+        return [ctx.error(where, MSG_MODEL_MISSING.format(file=path))]
+    if not path.is_file():
+        return [ctx.error(where, MSG_MODEL_NOT_FILE.format(file=path))]
+    if path.stat().st_size == 0:
+        return [ctx.error(where, MSG_MODEL_EMPTY.format(file=path))]
+    fmt = vendor["format"]
+    if fmt in ZIP_FORMATS:
+        import zipfile
+
+        if not zipfile.is_zipfile(path):
+            return [ctx.error(where, MSG_MODEL_NOT_ZIP.format(fmt=ZIP_FORMATS[fmt], file=path))]
+    if fmt == "predictions":
+        return _predictions_header_errors(ctx, vendor, path)
     return []
+
+
+def _predictions_header_errors(ctx: CheckContext, vendor: dict, path: Path) -> list[SpecError]:
+    try:
+        header = _read_header(path, "auto")
+    except AuditorError as exc:
+        return [ctx.error(("model", "vendor", "path"),
+                          MSG_FILE.format(file=path, message=exc.message))]
+    errors = []
+    id_column = ctx.values["data"].get("id_column")
+    if id_column and id_column not in header:
+        errors.append(ctx.error(("data", "id_column"), MSG_PREDICTIONS_NO_ID.format(
+            file=path, column=id_column, hint=did_you_mean(id_column, header))))
+    score, label = vendor.get("score_column"), vendor.get("label_column")
+    task = ctx.task
+    if task == "multiclass":  # one column per class: '<score_column><class>'
+        has_scores = score is not None and any(c.startswith(score) for c in header)
+    else:
+        has_scores = score is not None and score in header
+    has_labels = task != "regression" and label is not None and label in header
+    if not has_scores and not has_labels:
+        if score is not None or label is None or task == "regression":
+            column = score if task != "multiclass" else f"{score}<class>"
+            errors.append(ctx.error(("model", "vendor", "score_column"),
+                                    MSG_PREDICTIONS_NO_COLUMN.format(
+                                        file=path, what="score", column=column,
+                                        hint=did_you_mean(str(score), header))))
+        else:
+            errors.append(ctx.error(("model", "vendor", "label_column"),
+                                    MSG_PREDICTIONS_NO_COLUMN.format(
+                                        file=path, what="label", column=label,
+                                        hint=did_you_mean(label, header))))
+    return errors

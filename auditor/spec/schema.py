@@ -17,11 +17,15 @@ from auditor.errors import Location, SpecError
 from auditor.spec.suggest import closest, did_you_mean
 from auditor.spec.yamlio import Document
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "spec.schema.json"
+# auditor/schemas links to the top-level schemas/ folder, and ships inside the wheel
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "spec.schema.json"
 
 MSG_UNKNOWN_KEY = "unknown key '{key}'{hint}"
 MSG_BELONGS = " ('{key}' belongs under {where})"
 MSG_ENUM = "must be one of {options}, got {got}{hint}"
+# A long list is noise once the likely intended name is known; `auditor schema` has it all.
+MSG_ENUM_LONG = "unknown name {got}{hint}; `auditor schema` lists all {n} allowed names"
+ENUM_LISTED_MAX = 8  # longer enums are listed in full only when no name is close
 MSG_TYPE = "must be {expected}, got {got}"
 MSG_RANGE = "must be {expected}, got {got}"
 MSG_REQUIRED = "missing required key '{key}'"
@@ -239,6 +243,9 @@ def _translate(error, doc: Document, file, root: dict, unknown_at) -> SpecError 
     if kind == "enum":
         options = error.validator_value
         hint = did_you_mean(value, [str(o) for o in options]) if isinstance(value, str) else ""
+        if hint and len(options) > ENUM_LISTED_MAX:
+            return _located(doc, file, path, MSG_ENUM_LONG.format(
+                got=fmt_value(value), hint=hint, n=len(options)))
         return _located(doc, file, path, MSG_ENUM.format(
             options=", ".join(fmt_enum(o) for o in options), got=fmt_value(value), hint=hint))
     if kind == "type":

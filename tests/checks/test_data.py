@@ -81,3 +81,79 @@ def test_summary_counts_rows_and_columns():
     f = data_summary(CheckContext(make_spec(), ds, ev))[0]
     assert f.details["rows"] == SIZES and f.value == sum(SIZES.values())
     assert "1,800 rows" in f.summary
+
+
+def _add_count_columns(ds, seed=0):
+    """A skewed count (0..7, like chronic conditions), a rare 0/1 flag and a zero-heavy amount."""
+    rng = np.random.default_rng(seed)
+    for f in ds.frames.values():
+        n = len(f)
+        f["conditions"] = np.minimum(rng.poisson(0.6, n) + rng.binomial(1, 0.08, n) * 4, 7)
+        f["flag"] = (rng.random(n) < 0.06).astype(int)
+        f["debt"] = np.where(rng.random(n) < 0.8, 0.0, rng.gamma(2.0, 500.0, n))
+    for c in ("conditions", "flag", "debt"):
+        ds.feature_columns.append(c)
+        ds.column_types[c] = "numeric"
+
+
+def test_outliers_do_not_flag_legitimate_discrete_tails():
+    """Tukey's fence would flag ~8-11% of a skewed count; such columns are not screened."""
+    spec = make_spec()
+    ds, ev = make_binary_case(seed=6, sizes=SIZES)
+    _add_count_columns(ds)
+    x = ds.frames["train"]["conditions"]
+    q1, q3 = x.quantile([0.25, 0.75])
+    naive = float(((x < q1 - 1.5 * (q3 - q1)) | (x > q3 + 1.5 * (q3 - q1))).mean())
+    assert naive > 0.05  # the plain rule would warn on this column
+    found = {f.id: f for f in outliers(CheckContext(spec, ds, ev))}
+    for split in ds.frames:
+        f = found[f"data.outliers.{split}"]
+        assert f.status == "pass", f.summary
+        assert set(f.details["not_screened"]) == {"conditions", "flag", "debt"}
+        assert "count-like" in f.details["not_screened"]["conditions"]
+        assert "two training quartiles are equal" in f.details["not_screened"]["debt"]
+        assert "not screened: conditions, flag, debt" in f.summary
+        assert "conditions" not in f.details["columns"]
+    # a continuous column next to them is still screened: a planted defect still warns
+    _plant_outliers(ds)
+    f = {f.id: f for f in outliers(CheckContext(spec, ds, ev))}["data.outliers.train"]
+    assert f.status == "warn" and f.value == pytest.approx(0.1, abs=0.01)
+
+
+def test_skewed_continuous_tails_are_not_outliers_but_errors_are():
+    """Exponential durations: ~4.5% beyond Tukey's fence, ~3% beyond the skew-adjusted one."""
+    spec = make_spec()
+    ds, ev = make_binary_case(seed=6, sizes=SIZES)
+    rng = np.random.default_rng(1)
+    for f in ds.frames.values():
+        f["duration"] = rng.exponential(5.0, len(f))
+    ds.feature_columns.append("duration")
+    ds.column_types["duration"] = "numeric"
+    found = {f.id: f for f in outliers(CheckContext(spec, ds, ev))}
+    for split in ds.frames:
+        rate = found[f"data.outliers.{split}"].details["columns"]["duration"]
+        assert 0.015 < rate < 0.04, (split, rate)
+        assert found[f"data.outliers.{split}"].status == "pass"
+    # symmetric columns keep Tukey's fences exactly
+    x = ds.frames["train"]["x2"]
+    q1, q3 = x.quantile([0.25, 0.75])
+    fence = found["data.outliers.train"].details["fences"]["x2"]
+    iqr = q3 - q1
+    assert fence[0] == pytest.approx(q1 - 1.5 * iqr, abs=0.1 * iqr)
+    assert fence[1] == pytest.approx(q3 + 1.5 * iqr, abs=0.1 * iqr)
+    skewed = found["data.outliers.train"].details["fences"]["duration"]
+    d = ds.frames["train"]["duration"]
+    assert skewed[1] > d.quantile(0.75) + 1.5 * (d.quantile(0.75) - d.quantile(0.25))
+    # a unit error on 10% of the rows is still found
+    ds.frames["train"].loc[ds.frames["train"].index[:100], "duration"] = 1e6
+    f = {f.id: f for f in outliers(CheckContext(spec, ds, ev))}["data.outliers.train"]
+    assert f.status == "warn" and "duration" in f.recommendation
+
+
+def test_outliers_skipped_when_no_column_is_continuous():
+    spec = make_spec()
+    ds, ev = make_binary_case(seed=6, sizes=SIZES)
+    _add_count_columns(ds)
+    ds.feature_columns[:] = ["conditions", "flag", "color"]
+    (f,) = outliers(CheckContext(spec, ds, ev))
+    assert f.status == "skipped" and "'conditions' is count-like" in f.summary

@@ -181,3 +181,146 @@ def test_no_sensitive_features_is_skipped_not_an_error():
     ds.sensitive = []
     found = fairness(CheckContext(spec, ds, ev))
     assert [f.status for f in found] == ["skipped"] and found[0].recommendation
+
+
+# ------------------------------------------------------------------ interval coverage
+def _gap_intervals(rates, n, draws, *, seed, resamples=300):
+    """Percentile and shipped intervals of the demographic parity difference, per draw.
+
+    Goes through the check's own path: per-row columns, resample weights, group rates,
+    the across-group aggregate and ``aggregate_interval``.
+    """
+    from auditor.checks.fairness import aggregate_interval
+    from auditor.metrics import percentile_interval, resample_apply
+
+    metric = FAIRNESS_METRICS["demographic_parity_difference"]
+    rates = np.asarray(rates)
+    groups = np.repeat(np.arange(len(rates)), n)
+    onehot = np.eye(len(rates))[groups]
+    rng = np.random.default_rng(seed)
+    out = []
+    for draw in range(draws):
+        pred = (rng.random(len(groups)) < rates[groups]).astype(int)
+        cols = row_columns("binary", np.zeros_like(pred), pred, 1)
+        point = group_rates("binary", onehot.T @ cols)
+        value = float(aggregate(metric, point))
+        spread = (onehot[:, :, None] * cols[:, None, :]).reshape(len(pred), -1)
+        reps = resample_apply(
+            len(pred), lambda w, c=spread: (w @ c).reshape(len(w), len(rates), -1),
+            resamples=resamples, seed=draw,
+        )
+        replicates = aggregate(metric, group_rates("binary", reps))
+        out.append((percentile_interval(replicates, 0.95),
+                    aggregate_interval(metric, replicates, value, 0.95)))
+    return out
+
+
+@pytest.mark.parametrize(
+    "rates, n, percentile_at_most",
+    [
+        # eight groups, two of them 5 points off: max - min of noisy rates is biased upward
+        ([0.45, 0.5, 0.5, 0.5, 0.55, 0.5, 0.5, 0.5], 150, 85),
+        # no true gap: every replicate is > 0, so a percentile interval never covers 0
+        ([0.5, 0.5], 200, 5),
+        # a clear gap between two large groups: little bias, both intervals are fine
+        ([0.4, 0.55], 300, 100),
+    ],
+    ids=["eight_groups_small_gap", "no_gap", "two_groups_clear_gap"],
+)
+def test_parity_gap_interval_covers_the_true_gap(rates, n, percentile_at_most):
+    """In 100 seeded draws the shipped 95% interval covers the true gap >= 90 times."""
+    true = max(rates) - min(rates)
+    intervals = _gap_intervals(rates, n, 100, seed=7)
+    shipped = sum(lo <= true <= hi for _, (lo, hi) in intervals)
+    percentile = sum(lo <= true <= hi for (lo, hi), _ in intervals)
+    assert shipped >= 90, (shipped, percentile)
+    assert percentile <= percentile_at_most, percentile  # the bias the hull corrects
+    assert all(lo >= 0 and hi <= 1 for _, (lo, hi) in intervals)
+    # the hull contains the percentile interval, so it is never less conservative
+    assert all(h[0] <= p[0] and h[1] >= p[1] for p, h in intervals)
+
+
+def test_every_fairness_interval_contains_its_point_estimate():
+    spec = make_spec(sensitive=("sex",))
+    dataset, evaluation = make_binary_case(seed=11, gap=0.1)
+    for f in fairness(CheckContext(spec, dataset, evaluation)):
+        if f.ci is not None and f.value is not None:
+            assert f.ci[0] <= f.value <= f.ci[1], (f.id, f.value, f.ci)
+
+
+# ------------------------------------------------------------------ plain, specific summaries
+def _small_cells_case(seed=5):
+    """sex x age with two intersection cells far below min_group_size (30)."""
+    rng = np.random.default_rng(seed)
+    n = 1200
+    sex = rng.choice(["f", "m"], n)
+    age = rng.choice(["young", "mid", "old"], n)
+    age[(sex == "f") & (age == "old")] = "mid"
+    age[np.flatnonzero(sex == "f")[:12]] = "old"  # f & old: 12 rows
+    age[(sex == "m") & (age == "young")] = "mid"
+    age[np.flatnonzero(sex == "m")[:20]] = "young"  # m & young: 20 rows
+    y = rng.integers(0, 2, n)
+    p = (rng.random(n) < np.where(sex == "m", 0.65, 0.45)).astype(int)
+    groups = pd.DataFrame({"sex": sex, "age": age})
+    ds = Dataset(
+        task="binary", target="approved", frames={}, X={}, y={"train": y, "test": y},
+        groups={"test": groups}, feature_columns=[], column_types={}, feature_names=[],
+        classes=[0, 1], sensitive=["sex", "age"],
+    )
+    ev = Evaluation(task="binary", classes=[0, 1], splits={
+        "test": SplitEval(y_true=y, scores=p.astype(float), y_pred=p, groups=groups)})
+    return ds, ev
+
+
+def test_intersection_findings_name_every_cell_too_small():
+    spec = make_spec(sensitive=("sex", "age"))
+    ds, ev = _small_cells_case()
+    found = {f.id: f for f in fairness(CheckContext(spec, ds, ev))}
+    for name in FAIRNESS_METRICS:
+        if "binary" not in FAIRNESS_METRICS[name].tasks:
+            continue
+        f = found[f"fairness.{name}.test.sex&age"]
+        assert f.status == "inconclusive"
+        assert "2 groups have fewer than 30 rows" in f.summary, f.summary
+        assert "f & old (12 rows, 18 more needed)" in f.summary
+        assert "m & young (20 rows, 10 more needed)" in f.summary
+        assert "18 more rows of f & old" in f.recommendation
+        # the single features have no small group: no such sentence
+        assert "fewer than" not in found[f"fairness.{name}.test.sex"].summary
+
+
+def test_equalized_odds_summary_names_the_rate_and_the_groups():
+    spec = make_spec(sensitive=("sex",))
+    ds, ev = _small_cells_case()
+    found = {f.id: f for f in fairness(CheckContext(spec, ds, ev))}
+    f = found["fairness.equalized_odds_difference.test.sex"]
+    rate = f.chart["metric"]
+    assert rate in ("tpr", "fpr")
+    rows = {r["group"]: r["value"] for r in f.chart["rows"]}
+    assert f.value == pytest.approx(abs(rows["m"] - rows["f"]))  # the deciding rate's gap
+    words = {"tpr": "true positive rate", "fpr": "false positive rate"}
+    assert f"The {words[rate]} of m is" in f.summary and "than that of f" in f.summary
+    other = "fpr" if rate == "tpr" else "tpr"
+    assert f"the {words[other]} gap is" in f.summary
+    ratio = found["fairness.equalized_odds_ratio.test.sex"]
+    assert "times that of m" in ratio.summary and ratio.chart["metric"] in ("tpr", "fpr")
+
+
+def test_fairness_summaries_are_distinct_and_grammatical():
+    spec = make_spec(sensitive=("sex", "age"))
+    ds, ev = _small_cells_case()
+    summaries = [f.summary for f in fairness(CheckContext(spec, ds, ev))]
+    assert len(set(summaries)) == len(summaries)
+    assert not [s for s in summaries if " 1 points" in s or "by 1 points" in s]
+
+
+def test_group_size_finding_lists_every_small_intersection_cell():
+    from auditor.checks.data import group_size
+
+    spec = make_spec(sensitive=("sex", "age"))
+    ds, ev = _small_cells_case()
+    found = {f.id: f for f in group_size(CheckContext(spec, ds, ev))}
+    f = found["data.group_size.test.sex&age"]
+    assert f.status == "warn" and f.value == 12
+    assert "f & old (12 rows, 18 more needed), m & young (20 rows, 10 more needed)" in f.summary
+    assert found["data.group_size.test.sex"].status == "pass"

@@ -158,10 +158,11 @@ def test_tiny_group_states_rows_needed_and_never_passes():
     f = {f.id: f for f in findings}["fairness.demographic_parity_difference.test.sex"]
     other = [g for g in f.details["groups"] if g["group"] == "other"][0]
     assert other["n"] == 12 and other["needed"] == 18 and other["inconclusive"]
-    assert "18 more are needed" in f.summary
+    assert "other (12 rows, 18 more needed)" in f.summary
     assert f.recommendation.startswith("Collect at least 18 more rows of other")
     size = {f.id: f for f in findings}["data.group_size.test.sex"]
     assert size.status == "warn" and size.value == 12
+    assert "Group other (12 rows, 18 more needed) is below the minimum of 30" in size.summary
 
 
 def test_tiny_group_fails_when_the_large_groups_already_fail():

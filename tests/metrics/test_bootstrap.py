@@ -221,3 +221,22 @@ def test_grouped_path_spread_matches_a_naive_loop():
     assert np.std(ours.replicates) == pytest.approx(np.std(naive), rel=0.2)
     # centred like the naive loop (median difference within ~4 Monte-Carlo standard errors)
     assert abs(np.median(ours.replicates) - np.median(naive)) < 0.5 * np.std(naive)
+
+
+def test_hull_interval_reflects_a_biased_percentile_interval():
+    from auditor.metrics import hull_interval, percentile_interval
+
+    rng = np.random.default_rng(0)
+    symmetric = rng.normal(0.3, 0.05, 20_000)
+    assert hull_interval(symmetric, 0.3, 0.95) == pytest.approx(
+        percentile_interval(symmetric, 0.95), abs=0.003
+    )
+    # replicates biased upward of the point (a max - min gap): the low end is reflected
+    biased = 0.1 + np.abs(rng.normal(0.05, 0.03, 20_000))
+    lo, hi = percentile_interval(biased, 0.95)
+    low, high = hull_interval(biased, 0.12, 0.95)
+    assert high == hi and low == pytest.approx(2 * 0.12 - hi) and low < lo
+    assert hull_interval(biased, 0.02, 0.95, lower=0.0)[0] == 0.0  # a gap is never negative
+    assert hull_interval(biased, 0.9, 0.95, upper=1.0)[1] == 1.0
+    assert hull_interval(np.array([np.nan]), 0.1, 0.95) is None
+    assert hull_interval(biased, None, 0.95) == (lo, hi)

@@ -87,8 +87,86 @@ def test_details_tables_are_generic_and_bounded():
 def test_context_sections_follow_categories_and_page_size_is_whitelisted():
     results = make_results("binary", n_charts=0)
     results["spec"]["report"]["page_size"] = "A4; } body { display: none"
-    ctx = build_context(results, draw_chart=lambda chart: None, spec_text="", attachments=[])
+    ctx = build_context(results, draw_chart=lambda chart, **kw: None, spec_text="",
+                        attachments=[])
     assert [s["key"] for s in ctx["sections"]] == ["data", "fit", "performance", "fairness"]
     assert ctx["page_size"] == "A4"
     fair = ctx["sections"][3]
-    assert [f["sensitive"] for f in fair["intersections"]] == ["sex&age_band"]
+    tables = {t["feature"]: t for t in fair["group_tables"]}
+    assert "sex&age_band" in tables and tables["sex&age_band"]["title"].startswith(
+        "Intersections of sex & age_band")
+    # one groups table per feature, not one per metric: the blocks point to it
+    assert all(t["title"] != "groups" for v in fair["findings"] for t in v["tables"])
+    assert any(v["tables_above"] for v in fair["blocks"])
+
+
+def test_a_finding_a_criterion_is_about_shows_the_criterions_status_and_bound():
+    results = make_results("binary", n_charts=0)
+    crit = next(c for c in results["criteria"] if c["status"] == "fail")
+    finding = next(f for f in results["findings"] if f["category"] == "fairness")
+    crit["finding_id"] = finding["id"]
+    finding["status"] = "warn"  # the diagnostic's own reading, milder than the criterion's
+    ctx = build_context(results, draw_chart=lambda chart, **kw: None, spec_text="",
+                        attachments=[])
+    section = next(s for s in ctx["sections"] if s["key"] == finding["category"])
+    view = next(v for v in section["findings"] if v["id"] == finding["id"])
+    assert view["status"]["word"] == "FAIL" and view["criterion"] == crit["index"] + 1
+    row = next(r for r in section["matrix"]["rows"] if crit["index"] + 1 in r["criteria"])
+    assert any(c and c["status"]["word"] == "FAIL" for c in row["cells"])
+    assert not section["lead"].startswith("No ")  # the section says something failed
+
+
+def test_check_matrix_has_a_row_per_check_and_a_column_per_split():
+    from auditor.report.context import check_matrix, finding_view, row_label
+
+    findings = [{"id": f"data.missing_rate.{s}", "split": s, "status": st, "value": v,
+                 "title": f"Missing values in {s}", "threshold": 0.2, "direction": "at_most"}
+                for s, st, v in (("test", "warn", 0.25), ("train", "pass", 0.1))]
+    findings.append({"id": "data.train_test_overlap.test", "split": "test", "status": "pass",
+                     "value": 0, "title": "Rows shared by train and test"})
+    findings.append({"id": "data.summary", "split": None, "status": "pass", "value": 7200,
+                     "title": "Rows and columns"})
+    views = [finding_view(f, None) | {"in_table": True} for f in findings]
+    m = check_matrix(views, findings)
+    assert m["splits"] == ["training", "test"]
+    labels = [r["label"] for r in m["rows"]]
+    assert labels == ["Missing values", "Rows shared by train and each split",
+                      "Rows and columns"]
+    missing = m["rows"][0]
+    assert [c["value"] for c in missing["cells"]] == ["0.100", "0.250"]
+    assert [c["status"]["word"] for c in missing["cells"]] == ["PASS", "WARN"]
+    assert missing["bound"] == "\u2264 0.200"
+    assert m["rows"][1]["cells"][0] is None  # no overlap check on the training split
+    assert m["rows"][2]["span"]["value"] == "7,200"
+    assert row_label("Accuracy on the holdout split", "holdout") == "Accuracy"
+
+
+def test_appendix_sums_up_every_unshown_warning_once_per_check():
+    from auditor.report.context import row_key
+
+    results = make_results("binary", n_charts=0)
+    base = next(f for f in results["findings"] if f["category"] == "fairness")
+    for split in ("test", "holdout"):  # one fairness diagnostic warning on two splits
+        results["findings"].append(base | {
+            "id": f"fairness.demo_ratio.{split}.region", "split": split, "status": "warn",
+            "advisory": True,
+            "sensitive": "region", "title": f"Demo ratio across region on {split}",
+            "summary": f"Region ratio is low on {split}."})
+    ctx = build_context(results, draw_chart=lambda chart, **kw: None, spec_text="",
+                        attachments=[])
+    details = ctx["appendix"]["details"]
+    region = [d for d in details if d["title"] == "Demo ratio across region"]
+    assert len(region) == 1
+    assert region[0]["splits"] == ["test", "client holdout"]
+    assert region[0]["summary"] == "Region ratio is low on test."
+    unshown = [v for s in ctx["sections"] for v in s["findings"]
+               if not v["block"] and v["in_table"] and v["status"]["word"] != "PASS"]
+    assert unshown, "the fixture has warnings that are only listed"
+    assert len(details) == len({(s["key"], v["row_key"]) for s in ctx["sections"]
+                                for v in s["findings"] if v in unshown})
+    by_id = {f["id"]: f for f in results["findings"]}
+    for view in unshown:
+        f = by_id[view["id"]]
+        assert view["row_key"] == row_key(f)
+        assert any(d["title"] in view["title"] or view["title"].startswith(d["title"])
+                   for d in details), view["title"]

@@ -134,10 +134,14 @@ def test_every_section_renders_for_each_task(render_task, task):
         assert f'data-kind="{kind}"' in rendered.html, kind
     assert rendered.html.count('<svg class="chart-svg"') >= len(kinds)
     assert "could not be drawn" not in rendered.html
-    # every finding is listed (title in its section's table)
+    # every finding is listed: its check's row (title without the split) in its section's
+    # table, or its metric in the metrics table
+    from auditor.report.context import row_label
+
+    shown = _html_text(rendered.html).replace("_", " ")
     for f in rendered.results["findings"]:
-        assert _norm(f["title"]).replace("_", " ")[:30] in _html_text(rendered.html).replace(
-            "_", " ")
+        label = row_label(_norm(f["title"]), str(f.get("split") or ""))
+        assert label.replace("_", " ")[:30] in shown, f["title"]
     assert rendered.out["pdf"].stat().st_size < 2_000_000
 
 
@@ -225,3 +229,30 @@ def test_importing_the_report_package_is_cheap():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+VENDOR_NOTES = ["the vendor model reads the sensitive column(s) 'sex'",
+                "labels only: no scores, so ROC, PR and calibration are not measured",
+                "unpickled <b>from</b> vendor.pkl"]
+
+
+def _vendor_results(*, pickle_loaded: bool) -> dict:
+    results = make_results("binary", n_charts=0, pickle_loaded=pickle_loaded)
+    results["model"]["kind"] = "vendor:pickle" if pickle_loaded else "vendor:skops"
+    results["model"]["info"] = {"format": "pickle" if pickle_loaded else "skops",
+                                "estimator": "sklearn.pipeline.Pipeline",
+                                "notes": list(VENDOR_NOTES)}
+    return results
+
+
+@pytest.mark.parametrize("pickle_loaded", [True, False])
+def test_vendor_model_notes_in_the_appendix_and_on_page_one_after_a_pickle(pickle_loaded):
+    html = render_html(_vendor_results(pickle_loaded=pickle_loaded), spec_text="",
+                       attachments=[])
+    page_one, rest = html.split('<nav class="toc"', 1)
+    appendix = rest[rest.index('id="appendix"'):]
+    assert "About the model" in appendix and "sklearn.pipeline.Pipeline" in appendix
+    for note in ("the vendor model reads the sensitive column(s) &#39;sex&#39;",
+                 "labels only: no scores", "unpickled &lt;b&gt;from&lt;/b&gt; vendor.pkl"):
+        assert note in appendix, note
+        assert (note in page_one) is pickle_loaded, note

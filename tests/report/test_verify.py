@@ -89,3 +89,19 @@ def test_missing_files_are_input_errors(binary_report, tmp_path):
         verify_pdf(binary_report.out["pdf"], data=[tmp_path / "nope.csv"])
     with pytest.raises(ModelFileError):
         verify_pdf(binary_report.out["pdf"], model=tmp_path / "nope.onnx")
+
+
+@pytest.mark.parametrize("content", [b"not a pdf at all", b"%PDF-1.7\n1 0 obj\n<<"])
+def test_cli_reports_a_bad_pdf_in_exactly_one_line(tmp_path, capsys, content):
+    from auditor.cli import main
+
+    bad = tmp_path / "report.pdf"
+    bad.write_bytes(content)
+    code = main(["verify", str(bad)])
+    captured = capsys.readouterr()
+    assert code == ExitCode.INVALID_INPUT
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err  # pypdf's own log lines are silenced
+    assert str(bad) in lines[0] and "cannot read the report PDF" in lines[0]
+    assert "invalid pdf header" not in captured.err and "EOF marker" not in captured.err
+    assert captured.out == ""

@@ -66,6 +66,14 @@ def write_data_files(folder: Path) -> Path:
     text = frame.copy()
     text["approved"] = np.where(frame["approved"] == 1, "yes", "no")
     text.to_csv(folder / "yes_no.csv", index=False)
+    # A vendor's predictions, joined to the data by applicant_id.
+    scores = pd.DataFrame({"applicant_id": frame["applicant_id"],
+                           "score": rng.random(len(frame)).round(4),
+                           "label": rng.integers(0, 2, len(frame))})
+    scores.to_csv(folder / "preds.csv", index=False)
+    scores.rename(columns={"applicant_id": "row"}).to_csv(folder / "preds_no_id.csv",
+                                                          index=False)
+    (folder / "model.skops").write_bytes(b"not a zip archive\n")
     return folder
 
 

@@ -2,7 +2,7 @@
 
 Each row: the spec text, the line the error must point at (None for errors about the file
 as a whole), a substring of the JSON path it must name, and a substring of the message.
-Every case must exit 2, print only located lines on stderr, and never a traceback.
+Every case must exit 2, print exactly one located line on stderr, and never a traceback.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ def _bomb() -> str:
 
 
 APPEND = BASE.rstrip("\n") + "\n"  # lines 11+ are appended below
+WITH_ID = edit("  sensitive: [sex]", "  sensitive: [sex]\n  id_column: applicant_id")  # 12+
 
 # (id, spec text, line, path substring, message substring)
 CASES: list[tuple[str, str, int | None, str | None, str]] = [
@@ -103,7 +104,7 @@ CASES: list[tuple[str, str, int | None, str | None, str]] = [
      schema.MSG_MIN_LENGTH),
     # --- unknown metric names
     ("unknown-metric", edit("metric: f1,", "metric: f2,"), 10, "acceptance[0].metric",
-     "got 'f2' (did you mean 'f1'?)"),
+     "unknown name 'f2' (did you mean 'f1'?); `auditor schema` lists all 25 allowed names"),
     ("unknown-eval-metric", APPEND + "evaluation: {metrics: [accuracy, acuracy]}\n", 11,
      "evaluation.metrics[1]", "(did you mean 'accuracy'?)"),
     ("unknown-early-stopping-metric", APPEND + "training: {early_stopping: {metric: acuracy}}\n",
@@ -219,6 +220,27 @@ CASES: list[tuple[str, str, int | None, str | None, str]] = [
      4, "objective.task", "task is regression but target 'approved' is not numeric"),
     ("positive-yes-stays-text", edit("  target: approved", "  target: approved\n  positive: yes"),
      6, "objective.positive", "positive class 'yes' is not a value of target 'approved'"),
+    # --- vendor model files
+    ("vendor-predictions-need-id", APPEND + "model: {vendor: {format: predictions, "
+     "path: preds.csv}}\n", 11, "model.vendor.format", checks.MSG_PREDICTIONS_NEED_ID),
+    ("vendor-pickle-refused", APPEND + "model: {vendor: {format: pickle, path: data.csv}}\n",
+     11, "model.vendor.format", "format 'pickle' is refused"),
+    ("vendor-model-missing", APPEND + "model: {vendor: {format: onnx, path: nope.onnx}}\n", 11,
+     "model.vendor.path", "model file not found"),
+    ("vendor-model-empty", APPEND + "model: {vendor: {format: onnx, path: empty.csv}}\n", 11,
+     "model.vendor.path", "model file is empty"),
+    ("vendor-skops-not-zip", APPEND + "model: {vendor: {format: skops, path: model.skops}}\n",
+     11, "model.vendor.path", "not a skops file (it is not a zip archive"),
+    ("vendor-predictions-no-score", WITH_ID + "model: {vendor: {format: predictions, "
+     "path: preds.csv, score_column: scor}}\n", 12, "model.vendor.score_column",
+     "has no score column 'scor' (did you mean 'score'?)"),
+    ("vendor-predictions-no-label", WITH_ID + "model:\n  vendor: {format: predictions, "
+     "path: preds.csv, score_column: null, label_column: labels}\n", 13,
+     "model.vendor.label_column", "has no label column 'labels' (did you mean 'label'?)"),
+    ("vendor-predictions-no-id", WITH_ID + "model: {vendor: {format: predictions, "
+     "path: preds_no_id.csv}}\n", 9, "data.id_column", "has no id column 'applicant_id'"),
+    ("vendor-predictions-garbage", WITH_ID + "model: {vendor: {format: predictions, "
+     "path: garbage.csv}}\n", 12, "model.vendor.path", "not a text CSV file"),
 ]
 
 
@@ -240,7 +262,7 @@ def test_broken_spec(spec_dir: Path, capsys, text, line, path, message):
     assert out == ""
     assert "Traceback" not in err
     lines = err.strip().splitlines()
-    assert lines, "an error must be printed"
+    assert len(lines) == 1, f"one problem, one line; got:\n{err}"
     assert all(x.startswith(f"{spec}:") for x in lines), err  # every line is located
     prefix = f"{spec}:{line}:" if line is not None else f"{spec}: "
     matching = [x for x in lines
@@ -313,3 +335,34 @@ def test_data_errors_name_the_file(spec_dir: Path, capsys):
     err = capsys.readouterr().err
     assert str(spec_dir / "data.csv") in err
     assert datachecks.MSG_NO_COLUMN.split("{")[0] in err
+
+
+def test_long_enum_is_listed_only_without_a_close_name(spec_dir: Path, capsys):
+    """A misspelt metric gets the likely name, not all 25; a far-off one gets the list."""
+    from auditor.spec.checks import FAIRNESS_METRICS, PERFORMANCE_METRICS
+
+    spec = spec_dir / "spec.yaml"
+    spec.write_text(edit("metric: f1,", "metric: acuracy,"), encoding="utf-8")
+    assert main(["validate", str(spec)]) == 2
+    close = capsys.readouterr().err.strip()
+    names = sorted(PERFORMANCE_METRICS | FAIRNESS_METRICS)
+    assert close == (f"{spec}:10:14: acceptance[0].metric: " + schema.MSG_ENUM_LONG.format(
+        got="'acuracy'", hint=" (did you mean 'accuracy'?)", n=len(names)))
+    assert "balanced_accuracy" not in close and len(close) - len(str(spec)) < 130
+    spec.write_text(edit("metric: f1,", "metric: zzzz,"), encoding="utf-8")
+    assert main(["validate", str(spec)]) == 2
+    far = capsys.readouterr().err.strip()
+    assert far.endswith("got 'zzzz'") and all(name in far for name in names)
+    # the short message points at `auditor schema`: it does list every name
+    assert main(["schema"]) == 0
+    printed = capsys.readouterr().out
+    assert all(f'"{name}"' in printed for name in names)
+
+
+def test_short_enum_is_always_listed(spec_dir: Path, capsys):
+    spec = spec_dir / "spec.yaml"
+    spec.write_text(edit("  task: binary", "  task: binray"), encoding="utf-8")
+    assert main(["validate", str(spec)]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        "objective.task: must be one of binary, multiclass, regression, got 'binray' "
+        "(did you mean 'binary'?)")

@@ -145,3 +145,28 @@ def test_every_check_passes_a_valid_spec(spec_dir: Path):
 ])
 def test_positive_matching(positive, values, expected):
     assert positive_matches(positive, values) is expected
+
+
+@pytest.mark.parametrize("model", [
+    "{vendor: {format: predictions, path: preds.csv}}",
+    "{vendor: {format: predictions, path: preds.csv, score_column: null, label_column: label}}",
+    "{vendor: {format: pickle, path: data.csv, allow_pickle: true}}",
+], ids=["scores", "labels", "pickle-allowed"])
+def test_vendor_settings_that_run_also_validate(spec_dir: Path, model: str):
+    text = edit("  sensitive: [sex]", "  sensitive: [sex]\n  id_column: applicant_id")
+    spec = load_spec(_write(spec_dir, text + f"model: {model}\n"))
+    assert spec.values["model"]["vendor"]["path"] in ("preds.csv", "data.csv")
+
+
+def test_vendor_multiclass_predictions_need_a_column_per_class_prefix(spec_dir: Path):
+    text = edit("  sensitive: [sex]", "  sensitive: [sex]\n  id_column: applicant_id",
+                edit("  task: binary", "  task: multiclass", edit("train: data.csv",
+                                                                 "train: three.csv")))
+    good = text + "model: {vendor: {format: predictions, path: preds.csv, score_column: sc}}\n"
+    load_spec(_write(spec_dir, good))
+    bad = text + "model: {vendor: {format: predictions, path: preds.csv, score_column: p_}}\n"
+    with pytest.raises(SpecErrors) as excinfo:
+        load_spec(_write(spec_dir, bad))
+    assert _messages(excinfo) == [
+        f"{spec_dir / 'spec.yaml'}:12:70: model.vendor.score_column: the predictions file "
+        f"{spec_dir / 'preds.csv'} has no score column 'p_<class>'"]

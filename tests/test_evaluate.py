@@ -185,16 +185,24 @@ def _holdout_only_vendor(tmp_path, *, acceptance, threshold=None):
     for split in ("test", "holdout"):
         frame = dataset.frames[split]
         y = dataset.y[split]
-        rows.append(pd.DataFrame({
-            "applicant_id": frame["applicant_id"].to_numpy(),
-            "score": np.clip(0.25 + 0.5 * y + rng.normal(0, 0.15, len(y)), 0, 1).round(6),
-        }))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "applicant_id": frame["applicant_id"].to_numpy(),
+                    "score": np.clip(0.25 + 0.5 * y + rng.normal(0, 0.15, len(y)), 0, 1).round(6),
+                }
+            )
+        )
     pd.concat(rows).to_csv(tmp_path / "preds.csv", index=False)
     evaluation = {"learning_curve": {"enabled": False}}
     if threshold:
         evaluation["threshold"] = threshold
-    spec = make_spec(acceptance=acceptance, evaluation=evaluation,
-                     data={"id_column": "applicant_id"}, sensitive=("sex", "age_band"))
+    spec = make_spec(
+        acceptance=acceptance,
+        evaluation=evaluation,
+        data={"id_column": "applicant_id"},
+        sensitive=("sex", "age_band"),
+    )
     spec.path = tmp_path / "spec.yaml"
     spec.values["model"] = {"vendor": vendor_settings(format="predictions", path="preds.csv")}
     spec.positions[("evaluation", "threshold", "strategy")] = (12, 5)
@@ -211,8 +219,12 @@ def test_uncovered_splits_are_skipped_and_explained(tmp_path):
     acceptance = [
         {"metric": "roc_auc", "split": "holdout", "at_least": 0.8},
         {"metric": "roc_auc", "split": "validation", "at_least": 0.8},
-        {"metric": "demographic_parity_difference", "sensitive": "sex", "split": "train",
-         "at_most": 0.5},
+        {
+            "metric": "demographic_parity_difference",
+            "sensitive": "sex",
+            "split": "train",
+            "at_most": 0.5,
+        },
         {"check": "generalization_gap", "metric": "roc_auc", "split": "test", "at_most": 0.05},
     ]
     spec, dataset, predictor = _holdout_only_vendor(tmp_path, acceptance=acceptance)
@@ -228,7 +240,8 @@ def test_uncovered_splits_are_skipped_and_explained(tmp_path):
     assert not [f for f in findings if f.check == "performance" and f.split == "train"]
     assert by_id["performance.roc_auc.holdout"].value > 0.9  # planted informative scores
     assert "do not cover every row of the training split" in (
-        by_id["fit.generalization_gap"].summary)
+        by_id["fit.generalization_gap"].summary
+    )
     outcomes, verdict = decide(spec, findings)
     assert [o.status for o in outcomes] == ["pass", "error", "error", "error"]
     assert "do not cover every row of the validation split" in outcomes[1].reason
@@ -241,7 +254,8 @@ def test_threshold_on_an_uncovered_validation_split_is_a_located_spec_error(tmp_
     from auditor.evaluate import VALIDATION_NOT_COVERED
 
     spec, dataset, predictor = _holdout_only_vendor(
-        tmp_path, acceptance=[], threshold={"strategy": "best_f1"})
+        tmp_path, acceptance=[], threshold={"strategy": "best_f1"}
+    )
     with pytest.raises(SpecError) as err:
         evaluate(spec, dataset, predictor)
     assert err.value.message == VALIDATION_NOT_COVERED.format(strategy="best_f1")
@@ -276,9 +290,7 @@ FIT_CASES = [
     # (case, rows, hidden layers, epochs, expected status of both fit checks)
     ("big_network_little_data", 300, [64, 64], 15, "warn"),
     # the honest counterpart (a planted steady history passes in tests/checks/test_planted.py)
-    pytest.param(
-        "small_network_ample_data", 3000, [8], 15, "pass", marks=pytest.mark.slow
-    ),
+    pytest.param("small_network_ample_data", 3000, [8], 15, "pass", marks=pytest.mark.slow),
 ]
 
 
@@ -304,8 +316,14 @@ def test_trained_model_overfitting_is_detected(tmp_path, case, rows, hidden, epo
         "objective": {"task": "binary", "target": "y"},
         "data": {"train": "train.csv", "sensitive": ["sex"]},
         "model": {"hidden": hidden},
-        "training": {"epochs": epochs, "batch_size": 32, "learning_rate": 0.01,
-                     "device": "cpu", "seed": 0, "early_stopping": {"patience": 1000}},
+        "training": {
+            "epochs": epochs,
+            "batch_size": 32,
+            "learning_rate": 0.01,
+            "device": "cpu",
+            "seed": 0,
+            "early_stopping": {"patience": 1000},
+        },
         "evaluation": {"bootstrap": 200, **OFF},
     }
     spec = Spec(path=Path(tmp_path) / "spec.yaml", values=apply_defaults(values))

@@ -215,11 +215,11 @@ def outliers(ctx: CheckContext) -> list[Finding]:
         top = rates.sort_values(ascending=False).head(TOP_COLUMNS)
         summary = (
             f"{pct(worst, digits=1)} of the values of '{worst_col}' in {split_words(split)} lie "
-            f"outside the training quartiles' {factor:g} IQR fences (skew-adjusted)"
+            f"outside the skew-adjusted {factor:g} IQR fences of the training quartiles"
             + (f"; {len(bad)} column(s) exceed {pct(bound)}" if bad else "")
             + (
-                f" ({len(skipped)} count-like or constant column(s) not screened: "
-                f"{', '.join(list(skipped)[:3])}{', ...' if len(skipped) > 3 else ''})."
+                f"; not screened, being count-like or piled up on one value: "
+                f"{', '.join(list(skipped)[:3])}{', ...' if len(skipped) > 3 else ''}."
                 if skipped
                 else "."
             )

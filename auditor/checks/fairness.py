@@ -511,6 +511,7 @@ def _finding(
     outcome = f"{ctx.dataset.target} = {pos_label}" if ctx.dataset is not None else f"'{pos_label}'"
     is_rate = metric.tasks == CLS
     conf = ctx.confidence
+    tail = ""  # a clause after the interval
     if metric.name.startswith("demographic_parity"):
         core = (
             (
@@ -532,19 +533,21 @@ def _finding(
     elif metric.name.startswith("equalized_odds"):
         other = "tpr" if rate == "fpr" else "fpr"
         name_, other_name = _RATE_WORDS[rate], _RATE_WORDS[other]
+        other_value = finite(
+            aggregate(FairnessMetric("", "", (other,), metric.aggregate, CLS), rates)
+        )
         if metric.aggregate == "difference":
-            one_rate = FairnessMetric("", "", (other,), "difference", CLS)
-            other_gap = finite(aggregate(one_rate, rates))
             core = (
                 f"The {name_} of {hi_g} is {points(value)} higher than that of {lo_g} "
-                f"({pct(r[hi_i])} vs {pct(r[lo_i])}), the larger of the two error-rate gaps "
-                f"(the {other_name} gap is {points(other_gap)})"
+                f"({pct(r[hi_i])} vs {pct(r[lo_i])})"
             )
+            tail = f"; the {other_name} gap is {points(other_value)}"
         else:
             core = (
                 f"The {name_} of {lo_g} ({pct(r[lo_i])}) is {num(value)} times that of "
-                f"{hi_g} ({pct(r[hi_i])}), the smaller of the two error-rate ratios"
+                f"{hi_g} ({pct(r[hi_i])})"
             )
+            tail = f"; the {other_name} ratio is {num(other_value)}"
     elif metric.name == "worst_group_accuracy":
         core = f"The least accurate group, {lo_g}, gets {pct(value)} of decisions right"
     elif metric.name == "accuracy_difference":
@@ -567,12 +570,23 @@ def _finding(
         interval = f" ({100 * conf:g}% CI {pct(ci[0])} to {pct(ci[1])})"
     else:
         interval = ci_text(ci, conf, as_points=as_points)
-    summary = f"{core} {where}{interval}."
+    summary = f"{core} {where}{interval}{tail}."
     status, threshold, direction = _judge(ctx, metric, value)
     recommendation = ""
     if small.any():
         status = "inconclusive"
         summary += " " + small_groups_text(labels, rates["n"], needed, ctx.min_group_size)
+        if adequate is not None:
+            shown = (
+                (pct(adequate) if metric.aggregate == "min" else points(adequate))
+                if is_rate and metric.aggregate != "ratio"
+                else num(adequate)
+            )
+            summary += (
+                " Leaving the small groups out does not change the figure."
+                if value is not None and abs(adequate - value) < 1e-12
+                else f" Over the groups large enough to judge it is {shown}."
+            )
         worst = int(np.argmax(needed))
         recommendation = (
             f"Collect at least {int(needed[worst])} more rows of {labels[worst]}"

@@ -206,12 +206,18 @@ def _gap_intervals(rates, n, draws, *, seed, resamples=300):
         value = float(aggregate(metric, point))
         spread = (onehot[:, :, None] * cols[:, None, :]).reshape(len(pred), -1)
         reps = resample_apply(
-            len(pred), lambda w, c=spread: (w @ c).reshape(len(w), len(rates), -1),
-            resamples=resamples, seed=draw,
+            len(pred),
+            lambda w, c=spread: (w @ c).reshape(len(w), len(rates), -1),
+            resamples=resamples,
+            seed=draw,
         )
         replicates = aggregate(metric, group_rates("binary", reps))
-        out.append((percentile_interval(replicates, 0.95),
-                    aggregate_interval(metric, replicates, value, 0.95)))
+        out.append(
+            (
+                percentile_interval(replicates, 0.95),
+                aggregate_interval(metric, replicates, value, 0.95),
+            )
+        )
     return out
 
 
@@ -263,12 +269,23 @@ def _small_cells_case(seed=5):
     p = (rng.random(n) < np.where(sex == "m", 0.65, 0.45)).astype(int)
     groups = pd.DataFrame({"sex": sex, "age": age})
     ds = Dataset(
-        task="binary", target="approved", frames={}, X={}, y={"train": y, "test": y},
-        groups={"test": groups}, feature_columns=[], column_types={}, feature_names=[],
-        classes=[0, 1], sensitive=["sex", "age"],
+        task="binary",
+        target="approved",
+        frames={},
+        X={},
+        y={"train": y, "test": y},
+        groups={"test": groups},
+        feature_columns=[],
+        column_types={},
+        feature_names=[],
+        classes=[0, 1],
+        sensitive=["sex", "age"],
     )
-    ev = Evaluation(task="binary", classes=[0, 1], splits={
-        "test": SplitEval(y_true=y, scores=p.astype(float), y_pred=p, groups=groups)})
+    ev = Evaluation(
+        task="binary",
+        classes=[0, 1],
+        splits={"test": SplitEval(y_true=y, scores=p.astype(float), y_pred=p, groups=groups)},
+    )
     return ds, ev
 
 
@@ -285,8 +302,26 @@ def test_intersection_findings_name_every_cell_too_small():
         assert "f & old (12 rows, 18 more needed)" in f.summary
         assert "m & young (20 rows, 10 more needed)" in f.summary
         assert "18 more rows of f & old" in f.recommendation
+        # the figure over the groups that can be judged is stated too
+        large = [g for g in f.details["groups"] if not g["inconclusive"]]
+        assert f.details["adequate_value"] is not None and len(large) == 4
+        if abs(f.details["adequate_value"] - f.value) < 1e-12:
+            assert "Leaving the small groups out does not change the figure." in f.summary
+        else:
+            assert " Over the groups large enough to judge it is " in f.summary
         # the single features have no small group: no such sentence
         assert "fewer than" not in found[f"fairness.{name}.test.sex"].summary
+
+
+def test_parity_over_large_enough_groups_is_stated_exactly():
+    spec = make_spec(sensitive=("sex", "age"))
+    ds, ev = _small_cells_case()
+    found = {f.id: f for f in fairness(CheckContext(spec, ds, ev))}
+    f = found["fairness.demographic_parity_difference.test.sex&age"]
+    rates = [g["selection_rate"] for g in f.details["groups"] if not g["inconclusive"]]
+    gap = max(rates) - min(rates)
+    assert f.details["adequate_value"] == pytest.approx(gap)
+    assert f" Over the groups large enough to judge it is {100 * gap:.0f} points." in f.summary
 
 
 def test_equalized_odds_summary_names_the_rate_and_the_groups():
@@ -301,9 +336,14 @@ def test_equalized_odds_summary_names_the_rate_and_the_groups():
     words = {"tpr": "true positive rate", "fpr": "false positive rate"}
     assert f"The {words[rate]} of m is" in f.summary and "than that of f" in f.summary
     other = "fpr" if rate == "tpr" else "tpr"
-    assert f"the {words[other]} gap is" in f.summary
+    assert "(95% CI" in f.summary and f"; the {words[other]} gap is" in f.summary
     ratio = found["fairness.equalized_odds_ratio.test.sex"]
     assert "times that of m" in ratio.summary and ratio.chart["metric"] in ("tpr", "fpr")
+    other = "fpr" if ratio.chart["metric"] == "tpr" else "tpr"
+    rows = {r["group"]: r[other] for r in ratio.details["groups"]}
+    other_ratio = min(rows.values()) / max(rows.values())
+    assert f"; the {words[other]} ratio is {other_ratio:.2f}." in ratio.summary
+    assert other_ratio >= ratio.value
 
 
 def test_fairness_summaries_are_distinct_and_grammatical():

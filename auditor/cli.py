@@ -347,6 +347,9 @@ def run_summary(results: dict[str, Any], files: dict[str, Any], *, wall: float, 
             if ci and all(v is not None for v in ci):
                 value += f" [{_fmt(ci[0])}, {_fmt(ci[1])}]"
             severity = "" if c.get("severity", "blocking") == "blocking" else " (advisory)"
+            if c.get("status") in ("inconclusive", "error") and c.get("reason"):
+                # "-" alone says nothing: say why it could not be decided
+                value = c["reason"] if c.get("value") is None else f"{value}; {c['reason']}"
             lines.append(f"  {shown:<13} {c.get('description', '')}{severity}: {value}")
         lines.append("")
     if files:

@@ -534,3 +534,17 @@ def test_progress_lines_fit_an_80_column_terminal(progress_runs):
     frames = re.split(rb"\r|\n", drawn)
     frames = [re.sub(rb"\x1b\[[0-9;]*[A-Za-z]", b"", f) for f in frames]
     assert max(len(f) for f in frames) < TERMINAL_COLUMNS
+
+
+def test_run_summary_says_why_a_criterion_could_not_be_decided():
+    results = {"verdict": {"status": "NOT READY", "reason": "r"}, "criteria": [
+        {"status": "error", "description": "F1 score on the holdout split is at least 0.80",
+         "value": None, "ci": None, "reason": "there is no holdout split"},
+        {"status": "inconclusive", "description": "Demographic parity difference across sex",
+         "value": 0.04, "ci": [0.01, 0.12], "reason": "group 'x' has 12 rows; 18 more needed"},
+        {"status": "pass", "description": "Accuracy", "value": 0.9, "ci": None, "reason": ""},
+    ]}
+    lines = run_summary(results, {}, wall=1.0, quiet=False).splitlines()
+    assert lines[3].endswith(": there is no holdout split")
+    assert lines[4].endswith(": 0.040 [0.010, 0.120]; group 'x' has 12 rows; 18 more needed")
+    assert lines[5].endswith(": 0.900")

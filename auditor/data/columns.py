@@ -157,6 +157,13 @@ def target_classes(values: pd.Series, *, task: str, positive: Any, target: str, 
         raise DataError(
             MSG_TOO_FEW_CLASSES.format(name=target, n=len(seen)), where(("objective", "target"))
         )
+    if positive is not None and not any(_same(v, positive) for v in seen):
+        raise DataError(
+            MSG_POSITIVE_ABSENT.format(
+                positive=positive, name=target, values=", ".join(map(repr, seen))
+            ),
+            where(("objective", "positive")),
+        )
     return seen
 
 

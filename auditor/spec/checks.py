@@ -77,7 +77,7 @@ MSG_STRATIFIED_REGRESSION = (
     "a stratified split keeps class shares and needs a classification task; "
     "use 'random', 'group' or 'time' for regression"
 )
-MSG_POSITIVE_NOT_BINARY = "'positive' applies only to binary tasks (task is '{task}')"
+MSG_POSITIVE_REGRESSION = "'positive' names a class, and a regression task has none"
 MSG_METRIC_REGRESSION_ONLY = (
     "metric '{metric}' is for regression, but the task is '{task}'"
 )
@@ -265,12 +265,11 @@ def check_stratified(ctx: CheckContext) -> list[SpecError]:
     return []
 
 
-@spec_check("positive_only_binary")
+@spec_check("positive_names_a_class")
 def check_positive(ctx: CheckContext) -> list[SpecError]:
     objective = ctx.values["objective"]
-    if objective.get("positive") is not None and objective["task"] != "binary":
-        return [ctx.error(("objective", "positive"),
-                          MSG_POSITIVE_NOT_BINARY.format(task=objective["task"]))]
+    if objective.get("positive") is not None and objective["task"] == "regression":
+        return [ctx.error(("objective", "positive"), MSG_POSITIVE_REGRESSION)]
     return []
 
 

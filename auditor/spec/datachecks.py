@@ -286,7 +286,7 @@ def check_target(ctx: CheckContext) -> list[SpecError]:
             return [ctx.error(("objective", "task"), MSG_REGRESSION_NOT_NUMERIC.format(
                 target=target, values=_sample(values, 3), file=file))]
     positive = objective.get("positive")
-    if task == "binary" and positive is not None and not positive_matches(positive, values):
+    if task != "regression" and positive is not None and not positive_matches(positive, values):
         return [ctx.error(("objective", "positive"), MSG_POSITIVE_ABSENT.format(
             positive=fmt_value(positive), target=target, file=file, values=_sample(values),
             hint=did_you_mean(str(positive), [str(v) for v in values])))]

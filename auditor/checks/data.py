@@ -6,46 +6,18 @@ import numpy as np
 
 from auditor.checks.registry import CheckContext, register
 from auditor.checks.text import pct, split_words
+
+# The screening rule (which numeric columns an outlier rule may judge) is shared with the
+# preprocessing (data.preprocessing.outliers); it lives in auditor.data.screening.
+from auditor.data.screening import (  # noqa: F401 - re-exported
+    DISCRETE_MAX_VALUES,
+    NOT_SCREENED,
+    screenable,
+    skew_adjusted_fences,
+)
 from auditor.types import Finding
 
 TOP_COLUMNS = 15  # most columns shown in a per-column chart
-# A numeric column with at most this many distinct whole-number values is count-like or an
-# ordinal score (chronic conditions, prior claims, pain 0-10): its tail is legitimate data,
-# and Tukey's IQR fence (made for continuous measurements) would flag it wholesale.
-DISCRETE_MAX_VALUES = 20
-NOT_SCREENED = {
-    "discrete": "count-like or ordinal (at most {k} distinct whole numbers)",
-    "constant_iqr": "piled up on one value (two training quartiles are equal)",
-    "empty": "no numeric values in the training split",
-}
-
-
-def skew_adjusted_fences(train, factor: float):
-    """Lower and upper outlier fences per column (Kimber's semi-interquartile fences).
-
-    ``Q1 - 2k (Q2 - Q1)`` and ``Q3 + 2k (Q3 - Q2)``: for a symmetric column exactly Tukey's
-    ``Q1 - k IQR`` and ``Q3 + k IQR`` (0.7% of normal data lies beyond them), while a
-    right-skewed one (incomes, durations, amounts) gets a longer upper fence, so its natural
-    tail (~4.5% beyond Tukey's fence for exponential data, just under a 5% bound) is not
-    mistaken for data errors (~3% beyond these fences).
-    """
-    q1, q2, q3 = train.quantile(0.25), train.quantile(0.5), train.quantile(0.75)
-    return q1 - 2 * factor * (q2 - q1), q3 + 2 * factor * (q3 - q2)
-
-
-def screenable(values) -> str | None:
-    """Why a numeric training column is not screened for IQR outliers (None: it is)."""
-    x = np.asarray(values, dtype=np.float64)
-    x = x[np.isfinite(x)]
-    if x.size == 0:
-        return "empty"
-    distinct = np.unique(x)
-    if distinct.size <= DISCRETE_MAX_VALUES and np.all(distinct == np.round(distinct)):
-        return "discrete"
-    q1, q2, q3 = np.quantile(x, [0.25, 0.5, 0.75])
-    if q2 - q1 <= 0 or q3 - q2 <= 0:  # a fence would sit on a quartile
-        return "constant_iqr"
-    return None
 
 
 def _frames(ctx: CheckContext) -> dict:

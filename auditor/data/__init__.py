@@ -53,7 +53,12 @@ def build_dataset(spec: Spec) -> Dataset:
         missing_column_message,
         target_classes,
     )
-    from auditor.data.preprocess import OutlierClipper, build_preprocessor, rows_to_drop
+    from auditor.data.preprocess import (
+        OutlierClipper,
+        build_preprocessor,
+        outlier_screening,
+        rows_to_drop,
+    )
     from auditor.data.splits import make_split
     from auditor.types import Dataset
 
@@ -147,6 +152,12 @@ def build_dataset(spec: Spec) -> Dataset:
     numeric = [c for c in columns if kinds[c] == "numeric"]
     categorical = [c for c in columns if kinds[c] == "categorical"]
     masks = rows_to_drop(frames["train"], prep, numeric)
+    screening: dict[str, Any] = {}
+    if numeric and prep.get("outliers") == "drop":  # the fences rows_to_drop used
+        drop_fences = OutlierClipper(method="iqr", factor=prep.get("outlier_factor"))
+        screening = outlier_screening(
+            drop_fences.fit(frames["train"][numeric]), frames["train"][numeric]
+        )
     dropped = masks["missing"] | masks["outliers"]
     info["dropped_rows"] = {
         "missing": int(masks["missing"].sum()),
@@ -194,6 +205,8 @@ def build_dataset(spec: Spec) -> Dataset:
         info["clipped_values"] = {
             name: int(clipper.outside(f[numeric]).sum()) for name, f in frames.items()
         }
+        screening = outlier_screening(clipper, frames["train"][numeric])
+    info.update(screening)
 
     class_weights = None
     if task != "regression" and prep.get("imbalance", "none") != "none":

@@ -3,14 +3,20 @@
 ``build_preprocessor`` returns an unfitted ``ColumnTransformer``:
 
 - numeric columns: :class:`OutlierClipper` (float conversion, optional IQR / z-score clipping
-  with fences fitted on the training rows) -> ``SimpleImputer`` (optionally with missing
-  indicators) -> a scaler (standard, min-max, robust or none);
+  with fences fitted on the training rows, of the columns the shared screening rule
+  :func:`auditor.data.screening.screenable` judges continuous) -> ``SimpleImputer``
+  (optionally with missing indicators) -> a scaler (standard, min-max, robust or none);
 - categorical columns: :class:`CategoryCaster` (values as strings, missing as ``"missing"``)
   -> ``OneHotEncoder`` (capped, rare categories bucketed as infrequent) or ``OrdinalEncoder``
   (unknown categories encoded as -1).
 
 Row dropping (``missing: drop``, ``outliers: drop``) is done on the training rows only, by
 :func:`rows_to_drop`, before fitting; the other splits are imputed / left as they are.
+
+The outlier rules (``clip_iqr``, ``clip_zscore``, ``drop``) leave alone the columns the data
+checks do not screen either: count-like or ordinal columns (at most
+:data:`~auditor.data.screening.DISCRETE_MAX_VALUES` distinct whole numbers) and columns piled
+up on one value (two equal training quartiles); :func:`outlier_screening` says which.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
+
+from auditor.data.screening import not_screened_reason, screenable
 
 MISSING_CATEGORY = "missing"
 IQR_DEFAULT = 1.5
@@ -43,7 +51,11 @@ def _as_float_matrix(X: Any) -> np.ndarray:
 
 
 class OutlierClipper(TransformerMixin, BaseEstimator):
-    """Convert to float and clip each column to fences fitted on the training rows.
+    """Convert to float and clip each screened column to fences fitted on the training rows.
+
+    Only the columns :func:`auditor.data.screening.screenable` finds continuous on the
+    training rows get fences; count-like, ordinal, piled-up and empty columns keep
+    infinite fences (they are converted, never clipped).
 
     Parameters
     ----------
@@ -52,6 +64,16 @@ class OutlierClipper(TransformerMixin, BaseEstimator):
         ``none``: only the float conversion.
     factor : float or None
         The IQR multiple or the z-score; None means 1.5 (iqr) or 3 (zscore).
+
+    Attributes
+    ----------
+    lower_, upper_ : ndarray of float
+        The fences per column (-inf / inf where a column is not screened).
+    screened_ : ndarray of bool
+        Which columns the fences apply to (none when ``method="none"``).
+    not_screened_ : dict of str to str
+        Column name -> reason key of :data:`auditor.data.screening.NOT_SCREENED`, for the
+        columns left alone (empty when ``method="none"``).
     """
 
     def __init__(self, method: str = "none", factor: float | None = None):
@@ -67,21 +89,27 @@ class OutlierClipper(TransformerMixin, BaseEstimator):
         self.n_features_in_ = arr.shape[1]
         if isinstance(X, pd.DataFrame):
             self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        names = [str(n) for n in self.get_feature_names_out()]
         lower = np.full(arr.shape[1], -np.inf)
         upper = np.full(arr.shape[1], np.inf)
-        observed = ~np.all(np.isnan(arr), axis=0) if arr.size else np.zeros(arr.shape[1], bool)
-        if self.method != "none" and observed.any():
-            sub = arr[:, observed]
+        reasons = (
+            {} if self.method == "none" else {n: screenable(arr[:, j]) for j, n in enumerate(names)}
+        )
+        screened = np.asarray([reasons.get(n, "none") is None for n in names], dtype=bool)
+        if screened.any():
+            sub = arr[:, screened]
             if self.method == "iqr":
                 k = IQR_DEFAULT if self.factor is None else float(self.factor)
                 q1, q3 = np.nanpercentile(sub, [25, 75], axis=0)
-                lower[observed], upper[observed] = q1 - k * (q3 - q1), q3 + k * (q3 - q1)
+                lower[screened], upper[screened] = q1 - k * (q3 - q1), q3 + k * (q3 - q1)
             else:
                 k = ZSCORE_DEFAULT if self.factor is None else float(self.factor)
                 mean, std = np.nanmean(sub, axis=0), np.nanstd(sub, axis=0)
-                lower[observed], upper[observed] = mean - k * std, mean + k * std
+                lower[screened], upper[screened] = mean - k * std, mean + k * std
         self.lower_ = lower
         self.upper_ = upper
+        self.screened_ = screened
+        self.not_screened_ = {n: why for n, why in reasons.items() if why is not None}
         return self
 
     def transform(self, X):
@@ -219,7 +247,9 @@ def rows_to_drop(
 ) -> dict[str, np.ndarray]:
     """Training rows removed by ``missing: drop`` and ``outliers: drop`` (boolean masks).
 
-    Outlier fences are the IQR fences of the training rows (``outlier_factor`` or 1.5).
+    Outlier fences are the IQR fences of the training rows (``outlier_factor`` or 1.5), on
+    the columns the shared screening rule judges continuous on these rows; a value of a
+    count-like or piled-up column never drops its row.
     """
     n = len(frame)
     masks = {"missing": np.zeros(n, bool), "outliers": np.zeros(n, bool)}
@@ -233,6 +263,38 @@ def rows_to_drop(
         )
         masks["outliers"] = clipper.outside(frame[numeric]).any(axis=1) & ~masks["missing"]
     return masks
+
+
+def outlier_screening(clipper: OutlierClipper, frame: pd.DataFrame) -> dict[str, Any]:
+    """What an outlier rule did per column, for ``Dataset.preprocessing_info``.
+
+    Parameters
+    ----------
+    clipper : OutlierClipper
+        Fitted on the training rows (its columns are those of ``frame``).
+    frame : DataFrame
+        The training rows it was fitted on (numeric columns only).
+
+    Returns
+    -------
+    dict
+        ``outliers_screened``: the columns the fences apply to; ``outliers_not_screened``:
+        column -> why it was left alone (plain words); ``outliers_beyond_fences``: column ->
+        training values beyond its fences (screened columns only).
+    """
+    check_is_fitted(clipper, "lower_")
+    names = [str(n) for n in clipper.get_feature_names_out()]
+    outside = clipper.outside(frame).sum(axis=0)
+    screened = [n for n, s in zip(names, clipper.screened_, strict=True) if s]
+    return {
+        "outliers_screened": screened,
+        "outliers_not_screened": {
+            n: not_screened_reason(why) for n, why in clipper.not_screened_.items()
+        },
+        "outliers_beyond_fences": {
+            n: int(k) for n, k, s in zip(names, outside, clipper.screened_, strict=True) if s
+        },
+    }
 
 
 def numeric_feature_mask(feature_names: list[str]) -> np.ndarray:

@@ -105,11 +105,21 @@ def test_target_errors():
             pd.Series(["a", "b"]), task="binary", positive="z", target="t", where=lambda p: None
         )
     with pytest.raises(DataError, match="positive class 'z' is not a value"):
-        cols.target_classes(pd.Series(["a", "b", "c"]), task="multiclass", positive="z",
-                            target="t", where=lambda p: None)
+        cols.target_classes(
+            pd.Series(["a", "b", "c"]),
+            task="multiclass",
+            positive="z",
+            target="t",
+            where=lambda p: None,
+        )
     # a named multiclass positive keeps the sorted class order
-    assert cols.target_classes(pd.Series(["c", "a", "b"]), task="multiclass", positive="c",
-                               target="t", where=lambda p: None) == ["a", "b", "c"]
+    assert cols.target_classes(
+        pd.Series(["c", "a", "b"]),
+        task="multiclass",
+        positive="c",
+        target="t",
+        where=lambda p: None,
+    ) == ["a", "b", "c"]
     with pytest.raises(DataError, match="never seen in training: c"):
         cols.encode_target(pd.Series(["a", "c"]), task="multiclass", classes=["a", "b"])
 

@@ -219,7 +219,8 @@ CHART_KINDS: dict[str, str] = {
     "metric_intervals": "rows: [{label: str, value: float, low: float|None, high: float|None}], "
     "metric: str, bound: float|None",
     "group_bars": "metric: str, rows: [{group: str, value: float, low: float|None, "
-    "high: float|None, n: int, inconclusive: bool}], bound: float|None, reference: float|None",
+    "high: float|None, n: int, inconclusive: bool}], bound: float|None, reference: float|None "
+    "(the report adds bound_line, the criterion's bound on the groups' own scale)",
     "confusion_matrix": "labels: [str], matrix: [[int]]",
     "roc": "fpr: [float], tpr: [float], auc: float",
     "pr": "recall: [float], precision: [float], auc: float, base_rate: float",

@@ -148,7 +148,7 @@ def _new_figure(width: float | None = None, height: float = 2.7):
 
 
 def _layout(fig, ax, *, title_lines: int = 1, ylabels: Sequence[str] = (),
-            legend_below: bool = False, ylabel: bool = True) -> None:
+            legend_below: bool = False, ylabel: bool = True, legend_columns: int = 4) -> None:
     """Fixed margins in inches (much faster than constrained layout, and predictable)."""
     width, height = fig.get_size_inches()
     from matplotlib.ticker import MaxNLocator
@@ -160,7 +160,7 @@ def _layout(fig, ax, *, title_lines: int = 1, ylabels: Sequence[str] = (),
     longest = max((len(str(t)) for t in ylabels), default=5)
     left = 0.16 + (0.2 if ylabel else 0.0) + 0.062 * max(longest, 4)
     top = 0.16 + 0.16 * title_lines
-    bottom = 0.42 + (0.24 if legend_below else 0.0)
+    bottom = 0.42
     if legend_below:
         legend = ax.get_legend()
         if legend is not None:
@@ -169,8 +169,9 @@ def _layout(fig, ax, *, title_lines: int = 1, ylabels: Sequence[str] = (),
             legend.remove()
         else:
             handles, labels = ax.get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower left", bbox_to_anchor=(0.01, 0.0), ncols=4,
-                   fontsize=6.5)
+        fig.legend(handles, labels, loc="lower left", bbox_to_anchor=(0.01, 0.0),
+                   ncols=legend_columns, fontsize=6.5)
+        bottom += 0.12 + 0.12 * math.ceil(len(labels) / legend_columns)
     fig.subplots_adjust(left=min(left / width, 0.5), right=1 - 0.15 / width,
                         bottom=bottom / height, top=1 - top / height)
 
@@ -267,45 +268,95 @@ def metric_intervals(chart: dict[str, Any]):
     return fig
 
 
+def _group_line(chart: dict[str, Any]) -> dict[str, Any] | None:
+    """The bound as a line on the groups' scale: ``bound_line`` (set by the report from the
+    criterion or diagnostic limit, see fairness_bounds), else a plain ``bound`` (a floor:
+    the checks set it only for worst-group accuracy)."""
+    line = chart.get("bound_line")
+    if isinstance(line, dict) and line.get("at") is not None:
+        return {"at": float(line["at"]), "beyond": str(line.get("beyond", "below")),
+                "label": str(line.get("label") or f"bound {float(line['at']):.3g}")}
+    if chart.get("bound") is not None:
+        at = float(chart["bound"])
+        return {"at": at, "beyond": "below", "label": f"bound: below {at:g}"}
+    return None
+
+
+def _beyond(value: float, line: dict[str, Any] | None) -> bool:
+    if line is None or math.isnan(value):
+        return False
+    eps = 1e-12  # a group exactly on the line does not break the bound
+    return value < line["at"] - eps if line["beyond"] == "below" else value > line["at"] + eps
+
+
+# how a group's bar looks: (face, edge, hatch, linewidth). Beyond the bound: dark fill,
+# cross-hatched, heavy black outline, so it reads without colour.
+_BAR_NORMAL = (SKY, BLUE, None, 0.8)
+_BAR_SMALL = ("white", GREY, "///", 0.8)
+_BAR_BEYOND = (VERMILLION, BLACK, "xx", 1.6)
+_BAR_SMALL_BEYOND = ("white", BLACK, "///", 1.6)
+
+
 def group_bars(chart: dict[str, Any]):
-    """A metric per group with interval whiskers; groups too small to judge are hatched."""
+    """A metric per group with interval whiskers and the bound as a line on the groups'
+    scale; groups beyond the line are cross-hatched and outlined, groups too small to
+    judge are hatched."""
     rows = list(chart["rows"])
     if len(rows) > MAX_BARS:  # keep the largest groups
         rows = sorted(rows, key=lambda r: -int(r.get("n") or 0))[:MAX_BARS]
     values = _floats([r["value"] for r in rows])
     lows = _floats([r.get("low") for r in rows])
     highs = _floats([r.get("high") for r in rows])
+    line = _group_line(chart)
     labels = []
     for r in rows:
         text = f"{r['group']}  (n={int(r.get('n') or 0):,})"
         if r.get("inconclusive"):
             text += "  too few"
         labels.append(text)
-    fig = _new_figure(height=max(2.0, 1.25 + 0.26 * len(rows)))
+    # the legend goes below, two entries a row (one on a compact chart): the figure grows
+    # by its extra rows so the bars keep their room
+    bar_looks = []
+    for v, r in zip(values, rows, strict=True):
+        small, beyond = bool(r.get("inconclusive")), _beyond(v, line)
+        bar_looks.append((_BAR_SMALL_BEYOND if beyond else _BAR_SMALL) if small else (
+            _BAR_BEYOND if beyond else _BAR_NORMAL))
+    looks = set(bar_looks) | {_BAR_NORMAL, _BAR_SMALL}
+    columns = 2 if _FIGURE_WIDTH.get() >= FULL_WIDTH else 1
+    entries = len(looks) + (line is not None) + (chart.get("reference") is not None)
+    extra = max(0, math.ceil(entries / columns) - 2) * 0.12
+    fig = _new_figure(height=max(2.0, 1.25 + 0.26 * len(rows)) + extra)
     ax = fig.add_subplot()
     ys = list(range(len(rows)))[::-1]
-    for y, v, r in zip(ys, values, rows, strict=True):
-        small = bool(r.get("inconclusive"))
-        ax.barh(y, v, color="white" if small else SKY, edgecolor=GREY if small else BLUE,
-                hatch="///" if small else None, height=0.6, linewidth=0.8)
+    for y, v, look in zip(ys, values, bar_looks, strict=True):
+        face, edge, hatch, width = look
+        ax.barh(y, v, color=face, edgecolor=edge, hatch=hatch, height=0.6, linewidth=width)
     ax.errorbar(values, ys, xerr=_errors(values, lows, highs), fmt="none", ecolor=BLACK,
                 elinewidth=1, capsize=3)
     ax.set_yticks(ys, labels)
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", visible=True)
-    _bound_line(ax, chart.get("bound"), vertical=True)
+    if line is not None:
+        ax.axvline(line["at"], color=BLACK, linestyle="--", linewidth=1.6, zorder=5,
+                   label=line["label"])
     if chart.get("reference") is not None:
-        ax.axvline(float(chart["reference"]), color=BLACK, linestyle=":", linewidth=1.2,
+        ax.axvline(float(chart["reference"]), color=GREY, linestyle=":", linewidth=1.2,
                    label=f"overall {float(chart['reference']):.3g}")
     from matplotlib.patches import Patch
 
     handles, names = ax.get_legend_handles_labels()
-    handles += [Patch(facecolor=SKY, edgecolor=BLUE), Patch(facecolor="white", edgecolor=GREY,
-                                                             hatch="///")]
-    names += ["group (whiskers: interval)", "too few rows to judge"]
+    for look, name in ((_BAR_NORMAL, "group (whiskers: interval)"),
+                       (_BAR_BEYOND, "beyond the line: breaks the bound"),
+                       (_BAR_SMALL, "too few rows to judge"),
+                       (_BAR_SMALL_BEYOND, "too few rows to judge, beyond the line")):
+        if look in looks:
+            face, edge, hatch, width = look
+            handles.append(Patch(facecolor=face, edgecolor=edge, hatch=hatch,
+                                 linewidth=width))
+            names.append(name)
     ax.legend(handles, names)
     ax.set_xlabel(_label(chart.get("metric", "value")))
-    _title(ax, chart, ylabels=labels, legend_below=True, ylabel=False)
+    _title(ax, chart, ylabels=labels, legend_below=True, ylabel=False, legend_columns=columns)
     return fig
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from auditor.report.charts import ChartSVG
 from auditor.report.digest import MAX_CHARTS_PER_SECTION, Plan, plan_section
 from auditor.report.docmap import documentation_map
+from auditor.report.fairness_bounds import with_bound_line
 
 CATEGORY_ORDER = ("data", "fit", "performance", "fairness")
 CATEGORY_TITLES = {"data": "Data", "fit": "Fit", "performance": "Performance",
@@ -651,8 +652,10 @@ def build_context(results: dict[str, Any], *, draw_chart: Callable[[dict], Chart
     env = results.get("environment") or {}
     evaluation = results.get("evaluation") or {}
     criteria = [c for c in results.get("criteria") or [] if isinstance(c, dict)]
-    findings = [judged_by_criterion(f, criteria) for f in results.get("findings") or []
-                if isinstance(f, dict)]
+    # fairness group charts get their bound as a line on the groups' scale (from the
+    # criterion about the finding, else its diagnostic limit): see fairness_bounds
+    findings = [judged_by_criterion(with_bound_line(f, criteria), criteria)
+                for f in results.get("findings") or [] if isinstance(f, dict)]
 
     categories = list(CATEGORY_ORDER) + sorted(
         {str(f.get("category")) for f in findings} - set(CATEGORY_ORDER))

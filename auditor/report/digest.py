@@ -12,7 +12,8 @@ section's table, but shows in full, most important first, only:
   confusion matrix) once for the test split and once for the client holdout.
 
 A chart identical to one already drawn (several fairness metrics chart the same selection
-rates) is not drawn twice: a finding the verdict depends on points to it, any other is
+rates) is not drawn twice: a finding the verdict depends on points to it (or gets its own
+chart when its criterion draws a different bound line over the same figures), any other is
 left to the section's table. A section draws at most ``MAX_CHARTS_PER_SECTION`` charts, so
 the report stays readable, small and fast to render whatever the run produced. Everything
 left out stays in results.json (embedded in the PDF).
@@ -46,9 +47,12 @@ class Plan:
     compact: bool = False  # a passing finding shown as an example: half width
 
 
-def chart_signature(chart: dict[str, Any]) -> str:
-    """The chart's data without its title: equal signatures draw the same picture."""
-    return json.dumps({k: v for k, v in chart.items() if k != "title"}, sort_keys=True,
+def chart_signature(chart: dict[str, Any], *, with_bound: bool = True) -> str:
+    """The chart's data without its title: equal signatures draw the same picture.
+    ``with_bound=False`` also leaves out the bound line the report adds to fairness charts
+    (fairness_bounds): the same groups' figures, whatever limit is drawn over them."""
+    skip = {"title"} if with_bound else {"title", "bound_line"}
+    return json.dumps({k: v for k, v in chart.items() if k not in skip}, sort_keys=True,
                       default=str)
 
 
@@ -79,6 +83,7 @@ def plan_section(findings: list[dict[str, Any]], *, linked: set[str],
     kinds_seen: set[tuple[str, ...]] = set()
     curves_seen: set[tuple[str, ...]] = set()
     drawn: dict[str, str] = {}
+    drawn_data: set[str] = set()  # the same figures, perhaps under another bound line
     n_drawn = 0
     for i in order:
         f = findings[i]
@@ -114,13 +119,16 @@ def plan_section(findings: list[dict[str, Any]], *, linked: set[str],
                     compact=block and (rank >= 4 or small_chart))
         if block and chart is not None:
             signature = chart_signature(chart)
-            if signature in drawn and rank >= 2:
-                plan.block = False  # its chart is drawn above; its numbers are in the table
+            data = chart_signature(chart, with_bound=False)
+            if data in drawn_data and rank >= 2:
+                plan.block = False  # its figures are drawn above; its numbers are in the table
             elif signature in drawn:
                 plan.chart, plan.same_as = "same", drawn[signature]
             elif n_drawn < max_charts:
+                # a criterion's finding gets its own chart when its bound line differs
                 plan.chart = "draw"
                 drawn[signature] = str(f.get("title") or f.get("id"))
+                drawn_data.add(data)
                 n_drawn += 1
             else:
                 plan.chart = "omitted"

@@ -105,7 +105,7 @@ def _spec(task: TaskName) -> dict[str, Any]:
              "sensitive": None, "waiver": None},
             {"metric": "r2", "split": "holdout", "at_least": 0.62, "severity": "blocking",
              "require": "confidence", "rationale": "", "sensitive": None, "waiver": None},
-            {"metric": "mae", "split": "test", "sensitive": "region", "at_most": 250.0,
+            {"metric": "mae_difference", "split": "test", "sensitive": "region", "at_most": 250.0,
              "severity": "blocking", "require": "point",
              "rationale": "No region's estimates may be much worse than another's.",
              "waiver": None, "check": None},
@@ -585,7 +585,7 @@ def make_results(task: TaskName = "binary", *, verdict: str = "NOT READY",
                                  ("east", 240, 0.5, 0.5, 0.7), ("islands", 24, 0.5, 0.5, 0.7)],
                       "vehicle_age": [("0-3", 480, 0.5, 0.5, 0.7), ("4-9", 540, 0.5, 0.5, 0.7),
                                       ("10+", 180, 0.5, 0.5, 0.7)]}
-        fair_metric, fair_value, fair_bound = "mae", 310.0, 250.0
+        fair_metric, fair_value, fair_bound = "mae_difference", 310.0, 250.0
     first = True
     for feat, rows in fair_feats.items():
         table = _groups_table(rows)
@@ -799,7 +799,10 @@ def _criteria(task: TaskName, spec: dict, metrics: dict, fair_value: float,
         out.append({"index": i, "criterion": c, "description": _describe(c), "status": status,
                     "severity": c["severity"], "value": value, "ci": ci, "bound": bound,
                     "margin": margin, "reason": reason,
-                    "finding_id": None, "waiver": waiver, "waived": waived})
+                    # as the verdict links them: a fairness criterion is about its finding
+                    "finding_id": (f"fairness.{c['metric']}.{c['sensitive']}"
+                                   if c.get("sensitive") else None),
+                    "waiver": waiver, "waived": waived})
     if verdict != "NOT READY":
         # make every blocking criterion pass (READY/CONDITIONAL fixtures)
         for o in out:

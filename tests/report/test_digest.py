@@ -98,3 +98,23 @@ def test_curves_are_drawn_for_the_test_split_and_the_holdout_only():
     plans = {p.finding["id"]: p for p in plan_section(findings, linked=set())}
     assert {k for k, p in plans.items() if p.chart == "draw"} == {"roc.test", "roc.holdout"}
     assert plans["roc.test"].compact and not plans["roc.train"].block
+
+
+def test_a_criterions_own_bound_line_gets_its_own_chart_other_lines_do_not():
+    def bars(line_at):
+        return {**_chart(4), "bound_line": {"at": line_at, "beyond": "below"}}
+
+    findings = [_f("dpd.age", status="inconclusive", chart=bars(0.5)),
+                _f("dpr.age", status="inconclusive", chart=bars(0.6)),
+                _f("crit", status="fail", chart=bars(0.7)),
+                _f("crit.same", status="fail", chart=bars(0.5))]
+    plans = {p.finding["id"]: p for p in plan_section(findings, linked={"crit", "crit.same"})}
+    # the verdict's findings: each drawn with its own line, or pointed at an identical chart
+    assert plans["crit"].chart == "draw" and plans["crit.same"].chart == "draw"
+    # the same figures under another diagnostic limit: left to the section's table
+    assert not plans["dpd.age"].block and not plans["dpr.age"].block
+    assert chart_signature(bars(0.5), with_bound=False) == chart_signature(bars(0.6),
+                                                                           with_bound=False)
+    again = plan_section([_f("a", status="fail", chart=bars(0.5)),
+                          _f("b", status="fail", chart=bars(0.5), title="b")], linked={"a", "b"})
+    assert [p.chart for p in again] == ["draw", "same"]

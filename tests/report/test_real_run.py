@@ -99,3 +99,21 @@ def test_real_loan_html_and_pdf_show_the_same_criteria_numbers(loan_run):
                       row["status"]["word"]):
             assert shown in html, (row["description"], shown)
             assert shown in pdf, (row["description"], shown)
+
+
+def test_real_loan_fairness_chart_draws_the_criterion_bound_where_the_groups_are(loan_run):
+    """The planted bias: the demographic parity criterion (at most 0.10 across sex) is drawn
+    0.10 below the men's selection rate, and the women's bar is marked beyond it."""
+    results, html = loan_run["results"], loan_run["html"]
+    crit = next(c for c in results["criteria"]
+                if c["criterion"]["metric"] == "demographic_parity_difference")
+    finding = next(f for f in results["findings"] if f["id"] == crit["finding_id"])
+    assert "bound_line" not in finding["chart"]  # results.json is as the checks wrote it
+    rows = {r["group"]: r["value"] for r in finding["chart"]["rows"]}
+    at = max(rows.values()) - crit["bound"]
+    assert rows["female"] < at < rows["male"]  # the planted gap breaks the bound
+    label = (f"criterion {crit['index'] + 1}: more than 0.10 below the highest group "
+             f"(line at {at:.3g})")
+    fairness = html[html.index('id="sec-fairness"'):html.index('id="appendix"')]
+    assert label in fairness
+    assert "beyond the line: breaks the bound" in fairness

@@ -112,6 +112,21 @@ def looks_like_id(name: str, column: pd.Series) -> bool:
     return (len(values) > 0 and values.is_unique and not pd.api.types.is_float_dtype(values))
 
 
+def looks_like_date(column: pd.Series) -> bool:
+    """Whether a column holds dates or timestamps (datetime dtype, or ISO-8601 text)."""
+    import pandas as pd
+
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return True
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return False
+    sample = column.dropna().astype(str).head(200)
+    if sample.empty or not sample.str.contains(r"^\d{4}-\d{2}-\d{2}", regex=True).all():
+        return False
+    parsed = pd.to_datetime(sample, format="ISO8601", errors="coerce")
+    return bool(parsed.notna().mean() > 0.95)
+
+
 def spec_name(stem: str) -> str:
     """A valid spec name from a file stem."""
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-._")[:80]
@@ -177,7 +192,8 @@ def starter_spec(frame: pd.DataFrame, *, target: str, data_path: str, name: str,
     id_column = next((c for c in columns if c != target and looks_like_id(c, frame[c])), None)
     others = [c for c in columns if c not in (target, id_column)]
     sensitive = [c for c in others if looks_sensitive(c)]
-    features = [c for c in others if c not in sensitive]
+    dates = [c for c in others if c not in sensitive and looks_like_date(frame[c])]
+    features = [c for c in others if c not in sensitive and c not in dates]
 
     lines: list[str] = []
     add = lines.append
@@ -208,6 +224,11 @@ def starter_spec(frame: pd.DataFrame, *, target: str, data_path: str, name: str,
         add(f"    - {scalar_text(c)}")
     if not features:
         lines[-1] = "  include: []"
+    if dates:
+        add("  # Dates are left out of the features: " + ", ".join(scalar_text(c) for c in dates)
+            + ".")
+        add("  # To train on the past and test on the future, use")
+        add(f"  # split: {{strategy: time, time_column: {scalar_text(dates[0])}}}")
     if sensitive:
         add("  # Columns that look sensitive; they are left out of the features above.")
         add("  # Uncomment to measure fairness across their groups (and see acceptance below):")

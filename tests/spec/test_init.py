@@ -47,6 +47,23 @@ def test_binary_starter_spec(tmp_path: Path, capsys):
     assert "# sensitive: [age, sex]" in text
 
 
+def test_dates_are_left_out_and_a_time_split_is_suggested(tmp_path: Path, capsys):
+    frame = loan_frame()
+    frame["applied_on"] = pd.date_range("2024-01-01", periods=len(frame), freq="D").strftime(
+        "%Y-%m-%d")
+    frame["notes"] = ["2024 was a good year"] * len(frame)  # text starting with digits only
+    out = _init(tmp_path, frame, "approved", capsys)
+    text = out.read_text()
+    spec = load_spec(out)
+    assert "applied_on" not in spec.values["data"]["include"]
+    assert "notes" in spec.values["data"]["include"]
+    assert "# split: {strategy: time, time_column: applied_on}" in text
+    out.write_text(text.replace("  # split: {strategy: time", "  split: {strategy: time")
+                   .replace("  split: {strategy: stratified", "  # split: {strategy: stratified"))
+    assert "valid (binary" in _validates(out, capsys)
+    assert load_spec(out).values["data"]["split"]["strategy"] == "time"
+
+
 def test_suggested_sensitive_columns_validate_once_uncommented(tmp_path: Path, capsys):
     out = _init(tmp_path, loan_frame(), "approved", capsys)
     text = out.read_text().replace("  # sensitive:", "  sensitive:").replace("  # - {", "  - {")

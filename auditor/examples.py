@@ -30,7 +30,6 @@ LOAN_BIAS_LOGIT = -1.1
 TRIAGE_UNDERTRIAGE_RATE = 0.2
 CLAIMS_SOUTH_NOISE_FACTOR = 3.0
 
-GENERATORS = ("loan", "triage", "claims")
 
 
 def generate(name: str, rows: int, seed: int, *, shift: float = 0.0):
@@ -39,8 +38,7 @@ def generate(name: str, rows: int, seed: int, *, shift: float = 0.0):
         raise ValueError(f"unknown example generator {name!r}; available: {', '.join(GENERATORS)}")
     import numpy as np
 
-    rng = np.random.default_rng(seed)
-    return {"loan": _loan, "triage": _triage, "claims": _claims}[name](rng, rows, shift)
+    return _GENERATORS[name](np.random.default_rng(seed), rows, shift)
 
 
 def _sigmoid(z):
@@ -243,6 +241,10 @@ def _claims(rng, n, shift):
     )
 
 
+_GENERATORS = {"loan": _loan, "triage": _triage, "claims": _claims}
+GENERATORS = tuple(_GENERATORS)  # equal to the schema's data.generate.example enum
+
+
 def write_table(df, path: Path) -> None:
     """Write a frame atomically in the format given by the file extension."""
     from auditor.atomic import write_atomically
@@ -261,15 +263,15 @@ def write_table(df, path: Path) -> None:
 def ensure_example_data(values: dict[str, Any], base_dir: Path) -> list[Path]:
     """Create the data files of a spec with ``data.generate`` when they are missing.
 
-    Returns the files written (none when they all exist). Also asks the vendor example to
-    create its model file when the spec audits a bundled vendor model.
+    ``values`` is the spec with its defaults applied. Returns the files written (none when
+    they all exist). Also asks the vendor example to create its model file when the spec
+    audits a bundled vendor model.
     """
-    data = values.get("data") or {}
-    gen = data.get("generate")
+    data = values["data"]
+    gen = data["generate"]
     written: list[Path] = []
     if gen:
-        rows = int(gen.get("rows", 6000))
-        seed = int(gen.get("seed", 7))
+        rows, seed = gen["rows"], gen["seed"]
         for role, n, s, shift in (
             ("train", rows, seed, 0.0),
             ("holdout", max(rows // 5, 100), seed + 1, 1.0),
@@ -281,11 +283,8 @@ def ensure_example_data(values: dict[str, Any], base_dir: Path) -> list[Path]:
             if not path.exists():
                 write_table(generate(gen["example"], n, s, shift=shift), path)
                 written.append(path)
-    vendor = (values.get("model") or {}).get("vendor")
-    if vendor and gen:
-        try:
-            from auditor.vendor.example import ensure_vendor_example
-        except ImportError:  # pragma: no cover - vendor package absent
-            return written
+    if gen and values["model"]["vendor"]:
+        from auditor.vendor.example import ensure_vendor_example
+
         ensure_vendor_example(values, base_dir)
     return written

@@ -15,3 +15,8 @@ def sha256_file(path: Path) -> str:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex SHA-256 of bytes held in memory (weights, embedded attachments)."""
+    return hashlib.sha256(data).hexdigest()

@@ -23,6 +23,13 @@ def _columns(stream: TextIO | None) -> int:
         return 80
 
 
+def _erase(stream: TextIO | None) -> None:
+    """Wipe the line a bar or status message was drawn on."""
+    if stream is not None:
+        stream.write("\r" + ERASE_LINE)
+        stream.flush()
+
+
 def _line(stream: TextIO, text: str) -> str:
     """``text`` redrawn over the current line, never wider than the terminal (no wrap)."""
     return "\r" + text[: max(_columns(stream) - 1, 10)] + ERASE_LINE
@@ -56,9 +63,7 @@ class Bar:
             self.stream.flush()
 
     def close(self) -> None:
-        if self.stream is not None:
-            self.stream.write("\r" + ERASE_LINE)
-            self.stream.flush()
+        _erase(self.stream)
 
     def __enter__(self) -> Bar:
         return self
@@ -79,12 +84,7 @@ class Progress:
     def __init__(self, quiet: bool = False, stream: TextIO | None = None):
         stream = stream if stream is not None else sys.stderr
         interactive = hasattr(stream, "isatty") and stream.isatty() and not os.environ.get("CI")
-        self.quiet = quiet
         self.stream: TextIO | None = None if (quiet or not interactive) else stream
-
-    @property
-    def enabled(self) -> bool:
-        return self.stream is not None
 
     def bar(self, total: int, desc: str) -> Bar:
         return Bar(total, desc, self.stream)
@@ -95,9 +95,7 @@ class Progress:
             self.stream.flush()
 
     def clear(self) -> None:
-        if self.stream is not None:
-            self.stream.write("\r" + ERASE_LINE)
-            self.stream.flush()
+        _erase(self.stream)
 
 
 class StageTimer:
@@ -116,7 +114,3 @@ class StageTimer:
         finally:
             self.timings[stage] = round(time.perf_counter() - start, 4)
             self.progress.clear()
-
-    @property
-    def total(self) -> float:
-        return round(sum(self.timings.values()), 4)

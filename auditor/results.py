@@ -77,7 +77,7 @@ def package_versions() -> dict[str, str]:
 
 
 def environment(predictor, spec) -> dict[str, Any]:
-    info = getattr(predictor, "info", {}) or {}
+    info = predictor.info
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
@@ -107,10 +107,10 @@ def build_results(
 ) -> dict[str, Any]:
     """Assemble results.json's content from every stage's output."""
     from auditor.checks import finding_to_dict, metrics_table
-    from auditor.verdict import outcome_to_dict
+    from auditor.verdict import outcome_to_dict, verdict_to_dict
 
     now = dt.datetime.now(dt.timezone.utc)
-    info = dict(getattr(predictor, "info", {}) or {})
+    info = dict(predictor.info)
     results = {
         "schema_version": RESULTS_SCHEMA_VERSION,
         "auditor_version": __version__,
@@ -138,7 +138,7 @@ def build_results(
             "kind": predictor.kind,
             "fingerprint": info.get("fingerprint"),
             "info": info,
-            "history": list(getattr(predictor, "history", []) or []),
+            "history": list(evaluation.history),
             "best_epoch": evaluation.best_epoch,
             "stopped_early": evaluation.stopped_early,
             "pickle_loaded": bool(info.get("pickle_loaded", False)),
@@ -159,12 +159,6 @@ def build_results(
         },
         "findings": [finding_to_dict(f) for f in findings],
         "criteria": [outcome_to_dict(o) for o in outcomes],
-        "verdict": {
-            "status": verdict.status,
-            "reason": verdict.reason,
-            "blockers": list(verdict.blockers),
-            "next_steps": list(verdict.next_steps),
-            "exit_code": int(verdict.exit_code),
-        },
+        "verdict": verdict_to_dict(verdict),
     }
     return jsonable(results)

@@ -19,6 +19,13 @@ def test_generators_are_deterministic_under_their_seed(name):
     assert len(a) == 500
 
 
+def test_generators_equal_the_schema_enum():
+    from auditor.spec import load_schema
+
+    generate = load_schema()["properties"]["data"]["properties"]["generate"]
+    assert tuple(generate["properties"]["example"]["enum"]) == examples.GENERATORS
+
+
 def test_unknown_generator_names_the_available_ones():
     with pytest.raises(ValueError, match="loan, triage, claims"):
         examples.generate("lone", 10, 0)
@@ -50,7 +57,8 @@ def test_claims_are_noisier_in_the_south():
 
 def test_ensure_example_data_writes_missing_files_once(tmp_path):
     values = {"data": {"train": "d/train.parquet", "holdout": "d/holdout.jsonl",
-                       "generate": {"example": "claims", "rows": 300, "seed": 5}}}
+                       "generate": {"example": "claims", "rows": 300, "seed": 5}},
+              "model": {"vendor": None}}
     written = examples.ensure_example_data(values, tmp_path)
     assert sorted(p.name for p in written) == ["holdout.jsonl", "train.parquet"]
     assert len(pd.read_parquet(tmp_path / "d/train.parquet")) == 300

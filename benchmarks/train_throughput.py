@@ -19,6 +19,7 @@ with the same number of CPU threads (the engine's automatic choice, printed).
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import os
 import resource
@@ -35,21 +36,22 @@ TARGET_RATIO = 0.9
 TARGET_MEMORY = 1.5
 
 
-def rss_bytes() -> int:
+def _status_bytes(field: str) -> int:
+    """A memory figure from /proc/self/status (Linux), else the process's peak RSS."""
     with open("/proc/self/status") as handle:
         for line in handle:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # pragma: no cover
+
+
+def rss_bytes() -> int:
+    return _status_bytes("VmRSS")
 
 
 def peak_bytes() -> int:
     """Peak resident memory since the last reset (VmHWM), else since the process started."""
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # pragma: no cover
+    return _status_bytes("VmHWM")
 
 
 def reset_peak() -> bool:
@@ -189,7 +191,7 @@ def main(argv=None) -> int:
 
     import torch
 
-    from auditor.train.architectures import count_parameters, model_config
+    from auditor.train.architectures import build_model, count_parameters, model_config
     from auditor.train.device import cpu_threads, resolve_device, torch_threads
 
     device = resolve_device(args.device)
@@ -199,9 +201,7 @@ def main(argv=None) -> int:
     small = make_dataset(Xw[:1500], yw[:1500], Xw[1500:], yw[1500:])
     engine(spec, small)
     config = model_config(spec["model"], in_features=args.features, task="binary", n_classes=2)
-    params = count_parameters(
-        __import__("auditor.train.architectures", fromlist=["build_model"]).build_model(config)
-    )
+    params = count_parameters(build_model(config))
     threads = cpu_threads(
         args.threads, device=device, batch_size=args.batch_size, parameters=params
     )
@@ -219,6 +219,15 @@ def main(argv=None) -> int:
     # model memory while training: weights, gradients and AdamW's two moments
     model_bytes = params * 4 * 4
 
+    timed_hand_written = functools.partial(
+        hand_written,
+        X_train,
+        y_train,
+        config=config,
+        device=device,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+    )
     engine_times, hand_times, peak_extra, process_peak, engine_extra = [], [], 0, 0, 0
     engine_cpu, hand_cpu = [], []
     predictor = None
@@ -241,28 +250,14 @@ def main(argv=None) -> int:
             peak_extra = data_bytes + engine_extra
         del predictor.model
         with torch_threads(threads):
-            seconds, cpu_seconds = hand_written(
-                X_train,
-                y_train,
-                config=config,
-                device=device,
-                epochs=args.epochs,
-                batch_size=args.batch_size,
-            )
+            seconds, cpu_seconds = timed_hand_written()
         hand_times.append(seconds)
         hand_cpu.append(cpu_seconds)
 
     default_threads = None
     if device.type == "cpu" and threads is not None and torch.get_num_threads() != threads:
         default_threads = torch.get_num_threads()  # for information: torch's own default
-        default_time, _ = hand_written(
-            X_train,
-            y_train,
-            config=config,
-            device=device,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-        )
+        default_time, _ = timed_hand_written()
     samples = args.rows * args.epochs
     eng, hand = samples / min(engine_times), samples / min(hand_times)
     ratio = eng / hand

@@ -13,12 +13,23 @@ from auditor.data.sources import detect_format, read_table, sha256_file
 from auditor.errors import DataError, Location
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
     from auditor.types import Dataset, Spec
 
-__all__ = ["build_dataset", "read_table", "sha256_file"]
+__all__ = ["balanced_class_weights", "build_dataset", "read_table", "sha256_file"]
 
 MSG_TARGET_MISSING = "target column {name!r} is not in the {role} data{hint}"
 MSG_ALL_DROPPED = "every training row was dropped by preprocessing ({reason})"
+
+
+def balanced_class_weights(y_train: np.ndarray, n_classes: int) -> np.ndarray:
+    """Per-class weights ``n / (K * count)`` (float32); a class absent from ``y_train`` gets 0."""
+    import numpy as np
+
+    counts = np.bincount(y_train, minlength=n_classes).astype(np.float64)
+    weights = np.where(counts > 0, len(y_train) / (n_classes * np.maximum(counts, 1)), 0.0)
+    return weights.astype(np.float32)
 
 
 def build_dataset(spec: Spec) -> Dataset:
@@ -151,13 +162,10 @@ def build_dataset(spec: Spec) -> Dataset:
     prep = data.get("preprocessing") or {}
     numeric = [c for c in columns if kinds[c] == "numeric"]
     categorical = [c for c in columns if kinds[c] == "categorical"]
-    masks = rows_to_drop(frames["train"], prep, numeric)
+    masks, drop_fences = rows_to_drop(frames["train"], prep, numeric)
     screening: dict[str, Any] = {}
-    if numeric and prep.get("outliers") == "drop":  # the fences rows_to_drop used
-        drop_fences = OutlierClipper(method="iqr", factor=prep.get("outlier_factor"))
-        screening = outlier_screening(
-            drop_fences.fit(frames["train"][numeric]), frames["train"][numeric]
-        )
+    if drop_fences is not None:  # outliers: drop
+        screening = outlier_screening(drop_fences, frames["train"][numeric])
     dropped = masks["missing"] | masks["outliers"]
     info["dropped_rows"] = {
         "missing": int(masks["missing"].sum()),
@@ -210,11 +218,7 @@ def build_dataset(spec: Spec) -> Dataset:
 
     class_weights = None
     if task != "regression" and prep.get("imbalance", "none") != "none":
-        counts = np.bincount(y["train"], minlength=len(classes)).astype(np.float64)
-        weights = np.where(
-            counts > 0, len(y["train"]) / (len(classes) * np.maximum(counts, 1)), 0.0
-        )
-        class_weights = weights.astype(np.float32)
+        class_weights = balanced_class_weights(y["train"], len(classes))
         info["class_weights"] = {
             str(c): float(w) for c, w in zip(classes, class_weights, strict=True)
         }

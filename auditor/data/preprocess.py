@@ -50,7 +50,23 @@ def _as_float_matrix(X: Any) -> np.ndarray:
     return arr.astype("float64")
 
 
-class OutlierClipper(TransformerMixin, BaseEstimator):
+class _ColumnNames:
+    """Input column bookkeeping shared by the two transformers below (sklearn conventions)."""
+
+    def _remember_columns(self, X, n_features: int) -> None:
+        self.n_features_in_ = n_features
+        if isinstance(X, pd.DataFrame):
+            self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+
+    def get_feature_names_out(self, input_features=None):
+        if input_features is None:
+            input_features = getattr(
+                self, "feature_names_in_", [f"x{i}" for i in range(self.n_features_in_)]
+            )
+        return np.asarray(input_features, dtype=object)
+
+
+class OutlierClipper(_ColumnNames, TransformerMixin, BaseEstimator):
     """Convert to float and clip each screened column to fences fitted on the training rows.
 
     Only the columns :func:`auditor.data.screening.screenable` finds continuous on the
@@ -86,9 +102,7 @@ class OutlierClipper(TransformerMixin, BaseEstimator):
                 f"unknown clipping method {self.method!r}; available: {', '.join(CLIP_METHODS)}"
             )
         arr = _as_float_matrix(X)
-        self.n_features_in_ = arr.shape[1]
-        if isinstance(X, pd.DataFrame):
-            self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        self._remember_columns(X, arr.shape[1])
         names = [str(n) for n in self.get_feature_names_out()]
         lower = np.full(arr.shape[1], -np.inf)
         upper = np.full(arr.shape[1], np.inf)
@@ -127,22 +141,13 @@ class OutlierClipper(TransformerMixin, BaseEstimator):
         with np.errstate(invalid="ignore"):
             return (arr < self.lower_) | (arr > self.upper_)
 
-    def get_feature_names_out(self, input_features=None):
-        if input_features is None:
-            input_features = getattr(
-                self, "feature_names_in_", [f"x{i}" for i in range(self.n_features_in_)]
-            )
-        return np.asarray(input_features, dtype=object)
 
-
-class CategoryCaster(TransformerMixin, BaseEstimator):
+class CategoryCaster(_ColumnNames, TransformerMixin, BaseEstimator):
     """Categorical values as strings (an object matrix); missing values become ``"missing"``."""
 
     def fit(self, X, y=None):
         frame = pd.DataFrame(X)
-        self.n_features_in_ = frame.shape[1]
-        if isinstance(X, pd.DataFrame):
-            self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
+        self._remember_columns(X, frame.shape[1])
         return self
 
     def transform(self, X):
@@ -156,13 +161,6 @@ class CategoryCaster(TransformerMixin, BaseEstimator):
             )
             out[:, j] = names[positions]  # the NA sentinel -1 picks MISSING_CATEGORY
         return out
-
-    def get_feature_names_out(self, input_features=None):
-        if input_features is None:
-            input_features = getattr(
-                self, "feature_names_in_", [f"x{i}" for i in range(self.n_features_in_)]
-            )
-        return np.asarray(input_features, dtype=object)
 
 
 def _category_text(value: Any) -> str:
@@ -244,25 +242,26 @@ def build_preprocessor(prep: dict[str, Any], numeric: list[str], categorical: li
 
 def rows_to_drop(
     frame: pd.DataFrame, prep: dict[str, Any], numeric: list[str]
-) -> dict[str, np.ndarray]:
+) -> tuple[dict[str, np.ndarray], OutlierClipper | None]:
     """Training rows removed by ``missing: drop`` and ``outliers: drop`` (boolean masks).
 
     Outlier fences are the IQR fences of the training rows (``outlier_factor`` or 1.5), on
     the columns the shared screening rule judges continuous on these rows; a value of a
-    count-like or piled-up column never drops its row.
+    count-like or piled-up column never drops its row. Returns the masks and, for
+    ``outliers: drop``, the fitted fences (for :func:`outlier_screening`), else None.
     """
     n = len(frame)
     masks = {"missing": np.zeros(n, bool), "outliers": np.zeros(n, bool)}
     if not numeric:
-        return masks
+        return masks, None
+    values = frame[numeric]
     if prep.get("missing") == "drop":
-        masks["missing"] = np.isnan(_as_float_matrix(frame[numeric])).any(axis=1)
+        masks["missing"] = np.isnan(_as_float_matrix(values)).any(axis=1)
+    clipper = None
     if prep.get("outliers") == "drop":
-        clipper = OutlierClipper(method="iqr", factor=prep.get("outlier_factor")).fit(
-            frame[numeric]
-        )
-        masks["outliers"] = clipper.outside(frame[numeric]).any(axis=1) & ~masks["missing"]
-    return masks
+        clipper = OutlierClipper(method="iqr", factor=prep.get("outlier_factor")).fit(values)
+        masks["outliers"] = clipper.outside(values).any(axis=1) & ~masks["missing"]
+    return masks, clipper
 
 
 def outlier_screening(clipper: OutlierClipper, frame: pd.DataFrame) -> dict[str, Any]:
@@ -306,9 +305,3 @@ def numeric_feature_mask(feature_names: list[str]) -> np.ndarray:
         ],
         dtype=bool,
     )
-
-
-SKOPS_TRUSTED: tuple[str, ...] = (
-    "auditor.data.preprocess.OutlierClipper",
-    "auditor.data.preprocess.CategoryCaster",
-)

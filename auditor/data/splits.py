@@ -222,14 +222,9 @@ def make_split(
         column = split.get("group_column")
         if not column:
             raise DataError(MSG_NEEDS_COLUMN.format(strategy=strategy, key="group_column"), here)
-        _require_column(frame, column, where(("data", "split", "group_column")))
-        parts = group_split(
-            frame[column],
-            validation=validation,
-            test=test,
-            seed=seed,
-            where=where(("data", "split", "group_column")),
-        )
+        loc = where(("data", "split", "group_column"))
+        _require_column(frame, column, loc)
+        parts = group_split(frame[column], validation=validation, test=test, seed=seed, where=loc)
         info["group_column"] = column
         info["groups"] = {
             k: int(frame[column].iloc[v].nunique(dropna=False)) for k, v in parts.items()

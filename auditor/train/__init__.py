@@ -22,6 +22,7 @@ MSG_EMPTY_TRAIN_ROWS = "train_rows selects no training rows"
 
 def loop_config(spec: Spec, dataset: Dataset, *, seed: int) -> Any:
     """The loop options from the resolved spec (raises SpecError for an unknown monitor)."""
+    from auditor.data import balanced_class_weights
     from auditor.data.preprocess import numeric_feature_mask
     from auditor.errors import SpecError
     from auditor.train import monitor
@@ -41,12 +42,7 @@ def loop_config(spec: Spec, dataset: Dataset, *, seed: int) -> Any:
     imbalance = prep.get("imbalance", "none") if task != "regression" else "none"
     weights = dataset.class_weights
     if imbalance != "none" and weights is None:
-        import numpy as np
-
-        counts = np.bincount(dataset.y["train"], minlength=len(dataset.classes)).astype(np.float64)
-        weights = (len(dataset.y["train"]) / (len(dataset.classes) * np.maximum(counts, 1))).astype(
-            np.float32
-        )
+        weights = balanced_class_weights(dataset.y["train"], len(dataset.classes))
     return LoopConfig(
         task=task,
         epochs=int(training.get("epochs", 50)),
@@ -102,7 +98,7 @@ def train_model(
     import torch
 
     from auditor.errors import DataError
-    from auditor.train.architectures import build_model, model_config
+    from auditor.train.architectures import build_model, count_parameters, model_config
     from auditor.train.device import (
         cpu_threads,
         device_name,
@@ -165,7 +161,7 @@ def train_model(
         training.get("cpu_threads"),
         device=device,
         batch_size=cfg.batch_size,
-        parameters=sum(p.numel() for p in model.parameters()),
+        parameters=count_parameters(model),
     )
     started = time.perf_counter()
     with torch_threads(threads):

@@ -21,16 +21,15 @@ Files written by :func:`save_trained`:
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
+from auditor.atomic import write_bytes
 from auditor.errors import Location, ModelFileError
+from auditor.results import jsonable
 
 WEIGHTS = "model.safetensors"
 CONFIG = "model.json"
@@ -56,30 +55,6 @@ TRUSTED_MODULES: tuple[str, ...] = (
 )
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; artifacts are ordinary readable files
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (torch.device, Path)):
-        return str(value)
-    return value
-
-
 class _ScoresModule(nn.Module):
     """The model plus its output transform, for ONNX (probabilities / original units)."""
 
@@ -102,7 +77,7 @@ def save_trained(predictor, out_dir: Path, *, export_onnx: bool = False) -> dict
 
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {"weights": out_dir / WEIGHTS, "config": out_dir / CONFIG}
-    _atomic_write(files["weights"], predictor.weights_bytes())
+    write_bytes(files["weights"], predictor.weights_bytes())
     description = {
         "format_version": FORMAT_VERSION,
         "config": predictor.config,
@@ -118,16 +93,14 @@ def save_trained(predictor, out_dir: Path, *, export_onnx: bool = False) -> dict
     }
     if predictor.preprocessor is not None:
         files["preprocessing"] = out_dir / PREPROCESSING
-        _atomic_write(files["preprocessing"], skops.io.dumps(predictor.preprocessor))
+        write_bytes(files["preprocessing"], skops.io.dumps(predictor.preprocessor))
         description["files"]["preprocessing"] = PREPROCESSING
     if export_onnx:
         description["onnx"] = export_onnx_files(predictor, out_dir, files)
         description["files"].update(
             {k: files[k].name for k in ("onnx", "onnx_network") if k in files}
         )
-    _atomic_write(
-        files["config"], json.dumps(_jsonable(description), indent=2, default=str).encode()
-    )
+    write_bytes(files["config"], json.dumps(jsonable(description), indent=2, default=str).encode())
     return files
 
 
@@ -137,7 +110,7 @@ def export_onnx_files(predictor, out_dir: Path, files: dict[str, Path]) -> dict[
 
     files["onnx_network"] = out_dir / NETWORK_ONNX
     network = network_onnx_bytes(predictor)
-    _atomic_write(files["onnx_network"], network)
+    write_bytes(files["onnx_network"], network)
     info: dict[str, Any] = {
         "network": {
             "file": NETWORK_ONNX,
@@ -155,7 +128,7 @@ def export_onnx_files(predictor, out_dir: Path, files: dict[str, Path]) -> dict[
         info["pipeline_error"] = str(exc)
         return info
     files["onnx"] = out_dir / ONNX
-    _atomic_write(files["onnx"], merged.SerializeToString())
+    write_bytes(files["onnx"], merged.SerializeToString())
     info["model"] = {
         "file": ONNX,
         "input": "raw",

@@ -220,7 +220,8 @@ def fit(
     steps = math.ceil(n / bs)
     if n - (steps - 1) * bs == 1 and steps > 1:  # a batch of one row breaks batch norm
         steps -= 1
-    optimizer = build_optimizer(model.parameters(), cfg.training)
+    params = list(model.parameters())  # once: gradient clipping needs them every batch
+    optimizer = build_optimizer(params, cfg.training)
     schedule = build_schedule(optimizer, cfg.training, epochs=cfg.epochs, steps_per_epoch=steps)
     weights_t = (
         None
@@ -258,10 +259,10 @@ def fit(
     best_state: dict[str, torch.Tensor] | None = None
     best = -math.inf if higher else math.inf
     waited = 0
+    used = min(n, steps * bs)  # rows per epoch (a last batch of one row is left out)
     losses = torch.zeros(steps, device=device)
     sizes = torch.full((steps,), float(bs), device=device)
-    sizes[-1] = float(min(n, steps * bs) - (steps - 1) * bs)
-    used = float(sizes.sum().item())
+    sizes[-1] = float(used - (steps - 1) * bs)
     bar = progress.bar(total=cfg.epochs, desc="train") if progress is not None else None
     start = time.perf_counter()
     model.train()
@@ -291,19 +292,19 @@ def fit(
                     scaler.scale(loss).backward()
                     if clip:
                         scaler.unscale_(optimizer)
-                        nn.utils.clip_grad_norm_(model.parameters(), clip)
+                        nn.utils.clip_grad_norm_(params, clip)
                     scaler.step(optimizer)
                     scaler.update()
                 else:
                     loss.backward()
                     if clip:
-                        nn.utils.clip_grad_norm_(model.parameters(), clip)
+                        nn.utils.clip_grad_norm_(params, clip)
                     optimizer.step()
                 schedule.after_batch()
                 losses[step] = loss.detach()
             train_loss = float((losses * sizes).sum().item()) / used
 
-            out = forward_all(model, X_val, autocast=autocast if precision.autocast_dtype else None)
+            out = forward_all(model, X_val, autocast=autocast)
             val_loss = float(loss_fn(out, y_val).item())
             scores = (
                 val_scores(out)

@@ -6,7 +6,6 @@ engine does not depend on the evaluation stage. Names match the schema's metric 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,9 +14,6 @@ MSG_UNKNOWN_MONITOR = (
     "unknown early-stopping metric {name!r} for a {task} task; available: {available}"
 )
 
-# name -> (tasks, higher_is_better, fn(y_true, scores) -> float)
-_Fn = Callable[[np.ndarray, np.ndarray], float]
-
 
 def _labels(task: str, scores: np.ndarray) -> np.ndarray:
     if task == "binary":
@@ -25,35 +21,16 @@ def _labels(task: str, scores: np.ndarray) -> np.ndarray:
     return scores.argmax(axis=1)
 
 
-def _cls(fn_name: str, **kwargs: Any):
+def _cls(fn_name: str, *, by_task: bool = False, **kwargs: Any):
+    """A scikit-learn label metric; ``by_task``: the positive class (binary), else macro."""
+
     def fn(task, y, s):
         import sklearn.metrics as m
 
-        return float(getattr(m, fn_name)(y, _labels(task, s), **kwargs))
+        extra = {} if not by_task or task == "binary" else {"average": "macro"}
+        return float(getattr(m, fn_name)(y, _labels(task, s), **kwargs, **extra))
 
     return fn
-
-
-def _binary_kw(task):
-    return {} if task == "binary" else {"average": "macro"}
-
-
-def _precision(task, y, s):
-    from sklearn.metrics import precision_score
-
-    return float(precision_score(y, _labels(task, s), zero_division=0, **_binary_kw(task)))
-
-
-def _recall(task, y, s):
-    from sklearn.metrics import recall_score
-
-    return float(recall_score(y, _labels(task, s), zero_division=0, **_binary_kw(task)))
-
-
-def _f1(task, y, s):
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(y, _labels(task, s), zero_division=0, **_binary_kw(task)))
 
 
 def _roc_auc(task, y, s):
@@ -123,12 +100,13 @@ def _mape(task, y, s):
 
 
 CLS, REG = ("binary", "multiclass"), ("regression",)
+# name -> (tasks, higher_is_better, fn(task, y_true, scores) -> float)
 MONITORS: dict[str, tuple[tuple[str, ...], bool, Any]] = {
     "accuracy": (CLS, True, _cls("accuracy_score")),
     "balanced_accuracy": (CLS, True, _cls("balanced_accuracy_score")),
-    "precision": (CLS, True, _precision),
-    "recall": (CLS, True, _recall),
-    "f1": (CLS, True, _f1),
+    "precision": (CLS, True, _cls("precision_score", by_task=True, zero_division=0)),
+    "recall": (CLS, True, _cls("recall_score", by_task=True, zero_division=0)),
+    "f1": (CLS, True, _cls("f1_score", by_task=True, zero_division=0)),
     "f1_macro": (CLS, True, _cls("f1_score", average="macro", zero_division=0)),
     "f1_weighted": (CLS, True, _cls("f1_score", average="weighted", zero_division=0)),
     "roc_auc": (CLS, True, _roc_auc),

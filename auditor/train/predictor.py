@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +9,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from auditor.fingerprint import sha256_bytes
+from auditor.train.architectures import count_parameters
 from auditor.train.loop import forward_all, scores_from_outputs
 
 
@@ -62,7 +63,7 @@ class TrainedPredictor:
         self.export_onnx = export_onnx
         self.info: dict[str, Any] = dict(info or {})
         self.info.setdefault("architecture", config.get("architecture"))
-        self.info["parameters"] = int(sum(p.numel() for p in model.parameters()))
+        self.info["parameters"] = count_parameters(model)
         self.info["fingerprint"] = self.fingerprint()
         self.info.setdefault("torch", torch.__version__)
         self.model.eval()
@@ -95,7 +96,7 @@ class TrainedPredictor:
         return save(state)
 
     def fingerprint(self) -> str:
-        return hashlib.sha256(self.weights_bytes()).hexdigest()
+        return sha256_bytes(self.weights_bytes())
 
     def save(self, out_dir: Path) -> dict[str, Path]:
         """Write model.safetensors, model.json, preprocessing.skops (and model.onnx)."""

@@ -126,10 +126,10 @@ def test_drop_removes_exactly_the_rows_beyond_the_continuous_fence(make_spec):
 
 def test_rows_to_drop_screens_on_the_frame_it_is_given():
     frame = screening_frame()
-    masks = rows_to_drop(frame, {"outliers": "drop"}, ["x", "claims", "bonus"])
+    masks, _ = rows_to_drop(frame, {"outliers": "drop"}, ["x", "claims", "bonus"])
     lo, hi = tukey(frame.x)
     np.testing.assert_array_equal(masks["outliers"], ((frame.x < lo) | (frame.x > hi)).to_numpy())
-    counts_only = rows_to_drop(frame, {"outliers": "drop"}, ["claims", "bonus"])
+    counts_only, _ = rows_to_drop(frame, {"outliers": "drop"}, ["claims", "bonus"])
     assert not counts_only["outliers"].any()
 
 

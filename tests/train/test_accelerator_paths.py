@@ -20,10 +20,11 @@ import numpy as np
 import pytest
 import torch
 from torch.overrides import TorchFunctionMode
+from train_problems import binary_fit_inputs
 
 from auditor.errors import DeviceError
 from auditor.train import device as dev
-from auditor.train import loop, loop_config, train_model
+from auditor.train import loop, train_model
 
 REPO = Path(__file__).resolve().parents[2]
 NO_STOP = {"early_stopping": {"enabled": False}}
@@ -162,28 +163,9 @@ TRANSFERS = ("to", "cuda", "cpu", "as_tensor", "tensor", "numpy", "pin_memory", 
 
 def _fit_counting(spec, ds, batch_size: int, epochs: int) -> tuple[dict[str, int], int]:
     spec.values["training"]["batch_size"] = batch_size
-    cfg = loop_config(spec, ds, seed=0)
-    from auditor.train.architectures import build_model, model_config
-
-    config = model_config(
-        spec["model"], in_features=ds.X["train"].shape[1], task="binary", n_classes=2
-    )
-    torch.manual_seed(0)
-    model = build_model(config)
-    cpu = torch.device("cpu")
-    xt, yt = loop.to_device_tensors(ds.X["train"], ds.y["train"], "binary", cpu)
-    xv, yv = loop.to_device_tensors(ds.X["validation"], ds.y["validation"], "binary", cpu)
+    model, cfg, tensors = binary_fit_inputs(spec, ds)
     with CountCalls() as counter:
-        result = loop.fit(
-            model,
-            cfg,
-            X_train=xt,
-            y_train=yt,
-            X_val=xv,
-            y_val=yv,
-            y_val_true=ds.y["validation"],
-            precision=dev.Precision("fp32"),
-        )
+        result = loop.fit(model, cfg, **tensors, precision=dev.Precision("fp32"))
     assert result.epochs_run == epochs
     steps = int(np.ceil(len(ds.y["train"]) / batch_size))
     return counter.calls, steps

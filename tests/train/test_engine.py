@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 from sklearn.metrics import accuracy_score, r2_score, recall_score, roc_auc_score
-from train_problems import problem
+from train_problems import binary_fit_inputs, problem
 
 from auditor.errors import SpecError
-from auditor.train import loop, loop_config, train_model
+from auditor.train import loop, train_model
 from auditor.train.optim import OPTIMIZERS, SCHEDULES
 
 NO_STOP = {"early_stopping": {"enabled": False}}
@@ -333,30 +333,11 @@ def test_history_and_progress_bar(make_run, monkeypatch):
 @pytest.mark.parametrize("dtype, scaler", [(torch.bfloat16, False), (torch.float16, True)])
 def test_mixed_precision_path(make_run, dtype, scaler):
     """The autocast / gradient-scaling path the GPU uses, exercised through CPU autocast."""
-    from auditor.train.architectures import build_model, model_config
     from auditor.train.device import Precision
 
     spec, ds = make_run(training={"epochs": 6, **NO_STOP})
-    cfg = loop_config(spec, ds, seed=0)
-    config = model_config(
-        spec["model"], in_features=ds.X["train"].shape[1], task="binary", n_classes=2
-    )
-    torch.manual_seed(0)
-    model = build_model(config)
-    xt, yt = loop.to_device_tensors(ds.X["train"], ds.y["train"], "binary", torch.device("cpu"))
-    xv, yv = loop.to_device_tensors(
-        ds.X["validation"], ds.y["validation"], "binary", torch.device("cpu")
-    )
-    result = loop.fit(
-        model,
-        cfg,
-        X_train=xt,
-        y_train=yt,
-        X_val=xv,
-        y_val=yv,
-        y_val_true=ds.y["validation"],
-        precision=Precision("x", dtype, needs_scaler=scaler),
-    )
+    model, cfg, tensors = binary_fit_inputs(spec, ds)
+    result = loop.fit(model, cfg, **tensors, precision=Precision("x", dtype, needs_scaler=scaler))
     assert all(p.dtype == torch.float32 for p in model.parameters())  # master weights stay fp32
     assert result.history[-1]["val_loss"] < result.history[0]["val_loss"]
     assert result.history[-1]["val_metric"] > 0.9

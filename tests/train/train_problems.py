@@ -34,3 +34,33 @@ def quick_training(**overrides) -> dict:
     base = {"epochs": 15, "batch_size": 64, "learning_rate": 0.01, "device": "cpu", "seed": 0}
     base.update(overrides)
     return base
+
+
+def binary_fit_inputs(spec, dataset):
+    """What train_model hands ``loop.fit`` for a binary run on the CPU, built the same way.
+
+    Returns ``(model, cfg, tensors)``: call ``loop.fit(model, cfg, **tensors, precision=...)``
+    to drive the loop directly (a chosen precision, or counting what the loop itself calls).
+    """
+    import torch
+
+    from auditor.train import loop, loop_config
+    from auditor.train.architectures import build_model, model_config
+
+    cfg = loop_config(spec, dataset, seed=0)
+    config = model_config(
+        spec["model"], in_features=dataset.X["train"].shape[1], task="binary", n_classes=2
+    )
+    torch.manual_seed(0)
+    model = build_model(config)
+    cpu = torch.device("cpu")
+    xt, yt = loop.to_device_tensors(dataset.X["train"], dataset.y["train"], "binary", cpu)
+    xv, yv = loop.to_device_tensors(dataset.X["validation"], dataset.y["validation"], "binary", cpu)
+    tensors = {
+        "X_train": xt,
+        "y_train": yt,
+        "X_val": xv,
+        "y_val": yv,
+        "y_val_true": dataset.y["validation"],
+    }
+    return model, cfg, tensors

@@ -59,42 +59,37 @@ def _inflate(results: dict, rows: int) -> None:
                          residual=rng.normal(size=points).tolist())
 
 
-def run(charts: int, rows: int | None) -> tuple[float, float, int, int, int]:
+def _measure(results: dict, results_path: Path | None = None
+             ) -> tuple[float, float, int, int, int]:
+    """Render ``results``: (wall s, CPU s, PDF bytes, pages, charts drawn)."""
     from pypdf import PdfReader
 
     from auditor.report import render_report
-    from tests.report.fixtures import make_results
 
-    results = make_results("binary", n_charts=charts)
-    if rows:
-        _inflate(results, rows)
     with tempfile.TemporaryDirectory() as tmp:
         wall, cpu = time.perf_counter(), time.process_time()
-        out = render_report(results, Path(tmp))
+        out = render_report(results, Path(tmp), results_path=results_path)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         size = out["pdf"].stat().st_size
         pages = len(PdfReader(str(out["pdf"])).pages)
         n_charts = out["html"].read_text(encoding="utf-8").count('<svg class="chart-svg"')
     return wall, cpu, size, pages, n_charts
+
+
+def run(charts: int, rows: int | None) -> tuple[float, float, int, int, int]:
+    from tests.report.fixtures import make_results
+
+    results = make_results("binary", n_charts=charts)
+    if rows:
+        _inflate(results, rows)
+    return _measure(results)
 
 
 def run_file(path: Path) -> tuple[float, float, int, int, int]:
     """Re-render a real run's results.json, as ``auditor report`` does."""
     import json
 
-    from pypdf import PdfReader
-
-    from auditor.report import render_report
-
-    results = json.loads(path.read_text(encoding="utf-8"))
-    with tempfile.TemporaryDirectory() as tmp:
-        wall, cpu = time.perf_counter(), time.process_time()
-        out = render_report(results, Path(tmp), results_path=path)
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        size = out["pdf"].stat().st_size
-        pages = len(PdfReader(str(out["pdf"])).pages)
-        n_charts = out["html"].read_text(encoding="utf-8").count('<svg class="chart-svg"')
-    return wall, cpu, size, pages, n_charts
+    return _measure(json.loads(path.read_text(encoding="utf-8")), results_path=path)
 
 
 def main(argv: list[str] | None = None) -> int:

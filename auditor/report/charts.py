@@ -25,15 +25,10 @@ from typing import Any
 # Okabe & Ito (2008), "Color universal design": distinguishable for colour-blind readers.
 BLUE = "#0072B2"
 VERMILLION = "#D55E00"
-GREEN = "#009E73"
 ORANGE = "#E69F00"
 SKY = "#56B4E9"
-PURPLE = "#CC79A7"
 BLACK = "#000000"
 GREY = "#777777"
-PALETTE = (BLUE, VERMILLION, GREEN, ORANGE, SKY, PURPLE, BLACK)
-MARKERS = ("o", "s", "^", "D", "v", "P", "X")
-LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (1, 1)), (0, (3, 2, 1, 2)))
 
 MAX_LINE_POINTS = 200  # points per line series
 MAX_SCATTER_POINTS = 800  # points in a scatter (residuals)
@@ -91,10 +86,13 @@ class ChartSVG:
 
 # --------------------------------------------------------------------------- helpers
 def _floats(values: Sequence[Any] | None) -> list[float]:
-    out = []
-    for v in values or []:
-        out.append(float("nan") if v is None else float(v))
-    return out
+    return [float("nan") if v is None else float(v) for v in values or []]
+
+
+def _row_values(rows: list[dict[str, Any]]) -> tuple[list[float], list[float], list[float]]:
+    """The rows' values and their interval ends (NaN where absent)."""
+    return (_floats([r["value"] for r in rows]), _floats([r.get("low") for r in rows]),
+            _floats([r.get("high") for r in rows]))
 
 
 def _thin(n: int, limit: int) -> list[int]:
@@ -113,11 +111,11 @@ def _title(ax, chart: dict[str, Any], **layout: Any) -> None:
     """Set the finding-stating title across the figure's full width, then the margins."""
     fig = ax.figure
     width, height = fig.get_size_inches()
-    chars = int(TITLE_WIDTH * width / 6.4)
+    chars = int(TITLE_WIDTH * width / FULL_WIDTH)
     lines = textwrap.wrap(str(chart.get("title") or ""), chars) or [" "]
     fig.text(0.08 / width, 1 - 0.06 / height, "\n".join(lines), ha="left", va="top",
              fontsize=9, fontweight="bold")
-    _layout(fig, ax, title_lines=len(lines), **layout)
+    _layout(ax, title_lines=len(lines), **layout)
 
 
 def _number(value: float) -> str:
@@ -134,7 +132,9 @@ def _label(text: Any) -> str:
 _FIGURE_WIDTH = contextvars.ContextVar("figure_width", default=FULL_WIDTH)
 
 
-def _new_figure(width: float | None = None, height: float = 2.7):
+def _axes(width: float | None = None, height: float = 2.7):
+    """The axes of a new figure on the SVG canvas; ``width`` None: full or compact width,
+    as ``render_chart`` was asked."""
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
 
@@ -144,18 +144,38 @@ def _new_figure(width: float | None = None, height: float = 2.7):
             height = max(1.8, height * COMPACT_HEIGHT)
     fig = Figure(figsize=(width, height))
     FigureCanvasSVG(fig)
-    return fig
+    return fig.add_subplot()
 
 
-def _layout(fig, ax, *, title_lines: int = 1, ylabels: Sequence[str] = (),
+def _x_grid(ax) -> None:
+    """Grid lines across a horizontal chart's value axis only."""
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", visible=True)
+
+
+def _unit_square(ax, chart: dict[str, Any], xlabel: str, ylabel: str, legend: str) -> None:
+    """Finish a curve drawn on [0, 1] x [0, 1] (ROC, PR, calibration)."""
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(loc=legend)
+    _title(ax, chart)
+
+
+def _model_label(auc: Any) -> str:
+    return f"model (AUC {float(auc):.3f})" if auc is not None else "model"
+
+
+def _layout(ax, *, title_lines: int = 1, ylabels: Sequence[str] = (),
             legend_below: bool = False, ylabel: bool = True, legend_columns: int = 4) -> None:
     """Fixed margins in inches (much faster than constrained layout, and predictable)."""
-    width, height = fig.get_size_inches()
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import AutoLocator, MaxNLocator
 
+    fig = ax.figure
+    width, height = fig.get_size_inches()
     for axis in (ax.xaxis, ax.yaxis):  # fewer ticks: a summary, and fewer nodes to draw
-        if type(axis.get_major_locator()) in (MaxNLocator,) or \
-                type(axis.get_major_locator()).__name__ == "AutoLocator":
+        if type(axis.get_major_locator()) in (MaxNLocator, AutoLocator):
             axis.set_major_locator(MaxNLocator(nbins=6 if axis is ax.xaxis else 5))
     longest = max((len(str(t)) for t in ylabels), default=5)
     left = 0.16 + (0.2 if ylabel else 0.0) + 0.062 * max(longest, 4)
@@ -185,23 +205,23 @@ def _bound_line(ax, bound: Any, *, vertical: bool, label: str = "bound") -> None
 
 
 def _errors(values: list[float], lows: list[float], highs: list[float]):
-    lo = [max(0.0, v - lw) if not math.isnan(lw) else 0.0 for v, lw in zip(values, lows,
-                                                                                strict=True)]
-    hi = [max(0.0, h - v) if not math.isnan(h) else 0.0 for v, h in zip(values, highs,
-                                                                            strict=True)]
+    """Whisker lengths below and above each value (none where an interval end is absent)."""
+    lo = [0.0 if math.isnan(lw) else max(0.0, v - lw) for v, lw in zip(values, lows, strict=True)]
+    hi = [0.0 if math.isnan(h) else max(0.0, h - v) for v, h in zip(values, highs, strict=True)]
     return [lo, hi]
 
 
 # --------------------------------------------------------------------------- kinds
+_TRAIN_VALIDATION = (("train", BLUE, "-", "o"), ("validation", VERMILLION, "--", "s"))
+
+
 def loss_curve(chart: dict[str, Any]):
     """Training and validation loss by epoch, with the best epoch and where loss rises."""
     epochs = _floats(chart["epochs"])
     idx = _thin(len(epochs), MAX_LINE_POINTS)
-    fig = _new_figure()
-    ax = fig.add_subplot()
+    ax = _axes()
     marker = len(idx) <= 40
-    for (name, color, ls, mk) in (("train", BLUE, "-", "o"), ("validation", VERMILLION, "--",
-                                                                 "s")):
+    for name, color, ls, mk in _TRAIN_VALIDATION:
         ys = _floats(chart.get(name))
         if ys:
             ax.plot(_pick(epochs, idx), _pick(ys, idx), color=color, linestyle=ls,
@@ -219,17 +239,15 @@ def loss_curve(chart: dict[str, Any]):
     ax.set_ylabel("loss")
     ax.legend(loc="upper right")
     _title(ax, chart)
-    return fig
+    return ax.figure
 
 
 def learning_curve(chart: dict[str, Any]):
     """The primary metric against the number of training rows: would more data help?"""
     rows = _floats(chart.get("rows")) or [100 * f for f in _floats(chart["fractions"])]
     xlabel = "training rows" if chart.get("rows") else "fraction of training rows (%)"
-    fig = _new_figure()
-    ax = fig.add_subplot()
-    for (name, color, ls, mk) in (("train", BLUE, "-", "o"), ("validation", VERMILLION, "--",
-                                                                 "s")):
+    ax = _axes()
+    for name, color, ls, mk in _TRAIN_VALIDATION:
         ys = _floats(chart.get(name))
         if ys:
             ax.plot(rows, ys, color=color, linestyle=ls, marker=mk, markersize=4,
@@ -238,18 +256,15 @@ def learning_curve(chart: dict[str, Any]):
     ax.set_ylabel(_label(chart.get("metric", "score")))
     ax.legend(loc="best")
     _title(ax, chart)
-    return fig
+    return ax.figure
 
 
 def metric_intervals(chart: dict[str, Any]):
     """Point estimates with confidence whiskers, one row per label; the bound drawn."""
     rows = list(chart["rows"])[:MAX_BARS]
     labels = [_label(r["label"]) for r in rows]
-    values = _floats([r["value"] for r in rows])
-    lows = _floats([r.get("low") for r in rows])
-    highs = _floats([r.get("high") for r in rows])
-    fig = _new_figure(height=max(1.9, 1.2 + 0.22 * len(rows)))
-    ax = fig.add_subplot()
+    values, lows, highs = _row_values(rows)
+    ax = _axes(height=max(1.9, 1.2 + 0.22 * len(rows)))
     ys = list(range(len(rows)))[::-1]
     ax.errorbar(values, ys, xerr=_errors(values, lows, highs), fmt="o", color=BLUE,
                 ecolor=BLACK, elinewidth=1, capsize=3, markersize=4,
@@ -262,10 +277,9 @@ def metric_intervals(chart: dict[str, Any]):
     _bound_line(ax, chart.get("bound"), vertical=True)
     ax.set_xlabel(_label(chart.get("metric", "value")))
     ax.legend()
-    ax.grid(axis="y", visible=False)
-    ax.grid(axis="x", visible=True)
+    _x_grid(ax)
     _title(ax, chart, ylabels=labels, legend_below=True, ylabel=False)
-    return fig
+    return ax.figure
 
 
 def _group_line(chart: dict[str, Any]) -> dict[str, Any] | None:
@@ -304,9 +318,7 @@ def group_bars(chart: dict[str, Any]):
     rows = list(chart["rows"])
     if len(rows) > MAX_BARS:  # keep the largest groups
         rows = sorted(rows, key=lambda r: -int(r.get("n") or 0))[:MAX_BARS]
-    values = _floats([r["value"] for r in rows])
-    lows = _floats([r.get("low") for r in rows])
-    highs = _floats([r.get("high") for r in rows])
+    values, lows, highs = _row_values(rows)
     line = _group_line(chart)
     labels = []
     for r in rows:
@@ -325,8 +337,7 @@ def group_bars(chart: dict[str, Any]):
     columns = 2 if _FIGURE_WIDTH.get() >= FULL_WIDTH else 1
     entries = len(looks) + (line is not None) + (chart.get("reference") is not None)
     extra = max(0, math.ceil(entries / columns) - 2) * 0.12
-    fig = _new_figure(height=max(2.0, 1.25 + 0.26 * len(rows)) + extra)
-    ax = fig.add_subplot()
+    ax = _axes(height=max(2.0, 1.25 + 0.26 * len(rows)) + extra)
     ys = list(range(len(rows)))[::-1]
     for y, v, look in zip(ys, values, bar_looks, strict=True):
         face, edge, hatch, width = look
@@ -334,8 +345,7 @@ def group_bars(chart: dict[str, Any]):
     ax.errorbar(values, ys, xerr=_errors(values, lows, highs), fmt="none", ecolor=BLACK,
                 elinewidth=1, capsize=3)
     ax.set_yticks(ys, labels)
-    ax.grid(axis="y", visible=False)
-    ax.grid(axis="x", visible=True)
+    _x_grid(ax)
     if line is not None:
         ax.axvline(line["at"], color=BLACK, linestyle="--", linewidth=1.6, zorder=5,
                    label=line["label"])
@@ -357,7 +367,7 @@ def group_bars(chart: dict[str, Any]):
     ax.legend(handles, names)
     ax.set_xlabel(_label(chart.get("metric", "value")))
     _title(ax, chart, ylabels=labels, legend_below=True, ylabel=False, legend_columns=columns)
-    return fig
+    return ax.figure
 
 
 def confusion_matrix(chart: dict[str, Any]):
@@ -365,8 +375,7 @@ def confusion_matrix(chart: dict[str, Any]):
     labels = [str(x) for x in chart["labels"]][:MAX_BARS]
     k = len(labels)
     matrix = [[int(v) for v in row[:k]] for row in chart["matrix"][:k]]
-    fig = _new_figure(width=3.6, height=2.9 if k <= 4 else 3.6)
-    ax = fig.add_subplot()
+    ax = _axes(width=COMPACT_WIDTH, height=2.9 if k <= 4 else 3.6)
     totals = [max(sum(row), 1) for row in matrix]
     shares = [[v / t for v in row] for row, t in zip(matrix, totals, strict=True)]
     ax.pcolormesh(shares, cmap="Blues", vmin=0, vmax=1, edgecolors="white", linewidth=1)
@@ -385,47 +394,33 @@ def confusion_matrix(chart: dict[str, Any]):
     ax.set_ylabel("actual")
     ax.grid(False)
     _title(ax, chart, ylabels=labels)
-    return fig
+    return ax.figure
 
 
 def roc(chart: dict[str, Any]):
     """ROC curve with the chance diagonal."""
     fpr, tpr = _floats(chart["fpr"]), _floats(chart["tpr"])
     idx = _thin(len(fpr), MAX_LINE_POINTS)
-    fig = _new_figure(width=3.6, height=2.9)
-    ax = fig.add_subplot()
+    ax = _axes(width=COMPACT_WIDTH, height=2.9)
     ax.plot([0, 1], [0, 1], color=GREY, linestyle=":", linewidth=1, label="chance")
-    auc = chart.get("auc")
     ax.plot(_pick(fpr, idx), _pick(tpr, idx), color=BLUE, linewidth=1.6,
-            label=f"model (AUC {float(auc):.3f})" if auc is not None else "model")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel("false positive rate")
-    ax.set_ylabel("true positive rate")
-    ax.legend(loc="lower right")
-    _title(ax, chart)
-    return fig
+            label=_model_label(chart.get("auc")))
+    _unit_square(ax, chart, "false positive rate", "true positive rate", "lower right")
+    return ax.figure
 
 
 def pr(chart: dict[str, Any]):
     """Precision-recall curve with the base rate (what a random ranking achieves)."""
     rec, prec = _floats(chart["recall"]), _floats(chart["precision"])
     idx = _thin(len(rec), MAX_LINE_POINTS)
-    fig = _new_figure(width=3.6, height=2.9)
-    ax = fig.add_subplot()
-    auc = chart.get("auc")
+    ax = _axes(width=COMPACT_WIDTH, height=2.9)
     ax.plot(_pick(rec, idx), _pick(prec, idx), color=BLUE, linewidth=1.6,
-            label=f"model (AUC {float(auc):.3f})" if auc is not None else "model")
+            label=_model_label(chart.get("auc")))
     if chart.get("base_rate") is not None:
         ax.axhline(float(chart["base_rate"]), color=GREY, linestyle=":", linewidth=1,
                    label=f"base rate {float(chart['base_rate']):.2f}")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
-    ax.legend(loc="lower left")
-    _title(ax, chart)
-    return fig
+    _unit_square(ax, chart, "recall", "precision", "lower left")
+    return ax.figure
 
 
 def calibration(chart: dict[str, Any]):
@@ -433,29 +428,22 @@ def calibration(chart: dict[str, Any]):
     pred, obs = _floats(chart["predicted"]), _floats(chart["observed"])
     counts = _floats(chart.get("counts")) or [1.0] * len(pred)
     idx = _thin(len(pred), 50)
-    fig = _new_figure(width=3.6, height=2.9)
-    ax = fig.add_subplot()
+    ax = _axes(width=COMPACT_WIDTH, height=2.9)
     ax.plot([0, 1], [0, 1], color=GREY, linestyle=":", linewidth=1, label="perfect calibration")
     biggest = max(counts) if counts else 1.0
     sizes = [12 + 60 * (c / biggest) for c in _pick(counts, idx)]
     ax.plot(_pick(pred, idx), _pick(obs, idx), color=BLUE, linewidth=1.2, linestyle="-")
     ax.scatter(_pick(pred, idx), _pick(obs, idx), s=sizes, color=BLUE, marker="o",
                edgecolors="white", linewidths=0.5, zorder=3, label="model (size: rows in bin)")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel("predicted probability")
-    ax.set_ylabel("observed frequency")
-    ax.legend(loc="upper left")
-    _title(ax, chart)
-    return fig
+    _unit_square(ax, chart, "predicted probability", "observed frequency", "upper left")
+    return ax.figure
 
 
 def bars(chart: dict[str, Any]):
     """Horizontal bars, one per label, with an optional bound."""
     labels = [_label(x) for x in chart["labels"]][:MAX_BARS]
     values = _floats(chart["values"])[:MAX_BARS]
-    fig = _new_figure(height=max(1.6, 0.9 + 0.24 * len(labels)))
-    ax = fig.add_subplot()
+    ax = _axes(height=max(1.6, 0.9 + 0.24 * len(labels)))
     ys = list(range(len(labels)))[::-1]
     ax.barh(ys, values, color=SKY, edgecolor=BLUE, height=0.6, linewidth=0.8)
     for y, v in zip(ys, values, strict=True):
@@ -463,8 +451,7 @@ def bars(chart: dict[str, Any]):
             ax.annotate(_number(v), (v, y), xytext=(3, 0), textcoords="offset points",
                         va="center", fontsize=6.5)
     ax.set_yticks(ys, labels)
-    ax.grid(axis="y", visible=False)
-    ax.grid(axis="x", visible=True)
+    _x_grid(ax)
     _bound_line(ax, chart.get("bound"), vertical=True, label="limit")
     bound = chart.get("bound") is not None
     if bound:
@@ -473,7 +460,7 @@ def bars(chart: dict[str, Any]):
     ax.margins(x=0.12)
     # the limit's legend goes below the axes, where it cannot cover a bar or its label
     _title(ax, chart, ylabels=labels, ylabel=False, legend_below=bound)
-    return fig
+    return ax.figure
 
 
 def histogram(chart: dict[str, Any]):
@@ -485,21 +472,19 @@ def histogram(chart: dict[str, Any]):
         step = math.ceil(len(counts) / MAX_LINE_POINTS)
         counts = [sum(counts[i:i + step]) for i in range(0, len(counts), step)]
         edges = edges[::step] + ([edges[-1]] if (len(edges) - 1) % step else [])
-    fig = _new_figure(height=2.4)
-    ax = fig.add_subplot()
+    ax = _axes(height=2.4)
     ax.stairs(counts, edges, fill=True, color=SKY, edgecolor=BLUE, linewidth=0.8)
     ax.set_xlabel(_label(chart.get("xlabel", "")))
     ax.set_ylabel("rows")
     _title(ax, chart)
-    return fig
+    return ax.figure
 
 
 def residuals(chart: dict[str, Any]):
     """Residual against prediction (subsampled), with the zero line."""
     pred, res = _floats(chart["predicted"]), _floats(chart["residual"])
     idx = _thin(len(pred), MAX_SCATTER_POINTS)
-    fig = _new_figure()
-    ax = fig.add_subplot()
+    ax = _axes()
     ax.scatter(_pick(pred, idx), _pick(res, idx), s=4, color=BLUE, alpha=0.5, linewidths=0,
                label=f"{len(idx):,} of {len(pred):,} rows" if len(idx) < len(pred) else "rows")
     ax.axhline(0, color=BLACK, linestyle="--", linewidth=1)
@@ -507,7 +492,7 @@ def residuals(chart: dict[str, Any]):
     ax.set_ylabel("actual - predicted")
     ax.legend(loc="upper left")
     _title(ax, chart)
-    return fig
+    return ax.figure
 
 
 CHARTS: dict[str, Callable[[dict[str, Any]], Any]] = {

@@ -19,6 +19,8 @@ from auditor.report.digest import MAX_CHARTS_PER_SECTION, Plan, plan_section
 from auditor.report.docmap import documentation_map
 from auditor.report.fairness_bounds import with_bound_line
 
+DASH = "\u2014"  # an absent value; the template compares values with it (``dash``)
+
 CATEGORY_ORDER = ("data", "fit", "performance", "fairness")
 CATEGORY_TITLES = {"data": "Data", "fit": "Fit", "performance": "Performance",
                    "fairness": "Fairness"}
@@ -64,7 +66,7 @@ METRIC_NAMES = {
 def fmt(value: Any, *, digits: int = 3) -> str:
     """One number format for every table: thousands separators, about 3 significant digits."""
     if value is None or value == "":
-        return "\u2014"
+        return DASH
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
@@ -93,20 +95,18 @@ def fmt(value: Any, *, digits: int = 3) -> str:
 
 def fmt_signed(value: Any) -> str:
     if value is None:
-        return "\u2014"
+        return DASH
     text = fmt(float(value))
     return text if text.startswith("-") or float(value) == 0 else f"+{text}"
 
 
 def fmt_ci(ci: Any) -> str:
     if not ci or len(ci) != 2 or ci[0] is None or ci[1] is None:
-        return "\u2014"
+        return DASH
     return f"{fmt(float(ci[0]))} \u2013 {fmt(float(ci[1]))}"
 
 
 def fmt_cell(value: Any) -> str:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return fmt(float(value) if isinstance(value, float) else value)
     if isinstance(value, (list, tuple)):
         return ", ".join(fmt_cell(v) for v in value[:20]) + (" \u2026" if len(value) > 20 else "")
     if isinstance(value, dict):
@@ -118,6 +118,12 @@ def _percent(value: Any) -> str:
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return fmt(value)
     return f"{float(value) * 100:g}%"
+
+
+def bound_text(direction: Any, value: Any) -> str:
+    """A bound as the tables show it: "\u2265 0.800", "\u2264 0.100" (a plain value when the
+    direction is unknown)."""
+    return {"at_least": "\u2265 ", "at_most": "\u2264 "}.get(direction, "") + fmt(_num(value))
 
 
 def metric_name(name: Any) -> str:
@@ -181,12 +187,7 @@ OMITTED_CHART = ("Chart left out: this section draws at most {n} charts, the mos
 
 def finding_view(f: dict[str, Any], chart: ChartSVG | None) -> dict[str, Any]:
     status = str(f.get("status", ""))
-    direction = f.get("direction")
     threshold = f.get("threshold")
-    bound = ""
-    if threshold is not None:
-        bound = ("\u2265 " if direction == "at_least" else "\u2264 " if direction == "at_most"
-                 else "") + fmt(_num(threshold))
     details = f.get("details") or {}
     tables, facts = details_tables(details) if isinstance(details, dict) else ([], [])
     return {
@@ -198,20 +199,17 @@ def finding_view(f: dict[str, Any], chart: ChartSVG | None) -> dict[str, Any]:
         "status": status_label(status),
         "value": fmt(_num(f.get("value"))),
         "ci": fmt_ci(f.get("ci")),
-        "bound": bound or "\u2014",
+        "bound": DASH if threshold is None else bound_text(f.get("direction"), threshold),
         "split": SPLIT_NAMES.get(str(f.get("split")), str(f.get("split") or "")),
         "sensitive": str(f.get("sensitive") or ""),
-        "intersection": "&" in str(f.get("sensitive") or ""),
         "n": fmt(f.get("n")) if f.get("n") is not None else "",
-        "advisory": bool(f.get("advisory", True)) and f.get("criterion_index") is None,
         "criterion": (int(f["criterion_index"]) + 1
                       if isinstance(f.get("criterion_index"), int) else None),
         "tables": tables,
         "facts": [{"key": r["cells"][0], "value": r["cells"][1]} for r in facts
-                  if r["cells"][0] not in QUIET_FACTS and r["cells"][1] != "\u2014"],
+                  if r["cells"][0] not in QUIET_FACTS and r["cells"][1] != DASH],
         "chart": chart,
-        "small": bool(chart is not None and chart.small
-                      and (not tables or getattr(chart, "compact", False))),
+        "small": bool(chart is not None and chart.small and (not tables or chart.compact)),
         "block": True,
     }
 
@@ -271,9 +269,9 @@ def pair_small(blocks: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 def lead_sentence(category: str, findings: list[dict[str, Any]]) -> str:
     """One sentence that says what the section found."""
-    if not findings:
-        return f"No {CATEGORY_NOUNS.get(category, category + ' checks')} were run."
     noun = CATEGORY_NOUNS.get(category, f"{category} checks")
+    if not findings:
+        return f"No {noun} were run."
     bad = [f for f in findings if f.get("status") in ("fail", "error")]
     unsure = [f for f in findings if f.get("status") in ("warn", "inconclusive")]
     if bad:
@@ -293,6 +291,13 @@ GROUP_COLUMN_NAMES = {"n": "rows", "base_rate": "base rate", "selection_rate": "
                       "tpr": "TPR", "fpr": "FPR", "fnr": "FNR", "tnr": "TNR",
                       "accuracy": "accuracy", "precision": "precision"}
 GROUP_SKIP_COLUMNS = ("group", "inconclusive", "needed")
+
+
+def ordered_splits(present: Any) -> list[str]:
+    """The splits in ``present`` in the usual order (train, validation, test, holdout),
+    any other after them alphabetically."""
+    present = set(present)
+    return [s for s in SPLIT_COLUMNS if s in present] + sorted(present - set(SPLIT_COLUMNS))
 
 
 def row_key(f: dict[str, Any]) -> str:
@@ -320,8 +325,7 @@ def check_matrix(views: list[dict[str, Any]], findings: list[dict[str, Any]], *,
     ``views`` and ``findings`` are parallel (most important first); each cell shows the
     status, the measured value and its interval on that split.
     """
-    present = {str(f.get("split")) for f in findings if f.get("split")}
-    splits = [s for s in SPLIT_COLUMNS if s in present] + sorted(present - set(SPLIT_COLUMNS))
+    splits = ordered_splits(str(f.get("split")) for f in findings if f.get("split"))
     rows: dict[str, dict[str, Any]] = {}
     for view, f in zip(views, findings, strict=True):
         if not view["in_table"]:
@@ -331,12 +335,10 @@ def check_matrix(views: list[dict[str, Any]], findings: list[dict[str, Any]], *,
         row = rows.get(key)
         if row is None:
             row = rows[key] = {"label": row_label(view["title"], split), "anchor": "",
-                               "bound": view["bound"], "advisory": view["advisory"],
-                               "criteria": [], "cells": {}, "whole": None,
-                               "sensitive": view["sensitive"], "check": row_key(f)}
+                               "bound": view["bound"], "criteria": [], "cells": {},
+                               "whole": None, "sensitive": view["sensitive"]}
         if view["criterion"] is not None:
             row["criteria"].append(view["criterion"])
-            row["advisory"] = False
         if view["block"] and not row["anchor"]:
             row["anchor"] = view["anchor"]
         cell = {"status": view["status"], "value": view["value"], "ci": view["ci"]}
@@ -344,7 +346,7 @@ def check_matrix(views: list[dict[str, Any]], findings: list[dict[str, Any]], *,
             row["cells"].setdefault(split, cell)
         else:
             row["whole"] = cell
-        if row["bound"] == "\u2014":
+        if row["bound"] == DASH:
             row["bound"] = view["bound"]
     out = []
     for row in rows.values():
@@ -375,8 +377,7 @@ def group_tables(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
         by_feature.setdefault(str(sensitive), {}).setdefault(split, groups)
     tables = []
     for feature, per_split in by_feature.items():
-        splits = sorted(per_split, key=lambda s: (SPLIT_COLUMNS.index(s)
-                                                  if s in SPLIT_COLUMNS else 9, s))
+        splits = ordered_splits(per_split)
         columns: list[str] = []
         for groups in per_split.values():
             for g in groups:
@@ -413,7 +414,7 @@ def detail_rows(sections: list[dict[str, Any]]) -> list[dict[str, Any]]:
             key = (section["key"], view["row_key"])
             row = rows.get(key)
             if row is None:  # views come most important first
-                rows[key] = {"section": section["title"], "status": view["status"],
+                rows[key] = {"status": view["status"],
                              "title": row_label(view["title"], view["split_key"]),
                              "splits": [view["split"]] if view["split"] else [],
                              "summary": view["summary"]}
@@ -429,19 +430,13 @@ def criteria_rows(criteria: list[dict[str, Any]], run_date: str) -> list[dict[st
         crit = c.get("criterion") or {}
         status = str(c.get("status", ""))
         shown = "waived" if c.get("waived") else status
-        if "at_least" in crit:
-            bound = f"\u2265 {fmt(_num(crit['at_least']))}"
-        elif "at_most" in crit:
-            bound = f"\u2264 {fmt(_num(crit['at_most']))}"
-        else:
-            bound = fmt(_num(c.get("bound")))
+        direction = next((d for d in ("at_least", "at_most") if d in crit), None)
         waiver = c.get("waiver")
         rows.append({
-            "index": c.get("index"),
             "description": str(c.get("description") or ""),
             "value": fmt(_num(c.get("value"))),
             "ci": fmt_ci(c.get("ci")),
-            "bound": bound,
+            "bound": bound_text(direction, crit[direction] if direction else c.get("bound")),
             "margin": fmt_signed(c.get("margin")),
             "margin_bad": c.get("margin") is not None and float(c["margin"]) < 0,
             "status": status_label(shown),
@@ -514,7 +509,7 @@ def _impact_row(split: Any, d: dict[str, Any], cost: Any, ci: Any) -> dict[str, 
 # --------------------------------------------------------------------------- sections
 def metrics_table(evaluation: dict[str, Any]) -> dict[str, Any]:
     metrics = evaluation.get("metrics") or {}
-    splits = [s for s in ("train", "validation", "test", "holdout") if s in metrics]
+    splits = [s for s in SPLIT_COLUMNS if s in metrics]
     splits += [s for s in metrics if s not in splits]
     names: list[str] = []
     for s in splits:
@@ -531,8 +526,8 @@ def metrics_table(evaluation: dict[str, Any]) -> dict[str, Any]:
                 continue
             ci = fmt_ci([r.get("low"), r.get("high")])
             cells.append({"value": fmt(_num(r.get("value"))),
-                          "ci": "" if ci == "\u2014" else ci})
-        rows.append({"metric": metric_name(m), "key": m, "cells": cells})
+                          "ci": "" if ci == DASH else ci})
+        rows.append({"metric": metric_name(m), "cells": cells})
     n = []
     for s in splits:
         first = next(iter(metrics[s].values()), {})
@@ -547,8 +542,7 @@ def baselines_table(evaluation: dict[str, Any], *,
     other baseline number is in results.json)."""
     baselines = {str(k): v for k, v in (evaluation.get("baselines") or {}).items()
                  if isinstance(v, dict)}
-    present = {s for v in baselines.values() for s in v}
-    splits = [s for s in SPLIT_COLUMNS if s in present] + sorted(present - set(SPLIT_COLUMNS))
+    splits = ordered_splits(s for v in baselines.values() for s in v)
     wanted = [m for m in metrics or [] if m]
     if not wanted:
         wanted = [str(evaluation.get("primary_metric") or "")]
@@ -583,14 +577,6 @@ def history_summary(model: dict[str, Any]) -> str:
     return text + "."
 
 
-def _flatten(prefix: str, value: Any, out: list[tuple[str, str]]) -> None:
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
-    else:
-        out.append((prefix, fmt_cell(value)))
-
-
 def recorded_model_files(model: dict[str, Any]) -> dict[str, str]:
     """{file name: sha256} of the model files, from results['model']['files'] (written by
     the run) and results['model']['info']['files'] (reported by the predictor)."""
@@ -619,7 +605,7 @@ def _plan_view(plan: Plan, draw_chart: Callable[[dict], ChartSVG | None]) -> dic
     chart: ChartSVG | None = None
     kind, title = str((f.get("chart") or {}).get("kind", "")), str(f.get("title", ""))
     if plan.chart == "draw":
-        chart = draw_chart(f["chart"], compact=True) if plan.compact else draw_chart(f["chart"])
+        chart = draw_chart(f["chart"], compact=plan.compact)
     elif plan.chart == "same":
         chart = ChartSVG(kind=kind, title=title, note=SAME_CHART.format(title=plan.same_as))
     elif plan.chart == "omitted":
@@ -668,20 +654,16 @@ def build_context(results: dict[str, Any], *, draw_chart: Callable[[dict], Chart
         plans = plan_section(fs, linked=linked, metrics=evaluation.get("metrics") or {})
         views = [_plan_view(p, draw_chart) for p in plans]
         ordered = [p.finding for p in plans]  # most important first
-        _dedupe_tables([v for v in views if v["block"]], shown_tables)
+        blocks = [v for v in views if v["block"]]
+        _dedupe_tables(blocks, shown_tables)
         sections[cat] = {
             "key": cat,
-            "matrix": check_matrix(views, [p.finding for p in plans],
-                                   by_feature=cat == "fairness"),
+            "matrix": check_matrix(views, ordered, by_feature=cat == "fairness"),
             "title": CATEGORY_TITLES.get(cat, cat.replace("_", " ").capitalize()),
             "lead": lead_sentence(cat, ordered),
             "findings": views,
-            "blocks": [v for v in views if v["block"]],
-            "rows": [v for v in views if v["in_table"]],
-            "listed_only": sum(1 for v in views if v["in_table"] and not v["block"]),
+            "blocks": blocks,
             "in_metrics_table": sum(1 for v in views if not v["in_table"]),
-            "counts": {s: sum(1 for f in fs if f.get("status") == s)
-                       for s in ("pass", "warn", "fail", "inconclusive", "error", "skipped")},
         }
     fairness = sections["fairness"]
     fairness["group_tables"] = group_tables(
@@ -739,7 +721,6 @@ def build_context(results: dict[str, Any], *, draw_chart: Callable[[dict], Chart
         "verdict": {"status": status, "reason": str(verdict.get("reason") or ""),
                     "blockers": [str(b) for b in verdict.get("blockers") or []],
                     "next_steps": [str(s) for s in verdict.get("next_steps") or []],
-                    "exit_code": fmt(verdict.get("exit_code")),
                     **VERDICTS.get(status, VERDICTS["NOT READY"])},
         "criteria": criteria_rows(results.get("criteria") or [], when),
         "waivers": waiver_rows(results.get("criteria") or [], when),
@@ -767,9 +748,7 @@ def build_context(results: dict[str, Any], *, draw_chart: Callable[[dict], Chart
         "fit": {"history": history_summary(model),
                 "baselines": baselines_table(evaluation, metrics=[
                     str(evaluation.get("primary_metric") or "")] + [
-                    str((c.get("criterion") or {}).get("metric") or "") for c in criteria]),
-                "epochs": len(model.get("history") or []),
-                "best_epoch": fmt(model.get("best_epoch"))},
+                    str((c.get("criterion") or {}).get("metric") or "") for c in criteria])},
         "performance": {"metrics": metrics_table(evaluation),
                         "primary": metric_name(evaluation.get("primary_metric", "")),
                         "confidence": _percent(evaluation.get("confidence")),
@@ -779,13 +758,11 @@ def build_context(results: dict[str, Any], *, draw_chart: Callable[[dict], Chart
                         "threshold_on": str(threshold_info.get("chosen_on") or "")},
         "appendix": {"spec_text": spec_text, "details": detail_rows(
                          [sections[c] for c in categories]),
-                     "model_kind": str(model.get("kind") or ""), "model_notes": model_notes,
                      "model_facts": model_facts, "environment": env_rows, "packages": packages,
                      "fingerprints": fingerprints, "attachments": attachments,
                      "timings": [(str(k), fmt_cell(v)) for k, v in
                                  ((results.get("run") or {}).get("timings") or {}).items()],
                      "started": str((results.get("run") or {}).get("started", "")),
                      "finished": str((results.get("run") or {}).get("finished", "")),
-                     "seed": fmt(env.get("seed")), "device": str(env.get("device", "")),
                      "docmap": documentation_map()},
     }

@@ -26,8 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 MAX_CHARTS_PER_SECTION = 12
-CURVE_KINDS = frozenset({"roc", "pr", "calibration", "confusion_matrix", "residuals",
-                         "predicted_vs_actual"})
+CURVE_KINDS = frozenset({"roc", "pr", "calibration", "confusion_matrix", "residuals"})
 COMPACT_KINDS = frozenset({"metric_intervals"})
 CURVE_SPLITS = frozenset({"test", "holdout"})  # curves are drawn once for each of these
 PRIORITY = {"fail": 1, "error": 1, "inconclusive": 2, "warn": 3, "pass": 4, "skipped": 5}

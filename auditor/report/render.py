@@ -14,27 +14,25 @@ Heavy imports (jinja2, weasyprint, matplotlib, yaml) happen inside the functions
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from auditor.atomic import write_bytes
 from auditor.errors import DataError, Location
+from auditor.fingerprint import sha256_bytes
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_DIR = PACKAGE_DIR / "static"
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
-DASH = "\u2014"
 
 RESULTS_ATTACHMENT = "results.json"
 SPEC_ATTACHMENT = "spec.yaml"
-# <meta name="auditor-<key>-sha256"> become PDF info keys without the dashes
-META_KEYS = {"results": "auditorresultssha256", "spec": "auditorspecsha256"}
+# the template's <meta name="auditor-<key>-sha256"> become PDF info keys without the dashes
+META_KEYS = {RESULTS_ATTACHMENT: "/auditorresultssha256", SPEC_ATTACHMENT: "/auditorspecsha256"}
 
 REFUSED_URL = "the report loads nothing from outside its own packaged assets: {url}"
 UNREADABLE_RESULTS = "cannot read the results file: {error}"
@@ -80,10 +78,6 @@ def make_url_fetcher():
     return PackagedAssetsFetcher()
 
 
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def canonical_results(results: dict[str, Any]) -> bytes:
     """results.json as auditor writes it: UTF-8, indented, keys in insertion order."""
     return (json.dumps(results, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
@@ -98,24 +92,14 @@ def spec_document(results: dict[str, Any]) -> str:
                           default_flow_style=None, width=110)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _environment():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False,
                       keep_trailing_newline=True)
+    from auditor.report.context import DASH
+
     env.globals["dash"] = DASH
     return env
 
@@ -191,8 +175,5 @@ def render_report(results: dict[str, Any], out_dir: Path, *, results_path: Path 
         (RESULTS_ATTACHMENT, results_bytes, f"SHA-256 {listed[0]['sha256']}"),
         (SPEC_ATTACHMENT, spec_bytes, f"SHA-256 {listed[1]['sha256']}"),
     ])
-    html_path = out_dir / "report.html"
-    pdf_path = out_dir / "report.pdf"
-    _atomic_write(html_path, html.encode("utf-8"))
-    _atomic_write(pdf_path, pdf)
-    return {"html": html_path, "pdf": pdf_path}
+    return {"html": write_bytes(out_dir / "report.html", html.encode("utf-8")),
+            "pdf": write_bytes(out_dir / "report.pdf", pdf)}

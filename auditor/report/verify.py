@@ -9,7 +9,6 @@ fingerprints inside results.json.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Iterator, Sequence
@@ -18,8 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from auditor.errors import DataError, Location, ModelFileError
-from auditor.fingerprint import sha256_file
+from auditor.errors import AuditorError, DataError, Location, ModelFileError
+from auditor.fingerprint import sha256_bytes, sha256_file
+from auditor.report.render import META_KEYS
+from auditor.report.render import RESULTS_ATTACHMENT as RESULTS_NAME
+from auditor.report.render import SPEC_ATTACHMENT as SPEC_NAME
 
 UNREADABLE_PDF = "cannot read the report PDF: {error}"
 NO_ATTACHMENT = ("the PDF has no embedded results.json: it is not a report written by "
@@ -27,10 +29,6 @@ NO_ATTACHMENT = ("the PDF has no embedded results.json: it is not a report writt
 BAD_RESULTS = "the embedded results.json is not valid JSON: {error}"
 MISSING_DATA = "cannot read the data file: {error}"
 MISSING_MODEL = "cannot read the model file: {error}"
-
-RESULTS_NAME = "results.json"
-SPEC_NAME = "spec.yaml"
-META_KEYS = {RESULTS_NAME: "/auditorresultssha256", SPEC_NAME: "/auditorspecsha256"}
 
 
 @dataclass
@@ -56,6 +54,14 @@ def _quiet_pypdf() -> Iterator[None]:
         yield
     finally:
         logger.setLevel(level)
+
+
+def _sha256(path: Path, error: type[AuditorError], message: str) -> str:
+    """The file's SHA-256; a file that cannot be read raises ``error`` with ``message``."""
+    try:
+        return sha256_file(path)
+    except OSError as exc:
+        raise error(message.format(error=exc.strerror or exc), Location(file=str(path))) from exc
 
 
 def read_attachments(pdf_path: Path) -> tuple[dict[str, bytes], dict[str, str]]:
@@ -116,7 +122,7 @@ def verify_pdf(pdf_path: Path, *, data: Sequence[Path] = (),
             if name != RESULTS_NAME:
                 lines.append(f"{name}: not embedded")
             continue
-        actual = hashlib.sha256(files[name]).hexdigest()
+        actual = sha256_bytes(files[name])
         expected = recorded.get(name)
         if expected is None:
             lines.append(f"{name}: embedded (sha256 {_short(actual)}), no recorded "
@@ -140,11 +146,7 @@ def verify_pdf(pdf_path: Path, *, data: Sequence[Path] = (),
     sources = (results.get("data") or {}).get("sources") or []
     for path in data:
         path = Path(path)
-        try:
-            sha = sha256_file(path)
-        except OSError as exc:
-            raise DataError(MISSING_DATA.format(error=exc.strerror or exc),
-                            Location(file=str(path))) from exc
+        sha = _sha256(path, DataError, MISSING_DATA)
         roles = [str(s.get("role")) for s in sources if s.get("sha256") == sha]
         if roles:
             lines.append(f"{path}: matches the audited {' and '.join(roles)} data "
@@ -158,11 +160,7 @@ def verify_pdf(pdf_path: Path, *, data: Sequence[Path] = (),
 
     if model is not None:
         model = Path(model)
-        try:
-            sha = sha256_file(model)
-        except OSError as exc:
-            raise ModelFileError(MISSING_MODEL.format(error=exc.strerror or exc),
-                                 Location(file=str(model))) from exc
+        sha = _sha256(model, ModelFileError, MISSING_MODEL)
         from auditor.report.context import recorded_model_files
 
         info = results.get("model") or {}

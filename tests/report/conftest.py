@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from auditor.fingerprint import sha256_file
 from tests.report.fixtures import make_results
 
 AUDITED_CSV = "id,income,debt_ratio,approved\n" + "".join(
@@ -51,10 +51,8 @@ def _render(tmp: Path, task: str, **kw) -> Rendered:
     data_file.write_text(AUDITED_CSV)
     model_file = tmp / "model.safetensors"
     model_file.write_bytes(b"\x00weights\x01" * 64)
-    sha = hashlib.sha256(data_file.read_bytes()).hexdigest()
-    model_sha = hashlib.sha256(model_file.read_bytes()).hexdigest()
-    results = make_results(task, source_hashes={"train": sha},
-                           model_files={"model.safetensors": model_sha}, **kw)
+    results = make_results(task, source_hashes={"train": sha256_file(data_file)},
+                           model_files={"model.safetensors": sha256_file(model_file)}, **kw)
     results["spec"]["report"]["page_size"] = OPTIONS[task]["page_size"]
     results_path = tmp / "results.json"
     # written differently from the canonical form, to prove the exact bytes are embedded

@@ -810,8 +810,6 @@ def _criteria(task: TaskName, spec: dict, metrics: dict, fair_value: float,
                 o["status"], o["reason"] = "pass", ""
                 o["value"] = o["bound"] + (0.01 if "at_least" in o["criterion"] else -0.01)
                 o["margin"] = 0.01
-                o["ci"] = [o["value"] - 0.005, o["value"] + 0.005] \
-                    if "at_least" in o["criterion"] else [o["value"] - 0.005, o["value"] + 0.005]
                 if "at_least" in o["criterion"]:
                     o["ci"] = [o["value"] - 0.004, o["value"] + 0.02]
                 else:

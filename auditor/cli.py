@@ -49,8 +49,6 @@ MSG_SPEC_OTHER_RUN = (
     "note: {file} does not hold the spec in the results; the report embeds the results' spec"
 )
 MSG_FINISHED = "finished in {seconds:.1f} s"
-MSG_OUT_NOT_DIR = "--out must name a folder, but {path} is a file"  # outputs.MSG_NOT_DIR
-MSG_OUT_NOT_WRITABLE = "--out cannot write in {path} (permission denied)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -182,7 +180,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     outcome = pipeline.run(args.spec, out=args.out, quiet=args.quiet)
     wall = time.perf_counter() - start
     print(run_summary(outcome.results, outcome.files, wall=wall, quiet=args.quiet,
-                      out_dir=outcome.out_dir, timings=getattr(outcome, "timings", None)))
+                      out_dir=outcome.out_dir, timings=outcome.timings))
     return int(outcome.exit_code)
 
 
@@ -194,6 +192,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from auditor.atomic import write_text
     from auditor.data.sources import read_table
     from auditor.spec import schema_ref_for
     from auditor.spec.init import infer_task, spec_name, starter_spec
@@ -208,7 +207,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     text = starter_spec(frame, target=args.target, data_path=Path(rel).as_posix(),
                         name=name, schema_ref=schema_ref_for(out),
                         source_label=str(data))
-    write_atomic(out, text)
+    write_text(out, text)
     task, _ = infer_task(frame[args.target])
     print(MSG_WROTE_SPEC.format(file=out, task=task, target=args.target))
     return int(ExitCode.READY)
@@ -225,7 +224,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     # The PDF embeds byte-identical copies of results.json and (when the run folder
     # still holds it) spec.resolved.yaml, so `auditor verify` finds the run's own files.
     files = render_report(results, out, results_path=results_path, spec_text=spec_text)
-    for kind, path in (files or {}).items():
+    for kind, path in files.items():
         print(f"{kind}: {path}")
     return int(ExitCode.READY)
 
@@ -238,11 +237,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     outcome = verify_pdf(pdf, data=[Path(d) for d in args.data],
                          model=Path(args.model) if args.model else None)
-    ok = outcome["ok"] if isinstance(outcome, dict) else outcome.ok
-    lines = outcome["lines"] if isinstance(outcome, dict) else outcome.lines
-    for line in lines:
+    for line in outcome.lines:
         print(line)
-    return int(ExitCode.READY if ok else ExitCode.NOT_READY)
+    return int(ExitCode.READY if outcome.ok else ExitCode.NOT_READY)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -305,13 +302,6 @@ def read_resolved_spec(results_path: Path, results: dict[str, Any]) -> str | Non
     return text
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    from auditor.atomic import write_text
-
-    write_text(path, text)
-
-
 def _fmt(value: Any) -> str:
     if value is None:
         return "-"
@@ -327,7 +317,7 @@ def run_summary(results: dict[str, Any], files: dict[str, Any], *, wall: float, 
     status = verdict.get("status", "?")
     reason = verdict.get("reason", "")
     head = f"{status}: {reason}" if reason else str(status)
-    report = (files or {}).get("pdf") or (files or {}).get("report")
+    report = files.get("pdf") or files.get("report")
     if quiet:
         lines = [head]
         if report:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import hashlib
 import json
 import re
@@ -18,6 +17,7 @@ import auditor
 from auditor import cli, pipeline
 from auditor.cli import EPILOG, MSG_INTERNAL, main, run_summary
 from auditor.errors import DeviceError, ExitCode
+from auditor.outputs import MSG_NOT_DIR
 from auditor.spec import load_schema
 from tests.spec.specdata import BASE, edit, write_data_files
 
@@ -144,11 +144,8 @@ RESULTS = {
 
 def _outcome(tmp_path: Path, code: int = 1):
     files = {"results": tmp_path / "results.json", "pdf": tmp_path / "report.pdf"}
-    extra = {}
-    if "timings" in {f.name for f in dataclasses.fields(pipeline.RunOutcome)}:
-        extra["timings"] = {**RESULTS["run"]["timings"], "report": 2.5}
     return pipeline.RunOutcome(results=RESULTS, out_dir=tmp_path, files=files, exit_code=code,
-                               **extra)
+                               timings={**RESULTS["run"]["timings"], "report": 2.5})
 
 
 def test_run_prints_summary_and_exits_with_the_verdict(tmp_path: Path, capsys, monkeypatch):
@@ -194,7 +191,8 @@ def test_run_refuses_an_out_folder_it_cannot_create_before_running(tmp_path: Pat
     (tmp_path / "a-file").write_text("")
     assert main(["run", "s.yaml", "--out", str(tmp_path / out)]) == ExitCode.INVALID_INPUT
     assert capsys.readouterr().err == (
-        f"{tmp_path / out}: " + cli.MSG_OUT_NOT_DIR.format(path=tmp_path / "a-file") + "\n")
+        f"{tmp_path / out}: " + MSG_NOT_DIR.format(label="--out ", path=tmp_path / "a-file")
+        + "\n")
 
 
 def test_run_accepts_a_new_or_existing_out_folder(tmp_path: Path, capsys, monkeypatch):
@@ -269,20 +267,26 @@ def test_report_invalid_results_file(tmp_path: Path, capsys, content, where, mes
     assert len(err.strip().splitlines()) == 1
 
 
-def test_report_renders_into_the_results_folder(tmp_path: Path, capsys, monkeypatch):
+@pytest.fixture()
+def render_calls(monkeypatch) -> list[tuple]:
+    """Replace the report renderer; each call's (results, out_dir, results_path, spec_text)."""
     import auditor.report as report
 
-    calls = []
+    calls: list[tuple] = []
 
     def render(results, out_dir, *, results_path=None, spec_text=None):
         calls.append((results, Path(out_dir), results_path, spec_text))
         return {"html": Path(out_dir) / "report.html", "pdf": Path(out_dir) / "report.pdf"}
 
     monkeypatch.setattr(report, "render_report", render)
+    return calls
+
+
+def test_report_renders_into_the_results_folder(tmp_path: Path, capsys, render_calls):
     path = tmp_path / "results.json"
     path.write_text(json.dumps(RESULTS))
     assert main(["report", str(path)]) == 0
-    assert calls == [(RESULTS, tmp_path, path, None)]
+    assert render_calls == [(RESULTS, tmp_path, path, None)]
     assert capsys.readouterr().out.splitlines() == [f"html: {tmp_path / 'report.html'}",
                                                     f"pdf: {tmp_path / 'report.pdf'}"]
 
@@ -291,11 +295,13 @@ def test_report_renders_into_the_results_folder(tmp_path: Path, capsys, monkeypa
 def test_verify_prints_lines_and_exits_on_ok(tmp_path: Path, capsys, monkeypatch, ok, code):
     import types
 
+    from auditor.report.verify import VerifyResult
+
     calls = []
 
     def verify_pdf(pdf, *, data, model):
         calls.append((pdf, data, model))
-        return {"ok": ok, "lines": ["data loans.csv: sha256 matches", "model: not given"]}
+        return VerifyResult(ok=ok, lines=["data loans.csv: sha256 matches", "model: not given"])
 
     module = types.ModuleType("auditor.report.verify")
     module.verify_pdf = verify_pdf
@@ -406,17 +412,9 @@ def test_report_embeds_the_run_folders_own_files(tmp_path: Path, capsys):
     assert capsys.readouterr().err == ""
 
 
-def test_report_ignores_another_runs_resolved_spec(tmp_path: Path, capsys, monkeypatch):
-    import auditor.report as report
+def test_report_ignores_another_runs_resolved_spec(tmp_path: Path, capsys, render_calls):
     from auditor.outputs import RESOLVED_SPEC_FILE
 
-    calls = []
-
-    def render(results, out_dir, *, results_path=None, spec_text=None):
-        calls.append(spec_text)
-        return {"pdf": Path(out_dir) / "report.pdf"}
-
-    monkeypatch.setattr(report, "render_report", render)
     path = tmp_path / "results.json"
     path.write_text(json.dumps({**RESULTS, "spec": {"version": 1, "name": "this-run"}}))
     other = tmp_path / RESOLVED_SPEC_FILE
@@ -426,7 +424,7 @@ def test_report_ignores_another_runs_resolved_spec(tmp_path: Path, capsys, monke
         assert capsys.readouterr().err == cli.MSG_SPEC_OTHER_RUN.format(file=other) + "\n"
     other.write_text("# the run's own\nname: this-run\nversion: 1\n")
     assert main(["report", str(path)]) == 0
-    assert calls == [None, None, other.read_text()]
+    assert [call[3] for call in render_calls] == [None, None, other.read_text()]
 
 
 def test_report_refuses_an_out_path_that_is_a_file(tmp_path: Path, capsys):
@@ -434,23 +432,15 @@ def test_report_refuses_an_out_path_that_is_a_file(tmp_path: Path, capsys):
     path.write_text(json.dumps(RESULTS))
     assert main(["report", str(path), "--out", str(path)]) == ExitCode.INVALID_INPUT
     assert capsys.readouterr().err == (
-        f"{path}: " + cli.MSG_OUT_NOT_DIR.format(path=path) + "\n")
+        f"{path}: " + MSG_NOT_DIR.format(label="--out ", path=path) + "\n")
 
 
-def test_report_without_a_resolved_spec_still_renders(tmp_path: Path, capsys, monkeypatch):
-    import auditor.report as report
-
-    calls = []
-
-    def render(results, out_dir, *, results_path=None, spec_text=None):
-        calls.append(spec_text)
-        return {"pdf": Path(out_dir) / "report.pdf"}
-
-    monkeypatch.setattr(report, "render_report", render)
+def test_report_without_a_resolved_spec_still_renders(tmp_path: Path, capsys, render_calls):
     path = tmp_path / "results.json"
     path.write_text(json.dumps(RESULTS))
     assert main(["report", str(path)]) == 0
-    assert calls == [None]  # the report then serialises results['spec'] itself
+    # the report then serialises results['spec'] itself
+    assert [call[3] for call in render_calls] == [None]
 
 
 def test_report_unreadable_resolved_spec_is_an_input_error(tmp_path: Path, capsys):

@@ -21,7 +21,13 @@ from typing import Any
 from auditor.errors import Location, SpecError, SpecErrors
 from auditor.spec.checks import SPEC_CHECKS, CheckContext, run_spec_checks, spec_check
 from auditor.spec.defaults import apply_defaults
-from auditor.spec.schema import SCHEMA_PATH, load_schema, schema_errors, sort_errors
+from auditor.spec.schema import (
+    SCHEMA_PATH,
+    load_schema,
+    resolve_ref,
+    schema_errors,
+    sort_errors,
+)
 from auditor.spec.yamlio import MSG_NOT_MAPPING, dump_yaml, parse_yaml, read_text
 from auditor.types import Spec
 
@@ -124,8 +130,6 @@ def dump_spec(values: dict[str, Any], *, schema_ref: str | None = None) -> str:
 
 def order_like_schema(values: Any, schema: dict | None = None, root: dict | None = None) -> Any:
     """A copy of ``values`` with mapping keys in the schema's property order."""
-    from auditor.spec.schema import resolve_ref
-
     root = root if root is not None else load_schema()
     schema = resolve_ref(schema if schema is not None else root, root)
     if isinstance(values, dict):

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from auditor.errors import Location, SpecError
+from auditor.errors import SpecError
+from auditor.spec.schema import _located, fmt_value
 from auditor.spec.suggest import did_you_mean
 from auditor.spec.yamlio import Document
 
@@ -109,8 +110,8 @@ MSG_THRESHOLD_NOT_BINARY = (
 MSG_IMBALANCE_REGRESSION = "class imbalance handling needs a classification task"
 MSG_NOT_FINITE = "must be a finite number, got {got}"
 MSG_TARGET_AS_FEATURE = "the target '{target}' cannot also be {role}"
-# The vendor stage raises the same refusals at run time (auditor/vendor/); validate says
-# them first, without loading anything.
+# The vendor stage raises these same refusals at run time (auditor/vendor/ imports them);
+# validate says them first, without loading anything.
 MSG_PREDICTIONS_NEED_ID = (
     "format 'predictions' joins the vendor's predictions to the data by id: set "
     "data.id_column to the column identifying a row"
@@ -177,19 +178,18 @@ class CheckContext:
             self._probe = DataProbe(self)
         return self._probe
 
+    def resolve_path(self, relative: str) -> Path:
+        """A path from the spec, relative to the spec's folder (as ``Spec.resolve_path``)."""
+        p = Path(relative).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
     def written(self, path: tuple) -> bool:
         """Whether the field was written in the file (not filled by a default)."""
         return tuple(path) in self.doc.positions
 
     def error(self, path: tuple, message: str, *, key: bool = False) -> SpecError:
         """A SpecError at the spec field ``path`` (its nearest written ancestor)."""
-        probe = tuple(path)
-        table = self.doc.key_positions if key else self.doc.positions
-        while probe and probe not in table and probe not in self.doc.positions:
-            probe = probe[:-1]
-        line, col = table.get(probe) or self.doc.positions.get(probe, (None, None))
-        return SpecError(message, Location(file=self.file, line=line, column=col,
-                                           path=tuple(path)))
+        return _located(self.doc, self.file, tuple(path), message, key=key)
 
 
 def run_spec_checks(ctx: CheckContext, *, check_data: bool) -> list[SpecError]:
@@ -315,8 +315,6 @@ def check_criteria(ctx: CheckContext) -> list[SpecError]:
             for bound in ("at_least", "at_most"):
                 value = criterion.get(bound)
                 if value is not None and not 0.0 <= value <= 1.0:
-                    from auditor.spec.schema import fmt_value
-
                     errors.append(ctx.error(here + (bound,), MSG_BOUND_UNIT.format(
                         metric=metric, got=fmt_value(value))))
         low, high = criterion.get("at_least"), criterion.get("at_most")
@@ -386,8 +384,6 @@ def check_imbalance(ctx: CheckContext) -> list[SpecError]:
 @spec_check("finite_numbers")
 def check_finite(ctx: CheckContext) -> list[SpecError]:
     """``.nan`` and ``.inf`` are YAML numbers but never meaningful settings or bounds."""
-    from auditor.spec.schema import fmt_value
-
     errors: list[SpecError] = []
 
     def walk(value: Any, path: tuple) -> None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from auditor.errors import AuditorError, SpecError
+from auditor.errors import AuditorError, DataError, Location, SpecError
 from auditor.spec.checks import CheckContext, spec_check
-from auditor.spec.schema import fmt_value
+from auditor.spec.schema import fmt_value, sorted_plain
 from auditor.spec.suggest import did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,10 +40,7 @@ MSG_POSITIVE_ABSENT = (
     "positive class {positive} is not a value of target '{target}' in {file} "
     "(values: {values}){hint}"
 )
-MSG_MODEL_MISSING = "model file not found: {file}"
-MSG_MODEL_NOT_FILE = "model path is not a file: {file}"
-MSG_MODEL_EMPTY = "model file is empty: {file}"
-MSG_MODEL_NOT_ZIP = "not a {fmt} file (it is not a zip archive, which {fmt} files are): {file}"
+MSG_MODEL_NOT_ZIP = "not a {fmt} file (it is not a zip archive, which {fmt} files are)"
 MSG_PREDICTIONS_NO_ID = "the predictions file {file} has no id column '{column}'{hint}"
 MSG_PREDICTIONS_NO_COLUMN = (
     "the predictions file {file} has no {what} column '{column}'{hint}"
@@ -69,32 +66,30 @@ class DataProbe:
     # ----------------------------------------------------------------- files
     def path(self, role: str) -> Path | None:
         rel = self.data.get(role)
-        if not rel:
-            return None
-        p = Path(rel).expanduser()
-        return p if p.is_absolute() else self.ctx.base_dir / p
+        return self.ctx.resolve_path(rel) if rel else None
 
     def shown(self, role: str) -> str:
         return str(self.path(role))
 
+    def _file_error(self, role: str, exc: AuditorError) -> None:
+        self.file_errors.append(self.ctx.error(("data", role), MSG_FILE.format(
+            message=exc.message, file=self.shown(role))))
+
     def ensure_generated(self) -> None:
         """Create missing example files when the spec asks for generated data."""
-        if self._generated or not self.data.get("generate"):
-            self._generated = True
+        if self._generated:
             return
         self._generated = True
-        try:
-            from auditor.examples import ensure_example_data
-        except ImportError:  # pragma: no cover - the examples module is part of auditor
+        if not self.data.get("generate"):
             return
+        from auditor.examples import ensure_example_data
+
         try:
             ensure_example_data(self.ctx.values, self.ctx.base_dir)
-        except AuditorError as exc:
-            self.file_errors.append(self.ctx.error(("data", "generate"), MSG_GENERATE_FAILED
-                                                   .format(reason=exc.message)))
-        except OSError as exc:
-            self.file_errors.append(self.ctx.error(("data", "generate"), MSG_GENERATE_FAILED
-                                                   .format(reason=exc.strerror or exc)))
+        except (AuditorError, OSError) as exc:
+            reason = exc.message if isinstance(exc, AuditorError) else exc.strerror or exc
+            self.file_errors.append(self.ctx.error(("data", "generate"),
+                                                   MSG_GENERATE_FAILED.format(reason=reason)))
 
     def columns(self, role: str) -> list[str] | None:
         """Column names of a data file, or None when it is absent or unreadable."""
@@ -107,8 +102,7 @@ class DataProbe:
             try:
                 header = _read_header(path, self.data.get("format", "auto"))
             except AuditorError as exc:
-                self.file_errors.append(self.ctx.error(("data", role), MSG_FILE.format(
-                    message=exc.message, file=self.shown(role))))
+                self._file_error(role, exc)
         self._headers[role] = header
         return header
 
@@ -124,8 +118,7 @@ class DataProbe:
                 frame = read_table(self.path(role), self.data.get("format", "auto"),
                                    columns=list(columns))
             except AuditorError as exc:
-                self.file_errors.append(self.ctx.error(("data", role), MSG_FILE.format(
-                    message=exc.message, file=self.shown(role))))
+                self._file_error(role, exc)
                 self._headers[role] = None
                 return None
             self._frames[key] = frame
@@ -139,7 +132,6 @@ def _read_header(path: Path, fmt: str) -> list[str]:
     Anything unusual falls through to ``read_table``, which raises the located DataError.
     """
     from auditor.data.sources import detect_format, read_table
-    from auditor.errors import DataError, Location
 
     if path.is_file():
         kind = detect_format(path, fmt)
@@ -171,17 +163,11 @@ def _read_header(path: Path, fmt: str) -> list[str]:
 @spec_check("data_files_readable", needs_data=True)
 def check_files(ctx: CheckContext) -> list[SpecError]:
     probe = ctx.probe
-    for role in ROLES:
-        if probe.path(role) is not None:
-            probe.columns(role)
-    # Rows: reading the target column proves the rows parse and counts them.
     target = ctx.values["objective"]["target"]
     for role in ROLES:
         cols = probe.columns(role)
-        if cols is not None and target in cols:
-            probe.read(role, [target])
-        elif cols is not None and cols:
-            probe.read(role, [cols[0]])
+        if cols:  # reading the target column proves the rows parse, and counts them
+            probe.read(role, [target] if target in cols else [cols[0]])
     return list(probe.file_errors)
 
 
@@ -216,7 +202,7 @@ def check_columns(ctx: CheckContext) -> list[SpecError]:
                 errors.append(ctx.error(path, MSG_NO_COLUMN.format(
                     column=column, role="train", file=probe.shown("train"),
                     hint=did_you_mean(column, train)), key=key))
-    holdout = probe.columns("holdout") if probe.path("holdout") is not None else None
+    holdout = probe.columns("holdout")
     if holdout is not None:
         data = ctx.values["data"]
         wanted = [p for p in _named_columns(ctx)
@@ -238,21 +224,8 @@ def check_columns(ctx: CheckContext) -> list[SpecError]:
 
 
 def _sample(values: list[Any], limit: int = 6) -> str:
-    shown = ", ".join(fmt_value(_plain(v)) for v in values[:limit])
+    shown = ", ".join(fmt_value(v) for v in values[:limit])
     return shown + (", ..." if len(values) > limit else "")
-
-
-def _plain(value: Any) -> Any:
-    item = getattr(value, "item", None)
-    return item() if callable(item) else value
-
-
-def _sorted_values(series) -> list[Any]:
-    values = [_plain(v) for v in series.dropna().unique()]
-    try:
-        return sorted(values)
-    except TypeError:
-        return sorted(values, key=str)
 
 
 @spec_check("data_target_values", needs_data=True)
@@ -268,7 +241,7 @@ def check_target(ctx: CheckContext) -> list[SpecError]:
         return []
     column = frame[target]
     file = probe.shown("train")
-    values = _sorted_values(column)
+    values = sorted_plain(column.dropna().unique())
     if not values:
         return [ctx.error(("objective", "target"),
                           MSG_NO_TARGET_VALUES.format(target=target, file=file))]
@@ -327,22 +300,22 @@ def check_model_file(ctx: CheckContext) -> list[SpecError]:
     vendor = (ctx.values.get("model") or {}).get("vendor")
     if not vendor:
         return []
+    from auditor.vendor.files import check_readable
+
     ctx.probe.ensure_generated()  # bundled vendor examples create their model file too
-    rel = Path(vendor["path"]).expanduser()
-    path = rel if rel.is_absolute() else ctx.base_dir / rel
+    path = ctx.resolve_path(vendor["path"])
     where = ("model", "vendor", "path")
-    if not path.exists():
-        return [ctx.error(where, MSG_MODEL_MISSING.format(file=path))]
-    if not path.is_file():
-        return [ctx.error(where, MSG_MODEL_NOT_FILE.format(file=path))]
-    if path.stat().st_size == 0:
-        return [ctx.error(where, MSG_MODEL_EMPTY.format(file=path))]
+    try:
+        check_readable(path)  # the vendor stage's own check: missing, not a file, empty
+    except AuditorError as exc:
+        return [ctx.error(where, MSG_FILE.format(file=path, message=exc.message))]
     fmt = vendor["format"]
     if fmt in ZIP_FORMATS:
         import zipfile
 
         if not zipfile.is_zipfile(path):
-            return [ctx.error(where, MSG_MODEL_NOT_ZIP.format(fmt=ZIP_FORMATS[fmt], file=path))]
+            return [ctx.error(where, MSG_FILE.format(
+                file=path, message=MSG_MODEL_NOT_ZIP.format(fmt=ZIP_FORMATS[fmt])))]
     if fmt == "predictions":
         return _predictions_header_errors(ctx, vendor, path)
     return []

@@ -13,7 +13,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from auditor.errors import DataError, Location
-from auditor.spec.schema import load_schema, resolve_ref
+from auditor.spec.schema import plain, schema_default, sorted_plain
 from auditor.spec.suggest import did_you_mean
 from auditor.spec.yamlio import scalar_text
 
@@ -133,14 +133,6 @@ def spec_name(stem: str) -> str:
     return name if name and name[0].isalnum() else "model"
 
 
-def _defaults(*path: str) -> Any:
-    root = load_schema()
-    node = root
-    for key in path:
-        node = resolve_ref(node, root)["properties"][key]
-    return resolve_ref(node, root)["default"]
-
-
 def _flow(mapping: dict[str, Any]) -> str:
     """A one-line flow mapping, quoted as flow context requires (commas, colons)."""
     import yaml
@@ -185,7 +177,7 @@ def starter_spec(frame: pd.DataFrame, *, target: str, data_path: str, name: str,
         raise DataError(MSG_TARGET_EMPTY.format(target=target), Location(file=source_label or
                                                                              data_path))
     if values.nunique() < 2:
-        value = scalar_text(_plain(values.iloc[0]))
+        value = scalar_text(plain(values.iloc[0]))
         raise DataError(MSG_ONE_VALUE.format(target=target, value=value),
                         Location(file=source_label or data_path))
     task, reason = infer_task(column)
@@ -208,7 +200,7 @@ def starter_spec(frame: pd.DataFrame, *, target: str, data_path: str, name: str,
     add(f"  task: {task}  # inferred from '{target}': {reason}")
     add(f"  target: {scalar_text(target)}")
     if task == "binary":
-        ordered = _sorted(values.unique())
+        ordered = sorted_plain(values.unique())
         positive = guess_positive(ordered)
         shown = ", ".join(scalar_text(v) for v in ordered)
         add(f"  positive: {scalar_text(positive)}  # the outcome that counts as positive "
@@ -237,25 +229,25 @@ def starter_spec(frame: pd.DataFrame, *, target: str, data_path: str, name: str,
         add("  sensitive: []  # protected attributes to measure fairness across, if any")
     strategy = "random" if task == "regression" else "stratified"
     split = {"strategy": strategy,
-             "validation": _defaults("data", "split", "validation"),
-             "test": _defaults("data", "split", "test"),
-             "seed": _defaults("data", "split", "seed")}
+             "validation": schema_default("data", "split", "validation"),
+             "test": schema_default("data", "split", "test"),
+             "seed": schema_default("data", "split", "seed")}
     add(f"  split: {_flow(split)}")
-    prep = {k: _defaults("data", "preprocessing", k)
+    prep = {k: schema_default("data", "preprocessing", k)
             for k in ("missing", "outliers", "scaling", "categorical")}
     add(f"  preprocessing: {_flow(prep)}")
     add("model:")
-    add(f"  architecture: {_defaults('model', 'architecture')}")
-    add(f"  hidden: [{', '.join(str(h) for h in _defaults('model', 'hidden'))}]")
-    add(f"  dropout: {scalar_text(_defaults('model', 'dropout'))}")
+    add(f"  architecture: {schema_default('model', 'architecture')}")
+    add(f"  hidden: [{', '.join(str(h) for h in schema_default('model', 'hidden'))}]")
+    add(f"  dropout: {scalar_text(schema_default('model', 'dropout'))}")
     add("training:")
     for key in ("optimizer", "learning_rate", "batch_size", "epochs", "device", "seed"):
-        add(f"  {key}: {scalar_text(_defaults('training', key))}")
-    patience = _defaults("training", "early_stopping", "patience")
+        add(f"  {key}: {scalar_text(schema_default('training', key))}")
+    patience = schema_default("training", "early_stopping", "patience")
     add(f"  early_stopping: {_flow({'patience': patience})}")
     add("evaluation:")
-    add(f"  confidence: {scalar_text(_defaults('evaluation', 'confidence'))}")
-    add(f"  bootstrap: {scalar_text(_defaults('evaluation', 'bootstrap'))}")
+    add(f"  confidence: {scalar_text(schema_default('evaluation', 'confidence'))}")
+    add(f"  bootstrap: {scalar_text(schema_default('evaluation', 'bootstrap'))}")
     add("acceptance:")
     for criterion in CRITERIA[task]:
         add(f"  - {_flow(criterion)}")
@@ -270,16 +262,3 @@ def starter_spec(frame: pd.DataFrame, *, target: str, data_path: str, name: str,
     add("  owner: ''  # TODO: the team accountable for the model")
     add("  approvers: []  # TODO: who signs the report")
     return "\n".join(lines) + "\n"
-
-
-def _plain(value: Any) -> Any:
-    item = getattr(value, "item", None)
-    return item() if callable(item) else value
-
-
-def _sorted(values) -> list[Any]:
-    plain = [_plain(v) for v in values]
-    try:
-        return sorted(plain)
-    except TypeError:
-        return sorted(plain, key=str)

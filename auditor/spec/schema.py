@@ -95,6 +95,15 @@ def resolve_ref(schema: dict, root: dict) -> dict:
     return schema
 
 
+def schema_default(*path: str) -> Any:
+    """The schema's default of the property at ``path`` (e.g. ``"data", "split", "seed"``)."""
+    root = load_schema()
+    node = root
+    for key in path:
+        node = resolve_ref(node, root)["properties"][key]
+    return resolve_ref(node, root)["default"]
+
+
 # --------------------------------------------------------------------------- formatting
 def fmt_value(value: Any) -> str:
     """A value as the user would write it: 'text', 3, 0.5, true, null, a list, a mapping."""
@@ -112,6 +121,21 @@ def fmt_value(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return repr(value)  # pragma: no cover
+
+
+def plain(value: Any) -> Any:
+    """A numpy scalar as the Python scalar it holds; anything else unchanged."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value
+
+
+def sorted_plain(values) -> list[Any]:
+    """Plain values, sorted (as text when their types do not compare)."""
+    plain_values = [plain(v) for v in values]
+    try:
+        return sorted(plain_values)
+    except TypeError:
+        return sorted(plain_values, key=str)
 
 
 def fmt_number(value: float) -> str:

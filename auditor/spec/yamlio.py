@@ -98,14 +98,19 @@ CoreResolver.add_implicit_resolver(MERGE, re.compile(r"^<<$"), ["<"])
 class _LimitedComposer(Composer):
     """A composer that stops at ``MAX_DEPTH`` levels of nesting (before Python's own limit)."""
 
+    def __init__(self):
+        Composer.__init__(self)
+        self._auditor_depth = 0
+        self._auditor_nodes = 0
+
     def compose_node(self, parent, index):  # noqa: D102 - PyYAML's hook
-        depth = getattr(self, "_auditor_depth", 0) + 1
+        depth = self._auditor_depth + 1
         if depth > MAX_DEPTH:
             mark = self.peek_event().start_mark
             raise _Located(MSG_TOO_DEEP.format(limit=MAX_DEPTH), mark.line + 1, mark.column + 1)
         if not self.check_event(AliasEvent):
             # Count nodes as they are composed, so a huge file stops early, not at the end.
-            self._auditor_nodes = getattr(self, "_auditor_nodes", 0) + 1
+            self._auditor_nodes += 1
             if self._auditor_nodes > MAX_VALUES:
                 mark = self.peek_event().start_mark
                 raise _Located(MSG_TOO_MANY_VALUES.format(limit=MAX_VALUES), mark.line + 1,

@@ -63,7 +63,7 @@ def load_vendor_model(spec: Spec, dataset: Dataset, *, batch_rows: int = BATCH_R
     digest = sha256_file(path)
     backend = loader(ctx)
     files = {path.name: digest}
-    files.update(getattr(backend, "extra_files", {}) or {})
+    files.update(getattr(backend, "extra_files", {}))  # ONNX external weights
     info = {
         "format": settings["format"],
         "path": str(path),
@@ -77,6 +77,6 @@ def load_vendor_model(spec: Spec, dataset: Dataset, *, batch_rows: int = BATCH_R
         "trusted_types": list(settings["trusted_types"]),
         "notes": ctx.notes,
     }
-    info.update(getattr(backend, "info", {}) or {})
+    info.update(backend.info)
     return VendorPredictor(kind=f"vendor:{settings['format']}", has_scores=bool(backend.has_scores),
                            info=info, backend=backend, context=ctx)

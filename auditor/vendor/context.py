@@ -59,5 +59,6 @@ class Backend(Protocol):
 
     has_scores: bool
     pickle_loaded: bool
+    info: dict[str, Any]  # format-specific facts, merged into VendorPredictor.info
 
     def predict(self, dataset: Dataset, split: str) -> np.ndarray: ...

@@ -11,8 +11,6 @@ defaults (the trees' ``TreePredictor``) must be listed in ``model.vendor.trusted
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -63,20 +61,6 @@ def _loan_scorecard(rows: int, seed: int):
 EXAMPLES: dict[str, Any] = {"loan-scorecard": _loan_scorecard}
 
 
-def _dump_atomic(model: Any, path: Path) -> None:
-    import skops.io as sio
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        sio.dump(model, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def ensure_vendor_example(spec_values: dict, base_dir: Path) -> None:
     """Create the example vendor model of a spec when its file does not exist yet.
 
@@ -86,11 +70,11 @@ def ensure_vendor_example(spec_values: dict, base_dir: Path) -> None:
     Parameters
     ----------
     spec_values : dict
-        The spec as loaded (defaults applied or not).
+        The spec with its defaults applied (``data.generate`` gives the rows and the seed).
     base_dir : Path
         The spec's folder; relative paths are relative to it.
     """
-    vendor = (spec_values.get("model") or {}).get("vendor") or {}
+    vendor = spec_values["model"]["vendor"] or {}
     name = vendor.get("example")
     if not name:
         return
@@ -100,7 +84,10 @@ def ensure_vendor_example(spec_values: dict, base_dir: Path) -> None:
     path = path if path.is_absolute() else Path(base_dir) / path
     if path.exists():
         return
-    gen = (spec_values.get("data") or {}).get("generate") or {}
-    rows = int(gen.get("rows", 6000))
-    seed = int(gen.get("seed", 7))
-    _dump_atomic(EXAMPLES[name](rows, seed), path)
+    import skops.io as sio
+
+    from auditor.atomic import write_atomically
+
+    gen = spec_values["data"]["generate"]
+    model = EXAMPLES[name](gen["rows"], gen["seed"])
+    write_atomically(path, lambda tmp: sio.dump(model, tmp))

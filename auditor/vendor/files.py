@@ -7,6 +7,7 @@ one line (library exceptions are squeezed onto one line and shortened).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from auditor import fingerprint
@@ -28,6 +29,13 @@ def one_line(error: BaseException | str) -> str:
     if not text and isinstance(error, BaseException):
         text = type(error).__name__
     return text if len(text) <= _MAX_REASON else text[: _MAX_REASON - 3] + "..."
+
+
+def listing(values: Iterable, limit: int = 5, show: Callable[[object], str] = repr) -> str:
+    """The first ``limit`` values, comma-separated, then ``..., (N in all)`` when longer."""
+    values = list(values)
+    shown = ", ".join(show(v) for v in values[:limit])
+    return shown + (f", ... ({len(values)} in all)" if len(values) > limit else "")
 
 
 def model_location(path: Path, field: tuple = SPEC_PATH) -> Location:

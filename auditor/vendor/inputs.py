@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from auditor.vendor.files import listing
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
@@ -44,17 +46,12 @@ def n_rows(dataset: Dataset, split: str) -> int:
     return int(len(dataset.y[split])) if split in dataset.y else int(len(dataset.frames[split]))
 
 
-def _names(names: Sequence[str], limit: int = 6) -> str:
-    shown = ", ".join(repr(n) for n in list(names)[:limit])
-    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
-
-
 def numeric_raw_columns(ctx: VendorContext, *, kind: str) -> list[str]:
     """The raw feature columns for a model taking one float matrix; all must be numeric."""
     ds = ctx.dataset
     categorical = [c for c in ds.feature_columns if ds.column_types.get(c) == "categorical"]
     if categorical:
-        raise ctx.error(MSG_CATEGORICAL_RAW.format(kind=kind, names=_names(categorical)),
+        raise ctx.error(MSG_CATEGORICAL_RAW.format(kind=kind, names=listing(categorical, 6)),
                         field=("model", "vendor", "input"))
     return list(ds.feature_columns)
 
@@ -77,14 +74,14 @@ def resolve_columns(ctx: VendorContext, wanted: Sequence[str]) -> list[str]:
             raise ctx.error(MSG_TARGET_AS_INPUT.format(name=col))
         resolved.append(col)
     if unknown:
-        raise ctx.error(MSG_UNKNOWN_COLUMNS.format(names=_names(unknown),
-                                                   available=_names(available, 12)))
+        raise ctx.error(MSG_UNKNOWN_COLUMNS.format(names=listing(unknown, 6),
+                                                   available=listing(available, 12)))
     sensitive = [c for c in resolved if c in ds.sensitive]
     if sensitive:
-        ctx.note(MSG_NOTE_SENSITIVE.format(names=_names(sensitive)))
+        ctx.note(MSG_NOTE_SENSITIVE.format(names=listing(sensitive, 6)))
     unused = [c for c in ds.feature_columns if c not in resolved]
     if unused:
-        ctx.note(MSG_NOTE_UNUSED.format(names=_names(unused)))
+        ctx.note(MSG_NOTE_UNUSED.format(names=listing(unused, 6)))
     return resolved
 
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from auditor.vendor.files import one_line
+from auditor.vendor.files import one_line, sha256_file
 from auditor.vendor.inputs import batches, n_rows, numeric_raw_columns, raw_frame, resolve_columns
 from auditor.vendor.outputs import class_key, labels_to_scores, tensor_to_scores
 
@@ -220,8 +220,6 @@ def load(ctx: VendorContext) -> OnnxBackend:
 def _external_data_files(ctx: VendorContext) -> dict[str, str]:
     """SHA-256 of the external weight files an ONNX model refers to (fingerprinted too)."""
     import onnx
-
-    from auditor.vendor.files import sha256_file
 
     try:
         model = onnx.load(str(ctx.path), load_external_data=False)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from auditor.errors import ModelFileError
+from auditor.vendor.files import listing
 
 ErrorFactory = Callable[[str], ModelFileError]
 
@@ -61,10 +62,9 @@ def class_key(value: Any) -> str:
     return str(value).strip()
 
 
-def _preview(values: Sequence[Any], limit: int = 5) -> str:
-    shown = [repr(v.item() if hasattr(v, "item") else v) for v in list(values)[:limit]]
-    more = f", ... ({len(values)} in all)" if len(values) > limit else ""
-    return "[" + ", ".join(shown) + more + "]"
+def preview(values: Sequence[Any], limit: int = 5) -> str:
+    """``[v1, v2, ... (N in all)]``, numpy scalars shown as the Python values they hold."""
+    return "[" + listing(values, limit, lambda v: repr(v.item() if hasattr(v, "item") else v)) + "]"
 
 
 def class_indices(labels: Any, classes: Sequence[Any], *, error: ErrorFactory) -> np.ndarray:
@@ -78,7 +78,7 @@ def class_indices(labels: Any, classes: Sequence[Any], *, error: ErrorFactory) -
         lookup = {str(i): i for i in range(len(classes))}  # labels are class indices
         unknown = []
     if unknown:
-        raise error(MSG_UNKNOWN_LABELS.format(labels=_preview(unknown), classes=_preview(classes)))
+        raise error(MSG_UNKNOWN_LABELS.format(labels=preview(unknown), classes=preview(classes)))
     mapped = np.array([lookup[k] for k in keys], dtype=np.int64)
     return mapped[inverse.ravel()]
 
@@ -113,8 +113,8 @@ def column_order(model_classes: Sequence[Any] | None, classes: Sequence[Any], *,
     if sorted(model_keys) != sorted(target_keys) or len(set(model_keys)) != len(model_keys):
         if is_index_classes(model_classes, classes):
             return np.arange(len(classes))
-        raise error(MSG_CLASSES_MISMATCH.format(model=_preview(list(model_classes)),
-                                                classes=_preview(list(classes))))
+        raise error(MSG_CLASSES_MISMATCH.format(model=preview(list(model_classes)),
+                                                classes=preview(list(classes))))
     position = {k: i for i, k in enumerate(model_keys)}
     return np.array([position[k] for k in target_keys], dtype=np.int64)
 
@@ -207,13 +207,13 @@ def tensor_to_scores(output: Any, *, task: str, n: int, n_classes: int, mode: st
             logits = mode == "logits" or (mode == "auto" and bool(np.any((a < 0) | (a > 1))))
             if logits:
                 return _sigmoid(a), "sigmoid of a logit"
-            _check_range(a, "probabilities", error)
+            check_range(a, "probabilities", error)
             return a, "positive-class probability"
         if a.ndim == 2 and a.shape[1] == 2:
             logits = mode == "logits" or (mode == "auto" and not _is_probability_rows(a))
             if logits:
                 return _softmax(a)[:, 1], "softmax of two logits, column 1"
-            _check_range(a, "probabilities", error)
+            check_range(a, "probabilities", error)
             return a[:, 1], "class probabilities, column 1"
         raise shape_error(a.shape, task=task, n=n, n_classes=n_classes, error=error)
     if a.ndim != 2 or a.shape[1] != n_classes:
@@ -221,11 +221,12 @@ def tensor_to_scores(output: Any, *, task: str, n: int, n_classes: int, mode: st
     logits = mode == "logits" or (mode == "auto" and not _is_probability_rows(a))
     if logits:
         return _softmax(a), "softmax of logits"
-    _check_range(a, "probabilities", error)
+    check_range(a, "probabilities", error)
     return a, "class probabilities"
 
 
-def _check_range(a: np.ndarray, what: str, error: ErrorFactory) -> None:
+def check_range(a: np.ndarray, what: str, error: ErrorFactory) -> None:
+    """Raise ``error`` unless every value of ``a`` (scores) lies in [0, 1]."""
     bad = (a < 0) | (a > 1)
     if bad.any():
         raise error(MSG_OUT_OF_RANGE.format(what=what, count=int(bad.sum()),
@@ -239,7 +240,7 @@ def probabilities_to_scores(proba: Any, *, task: str, n: int, n_classes: int,
     if a.ndim != 2 or a.shape != (n, n_classes):
         raise shape_error(a.shape, task=task, n=n, n_classes=n_classes, error=error)
     _check_finite(a, error)
-    _check_range(a, "probabilities", error)
+    check_range(a, "probabilities", error)
     if order is not None:
         a = a[:, order]
     return a[:, 1] if task == "binary" else a
@@ -255,5 +256,5 @@ def validate_scores(scores: Any, *, task: str, n: int, n_classes: int, has_score
         raise shape_error(a.shape, task=task, n=n, n_classes=n_classes, error=error)
     _check_finite(a, error)
     if task != "regression":
-        _check_range(a, "scores" if has_scores else "hard scores", error)
+        check_range(a, "scores" if has_scores else "hard scores", error)
     return np.ascontiguousarray(a, dtype=np.float64)

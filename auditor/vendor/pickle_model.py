@@ -10,17 +10,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from auditor.spec.checks import MSG_PICKLE_REFUSED as MSG_REFUSED  # validate says it first
 from auditor.vendor.files import one_line
 from auditor.vendor.sklearn_model import EstimatorBackend
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.vendor.context import VendorContext
 
-MSG_REFUSED = (
-    "pickle files are refused: unpickling runs arbitrary code from the file; ask the "
-    "vendor for skops, ONNX or a predictions file, or set model.vendor.allow_pickle: true "
-    "if you trust the file completely"
-)
 MSG_CORRUPT = "not a readable pickle file: {reason}"
 MSG_NOTE_LOADED = "the model was unpickled (allow_pickle: true): loading it ran code from the file"
 

@@ -17,13 +17,14 @@ given twice in the file is an error.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from auditor.errors import SpecError
-from auditor.vendor.outputs import class_key, labels_to_scores
+from auditor.spec.checks import MSG_PREDICTIONS_NEED_ID as MSG_NEEDS_ID  # validate says it first
+from auditor.vendor.files import listing
+from auditor.vendor.outputs import SUM_TOLERANCE, check_range, class_key, labels_to_scores
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -31,10 +32,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from auditor.types import Dataset
     from auditor.vendor.context import VendorContext
 
-MSG_NEEDS_ID = (
-    "the predictions format joins the vendor's predictions to the data by id: set "
-    "data.id_column to the column identifying a row"
-)
 MSG_NO_ID_IN_FILE = "the predictions file has no id column {name!r} (columns: {columns})"
 MSG_NO_PREDICTION_COLUMNS = (
     "the predictions file has no {what} (looked for {wanted}; columns: {columns})"
@@ -48,13 +45,6 @@ MSG_MISSING_VALUES = "the predictions file has {count} empty value(s) in column(
 MSG_NOT_NUMERIC = "column {column!r} of the predictions file is not numeric (e.g. {example!r})"
 MSG_NOTE_SUMS = "multiclass scores of {count} row(s) do not sum to 1 (within 0.001)"
 MSG_NOTE_EXTRA = "{count} row(s) of the predictions file match no row of the data"
-
-
-def read_predictions_table(path: Path) -> pd.DataFrame:
-    """Read the predictions file with the data stage's reader (``DataError`` on failure)."""
-    from auditor.data.sources import read_table
-
-    return read_table(path, "auto")
 
 
 def id_keys(values: pd.Series) -> np.ndarray:
@@ -111,15 +101,11 @@ def _numeric(frame: pd.DataFrame, column: str, ctx: VendorContext) -> np.ndarray
     return values.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _columns_text(frame: pd.DataFrame, limit: int = 12) -> str:
-    cols = [str(c) for c in frame.columns]
-    return ", ".join(cols[:limit]) + (f", ... ({len(cols)} in all)" if len(cols) > limit else "")
-
-
 def load(ctx: VendorContext) -> PredictionsBackend:
     """Read and check the predictions file; see the module docstring for its layout."""
     import pandas as pd
 
+    from auditor.data.sources import read_table
     from auditor.errors import DataError
 
     ds = ctx.dataset
@@ -127,11 +113,12 @@ def load(ctx: VendorContext) -> PredictionsBackend:
     if not id_column:
         raise SpecError(MSG_NEEDS_ID, ctx.spec.locate(("data", "id_column")))
     try:
-        frame = read_predictions_table(ctx.path)
+        frame = read_table(ctx.path)  # the data stage's reader (DataError on failure)
     except DataError as exc:
         raise ctx.error(exc.message) from None
     if id_column not in frame.columns:
-        raise ctx.error(MSG_NO_ID_IN_FILE.format(name=id_column, columns=_columns_text(frame)))
+        raise ctx.error(MSG_NO_ID_IN_FILE.format(name=id_column,
+                                                 columns=listing(frame.columns, 12, str)))
 
     settings = ctx.settings
     score_col, label_col = settings["score_column"], settings["label_column"]
@@ -151,7 +138,7 @@ def load(ctx: VendorContext) -> PredictionsBackend:
                  else "label_column")
         raise ctx.error(MSG_NO_PREDICTION_COLUMNS.format(
             what=what, wanted=", ".join(repr(w) for w in wanted) or "nothing: score_column "
-            "and label_column are both null", columns=_columns_text(frame)), field=field)
+            "and label_column are both null", columns=listing(frame.columns, 12, str)), field=field)
     if has_scores and label_col is not None and label_col in frame.columns:
         ctx.note(f"the predictions file has both scores and labels; the scores are used "
                  f"and column {label_col!r} is ignored")
@@ -173,16 +160,10 @@ def load(ctx: VendorContext) -> PredictionsBackend:
         if task != "multiclass":
             scores = scores[:, 0]
         if task != "regression":
-            bad = (scores < 0) | (scores > 1)
-            if bad.any():
-                from auditor.vendor.outputs import MSG_OUT_OF_RANGE
-
-                raise ctx.error(MSG_OUT_OF_RANGE.format(
-                    what="scores of a classification task", count=int(bad.sum()),
-                    low=float(scores.min()), high=float(scores.max())),
-                    field=("model", "vendor", "score_column"))
+            check_range(scores, "scores of a classification task",
+                        lambda m: ctx.error(m, field=("model", "vendor", "score_column")))
         if task == "multiclass":
-            off = ~np.isclose(scores.sum(axis=1), 1.0, atol=1e-3)
+            off = ~np.isclose(scores.sum(axis=1), 1.0, atol=SUM_TOLERANCE)
             if off.any():
                 ctx.note(MSG_NOTE_SUMS.format(count=int(off.sum())))
     else:

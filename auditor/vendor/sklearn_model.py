@@ -32,6 +32,7 @@ from auditor.vendor.outputs import (
     column_order,
     is_index_classes,
     labels_to_scores,
+    preview,
     probabilities_to_scores,
     shape_error,
 )
@@ -90,7 +91,7 @@ class EstimatorBackend:
             width = len(ds.feature_names)
             if self.names is not None and self.names != list(ds.feature_names):
                 raise ctx.error(MSG_PREPROCESSED_NAMES.format(
-                    model=_short(self.names), data=_short(ds.feature_names)),
+                    model=preview(self.names), data=preview(ds.feature_names)),
                     field=("model", "vendor", "input"))
             self._check_width(expected, width)
         self.info = {"estimator": _type_name(model),
@@ -149,8 +150,3 @@ class EstimatorBackend:
 def _type_name(obj: Any) -> str:
     t = type(obj)
     return f"{t.__module__}.{t.__qualname__}"
-
-
-def _short(names: list[str], limit: int = 5) -> str:
-    shown = ", ".join(repr(n) for n in names[:limit])
-    return "[" + shown + (f", ... ({len(names)} in all)" if len(names) > limit else "") + "]"

@@ -25,7 +25,7 @@ from auditor.spec.checks import (
     metric_tasks,
 )
 from auditor.spec.defaults import iter_defaults
-from auditor.spec.schema import resolve_ref
+from auditor.spec.schema import resolve_ref, schema_default
 from auditor.spec.yamlio import parse_yaml
 from tests.spec.specdata import BASE
 
@@ -79,7 +79,7 @@ PROPERTIES = list(_walk_properties(load_schema(), load_schema()))
 
 
 @pytest.mark.parametrize("where, subschema, required", PROPERTIES, ids=[p[0] for p in PROPERTIES])
-def test_every_field_is_documented_and_every_optional_one_has_a_default(where, subschema,
+def test_every_field_is_documented_and_every_optional_one_has_aschema_default(where, subschema,
                                                                         required):
     assert subschema.get("description"), f"{where} has no description"
     if not required:
@@ -160,20 +160,12 @@ def test_dump_follows_the_schema_order():
 
 
 # --------------------------------------------------------------------------- defaults
-def _default(*path):
-    root = load_schema()
-    node = root
-    for key in path:
-        node = resolve_ref(node, root)["properties"][key]
-    return resolve_ref(node, root)["default"]
-
-
 def test_defaults_fill_nested_sections_and_criteria():
     values = apply_defaults(parse_yaml(BASE).values)
-    assert values["training"]["early_stopping"]["patience"] == _default(
+    assert values["training"]["early_stopping"]["patience"] == schema_default(
         "training", "early_stopping", "patience")
-    assert values["data"]["split"]["strategy"] == _default("data", "split", "strategy")
-    assert values["evaluation"]["threshold"]["value"] == _default(
+    assert values["data"]["split"]["strategy"] == schema_default("data", "split", "strategy")
+    assert values["evaluation"]["threshold"]["value"] == schema_default(
         "evaluation", "threshold", "value")
     criterion = values["acceptance"][0]
     assert criterion["split"] == "test" and criterion["severity"] == "blocking"

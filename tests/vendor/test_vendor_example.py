@@ -6,9 +6,9 @@ import shutil
 
 import numpy as np
 import pytest
-import yaml
-from vendor_helpers import ROOT, SCHEMA
+from vendor_helpers import ROOT
 
+from auditor.spec import load_spec
 from auditor.vendor.example import (
     LOAN_SCORECARD_FEATURES,
     MSG_UNKNOWN_EXAMPLE,
@@ -22,17 +22,14 @@ SPEC = ROOT / "specs" / "vendor-audit.yaml"
 def example(tmp_path_factory):
     """The example spec's values, with its vendor model created in a temporary folder."""
     base = tmp_path_factory.mktemp("vendor_example")
-    values = yaml.safe_load(SPEC.read_text())
+    values = load_spec(SPEC, check_data=False).values
     values["data"]["generate"]["rows"] = 1000  # smaller than the bundled 6000, same code
     ensure_vendor_example(values, base)
     return values, base
 
 
 def test_example_spec_is_valid_against_the_schema():
-    import jsonschema
-
-    values = yaml.safe_load(SPEC.read_text())
-    jsonschema.Draft202012Validator(SCHEMA).validate(values)
+    values = load_spec(SPEC, check_data=False).values  # the schema and the cross-field rules
     vendor = values["model"]["vendor"]
     assert vendor["format"] == "skops" and vendor["example"] == "loan-scorecard"
     assert values["data"]["generate"]["example"] == "loan"
@@ -93,7 +90,7 @@ def test_example_model_ranks_well_and_carries_the_planted_bias(example):
 
 
 def test_only_declared_examples_are_created(tmp_path):
-    values = yaml.safe_load(SPEC.read_text())
+    values = load_spec(SPEC, check_data=False).values
     values["model"]["vendor"]["example"] = None
     ensure_vendor_example(values, tmp_path)  # a real audit's missing file is never fabricated
     assert not (tmp_path / values["model"]["vendor"]["path"]).exists()
@@ -106,7 +103,6 @@ def test_only_declared_examples_are_created(tmp_path):
 def test_example_through_spec_loader_and_data_stage(tmp_path):
     """The real stages: spec loader, data stage (which generates everything), vendor loader."""
     from auditor.data import build_dataset
-    from auditor.spec import load_spec
     from auditor.vendor import load_vendor_model
 
     shutil.copy(SPEC, tmp_path / SPEC.name)

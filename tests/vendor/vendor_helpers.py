@@ -7,17 +7,17 @@ transformer, so every test knows exactly which rows each split holds.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from auditor.examples import generate
+from auditor.spec import load_schema
 from auditor.types import Dataset, Spec
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = json.loads((ROOT / "schemas" / "spec.schema.json").read_text())
+SCHEMA = load_schema()
 VENDOR_SCHEMA = SCHEMA["properties"]["model"]["properties"]["vendor"]
 
 EXAMPLES = {

@@ -23,6 +23,17 @@ class ExitCode(enum.IntEnum):
     INTERNAL = 70  # a bug in auditor itself (EX_SOFTWARE); never a user's fault
 
 
+MAX_REASON = 200
+
+
+def one_line(error: BaseException | str) -> str:
+    """A library's error (or text) as one short line for a user-facing message."""
+    text = " ".join(str(error).split())
+    if not text and isinstance(error, BaseException):
+        text = type(error).__name__
+    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 3] + "..."
+
+
 def format_path(path: tuple | list) -> str:
     """Render a JSON path such as ('acceptance', 2, 'at_most') as ``acceptance[2].at_most``."""
     out = ""

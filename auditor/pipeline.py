@@ -49,8 +49,10 @@ def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = F
     with timer("load"):
         spec = load_spec(spec_path)
         target = output_dir(spec, out)
-        where = spec.locate(("report", "output"))
-        check_writable_dir(target, location=where)
+        if out is None:  # the spec's report.output decided the folder: point at it
+            check_writable_dir(target, location=spec.locate(("report", "output")))
+        else:
+            check_writable_dir(target, label="--out ")
     with timer("data"):
         dataset = build_dataset(spec)
     with timer("train"):

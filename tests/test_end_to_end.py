@@ -109,3 +109,14 @@ def test_an_unwritable_report_output_is_refused_before_training(tmp_path, capsys
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "report.output: must name a folder, but" in err
     assert time.perf_counter() - start < 10, "refused before training, not after"
+
+
+def test_pipeline_names_out_when_out_was_given(tmp_path):
+    from auditor.errors import UsageError
+    from auditor.pipeline import run
+
+    (tmp_path / "blocker").write_text("")
+    spec = (REPO / "specs" / "claims-regression.yaml").read_text()
+    (tmp_path / "spec.yaml").write_text(spec.replace("data/claims/", str(tmp_path / "d") + "/"))
+    with pytest.raises(UsageError, match=r"^.*blocker/x: --out must name a folder"):
+        run(tmp_path / "spec.yaml", out=tmp_path / "blocker" / "x")

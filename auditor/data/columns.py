@@ -113,7 +113,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_value(a: Any, b: Any) -> bool:
+    """Whether two target values name the same class (1 == 1.0 == '1'; True == 'true')."""
     if isinstance(a, (bool, np.bool_)) or isinstance(b, (bool, np.bool_)):
         return str(a).lower() == str(b).lower()
     try:
@@ -139,12 +140,12 @@ def target_classes(values: pd.Series, *, task: str, positive: Any, target: str, 
                 (
                     i
                     for i, v in enumerate(seen)
-                    if _same(v, 1) or _same(v, True) or str(v).lower() == "yes"
+                    if same_value(v, 1) or same_value(v, True) or str(v).lower() == "yes"
                 ),
                 1,
             )
         else:
-            chosen = next((i for i, v in enumerate(seen) if _same(v, positive)), None)
+            chosen = next((i for i, v in enumerate(seen) if same_value(v, positive)), None)
             if chosen is None:
                 raise DataError(
                     MSG_POSITIVE_ABSENT.format(
@@ -157,7 +158,7 @@ def target_classes(values: pd.Series, *, task: str, positive: Any, target: str, 
         raise DataError(
             MSG_TOO_FEW_CLASSES.format(name=target, n=len(seen)), where(("objective", "target"))
         )
-    if positive is not None and not any(_same(v, positive) for v in seen):
+    if positive is not None and not any(same_value(v, positive) for v in seen):
         raise DataError(
             MSG_POSITIVE_ABSENT.format(
                 positive=positive, name=target, values=", ".join(map(repr, seen))

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from auditor import fingerprint
-from auditor.errors import DataError, Location
+from auditor.errors import DataError, Location, one_line
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -66,10 +66,6 @@ def detect_format(path: Path, fmt: str = "auto") -> str:
     return EXTENSIONS[ext]
 
 
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text[:200]
-
 
 def read_table(path: Path, fmt: str = "auto", *, columns: list[str] | None = None) -> pd.DataFrame:
     """Read a CSV, Parquet or JSON Lines file into a DataFrame.
@@ -107,7 +103,7 @@ def read_table(path: Path, fmt: str = "auto", *, columns: list[str] | None = Non
     try:
         size = path.stat().st_size
     except OSError as exc:  # pragma: no cover - races
-        raise DataError(MSG_UNREADABLE.format(fmt=kind, reason=_one_line(exc)), where) from None
+        raise DataError(MSG_UNREADABLE.format(fmt=kind, reason=one_line(exc)), where) from None
     if size == 0:
         raise DataError(MSG_EMPTY, where)
 
@@ -134,10 +130,10 @@ def read_table(path: Path, fmt: str = "auto", *, columns: list[str] | None = Non
     except pd.errors.EmptyDataError:
         raise DataError(MSG_EMPTY, where) from None
     except (ValueError, TypeError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise DataError(MSG_UNREADABLE.format(fmt=kind, reason=_one_line(exc)), where) from None
+        raise DataError(MSG_UNREADABLE.format(fmt=kind, reason=one_line(exc)), where) from None
     except Exception as exc:  # pyarrow raises its own error types for garbled parquet
         if type(exc).__module__.startswith(("pyarrow", "pandas")):
-            raise DataError(MSG_UNREADABLE.format(fmt=kind, reason=_one_line(exc)), where) from None
+            raise DataError(MSG_UNREADABLE.format(fmt=kind, reason=one_line(exc)), where) from None
         raise
 
     if not isinstance(frame, pd.DataFrame):  # pragma: no cover - read_json of a scalar
@@ -168,5 +164,5 @@ def sha256_file(path: Path) -> str:
         raise DataError(MSG_MISSING, Location(file=str(path))) from None
     except OSError as exc:
         raise DataError(
-            MSG_UNREADABLE.format(fmt="data", reason=_one_line(exc)), Location(file=str(path))
+            MSG_UNREADABLE.format(fmt="data", reason=one_line(exc)), Location(file=str(path))
         ) from None

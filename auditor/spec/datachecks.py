@@ -267,26 +267,11 @@ def check_target(ctx: CheckContext) -> list[SpecError]:
 
 
 def positive_matches(positive: Any, values: list[Any]) -> bool:
-    """Whether the spec's positive class is one of the target's values.
+    """Whether the spec's positive class is one of the target's values, by the same rule
+    the data stage encodes the target with (so validate and run never disagree)."""
+    from auditor.data.columns import same_value
 
-    Numbers match numbers (1 matches 1.0), text matches text exactly; a boolean matches a
-    boolean column or the text 'true'/'false'.
-    """
-    for value in values:
-        if isinstance(positive, bool) or isinstance(value, bool):
-            if isinstance(positive, bool) and isinstance(value, bool) and positive == value:
-                return True
-            if isinstance(positive, bool) and isinstance(value, str) and \
-                    value.lower() == str(positive).lower():
-                return True
-            continue
-        if isinstance(positive, str) != isinstance(value, str):
-            if str(positive) == str(value):
-                return True
-            continue
-        if positive == value:
-            return True
-    return False
+    return any(same_value(value, positive) for value in values)
 
 
 @spec_check("model_file_exists", needs_data=True)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from auditor import fingerprint
-from auditor.errors import Location, ModelFileError
+from auditor.errors import Location, ModelFileError, one_line
 
 SPEC_PATH: tuple = ("model", "vendor", "path")
 
@@ -19,16 +19,6 @@ MSG_MISSING = "vendor model file not found"
 MSG_NOT_A_FILE = "vendor model path is not a file"
 MSG_EMPTY = "vendor model file is empty"
 MSG_UNREADABLE = "cannot read the vendor model file: {reason}"
-
-_MAX_REASON = 200
-
-
-def one_line(error: BaseException | str) -> str:
-    """A library error (or text) as one short line."""
-    text = " ".join(str(error).split())
-    if not text and isinstance(error, BaseException):
-        text = type(error).__name__
-    return text if len(text) <= _MAX_REASON else text[: _MAX_REASON - 3] + "..."
 
 
 def listing(values: Iterable, limit: int = 5, show: Callable[[object], str] = repr) -> str:

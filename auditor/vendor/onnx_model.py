@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from auditor.vendor.files import one_line, sha256_file
+from auditor.errors import one_line
+from auditor.vendor.files import sha256_file
 from auditor.vendor.inputs import batches, n_rows, numeric_raw_columns, raw_frame, resolve_columns
 from auditor.vendor.outputs import class_key, labels_to_scores, tensor_to_scores
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from auditor.errors import one_line
 from auditor.spec.checks import MSG_PICKLE_REFUSED as MSG_REFUSED  # validate says it first
-from auditor.vendor.files import one_line
 from auditor.vendor.sklearn_model import EstimatorBackend
 
 if TYPE_CHECKING:  # pragma: no cover

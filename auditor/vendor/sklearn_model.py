@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from auditor.vendor.files import one_line
+from auditor.errors import one_line
 from auditor.vendor.inputs import (
     batches,
     float_matrix,

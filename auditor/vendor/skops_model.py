@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from auditor.vendor.files import one_line
+from auditor.errors import one_line
 from auditor.vendor.sklearn_model import EstimatorBackend
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -141,7 +141,7 @@ def test_every_check_passes_a_valid_spec(spec_dir: Path):
     (1, [0, 1], True), (1, [0.0, 1.0], True), ("1", [0, 1], True), (1, ["0", "1"], True),
     ("yes", ["no", "yes"], True), ("yes", [0, 1], False), ("Yes", ["no", "yes"], False),
     (True, [False, True], True), (True, ["false", "true"], True), (True, [0, 1], False),
-    (2, [0, 1], False),
+    (2, [0, 1], False), ("true", [False, True], True),
 ])
 def test_positive_matching(positive, values, expected):
     assert positive_matches(positive, values) is expected

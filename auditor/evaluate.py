@@ -170,9 +170,9 @@ def baselines(dataset: Dataset, threshold: float | None) -> dict[str, dict[str, 
         if len(y) == 0:
             continue
         s = const(len(y))
-        majority_pred = decisions(task, s, 0.5 if task == "binary" else None)
-        if task == "binary":
-            majority_pred = np.full(len(y), int(shares[1] >= 0.5))
+        majority_pred = (
+            np.full(len(y), int(shares[1] >= 0.5)) if task == "binary" else decisions(task, s, None)
+        )
         out["majority"][split] = _point(task, y, s, majority_pred, k)
         if linear is not None:
             if task == "regression":
@@ -196,14 +196,19 @@ def learning_curve(
     threshold: float | None,
     *,
     progress=None,
+    full_scores: dict[str, np.ndarray] | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Retrain on growing fractions of the training rows; (points, reason when skipped)."""
+    """Retrain on growing fractions of the training rows; (points, reason when skipped).
+
+    ``full_scores``: the predictor's scores per split, already computed; the full fraction
+    reuses them instead of predicting the training and validation rows again.
+    """
     from auditor.metrics import Rows, point_metrics
 
     settings = spec["evaluation"]["learning_curve"]
     if not settings.get("enabled", True):
         return [], "it is switched off (evaluation.learning_curve.enabled: false)"
-    if str(getattr(predictor, "kind", "")).startswith("vendor:"):
+    if predictor.kind.startswith("vendor:"):
         return [], "a vendor model cannot be retrained on fractions of the data"
     from auditor.train import train_model
 
@@ -212,6 +217,7 @@ def learning_curve(
     n = len(dataset.y["train"])
     rng = np.random.default_rng(int(spec["training"]["seed"]))
     order = rng.permutation(n)
+    known = full_scores or {}
     points = []
     for fraction in sorted(float(f) for f in settings["fractions"]):
         size = max(int(round(fraction * n)), 2)
@@ -224,7 +230,10 @@ def learning_curve(
             model = train_model(spec, dataset, train_rows=rows)
         values = {}
         for split, sel in (("train", rows), ("validation", None)):
-            scores = np.asarray(model.predict(dataset, split))
+            if model is predictor and split in known:
+                scores = known[split]
+            else:
+                scores = np.asarray(model.predict(dataset, split))
             y = np.asarray(dataset.y[split])
             if sel is not None:
                 scores, y = scores[sel], y[sel]
@@ -243,12 +252,6 @@ def learning_curve(
 
 
 # ------------------------------------------------------------------ the stage
-def _split_words(split: str) -> str:
-    from auditor.checks.text import split_words
-
-    return split_words(split)
-
-
 def covered_splits(dataset: Dataset, predictor: Predictor) -> list[str]:
     """The splits the predictor scores completely (a predictions file may cover only some)."""
     covers = getattr(predictor, "covers", None)
@@ -272,12 +275,14 @@ def evaluate(spec: Spec, dataset: Dataset, predictor: Predictor, *, progress=Non
         With two extra attributes: ``has_scores`` (the predictor gives probabilities) and
         ``notes`` (why optional parts were skipped).
     """
+    from auditor.checks.text import split_words
+
     task = dataset.task
-    has_scores = bool(getattr(predictor, "has_scores", True))
+    has_scores = bool(predictor.has_scores)
     notes: dict[str, Any] = {}
     covered = covered_splits(dataset, predictor)
     uncovered = {
-        s: NOT_COVERED.format(where=_split_words(s)) for s in dataset.splits if s not in covered
+        s: NOT_COVERED.format(where=split_words(s)) for s in dataset.splits if s not in covered
     }
     if uncovered:
         if not covered:
@@ -304,23 +309,23 @@ def evaluate(spec: Spec, dataset: Dataset, predictor: Predictor, *, progress=Non
             groups=groups,
         )
     metric = primary_metric(spec, task, has_scores=has_scores)
-    pinfo = getattr(predictor, "info", {}) or {}
+    pinfo = predictor.info or {}
     curve: list[dict[str, Any]] = []
     try:
         curve, reason = learning_curve(
-            spec, dataset, predictor, metric, threshold, progress=progress
+            spec, dataset, predictor, metric, threshold, progress=progress, full_scores=scores
         )
         if reason:
             notes["learning_curve"] = reason
     except ImportError as exc:  # the training engine is not installed in this build
         notes["learning_curve"] = f"the training engine is unavailable ({exc})"
-    evaluation = Evaluation(
+    return Evaluation(
         task=task,
         classes=list(dataset.classes),
         splits=splits,
         threshold=threshold,
         threshold_info=info,
-        history=list(getattr(predictor, "history", []) or []),
+        history=list(predictor.history or []),
         best_epoch=pinfo.get("best_epoch"),
         stopped_early=bool(pinfo.get("stopped_early", False)),
         baselines=baselines(dataset, threshold) if "train" in dataset.y else {},
@@ -329,4 +334,3 @@ def evaluate(spec: Spec, dataset: Dataset, predictor: Predictor, *, progress=Non
         has_scores=has_scores,
         notes=notes,
     )
-    return evaluation

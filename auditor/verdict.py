@@ -187,12 +187,11 @@ def _margin(value: float, criterion: dict[str, Any]) -> float:
 
 
 def _bound(criterion: dict[str, Any]) -> float | None:
-    b = criterion.get("at_least")
-    return (
-        float(b)
-        if b is not None
-        else (float(criterion["at_most"]) if criterion.get("at_most") is not None else None)
-    )
+    """The criterion's bound: ``at_least`` when set, else ``at_most``."""
+    for key in ("at_least", "at_most"):
+        if criterion.get(key) is not None:
+            return float(criterion[key])
+    return None
 
 
 def judge(criterion: dict[str, Any], finding: Finding) -> tuple[str, str, float | None]:
@@ -223,11 +222,10 @@ def judge(criterion: dict[str, Any], finding: Finding) -> tuple[str, str, float 
                 "interval was computed (evaluation.bootstrap is 0)",
                 margin,
             )
-        lo_margin = min(_margin(finding.ci[0], criterion), _margin(finding.ci[1], criterion))
-        hi_margin = max(_margin(finding.ci[0], criterion), _margin(finding.ci[1], criterion))
-        if lo_margin >= 0:
+        ends = [_margin(end, criterion) for end in finding.ci]
+        if min(ends) >= 0:
             return "pass", "", margin
-        if hi_margin < 0:
+        if max(ends) < 0:
             return (
                 "fail",
                 f"the whole interval {_fmt(finding.ci[0])} to {_fmt(finding.ci[1])} misses the "

@@ -74,8 +74,8 @@ def main(argv=None) -> int:
     print(f"vectorised : {vectorised:8.3f} s  ({cpu:.3f} s CPU over all threads)")
     print(
         f"naive loop : {naive:8.3f} s  ({naive_cpu:.3f} s CPU; extrapolated from {args.naive} "
-        f"resamples timed in "
-        f"{naive_measured:.2f} s; the loop covers {len(naive_once(y, p, pred, rng))} of the "
+        f"resamples timed in {naive_measured:.2f} s; the loop covers "
+        f"{len(naive_once(y, p, pred, rng))} of the "
         f"metrics, ece has no scikit-learn equivalent)"
     )
     print(

@@ -60,8 +60,7 @@ def run_checks(spec: Spec, dataset: Dataset, evaluation: Evaluation) -> list[Fin
                         name=check.name, error=f"{type(exc).__name__}: {exc}"
                     ),
                     recommendation="This is a defect in auditor or an unexpected data shape; "
-                    "report it "
-                    "with the spec and the message.",
+                    "report it with the spec and the message.",
                 )
             )
     return findings

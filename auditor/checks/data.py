@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from auditor.checks.registry import CheckContext, register
+from auditor.checks.registry import CheckContext, register, skipped
 from auditor.checks.text import pct, split_words
 
 # The screening rule (which numeric columns an outlier rule may judge) is shared with the
@@ -47,8 +47,7 @@ def data_summary(ctx: CheckContext) -> list[Finding]:
             status="pass",
             title="Rows and columns",
             summary=f"The audit uses {total:,} rows ({parts}) with {len(ds.feature_columns)} "
-            "feature "
-            f"columns ({len(ds.feature_names)} model inputs after preprocessing).",
+            f"feature columns ({len(ds.feature_names)} model inputs after preprocessing).",
             value=float(total),
             n=total,
             details={
@@ -146,36 +145,25 @@ def outliers(ctx: CheckContext) -> list[Finding]:
     ]
     frames = _frames(ctx)
     if not numeric or "train" not in frames:
-        return [
-            Finding(
-                id="data.outliers",
-                check="outliers",
-                category="data",
-                status="skipped",
-                title="Outliers",
-                summary="There are no numeric feature columns to screen.",
-            )
-        ]
+        return skipped(
+            "outliers", "data", "Outliers", "There are no numeric feature columns to screen."
+        )
     train = frames["train"][numeric].apply(pd.to_numeric, errors="coerce")
-    skipped = {c: why for c in numeric if (why := screenable(train[c].to_numpy())) is not None}
+    unscreened = {c: why for c in numeric if (why := screenable(train[c].to_numpy())) is not None}
     not_screened = {
-        c: NOT_SCREENED[why].format(k=DISCRETE_MAX_VALUES) for c, why in skipped.items()
+        c: NOT_SCREENED[why].format(k=DISCRETE_MAX_VALUES) for c, why in unscreened.items()
     }
-    numeric = [c for c in numeric if c not in skipped]
+    numeric = [c for c in numeric if c not in unscreened]
     if not numeric:
-        return [
-            Finding(
-                id="data.outliers",
-                check="outliers",
-                category="data",
-                status="skipped",
-                title="Outliers",
-                summary="No numeric column is continuous enough for an outlier screen: "
-                + "; ".join(f"'{c}' is {why}" for c, why in list(not_screened.items())[:4])
-                + ".",
-                details={"not_screened": not_screened},
-            )
-        ]
+        return skipped(
+            "outliers",
+            "data",
+            "Outliers",
+            "No numeric column is continuous enough for an outlier screen: "
+            + "; ".join(f"'{c}' is {why}" for c, why in list(not_screened.items())[:4])
+            + ".",
+            details={"not_screened": not_screened},
+        )
     train = train[numeric]
     lo, hi = skew_adjusted_fences(train, factor)
     out = []
@@ -191,8 +179,8 @@ def outliers(ctx: CheckContext) -> list[Finding]:
             + (f"; {len(bad)} column(s) exceed {pct(bound)}" if bad else "")
             + (
                 f"; not screened, being count-like or piled up on one value: "
-                f"{', '.join(list(skipped)[:3])}{', ...' if len(skipped) > 3 else ''}."
-                if skipped
+                f"{', '.join(list(unscreened)[:3])}{', ...' if len(unscreened) > 3 else ''}."
+                if unscreened
                 else "."
             )
         )
@@ -237,7 +225,7 @@ def outliers(ctx: CheckContext) -> list[Finding]:
 @register("duplicate_rate", "data", criterion=True, description="Duplicated rows within a split.")
 def duplicate_rate(ctx: CheckContext) -> list[Finding]:
     bound = float(ctx.diagnostics["max_duplicate_rate"])
-    cols = [c for c in [*ctx.dataset.feature_columns, ctx.dataset.target]]
+    cols = [*ctx.dataset.feature_columns, ctx.dataset.target]
     out = []
     for split, frame in _frames(ctx).items():
         present = [c for c in cols if c in frame.columns]
@@ -256,9 +244,8 @@ def duplicate_rate(ctx: CheckContext) -> list[Finding]:
                 status="warn" if bad else "pass",
                 title=f"Duplicated rows in {split}",
                 summary=(
-                    f"{dup:,} rows of {split_words(split)} ({pct(rate, digits=1)}) repeat another "
-                    "row "
-                    f"exactly (features and target)"
+                    f"{dup:,} rows of {split_words(split)} ({pct(rate, digits=1)}) repeat "
+                    "another row exactly (features and target)"
                     + (f", more than the {pct(bound, digits=1)} accepted." if bad else ".")
                 ),
                 value=rate,
@@ -285,16 +272,12 @@ def train_test_overlap(ctx: CheckContext) -> list[Finding]:
     frames = _frames(ctx)
     cols = list(ctx.dataset.feature_columns)
     if "train" not in frames or not cols:
-        return [
-            Finding(
-                id="data.train_test_overlap",
-                check="train_test_overlap",
-                category="data",
-                status="skipped",
-                title="Overlap between splits",
-                summary="Overlap was not checked: no training rows or feature columns.",
-            )
-        ]
+        return skipped(
+            "train_test_overlap",
+            "data",
+            "Overlap between splits",
+            "Overlap was not checked: no training rows or feature columns.",
+        )
     bound = float(ctx.diagnostics["max_duplicate_rate"])
     train = np.unique(_row_hashes(frames["train"], cols))
     out = []
@@ -314,8 +297,7 @@ def train_test_overlap(ctx: CheckContext) -> list[Finding]:
                 title=f"Rows shared by train and {split}",
                 summary=(
                     f"{shared:,} rows of {split_words(split)} ({pct(rate, digits=1)}) have "
-                    "exactly the "
-                    "same features as a training row"
+                    "exactly the same features as a training row"
                     + ("; scores on this split are then inflated." if bad else ".")
                 ),
                 value=rate,
@@ -338,16 +320,12 @@ def train_test_overlap(ctx: CheckContext) -> list[Finding]:
 @register("class_balance", "data", criterion=True, description="Share of each class.")
 def class_balance(ctx: CheckContext) -> list[Finding]:
     if ctx.task == "regression":
-        return [
-            Finding(
-                id="data.class_balance",
-                check="class_balance",
-                category="data",
-                status="skipped",
-                title="Class balance",
-                summary="Class balance does not apply to a regression target.",
-            )
-        ]
+        return skipped(
+            "class_balance",
+            "data",
+            "Class balance",
+            "Class balance does not apply to a regression target.",
+        )
     bound = float(ctx.diagnostics["min_class_share"])
     labels = [str(c) for c in ctx.dataset.classes]
     out = []
@@ -404,16 +382,7 @@ def group_size(ctx: CheckContext) -> list[Finding]:
     from auditor.checks.fairness import partition_codes, positive_class, small_groups_text
 
     if not ctx.dataset.sensitive:
-        return [
-            Finding(
-                id="data.group_size",
-                check="group_size",
-                category="data",
-                status="skipped",
-                title="Sensitive groups",
-                summary="No sensitive features are named.",
-            )
-        ]
+        return skipped("group_size", "data", "Sensitive groups", "No sensitive features are named.")
     m = ctx.min_group_size
     positive = positive_class(ctx) if ctx.task != "regression" else None
     out = []

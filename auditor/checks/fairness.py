@@ -19,7 +19,7 @@ compares group MAE and group mean prediction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -117,7 +117,7 @@ def positive_class(ctx: CheckContext) -> int:
     wanted = ctx.spec["objective"].get("positive")
     if wanted is not None and str(wanted) in classes:
         return classes.index(str(wanted))
-    y_train = ctx.dataset.y.get("train") if ctx.dataset is not None else None
+    y_train = ctx.dataset.y.get("train")
     if y_train is None:
         y_train = ctx.evaluation.splits[next(iter(ctx.evaluation.splits))].y_true
     counts = np.bincount(np.asarray(y_train).astype(int), minlength=len(classes))
@@ -384,7 +384,18 @@ def fairness(ctx: CheckContext) -> list[Finding]:
             sizes = point_rates["n"].astype(int)
             small = sizes < ctx.min_group_size
             needed = np.maximum(ctx.min_group_size - sizes, 0)
-            group_table = _group_table(task, labels, point_rates, small, needed)
+            groups = _Groups(
+                split,
+                sens,
+                labels,
+                point_rates,
+                rep_rates,
+                small,
+                needed,
+                _group_table(task, labels, point_rates, small, needed),
+                len(cols),
+                overall,
+            )
             for name in names:
                 metric = FAIRNESS_METRICS[name]
                 value = finite(aggregate(metric, point_rates))
@@ -396,27 +407,49 @@ def fairness(ctx: CheckContext) -> list[Finding]:
                 adequate = None
                 if small.any() and (~small).sum() >= 2:
                     adequate = finite(aggregate(metric, point_rates, mask=~small))
-                out.append(
-                    _finding(
-                        ctx,
-                        metric,
-                        split,
-                        sens,
-                        value,
-                        ci,
-                        adequate,
-                        labels,
-                        point_rates,
-                        rep_rates,
-                        small,
-                        needed,
-                        group_table,
-                        pos_label,
-                        len(cols),
-                        overall,
-                    )
-                )
+                out.append(_finding(ctx, metric, groups, value, ci, adequate, pos_label))
     return out
+
+
+@dataclass
+class _Groups:
+    """One partition (``sens``) of one split: per-group rates, resampled rates and sizes."""
+
+    split: str
+    sens: str
+    labels: list[str]
+    rates: dict[str, np.ndarray]  # point rates per group (G,)
+    rep_rates: dict[str, np.ndarray] | None  # resampled rates (B, G); None without resamples
+    small: np.ndarray  # groups below min_group_size
+    needed: np.ndarray  # rows each group lacks
+    table: list[dict[str, Any]]
+    n: int  # rows of the split
+    overall: dict[str, np.ndarray]  # rates over the whole split (1,)
+    _chart_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
+
+    def chart_rows(self, rate: str, confidence: float) -> list[dict[str, Any]]:
+        """Each group's ``rate`` with its interval (shared by the metrics built on it)."""
+        from auditor.metrics import percentile_interval
+
+        if rate not in self._chart_rows:
+            rows = []
+            for i, label in enumerate(self.labels):
+                low = high = None
+                if self.rep_rates is not None:
+                    interval = percentile_interval(self.rep_rates[rate][:, i], confidence)
+                    low, high = ci_pair(*(interval or (None, None))) or (None, None)
+                rows.append(
+                    {
+                        "group": label,
+                        "value": finite(self.rates[rate][i]),
+                        "low": low,
+                        "high": high,
+                        "n": int(self.rates["n"][i]),
+                        "inconclusive": bool(self.small[i]),
+                    }
+                )
+            self._chart_rows[rate] = rows
+        return [dict(row) for row in self._chart_rows[rate]]
 
 
 def _group_table(task, labels, rates, small, needed) -> list[dict[str, Any]]:
@@ -438,14 +471,16 @@ _RATE_WORDS = {"tpr": "true positive rate", "fpr": "false positive rate"}
 SMALL_SHOWN = 4  # small groups named one by one in a summary; the rest are counted
 
 
+def _rate_figure(rate: str, how: str, rates: dict[str, np.ndarray]) -> float | None:
+    """The across-group figure (``how``: difference, ratio, min) of one per-group rate."""
+    return finite(aggregate(FairnessMetric("", "", (rate,), how, CLS), rates))
+
+
 def _deciding_rate(metric: FairnessMetric, rates: dict[str, np.ndarray]) -> str:
     """The per-group rate that sets the figure (equalized odds: the TPR or the FPR)."""
     if len(metric.rates) == 1:
         return metric.rates[0]
-    figures = [
-        finite(aggregate(FairnessMetric("", "", (r,), metric.aggregate, CLS), rates))
-        for r in metric.rates
-    ]
+    figures = [_rate_figure(r, metric.aggregate, rates) for r in metric.rates]
     valid = [(f, r) for f, r in zip(figures, metric.rates, strict=True) if f is not None]
     if not valid:
         return metric.rates[0]
@@ -482,25 +517,16 @@ def _judge(ctx: CheckContext, metric: FairnessMetric, value: float | None):
 
 
 def _finding(
-    ctx,
-    metric,
-    split,
-    sens,
-    value,
-    ci,
-    adequate,
-    labels,
-    rates,
-    rep_rates,
-    small,
-    needed,
-    group_table,
-    pos_label,
-    n,
-    overall,
+    ctx: CheckContext,
+    metric: FairnessMetric,
+    groups: _Groups,
+    value: float | None,
+    ci: tuple[float, float] | None,
+    adequate: float | None,
+    pos_label: str,
 ) -> Finding:
-    from auditor.metrics import percentile_interval
-
+    split, sens, labels, rates = groups.split, groups.sens, groups.labels, groups.rates
+    small, needed = groups.small, groups.needed
     rate = _deciding_rate(metric, rates)
     r = rates[rate]
     valid = np.isfinite(r)
@@ -508,7 +534,7 @@ def _finding(
     lo_i = int(np.nanargmin(np.where(valid, r, np.inf))) if valid.any() else 0
     hi_g, lo_g = labels[hi_i], labels[lo_i]
     where = f"across {sens} on {split_words(split)}"
-    outcome = f"{ctx.dataset.target} = {pos_label}" if ctx.dataset is not None else f"'{pos_label}'"
+    outcome = f"{ctx.dataset.target} = {pos_label}"
     is_rate = metric.tasks == CLS
     conf = ctx.confidence
     tail = ""  # a clause after the interval
@@ -520,9 +546,8 @@ def _finding(
             )
             if metric.aggregate == "difference"
             else (
-                f"The lowest selection rate ({lo_g}, {pct(r[lo_i])}) is {num(value)} times the "
-                "highest "
-                f"({hi_g}, {pct(r[hi_i])})"
+                f"The lowest selection rate ({lo_g}, {pct(r[lo_i])}) is {num(value)} times "
+                f"the highest ({hi_g}, {pct(r[hi_i])})"
             )
         )
     elif metric.name == "equal_opportunity_difference":
@@ -533,9 +558,7 @@ def _finding(
     elif metric.name.startswith("equalized_odds"):
         other = "tpr" if rate == "fpr" else "fpr"
         name_, other_name = _RATE_WORDS[rate], _RATE_WORDS[other]
-        other_value = finite(
-            aggregate(FairnessMetric("", "", (other,), metric.aggregate, CLS), rates)
-        )
+        other_value = _rate_figure(other, metric.aggregate, rates)
         if metric.aggregate == "difference":
             core = (
                 f"The {name_} of {hi_g} is {points(value)} higher than that of {lo_g} "
@@ -600,22 +623,6 @@ def _finding(
             f"act as proxies for {sens}, and agree a policy before adjusting decisions."
         )
     bound = _criterion_bound(ctx, metric.name, split, sens)
-    rows = []
-    for i, label in enumerate(labels):
-        low = high = None
-        if rep_rates is not None:
-            gci = ci_pair(*(percentile_interval(rep_rates[rate][:, i], conf) or (None, None)))
-            low, high = gci or (None, None)
-        rows.append(
-            {
-                "group": label,
-                "value": finite(r[i]),
-                "low": low,
-                "high": high,
-                "n": int(rates["n"][i]),
-                "inconclusive": bool(small[i]),
-            }
-        )
     title_value = (
         (pct(value) if metric.aggregate == "min" else points(value)) if as_points else num(value)
     )
@@ -634,9 +641,9 @@ def _finding(
         metric=metric.name,
         split=split,
         sensitive=sens,
-        n=n,
+        n=groups.n,
         details={
-            "groups": group_table,
+            "groups": groups.table,
             "rate": rate,
             "label": metric.label,
             "adequate_value": adequate,
@@ -648,9 +655,9 @@ def _finding(
         chart={
             "kind": "group_bars",
             "metric": rate,
-            "rows": rows,
+            "rows": groups.chart_rows(rate, conf),
             "bound": bound if metric.aggregate == "min" else None,
-            "reference": finite(overall[rate][0]),
+            "reference": finite(groups.overall[rate][0]),
             "title": f"{RATE_LABELS.get(rate, rate)} by {sens} on {split}: "
             f"{metric.label.lower()} {title_value}",
         },

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from auditor.checks.registry import CheckContext, register
-from auditor.checks.text import ci_text, finite, num, split_words
+from auditor.checks.registry import CheckContext, register, skipped
+from auditor.checks.text import ci_text, finite, interval_row, num, split_words
 from auditor.types import Finding
-
-
-def _notes(ctx: CheckContext) -> dict:
-    return dict(ctx.evaluation.notes)
 
 
 def _oriented(metric: str, value: float) -> float:
@@ -18,6 +14,26 @@ def _oriented(metric: str, value: float) -> float:
     from auditor.metrics import get_metric
 
     return value if get_metric(metric).higher_is_better else -value
+
+
+EVALUATION_SPLITS = ("validation", "test", "holdout")  # the splits a fit figure is judged on
+
+
+def _judged_metrics(ctx: CheckContext, check: str) -> list[str]:
+    """The primary metric and the metrics criteria name for ``check``, once each, if reported."""
+    names = dict.fromkeys([ctx.evaluation.primary_metric, *ctx.criterion_metrics(check=check)])
+    return [name for name in names if name in ctx.metric_set()]
+
+
+def _evaluated(ctx: CheckContext, metrics: list[str]):
+    """(metric name, Metric, split) for each metric on each evaluated split."""
+    from auditor.metrics import get_metric
+
+    for name in metrics:
+        m = get_metric(name)
+        for split in EVALUATION_SPLITS:
+            if split in ctx.evaluation.splits:
+                yield name, m, split
 
 
 # ------------------------------------------------------------------ overfitting
@@ -39,16 +55,12 @@ def overfitting(ctx: CheckContext) -> list[Finding]:
             if not ctx.evaluation.history
             else "fewer than two epochs have a training and a validation loss"
         )
-        return [
-            Finding(
-                id="fit.overfitting",
-                check="overfitting",
-                category="fit",
-                status="skipped",
-                title="Training vs validation loss",
-                summary=f"Overfitting over the epochs was not checked: {reason}.",
-            )
-        ]
+        return skipped(
+            "overfitting",
+            "fit",
+            "Training vs validation loss",
+            f"Overfitting over the epochs was not checked: {reason}.",
+        )
     epochs = [int(h["epoch"]) for h in history]
     train = np.array([float(h["train_loss"]) for h in history])
     val = np.array([float(h["val_loss"]) for h in history])
@@ -120,91 +132,69 @@ def overfitting(ctx: CheckContext) -> list[Finding]:
     description="Train minus validation/test/holdout score, with intervals.",
 )
 def generalization_gap(ctx: CheckContext) -> list[Finding]:
-    from auditor.metrics import get_metric, percentile_interval
+    from auditor.metrics import percentile_interval
 
     if "train" not in ctx.evaluation.splits:
-        return [
-            Finding(
-                id="fit.generalization_gap",
-                check="generalization_gap",
-                category="fit",
-                status="skipped",
-                title="Generalization gap",
-                summary="The generalization gap was not measured: "
-                + (
-                    (ctx.evaluation.notes.get("uncovered_splits") or {}).get("train")
-                    or "there is no training split"
-                )
-                + ".",
+        return skipped(
+            "generalization_gap",
+            "fit",
+            "Generalization gap",
+            "The generalization gap was not measured: "
+            + (
+                (ctx.evaluation.notes.get("uncovered_splits") or {}).get("train")
+                or "there is no training split"
             )
-        ]
-    metrics = [ctx.evaluation.primary_metric, *ctx.criterion_metrics(check="generalization_gap")]
-    metrics = [m for i, m in enumerate(metrics) if m in ctx.metric_set() and m not in metrics[:i]]
+            + ".",
+        )
+    metrics = _judged_metrics(ctx, "generalization_gap")
     bound = float(ctx.diagnostics["generalization_gap"])
     train_est = ctx.estimates("train")
     out = []
-    for metric in metrics:
-        m = get_metric(metric)
-        for split in ("validation", "test", "holdout"):
-            if split not in ctx.evaluation.splits:
-                continue
-            other = ctx.estimates(split)[metric]
-            base = train_est[metric]
-            gap = finite(_oriented(metric, base.value) - _oriented(metric, other.value))
-            ci = None
-            if base.replicates is not None and other.replicates is not None:
-                diff = np.where(m.higher_is_better, 1, -1) * (base.replicates - other.replicates)
-                ci = percentile_interval(diff, ctx.confidence)
-            judged = m.unit_interval and gap is not None
-            status = "pass" if not judged or gap <= bound else "warn"
-            summary = (
-                f"{m.label} is {num(abs(gap or 0.0), digits=3)} "
-                f"{'better' if (gap or 0) >= 0 else 'worse'} on the training rows than on "
-                f"{split_words(split)}{ci_text(ci, ctx.confidence)}"
-                + (
-                    f"; a gap above {num(bound)} suggests memorisation."
-                    if status == "warn"
-                    else "."
-                )
+    for metric, m, split in _evaluated(ctx, metrics):
+        other = ctx.estimates(split)[metric]
+        base = train_est[metric]
+        gap = finite(_oriented(metric, base.value) - _oriented(metric, other.value))
+        ci = None
+        if base.replicates is not None and other.replicates is not None:
+            diff = np.where(m.higher_is_better, 1, -1) * (base.replicates - other.replicates)
+            ci = percentile_interval(diff, ctx.confidence)
+        judged = m.unit_interval and gap is not None
+        status = "pass" if not judged or gap <= bound else "warn"
+        summary = (
+            f"{m.label} is {num(abs(gap or 0.0), digits=3)} "
+            f"{'better' if (gap or 0) >= 0 else 'worse'} on the training rows than on "
+            f"{split_words(split)}{ci_text(ci, ctx.confidence)}"
+            + (f"; a gap above {num(bound)} suggests memorisation." if status == "warn" else ".")
+        )
+        out.append(
+            Finding(
+                id=f"fit.generalization_gap.{metric}.{split}",
+                check="generalization_gap",
+                category="fit",
+                status=status,
+                title=f"Generalization gap in {m.label} (train vs {split})",
+                summary=summary,
+                value=gap,
+                ci=ci,
+                threshold=bound if judged else None,
+                direction="at_most" if judged else None,
+                recommendation="Regularise more, stop training earlier, or collect more data; "
+                "check that train and evaluation data come from the same population."
+                if status == "warn"
+                else "",
+                metric=metric,
+                split=split,
+                n=other.n,
+                details={"train": finite(base.value), split: finite(other.value)},
+                chart={
+                    "kind": "metric_intervals",
+                    "metric": metric,
+                    "bound": None,
+                    "title": f"{m.label}: train vs {split}",
+                    "rows": [interval_row("train", base), interval_row(split, other)],
+                },
             )
-            out.append(
-                Finding(
-                    id=f"fit.generalization_gap.{metric}.{split}",
-                    check="generalization_gap",
-                    category="fit",
-                    status=status,
-                    title=f"Generalization gap in {m.label} (train vs {split})",
-                    summary=summary,
-                    value=gap,
-                    ci=ci,
-                    threshold=bound if judged else None,
-                    direction="at_most" if judged else None,
-                    recommendation="Regularise more, stop training earlier, or collect more data; "
-                    "check "
-                    "that train and evaluation data come from the same population."
-                    if status == "warn"
-                    else "",
-                    metric=metric,
-                    split=split,
-                    n=other.n,
-                    details={"train": finite(base.value), split: finite(other.value)},
-                    chart={
-                        "kind": "metric_intervals",
-                        "metric": metric,
-                        "bound": None,
-                        "title": f"{m.label}: train vs {split}",
-                        "rows": [
-                            {
-                                "label": s,
-                                "value": finite(e.value),
-                                "low": finite(e.low),
-                                "high": finite(e.high),
-                            }
-                            for s, e in (("train", base), (split, other))
-                        ],
-                    },
-                )
-            )
+        )
     return out
 
 
@@ -219,17 +209,13 @@ def learning_curve(ctx: CheckContext) -> list[Finding]:
 
     points_ = [p for p in ctx.evaluation.learning_curve if finite(p.get("validation")) is not None]
     if len(points_) < 2:
-        reason = _notes(ctx).get("learning_curve") or "it has fewer than two points"
-        return [
-            Finding(
-                id="fit.learning_curve",
-                check="learning_curve",
-                category="fit",
-                status="skipped",
-                title="Learning curve",
-                summary=f"The learning curve was not computed: {reason}.",
-            )
-        ]
+        reason = ctx.evaluation.notes.get("learning_curve") or "it has fewer than two points"
+        return skipped(
+            "learning_curve",
+            "fit",
+            "Learning curve",
+            f"The learning curve was not computed: {reason}.",
+        )
     metric = ctx.evaluation.primary_metric
     m = get_metric(metric)
     f = np.array([float(p["fraction"]) for p in points_])
@@ -290,109 +276,97 @@ def learning_curve(ctx: CheckContext) -> list[Finding]:
     description="Improvement over a trivial baseline and a linear model (underfitting).",
 )
 def baseline_improvement(ctx: CheckContext) -> list[Finding]:
-    from auditor.metrics import get_metric
 
     baselines = ctx.evaluation.baselines
     if "majority" not in baselines:
-        return [
-            Finding(
-                id="fit.baseline_improvement",
-                check="baseline_improvement",
-                category="fit",
-                status="skipped",
-                title="Comparison with simple baselines",
-                summary="No baseline was computed, so underfitting was not checked.",
-            )
-        ]
-    metrics = [ctx.evaluation.primary_metric, *ctx.criterion_metrics(check="baseline_improvement")]
-    metrics = [
-        mm for i, mm in enumerate(metrics) if mm in ctx.metric_set() and mm not in metrics[:i]
-    ]
+        return skipped(
+            "baseline_improvement",
+            "fit",
+            "Comparison with simple baselines",
+            "No baseline was computed, so underfitting was not checked.",
+        )
+    metrics = _judged_metrics(ctx, "baseline_improvement")
     margin = float(ctx.diagnostics["baseline_margin"])
     trivial = (
         "the majority class" if ctx.task != "regression" else "the average of the training target"
     )
     out = []
-    for metric in metrics:
-        m = get_metric(metric)
-        for split in ("validation", "test", "holdout"):
-            if split not in ctx.evaluation.splits:
-                continue
-            model = finite(ctx.estimates(split)[metric].value)
-            base = finite(baselines.get("majority", {}).get(split, {}).get(metric))
-            linear = finite(baselines.get("linear", {}).get(split, {}).get(metric))
-            if model is None or base is None:
-                continue
-            gain = _oriented(metric, model) - _oriented(metric, base)
-            linear_gain = (
-                None if linear is None else _oriented(metric, model) - _oriented(metric, linear)
+    for metric, m, split in _evaluated(ctx, metrics):
+        model = finite(ctx.estimates(split)[metric].value)
+        base = finite(baselines.get("majority", {}).get(split, {}).get(metric))
+        linear = finite(baselines.get("linear", {}).get(split, {}).get(metric))
+        if model is None or base is None:
+            continue
+        gain = _oriented(metric, model) - _oriented(metric, base)
+        linear_gain = (
+            None if linear is None else _oriented(metric, model) - _oriented(metric, linear)
+        )
+        under = gain < margin
+        worse_than_linear = linear_gain is not None and linear_gain < -margin
+        status = "warn" if (under or worse_than_linear) else "pass"
+        if under:
+            summary = (
+                f"The model is hardly better than always predicting {trivial}: {m.label} "
+                f"{num(model, digits=3)} vs {num(base, digits=3)} on {split_words(split)}."
             )
-            under = gain < margin
-            worse_than_linear = linear_gain is not None and linear_gain < -margin
-            status = "warn" if (under or worse_than_linear) else "pass"
-            if under:
-                summary = (
-                    f"The model is hardly better than always predicting {trivial}: {m.label} "
-                    f"{num(model, digits=3)} vs {num(base, digits=3)} on {split_words(split)}."
-                )
-                rec = (
-                    "The model is underfitting: check that the features carry signal, train longer "
-                    "or with a larger learning rate, or use a larger network."
-                )
-            elif worse_than_linear:
-                summary = (
-                    f"A simple linear model does better than this model: {m.label} "
-                    f"{num(linear, digits=3)} vs {num(model, digits=3)} on {split_words(split)}."
-                )
-                rec = (
-                    "Prefer the simpler linear model, or tune this one (learning rate, epochs, "
-                    "architecture) until it beats the linear baseline."
-                )
-            else:
-                summary = (
-                    f"The model beats always predicting {trivial} by {num(gain, digits=3)} in "
-                    f"{m.label} on {split_words(split)}"
-                    + (
-                        f", and a linear model by {num(linear_gain, digits=3)}."
-                        if linear_gain is not None
-                        else "."
-                    )
-                )
-                rec = ""
-            labels, values = ["this model", "majority/mean baseline"], [model, base]
-            if linear is not None:
-                labels.append("linear model")
-                values.append(linear)
-            out.append(
-                Finding(
-                    id=f"fit.baseline_improvement.{metric}.{split}",
-                    check="baseline_improvement",
-                    category="fit",
-                    status=status,
-                    title=f"{m.label} vs simple baselines on {split}",
-                    summary=summary,
-                    value=gain,
-                    threshold=margin,
-                    direction="at_least",
-                    recommendation=rec,
-                    metric=metric,
-                    split=split,
-                    details={
-                        "model": model,
-                        "majority": base,
-                        "linear": linear,
-                        "gain_over_linear": linear_gain,
-                    },
-                    chart={
-                        "kind": "bars",
-                        "title": summary.split(":")[0],
-                        "labels": labels,
-                        "values": values,
-                        "xlabel": m.label,
-                        "bound": None,
-                    },
+            rec = (
+                "The model is underfitting: check that the features carry signal, train longer "
+                "or with a larger learning rate, or use a larger network."
+            )
+        elif worse_than_linear:
+            summary = (
+                f"A simple linear model does better than this model: {m.label} "
+                f"{num(linear, digits=3)} vs {num(model, digits=3)} on {split_words(split)}."
+            )
+            rec = (
+                "Prefer the simpler linear model, or tune this one (learning rate, epochs, "
+                "architecture) until it beats the linear baseline."
+            )
+        else:
+            summary = (
+                f"The model beats always predicting {trivial} by {num(gain, digits=3)} in "
+                f"{m.label} on {split_words(split)}"
+                + (
+                    f", and a linear model by {num(linear_gain, digits=3)}."
+                    if linear_gain is not None
+                    else "."
                 )
             )
+            rec = ""
+        labels, values = ["this model", "majority/mean baseline"], [model, base]
+        if linear is not None:
+            labels.append("linear model")
+            values.append(linear)
+        out.append(
+            Finding(
+                id=f"fit.baseline_improvement.{metric}.{split}",
+                check="baseline_improvement",
+                category="fit",
+                status=status,
+                title=f"{m.label} vs simple baselines on {split}",
+                summary=summary,
+                value=gain,
+                threshold=margin,
+                direction="at_least",
+                recommendation=rec,
+                metric=metric,
+                split=split,
+                details={
+                    "model": model,
+                    "majority": base,
+                    "linear": linear,
+                    "gain_over_linear": linear_gain,
+                },
+                chart={
+                    "kind": "bars",
+                    "title": summary.split(":")[0],
+                    "labels": labels,
+                    "values": values,
+                    "xlabel": m.label,
+                    "bound": None,
+                },
+            )
+        )
     return out
 
 
@@ -406,63 +380,52 @@ def baseline_improvement(ctx: CheckContext) -> list[Finding]:
 def suspicious_score(ctx: CheckContext) -> list[Finding]:
     from auditor.metrics import get_metric
 
-    metrics = [ctx.evaluation.primary_metric, *ctx.criterion_metrics(check="suspicious_score")]
     metrics = [
-        mm
-        for i, mm in enumerate(metrics)
-        if mm in ctx.metric_set()
-        and mm not in metrics[:i]
-        and get_metric(mm).higher_is_better
-        and get_metric(mm).unit_interval
+        name
+        for name in _judged_metrics(ctx, "suspicious_score")
+        if get_metric(name).higher_is_better and get_metric(name).unit_interval
     ]
     bound = float(ctx.diagnostics["suspicious_score"])
     out = []
-    for metric in metrics:
-        m = get_metric(metric)
-        for split in ("validation", "test", "holdout"):
-            if split not in ctx.evaluation.splits:
-                continue
-            est = ctx.estimates(split)[metric]
-            value = finite(est.value)
-            if value is None:
-                continue
-            bad = value >= bound
-            out.append(
-                Finding(
-                    id=f"fit.suspicious_score.{metric}.{split}",
-                    check="suspicious_score",
-                    category="fit",
-                    status="warn" if bad else "pass",
-                    title=(
-                        f"{m.label} on {split} is too good to be true"
-                        if bad
-                        else f"{m.label} on {split} is plausible"
-                    ),
-                    summary=(
-                        f"{m.label} of {num(value, digits=3)} on {split_words(split)} is "
-                        "suspiciously "
-                        "high: near-perfect scores on real data usually mean the answer leaked "
-                        "into "
-                        "the features."
-                        if bad
-                        else f"{m.label} of {num(value, digits=3)} on {split_words(split)} is "
-                        "below "
-                        f"{num(bound, digits=3)}, the level at which a leak would be suspected."
-                    ),
-                    value=value,
-                    ci=est.ci,
-                    threshold=bound,
-                    direction="at_most",
-                    recommendation="Look for a feature recorded after the outcome or derived from "
-                    "it, "
-                    "and for rows shared between training and test."
+    for metric, m, split in _evaluated(ctx, metrics):
+        est = ctx.estimates(split)[metric]
+        value = finite(est.value)
+        if value is None:
+            continue
+        bad = value >= bound
+        out.append(
+            Finding(
+                id=f"fit.suspicious_score.{metric}.{split}",
+                check="suspicious_score",
+                category="fit",
+                status="warn" if bad else "pass",
+                title=(
+                    f"{m.label} on {split} is too good to be true"
                     if bad
-                    else "",
-                    metric=metric,
-                    split=split,
-                    n=est.n,
-                )
+                    else f"{m.label} on {split} is plausible"
+                ),
+                summary=(
+                    f"{m.label} of {num(value, digits=3)} on {split_words(split)} is "
+                    "suspiciously high: near-perfect scores on real data usually mean the "
+                    "answer leaked into the features."
+                    if bad
+                    else f"{m.label} of {num(value, digits=3)} on {split_words(split)} is "
+                    f"below {num(bound, digits=3)}, the level at which a leak would be "
+                    "suspected."
+                ),
+                value=value,
+                ci=est.ci,
+                threshold=bound,
+                direction="at_most",
+                recommendation="Look for a feature recorded after the outcome or derived "
+                "from it, and for rows shared between training and test."
+                if bad
+                else "",
+                metric=metric,
+                split=split,
+                n=est.n,
             )
+        )
     return out
 
 
@@ -533,17 +496,13 @@ def single_feature_leakage(ctx: CheckContext) -> list[Finding]:
     ds = ctx.dataset
     check_split = "validation" if "validation" in ds.frames else None
     if "train" not in ds.frames or check_split is None or not ds.feature_columns:
-        return [
-            Finding(
-                id="fit.single_feature_leakage",
-                check="single_feature_leakage",
-                category="fit",
-                status="skipped",
-                title="Single-feature leakage",
-                summary="Single features were not screened: the raw training or validation "
-                "rows are not available.",
-            )
-        ]
+        return skipped(
+            "single_feature_leakage",
+            "fit",
+            "Single-feature leakage",
+            "Single features were not screened: the raw training or validation "
+            "rows are not available.",
+        )
     bound = float(ctx.diagnostics["single_feature_auc"])
     scores = []
     for col in ds.feature_columns:
@@ -560,16 +519,12 @@ def single_feature_leakage(ctx: CheckContext) -> list[Finding]:
     ranked = sorted([s for s in scores if s[1] is not None], key=lambda t: -t[1])
     what = "R²" if ctx.task == "regression" else "ROC-AUC"
     if not ranked:
-        return [
-            Finding(
-                id="fit.single_feature_leakage",
-                check="single_feature_leakage",
-                category="fit",
-                status="skipped",
-                title="Single-feature leakage",
-                summary="No feature could be scored on its own.",
-            )
-        ]
+        return skipped(
+            "single_feature_leakage",
+            "fit",
+            "Single-feature leakage",
+            "No feature could be scored on its own.",
+        )
     top_col, top = ranked[0]
     leaks = [c for c, s in ranked if s >= bound]
     status = "warn" if leaks else "pass"

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from auditor.checks.registry import CheckContext, register
-from auditor.checks.text import ci_pair, ci_text, downsample, finite, num, split_words
+from auditor.checks.registry import CheckContext, register, skipped
+from auditor.checks.text import (
+    ci_pair,
+    ci_text,
+    downsample,
+    finite,
+    interval_row,
+    num,
+    split_words,
+)
 from auditor.types import Finding
 
 CURVE_POINTS = 200  # most points kept of a ROC / PR curve
@@ -24,23 +32,15 @@ def performance(ctx: CheckContext) -> list[Finding]:
     out: list[Finding] = []
     splits = ctx.splits()
     per_split = {s: ctx.estimates(s) for s in splits}
+    chart_split = "test" if "test" in splits else splits[-1]  # the split carrying the chart
     for name in ctx.metric_set():
         m = get_metric(name)
-        chart_rows = [
-            {
-                "label": s,
-                "value": finite(per_split[s][name].value),
-                "low": finite(per_split[s][name].low),
-                "high": finite(per_split[s][name].high),
-            }
-            for s in splits
-        ]
-        chart_split = "test" if "test" in splits else splits[-1]
+        chart_rows = [interval_row(s, per_split[s][name]) for s in splits]
+        better = "higher" if m.higher_is_better else "lower"
         for s in splits:
             est = per_split[s][name]
             ci = ci_pair(est.low, est.high)
             value = finite(est.value)
-            better = "higher" if m.higher_is_better else "lower"
             summary = (
                 f"{m.label} on {split_words(s)} is {num(value, digits=3)}"
                 f"{ci_text(ci, ctx.confidence)}; {better} is better."
@@ -101,7 +101,7 @@ def prediction_coverage(ctx: CheckContext) -> list[Finding]:
             summary=f"{reason[:1].upper()}{reason[1:]}: no performance, fairness or fit figure "
             f"is measured on it.",
             split=split,
-            n=int(len(ctx.dataset.y.get(split, []))) if ctx.dataset is not None else None,
+            n=int(len(ctx.dataset.y.get(split, []))),
             recommendation=f"Ask the vendor to score every row of {split_words(split)} "
             "(matched by data.id_column) if it is to be judged.",
             details={"reason": reason},
@@ -129,8 +129,7 @@ def _binary_curves(ctx: CheckContext, split: str, e) -> list[Finding]:
             status="pass",
             title=f"ROC curve on {split}",
             summary="Across all thresholds the model separates the classes with an area of "
-            f"{num(roc_auc)} "
-            f"on {split_words(split)} (0.5 is chance, 1 is perfect).",
+            f"{num(roc_auc)} on {split_words(split)} (0.5 is chance, 1 is perfect).",
             value=roc_auc,
             metric="roc_auc",
             split=split,
@@ -159,9 +158,8 @@ def _binary_curves(ctx: CheckContext, split: str, e) -> list[Finding]:
             category="performance",
             status="pass",
             title=f"Precision-recall curve on {split}",
-            summary=f"Average precision is {num(ap)} on {split_words(split)}, against {num(base)} "
-            "for "
-            "random guessing.",
+            summary=f"Average precision is {num(ap)} on {split_words(split)}, against "
+            f"{num(base)} for random guessing.",
             value=ap,
             metric="pr_auc",
             split=split,
@@ -309,16 +307,12 @@ def expected_cost(ctx: CheckContext) -> list[Finding]:
             if ctx.task == "binary"
             else "costs apply to binary decisions only"
         )
-        return [
-            Finding(
-                id="performance.expected_cost",
-                check="expected_cost",
-                category="performance",
-                status="skipped",
-                title="Cost of wrong decisions",
-                summary=f"The cost of wrong decisions was not computed: {reason}.",
-            )
-        ]
+        return skipped(
+            "expected_cost",
+            "performance",
+            "Cost of wrong decisions",
+            f"The cost of wrong decisions was not computed: {reason}.",
+        )
     c_fp, c_fn = float(costs["false_positive"]), float(costs["false_negative"])
     unit = costs.get("unit", "cost units")
     out = []
@@ -342,8 +336,8 @@ def expected_cost(ctx: CheckContext) -> list[Finding]:
                 status="pass",
                 title=f"Cost of wrong decisions on {split}",
                 summary=f"On {split_words(split)}, wrong decisions cost about {num(cost)} {unit} "
-                "per 1,000 "
-                f"decisions{ci_text(cis[0], ctx.confidence)}: {num(fp_k, digits=0)} false alarms "
+                f"per 1,000 decisions{ci_text(cis[0], ctx.confidence)}: "
+                f"{num(fp_k, digits=0)} false alarms "
                 f"and {num(fn_k, digits=0)} missed positives per 1,000.",
                 value=cost,
                 ci=cis[0],

@@ -63,12 +63,35 @@ def get_check(name: str) -> Check:
         ) from None
 
 
+def skipped(check: str, category: str, title: str, summary: str, **fields: Any) -> list[Finding]:
+    """The single finding of a check that does not apply here (id ``<category>.<check>``)."""
+    return [
+        Finding(
+            id=f"{category}.{check}",
+            check=check,
+            category=category,
+            status="skipped",
+            title=title,
+            summary=summary,
+            **fields,
+        )
+    ]
+
+
 def criterion_checks() -> list[str]:
     """Names of checks whose value an acceptance criterion can bound (schema enum)."""
     return [c.name for c in CHECKS.values() if c.criterion]
 
 
 # ---------------------------------------------------------------------- context
+# Binary wrong decisions per decision (false positives, false negatives), for the cost of
+# errors: computed from the same weighted sums and resamples as the metrics.
+_ERROR_RATES = {
+    "false_positive_rate": lambda s: (s["pred1"] - s["tp1"]) / np.maximum(s["n"], 1e-12),
+    "false_negative_rate": lambda s: (s["y1"] - s["tp1"]) / np.maximum(s["n"], 1e-12),
+}
+
+
 @dataclass
 class CheckContext:
     """What every check reads: spec values, dataset, evaluation (+ memoised estimates)."""
@@ -118,14 +141,10 @@ class CheckContext:
     def splits(self) -> list[str]:
         return [s for s in SPLITS if s in self.evaluation.splits]
 
-    def criterion_metrics(
-        self, *, check: str | None = None, metric_only: bool = False
-    ) -> list[str]:
-        """Metrics named by criteria (for ``check``, or metric criteria without a check)."""
+    def criterion_metrics(self, *, check: str | None = None) -> list[str]:
+        """Metrics named by criteria (all of them, or those of criteria on ``check``)."""
         out = []
         for c in self.criteria:
-            if metric_only and c.get("check"):
-                continue
             if check is not None and c.get("check") != check:
                 continue
             if c.get("metric") and c["metric"] not in out:
@@ -169,14 +188,6 @@ class CheckContext:
         """name -> Estimate (with replicates) of every reported metric on ``split``."""
         from auditor.metrics import bootstrap_rows
 
-        extra = None
-        if self.task == "binary":  # error rates for the cost of wrong decisions, same resamples
-            extra = {
-                "false_positive_rate": lambda s: (
-                    (s["pred1"] - s["tp1"]) / np.maximum(s["n"], 1e-12)
-                ),
-                "false_negative_rate": lambda s: (s["y1"] - s["tp1"]) / np.maximum(s["n"], 1e-12),
-            }
         return self.memo(
             ("estimates", split),
             lambda: bootstrap_rows(
@@ -185,7 +196,7 @@ class CheckContext:
                 resamples=self.resamples,
                 confidence=self.confidence,
                 seed=self.seed(split, 0),
-                extra=extra,
+                extra=_ERROR_RATES if self.task == "binary" else None,
             ),
         )
 

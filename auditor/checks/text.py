@@ -63,6 +63,16 @@ def finite(value: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
+def interval_row(label: str, estimate: Any) -> dict[str, Any]:
+    """One row of a ``metric_intervals`` chart from an Estimate (value, low, high)."""
+    return {
+        "label": label,
+        "value": finite(estimate.value),
+        "low": finite(estimate.low),
+        "high": finite(estimate.high),
+    }
+
+
 def ci_pair(low: Any, high: Any) -> tuple[float, float] | None:
     lo, hi = finite(low), finite(high)
     return None if lo is None or hi is None else (lo, hi)

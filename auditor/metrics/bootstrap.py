@@ -182,8 +182,6 @@ def bootstrap_metrics(
     confidence: float,
     seed: int,
     n_classes: int | None = None,
-    max_cells: int = MAX_CELLS,
-    keep_replicates: bool = True,
 ) -> dict[str, Estimate]:
     """Point estimates and percentile bootstrap intervals of the named metrics.
 
@@ -204,18 +202,10 @@ def bootstrap_metrics(
     Returns
     -------
     dict
-        name -> :class:`Estimate` (with the (B,) replicates when ``keep_replicates``).
+        name -> :class:`Estimate` (with the (B,) replicates when there are resamples).
     """
     rows = Rows(task, y_true, scores, y_pred, n_classes=n_classes)
-    return bootstrap_rows(
-        rows,
-        names,
-        resamples=resamples,
-        confidence=confidence,
-        seed=seed,
-        max_cells=max_cells,
-        keep_replicates=keep_replicates,
-    )
+    return bootstrap_rows(rows, names, resamples=resamples, confidence=confidence, seed=seed)
 
 
 def bootstrap_rows(
@@ -225,8 +215,6 @@ def bootstrap_rows(
     resamples: int,
     confidence: float,
     seed: int,
-    max_cells: int = MAX_CELLS,
-    keep_replicates: bool = True,
     extra: Extra | None = None,
 ) -> dict[str, Estimate]:
     """:func:`bootstrap_metrics` for an already prepared :class:`Rows`.
@@ -243,16 +231,12 @@ def bootstrap_rows(
             lambda w: compute_metrics(rows, names, w, extra),
             resamples=resamples,
             seed=seed,
-            max_cells=max_cells,
         )
     out = {}
     for name in [*names, *(extra or {})]:
-        ci = percentile_interval(reps[name], confidence) if reps is not None else None
-        out[name] = Estimate(
-            value=point[name],
-            low=None if ci is None else ci[0],
-            high=None if ci is None else ci[1],
-            n=rows.n,
-            replicates=reps[name] if (reps is not None and keep_replicates) else None,
-        )
+        replicates = None if reps is None else reps[name]
+        low, high = (None, None)
+        if replicates is not None:
+            low, high = percentile_interval(replicates, confidence) or (None, None)
+        out[name] = Estimate(point[name], low, high, rows.n, replicates)
     return out

@@ -40,7 +40,10 @@ class _Ranking:
     starts: np.ndarray | None  # first row of each group of tied scores; None = no ties
     seg_order: np.ndarray | None
     seg_starts: np.ndarray  # first row of each non-empty (group, class) segment
-    seg_slot: np.ndarray  # slot of each segment: 2 * group + (0 positive, 1 negative)
+    pos_segments: np.ndarray  # segments holding positives ...
+    pos_groups: np.ndarray  # ... and their groups
+    neg_segments: np.ndarray  # segments holding negatives ...
+    neg_groups: np.ndarray  # ... and their groups
     n_groups: int
     grouped_exact: bool  # True when the groups are exactly the groups of tied scores
 
@@ -71,15 +74,20 @@ def _ranking(
     groups, exact = _score_groups(s, max_groups)
     grouped = np.lexsort((1.0 - pos, groups))  # by group, positives first
     seg_order = None if layout_grouped else order[grouped]
-    slot = 2 * groups[grouped] + (1 - pos[grouped]).astype(np.intp)
+    slot = 2 * groups[grouped] + (1 - pos[grouped]).astype(np.intp)  # 2 * group + negative
     seg_starts = np.concatenate(([0], np.flatnonzero(np.diff(slot)) + 1))
+    seg_slot = slot[seg_starts]
+    is_pos = seg_slot % 2 == 0
     return _Ranking(
         order,
         pos,
         starts,
         seg_order,
         seg_starts,
-        slot[seg_starts],
+        np.flatnonzero(is_pos),
+        seg_slot[is_pos] // 2,
+        np.flatnonzero(~is_pos),
+        seg_slot[~is_pos] // 2,
         int(groups[-1]) + 1 if groups.size else 0,
         exact,
     )
@@ -329,10 +337,8 @@ def _auc_ap_grouped(weights: np.ndarray, r: _Ranking) -> tuple[np.ndarray, np.nd
     """ROC-AUC and average precision over score groups for many weight rows (one pass)."""
     w = weights if r.seg_order is None else weights[:, r.seg_order]
     seg = np.add.reduceat(w, r.seg_starts, axis=1)
-    is_pos = r.seg_slot % 2 == 0
-    groups = r.seg_slot // 2
     pos = np.zeros((w.shape[0], r.n_groups), dtype=w.dtype)
     neg = np.zeros_like(pos)
-    pos[:, groups[is_pos]] = seg[:, is_pos]
-    neg[:, groups[~is_pos]] = seg[:, ~is_pos]
+    pos[:, r.pos_groups] = seg[:, r.pos_segments]
+    neg[:, r.neg_groups] = seg[:, r.neg_segments]
     return _auc_ap_from_groups(pos, neg)

@@ -23,6 +23,14 @@ EOPP = {
     "split": "test",
     "at_most": 0.10,
 }
+TOO_GOOD = {"check": "suspicious_score", "metric": "roc_auc", "split": "test", "at_most": 0.99}
+OVERFIT = {"check": "overfitting", "at_most": 0.02}
+BEATS_MAJORITY = {
+    "check": "baseline_improvement",
+    "metric": "roc_auc",
+    "split": "test",
+    "at_least": 0.02,
+}
 
 # (case id, case kwargs, criteria, finding id, expected finding status, expected criterion status)
 CASES = [
@@ -69,7 +77,7 @@ CASES = [
     (
         "leak_too_good",
         dict(leak=True),
-        [{"check": "suspicious_score", "metric": "roc_auc", "split": "test", "at_most": 0.99}],
+        [TOO_GOOD],
         "fit.suspicious_score.roc_auc.test",
         "warn",
         "fail",
@@ -77,7 +85,7 @@ CASES = [
     (
         "honest_not_too_good",
         dict(),
-        [{"check": "suspicious_score", "metric": "roc_auc", "split": "test", "at_most": 0.99}],
+        [TOO_GOOD],
         "fit.suspicious_score.roc_auc.test",
         "pass",
         "pass",
@@ -85,7 +93,7 @@ CASES = [
     (
         "overfitting",
         dict(history=overfit_history(8)),
-        [{"check": "overfitting", "at_most": 0.02}],
+        [OVERFIT],
         "fit.overfitting",
         "warn",
         "fail",
@@ -93,7 +101,7 @@ CASES = [
     (
         "no_overfitting",
         dict(history=steady_history()),
-        [{"check": "overfitting", "at_most": 0.02}],
+        [OVERFIT],
         "fit.overfitting",
         "pass",
         "pass",
@@ -101,7 +109,7 @@ CASES = [
     (
         "majority_underfits",
         dict(majority=True),
-        [{"check": "baseline_improvement", "metric": "roc_auc", "split": "test", "at_least": 0.02}],
+        [BEATS_MAJORITY],
         "fit.baseline_improvement.roc_auc.test",
         "warn",
         "fail",
@@ -109,7 +117,7 @@ CASES = [
     (
         "real_model_beats_majority",
         dict(),
-        [{"check": "baseline_improvement", "metric": "roc_auc", "split": "test", "at_least": 0.02}],
+        [BEATS_MAJORITY],
         "fit.baseline_improvement.roc_auc.test",
         "pass",
         "pass",

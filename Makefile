@@ -10,7 +10,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 STAMP  := $(VENV)/.installed
 SPEC   ?= specs/loan-approval.yaml
 
-.PHONY: demo test venv lint bench report-png clean
+.PHONY: demo test venv lint format schema bench report-png clean
 
 venv: $(STAMP)
 
@@ -33,8 +33,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 -m "not slow"
 
+# The linter and the formatter check, as CI runs them (`make format` applies the formatting).
 lint: $(STAMP)
 	$(BIN)/ruff check auditor tests benchmarks
+	$(BIN)/ruff format --check auditor tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff format auditor tests benchmarks
+	$(BIN)/ruff check --fix auditor tests benchmarks
 
 bench: $(STAMP)
 	for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit $$?; done

@@ -62,21 +62,33 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help="show tracebacks of internal errors")
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show tracebacks of internal errors",
+    )
     parser = _Parser(
         prog="auditor",
         description="One YAML spec in; a trained or vendor model, its audit and a readiness "
-                    "report out.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter, parents=[common])
+        "report out.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
     parser.add_argument("--version", action="version", version=f"auditor {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG,
-                              formatter_class=argparse.RawDescriptionHelpFormatter,
-                              parents=[common])
+        return sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[common],
+        )
 
     p = command("validate", "check a spec and its data files without training anything")
     p.add_argument("spec", metavar="SPEC", help="the YAML spec file")
@@ -84,10 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("run", "train (or load) the model, audit it and write the report")
     p.add_argument("spec", metavar="SPEC", help="the YAML spec file")
-    p.add_argument("--out", metavar="DIR",
-                   help="output folder (default: reports/<name>/<UTC timestamp>/)")
-    p.add_argument("--quiet", action="store_true",
-                   help="no progress; print only the verdict and the report's path")
+    p.add_argument(
+        "--out", metavar="DIR", help="output folder (default: reports/<name>/<UTC timestamp>/)"
+    )
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress; print only the verdict and the report's path",
+    )
     p.set_defaults(handler=cmd_run)
 
     p = command("schema", "print the spec's JSON Schema")
@@ -96,24 +112,41 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("init", "write a starter spec inferred from a data file")
     p.add_argument("--data", metavar="FILE", required=True, help="CSV, Parquet or JSON Lines file")
     p.add_argument("--target", metavar="COLUMN", required=True, help="the column to predict")
-    p.add_argument("--out", metavar="SPEC", default=None,
-                   help="spec file to write (default: <name>.yaml in the current folder)")
+    p.add_argument(
+        "--out",
+        metavar="SPEC",
+        default=None,
+        help="spec file to write (default: <name>.yaml in the current folder)",
+    )
     p.add_argument("--name", metavar="NAME", default=None, help="the spec's name")
     p.add_argument("--force", action="store_true", help="overwrite an existing spec file")
     p.set_defaults(handler=cmd_init)
 
     p = command("report", "render the report again from a results.json")
     p.add_argument("results", metavar="RESULTS.json", help="results.json of an earlier run")
-    p.add_argument("--out", metavar="DIR", default=None,
-                   help="output folder (default: the results file's folder)")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        default=None,
+        help="output folder (default: the results file's folder)",
+    )
     p.set_defaults(handler=cmd_report)
 
     p = command("verify", "check that a report matches the data and model it names")
     p.add_argument("pdf", metavar="REPORT.pdf", help="the report PDF")
-    p.add_argument("--data", metavar="FILE", action="append", default=[],
-                   help="a data file to compare with the report's fingerprints (repeatable)")
-    p.add_argument("--model", metavar="FILE", default=None,
-                   help="the model file to compare with the report's fingerprint")
+    p.add_argument(
+        "--data",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="a data file to compare with the report's fingerprints (repeatable)",
+    )
+    p.add_argument(
+        "--model",
+        metavar="FILE",
+        default=None,
+        help="the model file to compare with the report's fingerprint",
+    )
     p.set_defaults(handler=cmd_verify)
     return parser
 
@@ -166,8 +199,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if checked.rows.get("holdout") is not None:
         rows += f", holdout {checked.rows['holdout']:,} rows"
     criteria = len(spec.values.get("acceptance", []))
-    print(MSG_VALID.format(file=args.spec, task=spec.task, rows=rows, criteria=criteria,
-                           plural="on" if criteria == 1 else "a"))
+    print(
+        MSG_VALID.format(
+            file=args.spec,
+            task=spec.task,
+            rows=rows,
+            criteria=criteria,
+            plural="on" if criteria == 1 else "a",
+        )
+    )
     return int(ExitCode.READY)
 
 
@@ -179,8 +219,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_out_dir(Path(args.out))  # before the run, not after minutes of training
     outcome = pipeline.run(args.spec, out=args.out, quiet=args.quiet)
     wall = time.perf_counter() - start
-    print(run_summary(outcome.results, outcome.files, wall=wall, quiet=args.quiet,
-                      out_dir=outcome.out_dir, timings=outcome.timings))
+    print(
+        run_summary(
+            outcome.results,
+            outcome.files,
+            wall=wall,
+            quiet=args.quiet,
+            out_dir=outcome.out_dir,
+            timings=outcome.timings,
+        )
+    )
     return int(outcome.exit_code)
 
 
@@ -204,9 +252,14 @@ def cmd_init(args: argparse.Namespace) -> int:
         raise UsageError(MSG_EXISTS.format(file=out), Location(file=str(out)))
     frame = read_table(data)
     rel = os.path.relpath(data.resolve(), out.resolve().parent)
-    text = starter_spec(frame, target=args.target, data_path=Path(rel).as_posix(),
-                        name=name, schema_ref=schema_ref_for(out),
-                        source_label=str(data))
+    text = starter_spec(
+        frame,
+        target=args.target,
+        data_path=Path(rel).as_posix(),
+        name=name,
+        schema_ref=schema_ref_for(out),
+        source_label=str(data),
+    )
     write_text(out, text)
     task, _ = infer_task(frame[args.target])
     print(MSG_WROTE_SPEC.format(file=out, task=task, target=args.target))
@@ -235,8 +288,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise DataError(MSG_PDF_MISSING, Location(file=str(pdf)))
     from auditor.report.verify import verify_pdf
 
-    outcome = verify_pdf(pdf, data=[Path(d) for d in args.data],
-                         model=Path(args.model) if args.model else None)
+    outcome = verify_pdf(
+        pdf, data=[Path(d) for d in args.data], model=Path(args.model) if args.model else None
+    )
     for line in outcome.lines:
         print(line)
     return int(ExitCode.READY if outcome.ok else ExitCode.NOT_READY)
@@ -256,8 +310,10 @@ def read_results(path: Path) -> dict[str, Any]:
     try:
         results = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DataError(MSG_RESULTS_INVALID.format(reason=exc.msg),
-                        Location(file=str(path), line=exc.lineno, column=exc.colno)) from None
+        raise DataError(
+            MSG_RESULTS_INVALID.format(reason=exc.msg),
+            Location(file=str(path), line=exc.lineno, column=exc.colno),
+        ) from None
     if not isinstance(results, dict):
         raise DataError(MSG_RESULTS_NOT_OBJECT, where)
     return results
@@ -287,11 +343,13 @@ def read_resolved_spec(results_path: Path, results: dict[str, Any]) -> str | Non
     try:
         text = path.read_bytes().decode("utf-8")
     except OSError as exc:
-        raise DataError(MSG_SPEC_UNREADABLE.format(reason=exc.strerror or exc),
-                        Location(file=str(path))) from None
+        raise DataError(
+            MSG_SPEC_UNREADABLE.format(reason=exc.strerror or exc), Location(file=str(path))
+        ) from None
     except UnicodeDecodeError:
-        raise DataError(MSG_SPEC_UNREADABLE.format(reason="not UTF-8"),
-                        Location(file=str(path))) from None
+        raise DataError(
+            MSG_SPEC_UNREADABLE.format(reason="not UTF-8"), Location(file=str(path))
+        ) from None
     try:
         same = parse_yaml(text, file=str(path)).values == results.get("spec")
     except SpecError:
@@ -310,8 +368,15 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def run_summary(results: dict[str, Any], files: dict[str, Any], *, wall: float, quiet: bool,
-                out_dir: Any = None, timings: dict[str, float] | None = None) -> str:
+def run_summary(
+    results: dict[str, Any],
+    files: dict[str, Any],
+    *,
+    wall: float,
+    quiet: bool,
+    out_dir: Any = None,
+    timings: dict[str, float] | None = None,
+) -> str:
     """The text ``auditor run`` prints: verdict, criteria, files, timings, wall time."""
     verdict = results.get("verdict") or {}
     status = verdict.get("status", "?")

@@ -31,7 +31,6 @@ TRIAGE_UNDERTRIAGE_RATE = 0.2
 CLAIMS_SOUTH_NOISE_FACTOR = 3.0
 
 
-
 def generate(name: str, rows: int, seed: int, *, shift: float = 0.0):
     """Return a DataFrame of ``rows`` rows from the named generator."""
     if name not in GENERATORS:

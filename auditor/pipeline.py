@@ -63,8 +63,17 @@ def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = F
         findings = run_checks(spec, dataset, evaluation)
     with timer("verdict"):
         outcomes, verdict = decide(spec, findings)
-    results = build_results(spec, dataset, predictor, evaluation, findings, outcomes, verdict,
-                            timings=timer.timings, started=started)
+    results = build_results(
+        spec,
+        dataset,
+        predictor,
+        evaluation,
+        findings,
+        outcomes,
+        verdict,
+        timings=timer.timings,
+        started=started,
+    )
     with timer("report"):
         files = write_outputs(results, target, spec=spec, predictor=predictor)
     files["timings"] = write_timings(target, timer.timings)

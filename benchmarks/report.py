@@ -55,12 +55,12 @@ def _inflate(results: dict, rows: int) -> None:
             x = np.sort(rng.random(points))
             chart.update(recall=x.tolist(), precision=(1 - 0.5 * x).tolist())
         elif chart.get("kind") == "residuals":
-            chart.update(predicted=rng.random(points).tolist(),
-                         residual=rng.normal(size=points).tolist())
+            chart.update(
+                predicted=rng.random(points).tolist(), residual=rng.normal(size=points).tolist()
+            )
 
 
-def _measure(results: dict, results_path: Path | None = None
-             ) -> tuple[float, float, int, int, int]:
+def _measure(results: dict, results_path: Path | None = None) -> tuple[float, float, int, int, int]:
     """Render ``results``: (wall s, CPU s, PDF bytes, pages, charts drawn)."""
     from pypdf import PdfReader
 
@@ -94,11 +94,20 @@ def run_file(path: Path) -> tuple[float, float, int, int, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--charts", type=int, default=36,
-                        help="findings with a chart in the fixture (the report draws >= 20)")
+    parser.add_argument(
+        "--charts",
+        type=int,
+        default=36,
+        help="findings with a chart in the fixture (the report draws >= 20)",
+    )
     parser.add_argument("--rows", type=int, default=5_000_000)
-    parser.add_argument("--results", type=Path, nargs="*", default=[],
-                        help="results.json of real runs to re-render and time as well")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="results.json of real runs to re-render and time as well",
+    )
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -106,24 +115,30 @@ def main(argv: list[str] | None = None) -> int:
     import weasyprint  # noqa: F401
 
     print(f"imports: {time.perf_counter() - start:.2f} s (once per process, not counted)")
-    print(f"cpu cores available: {len(os.sched_getaffinity(0))}; load average "
-          f"{os.getloadavg()[0]:.2f}")
+    print(
+        f"cpu cores available: {len(os.sched_getaffinity(0))}; load average "
+        f"{os.getloadavg()[0]:.2f}"
+    )
     ok = True
     for label, rows in (("fixture", None), (f"{args.rows:,}-row dataset", args.rows)):
         wall, cpu, size, pages, n = run(args.charts, rows)
         fast = wall < TARGET_SECONDS
         small = size < TARGET_BYTES
         ok &= small and fast and n >= 20
-        print(f"{label}: {n} charts drawn, {pages} pages: render {wall:.2f} s wall "
-              f"({cpu:.2f} s CPU) -> {'met' if fast else 'MISSED'} (< {TARGET_SECONDS:g} s); "
-              f"PDF {size / 1e6:.2f} MB -> {'met' if small else 'MISSED'} (< 2 MB)")
+        print(
+            f"{label}: {n} charts drawn, {pages} pages: render {wall:.2f} s wall "
+            f"({cpu:.2f} s CPU) -> {'met' if fast else 'MISSED'} (< {TARGET_SECONDS:g} s); "
+            f"PDF {size / 1e6:.2f} MB -> {'met' if small else 'MISSED'} (< 2 MB)"
+        )
     for path in args.results:
         wall, cpu, size, pages, n = run_file(path)
         small = size < TARGET_BYTES
         ok &= small
-        print(f"{path}: {n} charts drawn, {pages} pages: render {wall:.2f} s wall "
-              f"({cpu:.2f} s CPU); PDF {size / 1e6:.2f} MB -> "
-              f"{'met' if small else 'MISSED'} (< 2 MB)")
+        print(
+            f"{path}: {n} charts drawn, {pages} pages: render {wall:.2f} s wall "
+            f"({cpu:.2f} s CPU); PDF {size / 1e6:.2f} MB -> "
+            f"{'met' if small else 'MISSED'} (< 2 MB)"
+        )
     return 0 if ok else 1
 
 

@@ -48,19 +48,24 @@ def test_validate_bundled_example(capsys):
         pytest.skip("the bundled loan example is not there yet")
     assert main(["validate", str(spec)]) == 0
     out = capsys.readouterr().out
-    assert re.fullmatch(rf"{re.escape(str(spec))}: valid \(binary, [0-9,]+ rows, holdout "
-                        r"[0-9,]+ rows, [0-9]+ criteria\)\n", out), out
+    assert re.fullmatch(
+        rf"{re.escape(str(spec))}: valid \(binary, [0-9,]+ rows, holdout "
+        r"[0-9,]+ rows, [0-9]+ criteria\)\n",
+        out,
+    ), out
 
 
 def test_several_errors_print_one_line_each(valid_spec: Path, capsys):
-    valid_spec.write_text(edit("  task: binary", "  task: binray",
-                               edit("at_least: 0.5", "at_least: high")))
+    valid_spec.write_text(
+        edit("  task: binary", "  task: binray", edit("at_least: 0.5", "at_least: high"))
+    )
     assert main(["validate", str(valid_spec)]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 2
     assert lines[0].startswith(f"{valid_spec}:4:9: objective.task: must be one of")
-    assert lines[1] == (f"{valid_spec}:10:28: acceptance[0].at_least: "
-                        "must be a number between 0 and 1, got 'high'")
+    assert lines[1] == (
+        f"{valid_spec}:10:28: acceptance[0].at_least: must be a number between 0 and 1, got 'high'"
+    )
 
 
 # --------------------------------------------------------------------------- general
@@ -99,10 +104,11 @@ def test_readme_commands_match_the_cli():
     assert readme.lstrip().startswith("```sh\nmake demo ")
     first = readme.split("```sh\n", 1)[1].split("```", 1)[0]
     assert [line.split()[:2] for line in first.strip().splitlines()] == [
-        ["make", "demo"], ["make", "test"]]
+        ["make", "demo"],
+        ["make", "test"],
+    ]
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
-    assert re.search(r"^demo:", makefile, flags=re.M) and re.search(r"^test:", makefile,
-                                                                     flags=re.M)
+    assert re.search(r"^demo:", makefile, flags=re.M) and re.search(r"^test:", makefile, flags=re.M)
     rows = re.findall(r"^\| `auditor ([a-z]+)([^`]*)` \|", readme, flags=re.M)
     commands = {name for name, _ in rows}
     parser = cli.build_parser()
@@ -114,8 +120,17 @@ def test_readme_commands_match_the_cli():
             assert flag in options, f"README shows `auditor {name} {flag}`, the CLI has not"
 
 
-@pytest.mark.parametrize("argv", [[], ["frobnicate"], ["validate"], ["run"],
-                                  ["init", "--data", "x"], ["validate", "a.yaml", "--bogus"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["frobnicate"],
+        ["validate"],
+        ["run"],
+        ["init", "--data", "x"],
+        ["validate", "a.yaml", "--bogus"],
+    ],
+)
 def test_usage_errors_exit_2(argv, capsys):
     assert main(argv) == ExitCode.INVALID_INPUT
     err = capsys.readouterr().err
@@ -131,12 +146,27 @@ def test_schema_prints_the_schema(capsys):
 RESULTS = {
     "verdict": {"status": "NOT READY", "reason": "1 blocking criterion failed.", "exit_code": 1},
     "criteria": [
-        {"description": "F1 on the test split is at least 0.80", "status": "pass",
-         "severity": "blocking", "value": 0.8312, "ci": [0.81, 0.85]},
-        {"description": "Demographic parity difference across sex is at most 0.10",
-         "status": "fail", "severity": "blocking", "value": 0.183, "ci": None},
-        {"description": "Accuracy gap train vs validation is at most 0.05", "status": "fail",
-         "severity": "advisory", "value": 0.07, "waived": True},
+        {
+            "description": "F1 on the test split is at least 0.80",
+            "status": "pass",
+            "severity": "blocking",
+            "value": 0.8312,
+            "ci": [0.81, 0.85],
+        },
+        {
+            "description": "Demographic parity difference across sex is at most 0.10",
+            "status": "fail",
+            "severity": "blocking",
+            "value": 0.183,
+            "ci": None,
+        },
+        {
+            "description": "Accuracy gap train vs validation is at most 0.05",
+            "status": "fail",
+            "severity": "advisory",
+            "value": 0.07,
+            "waived": True,
+        },
     ],
     "run": {"timings": {"load": 0.05, "data": 0.4, "train": 6.21}},
 }
@@ -144,8 +174,13 @@ RESULTS = {
 
 def _outcome(tmp_path: Path, code: int = 1):
     files = {"results": tmp_path / "results.json", "pdf": tmp_path / "report.pdf"}
-    return pipeline.RunOutcome(results=RESULTS, out_dir=tmp_path, files=files, exit_code=code,
-                               timings={**RESULTS["run"]["timings"], "report": 2.5})
+    return pipeline.RunOutcome(
+        results=RESULTS,
+        out_dir=tmp_path,
+        files=files,
+        exit_code=code,
+        timings={**RESULTS["run"]["timings"], "report": 2.5},
+    )
 
 
 def test_run_prints_summary_and_exits_with_the_verdict(tmp_path: Path, capsys, monkeypatch):
@@ -181,18 +216,21 @@ def test_run_quiet_prints_verdict_and_report_only(tmp_path: Path, capsys, monkey
     assert main(["run", "s.yaml", "--quiet"]) == code
     assert seen == {"quiet": True}
     assert capsys.readouterr().out.splitlines() == [
-        "NOT READY: 1 blocking criterion failed.", f"report: {tmp_path / 'report.pdf'}"]
+        "NOT READY: 1 blocking criterion failed.",
+        f"report: {tmp_path / 'report.pdf'}",
+    ]
 
 
 @pytest.mark.parametrize("out", ["a-file", "a-file/sub/dir"])
-def test_run_refuses_an_out_folder_it_cannot_create_before_running(tmp_path: Path, capsys,
-                                                                    monkeypatch, out):
+def test_run_refuses_an_out_folder_it_cannot_create_before_running(
+    tmp_path: Path, capsys, monkeypatch, out
+):
     monkeypatch.setattr(pipeline, "run", lambda *a, **k: pytest.fail("the run started"))
     (tmp_path / "a-file").write_text("")
     assert main(["run", "s.yaml", "--out", str(tmp_path / out)]) == ExitCode.INVALID_INPUT
     assert capsys.readouterr().err == (
-        f"{tmp_path / out}: " + MSG_NOT_DIR.format(label="--out ", path=tmp_path / "a-file")
-        + "\n")
+        f"{tmp_path / out}: " + MSG_NOT_DIR.format(label="--out ", path=tmp_path / "a-file") + "\n"
+    )
 
 
 def test_run_accepts_a_new_or_existing_out_folder(tmp_path: Path, capsys, monkeypatch):
@@ -214,7 +252,8 @@ def test_auditor_errors_become_one_line_and_their_exit_code(capsys, monkeypatch)
     monkeypatch.setattr(pipeline, "run", fail)
     assert main(["run", "s.yaml"]) == DeviceError.exit_code
     assert capsys.readouterr().err == (
-        "device 'cuda' was requested but no CUDA device is present\n")
+        "device 'cuda' was requested but no CUDA device is present\n"
+    )
 
 
 def test_internal_errors_exit_70_without_traceback(capsys, monkeypatch):
@@ -253,11 +292,14 @@ def test_report_missing_results_file(tmp_path: Path, capsys):
     assert capsys.readouterr().err == f"{missing}: {cli.MSG_RESULTS_MISSING}\n"
 
 
-@pytest.mark.parametrize("content, where, message", [
-    ('{"verdict": \n  oops}', ":2:3: ", "not a valid results.json: Expecting value"),
-    ("[1, 2]", ": ", cli.MSG_RESULTS_NOT_OBJECT),
-    ("", ":1:1: ", "not a valid results.json"),
-])
+@pytest.mark.parametrize(
+    "content, where, message",
+    [
+        ('{"verdict": \n  oops}', ":2:3: ", "not a valid results.json: Expecting value"),
+        ("[1, 2]", ": ", cli.MSG_RESULTS_NOT_OBJECT),
+        ("", ":1:1: ", "not a valid results.json"),
+    ],
+)
 def test_report_invalid_results_file(tmp_path: Path, capsys, content, where, message):
     path = tmp_path / "results.json"
     path.write_text(content)
@@ -287,8 +329,10 @@ def test_report_renders_into_the_results_folder(tmp_path: Path, capsys, render_c
     path.write_text(json.dumps(RESULTS))
     assert main(["report", str(path)]) == 0
     assert render_calls == [(RESULTS, tmp_path, path, None)]
-    assert capsys.readouterr().out.splitlines() == [f"html: {tmp_path / 'report.html'}",
-                                                    f"pdf: {tmp_path / 'report.pdf'}"]
+    assert capsys.readouterr().out.splitlines() == [
+        f"html: {tmp_path / 'report.html'}",
+        f"pdf: {tmp_path / 'report.pdf'}",
+    ]
 
 
 @pytest.mark.parametrize("ok, code", [(True, 0), (False, 1)])
@@ -310,8 +354,10 @@ def test_verify_prints_lines_and_exits_on_ok(tmp_path: Path, capsys, monkeypatch
     pdf.write_bytes(b"%PDF-1.7\n")
     assert main(["verify", str(pdf), "--data", "a.csv", "--data", "b.csv"]) == code
     assert calls == [(pdf, [Path("a.csv"), Path("b.csv")], None)]
-    assert capsys.readouterr().out.splitlines() == ["data loans.csv: sha256 matches",
-                                                    "model: not given"]
+    assert capsys.readouterr().out.splitlines() == [
+        "data loans.csv: sha256 matches",
+        "model: not given",
+    ]
 
 
 def test_verify_missing_pdf(tmp_path: Path, capsys):
@@ -321,16 +367,21 @@ def test_verify_missing_pdf(tmp_path: Path, capsys):
 
 # --------------------------------------------------------------------------- real process
 def _run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "auditor"), *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=60)
+    return subprocess.run(
+        [str(BIN / "auditor"), *args], capture_output=True, text=True, cwd=cwd, timeout=60
+    )
 
 
-@pytest.mark.parametrize("text", [
-    edit("  task: binary", "  task: binray"),
-    edit("name: t", "name: !!python/object/apply:os.system [ls]"),
-    edit("train: data.csv", "train: missing.csv"),
-    "version: 1\n  bad: indent\n",
-], ids=["enum", "python-tag", "missing-data", "syntax"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        edit("  task: binary", "  task: binray"),
+        edit("name: t", "name: !!python/object/apply:os.system [ls]"),
+        edit("train: data.csv", "train: missing.csv"),
+        "version: 1\n  bad: indent\n",
+    ],
+    ids=["enum", "python-tag", "missing-data", "syntax"],
+)
 def test_console_script_prints_one_located_line(tmp_path: Path, text):
     spec = tmp_path / "spec.yaml"
     spec.write_text(text)
@@ -349,8 +400,13 @@ def test_console_script_usage_error_is_exit_2():
 
 
 def test_python_dash_m_entry():
-    proc = subprocess.run([sys.executable, "-m", "auditor", "--version"], capture_output=True,
-                          text=True, timeout=60, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditor", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
     assert proc.returncode == 0 and proc.stdout.strip() == f"auditor {auditor.__version__}"
 
 
@@ -359,8 +415,9 @@ def test_validate_imports_nothing_heavy_and_is_fast(tmp_path: Path):
     (tmp_path / "spec.yaml").write_text(BASE)
     spec = REPO / "specs" / "loan-approval.yaml"
     target = spec if spec.exists() else tmp_path / "spec.yaml"
-    subprocess.run([str(BIN / "auditor"), "validate", str(target)], capture_output=True,
-                   timeout=120)  # first call may generate the example data
+    subprocess.run(
+        [str(BIN / "auditor"), "validate", str(target)], capture_output=True, timeout=120
+    )  # first call may generate the example data
     code = (
         "import sys, time\n"
         "start = time.perf_counter()\n"
@@ -371,16 +428,19 @@ def test_validate_imports_nothing_heavy_and_is_fast(tmp_path: Path):
         "print(code, heavy, round(elapsed, 3), round(time.process_time(), 3))\n"
     )
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=REPO
+    )
     wall = time.perf_counter() - start
     assert proc.returncode == 0, proc.stderr
     status, rest = proc.stdout.strip().splitlines()[-1].split(" ", 1)
     assert status == "0", proc.stdout
     assert rest.startswith("[] "), f"heavy modules imported by validate: {rest}"
     in_main, cpu = (float(x) for x in rest.split()[-2:])
-    print(f"\nauditor validate {target.name}: {wall:.2f} s wall in a fresh interpreter "
-          f"({in_main} s in main, {cpu} s CPU in all)")
+    print(
+        f"\nauditor validate {target.name}: {wall:.2f} s wall in a fresh interpreter "
+        f"({in_main} s in main, {cpu} s CPU in all)"
+    )
     assert cpu < 2.0  # the budget: CPU time does not grow when other jobs share the cores
     assert wall < 6.0  # 2 s on a quiet machine; room for a loaded one
 
@@ -398,9 +458,10 @@ def test_report_embeds_the_run_folders_own_files(tmp_path: Path, capsys):
     # so only embedding the files themselves gives equal bytes.
     results = make_results("binary", n_charts=0)
     results_path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
-    spec_text = ("# yaml-language-server: $schema=../schemas/spec.schema.json\n"
-                 "# the resolved spec, as the run wrote it\n"
-                 + json.dumps(results["spec"], indent=1) + "\n")
+    spec_text = (
+        "# yaml-language-server: $schema=../schemas/spec.schema.json\n"
+        "# the resolved spec, as the run wrote it\n" + json.dumps(results["spec"], indent=1) + "\n"
+    )
     (run_dir / RESOLVED_SPEC_FILE).write_text(spec_text, encoding="utf-8")
     out = tmp_path / "again"
     assert main(["report", str(results_path), "--out", str(out)]) == 0
@@ -432,7 +493,8 @@ def test_report_refuses_an_out_path_that_is_a_file(tmp_path: Path, capsys):
     path.write_text(json.dumps(RESULTS))
     assert main(["report", str(path), "--out", str(path)]) == ExitCode.INVALID_INPUT
     assert capsys.readouterr().err == (
-        f"{path}: " + MSG_NOT_DIR.format(label="--out ", path=path) + "\n")
+        f"{path}: " + MSG_NOT_DIR.format(label="--out ", path=path) + "\n"
+    )
 
 
 def test_report_without_a_resolved_spec_still_renders(tmp_path: Path, capsys, render_calls):
@@ -451,8 +513,11 @@ def test_report_unreadable_resolved_spec_is_an_input_error(tmp_path: Path, capsy
     (tmp_path / RESOLVED_SPEC_FILE).write_bytes(b"name: caf\xe9\n")
     assert main(["report", str(path)]) == 2
     err = capsys.readouterr().err
-    assert err == (f"{tmp_path / RESOLVED_SPEC_FILE}: "
-                   + cli.MSG_SPEC_UNREADABLE.format(reason="not UTF-8") + "\n")
+    assert err == (
+        f"{tmp_path / RESOLVED_SPEC_FILE}: "
+        + cli.MSG_SPEC_UNREADABLE.format(reason="not UTF-8")
+        + "\n"
+    )
 
 
 # --------------------------------------------------------------------------- progress
@@ -497,9 +562,11 @@ def progress_runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("progress")
     write_data_files(folder)
     (folder / "spec.yaml").write_text(SMALL_RUN)
-    return {"tty": _run_on(folder, "a", tty=True),
-            "tty-quiet": _run_on(folder, "b", "--quiet", tty=True),
-            "pipe": _run_on(folder, "c", tty=False)}
+    return {
+        "tty": _run_on(folder, "a", tty=True),
+        "tty-quiet": _run_on(folder, "b", "--quiet", tty=True),
+        "pipe": _run_on(folder, "c", tty=False),
+    }
 
 
 @pytest.mark.slow
@@ -527,13 +594,26 @@ def test_progress_lines_fit_an_80_column_terminal(progress_runs):
 
 
 def test_run_summary_says_why_a_criterion_could_not_be_decided():
-    results = {"verdict": {"status": "NOT READY", "reason": "r"}, "criteria": [
-        {"status": "error", "description": "F1 score on the holdout split is at least 0.80",
-         "value": None, "ci": None, "reason": "there is no holdout split"},
-        {"status": "inconclusive", "description": "Demographic parity difference across sex",
-         "value": 0.04, "ci": [0.01, 0.12], "reason": "group 'x' has 12 rows; 18 more needed"},
-        {"status": "pass", "description": "Accuracy", "value": 0.9, "ci": None, "reason": ""},
-    ]}
+    results = {
+        "verdict": {"status": "NOT READY", "reason": "r"},
+        "criteria": [
+            {
+                "status": "error",
+                "description": "F1 score on the holdout split is at least 0.80",
+                "value": None,
+                "ci": None,
+                "reason": "there is no holdout split",
+            },
+            {
+                "status": "inconclusive",
+                "description": "Demographic parity difference across sex",
+                "value": 0.04,
+                "ci": [0.01, 0.12],
+                "reason": "group 'x' has 12 rows; 18 more needed",
+            },
+            {"status": "pass", "description": "Accuracy", "value": 0.9, "ci": None, "reason": ""},
+        ],
+    }
     lines = run_summary(results, {}, wall=1.0, quiet=False).splitlines()
     assert lines[3].endswith(": there is no holdout split")
     assert lines[4].endswith(": 0.040 [0.010, 0.120]; group 'x' has 12 rows; 18 more needed")

@@ -37,8 +37,10 @@ def test_loan_example_is_not_ready_because_of_its_planted_bias(loan_run):
     results = json.loads((out / "results.json").read_text())
     assert code == 1 == results["verdict"]["exit_code"]
     assert results["verdict"]["status"] == "NOT READY"
-    by_metric = {(c["criterion"].get("metric"), c["criterion"].get("sensitive")): c
-                 for c in results["criteria"]}
+    by_metric = {
+        (c["criterion"].get("metric"), c["criterion"].get("sensitive")): c
+        for c in results["criteria"]
+    }
     dpd = by_metric[("demographic_parity_difference", "sex")]
     assert dpd["status"] == "fail"
     assert dpd["value"] > 0.10
@@ -82,8 +84,9 @@ def test_resolved_spec_of_a_run_validates_and_matches(loan_run):
     assert spec.values == results["spec"]
 
 
-@pytest.mark.parametrize("spec_name, task", [("triage-multiclass", "multiclass"),
-                                              ("claims-regression", "regression")])
+@pytest.mark.parametrize(
+    "spec_name, task", [("triage-multiclass", "multiclass"), ("claims-regression", "regression")]
+)
 def test_other_examples_run_end_to_end(tmp_path_factory, spec_name, task):
     code, out, _ = _run_example(tmp_path_factory, spec_name)
     results = json.loads((out / "results.json").read_text())

@@ -21,5 +21,6 @@ def test_located_error_reads_file_line_column_field():
     where = Location(file="s.yaml", line=14, column=7, path=("acceptance", 2, "at_most"))
     assert format_path(where.path) == "acceptance[2].at_most"
     assert str(DataError("must be a number", where)) == (
-        "s.yaml:14:7: acceptance[2].at_most: must be a number")
+        "s.yaml:14:7: acceptance[2].at_most: must be a number"
+    )
     assert str(DataError("no file")) == "no file"

@@ -56,9 +56,14 @@ def test_claims_are_noisier_in_the_south():
 
 
 def test_ensure_example_data_writes_missing_files_once(tmp_path):
-    values = {"data": {"train": "d/train.parquet", "holdout": "d/holdout.jsonl",
-                       "generate": {"example": "claims", "rows": 300, "seed": 5}},
-              "model": {"vendor": None}}
+    values = {
+        "data": {
+            "train": "d/train.parquet",
+            "holdout": "d/holdout.jsonl",
+            "generate": {"example": "claims", "rows": 300, "seed": 5},
+        },
+        "model": {"vendor": None},
+    }
     written = examples.ensure_example_data(values, tmp_path)
     assert sorted(p.name for p in written) == ["holdout.jsonl", "train.parquet"]
     assert len(pd.read_parquet(tmp_path / "d/train.parquet")) == 300

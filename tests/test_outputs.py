@@ -39,8 +39,15 @@ def test_explicit_out_wins(tmp_path):
 
 
 def test_jsonable_converts_numpy_nan_tuples_and_paths():
-    value = {"a": np.float32(0.5), "b": np.int64(3), "c": (1, 2), "d": float("nan"),
-             "e": np.array([[1, 2]]), "f": Path("x/y"), "g": np.bool_(True)}
+    value = {
+        "a": np.float32(0.5),
+        "b": np.int64(3),
+        "c": (1, 2),
+        "d": float("nan"),
+        "e": np.array([[1, 2]]),
+        "f": Path("x/y"),
+        "g": np.bool_(True),
+    }
     out = jsonable(value)
     assert out == {"a": 0.5, "b": 3, "c": [1, 2], "d": None, "e": [[1, 2]], "f": "x/y", "g": True}
     json.loads(results_json(out))

@@ -66,7 +66,6 @@ def detect_format(path: Path, fmt: str = "auto") -> str:
     return EXTENSIONS[ext]
 
 
-
 def read_table(path: Path, fmt: str = "auto", *, columns: list[str] | None = None) -> pd.DataFrame:
     """Read a CSV, Parquet or JSON Lines file into a DataFrame.
 

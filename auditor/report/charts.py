@@ -39,10 +39,13 @@ FULL_WIDTH = 6.4  # inches: a chart across the text
 COMPACT_WIDTH = 3.6  # inches: a chart laid out two per row (render_chart(compact=True))
 COMPACT_HEIGHT = 0.72  # compact charts' height, relative to the full-width drawing
 
-UNKNOWN_KIND = "This chart ({kind}) is not supported by this version of the report; " \
-               "its data are in results.json."
-BAD_CHART = "This chart ({kind}) could not be drawn from its data ({error}); " \
-            "its data are in results.json."
+UNKNOWN_KIND = (
+    "This chart ({kind}) is not supported by this version of the report; "
+    "its data are in results.json."
+)
+BAD_CHART = (
+    "This chart ({kind}) could not be drawn from its data ({error}); its data are in results.json."
+)
 
 _RC = {
     "svg.fonttype": "none",  # text stays text: small files, searchable, crisp in WeasyPrint
@@ -91,8 +94,11 @@ def _floats(values: Sequence[Any] | None) -> list[float]:
 
 def _row_values(rows: list[dict[str, Any]]) -> tuple[list[float], list[float], list[float]]:
     """The rows' values and their interval ends (NaN where absent)."""
-    return (_floats([r["value"] for r in rows]), _floats([r.get("low") for r in rows]),
-            _floats([r.get("high") for r in rows]))
+    return (
+        _floats([r["value"] for r in rows]),
+        _floats([r.get("low") for r in rows]),
+        _floats([r.get("high") for r in rows]),
+    )
 
 
 def _thin(n: int, limit: int) -> list[int]:
@@ -113,8 +119,15 @@ def _title(ax, chart: dict[str, Any], **layout: Any) -> None:
     width, height = fig.get_size_inches()
     chars = int(TITLE_WIDTH * width / FULL_WIDTH)
     lines = textwrap.wrap(str(chart.get("title") or ""), chars) or [" "]
-    fig.text(0.08 / width, 1 - 0.06 / height, "\n".join(lines), ha="left", va="top",
-             fontsize=9, fontweight="bold")
+    fig.text(
+        0.08 / width,
+        1 - 0.06 / height,
+        "\n".join(lines),
+        ha="left",
+        va="top",
+        fontsize=9,
+        fontweight="bold",
+    )
     _layout(ax, title_lines=len(lines), **layout)
 
 
@@ -167,8 +180,15 @@ def _model_label(auc: Any) -> str:
     return f"model (AUC {float(auc):.3f})" if auc is not None else "model"
 
 
-def _layout(ax, *, title_lines: int = 1, ylabels: Sequence[str] = (),
-            legend_below: bool = False, ylabel: bool = True, legend_columns: int = 4) -> None:
+def _layout(
+    ax,
+    *,
+    title_lines: int = 1,
+    ylabels: Sequence[str] = (),
+    legend_below: bool = False,
+    ylabel: bool = True,
+    legend_columns: int = 4,
+) -> None:
     """Fixed margins in inches (much faster than constrained layout, and predictable)."""
     from matplotlib.ticker import AutoLocator, MaxNLocator
 
@@ -189,18 +209,33 @@ def _layout(ax, *, title_lines: int = 1, ylabels: Sequence[str] = (),
             legend.remove()
         else:
             handles, labels = ax.get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower left", bbox_to_anchor=(0.01, 0.0),
-                   ncols=legend_columns, fontsize=6.5)
+        fig.legend(
+            handles,
+            labels,
+            loc="lower left",
+            bbox_to_anchor=(0.01, 0.0),
+            ncols=legend_columns,
+            fontsize=6.5,
+        )
         bottom += 0.12 + 0.12 * math.ceil(len(labels) / legend_columns)
-    fig.subplots_adjust(left=min(left / width, 0.5), right=1 - 0.15 / width,
-                        bottom=bottom / height, top=1 - top / height)
+    fig.subplots_adjust(
+        left=min(left / width, 0.5),
+        right=1 - 0.15 / width,
+        bottom=bottom / height,
+        top=1 - top / height,
+    )
 
 
 def _bound_line(ax, bound: Any, *, vertical: bool, label: str = "bound") -> None:
     if bound is None:
         return
-    kw = {"color": VERMILLION, "linestyle": "--", "linewidth": 1.2, "label": f"{label} "
-          f"{float(bound):g}", "zorder": 4}
+    kw = {
+        "color": VERMILLION,
+        "linestyle": "--",
+        "linewidth": 1.2,
+        "label": f"{label} {float(bound):g}",
+        "zorder": 4,
+    }
     (ax.axvline if vertical else ax.axhline)(float(bound), **kw)
 
 
@@ -224,17 +259,37 @@ def loss_curve(chart: dict[str, Any]):
     for name, color, ls, mk in _TRAIN_VALIDATION:
         ys = _floats(chart.get(name))
         if ys:
-            ax.plot(_pick(epochs, idx), _pick(ys, idx), color=color, linestyle=ls,
-                    marker=mk if marker else None, markersize=3, linewidth=1.4,
-                    label=f"{name} loss")
+            ax.plot(
+                _pick(epochs, idx),
+                _pick(ys, idx),
+                color=color,
+                linestyle=ls,
+                marker=mk if marker else None,
+                markersize=3,
+                linewidth=1.4,
+                label=f"{name} loss",
+            )
     best = chart.get("best_epoch")
     if best is not None:
-        ax.axvline(float(best), color=BLACK, linestyle=":", linewidth=1.2,
-                   label=f"best epoch {best} (weights kept)")
+        ax.axvline(
+            float(best),
+            color=BLACK,
+            linestyle=":",
+            linewidth=1.2,
+            label=f"best epoch {best} (weights kept)",
+        )
     rising = chart.get("rising_from")
     if rising is not None and epochs:
-        ax.axvspan(float(rising), max(epochs), facecolor=ORANGE, alpha=0.15, hatch="//",
-                   edgecolor=ORANGE, linewidth=0, label="validation loss rising")
+        ax.axvspan(
+            float(rising),
+            max(epochs),
+            facecolor=ORANGE,
+            alpha=0.15,
+            hatch="//",
+            edgecolor=ORANGE,
+            linewidth=0,
+            label="validation loss rising",
+        )
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     ax.legend(loc="upper right")
@@ -250,8 +305,16 @@ def learning_curve(chart: dict[str, Any]):
     for name, color, ls, mk in _TRAIN_VALIDATION:
         ys = _floats(chart.get(name))
         if ys:
-            ax.plot(rows, ys, color=color, linestyle=ls, marker=mk, markersize=4,
-                    linewidth=1.4, label=name)
+            ax.plot(
+                rows,
+                ys,
+                color=color,
+                linestyle=ls,
+                marker=mk,
+                markersize=4,
+                linewidth=1.4,
+                label=name,
+            )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(_label(chart.get("metric", "score")))
     ax.legend(loc="best")
@@ -266,13 +329,21 @@ def metric_intervals(chart: dict[str, Any]):
     values, lows, highs = _row_values(rows)
     ax = _axes(height=max(1.9, 1.2 + 0.22 * len(rows)))
     ys = list(range(len(rows)))[::-1]
-    ax.errorbar(values, ys, xerr=_errors(values, lows, highs), fmt="o", color=BLUE,
-                ecolor=BLACK, elinewidth=1, capsize=3, markersize=4,
-                label="estimate (whiskers: confidence interval)")
+    ax.errorbar(
+        values,
+        ys,
+        xerr=_errors(values, lows, highs),
+        fmt="o",
+        color=BLUE,
+        ecolor=BLACK,
+        elinewidth=1,
+        capsize=3,
+        markersize=4,
+        label="estimate (whiskers: confidence interval)",
+    )
     for y, v in zip(ys, values, strict=True):
         if not math.isnan(v):
-            ax.annotate(_number(v), (v, y), xytext=(4, 4), textcoords="offset points",
-                        fontsize=6.5)
+            ax.annotate(_number(v), (v, y), xytext=(4, 4), textcoords="offset points", fontsize=6.5)
     ax.set_yticks(ys, labels)
     _bound_line(ax, chart.get("bound"), vertical=True)
     ax.set_xlabel(_label(chart.get("metric", "value")))
@@ -288,8 +359,11 @@ def _group_line(chart: dict[str, Any]) -> dict[str, Any] | None:
     the checks set it only for worst-group accuracy)."""
     line = chart.get("bound_line")
     if isinstance(line, dict) and line.get("at") is not None:
-        return {"at": float(line["at"]), "beyond": str(line.get("beyond", "below")),
-                "label": str(line.get("label") or f"bound {float(line['at']):.3g}")}
+        return {
+            "at": float(line["at"]),
+            "beyond": str(line.get("beyond", "below")),
+            "label": str(line.get("label") or f"bound {float(line['at']):.3g}"),
+        }
     if chart.get("bound") is not None:
         at = float(chart["bound"])
         return {"at": at, "beyond": "below", "label": f"bound: below {at:g}"}
@@ -331,8 +405,11 @@ def group_bars(chart: dict[str, Any]):
     bar_looks = []
     for v, r in zip(values, rows, strict=True):
         small, beyond = bool(r.get("inconclusive")), _beyond(v, line)
-        bar_looks.append((_BAR_SMALL_BEYOND if beyond else _BAR_SMALL) if small else (
-            _BAR_BEYOND if beyond else _BAR_NORMAL))
+        bar_looks.append(
+            (_BAR_SMALL_BEYOND if beyond else _BAR_SMALL)
+            if small
+            else (_BAR_BEYOND if beyond else _BAR_NORMAL)
+        )
     looks = set(bar_looks) | {_BAR_NORMAL, _BAR_SMALL}
     columns = 2 if _FIGURE_WIDTH.get() >= FULL_WIDTH else 1
     entries = len(looks) + (line is not None) + (chart.get("reference") is not None)
@@ -342,27 +419,41 @@ def group_bars(chart: dict[str, Any]):
     for y, v, look in zip(ys, values, bar_looks, strict=True):
         face, edge, hatch, width = look
         ax.barh(y, v, color=face, edgecolor=edge, hatch=hatch, height=0.6, linewidth=width)
-    ax.errorbar(values, ys, xerr=_errors(values, lows, highs), fmt="none", ecolor=BLACK,
-                elinewidth=1, capsize=3)
+    ax.errorbar(
+        values,
+        ys,
+        xerr=_errors(values, lows, highs),
+        fmt="none",
+        ecolor=BLACK,
+        elinewidth=1,
+        capsize=3,
+    )
     ax.set_yticks(ys, labels)
     _x_grid(ax)
     if line is not None:
-        ax.axvline(line["at"], color=BLACK, linestyle="--", linewidth=1.6, zorder=5,
-                   label=line["label"])
+        ax.axvline(
+            line["at"], color=BLACK, linestyle="--", linewidth=1.6, zorder=5, label=line["label"]
+        )
     if chart.get("reference") is not None:
-        ax.axvline(float(chart["reference"]), color=GREY, linestyle=":", linewidth=1.2,
-                   label=f"overall {float(chart['reference']):.3g}")
+        ax.axvline(
+            float(chart["reference"]),
+            color=GREY,
+            linestyle=":",
+            linewidth=1.2,
+            label=f"overall {float(chart['reference']):.3g}",
+        )
     from matplotlib.patches import Patch
 
     handles, names = ax.get_legend_handles_labels()
-    for look, name in ((_BAR_NORMAL, "group (whiskers: interval)"),
-                       (_BAR_BEYOND, "beyond the line: breaks the bound"),
-                       (_BAR_SMALL, "too few rows to judge"),
-                       (_BAR_SMALL_BEYOND, "too few rows to judge, beyond the line")):
+    for look, name in (
+        (_BAR_NORMAL, "group (whiskers: interval)"),
+        (_BAR_BEYOND, "beyond the line: breaks the bound"),
+        (_BAR_SMALL, "too few rows to judge"),
+        (_BAR_SMALL_BEYOND, "too few rows to judge, beyond the line"),
+    ):
         if look in looks:
             face, edge, hatch, width = look
-            handles.append(Patch(facecolor=face, edgecolor=edge, hatch=hatch,
-                                 linewidth=width))
+            handles.append(Patch(facecolor=face, edgecolor=edge, hatch=hatch, linewidth=width))
             names.append(name)
     ax.legend(handles, names)
     ax.set_xlabel(_label(chart.get("metric", "value")))
@@ -382,10 +473,16 @@ def confusion_matrix(chart: dict[str, Any]):
     for i in range(k):
         for j in range(k):
             dark = shares[i][j] > 0.55
-            ax.text(j + 0.5, i + 0.5, f"{matrix[i][j]:,}\n{shares[i][j]:.0%}", ha="center",
-                    va="center", fontsize=7 if k <= 6 else 5,
-                    color="white" if dark else BLACK,
-                    fontweight="bold" if i == j else "normal")
+            ax.text(
+                j + 0.5,
+                i + 0.5,
+                f"{matrix[i][j]:,}\n{shares[i][j]:.0%}",
+                ha="center",
+                va="center",
+                fontsize=7 if k <= 6 else 5,
+                color="white" if dark else BLACK,
+                fontweight="bold" if i == j else "normal",
+            )
     ticks = [i + 0.5 for i in range(k)]
     ax.set_xticks(ticks, labels, rotation=30 if k > 3 else 0, ha="right" if k > 3 else "center")
     ax.set_yticks(ticks, labels)
@@ -403,8 +500,13 @@ def roc(chart: dict[str, Any]):
     idx = _thin(len(fpr), MAX_LINE_POINTS)
     ax = _axes(width=COMPACT_WIDTH, height=2.9)
     ax.plot([0, 1], [0, 1], color=GREY, linestyle=":", linewidth=1, label="chance")
-    ax.plot(_pick(fpr, idx), _pick(tpr, idx), color=BLUE, linewidth=1.6,
-            label=_model_label(chart.get("auc")))
+    ax.plot(
+        _pick(fpr, idx),
+        _pick(tpr, idx),
+        color=BLUE,
+        linewidth=1.6,
+        label=_model_label(chart.get("auc")),
+    )
     _unit_square(ax, chart, "false positive rate", "true positive rate", "lower right")
     return ax.figure
 
@@ -414,11 +516,21 @@ def pr(chart: dict[str, Any]):
     rec, prec = _floats(chart["recall"]), _floats(chart["precision"])
     idx = _thin(len(rec), MAX_LINE_POINTS)
     ax = _axes(width=COMPACT_WIDTH, height=2.9)
-    ax.plot(_pick(rec, idx), _pick(prec, idx), color=BLUE, linewidth=1.6,
-            label=_model_label(chart.get("auc")))
+    ax.plot(
+        _pick(rec, idx),
+        _pick(prec, idx),
+        color=BLUE,
+        linewidth=1.6,
+        label=_model_label(chart.get("auc")),
+    )
     if chart.get("base_rate") is not None:
-        ax.axhline(float(chart["base_rate"]), color=GREY, linestyle=":", linewidth=1,
-                   label=f"base rate {float(chart['base_rate']):.2f}")
+        ax.axhline(
+            float(chart["base_rate"]),
+            color=GREY,
+            linestyle=":",
+            linewidth=1,
+            label=f"base rate {float(chart['base_rate']):.2f}",
+        )
     _unit_square(ax, chart, "recall", "precision", "lower left")
     return ax.figure
 
@@ -433,8 +545,17 @@ def calibration(chart: dict[str, Any]):
     biggest = max(counts) if counts else 1.0
     sizes = [12 + 60 * (c / biggest) for c in _pick(counts, idx)]
     ax.plot(_pick(pred, idx), _pick(obs, idx), color=BLUE, linewidth=1.2, linestyle="-")
-    ax.scatter(_pick(pred, idx), _pick(obs, idx), s=sizes, color=BLUE, marker="o",
-               edgecolors="white", linewidths=0.5, zorder=3, label="model (size: rows in bin)")
+    ax.scatter(
+        _pick(pred, idx),
+        _pick(obs, idx),
+        s=sizes,
+        color=BLUE,
+        marker="o",
+        edgecolors="white",
+        linewidths=0.5,
+        zorder=3,
+        label="model (size: rows in bin)",
+    )
     _unit_square(ax, chart, "predicted probability", "observed frequency", "upper left")
     return ax.figure
 
@@ -448,8 +569,14 @@ def bars(chart: dict[str, Any]):
     ax.barh(ys, values, color=SKY, edgecolor=BLUE, height=0.6, linewidth=0.8)
     for y, v in zip(ys, values, strict=True):
         if not math.isnan(v):
-            ax.annotate(_number(v), (v, y), xytext=(3, 0), textcoords="offset points",
-                        va="center", fontsize=6.5)
+            ax.annotate(
+                _number(v),
+                (v, y),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=6.5,
+            )
     ax.set_yticks(ys, labels)
     _x_grid(ax)
     _bound_line(ax, chart.get("bound"), vertical=True, label="limit")
@@ -470,7 +597,7 @@ def histogram(chart: dict[str, Any]):
         raise ValueError(f"{len(edges)} edges for {len(counts)} counts")
     if len(counts) > MAX_LINE_POINTS:  # merge neighbouring bins
         step = math.ceil(len(counts) / MAX_LINE_POINTS)
-        counts = [sum(counts[i:i + step]) for i in range(0, len(counts), step)]
+        counts = [sum(counts[i : i + step]) for i in range(0, len(counts), step)]
         edges = edges[::step] + ([edges[-1]] if (len(edges) - 1) % step else [])
     ax = _axes(height=2.4)
     ax.stairs(counts, edges, fill=True, color=SKY, edgecolor=BLUE, linewidth=0.8)
@@ -485,8 +612,15 @@ def residuals(chart: dict[str, Any]):
     pred, res = _floats(chart["predicted"]), _floats(chart["residual"])
     idx = _thin(len(pred), MAX_SCATTER_POINTS)
     ax = _axes()
-    ax.scatter(_pick(pred, idx), _pick(res, idx), s=4, color=BLUE, alpha=0.5, linewidths=0,
-               label=f"{len(idx):,} of {len(pred):,} rows" if len(idx) < len(pred) else "rows")
+    ax.scatter(
+        _pick(pred, idx),
+        _pick(res, idx),
+        s=4,
+        color=BLUE,
+        alpha=0.5,
+        linewidths=0,
+        label=f"{len(idx):,} of {len(pred):,} rows" if len(idx) < len(pred) else "rows",
+    )
     ax.axhline(0, color=BLACK, linestyle="--", linewidth=1)
     ax.set_xlabel("predicted")
     ax.set_ylabel("actual - predicted")
@@ -615,8 +749,11 @@ def render_chart(chart: dict[str, Any] | None, *, compact: bool = False) -> Char
             fig = draw(chart)
             svg = _to_svg(fig)
     except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError) as exc:
-        return ChartSVG(kind=kind, title=title,
-                        note=BAD_CHART.format(kind=kind, error=f"{type(exc).__name__}: {exc}"))
+        return ChartSVG(
+            kind=kind,
+            title=title,
+            note=BAD_CHART.format(kind=kind, error=f"{type(exc).__name__}: {exc}"),
+        )
     finally:
         _FIGURE_WIDTH.reset(token)
     return ChartSVG(kind=kind, title=title, svg=svg, compact=compact)

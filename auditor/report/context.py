@@ -22,43 +22,92 @@ from auditor.report.fairness_bounds import with_bound_line
 DASH = "\u2014"  # an absent value; the template compares values with it (``dash``)
 
 CATEGORY_ORDER = ("data", "fit", "performance", "fairness")
-CATEGORY_TITLES = {"data": "Data", "fit": "Fit", "performance": "Performance",
-                   "fairness": "Fairness"}
-CATEGORY_NOUNS = {"data": "data checks", "fit": "fit checks",
-                  "performance": "performance checks", "fairness": "fairness checks"}
+CATEGORY_TITLES = {
+    "data": "Data",
+    "fit": "Fit",
+    "performance": "Performance",
+    "fairness": "Fairness",
+}
+CATEGORY_NOUNS = {
+    "data": "data checks",
+    "fit": "fit checks",
+    "performance": "performance checks",
+    "fairness": "fairness checks",
+}
 
 VERDICTS = {
-    "READY": {"css": "ready", "icon": "\u2714", "word": "READY",
-              "meaning": "Every blocking criterion is met. The model may ship once signed."},
-    "CONDITIONAL": {"css": "conditional", "icon": "\u26a0", "word": "CONDITIONAL",
-                    "meaning": "Every blocking criterion is met, but something needs "
-                               "attention; it may ship only if the signers accept it."},
-    "NOT READY": {"css": "not-ready", "icon": "\u2716", "word": "NOT READY",
-                  "meaning": "At least one blocking criterion is not met. The model must "
-                             "not ship as it is."},
+    "READY": {
+        "css": "ready",
+        "icon": "\u2714",
+        "word": "READY",
+        "meaning": "Every blocking criterion is met. The model may ship once signed.",
+    },
+    "CONDITIONAL": {
+        "css": "conditional",
+        "icon": "\u26a0",
+        "word": "CONDITIONAL",
+        "meaning": "Every blocking criterion is met, but something needs "
+        "attention; it may ship only if the signers accept it.",
+    },
+    "NOT READY": {
+        "css": "not-ready",
+        "icon": "\u2716",
+        "word": "NOT READY",
+        "meaning": "At least one blocking criterion is not met. The model must not ship as it is.",
+    },
 }
 STATUS_LABELS = {
-    "pass": ("\u2714", "PASS"), "fail": ("\u2716", "FAIL"), "warn": ("\u26a0", "WARN"),
-    "inconclusive": ("?", "INCONCLUSIVE"), "error": ("!", "ERROR"),
-    "skipped": ("\u2013", "SKIPPED"), "waived": ("\u2714", "WAIVED"),
+    "pass": ("\u2714", "PASS"),
+    "fail": ("\u2716", "FAIL"),
+    "warn": ("\u26a0", "WARN"),
+    "inconclusive": ("?", "INCONCLUSIVE"),
+    "error": ("!", "ERROR"),
+    "skipped": ("\u2013", "SKIPPED"),
+    "waived": ("\u2714", "WAIVED"),
 }
-SPLIT_NAMES = {"train": "training", "validation": "validation", "test": "test",
-               "holdout": "client holdout"}
+SPLIT_NAMES = {
+    "train": "training",
+    "validation": "validation",
+    "test": "test",
+    "holdout": "client holdout",
+}
 PAGE_SIZES = ("A4", "Letter")
 MAX_TABLE_ROWS = 40  # rows shown per details table; the rest stay in results.json
 MAX_TABLE_COLUMNS = 12
 INLINE_ITEMS = 12  # a dict of at most this many scalars is shown on one line
 # what the appendix says about the model, from results['model']['info'] when present
-MODEL_FACTS = ("format", "estimator", "architecture", "parameters", "input", "output",
-               "classes", "trusted_types", "optimizer", "epochs_run", "stop_reason")
+MODEL_FACTS = (
+    "format",
+    "estimator",
+    "architecture",
+    "parameters",
+    "input",
+    "output",
+    "classes",
+    "trusted_types",
+    "optimizer",
+    "epochs_run",
+    "stop_reason",
+)
 IMPACT_CHECKS = ("expected_cost", "business_impact")  # findings carrying the cost per 1,000
 
 METRIC_NAMES = {
-    "accuracy": "Accuracy", "balanced_accuracy": "Balanced accuracy", "precision": "Precision",
-    "recall": "Recall", "f1": "F1", "f1_macro": "Macro F1", "f1_weighted": "Weighted F1",
-    "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC", "log_loss": "Log loss", "brier": "Brier score",
-    "ece": "Calibration error (ECE)", "mae": "Mean absolute error", "rmse": "RMSE",
-    "r2": "R\u00b2", "mape": "MAPE",
+    "accuracy": "Accuracy",
+    "balanced_accuracy": "Balanced accuracy",
+    "precision": "Precision",
+    "recall": "Recall",
+    "f1": "F1",
+    "f1_macro": "Macro F1",
+    "f1_weighted": "Weighted F1",
+    "roc_auc": "ROC-AUC",
+    "pr_auc": "PR-AUC",
+    "log_loss": "Log loss",
+    "brier": "Brier score",
+    "ece": "Calibration error (ECE)",
+    "mae": "Mean absolute error",
+    "rmse": "RMSE",
+    "r2": "R\u00b2",
+    "mape": "MAPE",
 }
 
 
@@ -155,25 +204,47 @@ def details_tables(details: dict[str, Any]) -> tuple[list[dict[str, Any]], list[
             rows = []
             for r in value[:MAX_TABLE_ROWS]:
                 flagged = bool(r.get("inconclusive"))
-                rows.append({"cells": [fmt_cell(r.get(c)) for c in columns],
-                             "flagged": flagged})
-            tables.append({"title": str(key).replace("_", " "),
-                           "columns": [str(c).replace("_", " ") for c in columns],
-                           "rows": rows, "more": max(0, len(value) - MAX_TABLE_ROWS)})
-        elif isinstance(value, dict) and value and all(
-                not isinstance(v, (dict, list)) for v in value.values()):
+                rows.append({"cells": [fmt_cell(r.get(c)) for c in columns], "flagged": flagged})
+            tables.append(
+                {
+                    "title": str(key).replace("_", " "),
+                    "columns": [str(c).replace("_", " ") for c in columns],
+                    "rows": rows,
+                    "more": max(0, len(value) - MAX_TABLE_ROWS),
+                }
+            )
+        elif (
+            isinstance(value, dict)
+            and value
+            and all(not isinstance(v, (dict, list)) for v in value.values())
+        ):
             items = list(value.items())
             if len(items) <= INLINE_ITEMS:
-                scalars.append({"cells": [str(key).replace("_", " "), "; ".join(
-                    f"{k} {fmt_cell(v)}" for k, v in items)], "flagged": False})
+                scalars.append(
+                    {
+                        "cells": [
+                            str(key).replace("_", " "),
+                            "; ".join(f"{k} {fmt_cell(v)}" for k, v in items),
+                        ],
+                        "flagged": False,
+                    }
+                )
                 continue
-            tables.append({"title": str(key).replace("_", " "), "columns": ["", "value"],
-                           "rows": [{"cells": [str(k), fmt_cell(v)], "flagged": False}
-                                    for k, v in items[:MAX_TABLE_ROWS]],
-                           "more": max(0, len(items) - MAX_TABLE_ROWS)})
+            tables.append(
+                {
+                    "title": str(key).replace("_", " "),
+                    "columns": ["", "value"],
+                    "rows": [
+                        {"cells": [str(k), fmt_cell(v)], "flagged": False}
+                        for k, v in items[:MAX_TABLE_ROWS]
+                    ],
+                    "more": max(0, len(items) - MAX_TABLE_ROWS),
+                }
+            )
         elif not isinstance(value, (dict, list)):
-            scalars.append({"cells": [str(key).replace("_", " "), fmt_cell(value)],
-                            "flagged": False})
+            scalars.append(
+                {"cells": [str(key).replace("_", " "), fmt_cell(value)], "flagged": False}
+            )
     return tables, scalars
 
 
@@ -181,8 +252,10 @@ def details_tables(details: dict[str, Any]) -> tuple[list[dict[str, Any]], list[
 # facts that restate the title or the chart's axis; still in results.json
 QUIET_FACTS = ("label", "direction", "rate", "adequate value")
 SAME_CHART = "Same chart as under \u201c{title}\u201d above."
-OMITTED_CHART = ("Chart left out: this section draws at most {n} charts, the most important "
-                 "first. Its data are in results.json (attached to this PDF).")
+OMITTED_CHART = (
+    "Chart left out: this section draws at most {n} charts, the most important "
+    "first. Its data are in results.json (attached to this PDF)."
+)
 
 
 def finding_view(f: dict[str, Any], chart: ChartSVG | None) -> dict[str, Any]:
@@ -203,11 +276,15 @@ def finding_view(f: dict[str, Any], chart: ChartSVG | None) -> dict[str, Any]:
         "split": SPLIT_NAMES.get(str(f.get("split")), str(f.get("split") or "")),
         "sensitive": str(f.get("sensitive") or ""),
         "n": fmt(f.get("n")) if f.get("n") is not None else "",
-        "criterion": (int(f["criterion_index"]) + 1
-                      if isinstance(f.get("criterion_index"), int) else None),
+        "criterion": (
+            int(f["criterion_index"]) + 1 if isinstance(f.get("criterion_index"), int) else None
+        ),
         "tables": tables,
-        "facts": [{"key": r["cells"][0], "value": r["cells"][1]} for r in facts
-                  if r["cells"][0] not in QUIET_FACTS and r["cells"][1] != DASH],
+        "facts": [
+            {"key": r["cells"][0], "value": r["cells"][1]}
+            for r in facts
+            if r["cells"][0] not in QUIET_FACTS and r["cells"][1] != DASH
+        ],
         "chart": chart,
         "small": bool(chart is not None and chart.small and (not tables or chart.compact)),
         "block": True,
@@ -230,8 +307,12 @@ def _dedupe_tables(views: list[dict[str, Any]], shown: dict[str, str]) -> None:
         for table in view["tables"]:
             key = repr((table["columns"], table["rows"]))
             if key in shown:
-                view["facts"].append({"key": table["title"] or "table",
-                                      "value": f"as under \u201c{shown[key]}\u201d above"})
+                view["facts"].append(
+                    {
+                        "key": table["title"] or "table",
+                        "value": f"as under \u201c{shown[key]}\u201d above",
+                    }
+                )
             else:
                 shown[key] = view["title"]
                 kept.append(table)
@@ -276,20 +357,32 @@ def lead_sentence(category: str, findings: list[dict[str, Any]]) -> str:
     unsure = [f for f in findings if f.get("status") in ("warn", "inconclusive")]
     if bad:
         first = bad[0]
-        return (f"{len(bad)} of {len(findings)} {noun} failed. "
-                f"Most important: {first.get('summary') or first.get('title')}")
+        return (
+            f"{len(bad)} of {len(findings)} {noun} failed. "
+            f"Most important: {first.get('summary') or first.get('title')}"
+        )
     if unsure:
         first = unsure[0]
-        return (f"No {noun[:-1]} failed, but {len(unsure)} of {len(findings)} need attention. "
-                f"Most important: {first.get('summary') or first.get('title')}")
+        return (
+            f"No {noun[:-1]} failed, but {len(unsure)} of {len(findings)} need attention. "
+            f"Most important: {first.get('summary') or first.get('title')}"
+        )
     return f"All {len(findings)} {noun} passed. {findings[0].get('summary') or ''}".strip()
 
 
 # --------------------------------------------------------------------------- summaries
 SPLIT_COLUMNS = ("train", "validation", "test", "holdout")
-GROUP_COLUMN_NAMES = {"n": "rows", "base_rate": "base rate", "selection_rate": "selection rate",
-                      "tpr": "TPR", "fpr": "FPR", "fnr": "FNR", "tnr": "TNR",
-                      "accuracy": "accuracy", "precision": "precision"}
+GROUP_COLUMN_NAMES = {
+    "n": "rows",
+    "base_rate": "base rate",
+    "selection_rate": "selection rate",
+    "tpr": "TPR",
+    "fpr": "FPR",
+    "fnr": "FNR",
+    "tnr": "TNR",
+    "accuracy": "accuracy",
+    "precision": "precision",
+}
 GROUP_SKIP_COLUMNS = ("group", "inconclusive", "needed")
 
 
@@ -318,8 +411,9 @@ def row_label(title: str, split: str) -> str:
     return re.sub(rf"\b{re.escape(split)}\b", "each split", title)
 
 
-def check_matrix(views: list[dict[str, Any]], findings: list[dict[str, Any]], *,
-                 by_feature: bool = False) -> dict[str, Any]:
+def check_matrix(
+    views: list[dict[str, Any]], findings: list[dict[str, Any]], *, by_feature: bool = False
+) -> dict[str, Any]:
     """The section's checks as one table: a row per check, a column per split.
 
     ``views`` and ``findings`` are parallel (most important first); each cell shows the
@@ -334,9 +428,15 @@ def check_matrix(views: list[dict[str, Any]], findings: list[dict[str, Any]], *,
         key = row_key(f)
         row = rows.get(key)
         if row is None:
-            row = rows[key] = {"label": row_label(view["title"], split), "anchor": "",
-                               "bound": view["bound"], "criteria": [], "cells": {},
-                               "whole": None, "sensitive": view["sensitive"]}
+            row = rows[key] = {
+                "label": row_label(view["title"], split),
+                "anchor": "",
+                "bound": view["bound"],
+                "criteria": [],
+                "cells": {},
+                "whole": None,
+                "sensitive": view["sensitive"],
+            }
         if view["criterion"] is not None:
             row["criteria"].append(view["criterion"])
         if view["block"] and not row["anchor"]:
@@ -369,8 +469,9 @@ def group_tables(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     every split, from the fairness findings' details (identical for every metric)."""
     by_feature: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for f in findings:
-        groups = (f.get("details") or {}).get("groups") if isinstance(f.get("details"),
-                                                                        dict) else None
+        groups = (
+            (f.get("details") or {}).get("groups") if isinstance(f.get("details"), dict) else None
+        )
         sensitive, split = f.get("sensitive"), str(f.get("split") or "")
         if not sensitive or not isinstance(groups, list) or not groups:
             continue
@@ -383,22 +484,35 @@ def group_tables(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for g in groups:
                 if isinstance(g, dict):
                     columns += [c for c in g if c not in columns and c not in GROUP_SKIP_COLUMNS]
-        columns = columns[:MAX_TABLE_COLUMNS - 2]
+        columns = columns[: MAX_TABLE_COLUMNS - 2]
         rows = []
         for split in splits:
             for g in per_split[split]:
                 if not isinstance(g, dict):
                     continue
-                rows.append({"cells": [str(g.get("group", "")), SPLIT_NAMES.get(split, split)]
-                             + [fmt_cell(g.get(c)) for c in columns],
-                             "flagged": bool(g.get("inconclusive"))})
+                rows.append(
+                    {
+                        "cells": [str(g.get("group", "")), SPLIT_NAMES.get(split, split)]
+                        + [fmt_cell(g.get(c)) for c in columns],
+                        "flagged": bool(g.get("inconclusive")),
+                    }
+                )
         total = len(rows)
-        title = (f"Intersections of {feature.replace('&', ' & ')}: groups" if "&" in feature
-                 else f"Groups of {feature}")
-        tables.append({"title": title, "feature": feature,
-                       "columns": ["group", "split"]
-                       + [GROUP_COLUMN_NAMES.get(c, c.replace("_", " ")) for c in columns],
-                       "rows": rows[:MAX_TABLE_ROWS], "more": max(0, total - MAX_TABLE_ROWS)})
+        title = (
+            f"Intersections of {feature.replace('&', ' & ')}: groups"
+            if "&" in feature
+            else f"Groups of {feature}"
+        )
+        tables.append(
+            {
+                "title": title,
+                "feature": feature,
+                "columns": ["group", "split"]
+                + [GROUP_COLUMN_NAMES.get(c, c.replace("_", " ")) for c in columns],
+                "rows": rows[:MAX_TABLE_ROWS],
+                "more": max(0, total - MAX_TABLE_ROWS),
+            }
+        )
     return tables
 
 
@@ -414,10 +528,12 @@ def detail_rows(sections: list[dict[str, Any]]) -> list[dict[str, Any]]:
             key = (section["key"], view["row_key"])
             row = rows.get(key)
             if row is None:  # views come most important first
-                rows[key] = {"status": view["status"],
-                             "title": row_label(view["title"], view["split_key"]),
-                             "splits": [view["split"]] if view["split"] else [],
-                             "summary": view["summary"]}
+                rows[key] = {
+                    "status": view["status"],
+                    "title": row_label(view["title"], view["split_key"]),
+                    "splits": [view["split"]] if view["split"] else [],
+                    "summary": view["summary"],
+                }
             elif view["split"] and view["split"] not in row["splits"]:
                 row["splits"].append(view["split"])
     return list(rows.values())
@@ -432,21 +548,27 @@ def criteria_rows(criteria: list[dict[str, Any]], run_date: str) -> list[dict[st
         shown = "waived" if c.get("waived") else status
         direction = next((d for d in ("at_least", "at_most") if d in crit), None)
         waiver = c.get("waiver")
-        rows.append({
-            "description": str(c.get("description") or ""),
-            "value": fmt(_num(c.get("value"))),
-            "ci": fmt_ci(c.get("ci")),
-            "bound": bound_text(direction, crit[direction] if direction else c.get("bound")),
-            "margin": fmt_signed(c.get("margin")),
-            "margin_bad": c.get("margin") is not None and float(c["margin"]) < 0,
-            "status": status_label(shown),
-            "severity": str(c.get("severity", "blocking")),
-            "reason": str(c.get("reason") or ""),
-            "rationale": str(crit.get("rationale") or ""),
-            "confidence": crit.get("require") == "confidence",
-            "waiver_expired": bool(waiver and not c.get("waived") and status != "pass"
-                                   and str(waiver.get("expires", "")) < run_date),
-        })
+        rows.append(
+            {
+                "description": str(c.get("description") or ""),
+                "value": fmt(_num(c.get("value"))),
+                "ci": fmt_ci(c.get("ci")),
+                "bound": bound_text(direction, crit[direction] if direction else c.get("bound")),
+                "margin": fmt_signed(c.get("margin")),
+                "margin_bad": c.get("margin") is not None and float(c["margin"]) < 0,
+                "status": status_label(shown),
+                "severity": str(c.get("severity", "blocking")),
+                "reason": str(c.get("reason") or ""),
+                "rationale": str(crit.get("rationale") or ""),
+                "confidence": crit.get("require") == "confidence",
+                "waiver_expired": bool(
+                    waiver
+                    and not c.get("waived")
+                    and status != "pass"
+                    and str(waiver.get("expires", "")) < run_date
+                ),
+            }
+        )
     return rows
 
 
@@ -466,17 +588,23 @@ def waiver_rows(criteria: list[dict[str, Any]], run_date: str) -> list[dict[str,
             state = "not needed: the criterion passes"
         else:
             state = "does not count"
-        rows.append({"description": str(c.get("description") or ""),
-                     "approver": str(w.get("approver", "")), "reason": str(w.get("reason", "")),
-                     "expires": expires, "expired": expired, "state": state})
+        rows.append(
+            {
+                "description": str(c.get("description") or ""),
+                "approver": str(w.get("approver", "")),
+                "reason": str(w.get("reason", "")),
+                "expires": expires,
+                "expired": expired,
+                "state": state,
+            }
+        )
     return rows
 
 
 def business_impact(results: dict[str, Any]) -> dict[str, Any] | None:
     """Wrong decisions and expected cost per 1,000, from the findings (or the evaluation)."""
     evaluation = results.get("evaluation") or {}
-    costs = evaluation.get("costs") or (results.get("spec", {}).get("evaluation", {})
-                                        .get("costs"))
+    costs = evaluation.get("costs") or (results.get("spec", {}).get("evaluation", {}).get("costs"))
     if not costs:
         return None
     unit = str(costs.get("unit") or "cost units")
@@ -489,21 +617,33 @@ def business_impact(results: dict[str, Any]) -> dict[str, Any] | None:
             rows.append(_impact_row(f.get("split"), d, f.get("value"), f.get("ci")))
     if not rows:
         for split, d in (costs.get("per_split") or {}).items():
-            rows.append(_impact_row(split, d, d.get("cost_per_1000"),
-                                    [d.get("cost_per_1000_low"), d.get("cost_per_1000_high")]))
+            rows.append(
+                _impact_row(
+                    split,
+                    d,
+                    d.get("cost_per_1000"),
+                    [d.get("cost_per_1000_low"), d.get("cost_per_1000_high")],
+                )
+            )
     if not rows:
         return None
-    return {"unit": unit, "rows": rows,
-            "false_positive": fmt(_num(costs.get("false_positive"))),
-            "false_negative": fmt(_num(costs.get("false_negative")))}
+    return {
+        "unit": unit,
+        "rows": rows,
+        "false_positive": fmt(_num(costs.get("false_positive"))),
+        "false_negative": fmt(_num(costs.get("false_negative"))),
+    }
 
 
 def _impact_row(split: Any, d: dict[str, Any], cost: Any, ci: Any) -> dict[str, str]:
-    return {"split": SPLIT_NAMES.get(str(split), str(split or "")),
-            "wrong": fmt(_num(d.get("wrong_per_1000"))),
-            "fp": fmt(_num(d.get("false_positives_per_1000"))),
-            "fn": fmt(_num(d.get("false_negatives_per_1000"))),
-            "cost": fmt(_num(cost)), "ci": fmt_ci(ci)}
+    return {
+        "split": SPLIT_NAMES.get(str(split), str(split or "")),
+        "wrong": fmt(_num(d.get("wrong_per_1000"))),
+        "fp": fmt(_num(d.get("false_positives_per_1000"))),
+        "fn": fmt(_num(d.get("false_negatives_per_1000"))),
+        "cost": fmt(_num(cost)),
+        "ci": fmt_ci(ci),
+    }
 
 
 # --------------------------------------------------------------------------- sections
@@ -525,8 +665,7 @@ def metrics_table(evaluation: dict[str, Any]) -> dict[str, Any]:
                 cells.append({"value": fmt(_num(r)), "ci": ""})
                 continue
             ci = fmt_ci([r.get("low"), r.get("high")])
-            cells.append({"value": fmt(_num(r.get("value"))),
-                          "ci": "" if ci == DASH else ci})
+            cells.append({"value": fmt(_num(r.get("value"))), "ci": "" if ci == DASH else ci})
         rows.append({"metric": metric_name(m), "cells": cells})
     n = []
     for s in splits:
@@ -535,13 +674,15 @@ def metrics_table(evaluation: dict[str, Any]) -> dict[str, Any]:
     return {"splits": [SPLIT_NAMES.get(s, s) for s in splits], "n": n, "rows": rows}
 
 
-def baselines_table(evaluation: dict[str, Any], *,
-                    metrics: list[str] | None = None) -> dict[str, Any]:
+def baselines_table(
+    evaluation: dict[str, Any], *, metrics: list[str] | None = None
+) -> dict[str, Any]:
     """The model next to each simple baseline: a row per (model or baseline, metric), a
     column per split, for the primary metric and the metrics the criteria name (every
     other baseline number is in results.json)."""
-    baselines = {str(k): v for k, v in (evaluation.get("baselines") or {}).items()
-                 if isinstance(v, dict)}
+    baselines = {
+        str(k): v for k, v in (evaluation.get("baselines") or {}).items() if isinstance(v, dict)
+    }
     splits = ordered_splits(s for v in baselines.values() for s in v)
     wanted = [m for m in metrics or [] if m]
     if not wanted:
@@ -550,8 +691,16 @@ def baselines_table(evaluation: dict[str, Any], *,
     rows = []
     for metric in dict.fromkeys(wanted):
         entries = [("this model", {s: (model_metrics.get(s) or {}).get(metric) for s in splits})]
-        entries += [(name, {s: (per.get(s) or {}).get(metric) if isinstance(per.get(s), dict)
-                            else None for s in splits}) for name, per in baselines.items()]
+        entries += [
+            (
+                name,
+                {
+                    s: (per.get(s) or {}).get(metric) if isinstance(per.get(s), dict) else None
+                    for s in splits
+                },
+            )
+            for name, per in baselines.items()
+        ]
         if not any(v is not None for name, vals in entries[1:] for v in vals.values()):
             continue
         for name, vals in entries:
@@ -559,8 +708,14 @@ def baselines_table(evaluation: dict[str, Any], *,
             for s in splits:
                 v = vals.get(s)
                 cells.append(fmt(_num(v.get("value") if isinstance(v, dict) else v)))
-            rows.append({"name": name, "metric": metric_name(metric), "cells": cells,
-                         "model": name == "this model"})
+            rows.append(
+                {
+                    "name": name,
+                    "metric": metric_name(metric),
+                    "cells": cells,
+                    "model": name == "this model",
+                }
+            )
     return {"splits": [SPLIT_NAMES.get(s, s) for s in splits], "rows": rows}
 
 
@@ -609,8 +764,9 @@ def _plan_view(plan: Plan, draw_chart: Callable[[dict], ChartSVG | None]) -> dic
     elif plan.chart == "same":
         chart = ChartSVG(kind=kind, title=title, note=SAME_CHART.format(title=plan.same_as))
     elif plan.chart == "omitted":
-        chart = ChartSVG(kind=kind, title=title,
-                         note=OMITTED_CHART.format(n=MAX_CHARTS_PER_SECTION))
+        chart = ChartSVG(
+            kind=kind, title=title, note=OMITTED_CHART.format(n=MAX_CHARTS_PER_SECTION)
+        )
     view = finding_view(f, chart)
     view["row_key"], view["split_key"] = row_key(f), str(f.get("split") or "")
     if plan.compact and chart is not None and chart.svg is not None and view["tables"]:
@@ -623,8 +779,13 @@ def _plan_view(plan: Plan, draw_chart: Callable[[dict], ChartSVG | None]) -> dic
     return view
 
 
-def build_context(results: dict[str, Any], *, draw_chart: Callable[[dict], ChartSVG | None],
-                  spec_text: str, attachments: list[dict[str, str]]) -> dict[str, Any]:
+def build_context(
+    results: dict[str, Any],
+    *,
+    draw_chart: Callable[[dict], ChartSVG | None],
+    spec_text: str,
+    attachments: list[dict[str, str]],
+) -> dict[str, Any]:
     """Everything the report template shows, formatted; ``draw_chart`` draws a chart dict
     (called only for the charts the report shows)."""
     spec = results.get("spec") or {}
@@ -640,11 +801,15 @@ def build_context(results: dict[str, Any], *, draw_chart: Callable[[dict], Chart
     criteria = [c for c in results.get("criteria") or [] if isinstance(c, dict)]
     # fairness group charts get their bound as a line on the groups' scale (from the
     # criterion about the finding, else its diagnostic limit): see fairness_bounds
-    findings = [judged_by_criterion(with_bound_line(f, criteria), criteria)
-                for f in results.get("findings") or [] if isinstance(f, dict)]
+    findings = [
+        judged_by_criterion(with_bound_line(f, criteria), criteria)
+        for f in results.get("findings") or []
+        if isinstance(f, dict)
+    ]
 
     categories = list(CATEGORY_ORDER) + sorted(
-        {str(f.get("category")) for f in findings} - set(CATEGORY_ORDER))
+        {str(f.get("category")) for f in findings} - set(CATEGORY_ORDER)
+    )
     sections = {}
     linked = {str(c["finding_id"]) for c in criteria if c.get("finding_id")}
     linked |= {str(f.get("id")) for f in findings if f.get("advisory") is False}
@@ -667,41 +832,72 @@ def build_context(results: dict[str, Any], *, draw_chart: Callable[[dict], Chart
         }
     fairness = sections["fairness"]
     fairness["group_tables"] = group_tables(
-        [f for f in findings if str(f.get("category")) == "fairness"])
+        [f for f in findings if str(f.get("category")) == "fairness"]
+    )
     shown_groups = {t["feature"] for t in fairness["group_tables"]}
     for view in fairness["findings"]:
         if view["sensitive"] in shown_groups:
             kept = [t for t in view["tables"] if t["title"] != "groups"]
             facts = [x for x in view["facts"] if x["key"] != "groups"]
             view["tables_above"] = len(kept) < len(view["tables"]) or len(facts) < len(
-                view["facts"])
+                view["facts"]
+            )
             view["tables"], view["facts"] = kept, facts
     for section in sections.values():
         section.setdefault("group_tables", [])
         section["block_rows"] = pair_small(section["blocks"])
 
     env_rows: list[tuple[str, str]] = []
-    for key in ("python", "platform", "machine", "auditor", "device", "device_name", "precision",
-                "seed", "split_seed", "bootstrap_seed"):
+    for key in (
+        "python",
+        "platform",
+        "machine",
+        "auditor",
+        "device",
+        "device_name",
+        "precision",
+        "seed",
+        "split_seed",
+        "bootstrap_seed",
+    ):
         if key in env:
             env_rows.append((key.replace("_", " "), fmt_cell(env[key])))
     packages = sorted((str(k), str(v)) for k, v in (env.get("packages") or {}).items())
 
     model_info = model.get("info") if isinstance(model.get("info"), dict) else {}
     model_notes = [str(n) for n in model_info.get("notes") or [] if str(n).strip()]
-    model_facts = [(k.replace("_", " "), fmt_cell(model_info[k])) for k in MODEL_FACTS
-                   if model_info.get(k) not in (None, "", [], {})]
+    model_facts = [
+        (k.replace("_", " "), fmt_cell(model_info[k]))
+        for k in MODEL_FACTS
+        if model_info.get(k) not in (None, "", [], {})
+    ]
     model_files = recorded_model_files(model)
-    fingerprints = [{"what": f"data: {s.get('role', '')}", "name": str(s.get("path", "")),
-                     "sha256": str(s.get("sha256", ""))} for s in data.get("sources") or []]
-    fingerprints.append({"what": "model", "name": str(model.get("kind", "")),
-                         "sha256": str(model.get("fingerprint", ""))})
+    fingerprints = [
+        {
+            "what": f"data: {s.get('role', '')}",
+            "name": str(s.get("path", "")),
+            "sha256": str(s.get("sha256", "")),
+        }
+        for s in data.get("sources") or []
+    ]
+    fingerprints.append(
+        {
+            "what": "model",
+            "name": str(model.get("kind", "")),
+            "sha256": str(model.get("fingerprint", "")),
+        }
+    )
     for name, sha in model_files.items():
         fingerprints.append({"what": "model file", "name": str(name), "sha256": str(sha)})
     spec_file = results.get("spec_file") or {}
     if spec_file.get("sha256"):
-        fingerprints.append({"what": "spec file", "name": str(spec_file.get("path", "")),
-                             "sha256": str(spec_file["sha256"])})
+        fingerprints.append(
+            {
+                "what": "spec file",
+                "name": str(spec_file.get("path", "")),
+                "sha256": str(spec_file["sha256"]),
+            }
+        )
 
     page_size = report.get("page_size") if report.get("page_size") in PAGE_SIZES else "A4"
     split = data.get("split") or {}
@@ -718,10 +914,13 @@ def build_context(results: dict[str, Any], *, draw_chart: Callable[[dict], Chart
         "page_size": page_size,
         "run_date": when,
         "auditor_version": str(results.get("auditor_version") or ""),
-        "verdict": {"status": status, "reason": str(verdict.get("reason") or ""),
-                    "blockers": [str(b) for b in verdict.get("blockers") or []],
-                    "next_steps": [str(s) for s in verdict.get("next_steps") or []],
-                    **VERDICTS.get(status, VERDICTS["NOT READY"])},
+        "verdict": {
+            "status": status,
+            "reason": str(verdict.get("reason") or ""),
+            "blockers": [str(b) for b in verdict.get("blockers") or []],
+            "next_steps": [str(s) for s in verdict.get("next_steps") or []],
+            **VERDICTS.get(status, VERDICTS["NOT READY"]),
+        },
         "criteria": criteria_rows(results.get("criteria") or [], when),
         "waivers": waiver_rows(results.get("criteria") or [], when),
         "impact": business_impact(results),
@@ -730,39 +929,63 @@ def build_context(results: dict[str, Any], *, draw_chart: Callable[[dict], Chart
         "model_notes": model_notes,
         "sections": [sections[c] for c in categories],
         "data": {
-            "sources": [{"role": str(s.get("role", "")), "path": str(s.get("path", "")),
-                         "format": str(s.get("format", "")), "rows": fmt(s.get("rows")),
-                         "columns": fmt(s.get("columns")), "sha256": str(s.get("sha256", ""))}
-                        for s in data.get("sources") or []],
-            "splits": [{"split": SPLIT_NAMES.get(k, k), "rows": fmt(v)}
-                       for k, v in (split.get("sizes") or {}).items()],
+            "sources": [
+                {
+                    "role": str(s.get("role", "")),
+                    "path": str(s.get("path", "")),
+                    "format": str(s.get("format", "")),
+                    "rows": fmt(s.get("rows")),
+                    "columns": fmt(s.get("columns")),
+                    "sha256": str(s.get("sha256", "")),
+                }
+                for s in data.get("sources") or []
+            ],
+            "splits": [
+                {"split": SPLIT_NAMES.get(k, k), "rows": fmt(v)}
+                for k, v in (split.get("sizes") or {}).items()
+            ],
             "strategy": str(split.get("strategy", "")),
             "split_seed": fmt(split.get("seed")),
             "n_columns": fmt(len(data.get("columns") or {})),
             "n_features": fmt(len(data.get("feature_names") or [])),
             "sensitive": [str(s) for s in data.get("sensitive") or []],
             "classes": [str(c) for c in data.get("classes") or []],
-            "preprocessing": [(k.replace("_", " "), fmt_cell(v))
-                              for k, v in (data.get("preprocessing") or {}).items()],
+            "preprocessing": [
+                (k.replace("_", " "), fmt_cell(v))
+                for k, v in (data.get("preprocessing") or {}).items()
+            ],
         },
-        "fit": {"history": history_summary(model),
-                "baselines": baselines_table(evaluation, metrics=[
-                    str(evaluation.get("primary_metric") or "")] + [
-                    str((c.get("criterion") or {}).get("metric") or "") for c in criteria])},
-        "performance": {"metrics": metrics_table(evaluation),
-                        "primary": metric_name(evaluation.get("primary_metric", "")),
-                        "confidence": _percent(evaluation.get("confidence")),
-                        "bootstrap": fmt(evaluation.get("bootstrap")),
-                        "threshold": fmt(_num(evaluation.get("threshold"))),
-                        "threshold_strategy": str(threshold_info.get("strategy") or ""),
-                        "threshold_on": str(threshold_info.get("chosen_on") or "")},
-        "appendix": {"spec_text": spec_text, "details": detail_rows(
-                         [sections[c] for c in categories]),
-                     "model_facts": model_facts, "environment": env_rows, "packages": packages,
-                     "fingerprints": fingerprints, "attachments": attachments,
-                     "timings": [(str(k), fmt_cell(v)) for k, v in
-                                 ((results.get("run") or {}).get("timings") or {}).items()],
-                     "started": str((results.get("run") or {}).get("started", "")),
-                     "finished": str((results.get("run") or {}).get("finished", "")),
-                     "docmap": documentation_map()},
+        "fit": {
+            "history": history_summary(model),
+            "baselines": baselines_table(
+                evaluation,
+                metrics=[str(evaluation.get("primary_metric") or "")]
+                + [str((c.get("criterion") or {}).get("metric") or "") for c in criteria],
+            ),
+        },
+        "performance": {
+            "metrics": metrics_table(evaluation),
+            "primary": metric_name(evaluation.get("primary_metric", "")),
+            "confidence": _percent(evaluation.get("confidence")),
+            "bootstrap": fmt(evaluation.get("bootstrap")),
+            "threshold": fmt(_num(evaluation.get("threshold"))),
+            "threshold_strategy": str(threshold_info.get("strategy") or ""),
+            "threshold_on": str(threshold_info.get("chosen_on") or ""),
+        },
+        "appendix": {
+            "spec_text": spec_text,
+            "details": detail_rows([sections[c] for c in categories]),
+            "model_facts": model_facts,
+            "environment": env_rows,
+            "packages": packages,
+            "fingerprints": fingerprints,
+            "attachments": attachments,
+            "timings": [
+                (str(k), fmt_cell(v))
+                for k, v in ((results.get("run") or {}).get("timings") or {}).items()
+            ],
+            "started": str((results.get("run") or {}).get("started", "")),
+            "finished": str((results.get("run") or {}).get("finished", "")),
+            "docmap": documentation_map(),
+        },
     }

@@ -51,8 +51,9 @@ def chart_signature(chart: dict[str, Any], *, with_bound: bool = True) -> str:
     ``with_bound=False`` also leaves out the bound line the report adds to fairness charts
     (fairness_bounds): the same groups' figures, whatever limit is drawn over them."""
     skip = {"title"} if with_bound else {"title", "bound_line"}
-    return json.dumps({k: v for k, v in chart.items() if k not in skip}, sort_keys=True,
-                      default=str)
+    return json.dumps(
+        {k: v for k, v in chart.items() if k not in skip}, sort_keys=True, default=str
+    )
 
 
 def priority(finding: dict[str, Any], linked: set[str]) -> int:
@@ -64,20 +65,36 @@ def priority(finding: dict[str, Any], linked: set[str]) -> int:
 def in_metrics_table(finding: dict[str, Any], metrics: dict[str, Any]) -> bool:
     """A passing per-metric finding that the metrics table already shows."""
     metric, split = finding.get("metric"), finding.get("split")
-    return bool(finding.get("category") == "performance" and metric and split
-                and (not finding.get("chart")
-                     or (finding.get("chart") or {}).get("kind") == "metric_intervals")
-                and isinstance(metrics.get(split), dict) and metric in metrics[split])
+    return bool(
+        finding.get("category") == "performance"
+        and metric
+        and split
+        and (
+            not finding.get("chart")
+            or (finding.get("chart") or {}).get("kind") == "metric_intervals"
+        )
+        and isinstance(metrics.get(split), dict)
+        and metric in metrics[split]
+    )
 
 
-def plan_section(findings: list[dict[str, Any]], *, linked: set[str],
-                 metrics: dict[str, Any] | None = None,
-                 max_charts: int = MAX_CHARTS_PER_SECTION) -> list[Plan]:
+def plan_section(
+    findings: list[dict[str, Any]],
+    *,
+    linked: set[str],
+    metrics: dict[str, Any] | None = None,
+    max_charts: int = MAX_CHARTS_PER_SECTION,
+) -> list[Plan]:
     """The section's findings, most important first, each with how it is shown."""
     metrics = metrics or {}
-    order = sorted(range(len(findings)), key=lambda i: (
-        priority(findings[i], linked),
-        SPLIT_ORDER.get(str(findings[i].get("split")), 4), i))
+    order = sorted(
+        range(len(findings)),
+        key=lambda i: (
+            priority(findings[i], linked),
+            SPLIT_ORDER.get(str(findings[i].get("split")), 4),
+            i,
+        ),
+    )
     plans: list[Plan] = []
     kinds_seen: set[tuple[str, ...]] = set()
     curves_seen: set[tuple[str, ...]] = set()
@@ -106,16 +123,19 @@ def plan_section(findings: list[dict[str, Any]], *, linked: set[str],
             kinds_seen.add(kind)
         # a passing finding is shown in full only as the example of its chart; warnings
         # and worse also for their details and recommendation
-        first_of_kind = kind not in kinds_seen and (chart is not None or (rank < 4 and (
-            bool(f.get("details")) or bool(f.get("recommendation")))))
+        first_of_kind = kind not in kinds_seen and (
+            chart is not None
+            or (rank < 4 and (bool(f.get("details")) or bool(f.get("recommendation"))))
+        )
         kinds_seen.add(kind)
         quiet = rank >= 4 and in_metrics_table(f, metrics)
         block = (important or first_of_kind) and not quiet
         # passing examples, and charts of a few numbers (a metric per split), are drawn
         # half width, two side by side
         small_chart = (chart or {}).get("kind") in COMPACT_KINDS
-        plan = Plan(finding=f, block=block, in_table=not quiet,
-                    compact=block and (rank >= 4 or small_chart))
+        plan = Plan(
+            finding=f, block=block, in_table=not quiet, compact=block and (rank >= 4 or small_chart)
+        )
         if block and chart is not None:
             signature = chart_signature(chart)
             data = chart_signature(chart, with_bound=False)

@@ -31,22 +31,35 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-DIFFERENCE_METRICS = frozenset({
-    "demographic_parity_difference", "equalized_odds_difference",
-    "equal_opportunity_difference", "accuracy_difference", "mae_difference",
-    "mean_prediction_difference"})
+DIFFERENCE_METRICS = frozenset(
+    {
+        "demographic_parity_difference",
+        "equalized_odds_difference",
+        "equal_opportunity_difference",
+        "accuracy_difference",
+        "mae_difference",
+        "mean_prediction_difference",
+    }
+)
 RATIO_METRICS = frozenset({"demographic_parity_ratio", "equalized_odds_ratio"})
 FLOOR_METRICS = frozenset({"worst_group_accuracy"})  # the bound is a rate: drawn as is
 # which way is better for each per-group rate a fairness chart shows. Error rates and errors
 # are better low; a mean prediction has no natural good side (a predicted income or a
 # predicted risk), so the groups predicted lower than the highest are pointed at.
 LOWER_IS_BETTER = frozenset({"fpr", "fnr", "mae"})
-RATE_WORDS = {"selection_rate": "selection rate", "tpr": "true positive rate",
-              "fpr": "false positive rate", "fnr": "false negative rate",
-              "accuracy": "accuracy", "mae": "mean absolute error",
-              "mean_prediction": "mean prediction"}
-EXPECTED_DIRECTION = {**{m: "at_most" for m in DIFFERENCE_METRICS},
-                      **{m: "at_least" for m in RATIO_METRICS | FLOOR_METRICS}}
+RATE_WORDS = {
+    "selection_rate": "selection rate",
+    "tpr": "true positive rate",
+    "fpr": "false positive rate",
+    "fnr": "false negative rate",
+    "accuracy": "accuracy",
+    "mae": "mean absolute error",
+    "mean_prediction": "mean prediction",
+}
+EXPECTED_DIRECTION = {
+    **{m: "at_most" for m in DIFFERENCE_METRICS},
+    **{m: "at_least" for m in RATIO_METRICS | FLOOR_METRICS},
+}
 _EPS = 1e-12  # a group exactly on the line does not break the bound
 
 
@@ -71,9 +84,15 @@ class BoundLine:
     @property
     def label(self) -> str:
         """The legend entry: what the line means and where it is."""
-        who = (f"criterion {self.criterion}" if self.criterion is not None
-               else "acceptance criterion") if self.source == "criterion" \
+        who = (
+            (
+                f"criterion {self.criterion}"
+                if self.criterion is not None
+                else "acceptance criterion"
+            )
+            if self.source == "criterion"
             else "diagnostic limit"
+        )
         return f"{who}: {self.rule} (line at {_value(self.at)})"
 
     def breaks(self, value: float | None) -> bool:
@@ -101,9 +120,15 @@ def _percent(b: float) -> str:
     return f"{100 * b:.3g}%"
 
 
-def line_for(metric: str, bound: float, rows: list[dict[str, Any]], rate: str, *,
-             source: Literal["criterion", "diagnostic"] = "diagnostic",
-             criterion: int | None = None) -> BoundLine | None:
+def line_for(
+    metric: str,
+    bound: float,
+    rows: list[dict[str, Any]],
+    rate: str,
+    *,
+    source: Literal["criterion", "diagnostic"] = "diagnostic",
+    criterion: int | None = None,
+) -> BoundLine | None:
     """The line for ``metric`` bounded by ``bound``, over the chart's ``rows`` of ``rate``.
 
     Returns None when the metric is not a fairness metric this module knows, or when no
@@ -115,38 +140,52 @@ def line_for(metric: str, bound: float, rows: list[dict[str, Any]], rate: str, *
         return None
     if not math.isfinite(b):
         return None
-    values = [float(r["value"]) for r in rows
-              if r.get("value") is not None and math.isfinite(float(r["value"]))]
+    values = [
+        float(r["value"])
+        for r in rows
+        if r.get("value") is not None and math.isfinite(float(r["value"]))
+    ]
     lower_better = rate in LOWER_IS_BETTER
     words = RATE_WORDS.get(rate, rate.replace("_", " "))
     common = {"source": source, "bound": b, "metric": metric, "criterion": criterion}
     if metric in FLOOR_METRICS:
-        return BoundLine(at=b, beyond="below", rule=f"{words} below {_bound_text(b)}",
-                         **common)
+        return BoundLine(at=b, beyond="below", rule=f"{words} below {_bound_text(b)}", **common)
     if not values:
         return None
     best = min(values) if lower_better else max(values)
     if metric in DIFFERENCE_METRICS:
         if lower_better:
-            return BoundLine(at=best + b, beyond="above",
-                             rule=f"more than {_bound_text(b)} above the lowest group",
-                             **common)
-        return BoundLine(at=best - b, beyond="below",
-                         rule=f"more than {_bound_text(b)} below the highest group", **common)
+            return BoundLine(
+                at=best + b,
+                beyond="above",
+                rule=f"more than {_bound_text(b)} above the lowest group",
+                **common,
+            )
+        return BoundLine(
+            at=best - b,
+            beyond="below",
+            rule=f"more than {_bound_text(b)} below the highest group",
+            **common,
+        )
     if metric in RATIO_METRICS:
         if b <= 0:
             return None
         if lower_better:  # lowest / highest >= b  <=>  every group <= lowest / b
-            return BoundLine(at=best / b, beyond="above",
-                             rule=f"more than {1 / b:.3g} times the lowest group "
-                                  f"(ratio below {_bound_text(b)})", **common)
-        return BoundLine(at=best * b, beyond="below",
-                         rule=f"below {_percent(b)} of the highest group", **common)
+            return BoundLine(
+                at=best / b,
+                beyond="above",
+                rule=f"more than {1 / b:.3g} times the lowest group (ratio below {_bound_text(b)})",
+                **common,
+            )
+        return BoundLine(
+            at=best * b, beyond="below", rule=f"below {_percent(b)} of the highest group", **common
+        )
     return None
 
 
-def fairness_bound_line(finding: dict[str, Any],
-                        criteria: list[dict[str, Any]]) -> BoundLine | None:
+def fairness_bound_line(
+    finding: dict[str, Any], criteria: list[dict[str, Any]]
+) -> BoundLine | None:
     """The bound line for a fairness finding's group chart, or None.
 
     The acceptance criterion about the finding (``finding_id``) gives the bound and the
@@ -167,13 +206,24 @@ def fairness_bound_line(finding: dict[str, Any],
         bound = c.get("bound")
         if bound is None:
             bound = crit.get("at_least", crit.get("at_most"))
-        direction = "at_least" if "at_least" in crit else "at_most" if "at_most" in crit \
+        direction = (
+            "at_least"
+            if "at_least" in crit
+            else "at_most"
+            if "at_most" in crit
             else EXPECTED_DIRECTION.get(metric)
+        )
         if bound is None or direction != EXPECTED_DIRECTION.get(metric):
             continue
         index = c.get("index")
-        line = line_for(metric, bound, rows, rate, source="criterion",
-                        criterion=index + 1 if isinstance(index, int) else None)
+        line = line_for(
+            metric,
+            bound,
+            rows,
+            rate,
+            source="criterion",
+            criterion=index + 1 if isinstance(index, int) else None,
+        )
         if line is not None:
             return line
     metric = str(finding.get("metric") or "")

@@ -88,50 +88,72 @@ def spec_document(results: dict[str, Any]) -> str:
     import yaml
 
     # flow style for innermost collections ({a: 1, b: 2}) keeps it short enough to print
-    return yaml.safe_dump(results.get("spec") or {}, sort_keys=False, allow_unicode=True,
-                          default_flow_style=None, width=110)
+    return yaml.safe_dump(
+        results.get("spec") or {},
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=None,
+        width=110,
+    )
 
 
 def _environment():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True,
-                      undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False,
-                      keep_trailing_newline=True)
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=False,
+        lstrip_blocks=False,
+        keep_trailing_newline=True,
+    )
     from auditor.report.context import DASH
 
     env.globals["dash"] = DASH
     return env
 
 
-def render_html(results: dict[str, Any], *, spec_text: str,
-                attachments: list[dict[str, str]]) -> str:
+def render_html(
+    results: dict[str, Any], *, spec_text: str, attachments: list[dict[str, str]]
+) -> str:
     """The report as one self-contained HTML page (styles inline, charts inline SVG)."""
     from auditor.report.charts import render_chart
     from auditor.report.context import build_context
 
-    context = build_context(results, draw_chart=render_chart, spec_text=spec_text,
-                            attachments=attachments)
+    context = build_context(
+        results, draw_chart=render_chart, spec_text=spec_text, attachments=attachments
+    )
     css = (STATIC_DIR / STYLESHEET).read_text(encoding="utf-8")
     return _environment().get_template(TEMPLATE).render(css=css, **context)
 
 
-def render_pdf(html: str, *, attachments: list[tuple[str, bytes, str]],
-               url_fetcher=None) -> bytes:
+def render_pdf(html: str, *, attachments: list[tuple[str, bytes, str]], url_fetcher=None) -> bytes:
     """The PDF of ``html``; ``attachments`` are (name, bytes, description)."""
     import weasyprint
 
     fetcher = url_fetcher if url_fetcher is not None else make_url_fetcher()
-    files = [weasyprint.Attachment(string=data, name=name, description=description,
-                                   url_fetcher=fetcher, relationship="Data")
-             for name, data, description in attachments]
-    document = weasyprint.HTML(string=html, base_url=STATIC_DIR.as_uri() + "/",
-                               url_fetcher=fetcher)
+    files = [
+        weasyprint.Attachment(
+            string=data,
+            name=name,
+            description=description,
+            url_fetcher=fetcher,
+            relationship="Data",
+        )
+        for name, data, description in attachments
+    ]
+    document = weasyprint.HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher)
     return document.write_pdf(attachments=files, custom_metadata=True)
 
 
-def render_report(results: dict[str, Any], out_dir: Path, *, results_path: Path | None = None,
-                  spec_text: str | None = None) -> dict[str, Path]:
+def render_report(
+    results: dict[str, Any],
+    out_dir: Path,
+    *,
+    results_path: Path | None = None,
+    spec_text: str | None = None,
+) -> dict[str, Path]:
     """Write ``report.html`` and ``report.pdf`` for ``results`` into ``out_dir``.
 
     Parameters
@@ -158,22 +180,37 @@ def render_report(results: dict[str, Any], out_dir: Path, *, results_path: Path 
         try:
             results_bytes = Path(results_path).read_bytes()
         except OSError as exc:
-            raise DataError(UNREADABLE_RESULTS.format(error=exc.strerror or exc),
-                            Location(file=str(results_path))) from exc
+            raise DataError(
+                UNREADABLE_RESULTS.format(error=exc.strerror or exc),
+                Location(file=str(results_path)),
+            ) from exc
     else:
         results_bytes = canonical_results(results)
     spec_text = spec_text if spec_text is not None else spec_document(results)
     spec_bytes = spec_text.encode("utf-8")
     listed = [
-        {"key": "results", "name": RESULTS_ATTACHMENT, "sha256": sha256_bytes(results_bytes),
-         "description": "The audit's full results, from which this report was rendered."},
-        {"key": "spec", "name": SPEC_ATTACHMENT, "sha256": sha256_bytes(spec_bytes),
-         "description": "The resolved spec: every setting the audit used."},
+        {
+            "key": "results",
+            "name": RESULTS_ATTACHMENT,
+            "sha256": sha256_bytes(results_bytes),
+            "description": "The audit's full results, from which this report was rendered.",
+        },
+        {
+            "key": "spec",
+            "name": SPEC_ATTACHMENT,
+            "sha256": sha256_bytes(spec_bytes),
+            "description": "The resolved spec: every setting the audit used.",
+        },
     ]
     html = render_html(results, spec_text=spec_text, attachments=listed)
-    pdf = render_pdf(html, attachments=[
-        (RESULTS_ATTACHMENT, results_bytes, f"SHA-256 {listed[0]['sha256']}"),
-        (SPEC_ATTACHMENT, spec_bytes, f"SHA-256 {listed[1]['sha256']}"),
-    ])
-    return {"html": write_bytes(out_dir / "report.html", html.encode("utf-8")),
-            "pdf": write_bytes(out_dir / "report.pdf", pdf)}
+    pdf = render_pdf(
+        html,
+        attachments=[
+            (RESULTS_ATTACHMENT, results_bytes, f"SHA-256 {listed[0]['sha256']}"),
+            (SPEC_ATTACHMENT, spec_bytes, f"SHA-256 {listed[1]['sha256']}"),
+        ],
+    )
+    return {
+        "html": write_bytes(out_dir / "report.html", html.encode("utf-8")),
+        "pdf": write_bytes(out_dir / "report.pdf", pdf),
+    }

@@ -24,8 +24,10 @@ from auditor.report.render import RESULTS_ATTACHMENT as RESULTS_NAME
 from auditor.report.render import SPEC_ATTACHMENT as SPEC_NAME
 
 UNREADABLE_PDF = "cannot read the report PDF: {error}"
-NO_ATTACHMENT = ("the PDF has no embedded results.json: it is not a report written by "
-                 "auditor, or its attachments were removed")
+NO_ATTACHMENT = (
+    "the PDF has no embedded results.json: it is not a report written by "
+    "auditor, or its attachments were removed"
+)
 BAD_RESULTS = "the embedded results.json is not valid JSON: {error}"
 MISSING_DATA = "cannot read the data file: {error}"
 MISSING_MODEL = "cannot read the model file: {error}"
@@ -76,20 +78,19 @@ def read_attachments(pdf_path: Path) -> tuple[dict[str, bytes], dict[str, str]]:
             raw = reader.attachments
             files = {name: bytes(contents[0]) for name, contents in raw.items() if contents}
             meta = reader.metadata or {}
-            recorded = {name: str(meta[key]) for name, key in META_KEYS.items()
-                        if key in meta}
+            recorded = {name: str(meta[key]) for name, key in META_KEYS.items() if key in meta}
     except OSError as exc:
         raise DataError(UNREADABLE_PDF.format(error=exc.strerror or exc), where) from exc
     except (PyPdfError, ValueError, KeyError, TypeError) as exc:
-        raise DataError(UNREADABLE_PDF.format(error=f"{type(exc).__name__}: {exc}"),
-                        where) from exc
+        raise DataError(UNREADABLE_PDF.format(error=f"{type(exc).__name__}: {exc}"), where) from exc
     if RESULTS_NAME not in files:
         raise DataError(NO_ATTACHMENT, where)
     return files, recorded
 
 
-def verify_pdf(pdf_path: Path, *, data: Sequence[Path] = (),
-               model: Path | None = None) -> VerifyResult:
+def verify_pdf(
+    pdf_path: Path, *, data: Sequence[Path] = (), model: Path | None = None
+) -> VerifyResult:
     """Check a report's embedded evidence, and the data and model files at hand against it.
 
     Parameters
@@ -125,14 +126,18 @@ def verify_pdf(pdf_path: Path, *, data: Sequence[Path] = (),
         actual = sha256_bytes(files[name])
         expected = recorded.get(name)
         if expected is None:
-            lines.append(f"{name}: embedded (sha256 {_short(actual)}), no recorded "
-                         "fingerprint to check it against")
+            lines.append(
+                f"{name}: embedded (sha256 {_short(actual)}), no recorded "
+                "fingerprint to check it against"
+            )
         elif expected == actual:
             lines.append(f"{name}: intact (sha256 {_short(actual)})")
         else:
             ok = False
-            lines.append(f"{name}: ALTERED: its sha256 {_short(actual)} differs from the "
-                         f"recorded {_short(expected)}")
+            lines.append(
+                f"{name}: ALTERED: its sha256 {_short(actual)} differs from the "
+                f"recorded {_short(expected)}"
+            )
     try:
         results: dict[str, Any] = json.loads(files[RESULTS_NAME].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -140,8 +145,11 @@ def verify_pdf(pdf_path: Path, *, data: Sequence[Path] = (),
 
     spec = results.get("spec") or {}
     verdict = (results.get("verdict") or {}).get("status", "?")
-    lines.insert(0, f"{pdf_path.name}: {spec.get('name', '?')}, verdict {verdict}, audited "
-                    f"{str((results.get('run') or {}).get('finished', '?'))[:10]}")
+    lines.insert(
+        0,
+        f"{pdf_path.name}: {spec.get('name', '?')}, verdict {verdict}, audited "
+        f"{str((results.get('run') or {}).get('finished', '?'))[:10]}",
+    )
 
     sources = (results.get("data") or {}).get("sources") or []
     for path in data:
@@ -149,14 +157,19 @@ def verify_pdf(pdf_path: Path, *, data: Sequence[Path] = (),
         sha = _sha256(path, DataError, MISSING_DATA)
         roles = [str(s.get("role")) for s in sources if s.get("sha256") == sha]
         if roles:
-            lines.append(f"{path}: matches the audited {' and '.join(roles)} data "
-                         f"(sha256 {_short(sha)})")
+            lines.append(
+                f"{path}: matches the audited {' and '.join(roles)} data (sha256 {_short(sha)})"
+            )
         else:
             ok = False
-            audited = ", ".join(f"{s.get('role')} {_short(str(s.get('sha256', '')))}"
-                                for s in sources) or "none recorded"
-            lines.append(f"{path}: DOES NOT MATCH the audited data (sha256 {_short(sha)}; "
-                         f"audited: {audited})")
+            audited = (
+                ", ".join(f"{s.get('role')} {_short(str(s.get('sha256', '')))}" for s in sources)
+                or "none recorded"
+            )
+            lines.append(
+                f"{path}: DOES NOT MATCH the audited data (sha256 {_short(sha)}; "
+                f"audited: {audited})"
+            )
 
     if model is not None:
         model = Path(model)
@@ -172,7 +185,9 @@ def verify_pdf(pdf_path: Path, *, data: Sequence[Path] = (),
             lines.append(f"{model}: matches the audited {matched[0]} (sha256 {_short(sha)})")
         else:
             ok = False
-            lines.append(f"{model}: DOES NOT MATCH the audited model (sha256 {_short(sha)}; "
-                         f"audited fingerprint {_short(str(info.get('fingerprint', '')))})")
+            lines.append(
+                f"{model}: DOES NOT MATCH the audited model (sha256 {_short(sha)}; "
+                f"audited fingerprint {_short(str(info.get('fingerprint', '')))})"
+            )
     lines.append("OK: the evidence matches." if ok else "MISMATCH: see the lines above.")
     return VerifyResult(ok=ok, lines=lines)

@@ -28,10 +28,22 @@ if TYPE_CHECKING:  # pragma: no cover
 # --------------------------------------------------------------------------- metric groups
 # The schema's enums must equal these groups (tests/spec/test_schema.py asserts it).
 REGRESSION_METRICS: frozenset[str] = frozenset({"mae", "rmse", "r2", "mape"})
-CLASSIFICATION_METRICS: frozenset[str] = frozenset({
-    "accuracy", "balanced_accuracy", "precision", "recall", "f1", "f1_macro", "f1_weighted",
-    "roc_auc", "pr_auc", "log_loss", "brier", "ece",
-})
+CLASSIFICATION_METRICS: frozenset[str] = frozenset(
+    {
+        "accuracy",
+        "balanced_accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "f1_macro",
+        "f1_weighted",
+        "roc_auc",
+        "pr_auc",
+        "log_loss",
+        "brier",
+        "ece",
+    }
+)
 CLASSIFICATION_TASKS = ("binary", "multiclass")
 ALL_TASKS = ("binary", "multiclass", "regression")
 # Fairness metric -> the tasks it applies to.
@@ -50,13 +62,27 @@ FAIRNESS_METRICS: frozenset[str] = frozenset(FAIRNESS_TASKS)
 PERFORMANCE_METRICS: frozenset[str] = REGRESSION_METRICS | CLASSIFICATION_METRICS
 # Metrics whose value is a share in [0, 1]; a bound outside it can never be decided.
 # (Brier is not: the multiclass Brier score reaches 2.)
-UNIT_INTERVAL_METRICS: frozenset[str] = frozenset({
-    "accuracy", "balanced_accuracy", "precision", "recall", "f1", "f1_macro", "f1_weighted",
-    "roc_auc", "pr_auc", "ece",
-    "demographic_parity_difference", "demographic_parity_ratio", "equalized_odds_difference",
-    "equalized_odds_ratio", "equal_opportunity_difference", "worst_group_accuracy",
-    "accuracy_difference",
-})
+UNIT_INTERVAL_METRICS: frozenset[str] = frozenset(
+    {
+        "accuracy",
+        "balanced_accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "f1_macro",
+        "f1_weighted",
+        "roc_auc",
+        "pr_auc",
+        "ece",
+        "demographic_parity_difference",
+        "demographic_parity_ratio",
+        "equalized_odds_difference",
+        "equalized_odds_ratio",
+        "equal_opportunity_difference",
+        "worst_group_accuracy",
+        "accuracy_difference",
+    }
+)
 
 
 def metric_tasks(metric: str) -> tuple[str, ...]:
@@ -66,6 +92,8 @@ def metric_tasks(metric: str) -> tuple[str, ...]:
     if metric in CLASSIFICATION_METRICS:
         return CLASSIFICATION_TASKS
     return FAIRNESS_TASKS.get(metric, ALL_TASKS)
+
+
 EARLY_STOPPING_LOSS = "loss"
 MIN_TRAIN_SHARE = 0.4
 
@@ -79,9 +107,7 @@ MSG_STRATIFIED_REGRESSION = (
     "use 'random', 'group' or 'time' for regression"
 )
 MSG_POSITIVE_REGRESSION = "'positive' names a class, and a regression task has none"
-MSG_METRIC_REGRESSION_ONLY = (
-    "metric '{metric}' is for regression, but the task is '{task}'"
-)
+MSG_METRIC_REGRESSION_ONLY = "metric '{metric}' is for regression, but the task is '{task}'"
 MSG_METRIC_CLASSIFICATION_ONLY = (
     "metric '{metric}' is for classification, but the task is regression "
     "(use one of mae, rmse, r2, mape)"
@@ -152,8 +178,10 @@ def get_spec_check(name: str) -> SpecCheck:
     try:
         return SPEC_CHECKS[name]
     except KeyError:
-        raise KeyError(f"unknown spec check {name!r}{did_you_mean(name, SPEC_CHECKS)}; "
-                       f"available: {', '.join(sorted(SPEC_CHECKS))}") from None
+        raise KeyError(
+            f"unknown spec check {name!r}{did_you_mean(name, SPEC_CHECKS)}; "
+            f"available: {', '.join(sorted(SPEC_CHECKS))}"
+        ) from None
 
 
 @dataclass
@@ -240,8 +268,14 @@ def check_split_fractions(ctx: CheckContext) -> list[SpecError]:
     if not ctx.written(path):
         path = ("data", "split", "validation")
     train = round(100 * (1.0 - validation - test), 1)
-    return [ctx.error(path, MSG_SPLIT_TOO_BIG.format(validation=_pct(validation),
-                                                     test=_pct(test), train=_pct(train)))]
+    return [
+        ctx.error(
+            path,
+            MSG_SPLIT_TOO_BIG.format(
+                validation=_pct(validation), test=_pct(test), train=_pct(train)
+            ),
+        )
+    ]
 
 
 @spec_check("split_strategy_columns")
@@ -249,8 +283,12 @@ def check_split_columns(ctx: CheckContext) -> list[SpecError]:
     split = ctx.values["data"]["split"]
     needs = {"group": "group_column", "time": "time_column"}.get(split["strategy"])
     if needs and not split.get(needs):
-        return [ctx.error(("data", "split", "strategy"),
-                          MSG_SPLIT_NEEDS_COLUMN.format(strategy=split["strategy"], column=needs))]
+        return [
+            ctx.error(
+                ("data", "split", "strategy"),
+                MSG_SPLIT_NEEDS_COLUMN.format(strategy=split["strategy"], column=needs),
+            )
+        ]
     return []
 
 
@@ -259,8 +297,11 @@ def check_stratified(ctx: CheckContext) -> list[SpecError]:
     path = ("data", "split", "strategy")
     # The default strategy is 'stratified'; only a strategy written by the user is wrong
     # for regression (the data stage splits a regression target at random by default).
-    if (ctx.task == "regression" and ctx.values["data"]["split"]["strategy"] == "stratified"
-            and ctx.written(path)):
+    if (
+        ctx.task == "regression"
+        and ctx.values["data"]["split"]["strategy"] == "stratified"
+        and ctx.written(path)
+    ):
         return [ctx.error(path, MSG_STRATIFIED_REGRESSION)]
     return []
 
@@ -278,15 +319,25 @@ def check_target_roles(ctx: CheckContext) -> list[SpecError]:
     data = ctx.values["data"]
     target = ctx.values["objective"]["target"]
     errors = []
-    for field_name, role in (("include", "a feature in data.include"),
-                             ("sensitive", "a sensitive column")):
+    for field_name, role in (
+        ("include", "a feature in data.include"),
+        ("sensitive", "a sensitive column"),
+    ):
         for i, name in enumerate(data[field_name]):
             if name == target:
-                errors.append(ctx.error(("data", field_name, i),
-                                        MSG_TARGET_AS_FEATURE.format(target=target, role=role)))
+                errors.append(
+                    ctx.error(
+                        ("data", field_name, i),
+                        MSG_TARGET_AS_FEATURE.format(target=target, role=role),
+                    )
+                )
     if data.get("id_column") == target:
-        errors.append(ctx.error(("data", "id_column"),
-                                MSG_TARGET_AS_FEATURE.format(target=target, role="the id column")))
+        errors.append(
+            ctx.error(
+                ("data", "id_column"),
+                MSG_TARGET_AS_FEATURE.format(target=target, role="the id column"),
+            )
+        )
     return errors
 
 
@@ -301,26 +352,41 @@ def check_criteria(ctx: CheckContext) -> list[SpecError]:
         errors += metric_fit_errors(ctx, metric, here + ("metric",))
         if metric in FAIRNESS_METRICS and not criterion.get("check"):
             if not criterion.get("sensitive"):
-                message = (MSG_FAIRNESS_NEEDS_SENSITIVE.format(metric=metric,
-                                                              listed=listed(sensitive))
-                           if sensitive else MSG_FAIRNESS_NO_SENSITIVE.format(metric=metric))
+                message = (
+                    MSG_FAIRNESS_NEEDS_SENSITIVE.format(metric=metric, listed=listed(sensitive))
+                    if sensitive
+                    else MSG_FAIRNESS_NO_SENSITIVE.format(metric=metric)
+                )
                 errors.append(ctx.error(here, message))
         if criterion.get("sensitive"):
             for part in str(criterion["sensitive"]).split("&"):
                 name = part.strip()
                 if name not in sensitive:
-                    errors.append(ctx.error(here + ("sensitive",), MSG_SENSITIVE_NOT_LISTED.format(
-                        name=name, listed=listed(sensitive), hint=did_you_mean(name, sensitive))))
+                    errors.append(
+                        ctx.error(
+                            here + ("sensitive",),
+                            MSG_SENSITIVE_NOT_LISTED.format(
+                                name=name,
+                                listed=listed(sensitive),
+                                hint=did_you_mean(name, sensitive),
+                            ),
+                        )
+                    )
         if metric in UNIT_INTERVAL_METRICS and not criterion.get("check"):
             for bound in ("at_least", "at_most"):
                 value = criterion.get(bound)
                 if value is not None and not 0.0 <= value <= 1.0:
-                    errors.append(ctx.error(here + (bound,), MSG_BOUND_UNIT.format(
-                        metric=metric, got=fmt_value(value))))
+                    errors.append(
+                        ctx.error(
+                            here + (bound,),
+                            MSG_BOUND_UNIT.format(metric=metric, got=fmt_value(value)),
+                        )
+                    )
         low, high = criterion.get("at_least"), criterion.get("at_most")
         if low is not None and high is not None and low > high:
-            errors.append(ctx.error(here + ("at_most",), MSG_BOUNDS_CROSSED.format(low=low,
-                                                                                  high=high)))
+            errors.append(
+                ctx.error(here + ("at_most",), MSG_BOUNDS_CROSSED.format(low=low, high=high))
+            )
         if criterion.get("check") == "expected_cost":
             if ctx.task != "binary":
                 errors.append(ctx.error(here + ("check",), MSG_EXPECTED_COST_NOT_BINARY))
@@ -333,8 +399,12 @@ def check_criteria(ctx: CheckContext) -> list[SpecError]:
             try:
                 _dt.date.fromisoformat(str(waiver["expires"]))
             except ValueError:
-                errors.append(ctx.error(here + ("waiver", "expires"),
-                                        MSG_WAIVER_DATE.format(value=waiver["expires"])))
+                errors.append(
+                    ctx.error(
+                        here + ("waiver", "expires"),
+                        MSG_WAIVER_DATE.format(value=waiver["expires"]),
+                    )
+                )
     return errors
 
 
@@ -353,11 +423,19 @@ def check_early_stopping(ctx: CheckContext) -> list[SpecError]:
     if metric == EARLY_STOPPING_LOSS:
         return []
     if metric not in PERFORMANCE_METRICS:
-        task_metrics = sorted(REGRESSION_METRICS if ctx.task == "regression"
-                              else CLASSIFICATION_METRICS)
-        return [ctx.error(path, MSG_EARLY_STOPPING_METRIC.format(
-            metric=metric, options=", ".join(task_metrics),
-            hint=did_you_mean(metric, [EARLY_STOPPING_LOSS, *sorted(PERFORMANCE_METRICS)])))]
+        task_metrics = sorted(
+            REGRESSION_METRICS if ctx.task == "regression" else CLASSIFICATION_METRICS
+        )
+        return [
+            ctx.error(
+                path,
+                MSG_EARLY_STOPPING_METRIC.format(
+                    metric=metric,
+                    options=", ".join(task_metrics),
+                    hint=did_you_mean(metric, [EARLY_STOPPING_LOSS, *sorted(PERFORMANCE_METRICS)]),
+                ),
+            )
+        ]
     return metric_fit_errors(ctx, metric, path)
 
 

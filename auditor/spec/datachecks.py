@@ -25,16 +25,14 @@ MSG_NO_COLUMN = "column '{column}' is not in the {role} file {file}{hint}"
 MSG_HOLDOUT_LACKS = "the holdout file {file} lacks feature column(s) of the train file: {names}"
 MSG_NO_TARGET_VALUES = "target column '{target}' has no values in {file}"
 MSG_ONE_CLASS = (
-    "target '{target}' has only one class ({value}) in {file}; classification needs at "
-    "least two"
+    "target '{target}' has only one class ({value}) in {file}; classification needs at least two"
 )
 MSG_BINARY_MANY = (
     "task is binary but target '{target}' has {n} classes ({values}) in {file}; "
     "use task: multiclass"
 )
 MSG_REGRESSION_NOT_NUMERIC = (
-    "task is regression but target '{target}' is not numeric in {file} (values such as "
-    "{values})"
+    "task is regression but target '{target}' is not numeric in {file} (values such as {values})"
 )
 MSG_POSITIVE_ABSENT = (
     "positive class {positive} is not a value of target '{target}' in {file} "
@@ -42,9 +40,7 @@ MSG_POSITIVE_ABSENT = (
 )
 MSG_MODEL_NOT_ZIP = "not a {fmt} file (it is not a zip archive, which {fmt} files are)"
 MSG_PREDICTIONS_NO_ID = "the predictions file {file} has no id column '{column}'{hint}"
-MSG_PREDICTIONS_NO_COLUMN = (
-    "the predictions file {file} has no {what} column '{column}'{hint}"
-)
+MSG_PREDICTIONS_NO_COLUMN = "the predictions file {file} has no {what} column '{column}'{hint}"
 ZIP_FORMATS = {"skops": "skops", "torchscript": "TorchScript"}
 
 ROLES = ("train", "holdout")
@@ -72,8 +68,11 @@ class DataProbe:
         return str(self.path(role))
 
     def _file_error(self, role: str, exc: AuditorError) -> None:
-        self.file_errors.append(self.ctx.error(("data", role), MSG_FILE.format(
-            message=exc.message, file=self.shown(role))))
+        self.file_errors.append(
+            self.ctx.error(
+                ("data", role), MSG_FILE.format(message=exc.message, file=self.shown(role))
+            )
+        )
 
     def ensure_generated(self) -> None:
         """Create missing example files when the spec asks for generated data."""
@@ -88,8 +87,9 @@ class DataProbe:
             ensure_example_data(self.ctx.values, self.ctx.base_dir)
         except (AuditorError, OSError) as exc:
             reason = exc.message if isinstance(exc, AuditorError) else exc.strerror or exc
-            self.file_errors.append(self.ctx.error(("data", "generate"),
-                                                   MSG_GENERATE_FAILED.format(reason=reason)))
+            self.file_errors.append(
+                self.ctx.error(("data", "generate"), MSG_GENERATE_FAILED.format(reason=reason))
+            )
 
     def columns(self, role: str) -> list[str] | None:
         """Column names of a data file, or None when it is absent or unreadable."""
@@ -115,8 +115,9 @@ class DataProbe:
             from auditor.data.sources import read_table
 
             try:
-                frame = read_table(self.path(role), self.data.get("format", "auto"),
-                                   columns=list(columns))
+                frame = read_table(
+                    self.path(role), self.data.get("format", "auto"), columns=list(columns)
+                )
             except AuditorError as exc:
                 self._file_error(role, exc)
                 self._headers[role] = None
@@ -139,9 +140,10 @@ def _read_header(path: Path, fmt: str) -> list[str]:
             with open(path, "rb") as handle:
                 head = handle.read(_SNIFF)
             if b"\x00" in head:
-                raise DataError(MSG_BINARY_FILE.format(fmt=kind.upper() if kind == "csv"
-                                                       else "JSON Lines"),
-                                Location(file=str(path)))
+                raise DataError(
+                    MSG_BINARY_FILE.format(fmt=kind.upper() if kind == "csv" else "JSON Lines"),
+                    Location(file=str(path)),
+                )
         try:
             if kind == "csv" and path.stat().st_size > 0:
                 import pandas as pd
@@ -174,8 +176,9 @@ def check_files(ctx: CheckContext) -> list[SpecError]:
 def _named_columns(ctx: CheckContext) -> list[tuple[tuple, str, bool]]:
     """(spec path, column, point at the key) for every column the spec names."""
     data = ctx.values["data"]
-    named: list[tuple[tuple, str, bool]] = [(("objective", "target"), ctx.values["objective"]
-                                             ["target"], False)]
+    named: list[tuple[tuple, str, bool]] = [
+        (("objective", "target"), ctx.values["objective"]["target"], False)
+    ]
     for i, name in enumerate(data["sensitive"]):
         named.append((("data", "sensitive", i), name, False))
     if data.get("id_column"):
@@ -199,27 +202,57 @@ def check_columns(ctx: CheckContext) -> list[SpecError]:
     if train is not None:
         for path, column, key in _named_columns(ctx):
             if column not in train:
-                errors.append(ctx.error(path, MSG_NO_COLUMN.format(
-                    column=column, role="train", file=probe.shown("train"),
-                    hint=did_you_mean(column, train)), key=key))
+                errors.append(
+                    ctx.error(
+                        path,
+                        MSG_NO_COLUMN.format(
+                            column=column,
+                            role="train",
+                            file=probe.shown("train"),
+                            hint=did_you_mean(column, train),
+                        ),
+                        key=key,
+                    )
+                )
     holdout = probe.columns("holdout")
     if holdout is not None:
         data = ctx.values["data"]
-        wanted = [p for p in _named_columns(ctx)
-                  if p[0][:2] in (("objective", "target"), ("data", "sensitive"),
-                                  ("data", "include"))]
+        wanted = [
+            p
+            for p in _named_columns(ctx)
+            if p[0][:2] in (("objective", "target"), ("data", "sensitive"), ("data", "include"))
+        ]
         for path, column, key in wanted:
             if column not in holdout:
-                errors.append(ctx.error(path, MSG_NO_COLUMN.format(
-                    column=column, role="holdout", file=probe.shown("holdout"),
-                    hint=did_you_mean(column, holdout)), key=key))
+                errors.append(
+                    ctx.error(
+                        path,
+                        MSG_NO_COLUMN.format(
+                            column=column,
+                            role="holdout",
+                            file=probe.shown("holdout"),
+                            hint=did_you_mean(column, holdout),
+                        ),
+                        key=key,
+                    )
+                )
         if not data["include"] and train is not None:
-            dropped = {ctx.values["objective"]["target"], data.get("id_column"),
-                       *data["exclude"], *data["sensitive"]}
+            dropped = {
+                ctx.values["objective"]["target"],
+                data.get("id_column"),
+                *data["exclude"],
+                *data["sensitive"],
+            }
             lacking = [c for c in train if c not in dropped and c not in holdout]
             if lacking:
-                errors.append(ctx.error(("data", "holdout"), MSG_HOLDOUT_LACKS.format(
-                    file=probe.shown("holdout"), names=", ".join(f"'{c}'" for c in lacking))))
+                errors.append(
+                    ctx.error(
+                        ("data", "holdout"),
+                        MSG_HOLDOUT_LACKS.format(
+                            file=probe.shown("holdout"), names=", ".join(f"'{c}'" for c in lacking)
+                        ),
+                    )
+                )
     return errors
 
 
@@ -243,26 +276,54 @@ def check_target(ctx: CheckContext) -> list[SpecError]:
     file = probe.shown("train")
     values = sorted_plain(column.dropna().unique())
     if not values:
-        return [ctx.error(("objective", "target"),
-                          MSG_NO_TARGET_VALUES.format(target=target, file=file))]
+        return [
+            ctx.error(
+                ("objective", "target"), MSG_NO_TARGET_VALUES.format(target=target, file=file)
+            )
+        ]
     if task in ("binary", "multiclass"):
         if len(values) < 2:
-            return [ctx.error(("objective", "target"), MSG_ONE_CLASS.format(
-                target=target, value=fmt_value(values[0]), file=file))]
+            return [
+                ctx.error(
+                    ("objective", "target"),
+                    MSG_ONE_CLASS.format(target=target, value=fmt_value(values[0]), file=file),
+                )
+            ]
         if task == "binary" and len(values) > 2:
-            return [ctx.error(("objective", "task"), MSG_BINARY_MANY.format(
-                target=target, n=len(values), values=_sample(values), file=file))]
+            return [
+                ctx.error(
+                    ("objective", "task"),
+                    MSG_BINARY_MANY.format(
+                        target=target, n=len(values), values=_sample(values), file=file
+                    ),
+                )
+            ]
     else:
         import pandas as pd
 
         if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
-            return [ctx.error(("objective", "task"), MSG_REGRESSION_NOT_NUMERIC.format(
-                target=target, values=_sample(values, 3), file=file))]
+            return [
+                ctx.error(
+                    ("objective", "task"),
+                    MSG_REGRESSION_NOT_NUMERIC.format(
+                        target=target, values=_sample(values, 3), file=file
+                    ),
+                )
+            ]
     positive = objective.get("positive")
     if task != "regression" and positive is not None and not positive_matches(positive, values):
-        return [ctx.error(("objective", "positive"), MSG_POSITIVE_ABSENT.format(
-            positive=fmt_value(positive), target=target, file=file, values=_sample(values),
-            hint=did_you_mean(str(positive), [str(v) for v in values])))]
+        return [
+            ctx.error(
+                ("objective", "positive"),
+                MSG_POSITIVE_ABSENT.format(
+                    positive=fmt_value(positive),
+                    target=target,
+                    file=file,
+                    values=_sample(values),
+                    hint=did_you_mean(str(positive), [str(v) for v in values]),
+                ),
+            )
+        ]
     return []
 
 
@@ -299,8 +360,14 @@ def check_model_file(ctx: CheckContext) -> list[SpecError]:
         import zipfile
 
         if not zipfile.is_zipfile(path):
-            return [ctx.error(where, MSG_FILE.format(
-                file=path, message=MSG_MODEL_NOT_ZIP.format(fmt=ZIP_FORMATS[fmt])))]
+            return [
+                ctx.error(
+                    where,
+                    MSG_FILE.format(
+                        file=path, message=MSG_MODEL_NOT_ZIP.format(fmt=ZIP_FORMATS[fmt])
+                    ),
+                )
+            ]
     if fmt == "predictions":
         return _predictions_header_errors(ctx, vendor, path)
     return []
@@ -310,13 +377,20 @@ def _predictions_header_errors(ctx: CheckContext, vendor: dict, path: Path) -> l
     try:
         header = _read_header(path, "auto")
     except AuditorError as exc:
-        return [ctx.error(("model", "vendor", "path"),
-                          MSG_FILE.format(file=path, message=exc.message))]
+        return [
+            ctx.error(("model", "vendor", "path"), MSG_FILE.format(file=path, message=exc.message))
+        ]
     errors = []
     id_column = ctx.values["data"].get("id_column")
     if id_column and id_column not in header:
-        errors.append(ctx.error(("data", "id_column"), MSG_PREDICTIONS_NO_ID.format(
-            file=path, column=id_column, hint=did_you_mean(id_column, header))))
+        errors.append(
+            ctx.error(
+                ("data", "id_column"),
+                MSG_PREDICTIONS_NO_ID.format(
+                    file=path, column=id_column, hint=did_you_mean(id_column, header)
+                ),
+            )
+        )
     score, label = vendor.get("score_column"), vendor.get("label_column")
     task = ctx.task
     if task == "multiclass":  # one column per class: '<score_column><class>'
@@ -327,13 +401,24 @@ def _predictions_header_errors(ctx: CheckContext, vendor: dict, path: Path) -> l
     if not has_scores and not has_labels:
         if score is not None or label is None or task == "regression":
             column = score if task != "multiclass" else f"{score}<class>"
-            errors.append(ctx.error(("model", "vendor", "score_column"),
-                                    MSG_PREDICTIONS_NO_COLUMN.format(
-                                        file=path, what="score", column=column,
-                                        hint=did_you_mean(str(score), header))))
+            errors.append(
+                ctx.error(
+                    ("model", "vendor", "score_column"),
+                    MSG_PREDICTIONS_NO_COLUMN.format(
+                        file=path,
+                        what="score",
+                        column=column,
+                        hint=did_you_mean(str(score), header),
+                    ),
+                )
+            )
         else:
-            errors.append(ctx.error(("model", "vendor", "label_column"),
-                                    MSG_PREDICTIONS_NO_COLUMN.format(
-                                        file=path, what="label", column=label,
-                                        hint=did_you_mean(label, header))))
+            errors.append(
+                ctx.error(
+                    ("model", "vendor", "label_column"),
+                    MSG_PREDICTIONS_NO_COLUMN.format(
+                        file=path, what="label", column=label, hint=did_you_mean(label, header)
+                    ),
+                )
+            )
     return errors

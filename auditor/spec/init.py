@@ -26,41 +26,115 @@ MSG_TARGET_EMPTY = "target column '{target}' has no values"
 MSG_ONE_VALUE = "target column '{target}' has a single value ({value}); nothing to predict"
 
 # Name tokens that suggest a protected attribute (or a close proxy of one).
-SENSITIVE_TOKENS = frozenset({
-    "sex", "gender", "race", "racial", "ethnic", "ethnicity", "age", "dob", "birth",
-    "birthdate", "religion", "religious", "nationality", "national", "disability", "disabled",
-    "marital", "married", "citizen", "citizenship", "pregnant", "pregnancy", "orientation",
-    "veteran", "caste", "color", "colour", "immigration", "origin",
-})
+SENSITIVE_TOKENS = frozenset(
+    {
+        "sex",
+        "gender",
+        "race",
+        "racial",
+        "ethnic",
+        "ethnicity",
+        "age",
+        "dob",
+        "birth",
+        "birthdate",
+        "religion",
+        "religious",
+        "nationality",
+        "national",
+        "disability",
+        "disabled",
+        "marital",
+        "married",
+        "citizen",
+        "citizenship",
+        "pregnant",
+        "pregnancy",
+        "orientation",
+        "veteran",
+        "caste",
+        "color",
+        "colour",
+        "immigration",
+        "origin",
+    }
+)
 SENSITIVE_PREFIXES = ("ethnic", "disab", "relig", "national", "citizen", "marital", "gender")
 ID_NAME = re.compile(r"(^id$|^id_|_id$|^uuid|_uuid$|^key$)", re.IGNORECASE)
-POSITIVE_WORDS = ("1", "true", "yes", "y", "positive", "approved", "accepted", "pass", "success",
-                  "fraud", "default", "churn", "churned")
+POSITIVE_WORDS = (
+    "1",
+    "true",
+    "yes",
+    "y",
+    "positive",
+    "approved",
+    "accepted",
+    "pass",
+    "success",
+    "fraud",
+    "default",
+    "churn",
+    "churned",
+)
 
 CRITERIA: dict[str, list[dict[str, Any]]] = {
     "binary": [
-        {"metric": "roc_auc", "at_least": 0.75,
-         "rationale": "Ranks positives above negatives well enough to be useful."},
+        {
+            "metric": "roc_auc",
+            "at_least": 0.75,
+            "rationale": "Ranks positives above negatives well enough to be useful.",
+        },
         {"metric": "f1", "at_least": 0.6, "rationale": "Balances missed and false positives."},
-        {"check": "generalization_gap", "metric": "accuracy", "at_most": 0.05,
-         "severity": "advisory", "rationale": "Train and validation scores stay close."},
-        {"check": "suspicious_score", "metric": "accuracy", "at_most": 0.99,
-         "severity": "advisory", "rationale": "Near-perfect scores usually mean a leak."},
+        {
+            "check": "generalization_gap",
+            "metric": "accuracy",
+            "at_most": 0.05,
+            "severity": "advisory",
+            "rationale": "Train and validation scores stay close.",
+        },
+        {
+            "check": "suspicious_score",
+            "metric": "accuracy",
+            "at_most": 0.99,
+            "severity": "advisory",
+            "rationale": "Near-perfect scores usually mean a leak.",
+        },
     ],
     "multiclass": [
-        {"metric": "balanced_accuracy", "at_least": 0.6,
-         "rationale": "Every class counts, not only the frequent ones."},
+        {
+            "metric": "balanced_accuracy",
+            "at_least": 0.6,
+            "rationale": "Every class counts, not only the frequent ones.",
+        },
         {"metric": "f1_macro", "at_least": 0.6, "rationale": "Precision and recall per class."},
-        {"check": "generalization_gap", "metric": "accuracy", "at_most": 0.05,
-         "severity": "advisory", "rationale": "Train and validation scores stay close."},
+        {
+            "check": "generalization_gap",
+            "metric": "accuracy",
+            "at_most": 0.05,
+            "severity": "advisory",
+            "rationale": "Train and validation scores stay close.",
+        },
     ],
     "regression": [
-        {"metric": "r2", "at_least": 0.5,
-         "rationale": "Explains at least half of the variation of the target."},
-        {"check": "generalization_gap", "metric": "r2", "at_most": 0.1, "severity": "advisory",
-         "rationale": "Train and validation scores stay close."},
-        {"check": "suspicious_score", "metric": "r2", "at_most": 0.99, "severity": "advisory",
-         "rationale": "Near-perfect scores usually mean a leak."},
+        {
+            "metric": "r2",
+            "at_least": 0.5,
+            "rationale": "Explains at least half of the variation of the target.",
+        },
+        {
+            "check": "generalization_gap",
+            "metric": "r2",
+            "at_most": 0.1,
+            "severity": "advisory",
+            "rationale": "Train and validation scores stay close.",
+        },
+        {
+            "check": "suspicious_score",
+            "metric": "r2",
+            "at_most": 0.99,
+            "severity": "advisory",
+            "rationale": "Near-perfect scores usually mean a leak.",
+        },
     ],
 }
 FAIRNESS_BOUND = 0.1
@@ -109,7 +183,7 @@ def looks_like_id(name: str, column: pd.Series) -> bool:
     if not ID_NAME.search(_snake(name)):
         return False
     values = column.dropna()
-    return (len(values) > 0 and values.is_unique and not pd.api.types.is_float_dtype(values))
+    return len(values) > 0 and values.is_unique and not pd.api.types.is_float_dtype(values)
 
 
 def looks_like_date(column: pd.Series) -> bool:
@@ -139,12 +213,25 @@ def _flow(mapping: dict[str, Any]) -> str:
 
     from auditor.spec.yamlio import SpecDumper
 
-    return yaml.dump(mapping, Dumper=SpecDumper, default_flow_style=True, sort_keys=False,
-                     allow_unicode=True, width=10_000).strip()
+    return yaml.dump(
+        mapping,
+        Dumper=SpecDumper,
+        default_flow_style=True,
+        sort_keys=False,
+        allow_unicode=True,
+        width=10_000,
+    ).strip()
 
 
-def starter_spec(frame: pd.DataFrame, *, target: str, data_path: str, name: str,
-                 schema_ref: str | None = None, source_label: str | None = None) -> str:
+def starter_spec(
+    frame: pd.DataFrame,
+    *,
+    target: str,
+    data_path: str,
+    name: str,
+    schema_ref: str | None = None,
+    source_label: str | None = None,
+) -> str:
     """YAML text of a starter spec for ``frame`` that ``auditor validate`` accepts.
 
     Parameters
@@ -169,17 +256,22 @@ def starter_spec(frame: pd.DataFrame, *, target: str, data_path: str, name: str,
     """
     columns = [str(c) for c in frame.columns]
     if target not in columns:
-        raise DataError(MSG_NO_TARGET.format(target=target, hint=did_you_mean(target, columns)),
-                        Location(file=source_label or data_path))
+        raise DataError(
+            MSG_NO_TARGET.format(target=target, hint=did_you_mean(target, columns)),
+            Location(file=source_label or data_path),
+        )
     column = frame[target]
     values = column.dropna()
     if values.empty:
-        raise DataError(MSG_TARGET_EMPTY.format(target=target), Location(file=source_label or
-                                                                             data_path))
+        raise DataError(
+            MSG_TARGET_EMPTY.format(target=target), Location(file=source_label or data_path)
+        )
     if values.nunique() < 2:
         value = scalar_text(plain(values.iloc[0]))
-        raise DataError(MSG_ONE_VALUE.format(target=target, value=value),
-                        Location(file=source_label or data_path))
+        raise DataError(
+            MSG_ONE_VALUE.format(target=target, value=value),
+            Location(file=source_label or data_path),
+        )
     task, reason = infer_task(column)
     id_column = next((c for c in columns if c != target and looks_like_id(c, frame[c])), None)
     others = [c for c in columns if c not in (target, id_column)]
@@ -191,8 +283,10 @@ def starter_spec(frame: pd.DataFrame, *, target: str, data_path: str, name: str,
     add = lines.append
     if schema_ref:
         add(f"# yaml-language-server: $schema={schema_ref}")
-    add(f"# Starter spec written by `auditor init` from {source_label or data_path} "
-        f"({len(frame):,} rows, {len(columns)} columns).")
+    add(
+        f"# Starter spec written by `auditor init` from {source_label or data_path} "
+        f"({len(frame):,} rows, {len(columns)} columns)."
+    )
     add("# Review every value (the acceptance bounds especially), then run `auditor validate`.")
     add("version: 1")
     add(f"name: {scalar_text(name)}")
@@ -203,8 +297,10 @@ def starter_spec(frame: pd.DataFrame, *, target: str, data_path: str, name: str,
         ordered = sorted_plain(values.unique())
         positive = guess_positive(ordered)
         shown = ", ".join(scalar_text(v) for v in ordered)
-        add(f"  positive: {scalar_text(positive)}  # the outcome that counts as positive "
-            f"(values: {shown})")
+        add(
+            f"  positive: {scalar_text(positive)}  # the outcome that counts as positive "
+            f"(values: {shown})"
+        )
     add("  purpose: ''  # TODO: one plain sentence on what the model is for")
     add("data:")
     add(f"  train: {scalar_text(data_path)}")
@@ -217,8 +313,11 @@ def starter_spec(frame: pd.DataFrame, *, target: str, data_path: str, name: str,
     if not features:
         lines[-1] = "  include: []"
     if dates:
-        add("  # Dates are left out of the features: " + ", ".join(scalar_text(c) for c in dates)
-            + ".")
+        add(
+            "  # Dates are left out of the features: "
+            + ", ".join(scalar_text(c) for c in dates)
+            + "."
+        )
         add("  # To train on the past and test on the future, use")
         add(f"  # split: {{strategy: time, time_column: {scalar_text(dates[0])}}}")
     if sensitive:
@@ -228,13 +327,17 @@ def starter_spec(frame: pd.DataFrame, *, target: str, data_path: str, name: str,
     else:
         add("  sensitive: []  # protected attributes to measure fairness across, if any")
     strategy = "random" if task == "regression" else "stratified"
-    split = {"strategy": strategy,
-             "validation": schema_default("data", "split", "validation"),
-             "test": schema_default("data", "split", "test"),
-             "seed": schema_default("data", "split", "seed")}
+    split = {
+        "strategy": strategy,
+        "validation": schema_default("data", "split", "validation"),
+        "test": schema_default("data", "split", "test"),
+        "seed": schema_default("data", "split", "seed"),
+    }
     add(f"  split: {_flow(split)}")
-    prep = {k: schema_default("data", "preprocessing", k)
-            for k in ("missing", "outliers", "scaling", "categorical")}
+    prep = {
+        k: schema_default("data", "preprocessing", k)
+        for k in ("missing", "outliers", "scaling", "categorical")
+    }
     add(f"  preprocessing: {_flow(prep)}")
     add("model:")
     add(f"  architecture: {schema_default('model', 'architecture')}")
@@ -252,10 +355,9 @@ def starter_spec(frame: pd.DataFrame, *, target: str, data_path: str, name: str,
     for criterion in CRITERIA[task]:
         add(f"  - {_flow(criterion)}")
     if sensitive and task != "regression":
-        metric = ("demographic_parity_difference" if task == "binary"
-                  else "worst_group_accuracy")
+        metric = "demographic_parity_difference" if task == "binary" else "worst_group_accuracy"
         for c in sensitive:
-            bound = ({"at_most": FAIRNESS_BOUND} if task == "binary" else {"at_least": 0.5})
+            bound = {"at_most": FAIRNESS_BOUND} if task == "binary" else {"at_least": 0.5}
             add(f"  # - {_flow({'metric': metric, 'sensitive': c, **bound})}")
     add("report:")
     add(f"  title: {scalar_text(f'{name} model')}")

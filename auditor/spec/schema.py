@@ -213,10 +213,18 @@ def schema_errors(doc: Document, file: str | None) -> list[SpecError]:
                 hint = did_you_mean(key, schema.get("properties", {}))
                 if not hint:
                     hint = _elsewhere(key, path, root)
-                unknown_at.setdefault(path, set()).add(closest(key, schema.get("properties", {}))
-                                                       or "")
-                errors.append(_located(doc, file, path + (key,),
-                                       MSG_UNKNOWN_KEY.format(key=key, hint=hint), key=True))
+                unknown_at.setdefault(path, set()).add(
+                    closest(key, schema.get("properties", {})) or ""
+                )
+                errors.append(
+                    _located(
+                        doc,
+                        file,
+                        path + (key,),
+                        MSG_UNKNOWN_KEY.format(key=key, hint=hint),
+                        key=True,
+                    )
+                )
     for error in raw:
         if error.validator == "additionalProperties":
             continue
@@ -262,22 +270,37 @@ def _translate(error, doc: Document, file, root: dict, unknown_at) -> SpecError 
         if path == ("version",):
             message = MSG_VERSION_TEXT if isinstance(value, str) else MSG_VERSION
             return _located(doc, file, path, message.format(got=fmt_value(value)))
-        return _located(doc, file, path, MSG_CONST.format(value=fmt_value(error.validator_value),
-                                                          got=fmt_value(value)))
+        return _located(
+            doc,
+            file,
+            path,
+            MSG_CONST.format(value=fmt_value(error.validator_value), got=fmt_value(value)),
+        )
     if kind == "enum":
         options = error.validator_value
         hint = did_you_mean(value, [str(o) for o in options]) if isinstance(value, str) else ""
         if hint and len(options) > ENUM_LISTED_MAX:
-            return _located(doc, file, path, MSG_ENUM_LONG.format(
-                got=fmt_value(value), hint=hint, n=len(options)))
-        return _located(doc, file, path, MSG_ENUM.format(
-            options=", ".join(fmt_enum(o) for o in options), got=fmt_value(value), hint=hint))
+            return _located(
+                doc,
+                file,
+                path,
+                MSG_ENUM_LONG.format(got=fmt_value(value), hint=hint, n=len(options)),
+            )
+        return _located(
+            doc,
+            file,
+            path,
+            MSG_ENUM.format(
+                options=", ".join(fmt_enum(o) for o in options), got=fmt_value(value), hint=hint
+            ),
+        )
     if kind == "type":
         expected = _bound_words(doc, path) or expected_words(schema)
         return _located(doc, file, path, MSG_TYPE.format(expected=expected, got=fmt_value(value)))
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        return _located(doc, file, path, MSG_RANGE.format(expected=expected_words(schema),
-                                                          got=fmt_value(value)))
+        return _located(
+            doc, file, path, MSG_RANGE.format(expected=expected_words(schema), got=fmt_value(value))
+        )
     if kind == "anyOf":
         required = set()
         for option in error.validator_value:
@@ -295,19 +318,22 @@ def _translate(error, doc: Document, file, root: dict, unknown_at) -> SpecError 
         words = PATTERN_WORDS.get(error.validator_value)
         if words:
             return _located(doc, file, path, MSG_TYPE.format(expected=words, got=fmt_value(value)))
-        return _located(doc, file, path, MSG_PATTERN.format(pattern=error.validator_value,
-                                                            got=fmt_value(value)))
+        return _located(
+            doc, file, path, MSG_PATTERN.format(pattern=error.validator_value, got=fmt_value(value))
+        )
     if kind == "minLength":
         return _located(doc, file, path, MSG_MIN_LENGTH)
     if kind == "uniqueItems":
         repeated = sorted({fmt_value(v) for i, v in enumerate(value) if v in value[:i]})
         return _located(doc, file, path, MSG_UNIQUE.format(items=", ".join(repeated)))
     if kind == "minItems":
-        return _located(doc, file, path, MSG_MIN_ITEMS.format(n=error.validator_value,
-                                                              got=len(value)))
+        return _located(
+            doc, file, path, MSG_MIN_ITEMS.format(n=error.validator_value, got=len(value))
+        )
     if kind == "maxItems":
-        return _located(doc, file, path, MSG_MAX_ITEMS.format(n=error.validator_value,
-                                                              got=len(value)))
+        return _located(
+            doc, file, path, MSG_MAX_ITEMS.format(n=error.validator_value, got=len(value))
+        )
     return _located(doc, file, path, MSG_GENERIC.format(message=" ".join(error.message.split())))
 
 
@@ -321,14 +347,24 @@ def _bound_words(doc: Document, path: tuple) -> str | None:
         criterion = doc.values["acceptance"][path[1]]
     except (KeyError, IndexError, TypeError):  # pragma: no cover - path comes from the doc
         return None
-    if isinstance(criterion, dict) and not criterion.get("check") and \
-            criterion.get("metric") in UNIT_INTERVAL_METRICS:
+    if (
+        isinstance(criterion, dict)
+        and not criterion.get("check")
+        and criterion.get("metric") in UNIT_INTERVAL_METRICS
+    ):
         return "a number between 0 and 1"
     return None
 
 
-def _located(doc: Document, file, path: tuple, message: str, *, key: bool = False,
-             anchor: tuple | None = None) -> SpecError:
+def _located(
+    doc: Document,
+    file,
+    path: tuple,
+    message: str,
+    *,
+    key: bool = False,
+    anchor: tuple | None = None,
+) -> SpecError:
     """A SpecError at ``path``; positioned at its key (``key``), or at ``anchor``'s node."""
     probe = path if anchor is None else anchor
     table = doc.key_positions if key else doc.positions

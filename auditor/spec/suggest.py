@@ -1,4 +1,4 @@
-""""Did you mean ...?" for misspelled keys and names."""
+""" "Did you mean ...?" for misspelled keys and names."""
 
 from __future__ import annotations
 

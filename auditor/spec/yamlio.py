@@ -113,8 +113,9 @@ class _LimitedComposer(Composer):
             self._auditor_nodes += 1
             if self._auditor_nodes > MAX_VALUES:
                 mark = self.peek_event().start_mark
-                raise _Located(MSG_TOO_MANY_VALUES.format(limit=MAX_VALUES), mark.line + 1,
-                               mark.column + 1)
+                raise _Located(
+                    MSG_TOO_MANY_VALUES.format(limit=MAX_VALUES), mark.line + 1, mark.column + 1
+                )
         self._auditor_depth = depth
         try:
             return super().compose_node(parent, index)
@@ -175,8 +176,10 @@ def read_text(path: Path) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise SpecError(MSG_NOT_UTF8.format(byte=raw[exc.start]),
-                        Location(file=str(path), line=line, column=column)) from None
+        raise SpecError(
+            MSG_NOT_UTF8.format(byte=raw[exc.start]),
+            Location(file=str(path), line=line, column=column),
+        ) from None
 
 
 def parse_yaml(text: str, *, file: str | None = None) -> Document:
@@ -201,19 +204,26 @@ def parse_yaml(text: str, *, file: str | None = None) -> Document:
         doc.positions.setdefault((), _pos(root))
         return doc
     except _Located as exc:
-        raise SpecError(exc.message, Location(file=file, line=exc.line, column=exc.column,
-                                              path=exc.path)) from None
+        raise SpecError(
+            exc.message, Location(file=file, line=exc.line, column=exc.column, path=exc.path)
+        ) from None
     except yaml.MarkedYAMLError as exc:
         raise SpecError(_yaml_message(exc), _yaml_location(exc, file)) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-        raise SpecError(MSG_SYNTAX.format(problem=f"{exc.reason} (character #x{exc.character:04x})"
-                                          if isinstance(exc.character, int) else exc.reason),
-                        Location(file=file, line=line, column=column)) from None
+        raise SpecError(
+            MSG_SYNTAX.format(
+                problem=f"{exc.reason} (character #x{exc.character:04x})"
+                if isinstance(exc.character, int)
+                else exc.reason
+            ),
+            Location(file=file, line=line, column=column),
+        ) from None
     except yaml.YAMLError as exc:  # pragma: no cover - other PyYAML errors carry no mark
-        raise SpecError(MSG_SYNTAX.format(problem=" ".join(str(exc).split())),
-                        Location(file=file)) from None
+        raise SpecError(
+            MSG_SYNTAX.format(problem=" ".join(str(exc).split())), Location(file=file)
+        ) from None
     except RecursionError:
         raise SpecError(MSG_TOO_DEEP.format(limit=MAX_DEPTH), Location(file=file)) from None
 
@@ -299,7 +309,9 @@ def _build(node: Node, path: tuple, doc: Document) -> Any:
         if key in seen:
             raise _Located(
                 MSG_DUPLICATE.format(key=key, first=seen[key], second=_pos(key_node)[0]),
-                *_pos(key_node), path + (key,))
+                *_pos(key_node),
+                path + (key,),
+            )
         seen[key] = _pos(key_node)[0]
         child = path + (key,)
         doc.key_positions[child] = _pos(key_node)
@@ -319,8 +331,10 @@ def _build(node: Node, path: tuple, doc: Document) -> Any:
                     continue
                 out[key] = value
                 prefix = path + (key,)
-                for table, target in ((shadow.positions, doc.positions),
-                                      (shadow.key_positions, doc.key_positions)):
+                for table, target in (
+                    (shadow.positions, doc.positions),
+                    (shadow.key_positions, doc.key_positions),
+                ):
                     for p, pos in table.items():
                         if p[: len(prefix)] == prefix:
                             target.setdefault(p, pos)
@@ -359,8 +373,9 @@ def _scalar(node: ScalarNode, path: tuple) -> Any:
         if tag == FLOAT:
             return _to_float(text)
     except ValueError:
-        raise _Located(MSG_BAD_TAGGED.format(value=text, tag=_short_tag(tag)), *_pos(node),
-                       path) from None
+        raise _Located(
+            MSG_BAD_TAGGED.format(value=text, tag=_short_tag(tag)), *_pos(node), path
+        ) from None
     raise _Located(MSG_TAG.format(tag=_short_tag(tag)), *_pos(node), path)  # pragma: no cover
 
 
@@ -391,7 +406,7 @@ def _to_float(text: str) -> float:
 
 def _short_tag(tag: str | None) -> str:
     if tag and tag.startswith(TAG):
-        return "!!" + tag[len(TAG):]
+        return "!!" + tag[len(TAG) :]
     return tag or "?"
 
 
@@ -428,17 +443,25 @@ def _flowify(value: Any) -> Any:
 
 def dump_yaml(values: Any) -> str:
     """YAML text of plain values; short lists of scalars on one line, keys in given order."""
-    return yaml.dump(_flowify(values), Dumper=SpecDumper, sort_keys=False,
-                     default_flow_style=False, allow_unicode=True, width=100, indent=2)
+    return yaml.dump(
+        _flowify(values),
+        Dumper=SpecDumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=100,
+        indent=2,
+    )
 
 
 def scalar_text(value: Any) -> str:
     """One scalar as YAML text (quoted when a reader would misread it)."""
-    text = yaml.dump(value, Dumper=SpecDumper, default_flow_style=True, allow_unicode=True,
-                     width=10_000)
+    text = yaml.dump(
+        value, Dumper=SpecDumper, default_flow_style=True, allow_unicode=True, width=10_000
+    )
     text = text.strip()
     if text.endswith("\n..."):
         text = text[: -len("\n...")]
     elif text.endswith("..."):
-        text = text[: -3].rstrip()
+        text = text[:-3].rstrip()
     return text

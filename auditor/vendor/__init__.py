@@ -31,8 +31,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["BATCH_ROWS", "FORMATS", "VendorPredictor", "format_names", "load_vendor_model"]
 
 
-def load_vendor_model(spec: Spec, dataset: Dataset, *, batch_rows: int = BATCH_ROWS
-                      ) -> VendorPredictor:
+def load_vendor_model(
+    spec: Spec, dataset: Dataset, *, batch_rows: int = BATCH_ROWS
+) -> VendorPredictor:
     """Load the vendor model declared in ``spec["model"]["vendor"]``.
 
     Parameters
@@ -58,8 +59,9 @@ def load_vendor_model(spec: Spec, dataset: Dataset, *, batch_rows: int = BATCH_R
     loader = get_loader(settings["format"])
     path = spec.resolve_path(settings["path"])
     check_readable(path)
-    ctx = VendorContext(spec=spec, dataset=dataset, settings=settings, path=path,
-                        batch_rows=batch_rows)
+    ctx = VendorContext(
+        spec=spec, dataset=dataset, settings=settings, path=path, batch_rows=batch_rows
+    )
     digest = sha256_file(path)
     backend = loader(ctx)
     files = {path.name: digest}
@@ -78,5 +80,10 @@ def load_vendor_model(spec: Spec, dataset: Dataset, *, batch_rows: int = BATCH_R
         "notes": ctx.notes,
     }
     info.update(backend.info)
-    return VendorPredictor(kind=f"vendor:{settings['format']}", has_scores=bool(backend.has_scores),
-                           info=info, backend=backend, context=ctx)
+    return VendorPredictor(
+        kind=f"vendor:{settings['format']}",
+        has_scores=bool(backend.has_scores),
+        info=info,
+        backend=backend,
+        context=ctx,
+    )

@@ -16,8 +16,17 @@ from typing import Any
 
 #: Raw columns the example vendor model reads.
 LOAN_SCORECARD_FEATURES: tuple[str, ...] = (
-    "age", "income", "employment_years", "credit_score", "loan_amount", "debt_to_income",
-    "open_accounts", "home_ownership", "purpose", "occupation", "region",
+    "age",
+    "income",
+    "employment_years",
+    "credit_score",
+    "loan_amount",
+    "debt_to_income",
+    "open_accounts",
+    "home_ownership",
+    "purpose",
+    "occupation",
+    "region",
 )
 LOAN_SCORECARD_TARGET = "approved"
 #: Offset added to the client's generator seed for the vendor's own training data.
@@ -42,15 +51,29 @@ def _loan_scorecard(rows: int, seed: int):
     numeric = [c for c in features if c not in categorical]
     X = frame[features].copy()
     X[categorical] = X[categorical].astype(object)
-    model = Pipeline([
-        ("prepare", ColumnTransformer([
-            ("numeric", "passthrough", numeric),  # the trees handle missing values
-            ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-             categorical),
-        ])),
-        ("trees", HistGradientBoostingClassifier(max_iter=120, learning_rate=0.08,
-                                                 max_leaf_nodes=15, random_state=seed)),
-    ])
+    model = Pipeline(
+        [
+            (
+                "prepare",
+                ColumnTransformer(
+                    [
+                        ("numeric", "passthrough", numeric),  # the trees handle missing values
+                        (
+                            "categorical",
+                            OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                            categorical,
+                        ),
+                    ]
+                ),
+            ),
+            (
+                "trees",
+                HistGradientBoostingClassifier(
+                    max_iter=120, learning_rate=0.08, max_leaf_nodes=15, random_state=seed
+                ),
+            ),
+        ]
+    )
     # one thread: a few thousand rows fit in a fraction of a second, while OpenMP threads
     # on a busy machine can spin for many seconds (and one thread is trivially reproducible)
     with threadpool_limits(limits=1, user_api="openmp"):

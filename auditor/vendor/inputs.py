@@ -51,8 +51,10 @@ def numeric_raw_columns(ctx: VendorContext, *, kind: str) -> list[str]:
     ds = ctx.dataset
     categorical = [c for c in ds.feature_columns if ds.column_types.get(c) == "categorical"]
     if categorical:
-        raise ctx.error(MSG_CATEGORICAL_RAW.format(kind=kind, names=listing(categorical, 6)),
-                        field=("model", "vendor", "input"))
+        raise ctx.error(
+            MSG_CATEGORICAL_RAW.format(kind=kind, names=listing(categorical, 6)),
+            field=("model", "vendor", "input"),
+        )
     return list(ds.feature_columns)
 
 
@@ -74,8 +76,9 @@ def resolve_columns(ctx: VendorContext, wanted: Sequence[str]) -> list[str]:
             raise ctx.error(MSG_TARGET_AS_INPUT.format(name=col))
         resolved.append(col)
     if unknown:
-        raise ctx.error(MSG_UNKNOWN_COLUMNS.format(names=listing(unknown, 6),
-                                                   available=listing(available, 12)))
+        raise ctx.error(
+            MSG_UNKNOWN_COLUMNS.format(names=listing(unknown, 6), available=listing(available, 12))
+        )
     sensitive = [c for c in resolved if c in ds.sensitive]
     if sensitive:
         ctx.note(MSG_NOTE_SENSITIVE.format(names=listing(sensitive, 6)))

@@ -109,18 +109,23 @@ class OnnxBackend:
         self.plan: list[tuple[str, Any, int, list[str] | None]] = []
         columns_in_data = {str(c).lower() for c in next(iter(ds.frames.values())).columns}
         one_matrix = mode == "preprocessed" or (
-            len(inputs) == 1 and inputs[0].name.lower() not in columns_in_data)
+            len(inputs) == 1 and inputs[0].name.lower() not in columns_in_data
+        )
         if one_matrix:
             if len(inputs) != 1:
-                raise ctx.error(MSG_ONE_INPUT.format(input=mode, count=len(inputs), names=names),
-                                field=("model", "vendor", "input"))
+                raise ctx.error(
+                    MSG_ONE_INPUT.format(input=mode, count=len(inputs), names=names),
+                    field=("model", "vendor", "input"),
+                )
             node = inputs[0]
             columns = None if mode == "preprocessed" else numeric_raw_columns(ctx, kind="ONNX")
             width = len(ds.feature_names) if columns is None else len(columns)
             expected = _last_dim(node)
             if expected is not None and expected != width:
-                raise ctx.error(MSG_WIDTH.format(name=node.name, expected=expected, input=mode,
-                                                 got=width), field=("model", "vendor", "input"))
+                raise ctx.error(
+                    MSG_WIDTH.format(name=node.name, expected=expected, input=mode, got=width),
+                    field=("model", "vendor", "input"),
+                )
             rank = max(len(node.shape or [2]), 1)
             self.plan.append((node.name, _dtype(ctx, node), rank, columns))
         else:
@@ -132,10 +137,15 @@ class OnnxBackend:
         self.has_scores = ctx.task == "regression" or not self.labels
         if self.labels and ctx.task != "regression":
             ctx.note(f"ONNX output {self.output.name!r} holds labels: scores are hard 0/1")
-        ctx.note(MSG_NOTE_PROVIDER.format(version=ort.__version__,
-                                          provider=", ".join(session.get_providers())))
-        self.info = {"onnx_inputs": [(i.name, i.type, list(i.shape or [])) for i in inputs],
-                     "onnx_output": self.output.name}
+        ctx.note(
+            MSG_NOTE_PROVIDER.format(
+                version=ort.__version__, provider=", ".join(session.get_providers())
+            )
+        )
+        self.info = {
+            "onnx_inputs": [(i.name, i.type, list(i.shape or [])) for i in inputs],
+            "onnx_output": self.output.name,
+        }
 
     def _feeds(self, dataset: Dataset, split: str) -> dict[str, np.ndarray]:
         feeds = {}
@@ -150,9 +160,14 @@ class OnnxBackend:
                 else:
                     arr = frame.to_numpy(dtype=np.float64, na_value=np.nan)
                     if np.dtype(dtype).kind in "iub" and np.isnan(arr).any():
-                        raise self.ctx.error(MSG_MISSING_INTEGER.format(
-                            name=name, column=columns[0], count=int(np.isnan(arr).sum()),
-                            split=split))
+                        raise self.ctx.error(
+                            MSG_MISSING_INTEGER.format(
+                                name=name,
+                                column=columns[0],
+                                count=int(np.isnan(arr).sum()),
+                                split=split,
+                            )
+                        )
             arr = arr.astype(dtype, copy=False)
             if rank == 1 and arr.ndim == 2 and arr.shape[1] == 1:
                 arr = arr[:, 0]
@@ -173,8 +188,9 @@ class OnnxBackend:
         elif sorted(keys, key=str) == sorted(range(len(classes)), key=str):
             order = list(range(len(classes)))
         else:
-            raise ctx.error(MSG_MAP_KEYS.format(keys=keys[:6], classes=list(classes)[:6],
-                                                last=len(classes) - 1))
+            raise ctx.error(
+                MSG_MAP_KEYS.format(keys=keys[:6], classes=list(classes)[:6], last=len(classes) - 1)
+            )
         return np.array([[m[k] for k in order] for m in maps], dtype=np.float64)
 
     def predict(self, dataset: Dataset, split: str) -> np.ndarray:
@@ -194,10 +210,12 @@ class OnnxBackend:
         if self.labels and dataset.task != "regression":
             if out.ndim == 2 and out.shape[1] == 1:
                 out = out[:, 0]
-            return labels_to_scores(out, task=dataset.task, classes=dataset.classes,
-                                    error=ctx.error)
-        scores, rule = tensor_to_scores(out, task=dataset.task, n=n, n_classes=k,
-                                        mode=ctx.settings["output"], error=ctx.error)
+            return labels_to_scores(
+                out, task=dataset.task, classes=dataset.classes, error=ctx.error
+            )
+        scores, rule = tensor_to_scores(
+            out, task=dataset.task, n=n, n_classes=k, mode=ctx.settings["output"], error=ctx.error
+        )
         ctx.note(f"output {self.output.name!r} read as: {rule}")
         return scores
 
@@ -209,8 +227,9 @@ def load(ctx: VendorContext) -> OnnxBackend:
     options = ort.SessionOptions()
     options.log_severity_level = 3  # errors only; auditor reports its own
     try:
-        session = ort.InferenceSession(str(ctx.path), sess_options=options,
-                                       providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(
+            str(ctx.path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
     except Exception as exc:  # InvalidProtobuf, Fail, NoSuchFile, ...
         raise ctx.error(MSG_CORRUPT.format(reason=one_line(exc))) from None
     backend = OnnxBackend(ctx, session)

@@ -40,9 +40,7 @@ MSG_OUT_OF_RANGE = (
 MSG_UNKNOWN_LABELS = (
     "predicted label(s) {labels} are not classes of the target (classes: {classes})"
 )
-MSG_CLASSES_MISMATCH = (
-    "the model's classes {model} do not match the target's classes {classes}"
-)
+MSG_CLASSES_MISMATCH = "the model's classes {model} do not match the target's classes {classes}"
 MSG_NOT_NUMERIC = "the model's output is not numeric (dtype {dtype})"
 
 SUM_TOLERANCE = 1e-3
@@ -71,8 +69,9 @@ def class_indices(labels: Any, classes: Sequence[Any], *, error: ErrorFactory) -
     """Map predicted labels to class indices 0..K-1 (the order of ``classes``)."""
     lookup = {class_key(c): i for i, c in enumerate(classes)}
     arr = np.asarray(labels, dtype=object).ravel()
-    keys, inverse = np.unique(np.array([class_key(v) for v in arr], dtype=object),
-                              return_inverse=True)
+    keys, inverse = np.unique(
+        np.array([class_key(v) for v in arr], dtype=object), return_inverse=True
+    )
     unknown = [k for k in keys if k not in lookup]
     if unknown and all(k in {str(i) for i in range(len(classes))} for k in keys):
         lookup = {str(i): i for i in range(len(classes))}  # labels are class indices
@@ -92,15 +91,18 @@ def hard_scores(indices: np.ndarray, *, task: str, n_classes: int) -> np.ndarray
     return out
 
 
-def labels_to_scores(labels: Any, *, task: str, classes: Sequence[Any],
-                     error: ErrorFactory) -> np.ndarray:
+def labels_to_scores(
+    labels: Any, *, task: str, classes: Sequence[Any], error: ErrorFactory
+) -> np.ndarray:
     """Predicted labels -> hard scores in the canonical shape."""
-    return hard_scores(class_indices(labels, classes, error=error), task=task,
-                       n_classes=len(classes))
+    return hard_scores(
+        class_indices(labels, classes, error=error), task=task, n_classes=len(classes)
+    )
 
 
-def column_order(model_classes: Sequence[Any] | None, classes: Sequence[Any], *,
-                 error: ErrorFactory) -> np.ndarray | None:
+def column_order(
+    model_classes: Sequence[Any] | None, classes: Sequence[Any], *, error: ErrorFactory
+) -> np.ndarray | None:
     """Permutation taking the model's probability columns to the target's class order.
 
     ``None`` when the model declares no classes (its columns are then taken in the
@@ -113,8 +115,11 @@ def column_order(model_classes: Sequence[Any] | None, classes: Sequence[Any], *,
     if sorted(model_keys) != sorted(target_keys) or len(set(model_keys)) != len(model_keys):
         if is_index_classes(model_classes, classes):
             return np.arange(len(classes))
-        raise error(MSG_CLASSES_MISMATCH.format(model=preview(list(model_classes)),
-                                                classes=preview(list(classes))))
+        raise error(
+            MSG_CLASSES_MISMATCH.format(
+                model=preview(list(model_classes)), classes=preview(list(classes))
+            )
+        )
     position = {k: i for i, k in enumerate(model_keys)}
     return np.array([position[k] for k in target_keys], dtype=np.int64)
 
@@ -126,8 +131,9 @@ def is_index_classes(model_classes: Sequence[Any], classes: Sequence[Any]) -> bo
     then read as indices into the target's classes (in their encoded order).
     """
     keys = [class_key(c) for c in model_classes]
-    return (keys == [str(i) for i in range(len(classes))]
-            and sorted(keys) != sorted(class_key(c) for c in classes))
+    return keys == [str(i) for i in range(len(classes))] and sorted(keys) != sorted(
+        class_key(c) for c in classes
+    )
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -172,17 +178,27 @@ def expected_shape(task: str, n: int, n_classes: int) -> str:
 
 
 def _what(task: str, n_classes: int) -> str:
-    return f"{n_classes} classes" if task == "multiclass" else (
-        "2 classes" if task == "binary" else "one target")
+    return (
+        f"{n_classes} classes"
+        if task == "multiclass"
+        else ("2 classes" if task == "binary" else "one target")
+    )
 
 
 def shape_error(got: tuple, *, task: str, n: int, n_classes: int, error: ErrorFactory):
-    return error(MSG_SHAPE.format(got=tuple(got), task=task, what=_what(task, n_classes),
-                                  expected=expected_shape(task, n, n_classes)))
+    return error(
+        MSG_SHAPE.format(
+            got=tuple(got),
+            task=task,
+            what=_what(task, n_classes),
+            expected=expected_shape(task, n, n_classes),
+        )
+    )
 
 
-def tensor_to_scores(output: Any, *, task: str, n: int, n_classes: int, mode: str,
-                     error: ErrorFactory) -> tuple[np.ndarray, str]:
+def tensor_to_scores(
+    output: Any, *, task: str, n: int, n_classes: int, mode: str, error: ErrorFactory
+) -> tuple[np.ndarray, str]:
     """A float tensor from a model -> canonical scores, and the rule applied (see module doc).
 
     Parameters
@@ -229,12 +245,16 @@ def check_range(a: np.ndarray, what: str, error: ErrorFactory) -> None:
     """Raise ``error`` unless every value of ``a`` (scores) lies in [0, 1]."""
     bad = (a < 0) | (a > 1)
     if bad.any():
-        raise error(MSG_OUT_OF_RANGE.format(what=what, count=int(bad.sum()),
-                                            low=float(a.min()), high=float(a.max())))
+        raise error(
+            MSG_OUT_OF_RANGE.format(
+                what=what, count=int(bad.sum()), low=float(a.min()), high=float(a.max())
+            )
+        )
 
 
-def probabilities_to_scores(proba: Any, *, task: str, n: int, n_classes: int,
-                            order: np.ndarray | None, error: ErrorFactory) -> np.ndarray:
+def probabilities_to_scores(
+    proba: Any, *, task: str, n: int, n_classes: int, order: np.ndarray | None, error: ErrorFactory
+) -> np.ndarray:
     """``predict_proba``-style output (n, K) in the model's class order -> canonical scores."""
     a = _as_float(proba, error)
     if a.ndim != 2 or a.shape != (n, n_classes):
@@ -246,8 +266,9 @@ def probabilities_to_scores(proba: Any, *, task: str, n: int, n_classes: int,
     return a[:, 1] if task == "binary" else a
 
 
-def validate_scores(scores: Any, *, task: str, n: int, n_classes: int, has_scores: bool,
-                    error: ErrorFactory) -> np.ndarray:
+def validate_scores(
+    scores: Any, *, task: str, n: int, n_classes: int, has_scores: bool, error: ErrorFactory
+) -> np.ndarray:
     """The last gate before scores leave the vendor package: shape, finiteness, range."""
     a = _as_float(scores, error)
     want_2d = task == "multiclass"

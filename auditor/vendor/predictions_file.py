@@ -64,15 +64,25 @@ class PredictionsBackend:
 
     pickle_loaded = False
 
-    def __init__(self, ctx: VendorContext, index: pd.Index, scores: np.ndarray,
-                 has_scores: bool, id_column: str, columns: list[str]):
+    def __init__(
+        self,
+        ctx: VendorContext,
+        index: pd.Index,
+        scores: np.ndarray,
+        has_scores: bool,
+        id_column: str,
+        columns: list[str],
+    ):
         self.ctx = ctx
         self.index = index
         self.scores = scores
         self.has_scores = has_scores
         self.id_column = id_column
-        self.info = {"id_column": id_column, "prediction_columns": columns,
-                     "rows_in_file": int(len(index))}
+        self.info = {
+            "id_column": id_column,
+            "prediction_columns": columns,
+            "rows_in_file": int(len(index)),
+        }
 
     def covers(self, dataset: Dataset, split: str) -> bool:
         keys = id_keys(dataset.frames[split][self.id_column])
@@ -83,9 +93,14 @@ class PredictionsBackend:
         positions = self.index.get_indexer(keys)
         missing = positions < 0
         if missing.any():
-            raise self.ctx.error(MSG_MISSING_ROWS.format(
-                count=int(missing.sum()), total=len(keys), split=split,
-                example=str(keys[int(np.argmax(missing))])))
+            raise self.ctx.error(
+                MSG_MISSING_ROWS.format(
+                    count=int(missing.sum()),
+                    total=len(keys),
+                    split=split,
+                    example=str(keys[int(np.argmax(missing))]),
+                )
+            )
         return self.scores[positions]
 
 
@@ -96,8 +111,7 @@ def _numeric(frame: pd.DataFrame, column: str, ctx: VendorContext) -> np.ndarray
     values = pd.to_numeric(col, errors="coerce")
     bad = values.isna() & col.notna()
     if bad.any():
-        raise ctx.error(MSG_NOT_NUMERIC.format(column=column,
-                                               example=col[bad].iloc[0]))
+        raise ctx.error(MSG_NOT_NUMERIC.format(column=column, example=col[bad].iloc[0]))
     return values.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
@@ -117,8 +131,9 @@ def load(ctx: VendorContext) -> PredictionsBackend:
     except DataError as exc:
         raise ctx.error(exc.message) from None
     if id_column not in frame.columns:
-        raise ctx.error(MSG_NO_ID_IN_FILE.format(name=id_column,
-                                                 columns=listing(frame.columns, 12, str)))
+        raise ctx.error(
+            MSG_NO_ID_IN_FILE.format(name=id_column, columns=listing(frame.columns, 12, str))
+        )
 
     settings = ctx.settings
     score_col, label_col = settings["score_column"], settings["label_column"]
@@ -134,20 +149,34 @@ def load(ctx: VendorContext) -> PredictionsBackend:
         if task != "regression" and label_col is not None:
             wanted.append(label_col)
         what = "prediction column" if task == "regression" else "score or label column(s)"
-        field = ("model", "vendor", "score_column" if task == "regression" or label_col is None
-                 else "label_column")
-        raise ctx.error(MSG_NO_PREDICTION_COLUMNS.format(
-            what=what, wanted=", ".join(repr(w) for w in wanted) or "nothing: score_column "
-            "and label_column are both null", columns=listing(frame.columns, 12, str)), field=field)
+        field = (
+            "model",
+            "vendor",
+            "score_column" if task == "regression" or label_col is None else "label_column",
+        )
+        raise ctx.error(
+            MSG_NO_PREDICTION_COLUMNS.format(
+                what=what,
+                wanted=", ".join(repr(w) for w in wanted)
+                or "nothing: score_column and label_column are both null",
+                columns=listing(frame.columns, 12, str),
+            ),
+            field=field,
+        )
     if has_scores and label_col is not None and label_col in frame.columns:
-        ctx.note(f"the predictions file has both scores and labels; the scores are used "
-                 f"and column {label_col!r} is ignored")
+        ctx.note(
+            f"the predictions file has both scores and labels; the scores are used "
+            f"and column {label_col!r} is ignored"
+        )
 
     columns = score_cols if has_scores else [label_col]
     empty = frame[columns].isna().sum()
     if int(empty.sum()):
-        raise ctx.error(MSG_MISSING_VALUES.format(
-            count=int(empty.sum()), columns=", ".join(repr(c) for c in empty.index[empty > 0])))
+        raise ctx.error(
+            MSG_MISSING_VALUES.format(
+                count=int(empty.sum()), columns=", ".join(repr(c) for c in empty.index[empty > 0])
+            )
+        )
 
     keys = id_keys(frame[id_column])
     index = pd.Index(keys)
@@ -160,22 +189,32 @@ def load(ctx: VendorContext) -> PredictionsBackend:
         if task != "multiclass":
             scores = scores[:, 0]
         if task != "regression":
-            check_range(scores, "scores of a classification task",
-                        lambda m: ctx.error(m, field=("model", "vendor", "score_column")))
+            check_range(
+                scores,
+                "scores of a classification task",
+                lambda m: ctx.error(m, field=("model", "vendor", "score_column")),
+            )
         if task == "multiclass":
             off = ~np.isclose(scores.sum(axis=1), 1.0, atol=SUM_TOLERANCE)
             if off.any():
                 ctx.note(MSG_NOTE_SUMS.format(count=int(off.sum())))
     else:
-        scores = labels_to_scores(frame[label_col].to_numpy(dtype=object), task=task,
-                                  classes=ds.classes,
-                                  error=lambda m: ctx.error(m, field=("model", "vendor",
-                                                                      "label_column")))
-        ctx.note("the vendor gives labels only: scores are hard 0/1, so ranking metrics "
-                 "(ROC-AUC, PR-AUC) and calibration are not meaningful")
+        scores = labels_to_scores(
+            frame[label_col].to_numpy(dtype=object),
+            task=task,
+            classes=ds.classes,
+            error=lambda m: ctx.error(m, field=("model", "vendor", "label_column")),
+        )
+        ctx.note(
+            "the vendor gives labels only: scores are hard 0/1, so ranking metrics "
+            "(ROC-AUC, PR-AUC) and calibration are not meaningful"
+        )
 
-    used = [index.get_indexer(id_keys(f[id_column])) for f in ds.frames.values()
-            if id_column in f.columns]
+    used = [
+        index.get_indexer(id_keys(f[id_column]))
+        for f in ds.frames.values()
+        if id_column in f.columns
+    ]
     used = np.concatenate(used) if used else np.empty(0, dtype=np.int64)
     seen = np.zeros(len(index), dtype=bool)
     seen[used[used >= 0]] = True

@@ -53,10 +53,16 @@ class VendorPredictor:
     def predict(self, dataset: Dataset, split: str) -> np.ndarray:
         """Scores for every row of ``split`` (see :class:`auditor.types.Predictor`)."""
         if split not in dataset.frames:
-            raise self.context.error(MSG_UNKNOWN_SPLIT.format(
-                split=split, splits=", ".join(dataset.frames)))
+            raise self.context.error(
+                MSG_UNKNOWN_SPLIT.format(split=split, splits=", ".join(dataset.frames))
+            )
         scores = self.backend.predict(dataset, split)
         n_classes = len(dataset.classes) if dataset.task != "regression" else 0
-        return validate_scores(scores, task=dataset.task, n=n_rows(dataset, split),
-                               n_classes=n_classes, has_scores=self.has_scores,
-                               error=self.context.error)
+        return validate_scores(
+            scores,
+            task=dataset.task,
+            n=n_rows(dataset, split),
+            n_classes=n_classes,
+            has_scores=self.has_scores,
+            error=self.context.error,
+        )

@@ -69,10 +69,13 @@ class EstimatorBackend:
         if ds.task != "regression":
             classes = getattr(model, "classes_", None)
             if classes is None:
-                ctx.note("the model declares no classes_; its probability columns are taken in "
-                         "the target's class order")
-            self.order = column_order(None if classes is None else list(classes), ds.classes,
-                                      error=ctx.error)
+                ctx.note(
+                    "the model declares no classes_; its probability columns are taken in "
+                    "the target's class order"
+                )
+            self.order = column_order(
+                None if classes is None else list(classes), ds.classes, error=ctx.error
+            )
             if classes is not None and is_index_classes(list(classes), ds.classes):
                 ctx.note(MSG_NOTE_INDEX_CLASSES.format(k_minus_1=len(ds.classes) - 1))
         if not self.use_proba and ds.task != "regression":
@@ -90,19 +93,26 @@ class EstimatorBackend:
             self.columns = None
             width = len(ds.feature_names)
             if self.names is not None and self.names != list(ds.feature_names):
-                raise ctx.error(MSG_PREPROCESSED_NAMES.format(
-                    model=preview(self.names), data=preview(ds.feature_names)),
-                    field=("model", "vendor", "input"))
+                raise ctx.error(
+                    MSG_PREPROCESSED_NAMES.format(
+                        model=preview(self.names), data=preview(ds.feature_names)
+                    ),
+                    field=("model", "vendor", "input"),
+                )
             self._check_width(expected, width)
-        self.info = {"estimator": _type_name(model),
-                     "classes": None if getattr(model, "classes_", None) is None
-                     else [c.item() if hasattr(c, "item") else c for c in model.classes_]}
+        self.info = {
+            "estimator": _type_name(model),
+            "classes": None
+            if getattr(model, "classes_", None) is None
+            else [c.item() if hasattr(c, "item") else c for c in model.classes_],
+        }
 
     def _check_width(self, expected: Any, got: int) -> None:
         if expected is not None and int(expected) != got:
-            raise self.ctx.error(MSG_WIDTH.format(expected=int(expected),
-                                                  input=self.ctx.settings["input"], got=got),
-                                 field=("model", "vendor", "input"))
+            raise self.ctx.error(
+                MSG_WIDTH.format(expected=int(expected), input=self.ctx.settings["input"], got=got),
+                field=("model", "vendor", "input"),
+            )
 
     def _inputs(self, dataset: Dataset, split: str):
         import pandas as pd
@@ -127,8 +137,9 @@ class EstimatorBackend:
                 method = self.model.predict_proba if self.use_proba else self.model.predict
                 out = method(chunk)
             except Exception as exc:  # the vendor's code: any failure is the model's
-                raise ctx.error(MSG_PREDICT_FAILED.format(split=split,
-                                                          reason=one_line(exc))) from None
+                raise ctx.error(
+                    MSG_PREDICT_FAILED.format(split=split, reason=one_line(exc))
+                ) from None
             parts.append(np.asarray(out))
         out = np.concatenate(parts) if parts else np.empty((0,))
         if ds.task == "regression":
@@ -138,8 +149,9 @@ class EstimatorBackend:
                 raise shape_error(out.shape, task=ds.task, n=n, n_classes=k, error=ctx.error)
             return out.astype(np.float64)
         if self.use_proba:
-            return probabilities_to_scores(out, task=ds.task, n=n, n_classes=k, order=self.order,
-                                           error=ctx.error)
+            return probabilities_to_scores(
+                out, task=ds.task, n=n, n_classes=k, order=self.order, error=ctx.error
+            )
         if out.ndim != 1 or out.shape[0] != n:
             if not (out.ndim == 2 and out.shape == (n, 1)):
                 raise shape_error(out.shape, task=ds.task, n=n, n_classes=k, error=ctx.error)

@@ -48,8 +48,9 @@ class TorchScriptBackend:
     def __init__(self, ctx: VendorContext, module: Any):
         self.ctx = ctx
         self.module = module
-        self.columns = (numeric_raw_columns(ctx, kind="TorchScript")
-                        if ctx.settings["input"] == "raw" else None)
+        self.columns = (
+            numeric_raw_columns(ctx, kind="TorchScript") if ctx.settings["input"] == "raw" else None
+        )
         self.info = {"torch_module": getattr(module, "original_name", type(module).__name__)}
 
     def _tensor(self, out: Any):
@@ -71,8 +72,11 @@ class TorchScriptBackend:
 
         ctx = self.ctx
         n = n_rows(dataset, split)
-        X = (float_matrix(raw_frame(dataset, split, self.columns)) if self.columns is not None
-             else preprocessed(dataset, split))
+        X = (
+            float_matrix(raw_frame(dataset, split, self.columns))
+            if self.columns is not None
+            else preprocessed(dataset, split)
+        )
         parts = []
         with torch.inference_mode():
             for rows in batches(n, ctx.batch_rows):
@@ -80,13 +84,17 @@ class TorchScriptBackend:
                 try:
                     out = self.module(chunk)
                 except Exception as exc:  # the vendor's code: any failure is the model's
-                    raise ctx.error(MSG_RUN_FAILED.format(
-                        split=split, shape=tuple(chunk.shape), reason=one_line(exc))) from None
+                    raise ctx.error(
+                        MSG_RUN_FAILED.format(
+                            split=split, shape=tuple(chunk.shape), reason=one_line(exc)
+                        )
+                    ) from None
                 parts.append(self._tensor(out))
         out = np.concatenate(parts) if parts else np.empty((0,))
         k = len(dataset.classes) if dataset.task != "regression" else 0
-        scores, rule = tensor_to_scores(out, task=dataset.task, n=n, n_classes=k,
-                                        mode=ctx.settings["output"], error=ctx.error)
+        scores, rule = tensor_to_scores(
+            out, task=dataset.task, n=n, n_classes=k, mode=ctx.settings["output"], error=ctx.error
+        )
         ctx.note(f"output read as: {rule}")
         return scores
 
@@ -100,8 +108,9 @@ def load(ctx: VendorContext) -> TorchScriptBackend:
     try:
         with warnings.catch_warnings():
             # torch 2.13 deprecates TorchScript; the spec asked for it, the notes say so
-            warnings.filterwarnings("ignore", message=".*torch.jit.load.* is deprecated",
-                                    category=DeprecationWarning)
+            warnings.filterwarnings(
+                "ignore", message=".*torch.jit.load.* is deprecated", category=DeprecationWarning
+            )
             module = torch.jit.load(str(ctx.path), map_location="cpu")
     except Exception as exc:  # zip/format errors of a damaged or foreign file
         raise ctx.error(MSG_CORRUPT.format(reason=one_line(exc))) from None

@@ -57,8 +57,15 @@ def test_unknown_kind_is_a_note_not_an_error():
 
 
 def test_dollar_signs_are_text_not_mathtext():
-    drawn = render_chart({"kind": "bars", "title": "Income $50k-$100k is rare",
-                          "labels": ["$50k", "$100k"], "values": [0.2, 0.8], "xlabel": "$"})
+    drawn = render_chart(
+        {
+            "kind": "bars",
+            "title": "Income $50k-$100k is rare",
+            "labels": ["$50k", "$100k"],
+            "values": [0.2, 0.8],
+            "xlabel": "$",
+        }
+    )
     assert drawn.svg is not None and "Income $50k-$100k is rare" in drawn.svg
 
 
@@ -67,19 +74,47 @@ def test_charts_summarise_large_data(n):
     rng = np.random.default_rng(0)
     x = np.sort(rng.random(n))
     big = [
-        {"kind": "roc", "title": "big", "fpr": x.tolist(), "tpr": np.sqrt(x).tolist(),
-         "auc": 0.8},
-        {"kind": "residuals", "title": "big", "predicted": rng.random(n).tolist(),
-         "residual": rng.normal(size=n).tolist()},
-        {"kind": "loss_curve", "title": "big", "epochs": list(range(1, 5001)),
-         "train": rng.random(5000).tolist(), "validation": rng.random(5000).tolist(),
-         "best_epoch": 10, "rising_from": 11},
-        {"kind": "histogram", "title": "big", "edges": np.linspace(0, 1, 5001).tolist(),
-         "counts": rng.integers(0, 9, 5000).tolist(), "xlabel": "x"},
-        {"kind": "group_bars", "title": "big", "metric": "accuracy", "bound": 0.7,
-         "reference": None, "rows": [{"group": f"g{i}", "value": 0.8, "low": 0.7,
-                                      "high": 0.9, "n": i, "inconclusive": i < 30}
-                                     for i in range(500)]},
+        {"kind": "roc", "title": "big", "fpr": x.tolist(), "tpr": np.sqrt(x).tolist(), "auc": 0.8},
+        {
+            "kind": "residuals",
+            "title": "big",
+            "predicted": rng.random(n).tolist(),
+            "residual": rng.normal(size=n).tolist(),
+        },
+        {
+            "kind": "loss_curve",
+            "title": "big",
+            "epochs": list(range(1, 5001)),
+            "train": rng.random(5000).tolist(),
+            "validation": rng.random(5000).tolist(),
+            "best_epoch": 10,
+            "rising_from": 11,
+        },
+        {
+            "kind": "histogram",
+            "title": "big",
+            "edges": np.linspace(0, 1, 5001).tolist(),
+            "counts": rng.integers(0, 9, 5000).tolist(),
+            "xlabel": "x",
+        },
+        {
+            "kind": "group_bars",
+            "title": "big",
+            "metric": "accuracy",
+            "bound": 0.7,
+            "reference": None,
+            "rows": [
+                {
+                    "group": f"g{i}",
+                    "value": 0.8,
+                    "low": 0.7,
+                    "high": 0.9,
+                    "n": i,
+                    "inconclusive": i < 30,
+                }
+                for i in range(500)
+            ],
+        },
     ]
     for chart in big:
         drawn = render_chart(chart)

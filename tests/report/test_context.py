@@ -18,11 +18,23 @@ from auditor.report.context import (
 from tests.report.fixtures import make_results
 
 
-@pytest.mark.parametrize("value, shown", [
-    (None, "\u2014"), (True, "yes"), (1200, "1,200"), (0.0, "0"), (0.7654, "0.765"),
-    (12.0, "12"), (812.25, "812.2"), (19280.0, "19,280"), (0.00012, "0.00012"),
-    (float("nan"), "n/a"), ("text", "text"), (-0.04, "-0.040"),
-])
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        (None, "\u2014"),
+        (True, "yes"),
+        (1200, "1,200"),
+        (0.0, "0"),
+        (0.7654, "0.765"),
+        (12.0, "12"),
+        (812.25, "812.2"),
+        (19280.0, "19,280"),
+        (0.00012, "0.00012"),
+        (float("nan"), "n/a"),
+        ("text", "text"),
+        (-0.04, "-0.040"),
+    ],
+)
 def test_fmt(value, shown):
     assert fmt(value) == shown
 
@@ -48,7 +60,8 @@ def test_waiver_rows_say_who_why_until_and_flag_expired():
     rows = waiver_rows(results["criteria"], "2026-11-21")
     assert [(r["approver"], r["expires"], r["expired"]) for r in rows] == [
         ("Dana Whitfield (Head of Product)", "2027-03-31", False),
-        ("Sam Ortega (Credit risk)", "2026-01-31", True)]
+        ("Sam Ortega (Credit risk)", "2026-01-31", True),
+    ]
     assert rows[1]["state"].startswith("EXPIRED")
 
 
@@ -56,13 +69,17 @@ def test_business_impact_from_findings_only_when_costs_declared():
     impact = business_impact(make_results("binary"))
     assert impact["unit"] == "EUR"
     assert [(r["split"], r["wrong"], r["cost"]) for r in impact["rows"]] == [
-        ("test", "110", "19,280"), ("client holdout", "131", "23,840")]
+        ("test", "110", "19,280"),
+        ("client holdout", "131", "23,840"),
+    ]
     assert business_impact(make_results("multiclass")) is None
 
 
 def test_lead_sentence_states_what_was_found():
-    fs = [{"status": "pass", "summary": "All good."},
-          {"status": "warn", "summary": "Income is often missing."}]
+    fs = [
+        {"status": "pass", "summary": "All good."},
+        {"status": "warn", "summary": "Income is often missing."},
+    ]
     assert lead_sentence("data", fs).startswith("No data check failed, but 1 of 2 need")
     assert "Income is often missing." in lead_sentence("data", fs)
     fs.append({"status": "fail", "summary": "Leak."})
@@ -71,11 +88,14 @@ def test_lead_sentence_states_what_was_found():
 
 
 def test_details_tables_are_generic_and_bounded():
-    tables, facts = details_tables({
-        "groups": [{"group": f"g{i}", "n": i, "inconclusive": i < 3} for i in range(50)],
-        "columns": {"a": 0.5, "b": 0.25},
-        "many": {f"k{i}": i for i in range(20)},
-        "min_group_size": 30})
+    tables, facts = details_tables(
+        {
+            "groups": [{"group": f"g{i}", "n": i, "inconclusive": i < 3} for i in range(50)],
+            "columns": {"a": 0.5, "b": 0.25},
+            "many": {f"k{i}": i for i in range(20)},
+            "min_group_size": 30,
+        }
+    )
     assert tables[0]["columns"] == ["group", "n", "inconclusive"]
     assert len(tables[0]["rows"]) == 40 and tables[0]["more"] == 10
     assert tables[0]["rows"][0]["flagged"] and not tables[0]["rows"][5]["flagged"]
@@ -87,14 +107,14 @@ def test_details_tables_are_generic_and_bounded():
 def test_context_sections_follow_categories_and_page_size_is_whitelisted():
     results = make_results("binary", n_charts=0)
     results["spec"]["report"]["page_size"] = "A4; } body { display: none"
-    ctx = build_context(results, draw_chart=lambda chart, **kw: None, spec_text="",
-                        attachments=[])
+    ctx = build_context(results, draw_chart=lambda chart, **kw: None, spec_text="", attachments=[])
     assert [s["key"] for s in ctx["sections"]] == ["data", "fit", "performance", "fairness"]
     assert ctx["page_size"] == "A4"
     fair = ctx["sections"][3]
     tables = {t["feature"]: t for t in fair["group_tables"]}
     assert "sex&age_band" in tables and tables["sex&age_band"]["title"].startswith(
-        "Intersections of sex & age_band")
+        "Intersections of sex & age_band"
+    )
     # one groups table per feature, not one per metric: the blocks point to it
     assert all(t["title"] != "groups" for v in fair["findings"] for t in v["tables"])
     assert any(v["tables_above"] for v in fair["blocks"])
@@ -106,8 +126,7 @@ def test_a_finding_a_criterion_is_about_shows_the_criterions_status_and_bound():
     finding = next(f for f in results["findings"] if f["category"] == "fairness")
     crit["finding_id"] = finding["id"]
     finding["status"] = "warn"  # the diagnostic's own reading, milder than the criterion's
-    ctx = build_context(results, draw_chart=lambda chart, **kw: None, spec_text="",
-                        attachments=[])
+    ctx = build_context(results, draw_chart=lambda chart, **kw: None, spec_text="", attachments=[])
     section = next(s for s in ctx["sections"] if s["key"] == finding["category"])
     view = next(v for v in section["findings"] if v["id"] == finding["id"])
     assert view["status"]["word"] == "FAIL" and view["criterion"] == crit["index"] + 1
@@ -119,19 +138,41 @@ def test_a_finding_a_criterion_is_about_shows_the_criterions_status_and_bound():
 def test_check_matrix_has_a_row_per_check_and_a_column_per_split():
     from auditor.report.context import check_matrix, finding_view, row_label
 
-    findings = [{"id": f"data.missing_rate.{s}", "split": s, "status": st, "value": v,
-                 "title": f"Missing values in {s}", "threshold": 0.2, "direction": "at_most"}
-                for s, st, v in (("test", "warn", 0.25), ("train", "pass", 0.1))]
-    findings.append({"id": "data.train_test_overlap.test", "split": "test", "status": "pass",
-                     "value": 0, "title": "Rows shared by train and test"})
-    findings.append({"id": "data.summary", "split": None, "status": "pass", "value": 7200,
-                     "title": "Rows and columns"})
+    findings = [
+        {
+            "id": f"data.missing_rate.{s}",
+            "split": s,
+            "status": st,
+            "value": v,
+            "title": f"Missing values in {s}",
+            "threshold": 0.2,
+            "direction": "at_most",
+        }
+        for s, st, v in (("test", "warn", 0.25), ("train", "pass", 0.1))
+    ]
+    findings.append(
+        {
+            "id": "data.train_test_overlap.test",
+            "split": "test",
+            "status": "pass",
+            "value": 0,
+            "title": "Rows shared by train and test",
+        }
+    )
+    findings.append(
+        {
+            "id": "data.summary",
+            "split": None,
+            "status": "pass",
+            "value": 7200,
+            "title": "Rows and columns",
+        }
+    )
     views = [finding_view(f, None) | {"in_table": True} for f in findings]
     m = check_matrix(views, findings)
     assert m["splits"] == ["training", "test"]
     labels = [r["label"] for r in m["rows"]]
-    assert labels == ["Missing values", "Rows shared by train and each split",
-                      "Rows and columns"]
+    assert labels == ["Missing values", "Rows shared by train and each split", "Rows and columns"]
     missing = m["rows"][0]
     assert [c["value"] for c in missing["cells"]] == ["0.100", "0.250"]
     assert [c["status"]["word"] for c in missing["cells"]] == ["PASS", "WARN"]
@@ -147,26 +188,38 @@ def test_appendix_sums_up_every_unshown_warning_once_per_check():
     results = make_results("binary", n_charts=0)
     base = next(f for f in results["findings"] if f["category"] == "fairness")
     for split in ("test", "holdout"):  # one fairness diagnostic warning on two splits
-        results["findings"].append(base | {
-            "id": f"fairness.demo_ratio.{split}.region", "split": split, "status": "warn",
-            "advisory": True,
-            "sensitive": "region", "title": f"Demo ratio across region on {split}",
-            "summary": f"Region ratio is low on {split}."})
-    ctx = build_context(results, draw_chart=lambda chart, **kw: None, spec_text="",
-                        attachments=[])
+        results["findings"].append(
+            base
+            | {
+                "id": f"fairness.demo_ratio.{split}.region",
+                "split": split,
+                "status": "warn",
+                "advisory": True,
+                "sensitive": "region",
+                "title": f"Demo ratio across region on {split}",
+                "summary": f"Region ratio is low on {split}.",
+            }
+        )
+    ctx = build_context(results, draw_chart=lambda chart, **kw: None, spec_text="", attachments=[])
     details = ctx["appendix"]["details"]
     region = [d for d in details if d["title"] == "Demo ratio across region"]
     assert len(region) == 1
     assert region[0]["splits"] == ["test", "client holdout"]
     assert region[0]["summary"] == "Region ratio is low on test."
-    unshown = [v for s in ctx["sections"] for v in s["findings"]
-               if not v["block"] and v["in_table"] and v["status"]["word"] != "PASS"]
+    unshown = [
+        v
+        for s in ctx["sections"]
+        for v in s["findings"]
+        if not v["block"] and v["in_table"] and v["status"]["word"] != "PASS"
+    ]
     assert unshown, "the fixture has warnings that are only listed"
-    assert len(details) == len({(s["key"], v["row_key"]) for s in ctx["sections"]
-                                for v in s["findings"] if v in unshown})
+    assert len(details) == len(
+        {(s["key"], v["row_key"]) for s in ctx["sections"] for v in s["findings"] if v in unshown}
+    )
     by_id = {f["id"]: f for f in results["findings"]}
     for view in unshown:
         f = by_id[view["id"]]
         assert view["row_key"] == row_key(f)
-        assert any(d["title"] in view["title"] or view["title"].startswith(d["title"])
-                   for d in details), view["title"]
+        assert any(
+            d["title"] in view["title"] or view["title"].startswith(d["title"]) for d in details
+        ), view["title"]

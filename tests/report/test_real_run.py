@@ -45,9 +45,14 @@ def loan_run(tmp_path_factory):
     out = tmp / "run"
     code = main(["run", str(spec_path), "--out", str(out), "--quiet"])
     text, pages = pdf_text(out / "report.pdf")
-    return {"code": code, "out": out, "text": text, "pages": pages,
-            "results": json.loads((out / "results.json").read_text(encoding="utf-8")),
-            "html": (out / "report.html").read_text(encoding="utf-8")}
+    return {
+        "code": code,
+        "out": out,
+        "text": text,
+        "pages": pages,
+        "results": json.loads((out / "results.json").read_text(encoding="utf-8")),
+        "html": (out / "report.html").read_text(encoding="utf-8"),
+    }
 
 
 def _norm(text: str) -> str:
@@ -71,11 +76,13 @@ def test_real_loan_verdict_and_every_criterion_in_the_pdf(loan_run):
         assert _norm(c["description"]) in text, c["description"]
     # the failing fairness criterion reads FAIL in its section too, not only on page one
     html = loan_run["html"]
-    fairness = html[html.index('id="sec-fairness"'):html.index('id="appendix"')]
-    row = fairness[fairness.index("(criterion 4)"):]
-    assert 'class="status st-fail"' in row[:row.index("</tr>")]
-    assert any(f["check"] == "learning_curve" or f["id"] == "fit.learning_curve"
-               for f in results["findings"])
+    fairness = html[html.index('id="sec-fairness"') : html.index('id="appendix"')]
+    row = fairness[fairness.index("(criterion 4)") :]
+    assert 'class="status st-fail"' in row[: row.index("</tr>")]
+    assert any(
+        f["check"] == "learning_curve" or f["id"] == "fit.learning_curve"
+        for f in results["findings"]
+    )
     assert 'data-kind="learning_curve"' in loan_run["html"]
 
 
@@ -95,8 +102,7 @@ def test_real_loan_html_and_pdf_show_the_same_criteria_numbers(loan_run):
     html = _norm(re.sub(r"<[^>]+>", " ", loan_run["html"]))
     pdf = loan_run["text"]
     for row in rows:
-        for shown in (row["value"], row["ci"], row["bound"], row["margin"],
-                      row["status"]["word"]):
+        for shown in (row["value"], row["ci"], row["bound"], row["margin"], row["status"]["word"]):
             assert shown in html, (row["description"], shown)
             assert shown in pdf, (row["description"], shown)
 
@@ -105,15 +111,19 @@ def test_real_loan_fairness_chart_draws_the_criterion_bound_where_the_groups_are
     """The planted bias: the demographic parity criterion (at most 0.10 across sex) is drawn
     0.10 below the men's selection rate, and the women's bar is marked beyond it."""
     results, html = loan_run["results"], loan_run["html"]
-    crit = next(c for c in results["criteria"]
-                if c["criterion"]["metric"] == "demographic_parity_difference")
+    crit = next(
+        c
+        for c in results["criteria"]
+        if c["criterion"]["metric"] == "demographic_parity_difference"
+    )
     finding = next(f for f in results["findings"] if f["id"] == crit["finding_id"])
     assert "bound_line" not in finding["chart"]  # results.json is as the checks wrote it
     rows = {r["group"]: r["value"] for r in finding["chart"]["rows"]}
     at = max(rows.values()) - crit["bound"]
     assert rows["female"] < at < rows["male"]  # the planted gap breaks the bound
-    label = (f"criterion {crit['index'] + 1}: more than 0.10 below the highest group "
-             f"(line at {at:.3g})")
-    fairness = html[html.index('id="sec-fairness"'):html.index('id="appendix"')]
+    label = (
+        f"criterion {crit['index'] + 1}: more than 0.10 below the highest group (line at {at:.3g})"
+    )
+    fairness = html[html.index('id="sec-fairness"') : html.index('id="appendix"')]
     assert label in fairness
     assert "beyond the line: breaks the bound" in fairness

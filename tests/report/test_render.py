@@ -120,9 +120,18 @@ def test_html_and_pdf_show_the_same_numbers(binary_report):
 def test_every_section_renders_for_each_task(render_task, task):
     rendered = render_task(task)
     text = rendered.pdf_text
-    for section in ("Acceptance criteria", "Contents", "Data", "Fit", "Performance",
-                    "Fairness", "Appendix", "Documentation map", "Resolved spec",
-                    "Intersections"):
+    for section in (
+        "Acceptance criteria",
+        "Contents",
+        "Data",
+        "Fit",
+        "Performance",
+        "Fairness",
+        "Appendix",
+        "Documentation map",
+        "Resolved spec",
+        "Intersections",
+    ):
         assert section in text, section
     # each section opens with one sentence saying what it found
     for lead in re.findall(r'<p class="lead">(.*?)</p>', rendered.html, flags=re.S):
@@ -155,9 +164,18 @@ def test_multiclass_and_regression_specific_content(render_task):
 
 def test_model_card_and_annex_iv_map_in_appendix(binary_report):
     text = binary_report.pdf_text
-    for item in ("Intended use", "Factors", "Evaluation data", "Training data",
-                 "Quantitative analyses", "Ethical considerations", "Caveats",
-                 "General description", "Risk management", "Post-market"):
+    for item in (
+        "Intended use",
+        "Factors",
+        "Evaluation data",
+        "Training data",
+        "Quantitative analyses",
+        "Ethical considerations",
+        "Caveats",
+        "General description",
+        "Risk management",
+        "Post-market",
+    ):
         assert item in text, item
 
 
@@ -176,15 +194,17 @@ def test_without_a_results_file_the_canonical_json_is_embedded(render_task):
 
 
 def test_ready_verdict_renders_green_without_blockers():
-    html = render_html(make_results("regression", verdict="READY", n_charts=0), spec_text="",
-                       attachments=[])
+    html = render_html(
+        make_results("regression", verdict="READY", n_charts=0), spec_text="", attachments=[]
+    )
     assert '<div class="banner ready">' in html
     assert "What blocks release" not in html and "NOT READY" not in html
 
 
 def test_pickle_warning_on_page_one():
-    html = render_html(make_results("binary", n_charts=0, pickle_loaded=True), spec_text="",
-                       attachments=[])
+    html = render_html(
+        make_results("binary", n_charts=0, pickle_loaded=True), spec_text="", attachments=[]
+    )
     page_one = html.split('<nav class="toc"')[0]
     assert "a pickle file was loaded" in page_one
     html = render_html(make_results("binary", n_charts=0), spec_text="", attachments=[])
@@ -192,10 +212,10 @@ def test_pickle_warning_on_page_one():
 
 
 def test_verdict_banner_reads_without_colour():
-    for status, icon in (("READY", "\u2714"), ("CONDITIONAL", "\u26a0"),
-                         ("NOT READY", "\u2716")):
-        html = render_html(make_results("multiclass", verdict=status, n_charts=0),
-                           spec_text="", attachments=[])
+    for status, icon in (("READY", "\u2714"), ("CONDITIONAL", "\u26a0"), ("NOT READY", "\u2716")):
+        html = render_html(
+            make_results("multiclass", verdict=status, n_charts=0), spec_text="", attachments=[]
+        )
         banner = re.search(r'<div class="banner ([a-z-]+)">(.*?)</div>', html, flags=re.S)
         assert banner is not None
         assert icon in banner.group(2) and status in banner.group(2)
@@ -205,10 +225,17 @@ def test_unknown_chart_kind_and_malformed_chart_do_not_crash():
     results = make_results("binary", n_charts=2)
     results["findings"][0]["chart"] = {"kind": "sankey", "title": "A new kind of chart"}
     results["findings"][1]["chart"] = {"kind": "roc", "title": "Broken", "fpr": [0, 1]}
-    results["findings"].append({"id": "ethics.new_check", "check": "new_check",
-                                "category": "ethics", "status": "warn", "title": "A new check",
-                                "summary": "A check from a newer version.",
-                                "details": {"weird": [[1, 2]], "rate": 0.5}})
+    results["findings"].append(
+        {
+            "id": "ethics.new_check",
+            "check": "new_check",
+            "category": "ethics",
+            "status": "warn",
+            "title": "A new check",
+            "summary": "A check from a newer version.",
+            "details": {"weird": [[1, 2]], "rate": 0.5},
+        }
+    )
     html = render_html(results, spec_text="", attachments=[])
     assert "This chart (sankey) is not supported" in html
     assert "This chart (roc) could not be drawn" in html
@@ -217,42 +244,50 @@ def test_unknown_chart_kind_and_malformed_chart_do_not_crash():
 
 
 def test_partial_results_still_render():
-    html = render_html({"verdict": {"status": "NOT READY", "reason": "No criteria."}},
-                       spec_text="", attachments=[])
+    html = render_html(
+        {"verdict": {"status": "NOT READY", "reason": "No criteria."}}, spec_text="", attachments=[]
+    )
     assert "No criteria." in html and "declares no acceptance criteria" in html
 
 
 def test_importing_the_report_package_is_cheap():
-    code = ("import sys, auditor.report, auditor.report.verify; "
-            "heavy = [m for m in ('weasyprint', 'matplotlib', 'jinja2', 'torch', 'pypdf') "
-            "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    code = (
+        "import sys, auditor.report, auditor.report.verify; "
+        "heavy = [m for m in ('weasyprint', 'matplotlib', 'jinja2', 'torch', 'pypdf') "
+        "if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-VENDOR_NOTES = ["the vendor model reads the sensitive column(s) 'sex'",
-                "labels only: no scores, so ROC, PR and calibration are not measured",
-                "unpickled <b>from</b> vendor.pkl"]
+VENDOR_NOTES = [
+    "the vendor model reads the sensitive column(s) 'sex'",
+    "labels only: no scores, so ROC, PR and calibration are not measured",
+    "unpickled <b>from</b> vendor.pkl",
+]
 
 
 def _vendor_results(*, pickle_loaded: bool) -> dict:
     results = make_results("binary", n_charts=0, pickle_loaded=pickle_loaded)
     results["model"]["kind"] = "vendor:pickle" if pickle_loaded else "vendor:skops"
-    results["model"]["info"] = {"format": "pickle" if pickle_loaded else "skops",
-                                "estimator": "sklearn.pipeline.Pipeline",
-                                "notes": list(VENDOR_NOTES)}
+    results["model"]["info"] = {
+        "format": "pickle" if pickle_loaded else "skops",
+        "estimator": "sklearn.pipeline.Pipeline",
+        "notes": list(VENDOR_NOTES),
+    }
     return results
 
 
 @pytest.mark.parametrize("pickle_loaded", [True, False])
 def test_vendor_model_notes_in_the_appendix_and_on_page_one_after_a_pickle(pickle_loaded):
-    html = render_html(_vendor_results(pickle_loaded=pickle_loaded), spec_text="",
-                       attachments=[])
+    html = render_html(_vendor_results(pickle_loaded=pickle_loaded), spec_text="", attachments=[])
     page_one, rest = html.split('<nav class="toc"', 1)
-    appendix = rest[rest.index('id="appendix"'):]
+    appendix = rest[rest.index('id="appendix"') :]
     assert "About the model" in appendix and "sklearn.pipeline.Pipeline" in appendix
-    for note in ("the vendor model reads the sensitive column(s) &#39;sex&#39;",
-                 "labels only: no scores", "unpickled &lt;b&gt;from&lt;/b&gt; vendor.pkl"):
+    for note in (
+        "the vendor model reads the sensitive column(s) &#39;sex&#39;",
+        "labels only: no scores",
+        "unpickled &lt;b&gt;from&lt;/b&gt; vendor.pkl",
+    ):
         assert note in appendix, note
         assert (note in page_one) is pickle_loaded, note

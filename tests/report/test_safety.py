@@ -76,9 +76,15 @@ def test_fetcher_refuses_everything_but_packaged_assets(tmp_path):
     outside = tmp_path / "secret.txt"
     outside.write_text("secret")
     escape = STATIC_DIR.as_uri() + "/../../../../../../etc/hostname"
-    for url in ("file:///etc/hostname", outside.as_uri(), escape, "http://example.com/x.png",
-                "https://example.com/font.woff", "data:text/plain,hello",
-                "ftp://example.com/x"):
+    for url in (
+        "file:///etc/hostname",
+        outside.as_uri(),
+        escape,
+        "http://example.com/x.png",
+        "https://example.com/font.woff",
+        "data:text/plain,hello",
+        "ftp://example.com/x",
+    ):
         assert not is_packaged_asset(url)
         with pytest.raises(render_mod.RefusedURL):
             fetcher.fetch(url)
@@ -89,11 +95,11 @@ def test_relative_urls_resolve_inside_the_static_folder():
     # the HTML base URL is the static folder itself: a relative URL cannot climb out
     import weasyprint
 
-    html = ('<p style="background: url(../../../../etc/hostname)">x</p>'
-            '<img src="../render.py">')
+    html = '<p style="background: url(../../../../etc/hostname)">x</p><img src="../render.py">'
     fetcher = make_url_fetcher()
-    weasyprint.HTML(string=html, base_url=STATIC_DIR.as_uri() + "/",
-                    url_fetcher=fetcher).write_pdf()
+    weasyprint.HTML(
+        string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher
+    ).write_pdf()
     assert fetcher.requested, "WeasyPrint did not try the URLs at all"
     assert fetcher.refused == fetcher.requested
     for url in fetcher.requested:

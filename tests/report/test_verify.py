@@ -13,8 +13,9 @@ from auditor.report.verify import verify_pdf
 
 
 def test_accepts_the_audited_data_and_model(binary_report):
-    result = verify_pdf(binary_report.out["pdf"], data=[binary_report.data_file],
-                        model=binary_report.model_file)
+    result = verify_pdf(
+        binary_report.out["pdf"], data=[binary_report.data_file], model=binary_report.model_file
+    )
     assert result.ok, result.lines
     text = "\n".join(result.lines)
     assert "results.json: intact" in text and "spec.yaml: intact" in text
@@ -25,15 +26,17 @@ def test_accepts_the_audited_data_and_model(binary_report):
 
 def test_refuses_the_same_file_with_one_changed_row(binary_report, tmp_path):
     lines = binary_report.data_file.read_text().splitlines(keepends=True)
-    lines[57] = lines[57].replace(",0\n", ",1\n") if lines[57].endswith(",0\n") else \
-        lines[57].replace(",1\n", ",0\n")
+    lines[57] = (
+        lines[57].replace(",0\n", ",1\n")
+        if lines[57].endswith(",0\n")
+        else lines[57].replace(",1\n", ",0\n")
+    )
     changed = tmp_path / "loans.csv"
     changed.write_text("".join(lines))
     assert changed.read_bytes() != binary_report.data_file.read_bytes()
     result = verify_pdf(binary_report.out["pdf"], data=[binary_report.data_file, changed])
     assert not result.ok
-    assert any(line.startswith(str(changed)) and "DOES NOT MATCH" in line
-               for line in result.lines)
+    assert any(line.startswith(str(changed)) and "DOES NOT MATCH" in line for line in result.lines)
     assert any("matches the audited train data" in line for line in result.lines)
     assert result.lines[-1].startswith("MISMATCH")
 

@@ -29,14 +29,16 @@ def loan_frame(rows: int = ROWS, seed: int = 0) -> pd.DataFrame:
     """Seeded applicants: approved is 0/1 (about 40% approved), sex has two groups."""
     rng = np.random.default_rng(seed)
     income = rng.normal(50_000, 12_000, rows).round(0)
-    return pd.DataFrame({
-        "applicant_id": [f"A{i:05d}" for i in range(rows)],
-        "age": rng.integers(18, 80, rows),
-        "sex": rng.choice(["female", "male"], rows),
-        "income": income,
-        "region": rng.choice(["north", "south", "east"], rows),
-        "approved": (income + rng.normal(0, 8_000, rows) > 52_000).astype(int),
-    })
+    return pd.DataFrame(
+        {
+            "applicant_id": [f"A{i:05d}" for i in range(rows)],
+            "age": rng.integers(18, 80, rows),
+            "sex": rng.choice(["female", "male"], rows),
+            "income": income,
+            "region": rng.choice(["north", "south", "east"], rows),
+            "approved": (income + rng.normal(0, 8_000, rows) > 52_000).astype(int),
+        }
+    )
 
 
 def write_data_files(folder: Path) -> Path:
@@ -67,12 +69,15 @@ def write_data_files(folder: Path) -> Path:
     text["approved"] = np.where(frame["approved"] == 1, "yes", "no")
     text.to_csv(folder / "yes_no.csv", index=False)
     # A vendor's predictions, joined to the data by applicant_id.
-    scores = pd.DataFrame({"applicant_id": frame["applicant_id"],
-                           "score": rng.random(len(frame)).round(4),
-                           "label": rng.integers(0, 2, len(frame))})
+    scores = pd.DataFrame(
+        {
+            "applicant_id": frame["applicant_id"],
+            "score": rng.random(len(frame)).round(4),
+            "label": rng.integers(0, 2, len(frame)),
+        }
+    )
     scores.to_csv(folder / "preds.csv", index=False)
-    scores.rename(columns={"applicant_id": "row"}).to_csv(folder / "preds_no_id.csv",
-                                                          index=False)
+    scores.rename(columns={"applicant_id": "row"}).to_csv(folder / "preds_no_id.csv", index=False)
     (folder / "model.skops").write_bytes(b"not a zip archive\n")
     return folder
 

@@ -50,7 +50,8 @@ def test_binary_starter_spec(tmp_path: Path, capsys):
 def test_dates_are_left_out_and_a_time_split_is_suggested(tmp_path: Path, capsys):
     frame = loan_frame()
     frame["applied_on"] = pd.date_range("2024-01-01", periods=len(frame), freq="D").strftime(
-        "%Y-%m-%d")
+        "%Y-%m-%d"
+    )
     frame["notes"] = ["2024 was a good year"] * len(frame)  # text starting with digits only
     out = _init(tmp_path, frame, "approved", capsys)
     text = out.read_text()
@@ -58,8 +59,11 @@ def test_dates_are_left_out_and_a_time_split_is_suggested(tmp_path: Path, capsys
     assert "applied_on" not in spec.values["data"]["include"]
     assert "notes" in spec.values["data"]["include"]
     assert "# split: {strategy: time, time_column: applied_on}" in text
-    out.write_text(text.replace("  # split: {strategy: time", "  split: {strategy: time")
-                   .replace("  split: {strategy: stratified", "  # split: {strategy: stratified"))
+    out.write_text(
+        text.replace("  # split: {strategy: time", "  split: {strategy: time").replace(
+            "  split: {strategy: stratified", "  # split: {strategy: stratified"
+        )
+    )
     assert "valid (binary" in _validates(out, capsys)
     assert load_spec(out).values["data"]["split"]["strategy"] == "time"
 
@@ -74,9 +78,14 @@ def test_suggested_sensitive_columns_validate_once_uncommented(tmp_path: Path, c
 
 def test_multiclass_and_regression_starters_validate(tmp_path: Path, capsys):
     rng = np.random.default_rng(3)
-    frame = pd.DataFrame({"x": rng.normal(size=120), "sex": rng.choice(["f", "m"], 120),
-                          "level": rng.choice(["low", "medium", "high"], 120),
-                          "cost": rng.gamma(2.0, 100.0, 120)})
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=120),
+            "sex": rng.choice(["f", "m"], 120),
+            "level": rng.choice(["low", "medium", "high"], 120),
+            "cost": rng.gamma(2.0, 100.0, 120),
+        }
+    )
     out = _init(tmp_path, frame, "level", capsys)
     assert "valid (multiclass, 120 rows" in _validates(out, capsys)
     out = _init(tmp_path, frame, "cost", capsys, "--force", "--name", "claims cost!")
@@ -89,8 +98,9 @@ def test_multiclass_and_regression_starters_validate(tmp_path: Path, capsys):
 def test_init_refuses_to_overwrite_without_force(tmp_path: Path, capsys):
     out = _init(tmp_path, loan_frame(), "approved", capsys)
     out.write_text("mine\n")
-    code = main(["init", "--data", str(tmp_path / "table.csv"), "--target", "approved",
-                 "--out", str(out)])
+    code = main(
+        ["init", "--data", str(tmp_path / "table.csv"), "--target", "approved", "--out", str(out)]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "already exists; use --force" in err
     assert out.read_text() == "mine\n"
@@ -98,16 +108,20 @@ def test_init_refuses_to_overwrite_without_force(tmp_path: Path, capsys):
     assert leftovers == []
 
 
-@pytest.mark.parametrize("target, message", [
-    ("aproved", "column 'aproved' is not in the data (did you mean 'approved'?)"),
-    ("constant", "has a single value (1); nothing to predict"),
-])
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        ("aproved", "column 'aproved' is not in the data (did you mean 'approved'?)"),
+        ("constant", "has a single value (1); nothing to predict"),
+    ],
+)
 def test_init_bad_target(tmp_path: Path, capsys, target, message):
     frame = loan_frame().assign(constant=1)
     data = tmp_path / "t.csv"
     frame.to_csv(data, index=False)
-    code = main(["init", "--data", str(data), "--target", target, "--out",
-                 str(tmp_path / "s.yaml")])
+    code = main(
+        ["init", "--data", str(data), "--target", target, "--out", str(tmp_path / "s.yaml")]
+    )
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
     assert not (tmp_path / "s.yaml").exists()
@@ -131,27 +145,46 @@ def test_init_missing_data_file(tmp_path: Path, capsys):
     assert "data file not found" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("values, task", [
-    ([0, 1, 1, 0], "binary"),
-    ([True, False, True, True], "binary"),
-    (["yes", "no", "no", "yes"], "binary"),
-    ([0, 1, 2, 2], "multiclass"),
-    ([0.0, 1.0, 2.0, np.nan], "multiclass"),
-    (["a", "b", "c", "a"], "multiclass"),
-    (list(range(30)), "regression"),
-    ([0.5, 1.5, 2.25, 3.0], "regression"),
-])
+@pytest.mark.parametrize(
+    "values, task",
+    [
+        ([0, 1, 1, 0], "binary"),
+        ([True, False, True, True], "binary"),
+        (["yes", "no", "no", "yes"], "binary"),
+        ([0, 1, 2, 2], "multiclass"),
+        ([0.0, 1.0, 2.0, np.nan], "multiclass"),
+        (["a", "b", "c", "a"], "multiclass"),
+        (list(range(30)), "regression"),
+        ([0.5, 1.5, 2.25, 3.0], "regression"),
+    ],
+)
 def test_infer_task(values, task):
     assert infer_task(pd.Series(values))[0] == task
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("sex", True), ("Gender", True), ("age_band", True), ("AgeBand", True), ("race", True),
-    ("ethnicity", True), ("marital_status", True), ("date_of_birth", True),
-    ("religion", True), ("disability_flag", True), ("citizenship", True),
-    ("mileage", False), ("average", False), ("usage", False), ("page_views", False),
-    ("racecar", False), ("income", False), ("sexton_score", False),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("sex", True),
+        ("Gender", True),
+        ("age_band", True),
+        ("AgeBand", True),
+        ("race", True),
+        ("ethnicity", True),
+        ("marital_status", True),
+        ("date_of_birth", True),
+        ("religion", True),
+        ("disability_flag", True),
+        ("citizenship", True),
+        ("mileage", False),
+        ("average", False),
+        ("usage", False),
+        ("page_views", False),
+        ("racecar", False),
+        ("income", False),
+        ("sexton_score", False),
+    ],
+)
 def test_looks_sensitive(name, expected):
     assert looks_sensitive(name) is expected
 

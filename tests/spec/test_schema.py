@@ -68,8 +68,11 @@ def _walk_properties(schema, root, where=""):
         for option in part.get("anyOf", []):
             any_of_keys.update(option.get("required", []))
     for key, sub in schema.get("properties", {}).items():
-        yield f"{where}.{key}" if where else key, resolve_ref(sub, root), (
-            key in schema.get("required", []) or key in any_of_keys)
+        yield (
+            f"{where}.{key}" if where else key,
+            resolve_ref(sub, root),
+            (key in schema.get("required", []) or key in any_of_keys),
+        )
         yield from _walk_properties(sub, root, f"{where}.{key}" if where else key)
     if isinstance(schema.get("items"), dict):
         yield from _walk_properties(schema["items"], root, f"{where}[]")
@@ -79,8 +82,9 @@ PROPERTIES = list(_walk_properties(load_schema(), load_schema()))
 
 
 @pytest.mark.parametrize("where, subschema, required", PROPERTIES, ids=[p[0] for p in PROPERTIES])
-def test_every_field_is_documented_and_every_optional_one_has_aschema_default(where, subschema,
-                                                                        required):
+def test_every_field_is_documented_and_every_optional_one_has_aschema_default(
+    where, subschema, required
+):
     assert subschema.get("description"), f"{where} has no description"
     if not required:
         assert "default" in subschema, f"optional field {where} has no default"
@@ -163,10 +167,12 @@ def test_dump_follows_the_schema_order():
 def test_defaults_fill_nested_sections_and_criteria():
     values = apply_defaults(parse_yaml(BASE).values)
     assert values["training"]["early_stopping"]["patience"] == schema_default(
-        "training", "early_stopping", "patience")
+        "training", "early_stopping", "patience"
+    )
     assert values["data"]["split"]["strategy"] == schema_default("data", "split", "strategy")
     assert values["evaluation"]["threshold"]["value"] == schema_default(
-        "evaluation", "threshold", "value")
+        "evaluation", "threshold", "value"
+    )
     criterion = values["acceptance"][0]
     assert criterion["split"] == "test" and criterion["severity"] == "blocking"
     assert criterion["require"] == "point" and criterion["waiver"] is None

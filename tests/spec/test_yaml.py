@@ -21,16 +21,46 @@ from auditor.spec.yamlio import (
 )
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("yes", "yes"), ("no", "no"), ("on", "on"), ("off", "off"), ("y", "y"), ("n", "n"),
-    ("Yes", "Yes"), ("NO", "NO"),
-    ("true", True), ("false", False), ("True", True), ("FALSE", False), ("tRuE", True),
-    ("2024-01-31", "2024-01-31"), ("2024-01-31 10:00:00", "2024-01-31 10:00:00"),
-    ("1", 1), ("-7", -7), ("0o17", 15), ("0x1F", 31), ("1_000", "1_000"), ("1:20", "1:20"),
-    ("0.5", 0.5), (".5", 0.5), ("1e3", 1000.0), ("1.5E-2", 0.015), ("-.inf", -math.inf),
-    ("~", None), ("null", None), ("", None), ("'yes'", "yes"), ('"1"', "1"),
-    ("!!str 1", "1"), ("!!int '7'", 7), ("!!float 1", 1.0), ("!!bool true", True),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("yes", "yes"),
+        ("no", "no"),
+        ("on", "on"),
+        ("off", "off"),
+        ("y", "y"),
+        ("n", "n"),
+        ("Yes", "Yes"),
+        ("NO", "NO"),
+        ("true", True),
+        ("false", False),
+        ("True", True),
+        ("FALSE", False),
+        ("tRuE", True),
+        ("2024-01-31", "2024-01-31"),
+        ("2024-01-31 10:00:00", "2024-01-31 10:00:00"),
+        ("1", 1),
+        ("-7", -7),
+        ("0o17", 15),
+        ("0x1F", 31),
+        ("1_000", "1_000"),
+        ("1:20", "1:20"),
+        ("0.5", 0.5),
+        (".5", 0.5),
+        ("1e3", 1000.0),
+        ("1.5E-2", 0.015),
+        ("-.inf", -math.inf),
+        ("~", None),
+        ("null", None),
+        ("", None),
+        ("'yes'", "yes"),
+        ('"1"', "1"),
+        ("!!str 1", "1"),
+        ("!!int '7'", 7),
+        ("!!float 1", 1.0),
+        ("!!bool true", True),
+    ],
+)
 def test_yaml_12_core_scalars(text, expected):
     value = parse_yaml(f"key: {text}\n").values["key"]
     assert value == expected and type(value) is type(expected)
@@ -55,14 +85,14 @@ def test_positions_of_keys_and_values():
 
 def test_numeric_keys_are_text():
     assert parse_yaml("types: {2019: numeric, true: categorical}\n").values == {
-        "types": {"2019": "numeric", "true": "categorical"}}
+        "types": {"2019": "numeric", "true": "categorical"}
+    }
 
 
 def test_duplicate_keys_name_both_lines():
     with pytest.raises(SpecError) as info:
         parse_yaml("a: 1\nb:\n  x: 1\n  x: 2\n", file="s.yaml")
-    assert str(info.value) == "s.yaml:4:3: b.x: " + MSG_DUPLICATE.format(key="x", first=3,
-                                                                          second=4)
+    assert str(info.value) == "s.yaml:4:3: b.x: " + MSG_DUPLICATE.format(key="x", first=3, second=4)
 
 
 def test_merge_keys_are_supported_without_shadowing():
@@ -119,16 +149,19 @@ def test_deep_nesting_through_aliases_is_refused():
     assert info.value.message == MSG_TOO_DEEP.format(limit=MAX_DEPTH)
 
 
-@pytest.mark.parametrize("text", [
-    "a: !!python/object:os.system {}\n",
-    "a: !!python/name:os.system ''\n",
-    "a: !!set {x}\n",
-    "a: !!omap [{x: 1}]\n",
-    "a: !!timestamp 2024-01-01\n",
-    "!!python/tuple [1, 2]\n",
-    "a: !Ref x\n",
-    "? !!python/object:x {}\n: 1\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: !!python/object:os.system {}\n",
+        "a: !!python/name:os.system ''\n",
+        "a: !!set {x}\n",
+        "a: !!omap [{x: 1}]\n",
+        "a: !!timestamp 2024-01-01\n",
+        "!!python/tuple [1, 2]\n",
+        "a: !Ref x\n",
+        "? !!python/object:x {}\n: 1\n",
+    ],
+)
 def test_tags_that_build_objects_are_refused(text):
     with pytest.raises(SpecError) as info:
         parse_yaml(text)
@@ -136,9 +169,33 @@ def test_tags_that_build_objects_are_refused(text):
 
 
 VALUES = {
-    "strings": ["yes", "no", "on", "off", "true", "null", "~", "1e3", "0o17", "0x1f", "1_000",
-                "2024-01-31", "1:20", ".inf", "", " padded ", "a: b", "# hash", "- dash",
-                "multi\nline", "'quoted'", "ünïcödé", "@at", "`tick`", "%pct"],
+    "strings": [
+        "yes",
+        "no",
+        "on",
+        "off",
+        "true",
+        "null",
+        "~",
+        "1e3",
+        "0o17",
+        "0x1f",
+        "1_000",
+        "2024-01-31",
+        "1:20",
+        ".inf",
+        "",
+        " padded ",
+        "a: b",
+        "# hash",
+        "- dash",
+        "multi\nline",
+        "'quoted'",
+        "ünïcödé",
+        "@at",
+        "`tick`",
+        "%pct",
+    ],
     "numbers": [0, -1, 10**12, 0.5, 1e-05, 1.0, -0.0, 123456.789, math.inf],
     "others": [True, False, None, [], {}, [[1, 2], {"a": None}]],
     "nested": {"k": {"deeper": [{"x": 1, "y": ["a", "b"]}]}},

@@ -35,8 +35,9 @@ def test_example_spec_is_valid_against_the_schema():
     assert values["data"]["generate"]["example"] == "loan"
     assert any(c.get("split") == "holdout" for c in values["acceptance"])
     fairness = [c for c in values["acceptance"] if c.get("sensitive")]
-    assert any(c["metric"] == "demographic_parity_difference" and c["split"] == "holdout"
-               for c in fairness)
+    assert any(
+        c["metric"] == "demographic_parity_difference" and c["split"] == "holdout" for c in fairness
+    )
 
 
 def test_model_file_is_created_once_and_its_trusted_types_are_exact(example):
@@ -78,8 +79,9 @@ def test_example_model_ranks_well_and_carries_the_planted_bias(example):
     from auditor.examples import generate
 
     values, base = example
-    model = sio.load(base / values["model"]["vendor"]["path"],
-                     trusted=values["model"]["vendor"]["trusted_types"])
+    model = sio.load(
+        base / values["model"]["vendor"]["path"], trusted=values["model"]["vendor"]["trusted_types"]
+    )
     assert "sex" not in list(model.feature_names_in_)
     client = generate("loan", 3000, 12345, shift=1.0)
     scores = model.predict_proba(client[list(model.feature_names_in_)])[:, 1]

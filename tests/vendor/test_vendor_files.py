@@ -13,8 +13,13 @@ from auditor.errors import ExitCode, ModelFileError
 from auditor.vendor import files, format_names, load_vendor_model
 from auditor.vendor.registry import MSG_UNKNOWN_FORMAT, get_loader
 
-SUFFIX = {"predictions": ".csv", "onnx": ".onnx", "torchscript": ".pt", "skops": ".skops",
-          "pickle": ".pkl"}
+SUFFIX = {
+    "predictions": ".csv",
+    "onnx": ".onnx",
+    "torchscript": ".pt",
+    "skops": ".skops",
+    "pickle": ".pkl",
+}
 CORRUPT_MESSAGE = {
     "predictions": "cannot read csv file",
     "onnx": "not a readable ONNX model",
@@ -39,7 +44,8 @@ def test_unknown_format_lists_the_known_ones():
     with pytest.raises(ModelFileError) as excinfo:
         get_loader("h5")
     assert excinfo.value.message == MSG_UNKNOWN_FORMAT.format(
-        name="h5", available="predictions, onnx, torchscript, skops, pickle")
+        name="h5", available="predictions, onnx, torchscript, skops, pickle"
+    )
 
 
 def test_every_vendor_field_has_a_description_and_optional_ones_a_default():
@@ -58,8 +64,10 @@ def test_missing_file(tmp_path, loan, fmt):
     assert err.location.file == str(tmp_path / ("absent" + SUFFIX[fmt]))
     assert err.location.path == ("model", "vendor", "path")
     assert err.exit_code == ExitCode.INVALID_INPUT
-    assert one_line_error(excinfo) == f"{tmp_path}/absent{SUFFIX[fmt]}: model.vendor.path: " \
-                                      f"{files.MSG_MISSING}"
+    assert (
+        one_line_error(excinfo) == f"{tmp_path}/absent{SUFFIX[fmt]}: model.vendor.path: "
+        f"{files.MSG_MISSING}"
+    )
 
 
 @pytest.mark.parametrize("fmt", list(SUFFIX))
@@ -96,8 +104,12 @@ def test_fingerprint_is_sha256_of_the_model_file(tmp_path, loan):
     model = LogisticRegression(max_iter=300).fit(loan.X["train"], loan.y["train"])
     data = pickle.dumps(model)
     (tmp_path / "m.pkl").write_bytes(data)
-    predictor = load_vendor_model(make_spec(tmp_path, loan, format="pickle", path="m.pkl",
-                                            input="preprocessed", allow_pickle=True), loan)
+    predictor = load_vendor_model(
+        make_spec(
+            tmp_path, loan, format="pickle", path="m.pkl", input="preprocessed", allow_pickle=True
+        ),
+        loan,
+    )
     assert predictor.info["fingerprint"] == hashlib.sha256(data).hexdigest()
     # the predictor's info is JSON-serialisable (it goes into results.json)
     json.dumps(predictor.info)

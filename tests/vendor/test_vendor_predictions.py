@@ -26,8 +26,9 @@ def _write(frame: pd.DataFrame, path):
 def _planted_binary(dataset, seed=0):
     rows = all_rows(dataset)
     rng = np.random.default_rng(seed)
-    planted = pd.DataFrame({dataset.id_column: rows[dataset.id_column],
-                            "score": rng.uniform(size=len(rows)).round(6)})
+    planted = pd.DataFrame(
+        {dataset.id_column: rows[dataset.id_column], "score": rng.uniform(size=len(rows)).round(6)}
+    )
     return planted.sample(frac=1.0, random_state=seed).reset_index(drop=True)  # shuffled
 
 
@@ -35,8 +36,9 @@ def _planted_binary(dataset, seed=0):
 def test_planted_binary_scores_align_by_id_in_every_split(tmp_path, loan, suffix):
     planted = _planted_binary(loan)
     _write(planted, tmp_path / f"preds{suffix}")
-    predictor = load_vendor_model(make_spec(tmp_path, loan, format="predictions",
-                                            path=f"preds{suffix}"), loan)
+    predictor = load_vendor_model(
+        make_spec(tmp_path, loan, format="predictions", path=f"preds{suffix}"), loan
+    )
     truth = dict(zip(planted[loan.id_column], planted["score"], strict=True))
     assert predictor.kind == "vendor:predictions"
     assert predictor.has_scores and predictor.history == []
@@ -54,8 +56,9 @@ def test_info_fingerprints_the_file(tmp_path, loan):
     import hashlib
 
     path = _write(_planted_binary(loan), tmp_path / "preds.csv")
-    predictor = load_vendor_model(make_spec(tmp_path, loan, format="predictions",
-                                            path="preds.csv"), loan)
+    predictor = load_vendor_model(
+        make_spec(tmp_path, loan, format="predictions", path="preds.csv"), loan
+    )
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     info = predictor.info
     assert info["sha256"] == info["fingerprint"] == digest
@@ -73,8 +76,10 @@ def test_multiclass_score_columns_by_class(tmp_path, triage):
     for k, c in enumerate(triage.classes):
         planted[f"p_{c}"] = proba[:, k]
     _write(planted.iloc[::-1], tmp_path / "preds.csv")
-    predictor = load_vendor_model(make_spec(tmp_path, triage, format="predictions",
-                                            path="preds.csv", score_column="p_"), triage)
+    predictor = load_vendor_model(
+        make_spec(tmp_path, triage, format="predictions", path="preds.csv", score_column="p_"),
+        triage,
+    )
     by_id = dict(zip(rows[triage.id_column], range(len(rows)), strict=True))
     for split in triage.frames:
         got = predictor.predict(triage, split)
@@ -84,12 +89,20 @@ def test_multiclass_score_columns_by_class(tmp_path, triage):
 
 def test_regression_predictions(tmp_path, claims):
     rows = all_rows(claims)
-    planted = pd.DataFrame({claims.id_column: rows[claims.id_column],
-                            "predicted_cost": np.arange(len(rows)) * 10.5})
+    planted = pd.DataFrame(
+        {claims.id_column: rows[claims.id_column], "predicted_cost": np.arange(len(rows)) * 10.5}
+    )
     _write(planted.sample(frac=1.0, random_state=3), tmp_path / "preds.parquet")
-    predictor = load_vendor_model(make_spec(tmp_path, claims, format="predictions",
-                                            path="preds.parquet",
-                                            score_column="predicted_cost"), claims)
+    predictor = load_vendor_model(
+        make_spec(
+            tmp_path,
+            claims,
+            format="predictions",
+            path="preds.parquet",
+            score_column="predicted_cost",
+        ),
+        claims,
+    )
     lookup = dict(zip(planted[claims.id_column], planted["predicted_cost"], strict=True))
     got = predictor.predict(claims, "holdout")
     ids = claims.frames["holdout"][claims.id_column]
@@ -101,8 +114,9 @@ def test_missing_ids_name_count_and_example(tmp_path, loan):
     holdout_ids = set(loan.frames["holdout"][loan.id_column])
     dropped = sorted(holdout_ids)[:7]
     _write(planted[~planted[loan.id_column].isin(dropped)], tmp_path / "preds.csv")
-    predictor = load_vendor_model(make_spec(tmp_path, loan, format="predictions",
-                                            path="preds.csv"), loan)
+    predictor = load_vendor_model(
+        make_spec(tmp_path, loan, format="predictions", path="preds.csv"), loan
+    )
     predictor.predict(loan, "train")  # complete
     assert predictor.covers(loan, "train") and not predictor.covers(loan, "holdout")
     with pytest.raises(ModelFileError) as excinfo:
@@ -121,8 +135,10 @@ def test_labels_only_gives_hard_scores(tmp_path, loan, triage):
     labels = (np.arange(len(rows)) % 3 == 0).astype(int)
     planted = pd.DataFrame({loan.id_column: rows[loan.id_column], "decision": labels})
     _write(planted, tmp_path / "labels.csv")
-    predictor = load_vendor_model(make_spec(tmp_path, loan, format="predictions",
-                                            path="labels.csv", label_column="decision"), loan)
+    predictor = load_vendor_model(
+        make_spec(tmp_path, loan, format="predictions", path="labels.csv", label_column="decision"),
+        loan,
+    )
     assert predictor.has_scores is False and predictor.info["has_scores"] is False
     lookup = dict(zip(planted[loan.id_column], labels, strict=True))
     got = predictor.predict(loan, "test")
@@ -131,10 +147,14 @@ def test_labels_only_gives_hard_scores(tmp_path, loan, triage):
 
     rows = all_rows(triage)
     names = np.array(triage.classes)[np.arange(len(rows)) % 3]
-    _write(pd.DataFrame({triage.id_column: rows[triage.id_column], "level": names}),
-           tmp_path / "levels.csv")
-    predictor = load_vendor_model(make_spec(tmp_path, triage, format="predictions",
-                                            path="levels.csv", label_column="level"), triage)
+    _write(
+        pd.DataFrame({triage.id_column: rows[triage.id_column], "level": names}),
+        tmp_path / "levels.csv",
+    )
+    predictor = load_vendor_model(
+        make_spec(tmp_path, triage, format="predictions", path="levels.csv", label_column="level"),
+        triage,
+    )
     got = predictor.predict(triage, "holdout")
     expected = dict(zip(rows[triage.id_column], np.arange(len(rows)) % 3, strict=True))
     idx = [expected[i] for i in triage.frames["holdout"][triage.id_column]]
@@ -143,11 +163,17 @@ def test_labels_only_gives_hard_scores(tmp_path, loan, triage):
 
 def test_unknown_labels_are_refused(tmp_path, loan):
     rows = all_rows(loan)
-    _write(pd.DataFrame({loan.id_column: rows[loan.id_column], "decision": "maybe"}),
-           tmp_path / "labels.csv")
+    _write(
+        pd.DataFrame({loan.id_column: rows[loan.id_column], "decision": "maybe"}),
+        tmp_path / "labels.csv",
+    )
     with pytest.raises(ModelFileError) as excinfo:
-        load_vendor_model(make_spec(tmp_path, loan, format="predictions", path="labels.csv",
-                                    label_column="decision"), loan)
+        load_vendor_model(
+            make_spec(
+                tmp_path, loan, format="predictions", path="labels.csv", label_column="decision"
+            ),
+            loan,
+        )
     assert MSG_UNKNOWN_LABELS.split("{")[0] in one_line_error(excinfo)
     assert "'maybe'" in str(excinfo.value)
 
@@ -203,21 +229,25 @@ def test_numeric_ids_match_text_ids(tmp_path, claims):
         start += len(frame)
         ds.frames[split] = frame
     rows = all_rows(ds)
-    planted = pd.DataFrame({ds.id_column: rows[ds.id_column].astype(str),
-                            "score": np.linspace(0, 1, len(rows))})
+    planted = pd.DataFrame(
+        {ds.id_column: rows[ds.id_column].astype(str), "score": np.linspace(0, 1, len(rows))}
+    )
     _write(planted, tmp_path / "preds.jsonl")
-    predictor = load_vendor_model(make_spec(tmp_path, ds, format="predictions",
-                                            path="preds.jsonl"), ds)
+    predictor = load_vendor_model(
+        make_spec(tmp_path, ds, format="predictions", path="preds.jsonl"), ds
+    )
     lookup = dict(zip(rows[ds.id_column], planted["score"], strict=True))
-    np.testing.assert_allclose(predictor.predict(ds, "test"),
-                               [lookup[i] for i in ds.frames["test"][ds.id_column]])
+    np.testing.assert_allclose(
+        predictor.predict(ds, "test"), [lookup[i] for i in ds.frames["test"][ds.id_column]]
+    )
 
 
 def test_rows_for_unknown_ids_are_noted_not_used(tmp_path, loan):
     planted = _planted_binary(loan)
     strangers = pd.DataFrame({loan.id_column: [f"Z{i}" for i in range(5)], "score": 0.5})
     _write(pd.concat([planted, strangers], ignore_index=True), tmp_path / "preds.csv")
-    predictor = load_vendor_model(make_spec(tmp_path, loan, format="predictions",
-                                            path="preds.csv"), loan)
+    predictor = load_vendor_model(
+        make_spec(tmp_path, loan, format="predictions", path="preds.csv"), loan
+    )
     assert pf.MSG_NOTE_EXTRA.format(count=5) in predictor.info["notes"]
     assert predictor.info["rows_in_file"] == len(planted) + 5

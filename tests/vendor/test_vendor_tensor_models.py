@@ -41,12 +41,14 @@ def _script(net, path):
 def test_torchscript_probabilities_equal_the_model(tmp_path, loan):
     net = _net(loan.X["train"].shape[1], 1, sigmoid=True)
     _script(net, tmp_path / "m.pt")
-    predictor = load_vendor_model(make_spec(tmp_path, loan, format="torchscript", path="m.pt",
-                                            input="preprocessed"), loan)
+    predictor = load_vendor_model(
+        make_spec(tmp_path, loan, format="torchscript", path="m.pt", input="preprocessed"), loan
+    )
     assert predictor.kind == "vendor:torchscript" and predictor.has_scores
     for split in loan.frames:
-        np.testing.assert_array_equal(predictor.predict(loan, split),
-                                      _run(net, loan.X[split])[:, 0])
+        np.testing.assert_array_equal(
+            predictor.predict(loan, split), _run(net, loan.X[split])[:, 0]
+        )
 
 
 def test_torchscript_logits_get_sigmoid_and_softmax(tmp_path, loan, triage):
@@ -54,17 +56,21 @@ def test_torchscript_logits_get_sigmoid_and_softmax(tmp_path, loan, triage):
     with torch.no_grad():
         net[2].bias.fill_(3.0)  # logits well outside [0, 1]
     _script(net, tmp_path / "logit.pt")
-    predictor = load_vendor_model(make_spec(tmp_path, loan, format="torchscript", path="logit.pt",
-                                            input="preprocessed"), loan)
+    predictor = load_vendor_model(
+        make_spec(tmp_path, loan, format="torchscript", path="logit.pt", input="preprocessed"), loan
+    )
     logits = _run(net, loan.X["test"])[:, 0]
-    np.testing.assert_allclose(predictor.predict(loan, "test"), 1 / (1 + np.exp(-logits)),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        predictor.predict(loan, "test"), 1 / (1 + np.exp(-logits)), rtol=1e-12
+    )
     assert "output read as: sigmoid of a logit" in predictor.info["notes"]
 
     net3 = _net(triage.X["train"].shape[1], 3, seed=2)
     _script(net3, tmp_path / "multi.pt")
-    predictor = load_vendor_model(make_spec(tmp_path, triage, format="torchscript",
-                                            path="multi.pt", input="preprocessed"), triage)
+    predictor = load_vendor_model(
+        make_spec(tmp_path, triage, format="torchscript", path="multi.pt", input="preprocessed"),
+        triage,
+    )
     z = _run(net3, triage.X["holdout"])
     soft = np.exp(z - z.max(axis=1, keepdims=True))
     soft /= soft.sum(axis=1, keepdims=True)
@@ -76,8 +82,17 @@ def test_output_probabilities_refuses_logits(tmp_path, loan):
     with torch.no_grad():
         net[2].bias.fill_(3.0)
     _script(net, tmp_path / "logit.pt")
-    predictor = load_vendor_model(make_spec(tmp_path, loan, format="torchscript", path="logit.pt",
-                                            input="preprocessed", output="probabilities"), loan)
+    predictor = load_vendor_model(
+        make_spec(
+            tmp_path,
+            loan,
+            format="torchscript",
+            path="logit.pt",
+            input="preprocessed",
+            output="probabilities",
+        ),
+        loan,
+    )
     with pytest.raises(ModelFileError) as excinfo:
         predictor.predict(loan, "test")
     assert "probabilities must lie in [0, 1]" in one_line_error(excinfo)
@@ -111,13 +126,16 @@ def test_torchscript_raw_numeric_columns(tmp_path, loan_numeric, loan):
 
 def test_torchscript_wrong_output_shape(tmp_path, loan):
     _script(_net(loan.X["train"].shape[1], 3), tmp_path / "three.pt")
-    predictor = load_vendor_model(make_spec(tmp_path, loan, format="torchscript", path="three.pt",
-                                            input="preprocessed"), loan)
+    predictor = load_vendor_model(
+        make_spec(tmp_path, loan, format="torchscript", path="three.pt", input="preprocessed"), loan
+    )
     n = len(loan.frames["test"])
     with pytest.raises(ModelFileError) as excinfo:
         predictor.predict(loan, "test")
-    assert (f"the model's output has shape ({n}, 3); a binary task with 2 classes expects "
-            f"({n},), ({n}, 1) or ({n}, 2)") in one_line_error(excinfo)
+    assert (
+        f"the model's output has shape ({n}, 3); a binary task with 2 classes expects "
+        f"({n},), ({n}, 1) or ({n}, 2)"
+    ) in one_line_error(excinfo)
 
 
 def test_torchscript_small_batches_equal_one_batch(tmp_path, triage):
@@ -136,16 +154,23 @@ def test_onnx_export_of_a_torch_model_equals_torch(tmp_path, loan):
     # TorchScript-based exporter, whose several deprecation warnings are silenced here only
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        torch.onnx.export(net, (torch.zeros(2, loan.X["train"].shape[1]),),
-                          str(tmp_path / "m.onnx"), dynamo=False, input_names=["x"],
-                          output_names=["probability"],
-                          dynamic_axes={"x": {0: "n"}, "probability": {0: "n"}})
-    predictor = load_vendor_model(make_spec(tmp_path, loan, format="onnx", path="m.onnx",
-                                            input="preprocessed"), loan)
+        torch.onnx.export(
+            net,
+            (torch.zeros(2, loan.X["train"].shape[1]),),
+            str(tmp_path / "m.onnx"),
+            dynamo=False,
+            input_names=["x"],
+            output_names=["probability"],
+            dynamic_axes={"x": {0: "n"}, "probability": {0: "n"}},
+        )
+    predictor = load_vendor_model(
+        make_spec(tmp_path, loan, format="onnx", path="m.onnx", input="preprocessed"), loan
+    )
     assert predictor.kind == "vendor:onnx" and predictor.has_scores
     for split in loan.frames:
-        np.testing.assert_allclose(predictor.predict(loan, split), _run(net, loan.X[split])[:, 0],
-                                   rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            predictor.predict(loan, split), _run(net, loan.X[split])[:, 0], rtol=1e-5, atol=1e-6
+        )
 
 
 def _named_input_graph(path, *, zipmap: bool, categories: dict[str, float]):
@@ -161,9 +186,15 @@ def _named_input_graph(path, *, zipmap: bool, categories: dict[str, float]):
     nodes = [
         helper.make_node("Sub", ["credit_score", "c650"], ["centred"]),
         helper.make_node("Mul", ["centred", "c001"], ["score_part"]),
-        helper.make_node("LabelEncoder", ["home_ownership"], ["home_part"], domain="ai.onnx.ml",
-                         keys_strings=keys, values_floats=[categories[k] for k in keys],
-                         default_float=0.0),
+        helper.make_node(
+            "LabelEncoder",
+            ["home_ownership"],
+            ["home_part"],
+            domain="ai.onnx.ml",
+            keys_strings=keys,
+            values_floats=[categories[k] for k in keys],
+            default_float=0.0,
+        ),
         helper.make_node("Add", ["score_part", "home_part"], ["z"]),
         helper.make_node("Sigmoid", ["z"], ["p1"]),
         helper.make_node("Sub", ["one", "p1"], ["p0"]),
@@ -172,26 +203,45 @@ def _named_input_graph(path, *, zipmap: bool, categories: dict[str, float]):
     ]
     outputs = [helper.make_tensor_value_info("label", TensorProto.INT64, ["n"])]
     if zipmap:
-        nodes.append(helper.make_node("ZipMap", ["proba"], ["probabilities"], domain="ai.onnx.ml",
-                                      classlabels_int64s=[0, 1]))
-        outputs.append(helper.make_value_info(
-            "probabilities", helper.make_sequence_type_proto(
-                helper.make_map_type_proto(TensorProto.INT64,
-                                           helper.make_tensor_type_proto(TensorProto.FLOAT, [])))))
+        nodes.append(
+            helper.make_node(
+                "ZipMap",
+                ["proba"],
+                ["probabilities"],
+                domain="ai.onnx.ml",
+                classlabels_int64s=[0, 1],
+            )
+        )
+        outputs.append(
+            helper.make_value_info(
+                "probabilities",
+                helper.make_sequence_type_proto(
+                    helper.make_map_type_proto(
+                        TensorProto.INT64, helper.make_tensor_type_proto(TensorProto.FLOAT, [])
+                    )
+                ),
+            )
+        )
     else:
         nodes.append(helper.make_node("Identity", ["proba"], ["probabilities"]))
         outputs.append(helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["n", 2]))
     graph = helper.make_graph(
-        nodes, "named_inputs",
-        [helper.make_tensor_value_info("credit_score", TensorProto.FLOAT, ["n", 1]),
-         helper.make_tensor_value_info("home_ownership", TensorProto.STRING, ["n", 1])],
+        nodes,
+        "named_inputs",
+        [
+            helper.make_tensor_value_info("credit_score", TensorProto.FLOAT, ["n", 1]),
+            helper.make_tensor_value_info("home_ownership", TensorProto.STRING, ["n", 1]),
+        ],
         outputs,
-        initializer=[helper.make_tensor("c650", TensorProto.FLOAT, [], [650.0]),
-                     helper.make_tensor("c001", TensorProto.FLOAT, [], [0.01]),
-                     helper.make_tensor("one", TensorProto.FLOAT, [], [1.0])],
+        initializer=[
+            helper.make_tensor("c650", TensorProto.FLOAT, [], [650.0]),
+            helper.make_tensor("c001", TensorProto.FLOAT, [], [0.01]),
+            helper.make_tensor("one", TensorProto.FLOAT, [], [1.0]),
+        ],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
-                                                    helper.make_opsetid("ai.onnx.ml", 2)])
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("ai.onnx.ml", 2)]
+    )
     model.ir_version = 8
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
@@ -204,8 +254,9 @@ def test_onnx_named_per_column_inputs_with_strings(tmp_path, loan, zipmap):
     predictor = load_vendor_model(make_spec(tmp_path, loan, format="onnx", path="named.onnx"), loan)
     assert predictor.info["onnx_output"] == "probabilities" and predictor.has_scores
     frame = loan.frames["holdout"]
-    z = (0.01 * (frame["credit_score"].to_numpy(np.float32) - np.float32(650))).astype(np.float32) \
-        + frame["home_ownership"].map(weights).to_numpy(np.float32)
+    z = (0.01 * (frame["credit_score"].to_numpy(np.float32) - np.float32(650))).astype(
+        np.float32
+    ) + frame["home_ownership"].map(weights).to_numpy(np.float32)
     expected = 1 / (1 + np.exp(-z.astype(np.float64)))
     np.testing.assert_allclose(predictor.predict(loan, "holdout"), expected, rtol=1e-5)
     assert any("not read by the vendor model" in n for n in predictor.info["notes"])
@@ -249,26 +300,33 @@ def test_onnx_wrong_output_shape_and_width(tmp_path, triage, loan):
     width = triage.X["train"].shape[1]
     w = np.random.default_rng(0).normal(size=(width, 2)).astype(np.float32)
     graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "w"], ["y"])], "two_columns",
+        [helper.make_node("MatMul", ["x", "w"], ["y"])],
+        "two_columns",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", width])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 2])],
-        initializer=[onnx.numpy_helper.from_array(w, "w")])
+        initializer=[onnx.numpy_helper.from_array(w, "w")],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.save(model, str(tmp_path / "two.onnx"))
-    predictor = load_vendor_model(make_spec(tmp_path, triage, format="onnx", path="two.onnx",
-                                            input="preprocessed"), triage)
+    predictor = load_vendor_model(
+        make_spec(tmp_path, triage, format="onnx", path="two.onnx", input="preprocessed"), triage
+    )
     n = len(triage.frames["test"])
     with pytest.raises(ModelFileError) as excinfo:
         predictor.predict(triage, "test")
-    assert (f"the model's output has shape ({n}, 2); a multiclass task with 3 classes expects "
-            f"({n}, 3)") in one_line_error(excinfo)
+    assert (
+        f"the model's output has shape ({n}, 2); a multiclass task with 3 classes expects ({n}, 3)"
+    ) in one_line_error(excinfo)
 
     with pytest.raises(ModelFileError) as excinfo:
-        load_vendor_model(make_spec(tmp_path, loan, format="onnx", path="two.onnx",
-                                    input="preprocessed"), loan)
-    assert (f"ONNX input 'x' expects {width} column(s); input 'preprocessed' gives "
-            f"{loan.X['train'].shape[1]}") in one_line_error(excinfo)
+        load_vendor_model(
+            make_spec(tmp_path, loan, format="onnx", path="two.onnx", input="preprocessed"), loan
+        )
+    assert (
+        f"ONNX input 'x' expects {width} column(s); input 'preprocessed' gives "
+        f"{loan.X['train'].shape[1]}"
+    ) in one_line_error(excinfo)
 
 
 def test_onnx_single_input_named_after_a_column(tmp_path, loan):
@@ -278,16 +336,19 @@ def test_onnx_single_input_named_after_a_column(tmp_path, loan):
     from onnx import TensorProto, helper
 
     graph = helper.make_graph(
-        [helper.make_node("Div", ["debt_to_income", "one"], ["p"])], "one_column",
+        [helper.make_node("Div", ["debt_to_income", "one"], ["p"])],
+        "one_column",
         [helper.make_tensor_value_info("debt_to_income", TensorProto.DOUBLE, ["n", 1])],
         [helper.make_tensor_value_info("p", TensorProto.DOUBLE, ["n", 1])],
-        initializer=[helper.make_tensor("one", TensorProto.DOUBLE, [], [1.0])])
+        initializer=[helper.make_tensor("one", TensorProto.DOUBLE, [], [1.0])],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.save(model, str(tmp_path / "dti.onnx"))
     predictor = load_vendor_model(make_spec(tmp_path, loan, format="onnx", path="dti.onnx"), loan)
-    np.testing.assert_array_equal(predictor.predict(loan, "holdout"),
-                                  loan.frames["holdout"]["debt_to_income"].to_numpy(float))
+    np.testing.assert_array_equal(
+        predictor.predict(loan, "holdout"), loan.frames["holdout"]["debt_to_income"].to_numpy(float)
+    )
     json.dumps(predictor.info)  # goes into results.json
 
 
@@ -296,17 +357,22 @@ def test_onnx_integer_input_with_missing_values(tmp_path, loan):
     from onnx import TensorProto, helper
 
     graph = helper.make_graph(
-        [helper.make_node("Cast", ["employment_years"], ["p"], to=TensorProto.FLOAT)], "ints",
+        [helper.make_node("Cast", ["employment_years"], ["p"], to=TensorProto.FLOAT)],
+        "ints",
         [helper.make_tensor_value_info("employment_years", TensorProto.INT64, ["n", 1])],
-        [helper.make_tensor_value_info("p", TensorProto.FLOAT, ["n", 1])])
+        [helper.make_tensor_value_info("p", TensorProto.FLOAT, ["n", 1])],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.save(model, str(tmp_path / "ints.onnx"))
     missing = int(loan.frames["train"]["employment_years"].isna().sum())
     assert missing > 0  # the loan generator leaves ~4% of employment_years empty
-    predictor = load_vendor_model(make_spec(tmp_path, loan, format="onnx", path="ints.onnx",
-                                            output="logits"), loan)
+    predictor = load_vendor_model(
+        make_spec(tmp_path, loan, format="onnx", path="ints.onnx", output="logits"), loan
+    )
     with pytest.raises(ModelFileError) as excinfo:
         predictor.predict(loan, "train")
-    assert (f"column 'employment_years' has {missing} missing value(s) in split 'train'"
-            in one_line_error(excinfo))
+    assert (
+        f"column 'employment_years' has {missing} missing value(s) in split 'train'"
+        in one_line_error(excinfo)
+    )

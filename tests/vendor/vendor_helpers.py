@@ -37,9 +37,15 @@ def vendor_settings(**overrides) -> dict:
     return values
 
 
-def build_dataset(name: str = "loan", rows: int = 500, seed: int = 3, *,
-                  numeric_only: bool = False, id_column: bool = True,
-                  classes: list | None = None) -> Dataset:
+def build_dataset(
+    name: str = "loan",
+    rows: int = 500,
+    seed: int = 3,
+    *,
+    numeric_only: bool = False,
+    id_column: bool = True,
+    classes: list | None = None,
+) -> Dataset:
     """A Dataset of a generator: train/validation/test 60/20/20 and a holdout of rows/5."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
@@ -55,8 +61,10 @@ def build_dataset(name: str = "loan", rows: int = 500, seed: int = 3, *,
         holdout[id_col] = "H" + holdout[id_col].astype(str)
     skip = {target, id_col, *SENSITIVE, *drop}
     features = [c for c in main.columns if c not in skip]
-    types = {c: ("numeric" if pd.api.types.is_numeric_dtype(main[c]) else "categorical")
-             for c in features}
+    types = {
+        c: ("numeric" if pd.api.types.is_numeric_dtype(main[c]) else "categorical")
+        for c in features
+    }
     if numeric_only:
         features = [c for c in features if types[c] == "numeric"]
         types = {c: types[c] for c in features}
@@ -73,8 +81,9 @@ def build_dataset(name: str = "loan", rows: int = 500, seed: int = 3, *,
     }
     parts = [("num", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric)]
     if categorical:
-        parts.append(("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-                      categorical))
+        parts.append(
+            ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical)
+        )
     pre = ColumnTransformer(parts).fit(frames["train"][features])
     X = {s: pre.transform(f[features]).astype(np.float32) for s, f in frames.items()}
     if task == "regression":
@@ -83,12 +92,19 @@ def build_dataset(name: str = "loan", rows: int = 500, seed: int = 3, *,
         lookup = {c: i for i, c in enumerate(classes)}
         y = {s: f[target].map(lookup).to_numpy(dtype=np.int64) for s, f in frames.items()}
     return Dataset(
-        task=task, target=target, frames=frames, X=X, y=y,
+        task=task,
+        target=target,
+        frames=frames,
+        X=X,
+        y=y,
         groups={s: f[SENSITIVE].astype(str).reset_index(drop=True) for s, f in frames.items()},
-        feature_columns=features, column_types=types,
+        feature_columns=features,
+        column_types=types,
         feature_names=[str(n) for n in pre.get_feature_names_out()],
-        classes=list(classes), sensitive=list(SENSITIVE),
-        id_column=id_col if id_column else None, preprocessor=pre,
+        classes=list(classes),
+        sensitive=list(SENSITIVE),
+        id_column=id_col if id_column else None,
+        preprocessor=pre,
     )
 
 
@@ -97,7 +113,8 @@ def make_spec(tmp_path: Path, dataset: Dataset, **vendor) -> Spec:
     return Spec(
         path=tmp_path / "spec.yaml",
         values={
-            "version": 1, "name": "vendor-test",
+            "version": 1,
+            "name": "vendor-test",
             "objective": {"task": dataset.task, "target": dataset.target},
             "data": {"id_column": dataset.id_column},
             "model": {"vendor": vendor_settings(**vendor)},

@@ -11,7 +11,7 @@ def obtain_predictor(
 ) -> Predictor:
     """Return a trained model, or the vendor's model when ``model.vendor`` is declared."""
     if spec["model"]["vendor"]:
-        from auditor.vendor import load_vendor_model
+        from auditor.vendor_models import load_vendor_model
 
         return load_vendor_model(spec, dataset)
     from auditor.train import train_model

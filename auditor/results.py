@@ -10,12 +10,13 @@ import datetime as dt
 import math
 import platform
 import sys
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
 from auditor import __version__
 from auditor.fingerprint import sha256_file
+from auditor.types import CriterionOutcome, Finding, Verdict
 
 RESULTS_SCHEMA_VERSION = 1
 PACKAGES = (
@@ -106,9 +107,6 @@ def build_results(
     started: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Assemble results.json's content from every stage's output."""
-    from auditor.checks import finding_to_dict, metrics_table
-    from auditor.verdict import outcome_to_dict, verdict_to_dict
-
     now = dt.datetime.now(dt.timezone.utc)
     info = dict(predictor.info)
     results = {
@@ -162,3 +160,55 @@ def build_results(
         "verdict": verdict_to_dict(verdict),
     }
     return jsonable(results)
+
+
+# ------------------------------------------------------------------ serialisation
+def finding_to_dict(f: Finding) -> dict[str, Any]:
+    """A Finding as a JSON-safe dict (floats, None for NaN, lists for tuples and arrays)."""
+    out = {field.name: jsonable(getattr(f, field.name)) for field in fields(Finding)}
+    if out["ci"] is not None and (len(out["ci"]) != 2 or None in out["ci"]):
+        out["ci"] = None
+    return out
+
+
+def metrics_table(findings: list[Finding]) -> dict[str, dict[str, dict[str, Any]]]:
+    """{split: {metric: {value, low, high, n}}} from the performance findings."""
+    table: dict[str, dict[str, dict[str, Any]]] = {}
+    for f in findings:
+        if f.check != "performance" or f.metric is None or f.split is None:
+            continue
+        low, high = f.ci if f.ci else (None, None)
+        table.setdefault(f.split, {})[f.metric] = jsonable(
+            {"value": f.value, "low": low, "high": high, "n": f.n}
+        )
+    return table
+
+
+def outcome_to_dict(o: CriterionOutcome) -> dict[str, Any]:
+    """A CriterionOutcome as a JSON-safe dict."""
+    return {
+        "index": int(o.index),
+        "criterion": jsonable(o.criterion),
+        "description": o.description,
+        "status": o.status,
+        "severity": o.severity,
+        "value": jsonable(o.value),
+        "ci": jsonable(list(o.ci)) if o.ci else None,
+        "bound": jsonable(o.bound),
+        "margin": jsonable(o.margin),
+        "reason": o.reason,
+        "finding_id": o.finding_id,
+        "waiver": jsonable(o.waiver),
+        "waived": bool(o.waived),
+    }
+
+
+def verdict_to_dict(v: Verdict) -> dict[str, Any]:
+    """The Verdict as a JSON-safe dict, with its exit code."""
+    return {
+        "status": v.status,
+        "reason": v.reason,
+        "blockers": list(v.blockers),
+        "next_steps": list(v.next_steps),
+        "exit_code": int(v.exit_code),
+    }

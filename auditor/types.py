@@ -1,4 +1,4 @@
-"""The typed values handed from one pipeline stage to the next (see DESIGN.md).
+"""The typed values handed from one pipeline stage to the next (see docs/design.md).
 
     spec.yaml --spec--> Spec
     Spec --data--> Dataset

@@ -21,7 +21,6 @@ import datetime as dt
 import math
 from typing import Any
 
-from auditor.results import jsonable
 from auditor.types import CriterionOutcome, Finding, Spec, Verdict
 
 NO_FINDING = "nothing was measured for it: {why}"
@@ -436,32 +435,3 @@ def decide(
     if status == "READY" and not steps:
         steps = ["Have the approvers review and sign this report."]
     return outcomes, Verdict(status=status, reason=reason, blockers=blockers, next_steps=steps[:10])
-
-
-def outcome_to_dict(o: CriterionOutcome) -> dict[str, Any]:
-    """A CriterionOutcome as a JSON-safe dict."""
-    return {
-        "index": int(o.index),
-        "criterion": jsonable(o.criterion),
-        "description": o.description,
-        "status": o.status,
-        "severity": o.severity,
-        "value": jsonable(o.value),
-        "ci": jsonable(list(o.ci)) if o.ci else None,
-        "bound": jsonable(o.bound),
-        "margin": jsonable(o.margin),
-        "reason": o.reason,
-        "finding_id": o.finding_id,
-        "waiver": jsonable(o.waiver),
-        "waived": bool(o.waived),
-    }
-
-
-def verdict_to_dict(v: Verdict) -> dict[str, Any]:
-    return {
-        "status": v.status,
-        "reason": v.reason,
-        "blockers": list(v.blockers),
-        "next_steps": list(v.next_steps),
-        "exit_code": int(v.exit_code),
-    }

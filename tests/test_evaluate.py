@@ -176,8 +176,8 @@ def _holdout_only_vendor(tmp_path, *, acceptance, threshold=None):
     """
     import pandas as pd
 
-    from auditor.vendor import load_vendor_model
-    from tests.vendor.vendor_helpers import build_dataset, vendor_settings
+    from auditor.vendor_models import load_vendor_model
+    from tests.vendor_models.vendor_helpers import build_dataset, vendor_settings
 
     dataset = build_dataset("loan", 500, 3)
     rng = np.random.default_rng(0)

@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 
 from auditor.errors import ExitCode
+from auditor.results import outcome_to_dict
 from auditor.types import Finding
-from auditor.verdict import decide, describe, outcome_to_dict
+from auditor.verdict import decide, describe
 from tests.checks.factory import make_spec
 
 TODAY = dt.date(2026, 6, 1)

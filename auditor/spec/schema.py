@@ -339,7 +339,7 @@ def _translate(error, doc: Document, file, root: dict, unknown_at) -> SpecError 
 
 def _bound_words(doc: Document, path: tuple) -> str | None:
     """'a number between 0 and 1' for a criterion bound on a metric that is a share."""
-    from auditor.spec.checks import UNIT_INTERVAL_METRICS
+    from auditor.spec.rules import UNIT_INTERVAL_METRICS
 
     if len(path) != 3 or path[0] != "acceptance" or path[2] not in ("at_least", "at_most"):
         return None

@@ -14,15 +14,14 @@ from auditor.checks import (
     UNKNOWN_CHECK,
     UnknownCheckError,
     criterion_checks,
-    finding_to_dict,
     get_check,
-    metrics_table,
     run_checks,
 )
 from auditor.checks.fairness import FAIRNESS_METRICS
 from auditor.metrics import METRICS
+from auditor.results import finding_to_dict, metrics_table, outcome_to_dict, verdict_to_dict
 from auditor.types import CATEGORIES, CHART_KINDS
-from auditor.verdict import decide, outcome_to_dict, verdict_to_dict
+from auditor.verdict import decide
 from tests.checks.factory import make_binary_case, make_spec, overfit_history
 
 ROOT = Path(__file__).parents[2]

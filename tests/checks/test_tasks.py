@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.checks import finding_to_dict, metrics_table, run_checks
+from auditor.checks import run_checks
 from auditor.metrics import metric_names
+from auditor.results import finding_to_dict, metrics_table
 from auditor.verdict import decide
 from tests.checks.factory import make_other_case, make_spec
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from auditor.cli import main
-from auditor.spec import checks, datachecks, schema, yamlio
+from auditor.spec import data_rules, rules, schema, yamlio
 from tests.spec.specdata import BASE, edit
 
 
@@ -441,7 +441,7 @@ CASES: list[tuple[str, str, int | None, str | None, str]] = [
         edit("{metric: f1, at_least: 0.5}", "{check: expected_cost, at_most: 100}"),
         10,
         "acceptance[0].check",
-        checks.MSG_EXPECTED_COST_NEEDS_COSTS,
+        rules.MSG_EXPECTED_COST_NEEDS_COSTS,
     ),
     (
         "bound-percentage",
@@ -455,7 +455,7 @@ CASES: list[tuple[str, str, int | None, str | None, str]] = [
         edit("{metric: f1, at_least: 0.5}", "{metric: f1, split: holdout, at_least: 0.5}"),
         10,
         "acceptance[0].split",
-        checks.MSG_HOLDOUT_SPLIT,
+        rules.MSG_HOLDOUT_SPLIT,
     ),
     (
         "waiver-date",
@@ -470,7 +470,7 @@ CASES: list[tuple[str, str, int | None, str | None, str]] = [
         APPEND + "evaluation: {threshold: {strategy: min_cost}}\n",
         11,
         "evaluation.threshold.strategy",
-        checks.MSG_MIN_COST_NEEDS_COSTS,
+        rules.MSG_MIN_COST_NEEDS_COSTS,
     ),
     (
         "not-finite",
@@ -484,7 +484,7 @@ CASES: list[tuple[str, str, int | None, str | None, str]] = [
         edit("{metric: f1, at_least: 0.5}", "{metric: log_loss, at_most: .nan}"),
         10,
         "acceptance[0].at_most",
-        checks.MSG_NOT_FINITE.format(got=".nan"),
+        rules.MSG_NOT_FINITE.format(got=".nan"),
     ),
     (
         "target-is-sensitive",
@@ -625,7 +625,7 @@ CASES: list[tuple[str, str, int | None, str | None, str]] = [
         APPEND + "model: {vendor: {format: predictions, path: preds.csv}}\n",
         11,
         "model.vendor.format",
-        checks.MSG_PREDICTIONS_NEED_ID,
+        rules.MSG_PREDICTIONS_NEED_ID,
     ),
     (
         "vendor-pickle-refused",
@@ -786,12 +786,12 @@ def test_data_errors_name_the_file(spec_dir: Path, capsys):
     assert main(["validate", str(spec)]) == 2
     err = capsys.readouterr().err
     assert str(spec_dir / "data.csv") in err
-    assert datachecks.MSG_NO_COLUMN.split("{")[0] in err
+    assert data_rules.MSG_NO_COLUMN.split("{")[0] in err
 
 
 def test_long_enum_is_listed_only_without_a_close_name(spec_dir: Path, capsys):
     """A misspelt metric gets the likely name, not all 25; a far-off one gets the list."""
-    from auditor.spec.checks import FAIRNESS_METRICS, PERFORMANCE_METRICS
+    from auditor.spec.rules import FAIRNESS_METRICS, PERFORMANCE_METRICS
 
     spec = spec_dir / "spec.yaml"
     spec.write_text(edit("metric: f1,", "metric: acuracy,"), encoding="utf-8")

@@ -16,7 +16,8 @@ from auditor.spec import (
     load_spec,
     schema_ref_for,
 )
-from auditor.spec.checks import (
+from auditor.spec.defaults import iter_defaults
+from auditor.spec.rules import (
     CLASSIFICATION_METRICS,
     FAIRNESS_METRICS,
     PERFORMANCE_METRICS,
@@ -24,7 +25,6 @@ from auditor.spec.checks import (
     UNIT_INTERVAL_METRICS,
     metric_tasks,
 )
-from auditor.spec.defaults import iter_defaults
 from auditor.spec.schema import resolve_ref, schema_default
 from auditor.spec.yamlio import parse_yaml
 from tests.spec.specdata import BASE

@@ -180,7 +180,7 @@ def test_exported_model_audits_like_a_vendor_model(make_run, tmp_path):
     """model.onnx (raw columns in) through the vendor ``onnx`` format gives the same scores."""
     import copy
 
-    vendor = pytest.importorskip("auditor.vendor")
+    vendor = pytest.importorskip("auditor.vendor_models")
     from auditor.spec.defaults import apply_defaults
     from auditor.types import Spec
 

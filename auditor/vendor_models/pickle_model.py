@@ -3,7 +3,7 @@
 Unpickling runs whatever code the file names, so a pickle from a vendor is as trusted as
 the vendor's own program. When it is allowed, ``info["pickle_loaded"]`` is True and the
 report says so on page one. The object must be a scikit-learn-like estimator; see
-:mod:`auditor.vendor.sklearn_model`.
+:mod:`auditor.vendor_models.sklearn_model`.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from auditor.errors import one_line
-from auditor.spec.checks import MSG_PICKLE_REFUSED as MSG_REFUSED  # validate says it first
-from auditor.vendor.sklearn_model import EstimatorBackend
+from auditor.spec.rules import MSG_PICKLE_REFUSED as MSG_REFUSED  # validate says it first
+from auditor.vendor_models.sklearn_model import EstimatorBackend
 
 if TYPE_CHECKING:  # pragma: no cover
-    from auditor.vendor.context import VendorContext
+    from auditor.vendor_models.context import VendorContext
 
 MSG_CORRUPT = "not a readable pickle file: {reason}"
 MSG_NOTE_LOADED = "the model was unpickled (allow_pickle: true): loading it ran code from the file"

@@ -1,4 +1,4 @@
-"""Audit a vendor's model on the client's data (DESIGN.md, "Vendor models").
+"""Loading a vendor's model to audit on the client's data (docs/design.md, "Vendor models").
 
 ``load_vendor_model(spec, dataset)`` reads ``model.vendor`` and returns a
 :class:`VendorPredictor`, which the evaluation treats like a trained model. Formats
@@ -20,15 +20,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from auditor.vendor.context import BATCH_ROWS, VendorContext
-from auditor.vendor.files import check_readable, sha256_file
-from auditor.vendor.predictor import VendorPredictor
-from auditor.vendor.registry import FORMATS, format_names, get_loader
+from auditor.vendor_models.context import BATCH_ROWS, VendorContext
+from auditor.vendor_models.files import check_readable, sha256_file
+from auditor.vendor_models.predictor import VendorPredictor
+from auditor.vendor_models.registry import get_loader
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.types import Dataset, Spec
-
-__all__ = ["BATCH_ROWS", "FORMATS", "VendorPredictor", "format_names", "load_vendor_model"]
 
 
 def load_vendor_model(

@@ -3,7 +3,7 @@
 A loader is a function ``load(ctx: VendorContext) -> Backend``. The backend's
 ``predict(dataset, split)`` returns scores already in the canonical form of
 :class:`auditor.types.Predictor` (binary (n,), multiclass (n, K), regression (n,));
-:class:`auditor.vendor.predictor.VendorPredictor` validates them once more and adds the
+:class:`auditor.vendor_models.predictor.VendorPredictor` validates them once more and adds the
 fingerprints.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from auditor.errors import ModelFileError
-from auditor.vendor.files import SPEC_PATH, model_error
+from auditor.vendor_models.files import SPEC_PATH, model_error
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np

@@ -283,7 +283,7 @@ def ensure_example_data(values: dict[str, Any], base_dir: Path) -> list[Path]:
                 write_table(generate(gen["example"], n, s, shift=shift), path)
                 written.append(path)
     if gen and values["model"]["vendor"]:
-        from auditor.vendor.example import ensure_vendor_example
+        from auditor.vendor_models.example import ensure_vendor_example
 
         ensure_vendor_example(values, base_dir)
     return written

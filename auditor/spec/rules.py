@@ -1,11 +1,11 @@
 """Stage two of validation: cross-field rules, as plain functions in one registry.
 
-Each check takes a :class:`CheckContext` (the resolved values, where each field is in the
+Each check takes a :class:`RuleContext` (the resolved values, where each field is in the
 file, and, for data-aware checks, a lazy view of the data files) and returns a list of
 located :class:`~auditor.errors.SpecError`; an empty list means it passed. Register one
-with ``@spec_check("name")`` (``needs_data=True`` for checks that read data; they run only
+with ``@spec_rule("name")`` (``needs_data=True`` for checks that read data; they run only
 when ``load_spec(..., check_data=True)``). The data-aware checks live in
-:mod:`auditor.spec.datachecks`.
+:mod:`auditor.spec.data_rules`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from auditor.spec.suggest import did_you_mean
 from auditor.spec.yamlio import Document
 
 if TYPE_CHECKING:  # pragma: no cover
-    from auditor.spec.datachecks import DataProbe
+    from auditor.spec.data_rules import DataProbe
 
 # --------------------------------------------------------------------------- metric groups
 # The schema's enums must equal these groups (tests/spec/test_schema.py asserts it).
@@ -136,7 +136,7 @@ MSG_THRESHOLD_NOT_BINARY = (
 MSG_IMBALANCE_REGRESSION = "class imbalance handling needs a classification task"
 MSG_NOT_FINITE = "must be a finite number, got {got}"
 MSG_TARGET_AS_FEATURE = "the target '{target}' cannot also be {role}"
-# The vendor stage raises these same refusals at run time (auditor/vendor/ imports them);
+# The vendor stage raises these same refusals at run time (auditor/vendor_models/ imports them);
 # validate says them first, without loading anything.
 MSG_PREDICTIONS_NEED_ID = (
     "format 'predictions' joins the vendor's predictions to the data by id: set "
@@ -148,44 +148,44 @@ MSG_PICKLE_REFUSED = (
     "if you trust the file completely"
 )
 
-CheckFn = Callable[["CheckContext"], list[SpecError]]
+CheckFn = Callable[["RuleContext"], list[SpecError]]
 
 
 @dataclass(frozen=True)
-class SpecCheck:
+class SpecRule:
     name: str
     fn: CheckFn
     needs_data: bool = False
 
 
-SPEC_CHECKS: dict[str, SpecCheck] = {}
+SPEC_RULES: dict[str, SpecRule] = {}
 
 
-def spec_check(name: str, *, needs_data: bool = False) -> Callable[[CheckFn], CheckFn]:
+def spec_rule(name: str, *, needs_data: bool = False) -> Callable[[CheckFn], CheckFn]:
     """Register a check function under ``name`` (decorator)."""
 
     def register(fn: CheckFn) -> CheckFn:
-        if name in SPEC_CHECKS:  # pragma: no cover - programming error
+        if name in SPEC_RULES:  # pragma: no cover - programming error
             raise ValueError(f"spec check {name!r} is registered twice")
-        SPEC_CHECKS[name] = SpecCheck(name=name, fn=fn, needs_data=needs_data)
+        SPEC_RULES[name] = SpecRule(name=name, fn=fn, needs_data=needs_data)
         return fn
 
     return register
 
 
-def get_spec_check(name: str) -> SpecCheck:
+def get_spec_rule(name: str) -> SpecRule:
     """The registered check ``name``; an unknown name lists the available ones."""
     try:
-        return SPEC_CHECKS[name]
+        return SPEC_RULES[name]
     except KeyError:
         raise KeyError(
-            f"unknown spec check {name!r}{did_you_mean(name, SPEC_CHECKS)}; "
-            f"available: {', '.join(sorted(SPEC_CHECKS))}"
+            f"unknown spec check {name!r}{did_you_mean(name, SPEC_RULES)}; "
+            f"available: {', '.join(sorted(SPEC_RULES))}"
         ) from None
 
 
 @dataclass
-class CheckContext:
+class RuleContext:
     """What a check sees: resolved values, positions, the spec's folder, the data."""
 
     values: dict[str, Any]
@@ -201,7 +201,7 @@ class CheckContext:
     @property
     def probe(self) -> DataProbe:
         if self._probe is None:
-            from auditor.spec.datachecks import DataProbe
+            from auditor.spec.data_rules import DataProbe
 
             self._probe = DataProbe(self)
         return self._probe
@@ -220,12 +220,12 @@ class CheckContext:
         return _located(self.doc, self.file, tuple(path), message, key=key)
 
 
-def run_spec_checks(ctx: CheckContext, *, check_data: bool) -> list[SpecError]:
+def run_spec_rules(ctx: RuleContext, *, check_data: bool) -> list[SpecError]:
     """Run every registered check (data-aware ones only with ``check_data``)."""
-    import auditor.spec.datachecks  # noqa: F401 - registers the data-aware checks
+    import auditor.spec.data_rules  # noqa: F401 - registers the data-aware checks
 
     errors: list[SpecError] = []
-    for check in SPEC_CHECKS.values():
+    for check in SPEC_RULES.values():
         if check.needs_data and not check_data:
             continue
         errors.extend(check.fn(ctx))
@@ -241,7 +241,7 @@ def listed(names: list[str]) -> str:
     return ", ".join(names) if names else "none"
 
 
-def metric_fit_errors(ctx: CheckContext, metric: str | None, path: tuple) -> list[SpecError]:
+def metric_fit_errors(ctx: RuleContext, metric: str | None, path: tuple) -> list[SpecError]:
     """Errors when ``metric`` does not suit the task."""
     if metric is None:
         return []
@@ -258,8 +258,8 @@ def metric_fit_errors(ctx: CheckContext, metric: str | None, path: tuple) -> lis
 
 
 # --------------------------------------------------------------------------- the checks
-@spec_check("split_leaves_training")
-def check_split_fractions(ctx: CheckContext) -> list[SpecError]:
+@spec_rule("split_leaves_training")
+def check_split_fractions(ctx: RuleContext) -> list[SpecError]:
     split = ctx.values["data"]["split"]
     validation, test = split["validation"], split["test"]
     if 1.0 - validation - test >= MIN_TRAIN_SHARE - 1e-9:
@@ -278,8 +278,8 @@ def check_split_fractions(ctx: CheckContext) -> list[SpecError]:
     ]
 
 
-@spec_check("split_strategy_columns")
-def check_split_columns(ctx: CheckContext) -> list[SpecError]:
+@spec_rule("split_strategy_columns")
+def check_split_columns(ctx: RuleContext) -> list[SpecError]:
     split = ctx.values["data"]["split"]
     needs = {"group": "group_column", "time": "time_column"}.get(split["strategy"])
     if needs and not split.get(needs):
@@ -292,8 +292,8 @@ def check_split_columns(ctx: CheckContext) -> list[SpecError]:
     return []
 
 
-@spec_check("stratified_needs_classes")
-def check_stratified(ctx: CheckContext) -> list[SpecError]:
+@spec_rule("stratified_needs_classes")
+def check_stratified(ctx: RuleContext) -> list[SpecError]:
     path = ("data", "split", "strategy")
     # The default strategy is 'stratified'; only a strategy written by the user is wrong
     # for regression (the data stage splits a regression target at random by default).
@@ -306,16 +306,16 @@ def check_stratified(ctx: CheckContext) -> list[SpecError]:
     return []
 
 
-@spec_check("positive_names_a_class")
-def check_positive(ctx: CheckContext) -> list[SpecError]:
+@spec_rule("positive_names_a_class")
+def check_positive(ctx: RuleContext) -> list[SpecError]:
     objective = ctx.values["objective"]
     if objective.get("positive") is not None and objective["task"] == "regression":
         return [ctx.error(("objective", "positive"), MSG_POSITIVE_REGRESSION)]
     return []
 
 
-@spec_check("target_not_a_feature")
-def check_target_roles(ctx: CheckContext) -> list[SpecError]:
+@spec_rule("target_not_a_feature")
+def check_target_roles(ctx: RuleContext) -> list[SpecError]:
     data = ctx.values["data"]
     target = ctx.values["objective"]["target"]
     errors = []
@@ -341,8 +341,8 @@ def check_target_roles(ctx: CheckContext) -> list[SpecError]:
     return errors
 
 
-@spec_check("criteria")
-def check_criteria(ctx: CheckContext) -> list[SpecError]:
+@spec_rule("criteria")
+def check_criteria(ctx: RuleContext) -> list[SpecError]:
     errors: list[SpecError] = []
     sensitive = list(ctx.values["data"]["sensitive"])
     has_holdout = bool(ctx.values["data"].get("holdout"))
@@ -408,16 +408,16 @@ def check_criteria(ctx: CheckContext) -> list[SpecError]:
     return errors
 
 
-@spec_check("evaluation_metrics_fit_task")
-def check_evaluation_metrics(ctx: CheckContext) -> list[SpecError]:
+@spec_rule("evaluation_metrics_fit_task")
+def check_evaluation_metrics(ctx: RuleContext) -> list[SpecError]:
     errors = []
     for j, metric in enumerate(ctx.values["evaluation"]["metrics"]):
         errors += metric_fit_errors(ctx, metric, ("evaluation", "metrics", j))
     return errors
 
 
-@spec_check("early_stopping_metric")
-def check_early_stopping(ctx: CheckContext) -> list[SpecError]:
+@spec_rule("early_stopping_metric")
+def check_early_stopping(ctx: RuleContext) -> list[SpecError]:
     metric = ctx.values["training"]["early_stopping"]["metric"]
     path = ("training", "early_stopping", "metric")
     if metric == EARLY_STOPPING_LOSS:
@@ -439,8 +439,8 @@ def check_early_stopping(ctx: CheckContext) -> list[SpecError]:
     return metric_fit_errors(ctx, metric, path)
 
 
-@spec_check("threshold_strategy")
-def check_threshold(ctx: CheckContext) -> list[SpecError]:
+@spec_rule("threshold_strategy")
+def check_threshold(ctx: RuleContext) -> list[SpecError]:
     evaluation = ctx.values["evaluation"]
     strategy = evaluation["threshold"]["strategy"]
     path = ("evaluation", "threshold", "strategy")
@@ -451,16 +451,16 @@ def check_threshold(ctx: CheckContext) -> list[SpecError]:
     return []
 
 
-@spec_check("imbalance_needs_classes")
-def check_imbalance(ctx: CheckContext) -> list[SpecError]:
+@spec_rule("imbalance_needs_classes")
+def check_imbalance(ctx: RuleContext) -> list[SpecError]:
     path = ("data", "preprocessing", "imbalance")
     if ctx.task == "regression" and ctx.values["data"]["preprocessing"]["imbalance"] != "none":
         return [ctx.error(path, MSG_IMBALANCE_REGRESSION)]
     return []
 
 
-@spec_check("finite_numbers")
-def check_finite(ctx: CheckContext) -> list[SpecError]:
+@spec_rule("finite_numbers")
+def check_finite(ctx: RuleContext) -> list[SpecError]:
     """``.nan`` and ``.inf`` are YAML numbers but never meaningful settings or bounds."""
     errors: list[SpecError] = []
 
@@ -478,8 +478,8 @@ def check_finite(ctx: CheckContext) -> list[SpecError]:
     return errors
 
 
-@spec_check("vendor_format_settings")
-def check_vendor_format(ctx: CheckContext) -> list[SpecError]:
+@spec_rule("vendor_format_settings")
+def check_vendor_format(ctx: RuleContext) -> list[SpecError]:
     vendor = (ctx.values.get("model") or {}).get("vendor")
     if not vendor:
         return []

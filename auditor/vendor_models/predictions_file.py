@@ -22,15 +22,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from auditor.errors import SpecError
-from auditor.spec.checks import MSG_PREDICTIONS_NEED_ID as MSG_NEEDS_ID  # validate says it first
-from auditor.vendor.files import listing
-from auditor.vendor.outputs import SUM_TOLERANCE, check_range, class_key, labels_to_scores
+from auditor.spec.rules import MSG_PREDICTIONS_NEED_ID as MSG_NEEDS_ID  # validate says it first
+from auditor.vendor_models.files import listing
+from auditor.vendor_models.outputs import SUM_TOLERANCE, check_range, class_key, labels_to_scores
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from auditor.types import Dataset
-    from auditor.vendor.context import VendorContext
+    from auditor.vendor_models.context import VendorContext
 
 MSG_NO_ID_IN_FILE = "the predictions file has no id column {name!r} (columns: {columns})"
 MSG_NO_PREDICTION_COLUMNS = (

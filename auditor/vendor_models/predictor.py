@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from auditor.vendor.inputs import n_rows
-from auditor.vendor.outputs import validate_scores
+from auditor.vendor_models.inputs import n_rows
+from auditor.vendor_models.outputs import validate_scores
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
     from auditor.types import Dataset
-    from auditor.vendor.context import Backend, VendorContext
+    from auditor.vendor_models.context import Backend, VendorContext
 
 MSG_UNKNOWN_SPLIT = "no split {split!r} in the data (splits: {splits})"
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from auditor.errors import one_line
-from auditor.vendor.inputs import (
+from auditor.vendor_models.inputs import (
     batches,
     float_matrix,
     n_rows,
@@ -28,7 +28,7 @@ from auditor.vendor.inputs import (
     raw_frame,
     resolve_columns,
 )
-from auditor.vendor.outputs import (
+from auditor.vendor_models.outputs import (
     column_order,
     is_index_classes,
     labels_to_scores,
@@ -39,7 +39,7 @@ from auditor.vendor.outputs import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.types import Dataset
-    from auditor.vendor.context import VendorContext
+    from auditor.vendor_models.context import VendorContext
 
 MSG_NOT_AN_ESTIMATOR = "the file holds a {type}, not a model with a predict method"
 MSG_NOTE_INDEX_CLASSES = (

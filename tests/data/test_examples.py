@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from auditor import examples
+from auditor.data import examples
 
 
 @pytest.mark.parametrize("name", examples.GENERATORS)

@@ -4,7 +4,7 @@ skops never unpickles: it rebuilds only known, safe types. Before loading, the t
 the file that skops does not trust by default are listed
 (``skops.io.get_untrusted_types``); the model is loaded only if every one of them is named
 in ``model.vendor.trusted_types``, so trusting vendor code is a visible, reviewed line of
-the spec. See :mod:`auditor.vendor.sklearn_model` for how it is fed and read.
+the spec. See :mod:`auditor.vendor_models.sklearn_model` for how it is fed and read.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from auditor.errors import one_line
-from auditor.vendor.sklearn_model import EstimatorBackend
+from auditor.vendor_models.sklearn_model import EstimatorBackend
 
 if TYPE_CHECKING:  # pragma: no cover
-    from auditor.vendor.context import VendorContext
+    from auditor.vendor_models.context import VendorContext
 
 MSG_CORRUPT = "not a readable skops file: {reason}"
 MSG_UNTRUSTED = (

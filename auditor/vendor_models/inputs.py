@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from auditor.vendor.files import listing
+from auditor.vendor_models.files import listing
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from auditor.types import Dataset
-    from auditor.vendor.context import VendorContext
+    from auditor.vendor_models.context import VendorContext
 
 MSG_CATEGORICAL_RAW = (
     "input 'raw' feeds a {kind} model one float matrix, but feature column(s) {names} are "

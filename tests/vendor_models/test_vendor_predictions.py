@@ -8,9 +8,9 @@ import pytest
 from vendor_helpers import all_rows, build_dataset, make_spec, one_line_error
 
 from auditor.errors import ExitCode, ModelFileError, SpecError
-from auditor.vendor import load_vendor_model
-from auditor.vendor import predictions_file as pf
-from auditor.vendor.outputs import MSG_UNKNOWN_LABELS
+from auditor.vendor_models import load_vendor_model
+from auditor.vendor_models import predictions_file as pf
+from auditor.vendor_models.outputs import MSG_UNKNOWN_LABELS
 
 
 def _write(frame: pd.DataFrame, path):

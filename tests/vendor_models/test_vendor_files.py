@@ -10,8 +10,8 @@ import pytest
 from vendor_helpers import SCHEMA, VENDOR_SCHEMA, make_spec, one_line_error
 
 from auditor.errors import ExitCode, ModelFileError
-from auditor.vendor import files, format_names, load_vendor_model
-from auditor.vendor.registry import MSG_UNKNOWN_FORMAT, get_loader
+from auditor.vendor_models import files, format_names, load_vendor_model
+from auditor.vendor_models.registry import MSG_UNKNOWN_FORMAT, get_loader
 
 SUFFIX = {
     "predictions": ".csv",

@@ -17,7 +17,7 @@ Outputs
     "label". A sequence of maps (class -> probability) becomes a matrix, the map keys
     matched to the target's classes (or taken as class indices 0..K-1). Integer, string
     or bool tensors are labels: scores are then hard 0/1 and ``has_scores`` is False.
-    Float tensors follow :func:`auditor.vendor.outputs.tensor_to_scores`.
+    Float tensors follow :func:`auditor.vendor_models.outputs.tensor_to_scores`.
 """
 
 from __future__ import annotations
@@ -27,13 +27,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from auditor.errors import one_line
-from auditor.vendor.files import sha256_file
-from auditor.vendor.inputs import batches, n_rows, numeric_raw_columns, raw_frame, resolve_columns
-from auditor.vendor.outputs import class_key, labels_to_scores, tensor_to_scores
+from auditor.vendor_models.files import sha256_file
+from auditor.vendor_models.inputs import (
+    batches,
+    n_rows,
+    numeric_raw_columns,
+    raw_frame,
+    resolve_columns,
+)
+from auditor.vendor_models.outputs import class_key, labels_to_scores, tensor_to_scores
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.types import Dataset
-    from auditor.vendor.context import VendorContext
+    from auditor.vendor_models.context import VendorContext
 
 MSG_CORRUPT = "not a readable ONNX model: {reason}"
 MSG_ONE_INPUT = "input {input!r} feeds one matrix, but the ONNX model has {count} inputs ({names})"

@@ -43,7 +43,7 @@ def _loan_scorecard(rows: int, seed: int):
     from sklearn.preprocessing import OneHotEncoder
     from threadpoolctl import threadpool_limits
 
-    from auditor.examples import generate
+    from auditor.data.examples import generate
 
     frame = generate("loan", rows, seed + VENDOR_SEED_OFFSET)
     features = list(LOAN_SCORECARD_FEATURES)

@@ -17,7 +17,7 @@ from sklearn.svm import LinearSVC
 from vendor_helpers import make_spec, one_line_error
 
 from auditor.errors import ModelFileError
-from auditor.vendor import load_vendor_model, pickle_model, skops_model
+from auditor.vendor_models import load_vendor_model, pickle_model, skops_model
 
 TREE_PREDICTOR = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"
 NUMPY_DTYPE = "numpy.dtype"  # SimpleImputer keeps its fitted dtype; skops 0.16 does not trust it

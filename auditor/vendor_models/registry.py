@@ -14,11 +14,11 @@ from auditor.errors import Location, ModelFileError
 
 #: format name -> "module:function"
 FORMATS: dict[str, str] = {
-    "predictions": "auditor.vendor.predictions_file:load",
-    "onnx": "auditor.vendor.onnx_model:load",
-    "torchscript": "auditor.vendor.torchscript_model:load",
-    "skops": "auditor.vendor.skops_model:load",
-    "pickle": "auditor.vendor.pickle_model:load",
+    "predictions": "auditor.vendor_models.predictions_file:load",
+    "onnx": "auditor.vendor_models.onnx_model:load",
+    "torchscript": "auditor.vendor_models.torchscript_model:load",
+    "skops": "auditor.vendor_models.skops_model:load",
+    "pickle": "auditor.vendor_models.pickle_model:load",
 }
 
 MSG_UNKNOWN_FORMAT = "unknown vendor model format {name!r}; available formats: {available}"

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from auditor.examples import generate
+from auditor.data.examples import generate
 from auditor.spec import load_schema
 from auditor.types import Dataset, Spec
 

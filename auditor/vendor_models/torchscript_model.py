@@ -4,7 +4,7 @@ Input: ``preprocessed`` feeds ``dataset.X`` as one float32 tensor (n, features);
 feeds the spec's raw feature columns as one float32 tensor, so they must all be numeric.
 Output: a tensor; a tuple or list gives its first tensor; a dict gives its
 ``probabilities`` (or ``probs``, ``proba``) entry, or its only entry. The tensor is read
-with the rules of :func:`auditor.vendor.outputs.tensor_to_scores` (logits get a sigmoid or
+with the rules of :func:`auditor.vendor_models.outputs.tensor_to_scores` (logits get a sigmoid or
 softmax when ``output`` is ``auto`` and the values are not probabilities, or when it is
 ``logits``).
 """
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from auditor.errors import one_line
-from auditor.vendor.inputs import (
+from auditor.vendor_models.inputs import (
     batches,
     float_matrix,
     n_rows,
@@ -24,11 +24,11 @@ from auditor.vendor.inputs import (
     preprocessed,
     raw_frame,
 )
-from auditor.vendor.outputs import tensor_to_scores
+from auditor.vendor_models.outputs import tensor_to_scores
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.types import Dataset
-    from auditor.vendor.context import VendorContext
+    from auditor.vendor_models.context import VendorContext
 
 MSG_CORRUPT = "not a readable TorchScript file: {reason}"
 MSG_RUN_FAILED = "the vendor model failed on split {split!r} (input {shape} float32): {reason}"

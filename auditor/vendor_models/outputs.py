@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from auditor.errors import ModelFileError
-from auditor.vendor.files import listing
+from auditor.vendor_models.files import listing
 
 ErrorFactory = Callable[[str], ModelFileError]
 

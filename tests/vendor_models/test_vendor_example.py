@@ -9,7 +9,7 @@ import pytest
 from vendor_helpers import ROOT
 
 from auditor.spec import load_spec
-from auditor.vendor.example import (
+from auditor.vendor_models.example import (
     LOAN_SCORECARD_FEATURES,
     MSG_UNKNOWN_EXAMPLE,
     ensure_vendor_example,
@@ -59,7 +59,7 @@ def test_example_model_is_deterministic(example, tmp_path):
     rel = values["model"]["vendor"]["path"]
     import skops.io as sio
 
-    from auditor.examples import generate
+    from auditor.data.examples import generate
 
     a = sio.load(base / rel, trusted=values["model"]["vendor"]["trusted_types"])
     b = sio.load(tmp_path / rel, trusted=values["model"]["vendor"]["trusted_types"])
@@ -76,7 +76,7 @@ def test_example_model_ranks_well_and_carries_the_planted_bias(example):
     import skops.io as sio
     from sklearn.metrics import roc_auc_score
 
-    from auditor.examples import generate
+    from auditor.data.examples import generate
 
     values, base = example
     model = sio.load(
@@ -105,7 +105,7 @@ def test_only_declared_examples_are_created(tmp_path):
 def test_example_through_spec_loader_and_data_stage(tmp_path):
     """The real stages: spec loader, data stage (which generates everything), vendor loader."""
     from auditor.data import build_dataset
-    from auditor.vendor import load_vendor_model
+    from auditor.vendor_models import load_vendor_model
 
     shutil.copy(SPEC, tmp_path / SPEC.name)
     spec = load_spec(tmp_path / SPEC.name, check_data=False)

@@ -8,10 +8,10 @@ import pytest
 
 import auditor.data.sources as sources
 from auditor.errors import SpecErrors
-from auditor.spec import SPEC_CHECKS, check_spec, load_spec
-from auditor.spec import checks as spec_checks
-from auditor.spec.checks import get_spec_check
-from auditor.spec.datachecks import positive_matches
+from auditor.spec import SPEC_RULES, check_spec, load_spec
+from auditor.spec import rules as spec_rules
+from auditor.spec.data_rules import positive_matches
+from auditor.spec.rules import get_spec_rule
 from tests.spec.specdata import BASE, ROWS, edit
 
 
@@ -100,7 +100,7 @@ def test_regression_with_the_default_split_is_valid_but_explicit_stratified_is_n
         )
     assert _messages(info) == [
         f"{spec_dir / 'spec.yaml'}:8:21: data.split.strategy: "
-        + spec_checks.MSG_STRATIFIED_REGRESSION
+        + spec_rules.MSG_STRATIFIED_REGRESSION
     ]
 
 
@@ -134,30 +134,30 @@ def test_generated_example_data_is_created_before_the_checks(tmp_path: Path):
 
 
 def test_registry_holds_named_checks_and_explains_unknown_names():
-    names = set(SPEC_CHECKS)
+    names = set(SPEC_RULES)
     assert {
         "split_leaves_training",
         "criteria",
         "data_columns_exist",
         "data_target_values",
     } <= names
-    assert get_spec_check("criteria").needs_data is False
-    assert get_spec_check("data_columns_exist").needs_data is True
+    assert get_spec_rule("criteria").needs_data is False
+    assert get_spec_rule("data_columns_exist").needs_data is True
     with pytest.raises(KeyError, match="did you mean 'criteria'"):
-        get_spec_check("criterias")
+        get_spec_rule("criterias")
 
 
 def test_every_check_passes_a_valid_spec(spec_dir: Path):
     from auditor.spec import parse_spec_text
-    from auditor.spec.checks import CheckContext
     from auditor.spec.defaults import apply_defaults
+    from auditor.spec.rules import RuleContext
     from auditor.spec.yamlio import parse_yaml
 
     doc = parse_yaml(BASE)
-    ctx = CheckContext(
+    ctx = RuleContext(
         values=apply_defaults(doc.values), doc=doc, file="spec.yaml", base_dir=spec_dir
     )
-    for check in SPEC_CHECKS.values():
+    for check in SPEC_RULES.values():
         assert check.fn(ctx) == [], check.name
     parse_spec_text(BASE, path=spec_dir / "spec.yaml")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditor.errors import AuditorError, DataError, Location, SpecError
-from auditor.spec.checks import CheckContext, spec_check
+from auditor.spec.rules import RuleContext, spec_rule
 from auditor.spec.schema import fmt_value, sorted_plain
 from auditor.spec.suggest import did_you_mean
 
@@ -50,7 +50,7 @@ _SNIFF = 8192
 class DataProbe:
     """A lazy, cached view of the spec's data files for the data-aware checks."""
 
-    def __init__(self, ctx: CheckContext):
+    def __init__(self, ctx: RuleContext):
         self.ctx = ctx
         self.data = ctx.values["data"]
         self.file_errors: list[SpecError] = []
@@ -81,7 +81,7 @@ class DataProbe:
         self._generated = True
         if not self.data.get("generate"):
             return
-        from auditor.examples import ensure_example_data
+        from auditor.data.examples import ensure_example_data
 
         try:
             ensure_example_data(self.ctx.values, self.ctx.base_dir)
@@ -162,8 +162,8 @@ def _read_header(path: Path, fmt: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- checks
-@spec_check("data_files_readable", needs_data=True)
-def check_files(ctx: CheckContext) -> list[SpecError]:
+@spec_rule("data_files_readable", needs_data=True)
+def check_files(ctx: RuleContext) -> list[SpecError]:
     probe = ctx.probe
     target = ctx.values["objective"]["target"]
     for role in ROLES:
@@ -173,7 +173,7 @@ def check_files(ctx: CheckContext) -> list[SpecError]:
     return list(probe.file_errors)
 
 
-def _named_columns(ctx: CheckContext) -> list[tuple[tuple, str, bool]]:
+def _named_columns(ctx: RuleContext) -> list[tuple[tuple, str, bool]]:
     """(spec path, column, point at the key) for every column the spec names."""
     data = ctx.values["data"]
     named: list[tuple[tuple, str, bool]] = [
@@ -194,8 +194,8 @@ def _named_columns(ctx: CheckContext) -> list[tuple[tuple, str, bool]]:
     return named
 
 
-@spec_check("data_columns_exist", needs_data=True)
-def check_columns(ctx: CheckContext) -> list[SpecError]:
+@spec_rule("data_columns_exist", needs_data=True)
+def check_columns(ctx: RuleContext) -> list[SpecError]:
     probe = ctx.probe
     errors: list[SpecError] = []
     train = probe.columns("train")
@@ -261,8 +261,8 @@ def _sample(values: list[Any], limit: int = 6) -> str:
     return shown + (", ..." if len(values) > limit else "")
 
 
-@spec_check("data_target_values", needs_data=True)
-def check_target(ctx: CheckContext) -> list[SpecError]:
+@spec_rule("data_target_values", needs_data=True)
+def check_target(ctx: RuleContext) -> list[SpecError]:
     probe = ctx.probe
     objective = ctx.values["objective"]
     target, task = objective["target"], objective["task"]
@@ -335,8 +335,8 @@ def positive_matches(positive: Any, values: list[Any]) -> bool:
     return any(same_value(value, positive) for value in values)
 
 
-@spec_check("model_file_exists", needs_data=True)
-def check_model_file(ctx: CheckContext) -> list[SpecError]:
+@spec_rule("model_file_exists", needs_data=True)
+def check_model_file(ctx: RuleContext) -> list[SpecError]:
     """The vendor's file exists and, as far as is cheap to tell, is what its format says.
 
     skops and TorchScript files are zip archives (checked with the standard library); a
@@ -346,7 +346,7 @@ def check_model_file(ctx: CheckContext) -> list[SpecError]:
     vendor = (ctx.values.get("model") or {}).get("vendor")
     if not vendor:
         return []
-    from auditor.vendor.files import check_readable
+    from auditor.vendor_models.files import check_readable
 
     ctx.probe.ensure_generated()  # bundled vendor examples create their model file too
     path = ctx.resolve_path(vendor["path"])
@@ -373,7 +373,7 @@ def check_model_file(ctx: CheckContext) -> list[SpecError]:
     return []
 
 
-def _predictions_header_errors(ctx: CheckContext, vendor: dict, path: Path) -> list[SpecError]:
+def _predictions_header_errors(ctx: RuleContext, vendor: dict, path: Path) -> list[SpecError]:
     try:
         header = _read_header(path, "auto")
     except AuditorError as exc:

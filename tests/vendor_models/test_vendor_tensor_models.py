@@ -10,7 +10,7 @@ import torch
 from vendor_helpers import make_spec, one_line_error
 
 from auditor.errors import ModelFileError
-from auditor.vendor import load_vendor_model
+from auditor.vendor_models import load_vendor_model
 
 # torch 2.13 deprecates TorchScript, which is still the format vendors deliver in
 pytestmark = [
@@ -144,7 +144,8 @@ def test_torchscript_small_batches_equal_one_batch(tmp_path, triage):
     spec = make_spec(tmp_path, triage, format="torchscript", path="m.pt", input="preprocessed")
     whole = load_vendor_model(spec, triage).predict(triage, "train")
     batched = load_vendor_model(spec, triage, batch_rows=7).predict(triage, "train")
-    np.testing.assert_array_equal(whole, batched)
+    # the same rows in other batch shapes: equal up to float32 rounding, not bit for bit
+    np.testing.assert_allclose(whole, batched, rtol=1e-5, atol=1e-6)
 
 
 # --------------------------------------------------------------------------- onnx

@@ -38,6 +38,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check auditor tests benchmarks
 	$(BIN)/ruff format --check auditor tests benchmarks
 
+# The schema's name lists (metrics, checks, architectures, ...) from the catalogues.
+schema: $(STAMP)
+	$(BIN)/python -m auditor.spec.enums
+
 format: $(STAMP)
 	$(BIN)/ruff format auditor tests benchmarks
 	$(BIN)/ruff check --fix auditor tests benchmarks

@@ -198,7 +198,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         rows = f", {checked.rows['train']:,} rows"
     if checked.rows.get("holdout") is not None:
         rows += f", holdout {checked.rows['holdout']:,} rows"
-    criteria = len(spec.values.get("acceptance", []))
+    criteria = len(spec.acceptance)
     print(
         MSG_VALID.format(
             file=args.spec,

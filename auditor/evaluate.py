@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from auditor.metrics.performance import decisions, default_metric
 from auditor.types import Dataset, Evaluation, Predictor, Spec, SplitEval
 
 MISSING_COSTS = (
@@ -30,18 +31,11 @@ VALIDATION_NOT_COVERED = (
     "threshold strategy {strategy!r} chooses the threshold on the validation split, but the "
     "vendor's predictions do not cover it: use strategy 'fixed' or score the validation rows"
 )
-DEFAULT_PRIMARY = {"binary": "roc_auc", "multiclass": "f1_macro", "regression": "r2"}
-LABELS_ONLY_PRIMARY = {"binary": "f1", "multiclass": "f1_macro", "regression": "r2"}
 
 
 def primary_metric(spec: Spec, task: str, *, has_scores: bool = True) -> str:
     """The first of evaluation.metrics that applies, else the task's default."""
-    from auditor.metrics import METRICS
-
-    for name in spec["evaluation"].get("metrics") or []:
-        if name in METRICS and METRICS[name].applies_to(task, has_scores=has_scores):
-            return name
-    return (DEFAULT_PRIMARY if has_scores else LABELS_ONLY_PRIMARY)[task]
+    return default_metric(task, has_scores=has_scores, wanted=spec.evaluation.metrics)
 
 
 # ------------------------------------------------------------------ threshold
@@ -72,10 +66,10 @@ def choose_threshold(
     """The binary decision threshold and how it was chosen (on validation data only)."""
     from auditor.errors import SpecError
 
-    setting = spec["evaluation"]["threshold"]
-    strategy = setting["strategy"]
+    setting = spec.evaluation.threshold
+    strategy = setting.strategy
     if strategy == "fixed":
-        value = float(setting["value"])
+        value = float(setting.value)
         return value, {"strategy": "fixed", "chosen_on": None, "value": value}
     if validation_scores is None and "validation" in dataset.y:  # a vendor skipped it
         raise SpecError(
@@ -102,10 +96,10 @@ def choose_threshold(
             "value": float(thresholds[i]),
             "validation_f1": float(f1[i]),
         }
-    costs = spec["evaluation"].get("costs")
-    if not costs:
+    costs = spec.evaluation.costs
+    if costs is None:
         raise SpecError(MISSING_COSTS, spec.locate(("evaluation", "threshold", "strategy")))
-    cost = float(costs["false_positive"]) * fp + float(costs["false_negative"]) * fn
+    cost = float(costs.false_positive) * fp + float(costs.false_negative) * fn
     per_k = 1000.0 * cost / max(len(y), 1)
     i = int(np.argmin(cost))
     return float(thresholds[i]), {
@@ -113,17 +107,8 @@ def choose_threshold(
         "chosen_on": "validation",
         "value": float(thresholds[i]),
         "validation_cost_per_1000": float(per_k[i]),
-        "unit": costs.get("unit", "cost units"),
+        "unit": costs.unit,
     }
-
-
-def decisions(task: str, scores: np.ndarray, threshold: float | None) -> np.ndarray:
-    """Predicted class index (binary: score >= threshold) or predicted value."""
-    if task == "binary":
-        return (np.asarray(scores, dtype=float) >= threshold).astype(np.int64)
-    if task == "multiclass":
-        return np.asarray(scores).argmax(axis=1).astype(np.int64)
-    return np.asarray(scores, dtype=np.float64)
 
 
 # ------------------------------------------------------------------ baselines
@@ -205,8 +190,8 @@ def learning_curve(
     """
     from auditor.metrics import Rows, point_metrics
 
-    settings = spec["evaluation"]["learning_curve"]
-    if not settings.get("enabled", True):
+    settings = spec.evaluation.learning_curve
+    if not settings.enabled:
         return [], "it is switched off (evaluation.learning_curve.enabled: false)"
     if predictor.kind.startswith("vendor:"):
         return [], "a vendor model cannot be retrained on fractions of the data"
@@ -215,11 +200,11 @@ def learning_curve(
     task = dataset.task
     k = len(dataset.classes) if task != "regression" else None
     n = len(dataset.y["train"])
-    rng = np.random.default_rng(int(spec["training"]["seed"]))
+    rng = np.random.default_rng(int(spec.training.seed))
     order = rng.permutation(n)
     known = full_scores or {}
     points = []
-    for fraction in sorted(float(f) for f in settings["fractions"]):
+    for fraction in sorted(float(f) for f in settings.fractions):
         size = max(int(round(fraction * n)), 2)
         if progress is not None:
             progress.status(f"learning curve: {100 * fraction:.0f}% of the training rows")

@@ -10,7 +10,7 @@ def obtain_predictor(
     spec: Spec, dataset: Dataset, *, progress: Progress | None = None
 ) -> Predictor:
     """Return a trained model, or the vendor's model when ``model.vendor`` is declared."""
-    if spec["model"]["vendor"]:
+    if spec.model.vendor is not None:
         from auditor.vendor_models import load_vendor_model
 
         return load_vendor_model(spec, dataset)

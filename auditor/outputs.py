@@ -25,7 +25,7 @@ def output_dir(spec, out: str | Path | None = None, *, now: dt.datetime | None =
     """``--out`` if given, else ``<report.output or ./reports>/<name>/<UTC timestamp>/``."""
     if out is not None:
         return Path(out)
-    configured = spec["report"].get("output")
+    configured = spec.report.output
     base = spec.resolve_path(configured) if configured else Path("reports")
     stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%dT%H-%M-%SZ")
     target = base / spec.name / stamp

@@ -88,9 +88,9 @@ def environment(predictor, spec) -> dict[str, Any]:
         "device": info.get("device", "cpu"),
         "device_name": info.get("device_name", platform.processor() or platform.machine()),
         "precision": info.get("precision", "fp32"),
-        "seed": spec["training"]["seed"],
-        "split_seed": spec["data"]["split"]["seed"],
-        "bootstrap_seed": spec["evaluation"]["seed"],
+        "seed": spec.training.seed,
+        "split_seed": spec.data.split.seed,
+        "bootstrap_seed": spec.evaluation.seed,
     }
 
 
@@ -107,8 +107,11 @@ def build_results(
     started: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Assemble results.json's content from every stage's output."""
+    from auditor.verdict import blocking_findings
+
     now = dt.datetime.now(dt.timezone.utc)
     info = dict(predictor.info)
+    blocking = blocking_findings(outcomes)
     results = {
         "schema_version": RESULTS_SCHEMA_VERSION,
         "auditor_version": __version__,
@@ -146,16 +149,16 @@ def build_results(
             "primary_metric": evaluation.primary_metric,
             "threshold": evaluation.threshold,
             "threshold_info": evaluation.threshold_info,
-            "confidence": spec["evaluation"]["confidence"],
-            "bootstrap": spec["evaluation"]["bootstrap"],
+            "confidence": spec.evaluation.confidence,
+            "bootstrap": spec.evaluation.bootstrap,
             "metrics": metrics_table(findings),
             "baselines": evaluation.baselines,
             "learning_curve": evaluation.learning_curve,
-            "costs": spec["evaluation"].get("costs"),
+            "costs": spec.values["evaluation"]["costs"],
             "has_scores": evaluation.has_scores,
             "notes": evaluation.notes,
         },
-        "findings": [finding_to_dict(f) for f in findings],
+        "findings": [finding_to_dict(f, advisory=f.id not in blocking) for f in findings],
         "criteria": [outcome_to_dict(o) for o in outcomes],
         "verdict": verdict_to_dict(verdict),
     }
@@ -163,11 +166,15 @@ def build_results(
 
 
 # ------------------------------------------------------------------ serialisation
-def finding_to_dict(f: Finding) -> dict[str, Any]:
-    """A Finding as a JSON-safe dict (floats, None for NaN, lists for tuples and arrays)."""
+def finding_to_dict(f: Finding, *, advisory: bool = True) -> dict[str, Any]:
+    """A Finding as a JSON-safe dict (floats, None for NaN, lists for tuples and arrays).
+
+    ``advisory``: False when a blocking criterion is about the finding.
+    """
     out = {field.name: jsonable(getattr(f, field.name)) for field in fields(Finding)}
     if out["ci"] is not None and (len(out["ci"]) != 2 or None in out["ci"]):
         out["ci"] = None
+    out["advisory"] = bool(advisory)
     return out
 
 

@@ -15,6 +15,7 @@ Only light imports here: numpy and pandas are imported for type checking only, s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -22,7 +23,14 @@ if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
     import pandas as pd
 
+    from auditor.criteria import Criterion
+    from auditor.spec import typed as spec_typed
+    from auditor.spec.typed import SpecValues
+
 Task = Literal["binary", "multiclass", "regression"]
+TASKS: tuple[str, ...] = ("binary", "multiclass", "regression")
+CLASSIFICATION: tuple[Task, ...] = ("binary", "multiclass")
+REGRESSION: tuple[Task, ...] = ("regression",)
 SplitName = Literal["train", "validation", "test", "holdout"]
 SPLITS: tuple[str, ...] = ("train", "validation", "test", "holdout")
 
@@ -41,14 +49,23 @@ class Spec:
     """A validated spec with every default applied.
 
     ``values`` is the resolved document (plain dicts and lists, JSON-serialisable); its
-    shape is exactly ``schemas/spec.schema.json``. ``positions`` maps a JSON path tuple
-    such as ``("acceptance", 2, "at_most")`` to the (line, column) of that node in the
-    file, 1-based, so later stages can point at the spec when data contradicts it.
+    shape is exactly ``schemas/spec.schema.json``. The stages read its typed, frozen form
+    (:mod:`auditor.spec.typed`) through the section attributes: ``spec.training.seed``,
+    ``spec.acceptance[0].bounds``. ``positions`` maps a JSON path tuple such as
+    ``("acceptance", 2, "at_most")`` to the (line, column) of that node in the file,
+    1-based, so later stages can point at the spec when data contradicts it.
     """
 
     path: Path
     values: dict[str, Any]
     positions: dict[tuple, tuple[int, int]] = field(default_factory=dict)
+
+    @cached_property
+    def typed(self) -> SpecValues:
+        """The resolved spec as frozen dataclasses (built once)."""
+        from auditor.spec.typed import typed_spec
+
+        return typed_spec(self.values)
 
     @property
     def base_dir(self) -> Path:
@@ -56,14 +73,39 @@ class Spec:
 
     @property
     def name(self) -> str:
-        return self.values["name"]
+        return self.typed.name
 
     @property
     def task(self) -> Task:
-        return self.values["objective"]["task"]
+        return self.typed.objective.task
 
-    def __getitem__(self, section: str) -> Any:
-        return self.values[section]
+    @property
+    def objective(self) -> spec_typed.Objective:
+        return self.typed.objective
+
+    @property
+    def data(self) -> spec_typed.Data:
+        return self.typed.data
+
+    @property
+    def model(self) -> spec_typed.Model:
+        return self.typed.model
+
+    @property
+    def training(self) -> spec_typed.Training:
+        return self.typed.training
+
+    @property
+    def evaluation(self) -> spec_typed.Evaluation:
+        return self.typed.evaluation
+
+    @property
+    def acceptance(self) -> tuple[Criterion, ...]:
+        return self.typed.acceptance
+
+    @property
+    def report(self) -> spec_typed.Report:
+        return self.typed.report
 
     def resolve_path(self, relative: str) -> Path:
         """A path from the spec, relative to the spec file."""
@@ -180,12 +222,13 @@ class Evaluation:
 
 
 # --------------------------------------------------------------------------- findings
-@dataclass
+@dataclass(frozen=True)
 class Finding:
     """One measured fact about the data or model, with its evidence.
 
     ``chart`` is data only (never a drawing); the report draws it. Its "kind" is one of
-    CHART_KINDS below, with the fields documented there.
+    CHART_KINDS below, with the fields documented there. Whether a finding is advisory
+    follows from the criteria (``verdict.blocking_findings``); results.json records it.
     """
 
     id: str  # unique, dotted: "performance.f1.test", "fairness.demographic_parity_difference.sex"
@@ -205,7 +248,6 @@ class Finding:
     n: int | None = None  # rows the value is measured on
     details: dict[str, Any] = field(default_factory=dict)  # tables (JSON-serialisable)
     chart: dict[str, Any] | None = None
-    advisory: bool = True  # diagnostics count as advisory unless a criterion covers them
 
 
 # Chart contract between checks (which produce the data) and the report (which draws it).
@@ -232,7 +274,7 @@ CHART_KINDS: dict[str, str] = {
 
 
 # --------------------------------------------------------------------------- verdict
-@dataclass
+@dataclass(frozen=True)
 class CriterionOutcome:
     """The outcome of one acceptance criterion."""
 
@@ -251,7 +293,7 @@ class CriterionOutcome:
     waived: bool = False  # a valid (unexpired) waiver covers this failure
 
 
-@dataclass
+@dataclass(frozen=True)
 class Verdict:
     status: VerdictStatus
     reason: str  # one sentence

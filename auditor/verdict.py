@@ -21,289 +21,97 @@ import datetime as dt
 import math
 from typing import Any
 
+from auditor.criteria import Criterion, same_features
+from auditor.judge import fmt_number, judge
 from auditor.types import CriterionOutcome, Finding, Spec, Verdict
 
 NO_FINDING = "nothing was measured for it: {why}"
-SPLITLESS_CHECKS = {"overfitting", "single_feature_leakage", "learning_curve"}
-CHECK_LABELS = {
-    "generalization_gap": "Generalization gap",
-    "suspicious_score": "Suspiciously high score",
-    "single_feature_leakage": "Best single-feature score",
-    "baseline_improvement": "Improvement over the trivial baseline",
-    "overfitting": "Rise of the validation loss",
-    "train_test_overlap": "Share of rows shared with training",
-    "missing_rate": "Highest missing-value rate",
-    "duplicate_rate": "Duplicate-row rate",
-    "class_balance": "Share of the rarest class",
-    "group_size": "Smallest group size",
-    "outliers": "Highest outlier rate",
-    "expected_cost": "Expected cost per 1,000 decisions",
-}
-SPLIT_NAMES = {
-    "train": "training",
-    "validation": "validation",
-    "test": "test",
-    "holdout": "holdout",
-}
+MSG_NOT_MEASURED = "the measurement could not be made: {summary}"
+MSG_ALREADY_FAILS = (
+    "already fails on the groups large enough to judge ({value}); smaller groups cannot make "
+    "it pass"
+)
 
 
 def _today() -> dt.date:
     return dt.datetime.now(dt.timezone.utc).date()
 
 
-def _fmt(x: float | None) -> str:
-    if x is None or not math.isfinite(x):
-        return "n/a"
-    if float(x).is_integer() and abs(x) >= 10:
-        return f"{x:,.0f}"
-    return f"{x:.2f}" if abs(x) < 10 else f"{x:,.1f}"
+_fmt = fmt_number
 
 
-def _labels(criterion: dict[str, Any]) -> str:
-    from auditor.checks.fairness import FAIRNESS_METRICS
-    from auditor.metrics import METRICS
-
-    metric, check = criterion.get("metric"), criterion.get("check")
-    if check:
-        what = CHECK_LABELS.get(check, check.replace("_", " ").capitalize())
-        if metric and metric in METRICS:
-            what += f" in {METRICS[metric].label}"
-        return what
-    if metric in FAIRNESS_METRICS:
-        return FAIRNESS_METRICS[metric].label
-    if metric in METRICS:
-        return METRICS[metric].label
-    return str(metric)
-
-
-def describe(criterion: dict[str, Any]) -> str:
+def describe(criterion: Criterion) -> str:
     """Plain words: 'F1 score on the test split is at least 0.80'."""
-    split = criterion.get("split", "test")
-    where = f"on the {SPLIT_NAMES.get(split, split)} split"
-    if criterion.get("check") == "generalization_gap":
-        where = f"between the training and {SPLIT_NAMES.get(split, split)} splits"
-    if criterion.get("check") in SPLITLESS_CHECKS:
-        where = ""
-    sens = criterion.get("sensitive")
-    across = f" across {sens.replace('&', ' and ')}" if sens else ""
-    bounds = []
-    if criterion.get("at_least") is not None:
-        bounds.append(f"at least {_fmt(criterion['at_least'])}")
-    if criterion.get("at_most") is not None:
-        bounds.append(f"at most {_fmt(criterion['at_most'])}")
-    text = f"{_labels(criterion)}{across} {where}".replace("  ", " ").strip()
-    text += f" is {' and '.join(bounds)}"
-    if criterion.get("require") == "confidence":
-        text += " (the whole confidence interval)"
-    return text
-
-
-# ------------------------------------------------------------------ matching
-def _same_features(found: str | None, wanted: str) -> bool:
-    """'sex&age_band' names the same intersection as 'age_band & sex'."""
-    if found is None:
-        return False
-    return sorted(p.strip() for p in found.split("&")) == sorted(
-        p.strip() for p in wanted.split("&")
-    )
-
-
-def _candidates(criterion: dict[str, Any], findings: list[Finding]) -> list[Finding]:
-    from auditor.checks.fairness import FAIRNESS_METRICS
-
-    metric, check = criterion.get("metric"), criterion.get("check")
-    split, sens = criterion.get("split", "test"), criterion.get("sensitive")
-    if check:
-        pool = [f for f in findings if f.check == check]
-        if metric and any(f.metric for f in pool):
-            pool = [f for f in pool if f.metric == metric]
-        if check not in SPLITLESS_CHECKS:
-            # a check that could not run at all says why in one split-less finding
-            pool = [f for f in pool if f.split == split] or [
-                f for f in pool if f.split is None and f.status in ("skipped", "error")
-            ]
-        if sens:
-            pool = [f for f in pool if _same_features(f.sensitive, sens)]
-        return pool
-    if metric in FAIRNESS_METRICS:
-        pool = [
-            f for f in findings if f.check == "fairness" and f.metric == metric and f.split == split
-        ]
-        return [f for f in pool if _same_features(f.sensitive, sens)] if sens else pool
-    return [
-        f for f in findings if f.check == "performance" and f.metric == metric and f.split == split
-    ]
-
-
-def _why_missing(criterion: dict[str, Any], findings: list[Finding], task: str) -> str:
-    from auditor.checks.fairness import FAIRNESS_METRICS
-    from auditor.metrics import METRICS
-
-    metric, split = criterion.get("metric"), criterion.get("split", "test")
-    check = criterion.get("check") or ("fairness" if metric in FAIRNESS_METRICS else "performance")
-    broken = [f for f in findings if f.check == check and f.status == "error"]
-    if broken:
-        return broken[0].summary.rstrip(".")
-    if metric in METRICS and task not in METRICS[metric].tasks:
-        return f"{METRICS[metric].label} does not apply to a {task} model"
-    if metric in FAIRNESS_METRICS and task not in FAIRNESS_METRICS[metric].tasks:
-        return f"{FAIRNESS_METRICS[metric].label} does not apply to a {task} model"
-    uncovered = [f for f in findings if f.check == "prediction_coverage" and f.split == split]
-    if uncovered:
-        return uncovered[0].details.get("reason") or uncovered[0].summary.rstrip(".")
-    if not any(f.split == split for f in findings):
-        if split == "holdout":
-            return "there is no holdout split (data.holdout is not set)"
-        return f"there is no {split} split"
-    if criterion.get("sensitive"):
-        return f"no sensitive feature or intersection is called {criterion['sensitive']!r}"
-    if metric in METRICS and not criterion.get("check"):
-        return (
-            f"{METRICS[metric].label} was not computed on the {split} split "
-            "(does the predictor give scores?)"
-        )
-    return "no check produced this measurement"
-
-
-def _pick(criterion: dict[str, Any], pool: list[Finding]) -> Finding:
-    """The finding a criterion judges; several (e.g. every sensitive feature): the worst one."""
-    usable = [f for f in pool if f.value is not None]
-    if len(pool) == 1 or not usable:
-        return pool[0]
-    if criterion.get("at_most") is not None:
-        return max(usable, key=lambda f: f.value)
-    return min(usable, key=lambda f: f.value)
+    return criterion.describe()
 
 
 # ------------------------------------------------------------------ judging
-def _margin(value: float, criterion: dict[str, Any]) -> float:
-    margins = []
-    if criterion.get("at_least") is not None:
-        margins.append(value - float(criterion["at_least"]))
-    if criterion.get("at_most") is not None:
-        margins.append(float(criterion["at_most"]) - value)
-    return min(margins)
+def judge_criterion(criterion: Criterion, finding: Finding) -> tuple[str, str, float | None]:
+    """(status, reason, margin) of one criterion against the finding it is about.
 
-
-def _bound(criterion: dict[str, Any]) -> float | None:
-    """The criterion's bound: ``at_least`` when set, else ``at_most``."""
-    for key in ("at_least", "at_most"):
-        if criterion.get(key) is not None:
-            return float(criterion[key])
-    return None
-
-
-def judge(criterion: dict[str, Any], finding: Finding) -> tuple[str, str, float | None]:
-    """(status, reason, margin) of one criterion against its finding."""
+    The comparison itself is :func:`auditor.judge.judge`; what is added here is what only a
+    finding knows: a measurement that could not be made, and groups too small to judge.
+    """
     if finding.status in ("error", "skipped"):
-        return "error", f"the measurement could not be made: {finding.summary}", None
+        return "error", MSG_NOT_MEASURED.format(summary=finding.summary), None
     value = finding.value
     if value is None or not math.isfinite(value):
         if finding.status == "inconclusive":
             return "inconclusive", finding.summary, None
-        return "error", "the measured value is undefined", None
-    margin = _margin(value, criterion)
+        verdict = judge(value, None, criterion.bounds)
+        return verdict.status, verdict.reason, None
+    verdict = judge(value, finding.ci, criterion.bounds, require=criterion.require)
     if finding.status == "inconclusive":
-        adequate = finding.details.get("adequate_value") if finding.details else None
-        if adequate is not None and _margin(float(adequate), criterion) < 0:
-            return (
-                "fail",
-                f"already fails on the groups large enough to judge "
-                f"({_fmt(adequate)}); smaller groups cannot make it pass",
-                margin,
-            )
-        return "inconclusive", finding.summary, margin
-    if criterion.get("require") == "confidence":
-        if not finding.ci:
-            return (
-                "inconclusive",
-                "the whole confidence interval must meet the bound, but no "
-                "interval was computed (evaluation.bootstrap is 0)",
-                margin,
-            )
-        ends = [_margin(end, criterion) for end in finding.ci]
-        if min(ends) >= 0:
-            return "pass", "", margin
-        if max(ends) < 0:
-            return (
-                "fail",
-                f"the whole interval {_fmt(finding.ci[0])} to {_fmt(finding.ci[1])} misses the "
-                "bound",
-                margin,
-            )
-        return (
-            "inconclusive",
-            f"the confidence interval {_fmt(finding.ci[0])} to "
-            f"{_fmt(finding.ci[1])} straddles the bound {_fmt(_bound(criterion))}: more data "
-            "is needed to be sure",
-            margin,
-        )
-    if margin >= 0:
-        return "pass", "", margin
-    return "fail", f"measured {_fmt(value)}, bound {_fmt(_bound(criterion))}", margin
+        adequate = (finding.details or {}).get("adequate_value")
+        if adequate is not None and judge(float(adequate), None, criterion.bounds).status == "fail":
+            return "fail", MSG_ALREADY_FAILS.format(value=_fmt(adequate)), verdict.margin
+        return "inconclusive", finding.summary, verdict.margin
+    return verdict.status, verdict.reason, verdict.margin
 
 
-def _waiver_valid(waiver: dict[str, Any] | None, today: dt.date) -> bool:
-    if not waiver:
-        return False
-    try:
-        return dt.date.fromisoformat(str(waiver["expires"])) >= today
-    except (KeyError, ValueError):
-        return False
+def _outcome(i: int, c: Criterion, written: dict[str, Any], findings, task, today):
+    waiver = written.get("waiver")
+    common = {
+        "index": i,
+        "criterion": dict(written),
+        "description": c.describe(),
+        "severity": c.severity,
+        "bound": c.bound,
+        "waiver": waiver,
+    }
+    pool = c.candidates(findings)
+    if not pool:
+        reason = NO_FINDING.format(why=c.why_missing(findings, task))
+        return CriterionOutcome(status="error", reason=reason, **common)
+    f = c.pick(pool)
+    status, reason, margin = judge_criterion(c, f)
+    waived = status == "fail" and c.waiver is not None and c.waiver.valid_on(today)
+    if status == "fail" and c.waiver is not None and not waived:
+        reason += f" (the waiver expired on {c.waiver.expires})"
+    elif waived:
+        reason += f" - waived by {c.waiver.approver} until {c.waiver.expires}: {c.waiver.reason}"
+    return CriterionOutcome(
+        status=status,
+        value=f.value,
+        ci=tuple(f.ci) if f.ci else None,
+        margin=margin,
+        reason=reason,
+        finding_id=f.id,
+        waived=waived,
+        **common,
+    )
 
 
 def evaluate_criteria(
     spec: Spec, findings: list[Finding], *, today: dt.date | None = None
 ) -> list[CriterionOutcome]:
+    """Every acceptance criterion judged against the finding it is about."""
     today = today or _today()
-    task = spec["objective"]["task"]
-    outcomes = []
-    for i, c in enumerate(spec.values.get("acceptance") or []):
-        pool = _candidates(c, findings)
-        severity = c.get("severity", "blocking")
-        waiver = c.get("waiver")
-        if not pool:
-            outcomes.append(
-                CriterionOutcome(
-                    index=i,
-                    criterion=dict(c),
-                    description=describe(c),
-                    status="error",
-                    severity=severity,
-                    bound=_bound(c),
-                    waiver=waiver,
-                    reason=NO_FINDING.format(why=_why_missing(c, findings, task)),
-                )
-            )
-            continue
-        f = _pick(c, pool)
-        status, reason, margin = judge(c, f)
-        waived = status == "fail" and _waiver_valid(waiver, today)
-        if status == "fail" and waiver and not waived:
-            reason += f" (the waiver expired on {waiver.get('expires')})"
-        elif waived:
-            reason += (
-                f" - waived by {waiver.get('approver')} until {waiver.get('expires')}: "
-                f"{waiver.get('reason')}"
-            )
-        outcomes.append(
-            CriterionOutcome(
-                index=i,
-                criterion=dict(c),
-                description=describe(c),
-                status=status,
-                severity=severity,
-                value=f.value,
-                ci=tuple(f.ci) if f.ci else None,
-                bound=_bound(c),
-                margin=margin,
-                reason=reason,
-                finding_id=f.id,
-                waiver=waiver,
-                waived=waived,
-            )
-        )
-    return outcomes
+    written = spec.values["acceptance"]
+    return [
+        _outcome(i, c, written[i], findings, spec.task, today)
+        for i, c in enumerate(spec.acceptance)
+    ]
 
 
 # ------------------------------------------------------------------ the verdict
@@ -333,7 +141,7 @@ def _fairness_step(judged: set[str], diagnostics: list[Finding]) -> str | None:
     for f in diagnostics:
         if f.category != "fairness" or f.status != "warn" or not f.sensitive:
             continue
-        if f.sensitive in seen or any(_same_features(f.sensitive, s) for s in judged):
+        if f.sensitive in seen or any(same_features(f.sensitive, s) for s in judged):
             continue
         lo, hi = (f.details or {}).get("lowest_group"), (f.details or {}).get("highest_group")
         seen[f.sensitive] = f"{f.sensitive} ({lo} vs {hi})" if lo and hi else f.sensitive
@@ -353,34 +161,18 @@ def _fairness_step(judged: set[str], diagnostics: list[Finding]) -> str | None:
     )
 
 
-def decide(
-    spec: Spec, findings: list[Finding], *, today: dt.date | None = None
-) -> tuple[list[CriterionOutcome], Verdict]:
-    """Judge every acceptance criterion, then the verdict.
+WORDS = {"fail": "fails", "inconclusive": "cannot be decided", "error": "could not be measured"}
 
-    Findings referred to by a blocking criterion are marked ``advisory = False``.
-    """
-    outcomes = evaluate_criteria(spec, findings, today=today)
-    by_id = {f.id: f for f in findings}
-    covered = {o.finding_id for o in outcomes if o.finding_id}
-    for o in outcomes:
-        if o.severity == "blocking" and o.finding_id in by_id:
-            by_id[o.finding_id].advisory = False
-    not_met = [o for o in outcomes if o.status != "pass" and not o.waived]
-    blocking = [o for o in not_met if o.severity == "blocking"]
-    advisory = [o for o in not_met if o.severity == "advisory"]
-    diagnostics = [
-        f for f in findings if f.id not in covered and f.status in ("warn", "fail", "error")
-    ]
-    words = {"fail": "fails", "inconclusive": "cannot be decided", "error": "could not be measured"}
-    blockers = [
-        f"{o.description}: {words[o.status]}"
-        + (f" (measured {_fmt(o.value)})" if o.value is not None else "")
-        + (f" - {o.reason}" if o.reason and o.status != "fail" else "")
-        for o in blocking
-    ]
+
+def blocking_findings(outcomes: list[CriterionOutcome]) -> set[str]:
+    """Ids of the findings a blocking criterion is about (every other finding is advisory)."""
+    return {o.finding_id for o in outcomes if o.severity == "blocking" and o.finding_id}
+
+
+def _next_steps(not_met: list[CriterionOutcome], diagnostics: list[Finding], by_id) -> list[str]:
+    """What to do: each unmet criterion's step, then one per kind of warning diagnostic."""
     steps: list[str] = []
-    for o in blocking + advisory:
+    for o in not_met:
         step = _step_for(o, by_id)
         if step not in steps:
             steps.append(step)
@@ -396,42 +188,66 @@ def decide(
             advised.add(key)
     judged = {
         by_id[o.finding_id].sensitive
-        for o in blocking + advisory
+        for o in not_met
         if o.finding_id in by_id and by_id[o.finding_id].category == "fairness"
     }
     step = _fairness_step({s for s in judged if s}, diagnostics)
     if step:
         steps.insert(fairness_step_at, step)
-    waived = [o for o in outcomes if o.waived]
+    return steps
+
+
+def _plural(n: int, word: str, plural: str) -> str:
+    return f"{n} {word if n == 1 else plural}"
+
+
+def _status_and_reason(outcomes, blocking, advisory, diagnostics) -> tuple[str, str]:
     if blocking:
         first = blocking[0]
-        status = "NOT READY"
-        reason = (
-            f"{len(blocking)} blocking criterion{'s are' if len(blocking) > 1 else ' is'} not met; "
-            f"first: {first.description} {words[first.status]}."
+        return "NOT READY", (
+            f"{_plural(len(blocking), 'blocking criterion is', 'blocking criteria are')} not met; "
+            f"first: {first.description} {WORDS[first.status]}."
         )
-    elif advisory or diagnostics:
-        status = "CONDITIONAL"
+    if advisory or diagnostics:
         parts = []
         if advisory:
             parts.append(
-                f"{len(advisory)} advisory criterion{'s' if len(advisory) > 1 else ''} not met"
+                _plural(len(advisory), "advisory criterion", "advisory criteria") + " not met"
             )
         if diagnostics:
             parts.append(
-                f"{len(diagnostics)} diagnostic{'s' if len(diagnostics) > 1 else ''} "
-                "raised a warning"
+                _plural(len(diagnostics), "diagnostic", "diagnostics") + " raised a warning"
             )
-        reason = "Every blocking criterion is met, but " + " and ".join(parts) + "."
-    else:
-        status = "READY"
-        reason = (
-            "Every acceptance criterion is met and no diagnostic raised a warning."
-            if outcomes
-            else "No diagnostic raised a warning (the spec declares no acceptance criteria)."
-        )
+        return "CONDITIONAL", "Every blocking criterion is met, but " + " and ".join(parts) + "."
+    if outcomes:
+        return "READY", "Every acceptance criterion is met and no diagnostic raised a warning."
+    return "READY", "No diagnostic raised a warning (the spec declares no acceptance criteria)."
+
+
+def decide(
+    spec: Spec, findings: list[Finding], *, today: dt.date | None = None
+) -> tuple[list[CriterionOutcome], Verdict]:
+    """Judge every acceptance criterion, then the verdict (nothing given is changed)."""
+    outcomes = evaluate_criteria(spec, findings, today=today)
+    by_id = {f.id: f for f in findings}
+    covered = {o.finding_id for o in outcomes if o.finding_id}
+    not_met = [o for o in outcomes if o.status != "pass" and not o.waived]
+    blocking = [o for o in not_met if o.severity == "blocking"]
+    advisory = [o for o in not_met if o.severity == "advisory"]
+    diagnostics = [
+        f for f in findings if f.id not in covered and f.status in ("warn", "fail", "error")
+    ]
+    blockers = [
+        f"{o.description}: {WORDS[o.status]}"
+        + (f" (measured {_fmt(o.value)})" if o.value is not None else "")
+        + (f" - {o.reason}" if o.reason and o.status != "fail" else "")
+        for o in blocking
+    ]
+    steps = _next_steps(blocking + advisory, diagnostics, by_id)
+    status, reason = _status_and_reason(outcomes, blocking, advisory, diagnostics)
+    waived = [o for o in outcomes if o.waived]
     if waived:
-        reason = reason[:-1] + f" ({len(waived)} failure{'s' if len(waived) > 1 else ''} waived)."
+        reason = reason[:-1] + f" ({_plural(len(waived), 'failure', 'failures')} waived)."
     if status == "READY" and not steps:
         steps = ["Have the approvers review and sign this report."]
     return outcomes, Verdict(status=status, reason=reason, blockers=blockers, next_steps=steps[:10])

@@ -200,7 +200,7 @@ def main(argv=None) -> int:
     Xw, yw = make_data(2_000, args.features, seed=1)
     small = make_dataset(Xw[:1500], yw[:1500], Xw[1500:], yw[1500:])
     engine(spec, small)
-    config = model_config(spec["model"], in_features=args.features, task="binary", n_classes=2)
+    config = model_config(spec.model, in_features=args.features, task="binary", n_classes=2)
     params = count_parameters(build_model(config))
     threads = cpu_threads(
         args.threads, device=device, batch_size=args.batch_size, parameters=params

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from auditor.errors import ExitCode
 from auditor.results import outcome_to_dict
 from auditor.types import Finding
-from auditor.verdict import decide, describe
+from auditor.verdict import blocking_findings, decide, describe
 from tests.checks.factory import make_spec
 
 TODAY = dt.date(2026, 6, 1)
@@ -185,9 +186,17 @@ def test_waiver_is_shown_and_reason_names_the_approver():
 
 
 def test_blocking_criteria_mark_findings_not_advisory():
-    f1, d = perf(), diag()
-    decide(make_spec(acceptance=[F1, dict(DP, severity="advisory")]), [f1, d, fair()], today=TODAY)
-    assert f1.advisory is False and d.advisory is True
+    f1, d, dp = perf(), diag(), fair()
+    spec = make_spec(acceptance=[F1, dict(DP, severity="advisory")])
+    outcomes, _ = decide(spec, [f1, d, dp], today=TODAY)
+    assert blocking_findings(outcomes) == {f1.id}  # the advisory criterion's finding is not
+
+
+def test_decide_changes_nothing_it_is_given():
+    findings = [perf(value=0.7), diag("warn"), fair(value=0.3, status="warn")]
+    before = [dataclasses.replace(f) for f in findings]
+    decide(make_spec(acceptance=[F1, DP]), findings, today=TODAY)
+    assert findings == before
 
 
 @pytest.mark.parametrize(
@@ -221,25 +230,25 @@ def test_blocking_criteria_mark_findings_not_advisory():
     ],
 )
 def test_plain_words(criterion, text):
-    full = make_spec(acceptance=[criterion])["acceptance"][0]
+    full = make_spec(acceptance=[criterion]).acceptance[0]
     assert describe(full) == text
 
 
 def test_next_steps_come_from_the_failing_findings():
-    f = fair(value=0.2, status="warn")
-    f.recommendation = "Investigate the gap."
+    f = dataclasses.replace(fair(value=0.2, status="warn"), recommendation="Investigate the gap.")
     _, v = decide(make_spec(acceptance=[DP]), [f], today=TODAY)
     assert v.next_steps[0] == "Investigate the gap."
 
 
 def test_fairness_diagnostics_make_one_step_naming_each_attribute_once():
     def warn(metric, sensitive, lo, hi):
-        f = fair(value=0.2, status="warn", sensitive=sensitive)
-        f.id = f"fairness.{metric}.test.{sensitive}"
-        f.metric = metric
-        f.details = {"lowest_group": lo, "highest_group": hi}
-        f.recommendation = f"Investigate why {lo} and {hi} are treated differently."
-        return f
+        return dataclasses.replace(
+            fair(value=0.2, status="warn", sensitive=sensitive),
+            id=f"fairness.{metric}.test.{sensitive}",
+            metric=metric,
+            details={"lowest_group": lo, "highest_group": hi},
+            recommendation=f"Investigate why {lo} and {hi} are treated differently.",
+        )
 
     findings = [
         warn("demographic_parity_difference", "sex", "female", "male"),

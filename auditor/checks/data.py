@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from auditor.checks.registry import CheckContext, register, skipped
-from auditor.checks.text import pct, split_words
-
-# The screening rule (which numeric columns an outlier rule may judge) is shared with the
-# preprocessing (data.preprocessing.outliers); it lives in auditor.data.screening.
-from auditor.data.screening import (  # noqa: F401 - re-exported
+from auditor.checks.groups import partition_codes, positive_class, small_groups_text
+from auditor.checks.registry import CheckContext, register
+from auditor.checks.text import pct
+from auditor.data.screening import (
     DISCRETE_MAX_VALUES,
     NOT_SCREENED,
     screenable,
     skew_adjusted_fences,
 )
-from auditor.types import Finding
+from auditor.judge import Bound
+from auditor.splits import split_phrase
+from auditor.types import CLASSIFICATION, Finding
 
 TOP_COLUMNS = 15  # most columns shown in a per-column chart
+SHARE = (0.0, 1.0)
+TUKEY_FACTOR = 1.5  # the schema's documented meaning of a null outlier_factor
 
 
 def _frames(ctx: CheckContext) -> dict:
@@ -32,7 +34,48 @@ def _row_hashes(frame, columns) -> np.ndarray:
     return pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
 
 
-@register("data_summary", "data", description="Rows and columns of every split.")
+def _bars(title: str, labels, values, xlabel: str, bound: float | None = None) -> dict:
+    """A ``bars`` chart (see ``types.CHART_KINDS``)."""
+    return {
+        "kind": "bars",
+        "title": title,
+        "labels": [str(label) for label in labels],
+        "values": [float(v) for v in values],
+        "xlabel": xlabel,
+        "bound": bound,
+    }
+
+
+def _column_rates(
+    ctx: CheckContext, split: str, rates, bound, *, chart_title: str, xlabel: str, **fields
+) -> Finding:
+    """A per-column share finding on ``split``: its worst column judged against ``bound``.
+
+    ``rates`` is a pandas Series (column -> share); the chart shows the highest columns.
+    """
+    top = rates.sort_values(ascending=False).head(TOP_COLUMNS)
+    worst = float(rates.max())
+    fields["details"] = {"columns": {c: float(r) for c, r in rates.items()}, **fields["details"]}
+    chart = _bars(chart_title, top.index, top.values, xlabel, bound.value)
+    status = ctx.diagnose(worst, bound)
+    return ctx.finding(
+        ctx.check.name,
+        split,
+        status=status,
+        value=worst,
+        bound=bound,
+        split=split,
+        chart=chart,
+        **fields,
+    )
+
+
+@register(
+    "data_summary",
+    "data",
+    label="Rows and columns",
+    description="Rows and columns of every split.",
+)
 def data_summary(ctx: CheckContext) -> list[Finding]:
     frames = _frames(ctx)
     sizes = {s: int(len(f)) for s, f in frames.items()}
@@ -40,10 +83,8 @@ def data_summary(ctx: CheckContext) -> list[Finding]:
     total = sum(sizes.values())
     parts = ", ".join(f"{n:,} {s}" for s, n in sizes.items())
     return [
-        Finding(
-            id="data.summary",
-            check="data_summary",
-            category="data",
+        ctx.finding(
+            "summary",
             status="pass",
             title="Rows and columns",
             summary=f"The audit uses {total:,} rows ({parts}) with {len(ds.feature_columns)} "
@@ -57,97 +98,89 @@ def data_summary(ctx: CheckContext) -> list[Finding]:
                 "model_inputs": len(ds.feature_names),
                 "column_types": dict(ds.column_types),
             },
-            chart={
-                "kind": "bars",
-                "title": f"{total:,} rows across {len(sizes)} splits",
-                "labels": list(sizes),
-                "values": [float(v) for v in sizes.values()],
-                "xlabel": "rows",
-                "bound": None,
-            },
+            chart=_bars(
+                f"{total:,} rows across {len(sizes)} splits", sizes, sizes.values(), "rows"
+            ),
         )
     ]
 
 
-@register("missing_rate", "data", criterion=True, description="Share of missing values per column.")
+@register(
+    "missing_rate",
+    "data",
+    label="Highest missing-value rate",
+    description="Share of missing values per column.",
+    bounded=True,
+    value_range=SHARE,
+)
 def missing_rate(ctx: CheckContext) -> list[Finding]:
-    bound = float(ctx.diagnostics["max_missing_rate"])
+    bound = ctx.diagnostic("max_missing_rate")
     cols = list(ctx.dataset.feature_columns)
     out = []
     for split, frame in _frames(ctx).items():
         if not cols or len(frame) == 0:
             continue
         rates = frame[cols].isna().mean()
-        worst_col = str(rates.idxmax())
-        worst = float(rates.max())
-        bad = [c for c, r in rates.items() if r > bound]
-        top = rates.sort_values(ascending=False).head(TOP_COLUMNS)
-        status = "warn" if bad else "pass"
+        worst_col, worst = str(rates.idxmax()), float(rates.max())
+        bad = [c for c, r in rates.items() if not bound.holds(r)]
         summary = (
-            f"Column '{worst_col}' is missing in {pct(worst)} of the rows of {split_words(split)}"
+            f"Column '{worst_col}' is missing in {pct(worst)} of the rows of {split_phrase(split)}"
             + (
-                f"; {len(bad)} column(s) exceed {pct(bound)}."
+                f"; {len(bad)} column(s) exceed {pct(bound.value)}."
                 if bad
-                else f", the most of any column (acceptable up to {pct(bound)})."
+                else f", the most of any column (acceptable up to {pct(bound.value)})."
             )
         )
         if worst == 0:
-            summary = f"No values are missing in {split_words(split)}."
+            summary = f"No values are missing in {split_phrase(split)}."
+        recommendation = (
+            f"Find out why {', '.join(bad[:3])} are so often missing; impute deliberately or "
+            "drop the column."
+        )
         out.append(
-            Finding(
-                id=f"data.missing_rate.{split}",
-                check="missing_rate",
-                category="data",
-                status=status,
-                title=f"Missing values in {split}",
+            _column_rates(
+                ctx,
+                split,
+                rates,
+                bound,
                 summary=summary,
-                value=worst,
-                threshold=bound,
-                direction="at_most",
-                split=split,
+                title=f"Missing values in {split}",
                 n=int(len(frame)),
-                recommendation=(
-                    f"Find out why {', '.join(bad[:3])} are so often missing; impute "
-                    "deliberately or drop the column."
-                    if bad
-                    else ""
-                ),
-                details={"columns": {c: float(r) for c, r in rates.items()}},
-                chart={
-                    "kind": "bars",
-                    "title": summary.split(";")[0],
-                    "labels": [str(c) for c in top.index],
-                    "values": [float(v) for v in top.values],
-                    "xlabel": "share missing",
-                    "bound": bound,
-                },
+                recommendation=recommendation if bad else "",
+                details={},
+                chart_title=summary.split(";")[0],
+                xlabel="share missing",
             )
         )
     return out
 
 
+def _outlier_factor(ctx: CheckContext) -> float:
+    prep = ctx.spec.data.preprocessing
+    if prep.outlier_factor is None or prep.outliers == "clip_zscore":
+        return TUKEY_FACTOR
+    return float(prep.outlier_factor)
+
+
 @register(
     "outliers",
     "data",
-    criterion=True,
+    label="Highest outlier rate",
     description="Values outside the (skew-adjusted) IQR fences, per continuous numeric column.",
+    bounded=True,
+    value_range=SHARE,
 )
 def outliers(ctx: CheckContext) -> list[Finding]:
     import pandas as pd
 
-    bound = float(ctx.diagnostics["max_outlier_rate"])
-    prep = ctx.spec["data"].get("preprocessing") or {}
-    factor = prep.get("outlier_factor")
-    if factor is None or prep.get("outliers") == "clip_zscore":
-        factor = 1.5  # Tukey's fence: the schema's documented meaning of a null outlier_factor
+    bound = ctx.diagnostic("max_outlier_rate")
+    factor = _outlier_factor(ctx)
     numeric = [
         c for c in ctx.dataset.feature_columns if ctx.dataset.column_types.get(c) == "numeric"
     ]
     frames = _frames(ctx)
     if not numeric or "train" not in frames:
-        return skipped(
-            "outliers", "data", "Outliers", "There are no numeric feature columns to screen."
-        )
+        return ctx.skipped("Outliers", "There are no numeric feature columns to screen.")
     train = frames["train"][numeric].apply(pd.to_numeric, errors="coerce")
     unscreened = {c: why for c in numeric if (why := screenable(train[c].to_numpy())) is not None}
     not_screened = {
@@ -155,106 +188,97 @@ def outliers(ctx: CheckContext) -> list[Finding]:
     }
     numeric = [c for c in numeric if c not in unscreened]
     if not numeric:
-        return skipped(
-            "outliers",
-            "data",
+        return ctx.skipped(
             "Outliers",
             "No numeric column is continuous enough for an outlier screen: "
             + "; ".join(f"'{c}' is {why}" for c, why in list(not_screened.items())[:4])
             + ".",
             details={"not_screened": not_screened},
         )
-    train = train[numeric]
-    lo, hi = skew_adjusted_fences(train, factor)
+    lo, hi = skew_adjusted_fences(train[numeric], factor)
+    skipped_note = (
+        f"; not screened, being count-like or piled up on one value: "
+        f"{', '.join(list(unscreened)[:3])}{', ...' if len(unscreened) > 3 else ''}."
+        if unscreened
+        else "."
+    )
     out = []
     for split, frame in frames.items():
         x = frame[numeric].apply(pd.to_numeric, errors="coerce")
         rates = ((x < lo) | (x > hi)).mean()
         worst_col, worst = str(rates.idxmax()), float(rates.max())
-        bad = [c for c, r in rates.items() if r > bound]
-        top = rates.sort_values(ascending=False).head(TOP_COLUMNS)
+        bad = [c for c, r in rates.items() if not bound.holds(r)]
         summary = (
-            f"{pct(worst, digits=1)} of the values of '{worst_col}' in {split_words(split)} lie "
+            f"{pct(worst, digits=1)} of the values of '{worst_col}' in {split_phrase(split)} lie "
             f"outside the skew-adjusted {factor:g} IQR fences of the training quartiles"
-            + (f"; {len(bad)} column(s) exceed {pct(bound)}" if bad else "")
-            + (
-                f"; not screened, being count-like or piled up on one value: "
-                f"{', '.join(list(unscreened)[:3])}{', ...' if len(unscreened) > 3 else ''}."
-                if unscreened
-                else "."
-            )
+            + (f"; {len(bad)} column(s) exceed {pct(bound.value)}" if bad else "")
+            + skipped_note
+        )
+        recommendation = (
+            f"Check {', '.join(bad[:3])} for unit errors or data-entry mistakes; consider "
+            "data.preprocessing.outliers: clip_iqr."
         )
         out.append(
-            Finding(
-                id=f"data.outliers.{split}",
-                check="outliers",
-                category="data",
-                status="warn" if bad else "pass",
-                title=f"Outliers in {split}",
+            _column_rates(
+                ctx,
+                split,
+                rates,
+                bound,
                 summary=summary,
-                value=worst,
-                threshold=bound,
-                direction="at_most",
-                split=split,
+                title=f"Outliers in {split}",
                 n=int(len(frame)),
-                recommendation=(
-                    f"Check {', '.join(bad[:3])} for unit errors or data-entry mistakes; "
-                    "consider data.preprocessing.outliers: clip_iqr."
-                    if bad
-                    else ""
-                ),
+                recommendation=recommendation if bad else "",
                 details={
-                    "columns": {c: float(r) for c, r in rates.items()},
                     "factor": float(factor),
                     "fences": {c: [float(lo[c]), float(hi[c])] for c in numeric},
                     "not_screened": not_screened,
                 },
-                chart={
-                    "kind": "bars",
-                    "title": summary.split(";")[0].split(" (")[0],
-                    "labels": [str(c) for c in top.index],
-                    "values": [float(v) for v in top.values],
-                    "xlabel": "share of values beyond the fence",
-                    "bound": bound,
-                },
+                chart_title=summary.split(";")[0].split(" (")[0],
+                xlabel="share of values beyond the fence",
             )
         )
     return out
 
 
-@register("duplicate_rate", "data", criterion=True, description="Duplicated rows within a split.")
+@register(
+    "duplicate_rate",
+    "data",
+    label="Duplicate-row rate",
+    description="Duplicated rows within a split.",
+    bounded=True,
+    value_range=SHARE,
+)
 def duplicate_rate(ctx: CheckContext) -> list[Finding]:
-    bound = float(ctx.diagnostics["max_duplicate_rate"])
+    bound = ctx.diagnostic("max_duplicate_rate")
     cols = [*ctx.dataset.feature_columns, ctx.dataset.target]
     out = []
     for split, frame in _frames(ctx).items():
         present = [c for c in cols if c in frame.columns]
         if len(frame) == 0 or not present:
             continue
-        h = _row_hashes(frame, present)
-        _, counts = np.unique(h, return_counts=True)
+        _, counts = np.unique(_row_hashes(frame, present), return_counts=True)
         dup = int((counts - 1).sum())
         rate = dup / len(frame)
-        bad = rate > bound
+        status = ctx.diagnose(rate, bound)
         out.append(
-            Finding(
-                id=f"data.duplicate_rate.{split}",
-                check="duplicate_rate",
-                category="data",
-                status="warn" if bad else "pass",
+            ctx.finding(
+                "duplicate_rate",
+                split,
+                status=status,
                 title=f"Duplicated rows in {split}",
-                summary=(
-                    f"{dup:,} rows of {split_words(split)} ({pct(rate, digits=1)}) repeat "
-                    "another row exactly (features and target)"
-                    + (f", more than the {pct(bound, digits=1)} accepted." if bad else ".")
+                summary=f"{dup:,} rows of {split_phrase(split)} ({pct(rate, digits=1)}) repeat "
+                "another row exactly (features and target)"
+                + (
+                    f", more than the {pct(bound.value, digits=1)} accepted."
+                    if status != "pass"
+                    else "."
                 ),
                 value=rate,
-                threshold=bound,
-                direction="at_most",
+                bound=bound,
                 split=split,
                 n=int(len(frame)),
                 recommendation="Remove duplicated records, or find out why the source repeats them."
-                if bad
+                if status != "pass"
                 else "",
                 details={"duplicates": dup},
             )
@@ -265,20 +289,20 @@ def duplicate_rate(ctx: CheckContext) -> list[Finding]:
 @register(
     "train_test_overlap",
     "data",
-    criterion=True,
+    label="Share of rows shared with training",
     description="Rows of an evaluation split that also appear in the training split (leakage).",
+    bounded=True,
+    value_range=SHARE,
 )
 def train_test_overlap(ctx: CheckContext) -> list[Finding]:
     frames = _frames(ctx)
     cols = list(ctx.dataset.feature_columns)
     if "train" not in frames or not cols:
-        return skipped(
-            "train_test_overlap",
-            "data",
+        return ctx.skipped(
             "Overlap between splits",
             "Overlap was not checked: no training rows or feature columns.",
         )
-    bound = float(ctx.diagnostics["max_duplicate_rate"])
+    bound = ctx.diagnostic("max_duplicate_rate")
     train = np.unique(_row_hashes(frames["train"], cols))
     out = []
     for split in ("validation", "test", "holdout"):
@@ -287,46 +311,43 @@ def train_test_overlap(ctx: CheckContext) -> list[Finding]:
         h = _row_hashes(frames[split], cols)
         shared = int(np.isin(h, train, assume_unique=False).sum())
         rate = shared / len(h)
-        bad = rate > bound
+        status = ctx.diagnose(rate, bound)
         out.append(
-            Finding(
-                id=f"data.train_test_overlap.{split}",
-                check="train_test_overlap",
-                category="data",
-                status="warn" if bad else "pass",
+            ctx.finding(
+                "train_test_overlap",
+                split,
+                status=status,
                 title=f"Rows shared by train and {split}",
-                summary=(
-                    f"{shared:,} rows of {split_words(split)} ({pct(rate, digits=1)}) have "
-                    "exactly the same features as a training row"
-                    + ("; scores on this split are then inflated." if bad else ".")
-                ),
+                summary=f"{shared:,} rows of {split_phrase(split)} ({pct(rate, digits=1)}) have "
+                "exactly the same features as a training row"
+                + ("; scores on this split are then inflated." if status != "pass" else "."),
                 value=rate,
-                threshold=bound,
-                direction="at_most",
+                bound=bound,
                 split=split,
                 n=len(h),
-                recommendation=(
-                    "Deduplicate before splitting, or split by entity (data.split.strategy: "
-                    "group) so the same record cannot be in both."
-                    if bad
-                    else ""
-                ),
+                recommendation="Deduplicate before splitting, or split by entity "
+                "(data.split.strategy: group) so the same record cannot be in both."
+                if status != "pass"
+                else "",
                 details={"shared_rows": shared},
             )
         )
     return out
 
 
-@register("class_balance", "data", criterion=True, description="Share of each class.")
+@register(
+    "class_balance",
+    "data",
+    label="Share of the rarest class",
+    description="Share of each class.",
+    bounded=True,
+    tasks=CLASSIFICATION,
+    value_range=SHARE,
+)
 def class_balance(ctx: CheckContext) -> list[Finding]:
     if ctx.task == "regression":
-        return skipped(
-            "class_balance",
-            "data",
-            "Class balance",
-            "Class balance does not apply to a regression target.",
-        )
-    bound = float(ctx.diagnostics["min_class_share"])
+        return ctx.skipped("Class balance", "Class balance does not apply to a regression target.")
+    bound = ctx.diagnostic("min_class_share")
     labels = [str(c) for c in ctx.dataset.classes]
     out = []
     for split, y in ctx.dataset.y.items():
@@ -334,56 +355,68 @@ def class_balance(ctx: CheckContext) -> list[Finding]:
             continue
         shares = np.bincount(np.asarray(y).astype(int), minlength=len(labels)) / len(y)
         i = int(np.argmin(shares))
-        bad = shares[i] < bound
+        status = ctx.diagnose(float(shares[i]), bound)
+        rarest = f"'{labels[i]}', makes up {pct(shares[i], digits=1)} of {split_phrase(split)}"
         out.append(
-            Finding(
-                id=f"data.class_balance.{split}",
-                check="class_balance",
-                category="data",
-                status="warn" if bad else "pass",
+            ctx.finding(
+                "class_balance",
+                split,
+                status=status,
                 title=f"Class balance in {split}",
-                summary=(
-                    f"The rarest class, '{labels[i]}', makes up {pct(shares[i], digits=1)} of "
-                    f"{split_words(split)}"
-                    + (f", below the {pct(bound)} needed to learn it reliably." if bad else ".")
+                summary=f"The rarest class, {rarest}"
+                + (
+                    f", below the {pct(bound.value)} needed to learn it reliably."
+                    if status != "pass"
+                    else "."
                 ),
                 value=float(shares[i]),
-                threshold=bound,
-                direction="at_least",
+                bound=bound,
                 split=split,
                 n=int(len(y)),
-                recommendation=(
-                    "Collect more examples of the rare class, or use "
-                    "data.preprocessing.imbalance: class_weights."
-                    if bad
-                    else ""
-                ),
+                recommendation="Collect more examples of the rare class, or use "
+                "data.preprocessing.imbalance: class_weights."
+                if status != "pass"
+                else "",
                 details={"shares": dict(zip(labels, shares.tolist(), strict=True))},
-                chart={
-                    "kind": "bars",
-                    "title": f"Rarest class '{labels[i]}': {pct(shares[i], digits=1)}",
-                    "labels": labels,
-                    "values": shares.tolist(),
-                    "xlabel": "share of rows",
-                    "bound": bound,
-                },
+                chart=_bars(
+                    f"Rarest class '{labels[i]}': {pct(shares[i], digits=1)}",
+                    labels,
+                    shares,
+                    "share of rows",
+                    bound.value,
+                ),
             )
         )
     return out
 
 
+def _group_rows(labels, sizes, base, n: int, minimum: int) -> list[dict]:
+    return [
+        {
+            "group": labels[j],
+            "n": int(sizes[j]),
+            "share": float(sizes[j] / max(n, 1)),
+            "base_rate": float(base[j]),
+            "inconclusive": bool(sizes[j] < minimum),
+            "needed": int(max(minimum - sizes[j], 0)),
+        }
+        for j in range(len(labels))
+    ]
+
+
 @register(
     "group_size",
     "data",
-    criterion=True,
+    label="Smallest group size",
     description="Each sensitive group's (and intersection's) size, share and base rate.",
+    bounded=True,
+    value_range=(0.0, None),
 )
 def group_size(ctx: CheckContext) -> list[Finding]:
-    from auditor.checks.fairness import partition_codes, positive_class, small_groups_text
-
     if not ctx.dataset.sensitive:
-        return skipped("group_size", "data", "Sensitive groups", "No sensitive features are named.")
+        return ctx.skipped("Sensitive groups", "No sensitive features are named.")
     m = ctx.min_group_size
+    bound = Bound(float(m), "at_least")
     positive = positive_class(ctx) if ctx.task != "regression" else None
     out = []
     for split in ctx.splits():
@@ -396,20 +429,8 @@ def group_size(ctx: CheckContext) -> list[Finding]:
             base = np.bincount(codes, weights=target, minlength=len(labels)) / np.maximum(sizes, 1)
             i = int(np.argmin(sizes))
             small = [labels[j] for j in range(len(labels)) if sizes[j] < m]
-            rows = [
-                {
-                    "group": labels[j],
-                    "n": int(sizes[j]),
-                    "share": float(sizes[j] / max(len(y), 1)),
-                    "base_rate": float(base[j]),
-                    "inconclusive": bool(sizes[j] < m),
-                    "needed": int(max(m - sizes[j], 0)),
-                }
-                for j in range(len(labels))
-            ]
-            what = "positive rate" if positive is not None else "mean target"
             summary = (
-                f"The smallest group across {sens} in {split_words(split)} is {labels[i]} with "
+                f"The smallest group across {sens} in {split_phrase(split)} is {labels[i]} with "
                 f"{int(sizes[i]):,} rows"
                 + (
                     ". " + small_groups_text(labels, sizes, np.maximum(m - sizes, 0), m)
@@ -418,34 +439,33 @@ def group_size(ctx: CheckContext) -> list[Finding]:
                 )
             )
             out.append(
-                Finding(
-                    id=f"data.group_size.{split}.{sens}",
-                    check="group_size",
-                    category="data",
-                    status="warn" if small else "pass",
+                ctx.finding(
+                    "group_size",
+                    split,
+                    sens,
+                    status=ctx.diagnose(float(sizes[i]), bound),
                     title=f"Groups of {sens} in {split}",
                     summary=summary,
                     value=float(sizes[i]),
-                    threshold=float(m),
-                    direction="at_least",
+                    bound=bound,
                     split=split,
                     sensitive=sens,
                     n=int(len(y)),
-                    recommendation=(
-                        f"Collect more rows of {', '.join(small[:3])} so that fairness across "
-                        f"{sens} can be judged."
-                        if small
-                        else ""
-                    ),
-                    details={"groups": rows, "base_rate_is": what},
-                    chart={
-                        "kind": "bars",
-                        "title": f"Smallest group of {sens}: {labels[i]} ({int(sizes[i]):,} rows)",
-                        "labels": labels,
-                        "values": [float(s) for s in sizes],
-                        "xlabel": "rows",
-                        "bound": float(m),
+                    recommendation=f"Collect more rows of {', '.join(small[:3])} so that fairness "
+                    f"across {sens} can be judged."
+                    if small
+                    else "",
+                    details={
+                        "groups": _group_rows(labels, sizes, base, len(y), m),
+                        "base_rate_is": "positive rate" if positive is not None else "mean target",
                     },
+                    chart=_bars(
+                        f"Smallest group of {sens}: {labels[i]} ({int(sizes[i]):,} rows)",
+                        labels,
+                        sizes,
+                        "rows",
+                        float(m),
+                    ),
                 )
             )
     return out

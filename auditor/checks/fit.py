@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from auditor.checks.registry import CheckContext, register, skipped
-from auditor.checks.text import ci_text, finite, interval_row, num, split_words
+from auditor.checks.registry import CheckContext, any_metric, register
+from auditor.checks.text import ci_text, finite, interval_row, num
+from auditor.judge import Bound
+from auditor.splits import split_phrase
 from auditor.types import Finding
 
 
@@ -13,16 +15,20 @@ def _oriented(metric: str, value: float) -> float:
     """Positive = better, whatever the metric's direction."""
     from auditor.metrics import get_metric
 
-    return value if get_metric(metric).higher_is_better else -value
+    return value if get_metric(metric).greater_is_better else -value
 
 
 EVALUATION_SPLITS = ("validation", "test", "holdout")  # the splits a fit figure is judged on
 
 
-def _judged_metrics(ctx: CheckContext, check: str) -> list[str]:
-    """The primary metric and the metrics criteria name for ``check``, once each, if reported."""
-    names = dict.fromkeys([ctx.evaluation.primary_metric, *ctx.criterion_metrics(check=check)])
-    return [name for name in names if name in ctx.metric_set()]
+def _judged_metrics(ctx: CheckContext) -> list[str]:
+    """The primary metric and the metrics criteria on this check name, once each, if reported
+    and if the check is measured in them (the catalogue's ``measured_in``)."""
+    from auditor.metrics import get_metric
+
+    check = ctx.check
+    names = dict.fromkeys([ctx.evaluation.primary_metric, *ctx.criterion_metrics(check=check.name)])
+    return [n for n in names if n in ctx.metric_set() and check.measured_in(get_metric(n))]
 
 
 def _evaluated(ctx: CheckContext, metrics: list[str]):
@@ -40,8 +46,10 @@ def _evaluated(ctx: CheckContext, metrics: list[str]):
 @register(
     "overfitting",
     "fit",
-    criterion=True,
+    label="Rise of the validation loss",
     description="Validation loss rising while training loss keeps falling.",
+    bounded=True,
+    per_split=False,
 )
 def overfitting(ctx: CheckContext) -> list[Finding]:
     history = [
@@ -55,9 +63,7 @@ def overfitting(ctx: CheckContext) -> list[Finding]:
             if not ctx.evaluation.history
             else "fewer than two epochs have a training and a validation loss"
         )
-        return skipped(
-            "overfitting",
-            "fit",
+        return ctx.skipped(
             "Training vs validation loss",
             f"Overfitting over the epochs was not checked: {reason}.",
         )
@@ -65,10 +71,10 @@ def overfitting(ctx: CheckContext) -> list[Finding]:
     train = np.array([float(h["train_loss"]) for h in history])
     val = np.array([float(h["val_loss"]) for h in history])
     k = int(np.argmin(val))
-    tolerance = float(ctx.diagnostics["overfitting_rise"])
+    tolerance = ctx.diagnostic("overfitting_rise")
     rise = float((val[-1] - val[k]) / max(abs(val[k]), 1e-12))
     train_fell = bool(train[-1] < train[k])
-    rising = k < len(val) - 1 and rise > tolerance and train_fell
+    rising = k < len(val) - 1 and not tolerance.holds(rise) and train_fell
     rising_from = epochs[k + 1] if rising else None
     best = ctx.evaluation.best_epoch
     if rising:
@@ -88,20 +94,18 @@ def overfitting(ctx: CheckContext) -> list[Finding]:
         title = "Validation loss does not rise while training loss falls"
         summary = (
             f"Validation loss reached its lowest point at epoch {epochs[k]} and did not rise "
-            f"more than {100 * tolerance:.0f}% afterwards: no sign of overfitting over the epochs."
+            f"more than {100 * tolerance.value:.0f}% afterwards: no sign of overfitting over the "
+            "epochs."
         )
         rec = ""
     return [
-        Finding(
-            id="fit.overfitting",
-            check="overfitting",
-            category="fit",
+        ctx.finding(
+            "overfitting",
             status="warn" if rising else "pass",
             title=title,
             summary=summary,
             value=rise,
-            threshold=tolerance,
-            direction="at_most",
+            bound=tolerance,
             recommendation=rec,
             split="validation",
             details={
@@ -128,56 +132,57 @@ def overfitting(ctx: CheckContext) -> list[Finding]:
 @register(
     "generalization_gap",
     "fit",
-    criterion=True,
+    label="Generalization gap",
     description="Train minus validation/test/holdout score, with intervals.",
+    bounded=True,
+    measured_in=any_metric,
+    where="between the training and {split} splits",
 )
 def generalization_gap(ctx: CheckContext) -> list[Finding]:
     from auditor.metrics import percentile_interval
 
     if "train" not in ctx.evaluation.splits:
-        return skipped(
-            "generalization_gap",
-            "fit",
+        why = (ctx.evaluation.notes.get("uncovered_splits") or {}).get("train")
+        return ctx.skipped(
             "Generalization gap",
             "The generalization gap was not measured: "
-            + (
-                (ctx.evaluation.notes.get("uncovered_splits") or {}).get("train")
-                or "there is no training split"
-            )
+            + (why or "there is no training split")
             + ".",
         )
-    metrics = _judged_metrics(ctx, "generalization_gap")
-    bound = float(ctx.diagnostics["generalization_gap"])
+    bound = ctx.diagnostic("generalization_gap")
     train_est = ctx.estimates("train")
     out = []
-    for metric, m, split in _evaluated(ctx, metrics):
+    for metric, m, split in _evaluated(ctx, _judged_metrics(ctx)):
         other = ctx.estimates(split)[metric]
         base = train_est[metric]
         gap = finite(_oriented(metric, base.value) - _oriented(metric, other.value))
         ci = None
         if base.replicates is not None and other.replicates is not None:
-            diff = np.where(m.higher_is_better, 1, -1) * (base.replicates - other.replicates)
+            diff = np.where(m.greater_is_better, 1, -1) * (base.replicates - other.replicates)
             ci = percentile_interval(diff, ctx.confidence)
-        judged = m.unit_interval and gap is not None
-        status = "pass" if not judged or gap <= bound else "warn"
+        judged = bound if m.unit_interval and gap is not None else None
+        status = "pass" if judged is None else ctx.diagnose(gap, judged)
         summary = (
             f"{m.label} is {num(abs(gap or 0.0), digits=3)} "
             f"{'better' if (gap or 0) >= 0 else 'worse'} on the training rows than on "
-            f"{split_words(split)}{ci_text(ci, ctx.confidence)}"
-            + (f"; a gap above {num(bound)} suggests memorisation." if status == "warn" else ".")
+            f"{split_phrase(split)}{ci_text(ci, ctx.confidence)}"
+            + (
+                f"; a gap above {num(bound.value)} suggests memorisation."
+                if status == "warn"
+                else "."
+            )
         )
         out.append(
-            Finding(
-                id=f"fit.generalization_gap.{metric}.{split}",
-                check="generalization_gap",
-                category="fit",
+            ctx.finding(
+                "generalization_gap",
+                metric,
+                split,
                 status=status,
                 title=f"Generalization gap in {m.label} (train vs {split})",
                 summary=summary,
                 value=gap,
                 ci=ci,
-                threshold=bound if judged else None,
-                direction="at_most" if judged else None,
+                bound=judged,
                 recommendation="Regularise more, stop training earlier, or collect more data; "
                 "check that train and evaluation data come from the same population."
                 if status == "warn"
@@ -202,7 +207,9 @@ def generalization_gap(ctx: CheckContext) -> list[Finding]:
 @register(
     "learning_curve",
     "fit",
+    label="Learning curve",
     description="Retraining on growing fractions of the training rows: would more data help?",
+    per_split=False,
 )
 def learning_curve(ctx: CheckContext) -> list[Finding]:
     from auditor.metrics import get_metric
@@ -210,19 +217,14 @@ def learning_curve(ctx: CheckContext) -> list[Finding]:
     points_ = [p for p in ctx.evaluation.learning_curve if finite(p.get("validation")) is not None]
     if len(points_) < 2:
         reason = ctx.evaluation.notes.get("learning_curve") or "it has fewer than two points"
-        return skipped(
-            "learning_curve",
-            "fit",
-            "Learning curve",
-            f"The learning curve was not computed: {reason}.",
-        )
+        return ctx.skipped("Learning curve", f"The learning curve was not computed: {reason}.")
     metric = ctx.evaluation.primary_metric
     m = get_metric(metric)
     f = np.array([float(p["fraction"]) for p in points_])
     v = np.array([_oriented(metric, float(p["validation"])) for p in points_])
     gain = float((v[-1] - v[-2]) / max(f[-1] - f[-2], 1e-12) * 0.1)  # per 10% more rows
-    threshold = float(ctx.diagnostics["learning_curve_gain"])
-    helps = gain > threshold
+    level = float(ctx.settings.diagnostics.learning_curve_gain)
+    helps = gain > level
     title = (
         "More training data is likely to help"
         if helps
@@ -238,16 +240,13 @@ def learning_curve(ctx: CheckContext) -> list[Finding]:
         )
     )
     return [
-        Finding(
-            id="fit.learning_curve",
-            check="learning_curve",
-            category="fit",
+        ctx.finding(
+            "learning_curve",
             status="pass",
             title=title,
             summary=summary,
             value=gain,
-            threshold=threshold,
-            direction=None,  # informative: above the threshold means more data would help
+            threshold=level,  # informative: above it, more data would help (no direction)
             metric=metric,
             split="validation",
             recommendation="Collect more training data: the model is still learning "
@@ -269,29 +268,54 @@ def learning_curve(ctx: CheckContext) -> list[Finding]:
 
 
 # ------------------------------------------------------------------ underfitting
+def _baseline_words(trivial: str, m, model, base, linear, gain, linear_gain, split, status):
+    """(summary, recommendation) of one baseline comparison."""
+    where = split_phrase(split)
+    if status == "under":
+        return (
+            f"The model is hardly better than always predicting {trivial}: {m.label} "
+            f"{num(model, digits=3)} vs {num(base, digits=3)} on {where}.",
+            "The model is underfitting: check that the features carry signal, train longer "
+            "or with a larger learning rate, or use a larger network.",
+        )
+    if status == "linear":
+        return (
+            f"A simple linear model does better than this model: {m.label} "
+            f"{num(linear, digits=3)} vs {num(model, digits=3)} on {where}.",
+            "Prefer the simpler linear model, or tune this one (learning rate, epochs, "
+            "architecture) until it beats the linear baseline.",
+        )
+    beats_linear = (
+        f", and a linear model by {num(linear_gain, digits=3)}." if linear_gain is not None else "."
+    )
+    return (
+        f"The model beats always predicting {trivial} by {num(gain, digits=3)} in "
+        f"{m.label} on {where}{beats_linear}",
+        "",
+    )
+
+
 @register(
     "baseline_improvement",
     "fit",
-    criterion=True,
+    label="Improvement over the trivial baseline",
     description="Improvement over a trivial baseline and a linear model (underfitting).",
+    bounded=True,
+    measured_in=any_metric,
 )
 def baseline_improvement(ctx: CheckContext) -> list[Finding]:
-
     baselines = ctx.evaluation.baselines
     if "majority" not in baselines:
-        return skipped(
-            "baseline_improvement",
-            "fit",
+        return ctx.skipped(
             "Comparison with simple baselines",
             "No baseline was computed, so underfitting was not checked.",
         )
-    metrics = _judged_metrics(ctx, "baseline_improvement")
-    margin = float(ctx.diagnostics["baseline_margin"])
+    margin = ctx.diagnostic("baseline_margin")
     trivial = (
         "the majority class" if ctx.task != "regression" else "the average of the training target"
     )
     out = []
-    for metric, m, split in _evaluated(ctx, metrics):
+    for metric, m, split in _evaluated(ctx, _judged_metrics(ctx)):
         model = finite(ctx.estimates(split)[metric].value)
         base = finite(baselines.get("majority", {}).get(split, {}).get(metric))
         linear = finite(baselines.get("linear", {}).get(split, {}).get(metric))
@@ -301,53 +325,31 @@ def baseline_improvement(ctx: CheckContext) -> list[Finding]:
         linear_gain = (
             None if linear is None else _oriented(metric, model) - _oriented(metric, linear)
         )
-        under = gain < margin
-        worse_than_linear = linear_gain is not None and linear_gain < -margin
-        status = "warn" if (under or worse_than_linear) else "pass"
-        if under:
-            summary = (
-                f"The model is hardly better than always predicting {trivial}: {m.label} "
-                f"{num(model, digits=3)} vs {num(base, digits=3)} on {split_words(split)}."
-            )
-            rec = (
-                "The model is underfitting: check that the features carry signal, train longer "
-                "or with a larger learning rate, or use a larger network."
-            )
-        elif worse_than_linear:
-            summary = (
-                f"A simple linear model does better than this model: {m.label} "
-                f"{num(linear, digits=3)} vs {num(model, digits=3)} on {split_words(split)}."
-            )
-            rec = (
-                "Prefer the simpler linear model, or tune this one (learning rate, epochs, "
-                "architecture) until it beats the linear baseline."
-            )
-        else:
-            summary = (
-                f"The model beats always predicting {trivial} by {num(gain, digits=3)} in "
-                f"{m.label} on {split_words(split)}"
-                + (
-                    f", and a linear model by {num(linear_gain, digits=3)}."
-                    if linear_gain is not None
-                    else "."
-                )
-            )
-            rec = ""
+        # the model must beat the trivial baseline by the margin, and not trail the linear
+        # model by more than it
+        under = ctx.diagnose(gain, margin) == "warn"
+        behind = (
+            linear_gain is not None
+            and ctx.diagnose(linear_gain, Bound(-margin.value, "at_least")) == "warn"
+        )
+        kind = "under" if under else "linear" if behind else "pass"
+        summary, rec = _baseline_words(
+            trivial, m, model, base, linear, gain, linear_gain, split, kind
+        )
         labels, values = ["this model", "majority/mean baseline"], [model, base]
         if linear is not None:
             labels.append("linear model")
             values.append(linear)
         out.append(
-            Finding(
-                id=f"fit.baseline_improvement.{metric}.{split}",
-                check="baseline_improvement",
-                category="fit",
-                status=status,
+            ctx.finding(
+                "baseline_improvement",
+                metric,
+                split,
+                status="pass" if kind == "pass" else "warn",
                 title=f"{m.label} vs simple baselines on {split}",
                 summary=summary,
                 value=gain,
-                threshold=margin,
-                direction="at_least",
+                bound=margin,
                 recommendation=rec,
                 metric=metric,
                 split=split,
@@ -371,33 +373,35 @@ def baseline_improvement(ctx: CheckContext) -> list[Finding]:
 
 
 # ------------------------------------------------------------------ too good to be true
+def _score_like(metric) -> bool:
+    """Metrics a leak makes suspiciously high: higher is better, up to a perfect 1."""
+    return metric.greater_is_better and metric.value_range[1] == 1.0
+
+
 @register(
     "suspicious_score",
     "fit",
-    criterion=True,
+    label="Suspiciously high score",
     description="A score so high that it probably comes from a leak ('too good to be true').",
+    bounded=True,
+    measured_in=_score_like,
+    value_range=(None, 1.0),
 )
 def suspicious_score(ctx: CheckContext) -> list[Finding]:
-    from auditor.metrics import get_metric
-
-    metrics = [
-        name
-        for name in _judged_metrics(ctx, "suspicious_score")
-        if get_metric(name).higher_is_better and get_metric(name).unit_interval
-    ]
-    bound = float(ctx.diagnostics["suspicious_score"])
+    bound = ctx.diagnostic("suspicious_score")
     out = []
-    for metric, m, split in _evaluated(ctx, metrics):
+    for metric, m, split in _evaluated(ctx, _judged_metrics(ctx)):
         est = ctx.estimates(split)[metric]
         value = finite(est.value)
         if value is None:
             continue
-        bad = value >= bound
+        bad = ctx.diagnose(value, bound) == "warn"
+        where = f"{m.label} of {num(value, digits=3)} on {split_phrase(split)}"
         out.append(
-            Finding(
-                id=f"fit.suspicious_score.{metric}.{split}",
-                check="suspicious_score",
-                category="fit",
+            ctx.finding(
+                "suspicious_score",
+                metric,
+                split,
                 status="warn" if bad else "pass",
                 title=(
                     f"{m.label} on {split} is too good to be true"
@@ -405,18 +409,15 @@ def suspicious_score(ctx: CheckContext) -> list[Finding]:
                     else f"{m.label} on {split} is plausible"
                 ),
                 summary=(
-                    f"{m.label} of {num(value, digits=3)} on {split_words(split)} is "
-                    "suspiciously high: near-perfect scores on real data usually mean the "
-                    "answer leaked into the features."
+                    f"{where} is suspiciously high: near-perfect scores on real data usually "
+                    "mean the answer leaked into the features."
                     if bad
-                    else f"{m.label} of {num(value, digits=3)} on {split_words(split)} is "
-                    f"below {num(bound, digits=3)}, the level at which a leak would be "
-                    "suspected."
+                    else f"{where} is below {num(bound.value, digits=3)}, the level at which a "
+                    "leak would be suspected."
                 ),
                 value=value,
                 ci=est.ci,
-                threshold=bound,
-                direction="at_most",
+                bound=bound,
                 recommendation="Look for a feature recorded after the outcome or derived "
                 "from it, and for rows shared between training and test."
                 if bad
@@ -489,21 +490,22 @@ def _feature_scores(
 @register(
     "single_feature_leakage",
     "fit",
-    criterion=True,
+    label="Best single-feature score",
     description="A single raw feature that alone predicts the target almost perfectly.",
+    bounded=True,
+    per_split=False,
 )
 def single_feature_leakage(ctx: CheckContext) -> list[Finding]:
     ds = ctx.dataset
     check_split = "validation" if "validation" in ds.frames else None
+    title = "Single-feature leakage"
     if "train" not in ds.frames or check_split is None or not ds.feature_columns:
-        return skipped(
-            "single_feature_leakage",
-            "fit",
-            "Single-feature leakage",
+        return ctx.skipped(
+            title,
             "Single features were not screened: the raw training or validation "
             "rows are not available.",
         )
-    bound = float(ctx.diagnostics["single_feature_auc"])
+    bound = ctx.diagnostic("single_feature_auc")
     scores = []
     for col in ds.feature_columns:
         score = _feature_scores(
@@ -519,19 +521,13 @@ def single_feature_leakage(ctx: CheckContext) -> list[Finding]:
     ranked = sorted([s for s in scores if s[1] is not None], key=lambda t: -t[1])
     what = "R²" if ctx.task == "regression" else "ROC-AUC"
     if not ranked:
-        return skipped(
-            "single_feature_leakage",
-            "fit",
-            "Single-feature leakage",
-            "No feature could be scored on its own.",
-        )
+        return ctx.skipped(title, "No feature could be scored on its own.")
     top_col, top = ranked[0]
-    leaks = [c for c, s in ranked if s >= bound]
-    status = "warn" if leaks else "pass"
+    leaks = [c for c, s in ranked if ctx.diagnose(s, bound) == "warn"]
     if leaks:
         summary = (
             f"The feature '{top_col}' alone predicts the target with {what} {num(top, digits=3)} "
-            f"on {split_words(check_split)}: it probably leaks the answer"
+            f"on {split_phrase(check_split)}: it probably leaks the answer"
             + (f" (also: {', '.join(leaks[1:4])})." if len(leaks) > 1 else ".")
         )
         rec = (
@@ -546,11 +542,9 @@ def single_feature_leakage(ctx: CheckContext) -> list[Finding]:
         rec = ""
     shown = ranked[:10]
     return [
-        Finding(
-            id="fit.single_feature_leakage",
-            check="single_feature_leakage",
-            category="fit",
-            status=status,
+        ctx.finding(
+            "single_feature_leakage",
+            status="warn" if leaks else "pass",
             title=(
                 "A single feature predicts the target almost perfectly"
                 if leaks
@@ -558,8 +552,7 @@ def single_feature_leakage(ctx: CheckContext) -> list[Finding]:
             ),
             summary=summary,
             value=top,
-            threshold=bound,
-            direction="at_most",
+            bound=bound,
             recommendation=rec,
             split=check_split,
             details={
@@ -573,7 +566,7 @@ def single_feature_leakage(ctx: CheckContext) -> list[Finding]:
                 "labels": [c for c, _ in shown],
                 "values": [s for _, s in shown],
                 "xlabel": what,
-                "bound": bound,
+                "bound": bound.value,
             },
         )
     ]

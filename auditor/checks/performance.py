@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from auditor.checks.registry import CheckContext, register, skipped
-from auditor.checks.text import (
-    ci_pair,
-    ci_text,
-    downsample,
-    finite,
-    interval_row,
-    num,
-    split_words,
-)
+from auditor.checks.registry import CheckContext, register
+from auditor.checks.text import ci_pair, ci_text, downsample, finite, interval_row, num
+from auditor.splits import split_phrase
 from auditor.types import Finding
 
 CURVE_POINTS = 200  # most points kept of a ROC / PR curve
@@ -24,6 +17,7 @@ CALIBRATION_BINS = 10
 @register(
     "performance",
     "performance",
+    label="Performance",
     description="Every applicable metric on every split, with its bootstrap interval.",
 )
 def performance(ctx: CheckContext) -> list[Finding]:
@@ -36,25 +30,24 @@ def performance(ctx: CheckContext) -> list[Finding]:
     for name in ctx.metric_set():
         m = get_metric(name)
         chart_rows = [interval_row(s, per_split[s][name]) for s in splits]
-        better = "higher" if m.higher_is_better else "lower"
+        better = m.direction
         for s in splits:
             est = per_split[s][name]
             ci = ci_pair(est.low, est.high)
             value = finite(est.value)
             summary = (
-                f"{m.label} on {split_words(s)} is {num(value, digits=3)}"
+                f"{m.label} on {split_phrase(s)} is {num(value, digits=3)}"
                 f"{ci_text(ci, ctx.confidence)}; {better} is better."
             )
             out.append(
-                Finding(
-                    id=f"performance.{name}.{s}",
-                    check="performance",
-                    category="performance",
+                ctx.finding(
+                    name,
+                    s,
                     status="pass" if value is not None else "error",
                     title=f"{m.label} on {s}",
                     summary=summary
                     if value is not None
-                    else f"{m.label} could not be computed on {split_words(s)} (for example only "
+                    else f"{m.label} could not be computed on {split_phrase(s)} (for example only "
                     "one class is present).",
                     value=value,
                     ci=ci,
@@ -86,23 +79,23 @@ def performance(ctx: CheckContext) -> list[Finding]:
 @register(
     "prediction_coverage",
     "performance",
+    label="Prediction coverage",
     description="Splits the model does not score (a vendor's predictions file may cover "
     "only some), and so are not evaluated.",
 )
 def prediction_coverage(ctx: CheckContext) -> list[Finding]:
     uncovered = dict(ctx.evaluation.notes.get("uncovered_splits") or {})
     return [
-        Finding(
-            id=f"performance.coverage.{split}",
-            check="prediction_coverage",
-            category="performance",
+        ctx.finding(
+            "coverage",
+            split,
             status="skipped",
             title=f"No predictions for {split}",
             summary=f"{reason[:1].upper()}{reason[1:]}: no performance, fairness or fit figure "
             f"is measured on it.",
             split=split,
             n=int(len(ctx.dataset.y.get(split, []))),
-            recommendation=f"Ask the vendor to score every row of {split_words(split)} "
+            recommendation=f"Ask the vendor to score every row of {split_phrase(split)} "
             "(matched by data.id_column) if it is to be judged.",
             details={"reason": reason},
         )
@@ -122,14 +115,13 @@ def _binary_curves(ctx: CheckContext, split: str, e) -> list[Finding]:
     keep = downsample(len(fpr), CURVE_POINTS)
     roc_auc = float(auc(fpr, tpr))
     out.append(
-        Finding(
-            id=f"performance.roc_curve.{split}",
-            check="curves",
-            category="performance",
+        ctx.finding(
+            "roc_curve",
+            split,
             status="pass",
             title=f"ROC curve on {split}",
             summary="Across all thresholds the model separates the classes with an area of "
-            f"{num(roc_auc)} on {split_words(split)} (0.5 is chance, 1 is perfect).",
+            f"{num(roc_auc)} on {split_phrase(split)} (0.5 is chance, 1 is perfect).",
             value=roc_auc,
             metric="roc_auc",
             split=split,
@@ -152,13 +144,12 @@ def _binary_curves(ctx: CheckContext, split: str, e) -> list[Finding]:
     )
     base = float(y.mean())
     out.append(
-        Finding(
-            id=f"performance.pr_curve.{split}",
-            check="curves",
-            category="performance",
+        ctx.finding(
+            "pr_curve",
+            split,
             status="pass",
             title=f"Precision-recall curve on {split}",
-            summary=f"Average precision is {num(ap)} on {split_words(split)}, against "
+            summary=f"Average precision is {num(ap)} on {split_phrase(split)}, against "
             f"{num(base)} for random guessing.",
             value=ap,
             metric="pr_auc",
@@ -197,14 +188,13 @@ def _calibration(ctx: CheckContext, split: str, e) -> Finding | None:
     predicted = (sum_p[used] / counts[used]).tolist()
     observed = (sum_y[used] / counts[used]).tolist()
     ece = float(np.abs(sum_y - sum_p).sum() / max(len(y), 1))
-    return Finding(
-        id=f"performance.calibration.{split}",
-        check="curves",
-        category="performance",
+    return ctx.finding(
+        "calibration",
+        split,
         status="pass",
         title=f"Calibration on {split}",
         summary=f"Predicted probabilities of the {what} are off from observed frequencies by "
-        f"{num(ece, digits=3)} on average on {split_words(split)} (0 is perfectly calibrated).",
+        f"{num(ece, digits=3)} on average on {split_phrase(split)} (0 is perfectly calibrated).",
         value=ece,
         metric="ece",
         split=split,
@@ -222,6 +212,7 @@ def _calibration(ctx: CheckContext, split: str, e) -> Finding | None:
 @register(
     "curves",
     "performance",
+    label="Curves",
     description="Confusion matrix, ROC, precision-recall and calibration curves; residuals.",
 )
 def curves(ctx: CheckContext) -> list[Finding]:
@@ -236,13 +227,12 @@ def curves(ctx: CheckContext) -> list[Finding]:
             keep.sort()
             resid = y - p
             out.append(
-                Finding(
-                    id=f"performance.residuals.{split}",
-                    check="curves",
-                    category="performance",
+                ctx.finding(
+                    "residuals",
+                    split,
                     status="pass",
                     title=f"Residuals on {split}",
-                    summary=f"Half of the predictions on {split_words(split)} are within "
+                    summary=f"Half of the predictions on {split_phrase(split)} are within "
                     f"{num(float(np.median(np.abs(resid))))} of the true value.",
                     value=float(np.median(np.abs(resid))),
                     split=split,
@@ -263,14 +253,13 @@ def curves(ctx: CheckContext) -> list[Finding]:
         np.add.at(matrix, (y, yp), 1)
         wrong = int(matrix.sum() - np.trace(matrix))
         out.append(
-            Finding(
-                id=f"performance.confusion_matrix.{split}",
-                check="curves",
-                category="performance",
+            ctx.finding(
+                "confusion_matrix",
+                split,
                 status="pass",
                 title=f"Confusion matrix on {split}",
                 summary=f"The model gets {wrong:,} of {len(y):,} decisions wrong on "
-                f"{split_words(split)}.",
+                f"{split_phrase(split)}.",
                 value=float(wrong) / max(len(y), 1),
                 split=split,
                 n=len(y),
@@ -294,27 +283,28 @@ def curves(ctx: CheckContext) -> list[Finding]:
 @register(
     "expected_cost",
     "performance",
-    criterion=True,
+    label="Expected cost per 1,000 decisions",
     description="Expected cost and wrong decisions per 1,000 decisions (binary, costs declared).",
+    bounded=True,
+    tasks=("binary",),
+    requires=("evaluation.costs",),
 )
 def expected_cost(ctx: CheckContext) -> list[Finding]:
     from auditor.metrics import percentile_interval
 
-    costs = ctx.settings.get("costs")
+    costs = ctx.settings.costs
     if ctx.task != "binary" or not costs:
         reason = (
             "no costs are declared (evaluation.costs)"
             if ctx.task == "binary"
             else "costs apply to binary decisions only"
         )
-        return skipped(
-            "expected_cost",
-            "performance",
+        return ctx.skipped(
             "Cost of wrong decisions",
             f"The cost of wrong decisions was not computed: {reason}.",
         )
-    c_fp, c_fn = float(costs["false_positive"]), float(costs["false_negative"])
-    unit = costs.get("unit", "cost units")
+    c_fp, c_fn = float(costs.false_positive), float(costs.false_negative)
+    unit = costs.unit
     out = []
     for split in ctx.splits():
         est = ctx.estimates(split)  # the metrics' resamples also carry the error rates
@@ -329,13 +319,12 @@ def expected_cost(ctx: CheckContext) -> list[Finding]:
             cis = [percentile_interval(reps[:, j], ctx.confidence) for j in range(3)]
         cost, fp_k, fn_k = (float(v) for v in point)
         out.append(
-            Finding(
-                id=f"performance.expected_cost.{split}",
-                check="expected_cost",
-                category="performance",
+            ctx.finding(
+                "expected_cost",
+                split,
                 status="pass",
                 title=f"Cost of wrong decisions on {split}",
-                summary=f"On {split_words(split)}, wrong decisions cost about {num(cost)} {unit} "
+                summary=f"On {split_phrase(split)}, wrong decisions cost about {num(cost)} {unit} "
                 f"per 1,000 decisions{ci_text(cis[0], ctx.confidence)}: "
                 f"{num(fp_k, digits=0)} false alarms "
                 f"and {num(fn_k, digits=0)} missed positives per 1,000.",

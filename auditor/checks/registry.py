@@ -1,60 +1,139 @@
-"""The check registry: every check registered once, with its name and category.
+"""The check catalogue: every check registered once, with the properties every stage reads.
 
-A check is a pure function ``check(ctx) -> list[Finding]`` of a :class:`CheckContext` (the
-resolved spec's values, the dataset and the evaluation; the context only memoises the
-bootstrap estimates several checks share). Checks hold no thresholds: diagnostic bounds
-come from ``spec.evaluation.diagnostics``, acceptance bounds from the criteria (verdict).
+A check is a pure function ``check(ctx) -> list[Finding]`` of a :class:`CheckContext`
+(the resolved spec, the dataset, the evaluation, and the check's own catalogue entry; the
+context memoises the bootstrap estimates several checks share). Checks measure: they hold
+no thresholds and compare nothing themselves. A diagnostic bound comes from
+``evaluation.diagnostics`` through :meth:`CheckContext.diagnostic` and is judged by
+:func:`auditor.judge.judge`; acceptance bounds are judged by the verdict.
 
-Checks registered with ``criterion=True`` produce a measured value an acceptance criterion
-may bound (``{check: <name>, ...}``); their names are the schema's criterion ``check`` enum.
+The catalogue says, for each check, what validation and the verdict need to know: whether
+a criterion may bound its value (``bounded``; those names are the schema's criterion
+``check`` enum), the tasks it applies to, the spec settings it needs, whether its findings
+are per split, which metrics it is measured in, and the label a criterion on it reads.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from auditor.types import SPLITS, Dataset, Evaluation, Finding, Spec
+from auditor.judge import Bound, Direction, judge
+from auditor.types import SPLITS, TASKS, Category, Dataset, Evaluation, Finding, Spec, Task
+
+if TYPE_CHECKING:  # pragma: no cover
+    from auditor.metrics.performance import Metric
 
 UNKNOWN_CHECK = "Unknown check {name!r}. Available checks: {available}."
 CHECK_FAILED = "The check {name!r} could not run: {error}"
+
+#: Which way each ``evaluation.diagnostics`` setting bounds its figure (the schema's
+#: diagnostics properties, exactly; a test keeps the two equal). None: the setting is a
+#: level that informs a finding (more data would help) rather than a bound it can break.
+DIAGNOSTIC_DIRECTIONS: dict[str, Direction | None] = {
+    "suspicious_score": "at_most",
+    "single_feature_auc": "at_most",
+    "generalization_gap": "at_most",
+    "max_missing_rate": "at_most",
+    "max_duplicate_rate": "at_most",
+    "min_class_share": "at_least",
+    "baseline_margin": "at_least",
+    "max_outlier_rate": "at_most",
+    "overfitting_rise": "at_most",
+    "learning_curve_gain": None,
+    "max_fairness_difference": "at_most",
+    "min_fairness_ratio": "at_least",
+}
 
 
 class UnknownCheckError(ValueError):
     """A check name that is not in the registry."""
 
 
-@dataclass(frozen=True)
+def any_metric(metric: Metric) -> bool:
+    """Every performance metric (for checks measured in the metric a criterion names)."""
+    return True
+
+
+@dataclass(frozen=True, kw_only=True)
 class Check:
+    """One catalogued check.
+
+    Attributes
+    ----------
+    name : str
+        Catalogue name (``generalization_gap``).
+    category : {"data", "fit", "performance", "fairness"}
+        Where the report shows it.
+    fn : callable
+        ``fn(ctx) -> list[Finding]``.
+    label : str
+        What it measures, as a criterion on it reads (``Generalization gap``).
+    description : str
+        One sentence for the schema and the docs.
+    bounded : bool
+        Whether an acceptance criterion may bound its value (``{check: name}``).
+    per_split : bool
+        Whether its findings are per split (a criterion's ``split`` then selects one).
+    tasks : tuple of str
+        The tasks it applies to.
+    requires : tuple of str
+        Spec settings (dotted) it needs; a criterion on it without them is refused.
+    measured_in : callable or None
+        For checks measured in a performance metric: which metrics (``Metric -> bool``);
+        None when the check takes no metric.
+    value_range : (float or None, float or None)
+        The values it measures; a criterion's bound outside them can never be decided.
+    where : str
+        Where a criterion on it is measured, in words (``{split}``: the split's adjective);
+        unused when the check is not per split.
+    """
+
     name: str
-    category: str
+    category: Category
     fn: Callable[[CheckContext], list[Finding]]
-    criterion: bool  # a criterion may bound its value ({check: name})
+    label: str
     description: str
+    bounded: bool = False
+    per_split: bool = True
+    tasks: tuple[Task, ...] = TASKS
+    requires: tuple[str, ...] = ()
+    measured_in: Callable[[Metric], bool] | None = None
+    value_range: tuple[float | None, float | None] = (None, None)
+    where: str = "on the {split} split"
 
 
 CHECKS: dict[str, Check] = {}
 
 
-def register(name: str, category: str, *, criterion: bool = False, description: str = ""):
-    """Decorator: register ``fn`` as the check ``name`` in ``category``."""
+def register(name: str, category: Category, *, label: str, description: str, **properties: Any):
+    """Decorator: catalogue ``fn`` as the check ``name`` (properties: see :class:`Check`)."""
 
     def wrap(fn: Callable[[CheckContext], list[Finding]]):
         if name in CHECKS:  # pragma: no cover - registration happens once, at import
             raise ValueError(f"check {name!r} registered twice")
-        CHECKS[name] = Check(
-            name, category, fn, criterion, description or (fn.__doc__ or "").strip()
+        check = Check(
+            name=name, category=category, fn=fn, label=label, description=description, **properties
         )
-        return fn
+        CHECKS[name] = check
+
+        @functools.wraps(fn)
+        def bound(ctx: CheckContext) -> list[Finding]:
+            """The check run with its own catalogue entry in the context."""
+            return fn(ctx.for_check(check))
+
+        return bound
 
     return wrap
 
 
 def get_check(name: str) -> Check:
+    """The catalogued check ``name``; an unknown name lists the available ones."""
     try:
         return CHECKS[name]
     except KeyError:
@@ -63,24 +142,9 @@ def get_check(name: str) -> Check:
         ) from None
 
 
-def skipped(check: str, category: str, title: str, summary: str, **fields: Any) -> list[Finding]:
-    """The single finding of a check that does not apply here (id ``<category>.<check>``)."""
-    return [
-        Finding(
-            id=f"{category}.{check}",
-            check=check,
-            category=category,
-            status="skipped",
-            title=title,
-            summary=summary,
-            **fields,
-        )
-    ]
-
-
 def criterion_checks() -> list[str]:
     """Names of checks whose value an acceptance criterion can bound (schema enum)."""
-    return [c.name for c in CHECKS.values() if c.criterion]
+    return [c.name for c in CHECKS.values() if c.bounded]
 
 
 # ---------------------------------------------------------------------- context
@@ -94,37 +158,44 @@ _ERROR_RATES = {
 
 @dataclass
 class CheckContext:
-    """What every check reads: spec values, dataset, evaluation (+ memoised estimates)."""
+    """What a check reads (spec, dataset, evaluation) and how it builds its findings.
+
+    ``check`` is the running check's catalogue entry (:func:`auditor.checks.run_checks`
+    gives each check its own context through :meth:`for_check`, sharing the memo).
+    """
 
     spec: Spec
     dataset: Dataset
     evaluation: Evaluation
+    check: Check | None = None
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    def for_check(self, check: Check) -> CheckContext:
+        """This context for ``check`` (the memoised estimates are shared)."""
+        return replace(self, check=check)
 
     # -- spec sections
     @property
-    def settings(self) -> dict[str, Any]:
-        return self.spec["evaluation"]
-
-    @property
-    def diagnostics(self) -> dict[str, Any]:
-        return self.settings["diagnostics"]
+    def settings(self):
+        """The typed ``evaluation`` section of the spec."""
+        return self.spec.evaluation
 
     @property
     def confidence(self) -> float:
-        return float(self.settings["confidence"])
+        return float(self.settings.confidence)
 
     @property
     def resamples(self) -> int:
-        return int(self.settings["bootstrap"])
+        return int(self.settings.bootstrap)
 
     @property
     def min_group_size(self) -> int:
-        return int(self.settings["min_group_size"])
+        return int(self.settings.min_group_size)
 
     @property
-    def criteria(self) -> list[dict[str, Any]]:
-        return list(self.spec.values.get("acceptance") or [])
+    def criteria(self):
+        """The spec's acceptance criteria (typed)."""
+        return self.spec.acceptance
 
     @property
     def task(self) -> str:
@@ -136,7 +207,7 @@ class CheckContext:
 
     def seed(self, split: str, purpose: int) -> int:
         """Bootstrap seed for one split and purpose (deterministic, distinct)."""
-        return int(self.settings["seed"]) * 1_000_003 + SPLITS.index(split) * 101 + purpose
+        return int(self.settings.seed) * 1_000_003 + SPLITS.index(split) * 101 + purpose
 
     def splits(self) -> list[str]:
         return [s for s in SPLITS if s in self.evaluation.splits]
@@ -145,11 +216,50 @@ class CheckContext:
         """Metrics named by criteria (all of them, or those of criteria on ``check``)."""
         out = []
         for c in self.criteria:
-            if check is not None and c.get("check") != check:
+            if check is not None and c.check != check:
                 continue
-            if c.get("metric") and c["metric"] not in out:
-                out.append(c["metric"])
+            if c.metric and c.metric not in out:
+                out.append(c.metric)
         return out
+
+    # -- judging against the diagnostics
+    def diagnostic(self, setting: str) -> Bound:
+        """The ``evaluation.diagnostics`` bound called ``setting``."""
+        direction = DIAGNOSTIC_DIRECTIONS[setting]
+        if direction is None:  # pragma: no cover - a level, not a bound
+            raise KeyError(f"diagnostics.{setting} is not a bound")
+        return Bound(float(getattr(self.settings.diagnostics, setting)), direction)
+
+    def diagnose(self, value: float, bound: Bound) -> str:
+        """``pass`` or ``warn``: a diagnostic's value judged against its bound."""
+        return judge(value, None, [bound], breach="warn").status
+
+    # -- building findings
+    def finding(self, *key: Any, bound: Bound | None = None, **fields: Any) -> Finding:
+        """A finding of the running check; its id is the category and ``key``.
+
+        ``bound`` (a diagnostic) fills ``threshold`` and ``direction``. Every other field
+        is :class:`~auditor.types.Finding`'s.
+        """
+        if bound is not None:
+            fields.setdefault("threshold", bound.value)
+            fields.setdefault("direction", bound.direction)
+        return Finding(
+            id=".".join([self.check.category, *(str(k) for k in key)]),
+            check=self.check.name,
+            category=self.check.category,
+            **fields,
+        )
+
+    def skipped(
+        self, title: str, summary: str, *, key: str | None = None, **fields: Any
+    ) -> list[Finding]:
+        """The single finding of a check that does not apply here (id ``<category>.<check>``)."""
+        return [
+            self.finding(
+                key or self.check.name, status="skipped", title=title, summary=summary, **fields
+            )
+        ]
 
     # -- memoised estimates
     def memo(self, key: Any, build: Callable[[], Any]) -> Any:
@@ -162,7 +272,7 @@ class CheckContext:
         from auditor.metrics import METRICS, metric_names
 
         def build():
-            wanted = list(self.settings.get("metrics") or []) or metric_names(
+            wanted = list(self.settings.metrics) or metric_names(
                 self.task, has_scores=self.has_scores
             )
             for name in [self.evaluation.primary_metric, *self.criterion_metrics()]:
@@ -204,7 +314,7 @@ class CheckContext:
         """Sensitive partitions: each feature, then intersections (``a&b``) when enabled."""
         names = list(self.dataset.sensitive)
         out = [(n, [n]) for n in names]
-        if self.settings.get("intersections", True) and len(names) > 1:
+        if self.settings.intersections and len(names) > 1:
             for size in range(2, len(names) + 1):
                 for combo in itertools.combinations(names, size):
                     out.append(("&".join(combo), list(combo)))

@@ -1,9 +1,8 @@
 """The checks stage: ``run_checks(spec, dataset, evaluation) -> list[Finding]``.
 
 Every registered check runs (diagnostics run even when no criterion asks for them; their
-findings count as advisory until the verdict marks those a blocking criterion covers). A
-check that raises becomes one Finding with status 'error' and the message - never a crash
-of the run.
+findings count as advisory unless a blocking criterion is about them). A check that raises
+becomes one Finding with status 'error' and the message - never a crash of the run.
 """
 
 from __future__ import annotations
@@ -11,27 +10,31 @@ from __future__ import annotations
 from auditor.checks.registry import CHECK_FAILED, CHECKS, CheckContext
 from auditor.types import Dataset, Evaluation, Finding, Spec
 
+MSG_REPORT_DEFECT = (
+    "This is a defect in auditor or an unexpected data shape; report it with the spec and "
+    "the message."
+)
+
 
 def run_checks(spec: Spec, dataset: Dataset, evaluation: Evaluation) -> list[Finding]:
     """Run every registered check; a failing check yields an 'error' finding."""
-    ctx = CheckContext(spec=spec, dataset=dataset, evaluation=evaluation)
+    shared = CheckContext(spec=spec, dataset=dataset, evaluation=evaluation)
     findings: list[Finding] = []
     for check in CHECKS.values():
+        ctx = shared.for_check(check)
         try:
             findings.extend(check.fn(ctx))
         except Exception as exc:  # noqa: BLE001 - a broken check must not end the audit
             findings.append(
-                Finding(
-                    id=f"{check.category}.{check.name}.error",
-                    check=check.name,
-                    category=check.category,
+                ctx.finding(
+                    check.name,
+                    "error",
                     status="error",
                     title=f"{check.name} could not run",
                     summary=CHECK_FAILED.format(
                         name=check.name, error=f"{type(exc).__name__}: {exc}"
                     ),
-                    recommendation="This is a defect in auditor or an unexpected data shape; "
-                    "report it with the spec and the message.",
+                    recommendation=MSG_REPORT_DEFECT,
                 )
             )
     return findings

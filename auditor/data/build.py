@@ -7,6 +7,8 @@ fits the preprocessing on the training rows only and transforms every split.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditor.data.sources import detect_format, read_table, sha256_file
@@ -14,6 +16,7 @@ from auditor.errors import DataError, Location
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
+    import pandas as pd
 
     from auditor.types import Dataset, Spec
 
@@ -28,6 +31,141 @@ def balanced_class_weights(y_train: np.ndarray, n_classes: int) -> np.ndarray:
     counts = np.bincount(y_train, minlength=n_classes).astype(np.float64)
     weights = np.where(counts > 0, len(y_train) / (n_classes * np.maximum(counts, 1)), 0.0)
     return weights.astype(np.float32)
+
+
+@dataclass
+class _Tables:
+    """The data files as read: role -> table, role -> file, and their fingerprints."""
+
+    tables: dict[str, pd.DataFrame]
+    files: dict[str, Path]
+    sources: list[dict[str, Any]]
+
+
+def _read_sources(spec: Spec) -> _Tables:
+    """Read the training file and the optional holdout; every one must hold the target."""
+    from auditor.data.columns import column_hint
+
+    data, target = spec.data, spec.objective.target
+    files = {"train": spec.resolve_path(data.train)}
+    if data.holdout:
+        files["holdout"] = spec.resolve_path(data.holdout)
+    tables: dict[str, pd.DataFrame] = {}
+    sources: list[dict[str, Any]] = []
+    for role, path in files.items():
+        frame = read_table(path, data.format)
+        if target not in frame.columns:
+            raise DataError(
+                MSG_TARGET_MISSING.format(
+                    name=target, role=role, hint=column_hint(target, frame.columns)
+                ),
+                Location(file=str(path), path=("objective", "target")),
+            )
+        sources.append(
+            {
+                "role": role,
+                "path": str(path),
+                "format": detect_format(path, data.format),
+                "rows": int(len(frame)),
+                "columns": int(frame.shape[1]),
+                "sha256": sha256_file(path),
+            }
+        )
+        tables[role] = frame
+    return _Tables(tables, files, sources)
+
+
+def _check_holdout_columns(read: _Tables, columns: list[str], sensitive: list[str]) -> None:
+    from auditor.data.columns import missing_column_message
+
+    if "holdout" not in read.tables:
+        return
+    hold = read.tables["holdout"]
+    for c in [*columns, *sensitive]:
+        if c not in hold.columns:
+            raise DataError(
+                missing_column_message(c, hold.columns, where="the holdout"),
+                Location(file=str(read.files["holdout"])),
+            )
+
+
+def _drop_rows_without_target(read: _Tables, target: str) -> dict[str, int]:
+    """Rows without a target cannot be learned from or judged: dropped, and counted."""
+    from auditor.data.columns import MSG_NO_TARGET_ROWS
+
+    dropped = {}
+    for role in list(read.tables):
+        keep = read.tables[role][target].notna()
+        dropped[role] = int((~keep).sum())
+        read.tables[role] = read.tables[role][keep]
+        if len(read.tables[role]) == 0:
+            raise DataError(
+                MSG_NO_TARGET_ROWS.format(name=target), Location(file=str(read.files[role]))
+            )
+    return dropped
+
+
+def _encode(spec: Spec, read: _Tables) -> tuple[list[Any], dict[str, np.ndarray]]:
+    """The classes (none for regression) and every table's encoded target."""
+    from auditor.data.columns import check_regression_target, encode_target, target_classes
+
+    task, target = spec.task, spec.objective.target
+    train = read.tables["train"][target]
+    if task == "regression":
+        check_regression_target(train, target, spec.locate)
+        classes: list[Any] = []
+    else:
+        classes = target_classes(
+            train, task=task, positive=spec.objective.positive, target=target, where=spec.locate
+        )
+    y = {
+        role: encode_target(t[target], task=task, classes=classes, file=str(read.files[role]))
+        for role, t in read.tables.items()
+    }
+    return classes, y
+
+
+def _drop_training_rows(spec: Spec, frames, y, numeric: list[str], info: dict) -> dict:
+    """Apply ``missing: drop`` and ``outliers: drop`` to the training rows; the screening."""
+    from auditor.data.preprocess import outlier_screening, rows_to_drop
+
+    masks, drop_fences = rows_to_drop(frames["train"], spec.data.preprocessing, numeric)
+    screening: dict[str, Any] = {}
+    if drop_fences is not None:  # outliers: drop
+        screening = outlier_screening(drop_fences, frames["train"][numeric])
+    dropped = masks["missing"] | masks["outliers"]
+    info["dropped_rows"] = {
+        "missing": int(masks["missing"].sum()),
+        "outliers": int(masks["outliers"].sum()),
+    }
+    if dropped.all():
+        reasons = [k for k in ("missing", "outliers") if masks[k].any()]
+        raise DataError(
+            MSG_ALL_DROPPED.format(reason=" and ".join(reasons)),
+            spec.locate(("data", "preprocessing", reasons[0])),
+        )
+    if dropped.any():
+        frames["train"] = frames["train"][~dropped]
+        y["train"] = y["train"][~dropped]
+    return screening
+
+
+def _preprocessing_info(spec: Spec, frames, columns, numeric, categorical, names) -> dict:
+    prep = spec.data.preprocessing
+    return {
+        "missing": prep.missing,
+        "missing_indicator": bool(prep.missing_indicator),
+        "outliers": prep.outliers,
+        "scaling": prep.scaling,
+        "categorical": prep.categorical,
+        "imbalance": prep.imbalance,
+        "numeric": numeric,
+        "categorical_columns": categorical,
+        "features_out": len(names),
+        "fitted_on": "train",
+        "fitted_rows": int(len(frames["train"])),
+        "missing_values": {name: int(f[columns].isna().sum().sum()) for name, f in frames.items()},
+    }
 
 
 def build_dataset(spec: Spec) -> Dataset:
@@ -50,136 +188,39 @@ def build_dataset(spec: Spec) -> Dataset:
         file or at the spec field concerned.
     """
     import numpy as np
-    import pandas as pd
 
-    from auditor.data.columns import (
-        MSG_NO_TARGET_ROWS,
-        check_regression_target,
-        column_hint,
-        encode_target,
-        feature_columns,
-        group_frame,
-        missing_column_message,
-        target_classes,
-    )
-    from auditor.data.preprocess import (
-        OutlierClipper,
-        build_preprocessor,
-        outlier_screening,
-        rows_to_drop,
-    )
+    from auditor.data.columns import feature_columns, group_frame
+    from auditor.data.preprocess import OutlierClipper, build_preprocessor, outlier_screening
     from auditor.data.splits import make_split
     from auditor.types import Dataset
 
-    values = spec.values
-    data = values["data"]
-    objective = values["objective"]
-    task, target = objective["task"], objective["target"]
-    where = spec.locate
-    if data.get("generate"):
+    data, task, target = spec.data, spec.task, spec.objective.target
+    if data.generate is not None:
         from auditor.data.examples import ensure_example_data
 
-        ensure_example_data(values, spec.base_dir)
+        ensure_example_data(spec.typed, spec.base_dir)
+    read = _read_sources(spec)
+    columns, kinds = feature_columns(read.tables["train"], data, target, spec.locate)
+    sensitive = list(data.sensitive)
+    _check_holdout_columns(read, columns, sensitive)
+    info: dict[str, Any] = {"missing_target_rows": _drop_rows_without_target(read, target)}
+    classes, y_all = _encode(spec, read)
 
-    fmt = data.get("format", "auto")
-    files = {"train": spec.resolve_path(data["train"])}
-    if data.get("holdout"):
-        files["holdout"] = spec.resolve_path(data["holdout"])
-    tables: dict[str, pd.DataFrame] = {}
-    sources: list[dict[str, Any]] = []
-    for role, path in files.items():
-        frame = read_table(path, fmt)
-        if target not in frame.columns:
-            raise DataError(
-                MSG_TARGET_MISSING.format(
-                    name=target, role=role, hint=column_hint(target, frame.columns)
-                ),
-                Location(file=str(path), path=("objective", "target")),
-            )
-        sources.append(
-            {
-                "role": role,
-                "path": str(path),
-                "format": detect_format(path, fmt),
-                "rows": int(len(frame)),
-                "columns": int(frame.shape[1]),
-                "sha256": sha256_file(path),
-            }
-        )
-        tables[role] = frame
-
-    train_file = tables["train"]
-    columns, kinds = feature_columns(train_file, data, target, where)
-    sensitive = list(data.get("sensitive") or [])
-    if "holdout" in tables:
-        hold = tables["holdout"]
-        for c in [*columns, *sensitive]:
-            if c not in hold.columns:
-                raise DataError(
-                    missing_column_message(c, hold.columns, where="the holdout"),
-                    Location(file=str(files["holdout"])),
-                )
-
-    # rows without a target cannot be learned from or judged
-    info: dict[str, Any] = {"missing_target_rows": {}}
-    for role in list(tables):
-        keep = tables[role][target].notna()
-        info["missing_target_rows"][role] = int((~keep).sum())
-        tables[role] = tables[role][keep]
-        if len(tables[role]) == 0:
-            raise DataError(MSG_NO_TARGET_ROWS.format(name=target), Location(file=str(files[role])))
-
-    if task == "regression":
-        check_regression_target(tables["train"][target], target, where)
-        classes: list[Any] = []
-    else:
-        classes = target_classes(
-            tables["train"][target],
-            task=task,
-            positive=objective.get("positive"),
-            target=target,
-            where=where,
-        )
-    y_all = {
-        role: encode_target(t[target], task=task, classes=classes, file=str(files[role]))
-        for role, t in tables.items()
-    }
-
+    train_table = read.tables["train"]
     positions, split_info = make_split(
-        tables["train"], y_all["train"], data.get("split") or {}, task=task, where=where
+        train_table, y_all["train"], data.split, task=task, where=spec.locate
     )
-    frames: dict[str, pd.DataFrame] = {}
-    y: dict[str, np.ndarray] = {}
-    for name, pos in positions.items():
-        frames[name] = tables["train"].iloc[pos]
-        y[name] = y_all["train"][pos]
-    if "holdout" in tables:
-        frames["holdout"] = tables["holdout"]
-        y["holdout"] = y_all["holdout"]
+    frames = {name: train_table.iloc[pos] for name, pos in positions.items()}
+    y = {name: y_all["train"][pos] for name, pos in positions.items()}
+    if "holdout" in read.tables:
+        frames["holdout"], y["holdout"] = read.tables["holdout"], y_all["holdout"]
 
-    prep = data.get("preprocessing") or {}
     numeric = [c for c in columns if kinds[c] == "numeric"]
     categorical = [c for c in columns if kinds[c] == "categorical"]
-    masks, drop_fences = rows_to_drop(frames["train"], prep, numeric)
-    screening: dict[str, Any] = {}
-    if drop_fences is not None:  # outliers: drop
-        screening = outlier_screening(drop_fences, frames["train"][numeric])
-    dropped = masks["missing"] | masks["outliers"]
-    info["dropped_rows"] = {
-        "missing": int(masks["missing"].sum()),
-        "outliers": int(masks["outliers"].sum()),
-    }
-    if dropped.all():
-        reasons = [k for k in ("missing", "outliers") if masks[k].any()]
-        raise DataError(
-            MSG_ALL_DROPPED.format(reason=" and ".join(reasons)),
-            where(("data", "preprocessing", reasons[0])),
-        )
-    if dropped.any():
-        frames["train"] = frames["train"][~dropped]
-        y["train"] = y["train"][~dropped]
+    screening = _drop_training_rows(spec, frames, y, numeric, info)
     split_info["sizes"] = {name: int(len(f)) for name, f in frames.items()}
 
+    prep = data.preprocessing
     preprocessor = build_preprocessor(prep, numeric, categorical)
     preprocessor.fit(frames["train"][columns])
     X = {
@@ -187,26 +228,8 @@ def build_dataset(spec: Spec) -> Dataset:
         for name, f in frames.items()
     }
     feature_names = [str(n) for n in preprocessor.get_feature_names_out()]
-
-    info.update(
-        {
-            "missing": prep.get("missing", "median"),
-            "missing_indicator": bool(prep.get("missing_indicator", False)),
-            "outliers": prep.get("outliers", "none"),
-            "scaling": prep.get("scaling", "standard"),
-            "categorical": prep.get("categorical", "onehot"),
-            "imbalance": prep.get("imbalance", "none"),
-            "numeric": numeric,
-            "categorical_columns": categorical,
-            "features_out": len(feature_names),
-            "fitted_on": "train",
-            "fitted_rows": int(len(frames["train"])),
-            "missing_values": {
-                name: int(f[columns].isna().sum().sum()) for name, f in frames.items()
-            },
-        }
-    )
-    if numeric and prep.get("outliers") in ("clip_iqr", "clip_zscore"):
+    info.update(_preprocessing_info(spec, frames, columns, numeric, categorical, feature_names))
+    if numeric and prep.outliers in ("clip_iqr", "clip_zscore"):
         clipper: OutlierClipper = preprocessor.named_transformers_["num"].named_steps["clip"]
         info["clipped_values"] = {
             name: int(clipper.outside(f[numeric]).sum()) for name, f in frames.items()
@@ -215,28 +238,26 @@ def build_dataset(spec: Spec) -> Dataset:
     info.update(screening)
 
     class_weights = None
-    if task != "regression" and prep.get("imbalance", "none") != "none":
+    if task != "regression" and prep.imbalance != "none":
         class_weights = balanced_class_weights(y["train"], len(classes))
         info["class_weights"] = {
             str(c): float(w) for c, w in zip(classes, class_weights, strict=True)
         }
-
-    groups = {name: group_frame(f, sensitive) for name, f in frames.items()}
     return Dataset(
         task=task,
         target=target,
         frames=frames,
         X=X,
         y=y,
-        groups=groups,
+        groups={name: group_frame(f, sensitive) for name, f in frames.items()},
         feature_columns=columns,
         column_types=kinds,
         feature_names=feature_names,
         classes=classes,
         sensitive=sensitive,
-        id_column=data.get("id_column"),
+        id_column=data.id_column,
         preprocessor=preprocessor,
-        sources=sources,
+        sources=read.sources,
         split_info=split_info,
         preprocessing_info=info,
         class_weights=class_weights,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from auditor.errors import DataError, Location
+
+if TYPE_CHECKING:  # pragma: no cover
+    from auditor.spec.typed import Data
 
 MSG_MISSING_COLUMN = "column {name!r} is not in {where}{hint}"
 MSG_NO_FEATURES = "no feature columns are left after target, id, sensitive and excluded columns"
@@ -42,7 +45,7 @@ def infer_type(values: pd.Series) -> str:
 
 
 def feature_columns(
-    frame: pd.DataFrame, data: dict[str, Any], target: str, where
+    frame: pd.DataFrame, data: Data, target: str, where
 ) -> tuple[list[str], dict[str, str]]:
     """The raw feature columns and their types (``"numeric"`` or ``"categorical"``).
 
@@ -51,32 +54,31 @@ def feature_columns(
     time columns, and ``data.exclude``. ``data.types`` overrides the inferred types.
     """
     for key in ("include", "exclude", "sensitive"):
-        for i, name in enumerate(data.get(key) or []):
+        for i, name in enumerate(getattr(data, key)):
             if name not in frame.columns:
                 raise DataError(
                     missing_column_message(name, frame.columns), where(("data", key, i))
                 )
-    id_column = data.get("id_column")
+    id_column = data.id_column
     if id_column and id_column not in frame.columns:
         raise DataError(
             missing_column_message(id_column, frame.columns), where(("data", "id_column"))
         )
-    types = data.get("types") or {}
+    types = data.types
     for name in types:
         if name not in frame.columns:
             raise DataError(
                 missing_column_message(name, frame.columns), where(("data", "types", name))
             )
 
-    excluded = {target, id_column, *(data.get("exclude") or [])}
-    if not data.get("sensitive_as_features", False):
-        excluded |= set(data.get("sensitive") or [])
-    include = list(data.get("include") or [])
+    excluded = {target, id_column, *data.exclude}
+    if not data.sensitive_as_features:
+        excluded |= set(data.sensitive)
+    include = list(data.include)
     if include:
         columns = [c for c in include if c not in excluded]
     else:
-        split = data.get("split") or {}
-        excluded |= {split.get("group_column"), split.get("time_column")}
+        excluded |= {data.split.group_column, data.split.time_column}
         columns = [c for c in frame.columns if c not in excluded]
     if not columns:
         raise DataError(MSG_NO_FEATURES, where(("data", "include" if include else "exclude")))

@@ -24,7 +24,10 @@ shift (slightly older applicants / patients).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from auditor.spec.typed import SpecValues
 
 LOAN_BIAS_LOGIT = -1.1
 TRIAGE_UNDERTRIAGE_RATE = 0.2
@@ -259,31 +262,29 @@ def write_table(df, path: Path) -> None:
         write_atomically(path, lambda tmp: df.to_csv(tmp, index=False))
 
 
-def ensure_example_data(values: dict[str, Any], base_dir: Path) -> list[Path]:
+def ensure_example_data(spec: SpecValues, base_dir: Path) -> list[Path]:
     """Create the data files of a spec with ``data.generate`` when they are missing.
 
-    ``values`` is the spec with its defaults applied. Returns the files written (none when
-    they all exist). Also asks the vendor example to create its model file when the spec
-    audits a bundled vendor model.
+    ``spec`` is the typed, resolved spec. Returns the files written (none when they all
+    exist). Also asks the vendor example to create its model file when the spec audits a
+    bundled vendor model.
     """
-    data = values["data"]
-    gen = data["generate"]
+    data = spec.data
+    gen = data.generate
     written: list[Path] = []
-    if gen:
-        rows, seed = gen["rows"], gen["seed"]
-        for role, n, s, shift in (
-            ("train", rows, seed, 0.0),
-            ("holdout", max(rows // 5, 100), seed + 1, 1.0),
+    if gen is not None:
+        for rel, n, s, shift in (
+            (data.train, gen.rows, gen.seed, 0.0),
+            (data.holdout, max(gen.rows // 5, 100), gen.seed + 1, 1.0),
         ):
-            rel = data.get(role)
             if not rel:
                 continue
             path = Path(rel) if Path(rel).is_absolute() else base_dir / rel
             if not path.exists():
-                write_table(generate(gen["example"], n, s, shift=shift), path)
+                write_table(generate(gen.example, n, s, shift=shift), path)
                 written.append(path)
-    if gen and values["model"]["vendor"]:
+    if gen is not None and spec.model.vendor is not None:
         from auditor.vendor_models.example import ensure_vendor_example
 
-        ensure_vendor_example(values, base_dir)
+        ensure_vendor_example(spec, base_dir)
     return written

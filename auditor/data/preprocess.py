@@ -21,7 +21,7 @@ up on one value (two equal training quartiles); :func:`outlier_screening` says w
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from auditor.data.screening import not_screened_reason, screenable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from auditor.spec.typed import Preprocessing
 
 MISSING_CATEGORY = "missing"
 IQR_DEFAULT = 1.5
@@ -178,13 +181,13 @@ def _scaler(name: str):
     return {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}[name]()
 
 
-def build_preprocessor(prep: dict[str, Any], numeric: list[str], categorical: list[str]):
-    """An unfitted ColumnTransformer for ``data.preprocessing`` (resolved spec values).
+def build_preprocessor(prep: Preprocessing, numeric: list[str], categorical: list[str]):
+    """An unfitted ColumnTransformer for the typed ``data.preprocessing`` section.
 
     Parameters
     ----------
-    prep : dict
-        The resolved ``data.preprocessing`` section.
+    prep : Preprocessing
+        The typed ``data.preprocessing`` section.
     numeric, categorical : list of str
         Raw feature columns of each type, in order.
 
@@ -200,34 +203,33 @@ def build_preprocessor(prep: dict[str, Any], numeric: list[str], categorical: li
 
     transformers = []
     if numeric:
-        outliers = prep.get("outliers", "none")
-        clip = {"clip_iqr": "iqr", "clip_zscore": "zscore"}.get(outliers, "none")
-        missing = prep.get("missing", "median")
+        clip = {"clip_iqr": "iqr", "clip_zscore": "zscore"}.get(prep.outliers, "none")
+        missing = prep.missing
         strategy = "median" if missing == "drop" else missing  # other splits are imputed
         imputer = SimpleImputer(
             strategy=strategy,
-            fill_value=prep.get("fill_value", 0) if strategy == "constant" else None,
-            add_indicator=bool(prep.get("missing_indicator", False)),
+            fill_value=prep.fill_value if strategy == "constant" else None,
+            add_indicator=bool(prep.missing_indicator),
             keep_empty_features=True,
         )
         steps = [
-            ("clip", OutlierClipper(method=clip, factor=prep.get("outlier_factor"))),
+            ("clip", OutlierClipper(method=clip, factor=prep.outlier_factor)),
             ("impute", imputer),
         ]
-        scaling = prep.get("scaling", "standard")
+        scaling = prep.scaling
         if scaling != "none":
             steps.append(("scale", _scaler(scaling)))
         transformers.append(("num", Pipeline(steps), list(numeric)))
     if categorical:
-        if prep.get("categorical", "onehot") == "ordinal":
+        if prep.categorical == "ordinal":
             encoder = OrdinalEncoder(
                 handle_unknown="use_encoded_value", unknown_value=-1, dtype=np.float32
             )
         else:
-            min_frequency = prep.get("min_frequency", 0.01) or None
+            min_frequency = prep.min_frequency or None
             encoder = OneHotEncoder(
                 handle_unknown="infrequent_if_exist",
-                max_categories=prep.get("max_categories", 20),
+                max_categories=prep.max_categories,
                 min_frequency=min_frequency,
                 sparse_output=False,
                 dtype=np.float32,
@@ -241,7 +243,7 @@ def build_preprocessor(prep: dict[str, Any], numeric: list[str], categorical: li
 
 
 def rows_to_drop(
-    frame: pd.DataFrame, prep: dict[str, Any], numeric: list[str]
+    frame: pd.DataFrame, prep: Preprocessing, numeric: list[str]
 ) -> tuple[dict[str, np.ndarray], OutlierClipper | None]:
     """Training rows removed by ``missing: drop`` and ``outliers: drop`` (boolean masks).
 
@@ -255,11 +257,11 @@ def rows_to_drop(
     if not numeric:
         return masks, None
     values = frame[numeric]
-    if prep.get("missing") == "drop":
+    if prep.missing == "drop":
         masks["missing"] = np.isnan(_as_float_matrix(values)).any(axis=1)
     clipper = None
-    if prep.get("outliers") == "drop":
-        clipper = OutlierClipper(method="iqr", factor=prep.get("outlier_factor")).fit(values)
+    if prep.outliers == "drop":
+        clipper = OutlierClipper(method="iqr", factor=prep.outlier_factor).fit(values)
         masks["outliers"] = clipper.outside(values).any(axis=1) & ~masks["missing"]
     return masks, clipper
 

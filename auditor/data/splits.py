@@ -6,12 +6,15 @@ together covering every row. The same inputs and seed always give the same split
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from auditor.errors import DataError, Location
+
+if TYPE_CHECKING:  # pragma: no cover
+    from auditor.spec.typed import Split
 
 STRATEGIES: tuple[str, ...] = ("random", "stratified", "group", "time")
 SPLIT_NAMES: tuple[str, ...] = ("train", "validation", "test")
@@ -172,7 +175,7 @@ def time_split(times: np.ndarray, *, validation: float, test: float) -> dict[str
 
 
 def make_split(
-    frame: pd.DataFrame, y: np.ndarray | None, split: dict[str, Any], *, task: str, where: Any
+    frame: pd.DataFrame, y: np.ndarray | None, split: Split, *, task: str, where: Any
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Split ``frame`` as ``data.split`` says.
 
@@ -196,12 +199,8 @@ def make_split(
     info : dict
         ``{strategy, seed, validation, test, sizes, ...}`` for the results.
     """
-    strategy = split.get("strategy", "stratified")
-    validation, test, seed = (
-        float(split.get("validation", 0.2)),
-        float(split.get("test", 0.2)),
-        int(split.get("seed", 0)),
-    )
+    strategy = split.strategy
+    validation, test, seed = float(split.validation), float(split.test), int(split.seed)
     n = len(frame)
     info: dict[str, Any] = {
         "strategy": strategy,
@@ -219,7 +218,7 @@ def make_split(
         else:
             parts = stratified_split(y, validation=validation, test=test, seed=seed)
     elif strategy == "group":
-        column = split.get("group_column")
+        column = split.group_column
         if not column:
             raise DataError(MSG_NEEDS_COLUMN.format(strategy=strategy, key="group_column"), here)
         loc = where(("data", "split", "group_column"))
@@ -230,7 +229,7 @@ def make_split(
             k: int(frame[column].iloc[v].nunique(dropna=False)) for k, v in parts.items()
         }
     elif strategy == "time":
-        column = split.get("time_column")
+        column = split.time_column
         if not column:
             raise DataError(MSG_NEEDS_COLUMN.format(strategy=strategy, key="time_column"), here)
         loc = where(("data", "split", "time_column"))

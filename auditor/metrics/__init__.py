@@ -1,4 +1,4 @@
-"""Metrics: a registry of named metrics and their vectorised bootstrap intervals."""
+"""Metrics: the performance and fairness catalogues and their vectorised bootstrap intervals."""
 
 from auditor.metrics.bootstrap import (
     Estimate,
@@ -11,18 +11,22 @@ from auditor.metrics.bootstrap import (
     point_metrics,
     resample_apply,
 )
-from auditor.metrics.registry import (
+from auditor.metrics.performance import (
+    DEFAULT_METRIC,
     METRICS,
     UNKNOWN_METRIC,
     Metric,
     UnknownMetricError,
     check_applicable,
+    decisions,
+    default_metric,
     get_metric,
     metric_names,
 )
 from auditor.metrics.weighted import Rows
 
 __all__ = [
+    "DEFAULT_METRIC",
     "METRICS",
     "UNKNOWN_METRIC",
     "Estimate",
@@ -33,6 +37,8 @@ __all__ = [
     "bootstrap_rows",
     "check_applicable",
     "compute_metrics",
+    "decisions",
+    "default_metric",
     "draw_weights",
     "hull_interval",
     "get_metric",

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from auditor.metrics.registry import get_metric
+from auditor.metrics.performance import get_metric
 from auditor.metrics.weighted import Rows
 
 MAX_CELLS = 10_000_000  # cells of one chunk of the (B, n) weight matrix

@@ -14,10 +14,14 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from auditor.metrics.fairness import FAIRNESS_METRICS, GROUP_RATES
+from auditor.metrics.performance import METRICS
 from auditor.report.charts import ChartSVG
 from auditor.report.digest import MAX_CHARTS_PER_SECTION, Plan, plan_section
 from auditor.report.docmap import documentation_map
 from auditor.report.fairness_bounds import with_bound_line
+from auditor.spec.typed import typed_spec
+from auditor.splits import split_column
 
 DASH = "\u2014"  # an absent value; the template compares values with it (``dash``)
 
@@ -65,13 +69,6 @@ STATUS_LABELS = {
     "skipped": ("\u2013", "SKIPPED"),
     "waived": ("\u2714", "WAIVED"),
 }
-SPLIT_NAMES = {
-    "train": "training",
-    "validation": "validation",
-    "test": "test",
-    "holdout": "client holdout",
-}
-PAGE_SIZES = ("A4", "Letter")
 MAX_TABLE_ROWS = 40  # rows shown per details table; the rest stay in results.json
 MAX_TABLE_COLUMNS = 12
 INLINE_ITEMS = 12  # a dict of at most this many scalars is shown on one line
@@ -90,25 +87,6 @@ MODEL_FACTS = (
     "stop_reason",
 )
 IMPACT_CHECKS = ("expected_cost", "business_impact")  # findings carrying the cost per 1,000
-
-METRIC_NAMES = {
-    "accuracy": "Accuracy",
-    "balanced_accuracy": "Balanced accuracy",
-    "precision": "Precision",
-    "recall": "Recall",
-    "f1": "F1",
-    "f1_macro": "Macro F1",
-    "f1_weighted": "Weighted F1",
-    "roc_auc": "ROC-AUC",
-    "pr_auc": "PR-AUC",
-    "log_loss": "Log loss",
-    "brier": "Brier score",
-    "ece": "Calibration error (ECE)",
-    "mae": "Mean absolute error",
-    "rmse": "RMSE",
-    "r2": "R\u00b2",
-    "mape": "MAPE",
-}
 
 
 # --------------------------------------------------------------------------- formatting
@@ -176,7 +154,12 @@ def bound_text(direction: Any, value: Any) -> str:
 
 
 def metric_name(name: Any) -> str:
-    return METRIC_NAMES.get(str(name), str(name).replace("_", " "))
+    """A metric's table label, from the performance or fairness catalogue."""
+    if str(name) in METRICS:
+        return METRICS[str(name)].short_label
+    if str(name) in FAIRNESS_METRICS:
+        return FAIRNESS_METRICS[str(name)].label
+    return str(name).replace("_", " ")
 
 
 def status_label(status: str) -> dict[str, str]:
@@ -273,7 +256,7 @@ def finding_view(f: dict[str, Any], chart: ChartSVG | None) -> dict[str, Any]:
         "value": fmt(_num(f.get("value"))),
         "ci": fmt_ci(f.get("ci")),
         "bound": DASH if threshold is None else bound_text(f.get("direction"), threshold),
-        "split": SPLIT_NAMES.get(str(f.get("split")), str(f.get("split") or "")),
+        "split": split_column(f.get("split")),
         "sensitive": str(f.get("sensitive") or ""),
         "n": fmt(f.get("n")) if f.get("n") is not None else "",
         "criterion": (
@@ -372,17 +355,7 @@ def lead_sentence(category: str, findings: list[dict[str, Any]]) -> str:
 
 # --------------------------------------------------------------------------- summaries
 SPLIT_COLUMNS = ("train", "validation", "test", "holdout")
-GROUP_COLUMN_NAMES = {
-    "n": "rows",
-    "base_rate": "base rate",
-    "selection_rate": "selection rate",
-    "tpr": "TPR",
-    "fpr": "FPR",
-    "fnr": "FNR",
-    "tnr": "TNR",
-    "accuracy": "accuracy",
-    "precision": "precision",
-}
+GROUP_COLUMN_NAMES = {"n": "rows", **{r.name: r.short_label for r in GROUP_RATES.values()}}
 GROUP_SKIP_COLUMNS = ("group", "inconclusive", "needed")
 
 
@@ -461,7 +434,7 @@ def check_matrix(
         # fairness: grouped by sensitive feature, in the order the features first appear
         features = list(dict.fromkeys(r["sensitive"] for r in out))
         out.sort(key=lambda r: features.index(r["sensitive"]))
-    return {"splits": [SPLIT_NAMES.get(s, s) for s in splits], "rows": out}
+    return {"splits": [split_column(s) for s in splits], "rows": out}
 
 
 def group_tables(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -492,7 +465,7 @@ def group_tables(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     continue
                 rows.append(
                     {
-                        "cells": [str(g.get("group", "")), SPLIT_NAMES.get(split, split)]
+                        "cells": [str(g.get("group", "")), split_column(split)]
                         + [fmt_cell(g.get(c)) for c in columns],
                         "flagged": bool(g.get("inconclusive")),
                     }
@@ -637,7 +610,7 @@ def business_impact(results: dict[str, Any]) -> dict[str, Any] | None:
 
 def _impact_row(split: Any, d: dict[str, Any], cost: Any, ci: Any) -> dict[str, str]:
     return {
-        "split": SPLIT_NAMES.get(str(split), str(split or "")),
+        "split": split_column(split),
         "wrong": fmt(_num(d.get("wrong_per_1000"))),
         "fp": fmt(_num(d.get("false_positives_per_1000"))),
         "fn": fmt(_num(d.get("false_negatives_per_1000"))),
@@ -671,7 +644,7 @@ def metrics_table(evaluation: dict[str, Any]) -> dict[str, Any]:
     for s in splits:
         first = next(iter(metrics[s].values()), {})
         n.append(fmt(first.get("n")) if isinstance(first, dict) else "")
-    return {"splits": [SPLIT_NAMES.get(s, s) for s in splits], "n": n, "rows": rows}
+    return {"splits": [split_column(s) for s in splits], "n": n, "rows": rows}
 
 
 def baselines_table(
@@ -716,7 +689,7 @@ def baselines_table(
                     "model": name == "this model",
                 }
             )
-    return {"splits": [SPLIT_NAMES.get(s, s) for s in splits], "rows": rows}
+    return {"splits": [split_column(s) for s in splits], "rows": rows}
 
 
 def history_summary(model: dict[str, Any]) -> str:
@@ -755,6 +728,27 @@ def run_date(results: dict[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------- context
+PAGE_SIZES = ("A4", "Letter")
+
+
+def report_spec(results: dict[str, Any]):
+    """The results' spec, typed; what a partial results file lacks gets the schema's default
+    (the task and target from ``results['data']``)."""
+    from auditor.spec.defaults import apply_defaults
+
+    spec = dict(results.get("spec") or {})
+    data = results.get("data") or {}
+    spec.setdefault("version", 1)
+    spec.setdefault("name", "")
+    spec["objective"] = {
+        "task": data.get("task") or "binary",
+        "target": data.get("target") or "",
+        **(spec.get("objective") or {}),
+    }
+    spec["data"] = {"train": "", **(spec.get("data") or {})}
+    return typed_spec(apply_defaults(spec))
+
+
 def _plan_view(plan: Plan, draw_chart: Callable[[dict], ChartSVG | None]) -> dict[str, Any]:
     f = plan.finding
     chart: ChartSVG | None = None
@@ -788,9 +782,7 @@ def build_context(
 ) -> dict[str, Any]:
     """Everything the report template shows, formatted; ``draw_chart`` draws a chart dict
     (called only for the charts the report shows)."""
-    spec = results.get("spec") or {}
-    objective = spec.get("objective") or {}
-    report = spec.get("report") or {}
+    spec = report_spec(results)
     verdict = results.get("verdict") or {}
     status = str(verdict.get("status", "NOT READY"))
     when = run_date(results)
@@ -899,19 +891,19 @@ def build_context(
             }
         )
 
-    page_size = report.get("page_size") if report.get("page_size") in PAGE_SIZES else "A4"
     split = data.get("split") or {}
     threshold_info = evaluation.get("threshold_info") or {}
     return {
-        "title": str(report.get("title") or spec.get("name") or "Model readiness report"),
-        "name": str(spec.get("name") or ""),
-        "purpose": str(objective.get("purpose") or ""),
-        "task": str(objective.get("task") or data.get("task") or ""),
-        "target": str(objective.get("target") or data.get("target") or ""),
-        "audience": str(report.get("audience") or ""),
-        "owner": str(report.get("owner") or ""),
-        "approvers": [str(a) for a in report.get("approvers") or []],
-        "page_size": page_size,
+        "title": str(spec.report.title or spec.name or "Model readiness report"),
+        "name": str(spec.name),
+        "purpose": str(spec.objective.purpose),
+        "task": str(spec.objective.task),
+        "target": str(spec.objective.target),
+        "audience": str(spec.report.audience),
+        "owner": str(spec.report.owner),
+        "approvers": [str(a) for a in spec.report.approvers],
+        # results.json may come from anywhere: only a known size reaches the print CSS
+        "page_size": spec.report.page_size if spec.report.page_size in PAGE_SIZES else "A4",
         "run_date": when,
         "auditor_version": str(results.get("auditor_version") or ""),
         "verdict": {
@@ -941,7 +933,7 @@ def build_context(
                 for s in data.get("sources") or []
             ],
             "splits": [
-                {"split": SPLIT_NAMES.get(k, k), "rows": fmt(v)}
+                {"split": split_column(k), "rows": fmt(v)}
                 for k, v in (split.get("sizes") or {}).items()
             ],
             "strategy": str(split.get("strategy", "")),

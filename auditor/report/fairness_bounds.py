@@ -31,35 +31,19 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from auditor.metrics.fairness import FAIRNESS_METRICS, GROUP_RATES
+
+# what each fairness metric aggregates, and which way each per-group rate is better, come
+# from the fairness catalogue; a rate with no natural good side (a base rate, a mean
+# prediction) is drawn like a favourable one: the groups below the highest are pointed at.
 DIFFERENCE_METRICS = frozenset(
-    {
-        "demographic_parity_difference",
-        "equalized_odds_difference",
-        "equal_opportunity_difference",
-        "accuracy_difference",
-        "mae_difference",
-        "mean_prediction_difference",
-    }
+    m for m, f in FAIRNESS_METRICS.items() if f.aggregate == "difference"
 )
-RATIO_METRICS = frozenset({"demographic_parity_ratio", "equalized_odds_ratio"})
-FLOOR_METRICS = frozenset({"worst_group_accuracy"})  # the bound is a rate: drawn as is
-# which way is better for each per-group rate a fairness chart shows. Error rates and errors
-# are better low; a mean prediction has no natural good side (a predicted income or a
-# predicted risk), so the groups predicted lower than the highest are pointed at.
-LOWER_IS_BETTER = frozenset({"fpr", "fnr", "mae"})
-RATE_WORDS = {
-    "selection_rate": "selection rate",
-    "tpr": "true positive rate",
-    "fpr": "false positive rate",
-    "fnr": "false negative rate",
-    "accuracy": "accuracy",
-    "mae": "mean absolute error",
-    "mean_prediction": "mean prediction",
-}
-EXPECTED_DIRECTION = {
-    **{m: "at_most" for m in DIFFERENCE_METRICS},
-    **{m: "at_least" for m in RATIO_METRICS | FLOOR_METRICS},
-}
+RATIO_METRICS = frozenset(m for m, f in FAIRNESS_METRICS.items() if f.aggregate == "ratio")
+FLOOR_METRICS = frozenset(m for m, f in FAIRNESS_METRICS.items() if f.aggregate == "min")
+LOWER_IS_BETTER = frozenset(r for r, g in GROUP_RATES.items() if g.greater_is_better is False)
+RATE_WORDS = {r: g.words for r, g in GROUP_RATES.items()}
+EXPECTED_DIRECTION = {m: f.bound_direction for m, f in FAIRNESS_METRICS.items()}
 _EPS = 1e-12  # a group exactly on the line does not break the bound
 
 

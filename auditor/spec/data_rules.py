@@ -18,6 +18,8 @@ from auditor.spec.suggest import did_you_mean
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from auditor.spec.typed import Vendor
+
 MSG_FILE = "{file}: {message}"
 MSG_BINARY_FILE = "not a text {fmt} file (it contains NUL bytes)"
 MSG_GENERATE_FAILED = "cannot create the example data: {reason}"
@@ -52,7 +54,7 @@ class DataProbe:
 
     def __init__(self, ctx: RuleContext):
         self.ctx = ctx
-        self.data = ctx.values["data"]
+        self.data = ctx.spec.data
         self.file_errors: list[SpecError] = []
         self.rows: dict[str, int] = {}
         self._headers: dict[str, list[str] | None] = {}
@@ -61,7 +63,7 @@ class DataProbe:
 
     # ----------------------------------------------------------------- files
     def path(self, role: str) -> Path | None:
-        rel = self.data.get(role)
+        rel = getattr(self.data, role)
         return self.ctx.resolve_path(rel) if rel else None
 
     def shown(self, role: str) -> str:
@@ -79,12 +81,12 @@ class DataProbe:
         if self._generated:
             return
         self._generated = True
-        if not self.data.get("generate"):
+        if self.data.generate is None:
             return
         from auditor.data.examples import ensure_example_data
 
         try:
-            ensure_example_data(self.ctx.values, self.ctx.base_dir)
+            ensure_example_data(self.ctx.spec, self.ctx.base_dir)
         except (AuditorError, OSError) as exc:
             reason = exc.message if isinstance(exc, AuditorError) else exc.strerror or exc
             self.file_errors.append(
@@ -100,7 +102,7 @@ class DataProbe:
         header = None
         if path is not None:
             try:
-                header = _read_header(path, self.data.get("format", "auto"))
+                header = _read_header(path, self.data.format)
             except AuditorError as exc:
                 self._file_error(role, exc)
         self._headers[role] = header
@@ -115,9 +117,7 @@ class DataProbe:
             from auditor.data.sources import read_table
 
             try:
-                frame = read_table(
-                    self.path(role), self.data.get("format", "auto"), columns=list(columns)
-                )
+                frame = read_table(self.path(role), self.data.format, columns=list(columns))
             except AuditorError as exc:
                 self._file_error(role, exc)
                 self._headers[role] = None
@@ -165,7 +165,7 @@ def _read_header(path: Path, fmt: str) -> list[str]:
 @spec_rule("data_files_readable", needs_data=True)
 def check_files(ctx: RuleContext) -> list[SpecError]:
     probe = ctx.probe
-    target = ctx.values["objective"]["target"]
+    target = ctx.spec.objective.target
     for role in ROLES:
         cols = probe.columns(role)
         if cols:  # reading the target column proves the rows parse, and counts them
@@ -175,21 +175,21 @@ def check_files(ctx: RuleContext) -> list[SpecError]:
 
 def _named_columns(ctx: RuleContext) -> list[tuple[tuple, str, bool]]:
     """(spec path, column, point at the key) for every column the spec names."""
-    data = ctx.values["data"]
+    data = ctx.spec.data
     named: list[tuple[tuple, str, bool]] = [
-        (("objective", "target"), ctx.values["objective"]["target"], False)
+        (("objective", "target"), ctx.spec.objective.target, False)
     ]
-    for i, name in enumerate(data["sensitive"]):
+    for i, name in enumerate(data.sensitive):
         named.append((("data", "sensitive", i), name, False))
-    if data.get("id_column"):
-        named.append((("data", "id_column"), data["id_column"], False))
+    if data.id_column:
+        named.append((("data", "id_column"), data.id_column, False))
     for key in ("group_column", "time_column"):
-        if data["split"].get(key):
-            named.append((("data", "split", key), data["split"][key], False))
+        if getattr(data.split, key):
+            named.append((("data", "split", key), getattr(data.split, key), False))
     for field_name in ("include", "exclude"):
-        for i, name in enumerate(data[field_name]):
+        for i, name in enumerate(getattr(data, field_name)):
             named.append((("data", field_name, i), name, False))
-    for name in data["types"]:
+    for name in data.types:
         named.append((("data", "types", name), name, True))
     return named
 
@@ -216,7 +216,7 @@ def check_columns(ctx: RuleContext) -> list[SpecError]:
                 )
     holdout = probe.columns("holdout")
     if holdout is not None:
-        data = ctx.values["data"]
+        data = ctx.spec.data
         wanted = [
             p
             for p in _named_columns(ctx)
@@ -236,13 +236,8 @@ def check_columns(ctx: RuleContext) -> list[SpecError]:
                         key=key,
                     )
                 )
-        if not data["include"] and train is not None:
-            dropped = {
-                ctx.values["objective"]["target"],
-                data.get("id_column"),
-                *data["exclude"],
-                *data["sensitive"],
-            }
+        if not data.include and train is not None:
+            dropped = {ctx.spec.objective.target, data.id_column, *data.exclude, *data.sensitive}
             lacking = [c for c in train if c not in dropped and c not in holdout]
             if lacking:
                 errors.append(
@@ -264,8 +259,8 @@ def _sample(values: list[Any], limit: int = 6) -> str:
 @spec_rule("data_target_values", needs_data=True)
 def check_target(ctx: RuleContext) -> list[SpecError]:
     probe = ctx.probe
-    objective = ctx.values["objective"]
-    target, task = objective["target"], objective["task"]
+    objective = ctx.spec.objective
+    target, task = objective.target, objective.task
     cols = probe.columns("train")
     if cols is None or target not in cols:
         return []
@@ -310,7 +305,7 @@ def check_target(ctx: RuleContext) -> list[SpecError]:
                     ),
                 )
             ]
-    positive = objective.get("positive")
+    positive = objective.positive
     if task != "regression" and positive is not None and not positive_matches(positive, values):
         return [
             ctx.error(
@@ -343,19 +338,19 @@ def check_model_file(ctx: RuleContext) -> list[SpecError]:
     predictions file's header must hold the id column and the score or label column.
     ONNX is only parsed at run time (onnxruntime is heavy).
     """
-    vendor = (ctx.values.get("model") or {}).get("vendor")
-    if not vendor:
+    vendor = ctx.spec.model.vendor
+    if vendor is None:
         return []
     from auditor.vendor_models.files import check_readable
 
     ctx.probe.ensure_generated()  # bundled vendor examples create their model file too
-    path = ctx.resolve_path(vendor["path"])
+    path = ctx.resolve_path(vendor.path)
     where = ("model", "vendor", "path")
     try:
         check_readable(path)  # the vendor stage's own check: missing, not a file, empty
     except AuditorError as exc:
         return [ctx.error(where, MSG_FILE.format(file=path, message=exc.message))]
-    fmt = vendor["format"]
+    fmt = vendor.format
     if fmt in ZIP_FORMATS:
         import zipfile
 
@@ -373,7 +368,7 @@ def check_model_file(ctx: RuleContext) -> list[SpecError]:
     return []
 
 
-def _predictions_header_errors(ctx: RuleContext, vendor: dict, path: Path) -> list[SpecError]:
+def _predictions_header_errors(ctx: RuleContext, vendor: Vendor, path: Path) -> list[SpecError]:
     try:
         header = _read_header(path, "auto")
     except AuditorError as exc:
@@ -381,7 +376,7 @@ def _predictions_header_errors(ctx: RuleContext, vendor: dict, path: Path) -> li
             ctx.error(("model", "vendor", "path"), MSG_FILE.format(file=path, message=exc.message))
         ]
     errors = []
-    id_column = ctx.values["data"].get("id_column")
+    id_column = ctx.spec.data.id_column
     if id_column and id_column not in header:
         errors.append(
             ctx.error(
@@ -391,7 +386,7 @@ def _predictions_header_errors(ctx: RuleContext, vendor: dict, path: Path) -> li
                 ),
             )
         )
-    score, label = vendor.get("score_column"), vendor.get("label_column")
+    score, label = vendor.score_column, vendor.label_column
     task = ctx.task
     if task == "multiclass":  # one column per class: '<score_column><class>'
         has_scores = score is not None and any(c.startswith(score) for c in header)

@@ -24,6 +24,17 @@ def apply_defaults(values: dict[str, Any], schema: dict[str, Any] | None = None)
     return _fill(copy.deepcopy(values), root, root)
 
 
+def section_defaults(path: tuple[str, ...], values: dict[str, Any]) -> dict[str, Any]:
+    """A copy of one section's ``values`` (``("data", "preprocessing")``; ``"[]"`` for the
+    items of a list) with its missing fields set to their schema defaults."""
+    root = load_schema()
+    node = root
+    for key in path:
+        node = resolve_ref(node, root)
+        node = node["items"] if key == "[]" else node["properties"][key]
+    return _fill(copy.deepcopy(values), node, root)
+
+
 def _fill(value: Any, schema: dict[str, Any], root: dict[str, Any]) -> Any:
     schema = resolve_ref(schema, root)
     if isinstance(value, dict):

@@ -1,98 +1,37 @@
 """Stage two of validation: cross-field rules, as plain functions in one registry.
 
-Each check takes a :class:`RuleContext` (the resolved values, where each field is in the
-file, and, for data-aware checks, a lazy view of the data files) and returns a list of
+Each rule takes a :class:`RuleContext` (the typed resolved spec, where each field is in
+the file, and, for data-aware rules, a lazy view of the data files) and returns a list of
 located :class:`~auditor.errors.SpecError`; an empty list means it passed. Register one
-with ``@spec_rule("name")`` (``needs_data=True`` for checks that read data; they run only
-when ``load_spec(..., check_data=True)``). The data-aware checks live in
+with ``@spec_rule("name")`` (``needs_data=True`` for rules that read data; they run only
+when ``load_spec(..., check_data=True)``). The data-aware rules live in
 :mod:`auditor.spec.data_rules`.
+
+What a name means (the tasks a metric applies to, the values it can take, what a check
+needs) is read from the catalogues: :mod:`auditor.metrics.performance`,
+:mod:`auditor.metrics.fairness` and :mod:`auditor.checks.registry`.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from auditor.errors import SpecError
-from auditor.spec.schema import _located, fmt_value
+from auditor.spec.schema import _located, fmt_number, fmt_value
 from auditor.spec.suggest import did_you_mean
 from auditor.spec.yamlio import Document
+from auditor.types import CLASSIFICATION
 
 if TYPE_CHECKING:  # pragma: no cover
+    from auditor.criteria import Criterion
     from auditor.spec.data_rules import DataProbe
-
-# --------------------------------------------------------------------------- metric groups
-# The schema's enums must equal these groups (tests/spec/test_schema.py asserts it).
-REGRESSION_METRICS: frozenset[str] = frozenset({"mae", "rmse", "r2", "mape"})
-CLASSIFICATION_METRICS: frozenset[str] = frozenset(
-    {
-        "accuracy",
-        "balanced_accuracy",
-        "precision",
-        "recall",
-        "f1",
-        "f1_macro",
-        "f1_weighted",
-        "roc_auc",
-        "pr_auc",
-        "log_loss",
-        "brier",
-        "ece",
-    }
-)
-CLASSIFICATION_TASKS = ("binary", "multiclass")
-ALL_TASKS = ("binary", "multiclass", "regression")
-# Fairness metric -> the tasks it applies to.
-FAIRNESS_TASKS: dict[str, tuple[str, ...]] = {
-    "demographic_parity_difference": CLASSIFICATION_TASKS,
-    "demographic_parity_ratio": CLASSIFICATION_TASKS,
-    "equalized_odds_difference": CLASSIFICATION_TASKS,
-    "equalized_odds_ratio": CLASSIFICATION_TASKS,
-    "equal_opportunity_difference": CLASSIFICATION_TASKS,
-    "worst_group_accuracy": CLASSIFICATION_TASKS,
-    "accuracy_difference": CLASSIFICATION_TASKS,
-    "mae_difference": ("regression",),
-    "mean_prediction_difference": ALL_TASKS,
-}
-FAIRNESS_METRICS: frozenset[str] = frozenset(FAIRNESS_TASKS)
-PERFORMANCE_METRICS: frozenset[str] = REGRESSION_METRICS | CLASSIFICATION_METRICS
-# Metrics whose value is a share in [0, 1]; a bound outside it can never be decided.
-# (Brier is not: the multiclass Brier score reaches 2.)
-UNIT_INTERVAL_METRICS: frozenset[str] = frozenset(
-    {
-        "accuracy",
-        "balanced_accuracy",
-        "precision",
-        "recall",
-        "f1",
-        "f1_macro",
-        "f1_weighted",
-        "roc_auc",
-        "pr_auc",
-        "ece",
-        "demographic_parity_difference",
-        "demographic_parity_ratio",
-        "equalized_odds_difference",
-        "equalized_odds_ratio",
-        "equal_opportunity_difference",
-        "worst_group_accuracy",
-        "accuracy_difference",
-    }
-)
-
-
-def metric_tasks(metric: str) -> tuple[str, ...]:
-    """The tasks a performance or fairness metric applies to."""
-    if metric in REGRESSION_METRICS:
-        return ("regression",)
-    if metric in CLASSIFICATION_METRICS:
-        return CLASSIFICATION_TASKS
-    return FAIRNESS_TASKS.get(metric, ALL_TASKS)
-
+    from auditor.spec.typed import SpecValues
 
 EARLY_STOPPING_LOSS = "loss"
 MIN_TRAIN_SHARE = 0.4
@@ -107,14 +46,14 @@ MSG_STRATIFIED_REGRESSION = (
     "use 'random', 'group' or 'time' for regression"
 )
 MSG_POSITIVE_REGRESSION = "'positive' names a class, and a regression task has none"
-MSG_METRIC_REGRESSION_ONLY = "metric '{metric}' is for regression, but the task is '{task}'"
-MSG_METRIC_CLASSIFICATION_ONLY = (
-    "metric '{metric}' is for classification, but the task is regression "
-    "(use one of mae, rmse, r2, mape)"
+MSG_METRIC_TASK = (
+    "metric '{metric}' is for {tasks}, but the task is '{task}' (use one of {options})"
 )
 MSG_FAIRNESS_TASK = "fairness metric '{metric}' applies to {tasks} tasks, not {task}"
-MSG_EXPECTED_COST_NEEDS_COSTS = "check 'expected_cost' needs evaluation.costs"
-MSG_EXPECTED_COST_NOT_BINARY = "check 'expected_cost' applies only to binary tasks"
+MSG_CHECK_TASK = "check '{check}' applies only to {tasks} tasks"
+MSG_CHECK_NEEDS = "check '{check}' needs {setting}"
+MSG_CHECK_TAKES_NO_METRIC = "check '{check}' is not measured in a metric; remove 'metric'"
+MSG_CHECK_METRIC = "check '{check}' is not measured in '{metric}'; use one of {options}"
 MSG_FAIRNESS_NEEDS_SENSITIVE = (
     "fairness metric '{metric}' needs 'sensitive': one of data.sensitive ({listed})"
 )
@@ -123,6 +62,7 @@ MSG_FAIRNESS_NO_SENSITIVE = (
 )
 MSG_SENSITIVE_NOT_LISTED = "'{name}' is not in data.sensitive ({listed}){hint}"
 MSG_BOUND_UNIT = "must be between 0 and 1 for {metric} (a share, not a percentage), got {got}"
+MSG_BOUND_RANGE = "must be {range} for {metric}, which can take no other value, got {got}"
 MSG_BOUNDS_CROSSED = "at_least ({low}) is above at_most ({high}): no value can pass"
 MSG_HOLDOUT_SPLIT = "split 'holdout' needs data.holdout (a separate data file)"
 MSG_WAIVER_DATE = "'{value}' is not a real date (YYYY-MM-DD)"
@@ -136,8 +76,8 @@ MSG_THRESHOLD_NOT_BINARY = (
 MSG_IMBALANCE_REGRESSION = "class imbalance handling needs a classification task"
 MSG_NOT_FINITE = "must be a finite number, got {got}"
 MSG_TARGET_AS_FEATURE = "the target '{target}' cannot also be {role}"
-# The vendor stage raises these same refusals at run time (auditor/vendor_models/ imports them);
-# validate says them first, without loading anything.
+# The vendor stage raises these same refusals at run time (auditor/vendor_models/ imports
+# them); validate says them first, without loading anything.
 MSG_PREDICTIONS_NEED_ID = (
     "format 'predictions' joins the vendor's predictions to the data by id: set "
     "data.id_column to the column identifying a row"
@@ -148,25 +88,27 @@ MSG_PICKLE_REFUSED = (
     "if you trust the file completely"
 )
 
-CheckFn = Callable[["RuleContext"], list[SpecError]]
+RuleFn = Callable[["RuleContext"], list[SpecError]]
 
 
 @dataclass(frozen=True)
 class SpecRule:
+    """One registered cross-field rule."""
+
     name: str
-    fn: CheckFn
+    fn: RuleFn
     needs_data: bool = False
 
 
 SPEC_RULES: dict[str, SpecRule] = {}
 
 
-def spec_rule(name: str, *, needs_data: bool = False) -> Callable[[CheckFn], CheckFn]:
-    """Register a check function under ``name`` (decorator)."""
+def spec_rule(name: str, *, needs_data: bool = False) -> Callable[[RuleFn], RuleFn]:
+    """Register a rule function under ``name`` (decorator)."""
 
-    def register(fn: CheckFn) -> CheckFn:
+    def register(fn: RuleFn) -> RuleFn:
         if name in SPEC_RULES:  # pragma: no cover - programming error
-            raise ValueError(f"spec check {name!r} is registered twice")
+            raise ValueError(f"spec rule {name!r} is registered twice")
         SPEC_RULES[name] = SpecRule(name=name, fn=fn, needs_data=needs_data)
         return fn
 
@@ -174,19 +116,19 @@ def spec_rule(name: str, *, needs_data: bool = False) -> Callable[[CheckFn], Che
 
 
 def get_spec_rule(name: str) -> SpecRule:
-    """The registered check ``name``; an unknown name lists the available ones."""
+    """The registered rule ``name``; an unknown name lists the available ones."""
     try:
         return SPEC_RULES[name]
     except KeyError:
         raise KeyError(
-            f"unknown spec check {name!r}{did_you_mean(name, SPEC_RULES)}; "
+            f"unknown spec rule {name!r}{did_you_mean(name, SPEC_RULES)}; "
             f"available: {', '.join(sorted(SPEC_RULES))}"
         ) from None
 
 
 @dataclass
 class RuleContext:
-    """What a check sees: resolved values, positions, the spec's folder, the data."""
+    """What a rule sees: the resolved spec (typed), positions, the spec's folder, the data."""
 
     values: dict[str, Any]
     doc: Document
@@ -194,9 +136,16 @@ class RuleContext:
     base_dir: Path
     _probe: DataProbe | None = field(default=None, repr=False)
 
+    @cached_property
+    def spec(self) -> SpecValues:
+        """The resolved spec as typed, frozen values."""
+        from auditor.spec.typed import typed_spec
+
+        return typed_spec(self.values)
+
     @property
     def task(self) -> str:
-        return self.values["objective"]["task"]
+        return self.spec.objective.task
 
     @property
     def probe(self) -> DataProbe:
@@ -221,14 +170,14 @@ class RuleContext:
 
 
 def run_spec_rules(ctx: RuleContext, *, check_data: bool) -> list[SpecError]:
-    """Run every registered check (data-aware ones only with ``check_data``)."""
-    import auditor.spec.data_rules  # noqa: F401 - registers the data-aware checks
+    """Run every registered rule (data-aware ones only with ``check_data``)."""
+    import auditor.spec.data_rules  # noqa: F401 - registers the data-aware rules
 
     errors: list[SpecError] = []
-    for check in SPEC_RULES.values():
-        if check.needs_data and not check_data:
+    for rule in SPEC_RULES.values():
+        if rule.needs_data and not check_data:
             continue
-        errors.extend(check.fn(ctx))
+        errors.extend(rule.fn(ctx))
     return errors
 
 
@@ -237,31 +186,49 @@ def _pct(x: float) -> str:
     return f"{x:g}"
 
 
-def listed(names: list[str]) -> str:
+def listed(names: Sequence[str]) -> str:
     return ", ".join(names) if names else "none"
 
 
+def tasks_words(tasks: Sequence[str]) -> str:
+    """'classification', 'regression', 'binary'."""
+    return "classification" if tuple(tasks) == CLASSIFICATION else " and ".join(tasks)
+
+
+def range_words(low: float | None, high: float | None) -> str:
+    """'between 0 and 2', 'at least 0', 'at most 1'."""
+    if low is not None and high is not None:
+        return f"between {fmt_number(low)} and {fmt_number(high)}"
+    return f"at least {fmt_number(low)}" if low is not None else f"at most {fmt_number(high)}"
+
+
 def metric_fit_errors(ctx: RuleContext, metric: str | None, path: tuple) -> list[SpecError]:
-    """Errors when ``metric`` does not suit the task."""
-    if metric is None:
-        return []
-    task = ctx.task
-    tasks = metric_tasks(metric)
-    if task in tasks:
+    """Errors when a performance or fairness ``metric`` does not suit the task."""
+    from auditor.metrics import METRICS, metric_names
+    from auditor.metrics.fairness import FAIRNESS_METRICS
+
+    entry = METRICS.get(metric or "") or FAIRNESS_METRICS.get(metric or "")
+    if entry is None or ctx.task in entry.tasks:
         return []
     if metric in FAIRNESS_METRICS:
-        shown = "classification" if tasks == CLASSIFICATION_TASKS else " and ".join(tasks)
-        return [ctx.error(path, MSG_FAIRNESS_TASK.format(metric=metric, tasks=shown, task=task))]
-    if task == "regression":
-        return [ctx.error(path, MSG_METRIC_CLASSIFICATION_ONLY.format(metric=metric))]
-    return [ctx.error(path, MSG_METRIC_REGRESSION_ONLY.format(metric=metric, task=task))]
+        message = MSG_FAIRNESS_TASK.format(
+            metric=metric, tasks=tasks_words(entry.tasks), task=ctx.task
+        )
+    else:
+        message = MSG_METRIC_TASK.format(
+            metric=metric,
+            tasks=tasks_words(entry.tasks),
+            task=ctx.task,
+            options=", ".join(metric_names(ctx.task)),
+        )
+    return [ctx.error(path, message)]
 
 
-# --------------------------------------------------------------------------- the checks
+# --------------------------------------------------------------------------- the rules
 @spec_rule("split_leaves_training")
 def check_split_fractions(ctx: RuleContext) -> list[SpecError]:
-    split = ctx.values["data"]["split"]
-    validation, test = split["validation"], split["test"]
+    split = ctx.spec.data.split
+    validation, test = split.validation, split.test
     if 1.0 - validation - test >= MIN_TRAIN_SHARE - 1e-9:
         return []
     path = ("data", "split", "test")
@@ -280,13 +247,13 @@ def check_split_fractions(ctx: RuleContext) -> list[SpecError]:
 
 @spec_rule("split_strategy_columns")
 def check_split_columns(ctx: RuleContext) -> list[SpecError]:
-    split = ctx.values["data"]["split"]
-    needs = {"group": "group_column", "time": "time_column"}.get(split["strategy"])
-    if needs and not split.get(needs):
+    split = ctx.spec.data.split
+    needs = {"group": "group_column", "time": "time_column"}.get(split.strategy)
+    if needs and not getattr(split, needs):
         return [
             ctx.error(
                 ("data", "split", "strategy"),
-                MSG_SPLIT_NEEDS_COLUMN.format(strategy=split["strategy"], column=needs),
+                MSG_SPLIT_NEEDS_COLUMN.format(strategy=split.strategy, column=needs),
             )
         ]
     return []
@@ -299,7 +266,7 @@ def check_stratified(ctx: RuleContext) -> list[SpecError]:
     # for regression (the data stage splits a regression target at random by default).
     if (
         ctx.task == "regression"
-        and ctx.values["data"]["split"]["strategy"] == "stratified"
+        and ctx.spec.data.split.strategy == "stratified"
         and ctx.written(path)
     ):
         return [ctx.error(path, MSG_STRATIFIED_REGRESSION)]
@@ -308,22 +275,21 @@ def check_stratified(ctx: RuleContext) -> list[SpecError]:
 
 @spec_rule("positive_names_a_class")
 def check_positive(ctx: RuleContext) -> list[SpecError]:
-    objective = ctx.values["objective"]
-    if objective.get("positive") is not None and objective["task"] == "regression":
+    if ctx.spec.objective.positive is not None and ctx.task == "regression":
         return [ctx.error(("objective", "positive"), MSG_POSITIVE_REGRESSION)]
     return []
 
 
 @spec_rule("target_not_a_feature")
 def check_target_roles(ctx: RuleContext) -> list[SpecError]:
-    data = ctx.values["data"]
-    target = ctx.values["objective"]["target"]
+    data = ctx.spec.data
+    target = ctx.spec.objective.target
     errors = []
     for field_name, role in (
         ("include", "a feature in data.include"),
         ("sensitive", "a sensitive column"),
     ):
-        for i, name in enumerate(data[field_name]):
+        for i, name in enumerate(getattr(data, field_name)):
             if name == target:
                 errors.append(
                     ctx.error(
@@ -331,7 +297,7 @@ def check_target_roles(ctx: RuleContext) -> list[SpecError]:
                         MSG_TARGET_AS_FEATURE.format(target=target, role=role),
                     )
                 )
-    if data.get("id_column") == target:
+    if data.id_column == target:
         errors.append(
             ctx.error(
                 ("data", "id_column"),
@@ -341,68 +307,116 @@ def check_target_roles(ctx: RuleContext) -> list[SpecError]:
     return errors
 
 
+def _setting_present(ctx: RuleContext, dotted: str) -> bool:
+    value: Any = ctx.spec
+    for part in dotted.split("."):
+        value = getattr(value, part, None)
+    return value is not None
+
+
+def _check_criterion_errors(ctx: RuleContext, c: Criterion, here: tuple) -> list[SpecError]:
+    """What the check catalogue says about a criterion on a check."""
+    from auditor.checks import get_check
+    from auditor.metrics import METRICS
+
+    check = get_check(c.check)
+    at = here + ("check",)
+    if ctx.task not in check.tasks:
+        return [ctx.error(at, MSG_CHECK_TASK.format(check=c.check, tasks=tasks_words(check.tasks)))]
+    for setting in check.requires:
+        if not _setting_present(ctx, setting):
+            return [ctx.error(at, MSG_CHECK_NEEDS.format(check=c.check, setting=setting))]
+    if c.metric is None or c.metric not in METRICS:
+        return []
+    if check.measured_in is None:
+        return [ctx.error(here + ("metric",), MSG_CHECK_TAKES_NO_METRIC.format(check=c.check))]
+    if not check.measured_in(METRICS[c.metric]):
+        options = [m.name for m in METRICS.values() if check.measured_in(m)]
+        options = [n for n in options if METRICS[n].applies_to(ctx.task)]
+        message = MSG_CHECK_METRIC.format(check=c.check, metric=c.metric, options=listed(options))
+        return [ctx.error(here + ("metric",), message)]
+    return []
+
+
+def _value_range(c: Criterion) -> tuple[str, tuple[float | None, float | None]] | None:
+    """(what, range) the criterion's value lies in, from the catalogues (None: unbounded)."""
+    from auditor.checks import get_check
+    from auditor.metrics import METRICS
+    from auditor.metrics.fairness import FAIRNESS_METRICS
+
+    if c.check:
+        return c.check, get_check(c.check).value_range
+    entry = METRICS.get(c.metric or "") or FAIRNESS_METRICS.get(c.metric or "")
+    return (c.metric, entry.value_range) if entry is not None else None
+
+
+def _bound_errors(ctx: RuleContext, c: Criterion, here: tuple) -> list[SpecError]:
+    errors = []
+    what_range = _value_range(c)
+    if what_range is not None and what_range[1] != (None, None):
+        what, (low, high) = what_range
+        for bound in c.bounds:
+            inside = (low is None or bound.value >= low) and (high is None or bound.value <= high)
+            if inside or not math.isfinite(bound.value):  # .nan and .inf: check_finite says it
+                continue
+            template = MSG_BOUND_UNIT if (low, high) == (0.0, 1.0) else MSG_BOUND_RANGE
+            message = template.format(
+                metric=what, range=range_words(low, high), got=fmt_value(bound.value)
+            )
+            errors.append(ctx.error(here + (bound.direction,), message))
+    if c.at_least is not None and c.at_most is not None and c.at_least > c.at_most:
+        errors.append(
+            ctx.error(
+                here + ("at_most",), MSG_BOUNDS_CROSSED.format(low=c.at_least, high=c.at_most)
+            )
+        )
+    return errors
+
+
+def _sensitive_errors(ctx: RuleContext, c: Criterion, here: tuple) -> list[SpecError]:
+    sensitive = list(ctx.spec.data.sensitive)
+    errors = []
+    if c.kind == "fairness" and not c.sensitive:
+        message = (
+            MSG_FAIRNESS_NEEDS_SENSITIVE.format(metric=c.metric, listed=listed(sensitive))
+            if sensitive
+            else MSG_FAIRNESS_NO_SENSITIVE.format(metric=c.metric)
+        )
+        errors.append(ctx.error(here, message))
+    for part in str(c.sensitive or "").split("&") if c.sensitive else []:
+        name = part.strip()
+        if name not in sensitive:
+            errors.append(
+                ctx.error(
+                    here + ("sensitive",),
+                    MSG_SENSITIVE_NOT_LISTED.format(
+                        name=name, listed=listed(sensitive), hint=did_you_mean(name, sensitive)
+                    ),
+                )
+            )
+    return errors
+
+
 @spec_rule("criteria")
 def check_criteria(ctx: RuleContext) -> list[SpecError]:
     errors: list[SpecError] = []
-    sensitive = list(ctx.values["data"]["sensitive"])
-    has_holdout = bool(ctx.values["data"].get("holdout"))
-    for i, criterion in enumerate(ctx.values.get("acceptance", [])):
+    for i, c in enumerate(ctx.spec.acceptance):
         here = ("acceptance", i)
-        metric = criterion.get("metric")
-        errors += metric_fit_errors(ctx, metric, here + ("metric",))
-        if metric in FAIRNESS_METRICS and not criterion.get("check"):
-            if not criterion.get("sensitive"):
-                message = (
-                    MSG_FAIRNESS_NEEDS_SENSITIVE.format(metric=metric, listed=listed(sensitive))
-                    if sensitive
-                    else MSG_FAIRNESS_NO_SENSITIVE.format(metric=metric)
-                )
-                errors.append(ctx.error(here, message))
-        if criterion.get("sensitive"):
-            for part in str(criterion["sensitive"]).split("&"):
-                name = part.strip()
-                if name not in sensitive:
-                    errors.append(
-                        ctx.error(
-                            here + ("sensitive",),
-                            MSG_SENSITIVE_NOT_LISTED.format(
-                                name=name,
-                                listed=listed(sensitive),
-                                hint=did_you_mean(name, sensitive),
-                            ),
-                        )
-                    )
-        if metric in UNIT_INTERVAL_METRICS and not criterion.get("check"):
-            for bound in ("at_least", "at_most"):
-                value = criterion.get(bound)
-                if value is not None and not 0.0 <= value <= 1.0:
-                    errors.append(
-                        ctx.error(
-                            here + (bound,),
-                            MSG_BOUND_UNIT.format(metric=metric, got=fmt_value(value)),
-                        )
-                    )
-        low, high = criterion.get("at_least"), criterion.get("at_most")
-        if low is not None and high is not None and low > high:
-            errors.append(
-                ctx.error(here + ("at_most",), MSG_BOUNDS_CROSSED.format(low=low, high=high))
-            )
-        if criterion.get("check") == "expected_cost":
-            if ctx.task != "binary":
-                errors.append(ctx.error(here + ("check",), MSG_EXPECTED_COST_NOT_BINARY))
-            elif not ctx.values["evaluation"].get("costs"):
-                errors.append(ctx.error(here + ("check",), MSG_EXPECTED_COST_NEEDS_COSTS))
-        if criterion.get("split") == "holdout" and not has_holdout:
+        errors += metric_fit_errors(ctx, c.metric, here + ("metric",))
+        errors += _sensitive_errors(ctx, c, here)
+        errors += _bound_errors(ctx, c, here)
+        if c.check:
+            errors += _check_criterion_errors(ctx, c, here)
+        if c.split == "holdout" and not ctx.spec.data.holdout:
             errors.append(ctx.error(here + ("split",), MSG_HOLDOUT_SPLIT))
-        waiver = criterion.get("waiver")
-        if waiver:
+        if c.waiver is not None:
             try:
-                _dt.date.fromisoformat(str(waiver["expires"]))
+                _dt.date.fromisoformat(str(c.waiver.expires))
             except ValueError:
                 errors.append(
                     ctx.error(
                         here + ("waiver", "expires"),
-                        MSG_WAIVER_DATE.format(value=waiver["expires"]),
+                        MSG_WAIVER_DATE.format(value=c.waiver.expires),
                     )
                 )
     return errors
@@ -411,28 +425,27 @@ def check_criteria(ctx: RuleContext) -> list[SpecError]:
 @spec_rule("evaluation_metrics_fit_task")
 def check_evaluation_metrics(ctx: RuleContext) -> list[SpecError]:
     errors = []
-    for j, metric in enumerate(ctx.values["evaluation"]["metrics"]):
+    for j, metric in enumerate(ctx.spec.evaluation.metrics):
         errors += metric_fit_errors(ctx, metric, ("evaluation", "metrics", j))
     return errors
 
 
 @spec_rule("early_stopping_metric")
 def check_early_stopping(ctx: RuleContext) -> list[SpecError]:
-    metric = ctx.values["training"]["early_stopping"]["metric"]
+    from auditor.metrics import METRICS, metric_names
+
+    metric = ctx.spec.training.early_stopping.metric
     path = ("training", "early_stopping", "metric")
     if metric == EARLY_STOPPING_LOSS:
         return []
-    if metric not in PERFORMANCE_METRICS:
-        task_metrics = sorted(
-            REGRESSION_METRICS if ctx.task == "regression" else CLASSIFICATION_METRICS
-        )
+    if metric not in METRICS:
         return [
             ctx.error(
                 path,
                 MSG_EARLY_STOPPING_METRIC.format(
                     metric=metric,
-                    options=", ".join(task_metrics),
-                    hint=did_you_mean(metric, [EARLY_STOPPING_LOSS, *sorted(PERFORMANCE_METRICS)]),
+                    options=", ".join(sorted(metric_names(ctx.task))),
+                    hint=did_you_mean(metric, [EARLY_STOPPING_LOSS, *sorted(METRICS)]),
                 ),
             )
         ]
@@ -441,12 +454,12 @@ def check_early_stopping(ctx: RuleContext) -> list[SpecError]:
 
 @spec_rule("threshold_strategy")
 def check_threshold(ctx: RuleContext) -> list[SpecError]:
-    evaluation = ctx.values["evaluation"]
-    strategy = evaluation["threshold"]["strategy"]
+    evaluation = ctx.spec.evaluation
+    strategy = evaluation.threshold.strategy
     path = ("evaluation", "threshold", "strategy")
     if strategy != "fixed" and ctx.task != "binary":
         return [ctx.error(path, MSG_THRESHOLD_NOT_BINARY.format(task=ctx.task))]
-    if strategy == "min_cost" and not evaluation.get("costs"):
+    if strategy == "min_cost" and evaluation.costs is None:
         return [ctx.error(path, MSG_MIN_COST_NEEDS_COSTS)]
     return []
 
@@ -454,7 +467,7 @@ def check_threshold(ctx: RuleContext) -> list[SpecError]:
 @spec_rule("imbalance_needs_classes")
 def check_imbalance(ctx: RuleContext) -> list[SpecError]:
     path = ("data", "preprocessing", "imbalance")
-    if ctx.task == "regression" and ctx.values["data"]["preprocessing"]["imbalance"] != "none":
+    if ctx.task == "regression" and ctx.spec.data.preprocessing.imbalance != "none":
         return [ctx.error(path, MSG_IMBALANCE_REGRESSION)]
     return []
 
@@ -480,12 +493,12 @@ def check_finite(ctx: RuleContext) -> list[SpecError]:
 
 @spec_rule("vendor_format_settings")
 def check_vendor_format(ctx: RuleContext) -> list[SpecError]:
-    vendor = (ctx.values.get("model") or {}).get("vendor")
-    if not vendor:
+    vendor = ctx.spec.model.vendor
+    if vendor is None:
         return []
     path = ("model", "vendor", "format")
-    if vendor["format"] == "predictions" and not ctx.values["data"].get("id_column"):
+    if vendor.format == "predictions" and not ctx.spec.data.id_column:
         return [ctx.error(path, MSG_PREDICTIONS_NEED_ID)]
-    if vendor["format"] == "pickle" and not vendor.get("allow_pickle"):
+    if vendor.format == "pickle" and not vendor.allow_pickle:
         return [ctx.error(path, MSG_PICKLE_REFUSED)]
     return []

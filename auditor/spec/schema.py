@@ -339,7 +339,8 @@ def _translate(error, doc: Document, file, root: dict, unknown_at) -> SpecError 
 
 def _bound_words(doc: Document, path: tuple) -> str | None:
     """'a number between 0 and 1' for a criterion bound on a metric that is a share."""
-    from auditor.spec.rules import UNIT_INTERVAL_METRICS
+    from auditor.metrics import METRICS
+    from auditor.metrics.fairness import FAIRNESS_METRICS
 
     if len(path) != 3 or path[0] != "acceptance" or path[2] not in ("at_least", "at_most"):
         return None
@@ -347,13 +348,11 @@ def _bound_words(doc: Document, path: tuple) -> str | None:
         criterion = doc.values["acceptance"][path[1]]
     except (KeyError, IndexError, TypeError):  # pragma: no cover - path comes from the doc
         return None
-    if (
-        isinstance(criterion, dict)
-        and not criterion.get("check")
-        and criterion.get("metric") in UNIT_INTERVAL_METRICS
-    ):
-        return "a number between 0 and 1"
-    return None
+    if not isinstance(criterion, dict) or criterion.get("check"):
+        return None
+    name = criterion.get("metric")
+    entry = METRICS.get(name) or FAIRNESS_METRICS.get(name) if isinstance(name, str) else None
+    return "a number between 0 and 1" if entry is not None and entry.unit_interval else None
 
 
 def _located(

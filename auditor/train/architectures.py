@@ -7,10 +7,13 @@ model from its JSON config, which is how saved models are reloaded without pickl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:  # pragma: no cover
+    from auditor.spec.typed import Model
 
 MSG_UNKNOWN_ARCHITECTURE = "unknown architecture {name!r}; available: {available}"
 MSG_UNKNOWN_ACTIVATION = "unknown activation {name!r}; available: {available}"
@@ -124,18 +127,16 @@ def build_model(config: dict[str, Any]) -> nn.Module:
     return ARCHITECTURES[name](**options)
 
 
-def model_config(
-    model_section: dict[str, Any], *, in_features: int, task: str, n_classes: int
-) -> dict[str, Any]:
-    """The JSON config of the declared architecture (``model`` section of the spec)."""
+def model_config(model: Model, *, in_features: int, task: str, n_classes: int) -> dict[str, Any]:
+    """The JSON config of the declared architecture (the typed ``model`` section)."""
     return {
-        "architecture": model_section.get("architecture", "mlp"),
+        "architecture": model.architecture,
         "in_features": int(in_features),
         "out_features": output_size(task, n_classes),
-        "hidden": [int(h) for h in model_section.get("hidden", [64, 32])],
-        "activation": model_section.get("activation", "relu"),
-        "dropout": float(model_section.get("dropout", 0.0)),
-        "batch_norm": bool(model_section.get("batch_norm", False)),
+        "hidden": [int(h) for h in model.hidden],
+        "activation": model.activation,
+        "dropout": float(model.dropout),
+        "batch_norm": bool(model.batch_norm),
     }
 
 

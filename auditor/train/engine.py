@@ -21,41 +21,40 @@ def loop_config(spec: Spec, dataset: Dataset, *, seed: int) -> Any:
     from auditor.data import balanced_class_weights
     from auditor.data.preprocess import numeric_feature_mask
     from auditor.errors import SpecError
+    from auditor.metrics.performance import default_metric
     from auditor.train import monitor
     from auditor.train.loop import LoopConfig
 
-    training = spec["training"]
-    stopping = training.get("early_stopping") or {}
-    data = spec["data"]
-    prep = data.get("preprocessing") or {}
-    aug = data.get("augmentation") or {}
+    training = spec.training
+    stopping = training.early_stopping
+    aug = spec.data.augmentation
     task = dataset.task
-    watched = stopping.get("metric", "loss")
+    watched = stopping.metric
     try:
         monitor.check_monitor(watched, task)
     except ValueError as exc:
         raise SpecError(str(exc), spec.locate(("training", "early_stopping", "metric"))) from None
-    imbalance = prep.get("imbalance", "none") if task != "regression" else "none"
+    imbalance = spec.data.preprocessing.imbalance if task != "regression" else "none"
     weights = dataset.class_weights
     if imbalance != "none" and weights is None:
         weights = balanced_class_weights(dataset.y["train"], len(dataset.classes))
     return LoopConfig(
         task=task,
-        epochs=int(training.get("epochs", 50)),
-        batch_size=int(training.get("batch_size", 256)),
+        epochs=int(training.epochs),
+        batch_size=int(training.batch_size),
         training=training,
         monitor=watched,
-        report_metric=monitor.DEFAULT_METRIC[task],
-        early_stopping=bool(stopping.get("enabled", True)),
-        patience=int(stopping.get("patience", 5)),
-        min_delta=float(stopping.get("min_delta", 0.0)),
-        restore_best=bool(stopping.get("restore_best", True)),
-        time_budget=training.get("time_budget"),
-        gradient_clip=training.get("gradient_clip"),
+        report_metric=default_metric(task, wanted=spec.evaluation.metrics),
+        early_stopping=bool(stopping.enabled),
+        patience=int(stopping.patience),
+        min_delta=float(stopping.min_delta),
+        restore_best=bool(stopping.restore_best),
+        time_budget=training.time_budget,
+        gradient_clip=training.gradient_clip,
         class_weights=weights if imbalance == "class_weights" else None,
         oversample_weights=weights if imbalance == "oversample" else None,
-        noise_std=float(aug.get("gaussian_noise", 0.0)),
-        mixup_alpha=float(aug.get("mixup", 0.0)),
+        noise_std=float(aug.gaussian_noise),
+        mixup_alpha=float(aug.mixup),
         numeric_mask=numeric_feature_mask(dataset.feature_names),
         seed=seed,
     )
@@ -106,14 +105,12 @@ def train_model(
     from auditor.train.predictor import TrainedPredictor
     from auditor.train.seed import seed_everything
 
-    training = spec["training"]
-    device = resolve_device(
-        training.get("device", "auto"), location=spec.locate(("training", "device"))
-    )
+    training = spec.training
+    device = resolve_device(training.device, location=spec.locate(("training", "device")))
     precision = resolve_precision(
-        training.get("precision", "auto"), device, location=spec.locate(("training", "precision"))
+        training.precision, device, location=spec.locate(("training", "precision"))
     )
-    seed = int(training.get("seed", 0))
+    seed = int(training.seed)
     cfg = loop_config(spec, dataset, seed=seed)
 
     X_train, y_train = dataset.X["train"], dataset.y["train"]
@@ -129,11 +126,9 @@ def train_model(
         std = float(np.std(y_train))
         scaling = {"mean": float(np.mean(y_train)), "std": std if std > 0 else 1.0}
 
-    seed_everything(
-        seed, deterministic=bool(training.get("deterministic", True)), device_type=device.type
-    )
+    seed_everything(seed, deterministic=bool(training.deterministic), device_type=device.type)
     config = model_config(
-        spec["model"],
+        spec.model,
         in_features=X_train.shape[1],
         task=dataset.task,
         n_classes=len(dataset.classes),
@@ -154,7 +149,7 @@ def train_model(
             )
 
     threads = cpu_threads(
-        training.get("cpu_threads"),
+        training.cpu_threads,
         device=device,
         batch_size=cfg.batch_size,
         parameters=count_parameters(model),
@@ -191,10 +186,10 @@ def train_model(
         "validation_rows": int(X_val.shape[0]),
         "seed": seed,
         "cpu_threads": threads,
-        "deterministic": bool(training.get("deterministic", True)) or device.type == "cpu",
+        "deterministic": bool(training.deterministic) or device.type == "cpu",
         "torch": torch.__version__,
-        "optimizer": training.get("optimizer"),
-        "schedule": (training.get("schedule") or {}).get("name", "constant"),
+        "optimizer": training.optimizer,
+        "schedule": training.schedule.name,
         "imbalance": "none"
         if cfg.class_weights is None and cfg.oversample_weights is None
         else ("class_weights" if cfg.class_weights is not None else "oversample"),
@@ -211,5 +206,5 @@ def train_model(
         feature_columns=dataset.feature_columns,
         history=result.history,
         info=info,
-        export_onnx=bool(training.get("export_onnx", False)),
+        export_onnx=bool(training.export_onnx),
     )

@@ -13,7 +13,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -23,6 +23,9 @@ from torch import nn
 from auditor.train import monitor
 from auditor.train.device import Precision
 from auditor.train.optim import build_optimizer, build_schedule
+
+if TYPE_CHECKING:  # pragma: no cover
+    from auditor.spec.typed import Training
 
 EVAL_BATCH = {"cpu": 2048, "default": 65536}  # rows per inference chunk, by device type
 
@@ -39,7 +42,7 @@ class LoopConfig:
     task: str
     epochs: int
     batch_size: int
-    training: dict[str, Any]  # the resolved ``training`` section (optimizer, schedule, ...)
+    training: Training  # the typed ``training`` section (optimizer, schedule, ...)
     monitor: str = "loss"  # early-stopping figure: "loss" or a metric name
     report_metric: str = "roc_auc"  # the val_metric in the history when monitor is "loss"
     early_stopping: bool = True

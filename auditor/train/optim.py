@@ -1,53 +1,49 @@
-"""Registries of optimizers and learning-rate schedules, built from ``training``."""
+"""Registries of optimizers and learning-rate schedules, built from the typed ``training``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
+
+if TYPE_CHECKING:  # pragma: no cover
+    from auditor.spec.typed import Schedule as ScheduleSettings
+    from auditor.spec.typed import Training
 
 MSG_UNKNOWN_OPTIMIZER = "unknown optimizer {name!r}; available: {available}"
 MSG_UNKNOWN_SCHEDULE = "unknown schedule {name!r}; available: {available}"
 
 
-def _sgd(params, t: dict[str, Any]):
+def _sgd(params, t: Training):
     return torch.optim.SGD(
-        params,
-        lr=t["learning_rate"],
-        momentum=t.get("momentum", 0.9),
-        weight_decay=t.get("weight_decay", 0.0),
+        params, lr=t.learning_rate, momentum=t.momentum, weight_decay=t.weight_decay
     )
 
 
-def _adam(params, t):
-    return torch.optim.Adam(params, lr=t["learning_rate"], weight_decay=t.get("weight_decay", 0.0))
+def _adam(params, t: Training):
+    return torch.optim.Adam(params, lr=t.learning_rate, weight_decay=t.weight_decay)
 
 
-def _adamw(params, t):
-    return torch.optim.AdamW(params, lr=t["learning_rate"], weight_decay=t.get("weight_decay", 0.0))
+def _adamw(params, t: Training):
+    return torch.optim.AdamW(params, lr=t.learning_rate, weight_decay=t.weight_decay)
 
 
-def _adagrad(params, t):
-    return torch.optim.Adagrad(
-        params, lr=t["learning_rate"], weight_decay=t.get("weight_decay", 0.0)
-    )
+def _adagrad(params, t: Training):
+    return torch.optim.Adagrad(params, lr=t.learning_rate, weight_decay=t.weight_decay)
 
 
-def _rmsprop(params, t):
+def _rmsprop(params, t: Training):
     return torch.optim.RMSprop(
-        params,
-        lr=t["learning_rate"],
-        momentum=t.get("momentum", 0.9),
-        weight_decay=t.get("weight_decay", 0.0),
+        params, lr=t.learning_rate, momentum=t.momentum, weight_decay=t.weight_decay
     )
 
 
 OPTIMIZERS = {"sgd": _sgd, "adam": _adam, "adamw": _adamw, "adagrad": _adagrad, "rmsprop": _rmsprop}
 
 
-def build_optimizer(params, training: dict[str, Any]) -> torch.optim.Optimizer:
+def build_optimizer(params, training: Training) -> torch.optim.Optimizer:
     """The optimizer named by ``training.optimizer`` with its learning rate and weight decay."""
-    name = training.get("optimizer", "adamw")
+    name = training.optimizer
     if name not in OPTIMIZERS:
         raise ValueError(
             MSG_UNKNOWN_OPTIMIZER.format(name=name, available=", ".join(sorted(OPTIMIZERS)))
@@ -85,16 +81,12 @@ class _PlateauSchedule(Schedule):
         self.scheduler.step(val_loss)
 
 
-def _constant(opt, s, *, epochs, steps_per_epoch, learning_rate):
+def _constant(opt, s: ScheduleSettings, *, epochs, steps_per_epoch, learning_rate):
     return Schedule(None)
 
 
 def _step(opt, s, *, epochs, steps_per_epoch, learning_rate):
-    return Schedule(
-        torch.optim.lr_scheduler.StepLR(
-            opt, step_size=s.get("step_size", 10), gamma=s.get("gamma", 0.5)
-        )
-    )
+    return Schedule(torch.optim.lr_scheduler.StepLR(opt, step_size=s.step_size, gamma=s.gamma))
 
 
 def _cosine(opt, s, *, epochs, steps_per_epoch, learning_rate):
@@ -102,7 +94,7 @@ def _cosine(opt, s, *, epochs, steps_per_epoch, learning_rate):
 
 
 def _onecycle(opt, s, *, epochs, steps_per_epoch, learning_rate):
-    peak = s.get("max_learning_rate") or 10 * learning_rate
+    peak = s.max_learning_rate or 10 * learning_rate
     defaults = opt.defaults
     # cycle beta1 (adam, adamw) or SGD's momentum; adagrad has neither, and cycling RMSprop's
     # momentum up to 0.95 makes it diverge
@@ -123,7 +115,7 @@ def _onecycle(opt, s, *, epochs, steps_per_epoch, learning_rate):
 def _plateau(opt, s, *, epochs, steps_per_epoch, learning_rate):
     return _PlateauSchedule(
         torch.optim.lr_scheduler.ReduceLROnPlateau(
-            opt, mode="min", factor=s.get("gamma", 0.5), patience=s.get("patience", 3)
+            opt, mode="min", factor=s.gamma, patience=s.patience
         )
     )
 
@@ -137,12 +129,10 @@ SCHEDULES = {
 }
 
 
-def build_schedule(
-    optimizer, training: dict[str, Any], *, epochs: int, steps_per_epoch: int
-) -> Schedule:
+def build_schedule(optimizer, training: Training, *, epochs: int, steps_per_epoch: int) -> Schedule:
     """The schedule named by ``training.schedule.name``."""
-    section = training.get("schedule") or {}
-    name = section.get("name", "constant")
+    section = training.schedule
+    name = section.name
     if name not in SCHEDULES:
         raise ValueError(
             MSG_UNKNOWN_SCHEDULE.format(name=name, available=", ".join(sorted(SCHEDULES)))
@@ -152,5 +142,5 @@ def build_schedule(
         section,
         epochs=epochs,
         steps_per_epoch=steps_per_epoch,
-        learning_rate=training["learning_rate"],
+        learning_rate=training.learning_rate,
     )

@@ -19,6 +19,7 @@ from auditor.vendor_models.files import SPEC_PATH, model_error
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
+    from auditor.spec.typed import Vendor
     from auditor.types import Dataset, Spec
 
 #: Rows passed to a model at once; bounds the memory of one call.
@@ -31,7 +32,7 @@ class VendorContext:
 
     spec: Spec
     dataset: Dataset
-    settings: dict[str, Any]  # spec["model"]["vendor"], every default applied
+    settings: Vendor  # the typed ``model.vendor`` section, every default applied
     path: Path
     notes: list[str] = field(default_factory=list)
     batch_rows: int = BATCH_ROWS

@@ -12,7 +12,10 @@ defaults (the trees' ``TreePredictor``) must be listed in ``model.vendor.trusted
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from auditor.spec.typed import SpecValues
 
 #: Raw columns the example vendor model reads.
 LOAN_SCORECARD_FEATURES: tuple[str, ...] = (
@@ -84,7 +87,7 @@ def _loan_scorecard(rows: int, seed: int):
 EXAMPLES: dict[str, Any] = {"loan-scorecard": _loan_scorecard}
 
 
-def ensure_vendor_example(spec_values: dict, base_dir: Path) -> None:
+def ensure_vendor_example(spec: SpecValues, base_dir: Path) -> None:
     """Create the example vendor model of a spec when its file does not exist yet.
 
     Acts only when ``model.vendor.example`` names a bundled example, so a missing vendor
@@ -92,18 +95,18 @@ def ensure_vendor_example(spec_values: dict, base_dir: Path) -> None:
 
     Parameters
     ----------
-    spec_values : dict
-        The spec with its defaults applied (``data.generate`` gives the rows and the seed).
+    spec : SpecValues
+        The typed, resolved spec (``data.generate`` gives the rows and the seed).
     base_dir : Path
         The spec's folder; relative paths are relative to it.
     """
-    vendor = spec_values["model"]["vendor"] or {}
-    name = vendor.get("example")
+    vendor = spec.model.vendor
+    name = vendor.example if vendor is not None else None
     if not name:
         return
     if name not in EXAMPLES:
         raise ValueError(MSG_UNKNOWN_EXAMPLE.format(name=name, available=", ".join(EXAMPLES)))
-    path = Path(vendor["path"]).expanduser()
+    path = Path(vendor.path).expanduser()
     path = path if path.is_absolute() else Path(base_dir) / path
     if path.exists():
         return
@@ -111,6 +114,6 @@ def ensure_vendor_example(spec_values: dict, base_dir: Path) -> None:
 
     from auditor.atomic import write_atomically
 
-    gen = spec_values["data"]["generate"]
-    model = EXAMPLES[name](gen["rows"], gen["seed"])
+    gen = spec.data.generate
+    model = EXAMPLES[name](gen.rows, gen.seed)
     write_atomically(path, lambda tmp: sio.dump(model, tmp))

@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 def load_vendor_model(
     spec: Spec, dataset: Dataset, *, batch_rows: int = BATCH_ROWS
 ) -> VendorPredictor:
-    """Load the vendor model declared in ``spec["model"]["vendor"]``.
+    """Load the vendor model declared in ``spec.model.vendor``.
 
     Parameters
     ----------
@@ -53,9 +53,9 @@ def load_vendor_model(
         The file is missing, unreadable, corrupt, refused (pickle, untrusted skops types)
         or its output does not fit the task.
     """
-    settings = spec["model"]["vendor"]
-    loader = get_loader(settings["format"])
-    path = spec.resolve_path(settings["path"])
+    settings = spec.model.vendor
+    loader = get_loader(settings.format)
+    path = spec.resolve_path(settings.path)
     check_readable(path)
     ctx = VendorContext(
         spec=spec, dataset=dataset, settings=settings, path=path, batch_rows=batch_rows
@@ -65,21 +65,21 @@ def load_vendor_model(
     files = {path.name: digest}
     files.update(getattr(backend, "extra_files", {}))  # ONNX external weights
     info = {
-        "format": settings["format"],
+        "format": settings.format,
         "path": str(path),
         "sha256": digest,
         "fingerprint": digest,
         "files": files,
-        "input": settings["input"],
-        "output": settings["output"],
+        "input": settings.input,
+        "output": settings.output,
         "has_scores": bool(backend.has_scores),
         "pickle_loaded": bool(backend.pickle_loaded),
-        "trusted_types": list(settings["trusted_types"]),
+        "trusted_types": list(settings.trusted_types),
         "notes": ctx.notes,
     }
     info.update(backend.info)
     return VendorPredictor(
-        kind=f"vendor:{settings['format']}",
+        kind=f"vendor:{settings.format}",
         has_scores=bool(backend.has_scores),
         info=info,
         backend=backend,

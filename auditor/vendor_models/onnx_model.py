@@ -109,7 +109,7 @@ class OnnxBackend:
         self.session = session
         inputs = session.get_inputs()
         names = ", ".join(i.name for i in inputs)
-        mode = ctx.settings["input"]
+        mode = ctx.settings.input
         ds = ctx.dataset
         # plan: list of (input name, dtype, rank, columns or None for X)
         self.plan: list[tuple[str, Any, int, list[str] | None]] = []
@@ -220,7 +220,7 @@ class OnnxBackend:
                 out, task=dataset.task, classes=dataset.classes, error=ctx.error
             )
         scores, rule = tensor_to_scores(
-            out, task=dataset.task, n=n, n_classes=k, mode=ctx.settings["output"], error=ctx.error
+            out, task=dataset.task, n=n, n_classes=k, mode=ctx.settings.output, error=ctx.error
         )
         ctx.note(f"output {self.output.name!r} read as: {rule}")
         return scores

@@ -25,7 +25,7 @@ def load(ctx: VendorContext) -> EstimatorBackend:
     """Unpickle the model, only when ``allow_pickle`` is true."""
     import pickle
 
-    if not ctx.settings["allow_pickle"]:
+    if not ctx.settings.allow_pickle:
         raise ctx.error(MSG_REFUSED, field=("model", "vendor", "allow_pickle"))
     try:
         with open(ctx.path, "rb") as handle:

@@ -136,7 +136,7 @@ def load(ctx: VendorContext) -> PredictionsBackend:
         )
 
     settings = ctx.settings
-    score_col, label_col = settings["score_column"], settings["label_column"]
+    score_col, label_col = settings.score_column, settings.label_column
     task = ds.task
     if task == "multiclass":
         score_cols = [f"{score_col}{c}" for c in ds.classes] if score_col is not None else []

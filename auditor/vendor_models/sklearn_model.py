@@ -83,7 +83,7 @@ class EstimatorBackend:
         names = getattr(model, "feature_names_in_", None)
         self.names = None if names is None else [str(n) for n in names]
         expected = getattr(model, "n_features_in_", None)
-        if ctx.settings["input"] == "raw":
+        if ctx.settings.input == "raw":
             if self.names is not None:
                 self.columns = resolve_columns(ctx, self.names)
             else:
@@ -110,7 +110,7 @@ class EstimatorBackend:
     def _check_width(self, expected: Any, got: int) -> None:
         if expected is not None and int(expected) != got:
             raise self.ctx.error(
-                MSG_WIDTH.format(expected=int(expected), input=self.ctx.settings["input"], got=got),
+                MSG_WIDTH.format(expected=int(expected), input=self.ctx.settings.input, got=got),
                 field=("model", "vendor", "input"),
             )
 

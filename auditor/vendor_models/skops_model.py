@@ -33,7 +33,7 @@ def load(ctx: VendorContext) -> EstimatorBackend:
         untrusted = sio.get_untrusted_types(file=str(ctx.path))
     except Exception as exc:  # zip, JSON or schema errors of a damaged file
         raise ctx.error(MSG_CORRUPT.format(reason=one_line(exc))) from None
-    trusted = set(ctx.settings["trusted_types"])
+    trusted = set(ctx.settings.trusted_types)
     refused = [t for t in untrusted if t not in trusted]
     if refused:
         raise ctx.error(MSG_UNTRUSTED.format(types=", ".join(refused)), field=TRUSTED_FIELD)

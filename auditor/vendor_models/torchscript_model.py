@@ -49,7 +49,7 @@ class TorchScriptBackend:
         self.ctx = ctx
         self.module = module
         self.columns = (
-            numeric_raw_columns(ctx, kind="TorchScript") if ctx.settings["input"] == "raw" else None
+            numeric_raw_columns(ctx, kind="TorchScript") if ctx.settings.input == "raw" else None
         )
         self.info = {"torch_module": getattr(module, "original_name", type(module).__name__)}
 
@@ -93,7 +93,7 @@ class TorchScriptBackend:
         out = np.concatenate(parts) if parts else np.empty((0,))
         k = len(dataset.classes) if dataset.task != "regression" else 0
         scores, rule = tensor_to_scores(
-            out, task=dataset.task, n=n, n_classes=k, mode=ctx.settings["output"], error=ctx.error
+            out, task=dataset.task, n=n, n_classes=k, mode=ctx.settings.output, error=ctx.error
         )
         ctx.note(f"output read as: {rule}")
         return scores

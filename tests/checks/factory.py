@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from auditor.evaluate import baselines, decisions
+from auditor.evaluate import baselines
+from auditor.metrics import decisions
 from auditor.spec.defaults import apply_defaults
 from auditor.types import Dataset, Evaluation, Spec, SplitEval
 

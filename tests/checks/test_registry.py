@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from auditor.checks.fairness import FAIRNESS_METRICS
 from auditor.metrics import METRICS
 from auditor.results import finding_to_dict, metrics_table, outcome_to_dict, verdict_to_dict
 from auditor.types import CATEGORIES, CHART_KINDS
-from auditor.verdict import decide
+from auditor.verdict import blocking_findings, decide
 from tests.checks.factory import make_binary_case, make_spec, overfit_history
 
 ROOT = Path(__file__).parents[2]
@@ -56,9 +57,8 @@ def test_a_check_that_raises_becomes_an_error_finding(monkeypatch):
     def broken(ctx):
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(
-        registry.CHECKS, "outliers", registry.Check("outliers", "data", broken, True, "x")
-    )
+    entry = registry.CHECKS["outliers"]
+    monkeypatch.setitem(registry.CHECKS, "outliers", dataclasses.replace(entry, fn=broken))
     spec = make_spec(acceptance=[{"check": "outliers", "split": "train", "at_most": 0.1}])
     findings = run_checks(
         spec, *make_binary_case(seed=0, sizes={"train": 300, "validation": 200, "test": 200})
@@ -132,9 +132,10 @@ def test_metrics_table_and_missing_holdout(full_run):
 
 def test_blocking_criteria_mark_their_findings_not_advisory(full_run):
     *_, findings, outcomes, _ = full_run
-    by_id = {f.id: f for f in findings}
-    assert by_id[outcomes[0].finding_id].advisory is False
-    assert by_id["performance.accuracy.test"].advisory is True
+    blocking = blocking_findings(outcomes)
+    by_id = {f.id: finding_to_dict(f, advisory=f.id not in blocking) for f in findings}
+    assert by_id[outcomes[0].finding_id]["advisory"] is False
+    assert by_id["performance.accuracy.test"]["advisory"] is True
 
 
 def test_expected_cost_per_thousand_matches_a_hand_count(full_run):

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from auditor.data import examples
+from auditor.spec.typed import section
 
 
 @pytest.mark.parametrize("name", examples.GENERATORS)
@@ -56,14 +57,17 @@ def test_claims_are_noisier_in_the_south():
 
 
 def test_ensure_example_data_writes_missing_files_once(tmp_path):
-    values = {
-        "data": {
+    values = section(
+        (),
+        version=1,
+        name="claims",
+        objective={"task": "regression", "target": "claim_cost"},
+        data={
             "train": "d/train.parquet",
             "holdout": "d/holdout.jsonl",
             "generate": {"example": "claims", "rows": 300, "seed": 5},
         },
-        "model": {"vendor": None},
-    }
+    )
     written = examples.ensure_example_data(values, tmp_path)
     assert sorted(p.name for p in written) == ["holdout.jsonl", "train.parquet"]
     assert len(pd.read_parquet(tmp_path / "d/train.parquet")) == 300

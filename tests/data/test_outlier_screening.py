@@ -18,6 +18,9 @@ import pytest
 from auditor.data import build_dataset
 from auditor.data.preprocess import OutlierClipper, rows_to_drop
 from auditor.data.screening import DISCRETE_MAX_VALUES, NOT_SCREENED, screenable
+from auditor.spec.typed import section
+
+PREP = ("data", "preprocessing")
 
 DISCRETE = NOT_SCREENED["discrete"].format(k=DISCRETE_MAX_VALUES)
 PILED_UP = NOT_SCREENED["constant_iqr"]
@@ -126,10 +129,10 @@ def test_drop_removes_exactly_the_rows_beyond_the_continuous_fence(make_spec):
 
 def test_rows_to_drop_screens_on_the_frame_it_is_given():
     frame = screening_frame()
-    masks, _ = rows_to_drop(frame, {"outliers": "drop"}, ["x", "claims", "bonus"])
+    masks, _ = rows_to_drop(frame, section(PREP, outliers="drop"), ["x", "claims", "bonus"])
     lo, hi = tukey(frame.x)
     np.testing.assert_array_equal(masks["outliers"], ((frame.x < lo) | (frame.x > hi)).to_numpy())
-    counts_only, _ = rows_to_drop(frame, {"outliers": "drop"}, ["claims", "bonus"])
+    counts_only, _ = rows_to_drop(frame, section(PREP, outliers="drop"), ["claims", "bonus"])
     assert not counts_only["outliers"].any()
 
 

@@ -8,6 +8,9 @@ import pytest
 
 from auditor.data import splits
 from auditor.errors import DataError, Location
+from auditor.spec.typed import section
+
+SPLIT = ("data", "split")
 
 WHERE = Location(file="spec.yaml")
 
@@ -85,7 +88,7 @@ def test_make_split_records_info_and_errors():
     parts, info = splits.make_split(
         frame,
         y,
-        {"strategy": "group", "group_column": "g", "validation": 0.2, "test": 0.2, "seed": 0},
+        section(SPLIT, strategy="group", group_column="g", validation=0.2, test=0.2, seed=0),
         task="binary",
         where=where,
     )
@@ -93,12 +96,20 @@ def test_make_split_records_info_and_errors():
     assert sum(info["sizes"].values()) == 100
     with pytest.raises(DataError) as err:
         splits.make_split(
-            frame, y, {"strategy": "time", "time_column": "when"}, task="binary", where=where
+            frame,
+            y,
+            section(SPLIT, strategy="time", time_column="when"),
+            task="binary",
+            where=where,
         )
     assert err.value.location.path == ("data", "split", "time_column")
     assert "did you mean" not in err.value.message or "'t'" in err.value.message
     _, info = splits.make_split(
-        frame, y.astype(float), {"strategy": "stratified"}, task="regression", where=where
+        frame,
+        y.astype(float),
+        section(SPLIT, strategy="stratified"),
+        task="regression",
+        where=where,
     )
     assert "random" in info["note"]
 
@@ -108,7 +119,7 @@ def test_too_few_rows():
         splits.make_split(
             pd.DataFrame({"a": [1, 2]}),
             np.array([0, 1]),
-            {"strategy": "random"},
+            section(SPLIT, strategy="random"),
             task="binary",
             where=where,
         )

@@ -17,14 +17,6 @@ from auditor.spec import (
     schema_ref_for,
 )
 from auditor.spec.defaults import iter_defaults
-from auditor.spec.rules import (
-    CLASSIFICATION_METRICS,
-    FAIRNESS_METRICS,
-    PERFORMANCE_METRICS,
-    REGRESSION_METRICS,
-    UNIT_INTERVAL_METRICS,
-    metric_tasks,
-)
 from auditor.spec.schema import resolve_ref, schema_default
 from auditor.spec.yamlio import parse_yaml
 from tests.spec.specdata import BASE
@@ -96,26 +88,6 @@ def test_every_object_refuses_unknown_keys():
     for where, subschema, _ in PROPERTIES:
         if "properties" in subschema:
             assert subschema.get("additionalProperties") is False, where
-
-
-def test_metric_groups_equal_the_schema_enums():
-    root = load_schema()
-    assert set(root["$defs"]["metric"]["enum"]) == PERFORMANCE_METRICS
-    assert REGRESSION_METRICS | CLASSIFICATION_METRICS == PERFORMANCE_METRICS
-    assert not REGRESSION_METRICS & CLASSIFICATION_METRICS
-    criterion = set(root["$defs"]["criterion"]["properties"]["metric"]["enum"])
-    assert criterion == PERFORMANCE_METRICS | FAIRNESS_METRICS
-    assert UNIT_INTERVAL_METRICS <= criterion
-    assert not UNIT_INTERVAL_METRICS & {"log_loss", "brier", "mae", "rmse", "r2", "mape"}
-
-
-def test_metric_groups_agree_with_the_metric_registry():
-    metrics = pytest.importorskip("auditor.metrics")
-    for name, metric in metrics.METRICS.items():
-        assert name in PERFORMANCE_METRICS, name
-        assert set(metric_tasks(name)) == set(metric.tasks), name
-        assert (name in UNIT_INTERVAL_METRICS) == metric.unit_interval, name
-    assert set(metrics.METRICS) == PERFORMANCE_METRICS
 
 
 def test_bundled_specs_exist():

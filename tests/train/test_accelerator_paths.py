@@ -9,6 +9,7 @@ code 2 and one line.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -162,8 +163,8 @@ TRANSFERS = ("to", "cuda", "cpu", "as_tensor", "tensor", "numpy", "pin_memory", 
 
 
 def _fit_counting(spec, ds, batch_size: int, epochs: int) -> tuple[dict[str, int], int]:
-    spec.values["training"]["batch_size"] = batch_size
-    model, cfg, tensors = binary_fit_inputs(spec, ds)
+    values = {**spec.values, "training": {**spec.values["training"], "batch_size": batch_size}}
+    model, cfg, tensors = binary_fit_inputs(dataclasses.replace(spec, values=values), ds)
     with CountCalls() as counter:
         result = loop.fit(model, cfg, **tensors, precision=dev.Precision("fp32"))
     assert result.epochs_run == epochs

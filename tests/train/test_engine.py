@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import numpy as np
@@ -289,8 +290,8 @@ def test_same_spec_same_predictions_bitwise(make_run):
     assert np.array_equal(a.predict(ds, "test"), b.predict(ds, "test"))
     assert a.info["fingerprint"] == b.info["fingerprint"]
     assert [h["train_loss"] for h in a.history] == [h["train_loss"] for h in b.history]
-    spec.values["training"]["seed"] = 1
-    c = train_model(spec, ds)
+    reseeded = {**spec.values, "training": {**spec.values["training"], "seed": 1}}
+    c = train_model(dataclasses.replace(spec, values=reseeded), ds)
     assert not np.array_equal(a.predict(ds, "test"), c.predict(ds, "test"))
 
 

@@ -122,17 +122,21 @@ WORDS = _test_words()
 
 
 def _code_words() -> set[str]:
-    """String constants in the engine (data, training) and the example data generators."""
+    """What the engine (data, training, the example generators) reads of the typed spec:
+    the attributes it reads (``spec.training.epochs``) and its string constants
+    (``getattr(data, "include")``)."""
     files = [
         *(REPO / "auditor" / "data").glob("*.py"),
         *(REPO / "auditor" / "train").glob("*.py"),
     ]
-    return {
-        node.value
-        for path in files
-        for node in ast.walk(ast.parse(path.read_text()))
-        if isinstance(node, ast.Constant) and isinstance(node.value, str)
-    }
+    words = set()
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute):
+                words.add(node.attr)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                words.add(node.value)
+    return words
 
 
 CODE_WORDS = _code_words()

@@ -49,7 +49,7 @@ def binary_fit_inputs(spec, dataset):
 
     cfg = loop_config(spec, dataset, seed=0)
     config = model_config(
-        spec["model"], in_features=dataset.X["train"].shape[1], task="binary", n_classes=2
+        spec.model, in_features=dataset.X["train"].shape[1], task="binary", n_classes=2
     )
     torch.manual_seed(0)
     model = build_model(config)

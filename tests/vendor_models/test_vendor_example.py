@@ -9,6 +9,7 @@ import pytest
 from vendor_helpers import ROOT
 
 from auditor.spec import load_spec
+from auditor.spec.typed import typed_spec
 from auditor.vendor_models.example import (
     LOAN_SCORECARD_FEATURES,
     MSG_UNKNOWN_EXAMPLE,
@@ -24,7 +25,7 @@ def example(tmp_path_factory):
     base = tmp_path_factory.mktemp("vendor_example")
     values = load_spec(SPEC, check_data=False).values
     values["data"]["generate"]["rows"] = 1000  # smaller than the bundled 6000, same code
-    ensure_vendor_example(values, base)
+    ensure_vendor_example(typed_spec(values), base)
     return values, base
 
 
@@ -49,13 +50,13 @@ def test_model_file_is_created_once_and_its_trusted_types_are_exact(example):
     # the spec trusts exactly what the file needs, no more
     assert sio.get_untrusted_types(file=str(path)) == values["model"]["vendor"]["trusted_types"]
     before = (path.stat().st_mtime_ns, path.read_bytes())
-    ensure_vendor_example(values, base)  # exists: left alone
+    ensure_vendor_example(typed_spec(values), base)  # exists: left alone
     assert (path.stat().st_mtime_ns, path.read_bytes()) == before
 
 
 def test_example_model_is_deterministic(example, tmp_path):
     values, base = example
-    ensure_vendor_example(values, tmp_path)
+    ensure_vendor_example(typed_spec(values), tmp_path)
     rel = values["model"]["vendor"]["path"]
     import skops.io as sio
 
@@ -94,11 +95,12 @@ def test_example_model_ranks_well_and_carries_the_planted_bias(example):
 def test_only_declared_examples_are_created(tmp_path):
     values = load_spec(SPEC, check_data=False).values
     values["model"]["vendor"]["example"] = None
-    ensure_vendor_example(values, tmp_path)  # a real audit's missing file is never fabricated
+    # a real audit's missing file is never fabricated
+    ensure_vendor_example(typed_spec(values), tmp_path)
     assert not (tmp_path / values["model"]["vendor"]["path"]).exists()
     values["model"]["vendor"]["example"] = "nope"
     with pytest.raises(ValueError, match=MSG_UNKNOWN_EXAMPLE.split("{")[0]):
-        ensure_vendor_example(values, tmp_path)
+        ensure_vendor_example(typed_spec(values), tmp_path)
 
 
 @pytest.mark.slow

@@ -180,7 +180,7 @@ def test_properties_over_registry(task):
     for name in names:
         better = (
             perfect[name] >= values[name]
-            if get_metric(name).higher_is_better
+            if get_metric(name).greater_is_better
             else perfect[name] <= values[name]
         )
         assert better, name

@@ -1,0 +1,62 @@
+"""Sensitive groups shared by the data and fairness checks: codes, the compared class, sizes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from auditor.checks.registry import CheckContext
+
+SMALL_SHOWN = 4  # small groups named one by one in a summary; the rest are counted
+
+
+def positive_class(ctx: CheckContext) -> int:
+    """Index of the class whose outcome fairness compares.
+
+    Binary tasks use the positive class. Multiclass tasks use ``objective.positive`` when
+    it names a class, else the least frequent class in the training split (usually the
+    class of interest, e.g. the most urgent triage level).
+    """
+    if ctx.task == "binary":
+        return 1
+    classes = [str(c) for c in ctx.evaluation.classes]
+    wanted = ctx.spec.objective.positive
+    if wanted is not None and str(wanted) in classes:
+        return classes.index(str(wanted))
+    y_train = ctx.dataset.y.get("train")
+    if y_train is None:
+        y_train = ctx.evaluation.splits[next(iter(ctx.evaluation.splits))].y_true
+    counts = np.bincount(np.asarray(y_train).astype(int), minlength=len(classes))
+    return int(np.argmin(counts))
+
+
+def partition_codes(frame, columns: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Group code per row and group labels ('female & 18-30') for a set of sensitive columns."""
+    import pandas as pd
+
+    code = np.zeros(len(frame), dtype=np.int64)
+    for col in columns:
+        c, _ = pd.factorize(frame[col].astype(str), sort=True)
+        code = code * (int(c.max(initial=0)) + 1) + c
+    uniq, inverse = np.unique(code, return_inverse=True)
+    first = np.zeros(len(uniq), dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(code))[::-1]
+    labels = [" & ".join(str(frame[col].iloc[i]) for col in columns) for i in first]
+    return inverse, labels
+
+
+def small_groups_text(labels, sizes, needed, minimum: int) -> str:
+    """'2 groups have fewer than 30 rows and cannot be judged: a (25 rows, 5 more needed), ...'."""
+    small = [i for i in np.argsort(-np.asarray(needed), kind="stable") if needed[i] > 0]
+    shown = [
+        f"{labels[i]} ({int(sizes[i])} row{'s' if int(sizes[i]) != 1 else ''}, "
+        f"{int(needed[i])} more needed)"
+        for i in small[:SMALL_SHOWN]
+    ]
+    rest = len(small) - len(shown)
+    listed = ", ".join(shown) + (f" and {rest} more" if rest > 0 else "")
+    if len(small) == 1:
+        return f"Group {listed} is below the minimum of {minimum} rows, so it cannot be judged."
+    return f"{len(small)} groups have fewer than {minimum} rows and cannot be judged: {listed}."

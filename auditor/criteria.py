@@ -1,0 +1,203 @@
+"""An acceptance criterion as a type: what it measures, its bounds, and the finding it judges.
+
+A criterion names a measurement (a performance metric, a fairness metric, or a check
+measured in a metric or on its own), where it is measured (split, sensitive feature), its
+bounds and severity. Which findings it is about, which of those it judges when there are
+several, and how it reads in plain words are decided here, from the catalogues; the
+verdict only asks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from auditor.judge import Bound
+from auditor.splits import split_adjective
+
+if TYPE_CHECKING:  # pragma: no cover
+    from auditor.types import Finding
+
+Kind = Literal["check", "fairness", "performance"]
+
+
+def same_features(found: str | None, wanted: str) -> bool:
+    """'sex&age_band' names the same intersection as 'age_band & sex'."""
+    if found is None:
+        return False
+    return sorted(p.strip() for p in found.split("&")) == sorted(
+        p.strip() for p in wanted.split("&")
+    )
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """A signed acceptance of a failed criterion, until a date."""
+
+    reason: str
+    approver: str
+    expires: str
+
+    def valid_on(self, today: dt.date) -> bool:
+        """Whether the waiver still counts on ``today`` (its last day included)."""
+        try:
+            return dt.date.fromisoformat(str(self.expires)) >= today
+        except ValueError:
+            return False
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One acceptance criterion of the resolved spec (``acceptance[i]``)."""
+
+    metric: str | None
+    check: str | None
+    split: str
+    sensitive: str | None
+    at_least: float | None
+    at_most: float | None
+    severity: Literal["blocking", "advisory"]
+    require: Literal["point", "confidence"]
+    rationale: str
+    waiver: Waiver | None
+
+    # ------------------------------------------------------------------ bounds
+    @property
+    def bounds(self) -> tuple[Bound, ...]:
+        """Its bounds, ``at_least`` first."""
+        out = []
+        if self.at_least is not None:
+            out.append(Bound(float(self.at_least), "at_least"))
+        if self.at_most is not None:
+            out.append(Bound(float(self.at_most), "at_most"))
+        return tuple(out)
+
+    @property
+    def bound(self) -> float | None:
+        """The bound shown beside the value: ``at_least`` when set, else ``at_most``."""
+        return self.bounds[0].value if self.bounds else None
+
+    @property
+    def direction(self) -> Literal["at_least", "at_most"] | None:
+        """The direction of :attr:`bound`."""
+        return self.bounds[0].direction if self.bounds else None
+
+    @property
+    def blocking(self) -> bool:
+        """Whether failing it makes the model NOT READY."""
+        return self.severity == "blocking"
+
+    # ------------------------------------------------------------------ what it measures
+    @property
+    def kind(self) -> Kind:
+        """A check's measurement, a fairness metric, or a performance metric."""
+        from auditor.metrics.fairness import FAIRNESS_METRICS
+
+        if self.check:
+            return "check"
+        return "fairness" if self.metric in FAIRNESS_METRICS else "performance"
+
+    @property
+    def check_name(self) -> str:
+        """The check whose findings it judges (``performance`` and ``fairness`` included)."""
+        return self.check or self.kind
+
+    def per_split(self) -> bool:
+        """Whether its finding is measured on a split (``split`` then selects it)."""
+        if self.kind != "check":
+            return True
+        from auditor.checks import get_check
+
+        return get_check(self.check).per_split
+
+    def label(self) -> str:
+        """What is measured, in words: 'Generalization gap in F1 score'."""
+        from auditor.metrics import METRICS
+        from auditor.metrics.fairness import FAIRNESS_METRICS
+
+        if self.kind == "check":
+            from auditor.checks import get_check
+
+            what = get_check(self.check).label
+            if self.metric in METRICS:
+                what += f" in {METRICS[self.metric].label}"
+            return what
+        if self.kind == "fairness":
+            return FAIRNESS_METRICS[self.metric].label
+        return METRICS[self.metric].label if self.metric in METRICS else str(self.metric)
+
+    def describe(self) -> str:
+        """Plain words: 'F1 score on the test split is at least 0.80'."""
+        where = ""
+        if self.per_split():
+            template = "on the {split} split"
+            if self.kind == "check":
+                from auditor.checks import get_check
+
+                template = get_check(self.check).where
+            where = template.format(split=split_adjective(self.split))
+        across = f" across {self.sensitive.replace('&', ' and ')}" if self.sensitive else ""
+        text = f"{self.label()}{across} {where}".replace("  ", " ").strip()
+        text += " is " + " and ".join(b.words for b in self.bounds)
+        if self.require == "confidence":
+            text += " (the whole confidence interval)"
+        return text
+
+    # ------------------------------------------------------------------ its findings
+    def candidates(self, findings: Sequence[Finding]) -> list[Finding]:
+        """The findings this criterion is about (several: one per sensitive feature...)."""
+        pool = [f for f in findings if f.check == self.check_name]
+        if self.kind == "check":
+            if self.metric and any(f.metric for f in pool):
+                pool = [f for f in pool if f.metric == self.metric]
+            if self.per_split():
+                # a check that could not run at all says why in one split-less finding
+                pool = [f for f in pool if f.split == self.split] or [
+                    f for f in pool if f.split is None and f.status in ("skipped", "error")
+                ]
+        else:
+            pool = [f for f in pool if f.metric == self.metric and f.split == self.split]
+        if self.sensitive and self.kind != "performance":
+            pool = [f for f in pool if same_features(f.sensitive, self.sensitive)]
+        return pool
+
+    def pick(self, pool: Sequence[Finding]) -> Finding:
+        """The finding it judges among several: the one furthest on the wrong side."""
+        usable = [f for f in pool if f.value is not None]
+        if len(pool) == 1 or not usable:
+            return pool[0]
+        if self.at_most is not None:
+            return max(usable, key=lambda f: f.value)
+        return min(usable, key=lambda f: f.value)
+
+    def why_missing(self, findings: Sequence[Finding], task: str) -> str:
+        """Why no finding is about it (a metric that does not apply, a split absent, ...)."""
+        from auditor.metrics import METRICS
+        from auditor.metrics.fairness import FAIRNESS_METRICS
+
+        broken = [f for f in findings if f.check == self.check_name and f.status == "error"]
+        if broken:
+            return broken[0].summary.rstrip(".")
+        for catalogue in (METRICS, FAIRNESS_METRICS):
+            entry = catalogue.get(self.metric or "")
+            if entry is not None and task not in entry.tasks:
+                return f"{entry.label} does not apply to a {task} model"
+        uncovered = [
+            f for f in findings if f.check == "prediction_coverage" and f.split == self.split
+        ]
+        if uncovered:
+            return uncovered[0].details.get("reason") or uncovered[0].summary.rstrip(".")
+        if not any(f.split == self.split for f in findings):
+            if self.split == "holdout":
+                return "there is no holdout split (data.holdout is not set)"
+            return f"there is no {self.split} split"
+        if self.sensitive:
+            return f"no sensitive feature or intersection is called {self.sensitive!r}"
+        if self.kind == "performance" and self.metric in METRICS:
+            return (
+                f"{METRICS[self.metric].label} was not computed on the {self.split} split "
+                "(does the predictor give scores?)"
+            )
+        return "no check produced this measurement"

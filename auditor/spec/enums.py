@@ -1,0 +1,172 @@
+"""The schema's name lists, generated from the catalogues: one source for every vocabulary.
+
+``schemas/spec.schema.json`` is the single source of truth for the spec's *shape* and
+defaults; the *names* its enums allow come from the catalogues that define them. This
+module lists, for each enum in the schema, the catalogue it is read from. ``make schema``
+(``python -m auditor.spec.enums``) writes them into the schema file, and
+``tests/spec/test_enums.py`` fails when the file and the catalogues disagree, so a name
+added to a catalogue cannot be forgotten in the schema, nor the other way round.
+
+The providers import the registries that define the names (the training registries import
+torch), so this module is for building and testing, never imported by ``auditor validate``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from auditor.spec.schema import SCHEMA_PATH
+
+
+def _tasks() -> list[str]:
+    from auditor.types import TASKS
+
+    return list(TASKS)
+
+
+def _splits() -> list[str]:
+    from auditor.types import SPLITS
+
+    return list(SPLITS)
+
+
+def _metrics() -> list[str]:
+    from auditor.metrics import METRICS
+
+    return list(METRICS)
+
+
+def _criterion_metrics() -> list[str]:
+    from auditor.metrics import METRICS
+    from auditor.metrics.fairness import FAIRNESS_METRICS
+
+    return [*METRICS, *FAIRNESS_METRICS]
+
+
+def _criterion_checks() -> list[str]:
+    from auditor.checks import criterion_checks
+
+    return criterion_checks()
+
+
+def _data_formats() -> list[str]:
+    from auditor.data.sources import FORMATS
+
+    return ["auto", *FORMATS]
+
+
+def _split_strategies() -> list[str]:
+    from auditor.data.splits import STRATEGIES
+
+    return list(STRATEGIES)
+
+
+def _examples() -> list[str]:
+    from auditor.data.examples import GENERATORS
+
+    return list(GENERATORS)
+
+
+def _architectures() -> list[str]:
+    from auditor.train.architectures import ARCHITECTURES
+
+    return list(ARCHITECTURES)
+
+
+def _activations() -> list[str]:
+    from auditor.train.architectures import ACTIVATIONS
+
+    return list(ACTIVATIONS)
+
+
+def _optimizers() -> list[str]:
+    from auditor.train.optim import OPTIMIZERS
+
+    return list(OPTIMIZERS)
+
+
+def _schedules() -> list[str]:
+    from auditor.train.optim import SCHEDULES
+
+    return list(SCHEDULES)
+
+
+def _precisions() -> list[str]:
+    from auditor.train.device import PRECISIONS
+
+    return list(PRECISIONS)
+
+
+def _vendor_formats() -> list[str]:
+    from auditor.vendor_models.registry import FORMATS
+
+    return list(FORMATS)
+
+
+def _vendor_examples() -> list[Any]:
+    from auditor.vendor_models.example import EXAMPLES
+
+    return [*EXAMPLES, None]
+
+
+P = "properties"
+#: JSON path of an enum in the schema -> the catalogue's names, in catalogue order.
+ENUMS: dict[tuple[str, ...], Callable[[], list[Any]]] = {
+    (P, "objective", P, "task"): _tasks,
+    (P, "data", P, "format"): _data_formats,
+    (P, "data", P, "generate", P, "example"): _examples,
+    (P, "data", P, "split", P, "strategy"): _split_strategies,
+    (P, "model", P, "architecture"): _architectures,
+    (P, "model", P, "activation"): _activations,
+    (P, "model", P, "vendor", P, "format"): _vendor_formats,
+    (P, "model", P, "vendor", P, "example"): _vendor_examples,
+    (P, "training", P, "optimizer"): _optimizers,
+    (P, "training", P, "schedule", P, "name"): _schedules,
+    (P, "training", P, "precision"): _precisions,
+    ("$defs", "metric"): _metrics,
+    ("$defs", "criterion", P, "metric"): _criterion_metrics,
+    ("$defs", "criterion", P, "check"): _criterion_checks,
+    ("$defs", "criterion", P, "split"): _splits,
+}
+
+
+def node_at(schema: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    """The schema node at ``path`` (keys only; no ``$ref`` is followed)."""
+    node = schema
+    for key in path:
+        node = node[key]
+    return node
+
+
+def generated(schema: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``schema`` with every catalogued enum replaced by the catalogue's names."""
+    out = json.loads(json.dumps(schema))
+    for path, names in ENUMS.items():
+        node_at(out, path)["enum"] = names()
+    return out
+
+
+def write_schema(path: Path = SCHEMA_PATH) -> bool:
+    """Rewrite the schema file's enums from the catalogues; True when anything changed."""
+    text = path.read_text(encoding="utf-8")
+    new = json.dumps(generated(json.loads(text)), indent=2, ensure_ascii=False) + "\n"
+    if new == text:
+        return False
+    from auditor.atomic import write_text
+
+    write_text(path, new)
+    return True
+
+
+def main() -> int:
+    changed = write_schema()
+    print(f"{SCHEMA_PATH}: {'enums rewritten from the catalogues' if changed else 'up to date'}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - `make schema`
+    sys.exit(main())

@@ -1,0 +1,323 @@
+"""The resolved spec as typed, frozen values: what every stage reads.
+
+Validation and the defaults (``defaults.apply_defaults``, from the schema alone) come first;
+:func:`typed_spec` then turns the resolved document into the dataclasses below, one per
+schema object, with a field per schema property (``tests/spec/test_typed.py`` asserts that
+the two have exactly the same names, so neither can drift). No default is restated here:
+every field is filled from the resolved document, and a field the schema leaves optional
+without a default (a criterion's ``at_least``) is None when absent.
+
+Lists become tuples and mappings read-only, so nothing downstream can change the spec it
+was given.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from auditor.criteria import Criterion
+from auditor.types import Task
+
+Scalar = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What the model is for (``objective``)."""
+
+    task: Task
+    target: str
+    positive: Scalar | None
+    purpose: str
+
+
+@dataclass(frozen=True)
+class Generate:
+    """Example data created on first use (``data.generate``)."""
+
+    example: str
+    rows: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class Split:
+    """How the training file is split (``data.split``)."""
+
+    strategy: Literal["random", "stratified", "group", "time"]
+    validation: float
+    test: float
+    group_column: str | None
+    time_column: str | None
+    seed: int
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """Preprocessing fitted on the training rows (``data.preprocessing``)."""
+
+    missing: str
+    fill_value: float
+    missing_indicator: bool
+    outliers: str
+    outlier_factor: float | None
+    scaling: str
+    categorical: str
+    max_categories: int
+    min_frequency: float
+    imbalance: str
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """Training-batch augmentation (``data.augmentation``)."""
+
+    gaussian_noise: float
+    mixup: float
+
+
+@dataclass(frozen=True)
+class Data:
+    """The data sources and their roles (``data``)."""
+
+    train: str
+    holdout: str | None
+    format: str
+    generate: Generate | None
+    id_column: str | None
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    types: Mapping[str, str]
+    sensitive: tuple[str, ...]
+    sensitive_as_features: bool
+    split: Split
+    preprocessing: Preprocessing
+    augmentation: Augmentation
+
+
+@dataclass(frozen=True)
+class Vendor:
+    """A vendor's model to audit instead of training one (``model.vendor``)."""
+
+    format: str
+    path: str
+    input: Literal["raw", "preprocessed"]
+    score_column: str | None
+    label_column: str | None
+    trusted_types: tuple[str, ...]
+    allow_pickle: bool
+    output: Literal["auto", "probabilities", "logits"]
+    example: str | None
+
+
+@dataclass(frozen=True)
+class Model:
+    """The architecture to train, or the vendor's model (``model``)."""
+
+    architecture: str
+    hidden: tuple[int, ...]
+    activation: str
+    dropout: float
+    batch_norm: bool
+    vendor: Vendor | None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The learning-rate schedule (``training.schedule``)."""
+
+    name: str
+    step_size: int
+    gamma: float
+    patience: int
+    max_learning_rate: float | None
+
+
+@dataclass(frozen=True)
+class EarlyStopping:
+    """When training stops (``training.early_stopping``)."""
+
+    enabled: bool
+    metric: str
+    patience: int
+    min_delta: float
+    restore_best: bool
+
+
+@dataclass(frozen=True)
+class Training:
+    """How the model is trained (``training``)."""
+
+    optimizer: str
+    learning_rate: float
+    momentum: float
+    batch_size: int
+    epochs: int
+    weight_decay: float
+    schedule: Schedule
+    gradient_clip: float | None
+    early_stopping: EarlyStopping
+    time_budget: float | None
+    device: str
+    precision: str
+    seed: int
+    deterministic: bool
+    cpu_threads: int | None
+    export_onnx: bool
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """How the binary decision threshold is chosen (``evaluation.threshold``)."""
+
+    strategy: Literal["fixed", "best_f1", "min_cost"]
+    value: float
+
+
+@dataclass(frozen=True)
+class Costs:
+    """The cost of each kind of wrong decision (``evaluation.costs``)."""
+
+    false_positive: float
+    false_negative: float
+    unit: str
+
+
+@dataclass(frozen=True)
+class LearningCurve:
+    """Retraining on growing fractions of the training rows (``evaluation.learning_curve``)."""
+
+    enabled: bool
+    fractions: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """The bounds diagnostics are judged against when no criterion covers them."""
+
+    suspicious_score: float
+    single_feature_auc: float
+    generalization_gap: float
+    max_missing_rate: float
+    max_duplicate_rate: float
+    min_class_share: float
+    baseline_margin: float
+    max_outlier_rate: float
+    overfitting_rise: float
+    learning_curve_gain: float
+    max_fairness_difference: float
+    min_fairness_ratio: float
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """How the model is evaluated (``evaluation``)."""
+
+    metrics: tuple[str, ...]
+    confidence: float
+    bootstrap: int
+    seed: int
+    min_group_size: int
+    intersections: bool
+    threshold: Threshold
+    costs: Costs | None
+    learning_curve: LearningCurve
+    diagnostics: Diagnostics
+
+
+@dataclass(frozen=True)
+class Report:
+    """Who the report is for and where it goes (``report``)."""
+
+    title: str | None
+    audience: str
+    owner: str
+    approvers: tuple[str, ...]
+    output: str | None
+    page_size: Literal["A4", "Letter"]
+
+
+@dataclass(frozen=True)
+class SpecValues:
+    """The whole resolved spec."""
+
+    version: int
+    name: str
+    objective: Objective
+    data: Data
+    model: Model
+    training: Training
+    evaluation: Evaluation
+    acceptance: tuple[Criterion, ...]
+    report: Report
+
+
+#: schema object (a JSON path of property names, "[]" for array items) -> its dataclass;
+#: the test walks the schema with it.
+SECTIONS: dict[tuple[str, ...], type] = {}
+
+
+def typed_spec(values: Mapping[str, Any]) -> SpecValues:
+    """The typed, frozen form of a resolved spec document (every default applied)."""
+    return _build(SpecValues, values, ())
+
+
+def section(path: tuple[str, ...], values: Mapping[str, Any] | None = None, **fields: Any):
+    """One typed section built from some of its fields, the others from the schema defaults.
+
+    For code and tests that need a section without a whole spec, for example
+    ``section(("data", "preprocessing"), outliers="drop")``. The fields are not validated.
+    """
+    from auditor.spec.defaults import section_defaults
+
+    filled = section_defaults(tuple(path), {**dict(values or {}), **fields})
+    return _build(SECTIONS[tuple(path)], filled, tuple(path))
+
+
+def _build(cls: type, values: Mapping[str, Any], where: tuple) -> Any:
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        kwargs[f.name] = _convert(hints[f.name], values.get(f.name), where + (f.name,))
+    return cls(**kwargs)
+
+
+def _convert(hint: Any, value: Any, where: tuple) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(hint) if a is not type(None)]
+        dataclass_types = [a for a in inner if dataclasses.is_dataclass(a)]
+        return _convert(dataclass_types[0], value, where) if dataclass_types else value
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, where)
+    if origin is tuple:
+        item = typing.get_args(hint)[0]
+        return tuple(_convert(item, v, where + ("[]",)) for v in value)
+    if origin is Mapping or hint is Mapping:
+        return types.MappingProxyType(dict(value))
+    return value
+
+
+def _register(cls: type, where: tuple[str, ...]) -> None:
+    SECTIONS[where] = cls
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        hint = hints[f.name]
+        if typing.get_origin(hint) is tuple:
+            item = typing.get_args(hint)[0]
+            if dataclasses.is_dataclass(item):
+                _register(item, where + (f.name, "[]"))
+            continue
+        for a in [a for a in typing.get_args(hint) if a is not type(None)] or [hint]:
+            if dataclasses.is_dataclass(a):
+                _register(a, where + (f.name,))
+
+
+_register(SpecValues, ())

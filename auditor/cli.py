@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -90,10 +91,24 @@ def build_parser() -> argparse.ArgumentParser:
             parents=[common],
         )
 
+    _add_validate(command)
+    _add_run(command)
+    command("schema", "print the spec's JSON Schema").set_defaults(handler=cmd_schema)
+    _add_init(command)
+    _add_report(command)
+    _add_verify(command)
+    return parser
+
+
+def _add_validate(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """``auditor validate SPEC``."""
     p = command("validate", "check a spec and its data files without training anything")
     p.add_argument("spec", metavar="SPEC", help="the YAML spec file")
     p.set_defaults(handler=cmd_validate)
 
+
+def _add_run(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """``auditor run SPEC [--out DIR] [--quiet]``."""
     p = command("run", "train (or load) the model, audit it and write the report")
     p.add_argument("spec", metavar="SPEC", help="the YAML spec file")
     p.add_argument(
@@ -106,9 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=cmd_run)
 
-    p = command("schema", "print the spec's JSON Schema")
-    p.set_defaults(handler=cmd_schema)
 
+def _add_init(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """``auditor init --data FILE --target COLUMN [--out SPEC] [--name NAME] [--force]``."""
     p = command("init", "write a starter spec inferred from a data file")
     p.add_argument("--data", metavar="FILE", required=True, help="CSV, Parquet or JSON Lines file")
     p.add_argument("--target", metavar="COLUMN", required=True, help="the column to predict")
@@ -122,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite an existing spec file")
     p.set_defaults(handler=cmd_init)
 
+
+def _add_report(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """``auditor report RESULTS.json [--out DIR]``."""
     p = command("report", "render the report again from a results.json")
     p.add_argument("results", metavar="RESULTS.json", help="results.json of an earlier run")
     p.add_argument(
@@ -132,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=cmd_report)
 
+
+def _add_verify(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """``auditor verify REPORT.pdf [--data FILE]... [--model FILE]``."""
     p = command("verify", "check that a report matches the data and model it names")
     p.add_argument("pdf", metavar="REPORT.pdf", help="the report PDF")
     p.add_argument(
@@ -148,7 +169,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="the model file to compare with the report's fingerprint",
     )
     p.set_defaults(handler=cmd_verify)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -260,14 +260,14 @@ def evaluate(spec: Spec, dataset: Dataset, predictor: Predictor, *, progress=Non
         With two extra attributes: ``has_scores`` (the predictor gives probabilities) and
         ``notes`` (why optional parts were skipped).
     """
-    from auditor.checks.text import split_words
+    from auditor.splits import split_phrase
 
     task = dataset.task
     has_scores = bool(predictor.has_scores)
     notes: dict[str, Any] = {}
     covered = covered_splits(dataset, predictor)
     uncovered = {
-        s: NOT_COVERED.format(where=split_words(s)) for s in dataset.splits if s not in covered
+        s: NOT_COVERED.format(where=split_phrase(s)) for s in dataset.splits if s not in covered
     }
     if uncovered:
         if not covered:

@@ -60,27 +60,28 @@ def results_json(results: dict[str, Any]) -> str:
     return json.dumps(results, indent=2, sort_keys=False, allow_nan=False) + "\n"
 
 
-def write_outputs(
-    results: dict[str, Any], target: Path, *, spec, predictor=None
-) -> dict[str, Path]:
-    """Write model artifacts, the resolved spec, results.json and the report into ``target``.
+def save_model(predictor, target: Path) -> tuple[dict[str, Path], dict[str, str]]:
+    """Save a trained model's artifacts under ``target/model`` (a vendor's model is not
+    copied): ({"model:<name>": path}, {path relative to ``target``: SHA-256}).
 
-    The model files' SHA-256 go into ``results['model']['files']`` before results.json is
-    written, so ``auditor verify --model`` can match them later.
+    The fingerprints go into results.json, so ``auditor verify --model`` can match them.
     """
     from auditor.fingerprint import sha256_file
 
+    save = getattr(predictor, "save", None)
+    if not callable(save):
+        return {}, {}
+    target.mkdir(parents=True, exist_ok=True)
+    saved = save(target / "model") or {}
+    files = {f"model:{k}": Path(p) for k, p in saved.items()}
+    hashes = {str(Path(p).relative_to(target)): sha256_file(Path(p)) for p in saved.values()}
+    return files, hashes
+
+
+def write_outputs(results: dict[str, Any], target: Path, *, spec) -> dict[str, Path]:
+    """Write the resolved spec, results.json and the report into ``target``."""
     target.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
-
-    save = getattr(predictor, "save", None)
-    if callable(save):
-        saved = save(target / "model") or {}
-        results["model"]["files"] = {
-            str(Path(p).relative_to(target)): sha256_file(Path(p)) for p in saved.values()
-        }
-        files.update({f"model:{k}": Path(p) for k, p in saved.items()})
-
     spec_text = resolved_spec_text(spec, results, target / RESOLVED_SPEC_FILE)
     files["spec"] = write_text(target / RESOLVED_SPEC_FILE, spec_text)
     files["results"] = write_text(target / RESULTS_FILE, results_json(results))

@@ -37,7 +37,13 @@ def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = F
     from auditor.data import build_dataset
     from auditor.evaluate import evaluate
     from auditor.models import obtain_predictor
-    from auditor.outputs import check_writable_dir, output_dir, write_outputs, write_timings
+    from auditor.outputs import (
+        check_writable_dir,
+        output_dir,
+        save_model,
+        write_outputs,
+        write_timings,
+    )
     from auditor.results import build_results
     from auditor.spec import load_spec
     from auditor.verdict import decide
@@ -63,6 +69,8 @@ def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = F
         findings = run_checks(spec, dataset, evaluation)
     with timer("verdict"):
         outcomes, verdict = decide(spec, findings)
+    with timer("save"):
+        model_files, model_hashes = save_model(predictor, target)
     results = build_results(
         spec,
         dataset,
@@ -73,9 +81,10 @@ def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = F
         verdict,
         timings=timer.timings,
         started=started,
+        model_files=model_hashes,
     )
     with timer("report"):
-        files = write_outputs(results, target, spec=spec, predictor=predictor)
+        files = {**model_files, **write_outputs(results, target, spec=spec)}
     files["timings"] = write_timings(target, timer.timings)
     return RunOutcome(
         results=results,

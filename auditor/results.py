@@ -105,6 +105,7 @@ def build_results(
     *,
     timings: dict[str, float],
     started: dt.datetime | None = None,
+    model_files: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Assemble results.json's content from every stage's output."""
     from auditor.verdict import blocking_findings
@@ -143,6 +144,7 @@ def build_results(
             "best_epoch": evaluation.best_epoch,
             "stopped_early": evaluation.stopped_early,
             "pickle_loaded": bool(info.get("pickle_loaded", False)),
+            "files": dict(model_files or {}),
         },
         "environment": environment(predictor, spec),
         "evaluation": {

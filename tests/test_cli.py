@@ -441,8 +441,10 @@ def test_validate_imports_nothing_heavy_and_is_fast(tmp_path: Path):
         f"\nauditor validate {target.name}: {wall:.2f} s wall in a fresh interpreter "
         f"({in_main} s in main, {cpu} s CPU in all)"
     )
-    assert cpu < 2.0  # the budget: CPU time does not grow when other jobs share the cores
-    assert wall < 6.0  # 2 s on a quiet machine; room for a loaded one
+    # The budget: CPU time of the child process, measured inside it; it does not grow when
+    # other jobs share the cores. The wall time above is printed for people, never asserted
+    # (benchmarks/ is the place for speed figures).
+    assert cpu < 2.0
 
 
 def test_report_embeds_the_run_folders_own_files(tmp_path: Path, capsys):

@@ -97,21 +97,40 @@ def test_other_examples_run_end_to_end(tmp_path_factory, spec_name, task):
     assert results["verdict"]["status"] in text
 
 
-def test_an_unwritable_report_output_is_refused_before_training(tmp_path, capsys):
-    import time
+def test_an_unwritable_report_output_is_refused_before_training(tmp_path, capsys, monkeypatch):
+    import auditor.data
+    import auditor.models
+
+    stages_reached: list[str] = []
+
+    def must_not_run(stage):
+        def fail(*args, **kwargs):
+            stages_reached.append(stage)
+            raise AssertionError(f"the {stage} stage ran before the refusal")
+
+        return fail
+
+    # The pipeline looks both up when it runs: the data stage, and the model dispatch
+    # (train or vendor), which is the only way into training.
+    monkeypatch.setattr(auditor.data, "build_dataset", must_not_run("data"))
+    monkeypatch.setattr(auditor.models, "obtain_predictor", must_not_run("train"))
 
     (tmp_path / "blocker").write_text("a file where the run folder's parent should be")
     spec = (REPO / "specs" / "claims-regression.yaml").read_text()
     spec = spec.replace("report:\n", "report:\n  output: blocker/runs\n", 1)
     spec = spec.replace("data/claims/", str(tmp_path / "data") + "/")
     (tmp_path / "spec.yaml").write_text(spec)
-    start = time.perf_counter()
     code = main(["run", str(tmp_path / "spec.yaml")])
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and "Traceback" not in err
     assert "report.output: must name a folder, but" in err
-    assert time.perf_counter() - start < 10, "refused before training, not after"
+    # refused before training, not after: neither the data stage nor the model stage was
+    # entered, and no run folder, model or results were written
+    assert stages_reached == [], "refused before training, not after"
+    assert (tmp_path / "blocker").is_file()
+    written = {p.name for p in tmp_path.rglob("*")}
+    assert not written & {"model", "results.json", "report.pdf", "runs"}, written
 
 
 def test_pipeline_names_out_when_out_was_given(tmp_path):

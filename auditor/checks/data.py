@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from auditor.checks.groups import partition_codes, positive_class, small_groups_text
-from auditor.checks.registry import CheckContext, register
+from auditor.checks.registry import At, CheckContext, Measurement, register
 from auditor.checks.text import pct
 from auditor.data.screening import (
     DISCRETE_MAX_VALUES,
@@ -46,28 +48,61 @@ def _bars(title: str, labels, values, xlabel: str, bound: float | None = None) -
     }
 
 
-def _column_rates(
-    ctx: CheckContext, split: str, rates, bound, *, chart_title: str, xlabel: str, **fields
-) -> Finding:
-    """A per-column share finding on ``split``: its worst column judged against ``bound``.
+@dataclass(frozen=True)
+class _Words:
+    """What a per-column screen says on one split."""
 
-    ``rates`` is a pandas Series (column -> share); the chart shows the highest columns.
+    title: str
+    summary: str
+    recommendation: str
+    chart_title: str
+
+
+def _judged_share(ctx, split, measured, *, summary, breach, recommendation, **fields):
+    """A share on ``split`` judged against its diagnostic bound.
+
+    ``summary`` ends with the ``breach`` clause (and carries the ``recommendation``) only
+    when the bound is broken.
     """
-    top = rates.sort_values(ascending=False).head(TOP_COLUMNS)
-    worst = float(rates.max())
-    fields["details"] = {"columns": {c: float(r) for c, r in rates.items()}, **fields["details"]}
-    chart = _bars(chart_title, top.index, top.values, xlabel, bound.value)
-    status = ctx.diagnose(worst, bound)
+    status = ctx.diagnose(measured.value, measured.bound)
+    broken = status != "pass"
     return ctx.finding(
         ctx.check.name,
-        split,
+        At(split=split),
         status=status,
-        value=worst,
-        bound=bound,
-        split=split,
-        chart=chart,
+        measured=measured,
+        summary=summary + (breach if broken else "."),
+        recommendation=recommendation if broken else "",
         **fields,
     )
+
+
+def _column_findings(ctx: CheckContext, bound, rates_by_split, words, *, xlabel: str, details):
+    """One finding per split of a per-column share (missing values, outliers).
+
+    ``rates_by_split`` maps a split to (column -> share Series, rows); ``words(split,
+    worst_column, worst, bad_columns)`` says it; the worst column is judged against
+    ``bound`` and the chart shows the highest columns.
+    """
+    out = []
+    for split, (rates, rows) in rates_by_split.items():
+        worst_col, worst = str(rates.idxmax()), float(rates.max())
+        bad = [c for c, r in rates.items() if not bound.holds(r)]
+        said = words(split, worst_col, worst, bad)
+        top = rates.sort_values(ascending=False).head(TOP_COLUMNS)
+        out.append(
+            ctx.finding(
+                ctx.check.name,
+                At(split=split),
+                measured=Measurement(worst, n=rows, bound=bound),
+                title=said.title,
+                summary=said.summary,
+                recommendation=said.recommendation if bad else "",
+                details={"columns": {c: float(r) for c, r in rates.items()}, **details},
+                chart=_bars(said.chart_title, top.index, top.values, xlabel, bound.value),
+            )
+        )
+    return out
 
 
 @register(
@@ -77,6 +112,18 @@ def _column_rates(
     description="Rows and columns of every split.",
 )
 def data_summary(ctx: CheckContext) -> list[Finding]:
+    """Rows and columns of every split and the number of model inputs.
+
+    Parameters
+    ----------
+    ctx : CheckContext
+        The run's spec, dataset and evaluation, bound to this check.
+
+    Returns
+    -------
+    list of Finding
+        One finding, ``data.summary``.
+    """
     frames = _frames(ctx)
     sizes = {s: int(len(f)) for s, f in frames.items()}
     ds = ctx.dataset
@@ -114,15 +161,30 @@ def data_summary(ctx: CheckContext) -> list[Finding]:
     value_range=SHARE,
 )
 def missing_rate(ctx: CheckContext) -> list[Finding]:
+    """Missing values per column, on every split.
+
+    The worst column's share of missing values on every split, against
+    ``diagnostics.max_missing_rate``.
+
+    Parameters
+    ----------
+    ctx : CheckContext
+        The run's spec, dataset and evaluation, bound to this check.
+
+    Returns
+    -------
+    list of Finding
+        One per split: ``data.missing_rate.<split>``.
+    """
     bound = ctx.diagnostic("max_missing_rate")
     cols = list(ctx.dataset.feature_columns)
-    out = []
-    for split, frame in _frames(ctx).items():
-        if not cols or len(frame) == 0:
-            continue
-        rates = frame[cols].isna().mean()
-        worst_col, worst = str(rates.idxmax()), float(rates.max())
-        bad = [c for c, r in rates.items() if not bound.holds(r)]
+    rates = {
+        split: (frame[cols].isna().mean(), int(len(frame)))
+        for split, frame in _frames(ctx).items()
+        if cols and len(frame)
+    }
+
+    def words(split, worst_col, worst, bad) -> _Words:
         summary = (
             f"Column '{worst_col}' is missing in {pct(worst)} of the rows of {split_phrase(split)}"
             + (
@@ -137,22 +199,9 @@ def missing_rate(ctx: CheckContext) -> list[Finding]:
             f"Find out why {', '.join(bad[:3])} are so often missing; impute deliberately or "
             "drop the column."
         )
-        out.append(
-            _column_rates(
-                ctx,
-                split,
-                rates,
-                bound,
-                summary=summary,
-                title=f"Missing values in {split}",
-                n=int(len(frame)),
-                recommendation=recommendation if bad else "",
-                details={},
-                chart_title=summary.split(";")[0],
-                xlabel="share missing",
-            )
-        )
-    return out
+        return _Words(f"Missing values in {split}", summary, recommendation, summary.split(";")[0])
+
+    return _column_findings(ctx, bound, rates, words, xlabel="share missing", details={})
 
 
 def _outlier_factor(ctx: CheckContext) -> float:
@@ -171,6 +220,22 @@ def _outlier_factor(ctx: CheckContext) -> float:
     value_range=SHARE,
 )
 def outliers(ctx: CheckContext) -> list[Finding]:
+    """Outlying values per split, in the continuous numeric columns.
+
+    The worst continuous numeric column's share of values beyond the skew-adjusted IQR
+    fences of the training rows, on every split, against ``diagnostics.max_outlier_rate``.
+
+    Parameters
+    ----------
+    ctx : CheckContext
+        The run's spec, dataset and evaluation, bound to this check.
+
+    Returns
+    -------
+    list of Finding
+        One per split (``data.outliers.<split>``), or one skipped finding when no column is
+        continuous enough to screen.
+    """
     import pandas as pd
 
     bound = ctx.diagnostic("max_outlier_rate")
@@ -202,12 +267,12 @@ def outliers(ctx: CheckContext) -> list[Finding]:
         if unscreened
         else "."
     )
-    out = []
+    rates = {}
     for split, frame in frames.items():
         x = frame[numeric].apply(pd.to_numeric, errors="coerce")
-        rates = ((x < lo) | (x > hi)).mean()
-        worst_col, worst = str(rates.idxmax()), float(rates.max())
-        bad = [c for c, r in rates.items() if not bound.holds(r)]
+        rates[split] = (((x < lo) | (x > hi)).mean(), int(len(frame)))
+
+    def words(split, worst_col, worst, bad) -> _Words:
         summary = (
             f"{pct(worst, digits=1)} of the values of '{worst_col}' in {split_phrase(split)} lie "
             f"outside the skew-adjusted {factor:g} IQR fences of the training quartiles"
@@ -218,26 +283,17 @@ def outliers(ctx: CheckContext) -> list[Finding]:
             f"Check {', '.join(bad[:3])} for unit errors or data-entry mistakes; consider "
             "data.preprocessing.outliers: clip_iqr."
         )
-        out.append(
-            _column_rates(
-                ctx,
-                split,
-                rates,
-                bound,
-                summary=summary,
-                title=f"Outliers in {split}",
-                n=int(len(frame)),
-                recommendation=recommendation if bad else "",
-                details={
-                    "factor": float(factor),
-                    "fences": {c: [float(lo[c]), float(hi[c])] for c in numeric},
-                    "not_screened": not_screened,
-                },
-                chart_title=summary.split(";")[0].split(" (")[0],
-                xlabel="share of values beyond the fence",
-            )
-        )
-    return out
+        chart_title = summary.split(";")[0].split(" (")[0]
+        return _Words(f"Outliers in {split}", summary, recommendation, chart_title)
+
+    details = {
+        "factor": float(factor),
+        "fences": {c: [float(lo[c]), float(hi[c])] for c in numeric},
+        "not_screened": not_screened,
+    }
+    return _column_findings(
+        ctx, bound, rates, words, xlabel="share of values beyond the fence", details=details
+    )
 
 
 @register(
@@ -249,6 +305,21 @@ def outliers(ctx: CheckContext) -> list[Finding]:
     value_range=SHARE,
 )
 def duplicate_rate(ctx: CheckContext) -> list[Finding]:
+    """Rows that repeat another row exactly, per split.
+
+    The share of rows that repeat another row exactly (features and target), per split,
+    against ``diagnostics.max_duplicate_rate``.
+
+    Parameters
+    ----------
+    ctx : CheckContext
+        The run's spec, dataset and evaluation, bound to this check.
+
+    Returns
+    -------
+    list of Finding
+        One per split: ``data.duplicate_rate.<split>``.
+    """
     bound = ctx.diagnostic("max_duplicate_rate")
     cols = [*ctx.dataset.feature_columns, ctx.dataset.target]
     out = []
@@ -259,27 +330,17 @@ def duplicate_rate(ctx: CheckContext) -> list[Finding]:
         _, counts = np.unique(_row_hashes(frame, present), return_counts=True)
         dup = int((counts - 1).sum())
         rate = dup / len(frame)
-        status = ctx.diagnose(rate, bound)
         out.append(
-            ctx.finding(
-                "duplicate_rate",
+            _judged_share(
+                ctx,
                 split,
-                status=status,
+                Measurement(rate, n=int(len(frame)), bound=bound),
                 title=f"Duplicated rows in {split}",
                 summary=f"{dup:,} rows of {split_phrase(split)} ({pct(rate, digits=1)}) repeat "
-                "another row exactly (features and target)"
-                + (
-                    f", more than the {pct(bound.value, digits=1)} accepted."
-                    if status != "pass"
-                    else "."
-                ),
-                value=rate,
-                bound=bound,
-                split=split,
-                n=int(len(frame)),
-                recommendation="Remove duplicated records, or find out why the source repeats them."
-                if status != "pass"
-                else "",
+                "another row exactly (features and target)",
+                breach=f", more than the {pct(bound.value, digits=1)} accepted.",
+                recommendation="Remove duplicated records, or find out why the source repeats "
+                "them.",
                 details={"duplicates": dup},
             )
         )
@@ -295,6 +356,21 @@ def duplicate_rate(ctx: CheckContext) -> list[Finding]:
     value_range=SHARE,
 )
 def train_test_overlap(ctx: CheckContext) -> list[Finding]:
+    """Evaluation rows that also appear in the training split (leakage).
+
+    The share of an evaluation split's rows whose features equal a training row's
+    (leakage), against ``diagnostics.max_duplicate_rate``.
+
+    Parameters
+    ----------
+    ctx : CheckContext
+        The run's spec, dataset and evaluation, bound to this check.
+
+    Returns
+    -------
+    list of Finding
+        One per evaluation split: ``data.train_test_overlap.<split>``.
+    """
     frames = _frames(ctx)
     cols = list(ctx.dataset.feature_columns)
     if "train" not in frames or not cols:
@@ -311,24 +387,17 @@ def train_test_overlap(ctx: CheckContext) -> list[Finding]:
         h = _row_hashes(frames[split], cols)
         shared = int(np.isin(h, train, assume_unique=False).sum())
         rate = shared / len(h)
-        status = ctx.diagnose(rate, bound)
         out.append(
-            ctx.finding(
-                "train_test_overlap",
+            _judged_share(
+                ctx,
                 split,
-                status=status,
+                Measurement(rate, n=len(h), bound=bound),
                 title=f"Rows shared by train and {split}",
                 summary=f"{shared:,} rows of {split_phrase(split)} ({pct(rate, digits=1)}) have "
-                "exactly the same features as a training row"
-                + ("; scores on this split are then inflated." if status != "pass" else "."),
-                value=rate,
-                bound=bound,
-                split=split,
-                n=len(h),
+                "exactly the same features as a training row",
+                breach="; scores on this split are then inflated.",
                 recommendation="Deduplicate before splitting, or split by entity "
-                "(data.split.strategy: group) so the same record cannot be in both."
-                if status != "pass"
-                else "",
+                "(data.split.strategy: group) so the same record cannot be in both.",
                 details={"shared_rows": shared},
             )
         )
@@ -345,6 +414,18 @@ def train_test_overlap(ctx: CheckContext) -> list[Finding]:
     value_range=SHARE,
 )
 def class_balance(ctx: CheckContext) -> list[Finding]:
+    """The rarest class's share of every split, against ``diagnostics.min_class_share``.
+
+    Parameters
+    ----------
+    ctx : CheckContext
+        The run's spec, dataset and evaluation, bound to this check.
+
+    Returns
+    -------
+    list of Finding
+        One per split (``data.class_balance.<split>``); skipped for regression.
+    """
     if ctx.task == "regression":
         return ctx.skipped("Class balance", "Class balance does not apply to a regression target.")
     bound = ctx.diagnostic("min_class_share")
@@ -355,28 +436,17 @@ def class_balance(ctx: CheckContext) -> list[Finding]:
             continue
         shares = np.bincount(np.asarray(y).astype(int), minlength=len(labels)) / len(y)
         i = int(np.argmin(shares))
-        status = ctx.diagnose(float(shares[i]), bound)
         rarest = f"'{labels[i]}', makes up {pct(shares[i], digits=1)} of {split_phrase(split)}"
         out.append(
-            ctx.finding(
-                "class_balance",
+            _judged_share(
+                ctx,
                 split,
-                status=status,
+                Measurement(float(shares[i]), n=int(len(y)), bound=bound),
                 title=f"Class balance in {split}",
-                summary=f"The rarest class, {rarest}"
-                + (
-                    f", below the {pct(bound.value)} needed to learn it reliably."
-                    if status != "pass"
-                    else "."
-                ),
-                value=float(shares[i]),
-                bound=bound,
-                split=split,
-                n=int(len(y)),
+                summary=f"The rarest class, {rarest}",
+                breach=f", below the {pct(bound.value)} needed to learn it reliably.",
                 recommendation="Collect more examples of the rare class, or use "
-                "data.preprocessing.imbalance: class_weights."
-                if status != "pass"
-                else "",
+                "data.preprocessing.imbalance: class_weights.",
                 details={"shares": dict(zip(labels, shares.tolist(), strict=True))},
                 chart=_bars(
                     f"Rarest class '{labels[i]}': {pct(shares[i], digits=1)}",
@@ -413,6 +483,21 @@ def _group_rows(labels, sizes, base, n: int, minimum: int) -> list[dict]:
     value_range=(0.0, None),
 )
 def group_size(ctx: CheckContext) -> list[Finding]:
+    """The size, share and base rate of every sensitive group and intersection.
+
+    Each sensitive group's (and intersection's) size, share and base rate; the smallest
+    group against ``evaluation.min_group_size``.
+
+    Parameters
+    ----------
+    ctx : CheckContext
+        The run's spec, dataset and evaluation, bound to this check.
+
+    Returns
+    -------
+    list of Finding
+        One per split and partition: ``data.group_size.<split>.<sensitive>``.
+    """
     if not ctx.dataset.sensitive:
         return ctx.skipped("Sensitive groups", "No sensitive features are named.")
     m = ctx.min_group_size
@@ -441,16 +526,10 @@ def group_size(ctx: CheckContext) -> list[Finding]:
             out.append(
                 ctx.finding(
                     "group_size",
-                    split,
-                    sens,
-                    status=ctx.diagnose(float(sizes[i]), bound),
+                    At(split=split, sensitive=sens),
+                    measured=Measurement(float(sizes[i]), n=int(len(y)), bound=bound),
                     title=f"Groups of {sens} in {split}",
                     summary=summary,
-                    value=float(sizes[i]),
-                    bound=bound,
-                    split=split,
-                    sensitive=sens,
-                    n=int(len(y)),
                     recommendation=f"Collect more rows of {', '.join(small[:3])} so that fairness "
                     f"across {sens} can be judged."
                     if small

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from auditor.checks.groups import partition_codes, positive_class, small_groups_text
-from auditor.checks.registry import CheckContext, register
+from auditor.checks.registry import At, CheckContext, Measurement, register
 from auditor.checks.text import ci_pair, ci_text, finite, num, pct, points
 from auditor.metrics.fairness import (
     FAIRNESS_METRICS,
@@ -51,7 +51,7 @@ MSG_NAME_SENSITIVE = (
 
 # ------------------------------------------------------------------ fairlearn table
 def _metric_frame(task: str, y_true, y_pred, labels: np.ndarray, positive: int):
-    """fairlearn MetricFrame of every catalogued per-group rate (point estimates).
+    """The fairlearn MetricFrame of every catalogued per-group rate (point estimates).
 
     Each rate is computed by the catalogue (:func:`auditor.metrics.fairness.rate_from_sums`)
     from the summed per-row columns of the group's rows. Classification rows are first
@@ -336,6 +336,23 @@ def _partition(ctx, split, e, cols, sens, columns, cell, n_cells, reps, overall)
     description="Fairness figures by sensitive group and intersection, with intervals.",
 )
 def fairness(ctx: CheckContext) -> list[Finding]:
+    """Fairness metrics across sensitive groups and intersections.
+
+    Every catalogued fairness metric for the task, across each sensitive feature and
+    intersection, on the test and holdout splits (and any a criterion names), with
+    intervals; groups under ``evaluation.min_group_size`` make a figure inconclusive.
+
+    Parameters
+    ----------
+    ctx : CheckContext
+        The run's spec, dataset and evaluation, bound to this check.
+
+    Returns
+    -------
+    list of Finding
+        One per metric, split and partition: ``fairness.<metric>.<split>.<sensitive>``;
+        one skipped finding without sensitive features.
+    """
     if not ctx.dataset.sensitive:
         return ctx.skipped(
             "Fairness", MSG_NO_SENSITIVE, key="none", recommendation=MSG_NAME_SENSITIVE
@@ -397,20 +414,12 @@ def _finding(ctx: CheckContext, metric: FairnessMetric, groups: _Groups, pos_lab
         )
     criterion_bound = _criterion_bound(ctx, metric.name, split, sens)
     return ctx.finding(
-        metric.name,
-        split,
-        sens,
+        At(metric.name, split, sens),
         status=status,
+        measured=Measurement(value, ci, groups.n, bound),
         title=f"{metric.label} across {sens} on {split}",
         summary=summary,
-        value=value,
-        ci=ci,
-        bound=bound,
         recommendation=recommendation,
-        metric=metric.name,
-        split=split,
-        sensitive=sens,
-        n=groups.n,
         details={
             "groups": groups.table,
             "rate": ext.rate,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from auditor.checks.registry import CheckContext, any_metric, register
+from auditor.checks.registry import At, CheckContext, Measurement, any_metric, register
 from auditor.checks.text import ci_text, finite, interval_row, num
 from auditor.judge import Bound
 from auditor.splits import split_phrase
@@ -22,8 +22,11 @@ EVALUATION_SPLITS = ("validation", "test", "holdout")  # the splits a fit figure
 
 
 def _judged_metrics(ctx: CheckContext) -> list[str]:
-    """The primary metric and the metrics criteria on this check name, once each, if reported
-    and if the check is measured in them (the catalogue's ``measured_in``)."""
+    """The metrics the running check judges: the primary one and those its criteria name.
+
+    Each once, if it is reported and the check is measured in it (the catalogue's
+    ``measured_in``).
+    """
     from auditor.metrics import get_metric
 
     check = ctx.check
@@ -52,6 +55,21 @@ def _evaluated(ctx: CheckContext, metrics: list[str]):
     per_split=False,
 )
 def overfitting(ctx: CheckContext) -> list[Finding]:
+    """Validation loss rising while training loss keeps falling.
+
+    How far validation loss rose above its lowest point while training loss kept
+    falling, against ``diagnostics.overfitting_rise``.
+
+    Parameters
+    ----------
+    ctx : CheckContext
+        The run's spec, dataset and evaluation, bound to this check.
+
+    Returns
+    -------
+    list of Finding
+        One finding, ``fit.overfitting`` (skipped without a training history).
+    """
     history = [
         h
         for h in ctx.evaluation.history
@@ -139,6 +157,22 @@ def overfitting(ctx: CheckContext) -> list[Finding]:
     where="between the training and {split} splits",
 )
 def generalization_gap(ctx: CheckContext) -> list[Finding]:
+    """Train minus evaluation score, with a paired interval.
+
+    Training score minus evaluation score, oriented so that positive means better on
+    the training rows, with a paired bootstrap interval; judged against
+    ``diagnostics.generalization_gap`` for metrics that are shares.
+
+    Parameters
+    ----------
+    ctx : CheckContext
+        The run's spec, dataset and evaluation, bound to this check.
+
+    Returns
+    -------
+    list of Finding
+        One per metric and evaluation split: ``fit.generalization_gap.<metric>.<split>``.
+    """
     from auditor.metrics import percentile_interval
 
     if "train" not in ctx.evaluation.splits:
@@ -175,21 +209,15 @@ def generalization_gap(ctx: CheckContext) -> list[Finding]:
         out.append(
             ctx.finding(
                 "generalization_gap",
-                metric,
-                split,
+                At(metric, split),
                 status=status,
+                measured=Measurement(gap, ci, other.n, judged),
                 title=f"Generalization gap in {m.label} (train vs {split})",
                 summary=summary,
-                value=gap,
-                ci=ci,
-                bound=judged,
                 recommendation="Regularise more, stop training earlier, or collect more data; "
                 "check that train and evaluation data come from the same population."
                 if status == "warn"
                 else "",
-                metric=metric,
-                split=split,
-                n=other.n,
                 details={"train": finite(base.value), split: finite(other.value)},
                 chart={
                     "kind": "metric_intervals",
@@ -212,6 +240,21 @@ def generalization_gap(ctx: CheckContext) -> list[Finding]:
     per_split=False,
 )
 def learning_curve(ctx: CheckContext) -> list[Finding]:
+    """Whether more training data would help.
+
+    The validation score's gain per 10% more training rows, from retraining on growing
+    fractions; above ``diagnostics.learning_curve_gain`` more data is likely to help.
+
+    Parameters
+    ----------
+    ctx : CheckContext
+        The run's spec, dataset and evaluation, bound to this check.
+
+    Returns
+    -------
+    list of Finding
+        One finding, ``fit.learning_curve`` (skipped for vendor models).
+    """
     from auditor.metrics import get_metric
 
     points_ = [p for p in ctx.evaluation.learning_curve if finite(p.get("validation")) is not None]
@@ -224,7 +267,8 @@ def learning_curve(ctx: CheckContext) -> list[Finding]:
     v = np.array([_oriented(metric, float(p["validation"])) for p in points_])
     gain = float((v[-1] - v[-2]) / max(f[-1] - f[-2], 1e-12) * 0.1)  # per 10% more rows
     level = float(ctx.settings.diagnostics.learning_curve_gain)
-    helps = gain > level
+    # a level that informs, not a bound the model breaks: above it the curve still climbs
+    helps = ctx.diagnose(gain, Bound(level, "at_most")) == "warn"
     title = (
         "More training data is likely to help"
         if helps
@@ -304,6 +348,21 @@ def _baseline_words(trivial: str, m, model, base, linear, gain, linear_gain, spl
     measured_in=any_metric,
 )
 def baseline_improvement(ctx: CheckContext) -> list[Finding]:
+    """The gain over trivial and linear baselines (underfitting).
+
+    The model's gain over always predicting the majority class (or the mean), and over
+    a linear model, against ``diagnostics.baseline_margin``.
+
+    Parameters
+    ----------
+    ctx : CheckContext
+        The run's spec, dataset and evaluation, bound to this check.
+
+    Returns
+    -------
+    list of Finding
+        One per metric and evaluation split: ``fit.baseline_improvement.<metric>.<split>``.
+    """
     baselines = ctx.evaluation.baselines
     if "majority" not in baselines:
         return ctx.skipped(
@@ -343,16 +402,12 @@ def baseline_improvement(ctx: CheckContext) -> list[Finding]:
         out.append(
             ctx.finding(
                 "baseline_improvement",
-                metric,
-                split,
+                At(metric, split),
                 status="pass" if kind == "pass" else "warn",
                 title=f"{m.label} vs simple baselines on {split}",
                 summary=summary,
-                value=gain,
-                bound=margin,
+                measured=Measurement(gain, bound=margin),
                 recommendation=rec,
-                metric=metric,
-                split=split,
                 details={
                     "model": model,
                     "majority": base,
@@ -388,6 +443,21 @@ def _score_like(metric) -> bool:
     value_range=(None, 1.0),
 )
 def suspicious_score(ctx: CheckContext) -> list[Finding]:
+    """Scores too good to be true.
+
+    Scores so close to perfect that a leak is likely, against
+    ``diagnostics.suspicious_score``.
+
+    Parameters
+    ----------
+    ctx : CheckContext
+        The run's spec, dataset and evaluation, bound to this check.
+
+    Returns
+    -------
+    list of Finding
+        One per metric and evaluation split: ``fit.suspicious_score.<metric>.<split>``.
+    """
     bound = ctx.diagnostic("suspicious_score")
     out = []
     for metric, m, split in _evaluated(ctx, _judged_metrics(ctx)):
@@ -400,8 +470,7 @@ def suspicious_score(ctx: CheckContext) -> list[Finding]:
         out.append(
             ctx.finding(
                 "suspicious_score",
-                metric,
-                split,
+                At(metric, split),
                 status="warn" if bad else "pass",
                 title=(
                     f"{m.label} on {split} is too good to be true"
@@ -415,16 +484,11 @@ def suspicious_score(ctx: CheckContext) -> list[Finding]:
                     else f"{where} is below {num(bound.value, digits=3)}, the level at which a "
                     "leak would be suspected."
                 ),
-                value=value,
-                ci=est.ci,
-                bound=bound,
+                measured=Measurement(value, est.ci, est.n, bound),
                 recommendation="Look for a feature recorded after the outcome or derived "
                 "from it, and for rows shared between training and test."
                 if bad
                 else "",
-                metric=metric,
-                split=split,
-                n=est.n,
             )
         )
     return out
@@ -496,6 +560,21 @@ def _feature_scores(
     per_split=False,
 )
 def single_feature_leakage(ctx: CheckContext) -> list[Finding]:
+    """A single raw feature that predicts the target almost alone.
+
+    How well each raw feature alone predicts the target (fitted on training, scored on
+    validation); the strongest against ``diagnostics.single_feature_auc``.
+
+    Parameters
+    ----------
+    ctx : CheckContext
+        The run's spec, dataset and evaluation, bound to this check.
+
+    Returns
+    -------
+    list of Finding
+        One finding, ``fit.single_feature_leakage``.
+    """
     ds = ctx.dataset
     check_split = "validation" if "validation" in ds.frames else None
     title = "Single-feature leakage"

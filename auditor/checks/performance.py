@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from auditor.checks.registry import CheckContext, register
+from auditor.checks.registry import At, CheckContext, register
 from auditor.checks.text import ci_pair, ci_text, downsample, finite, interval_row, num
 from auditor.splits import split_phrase
 from auditor.types import Finding
@@ -21,6 +21,18 @@ CALIBRATION_BINS = 10
     description="Every applicable metric on every split, with its bootstrap interval.",
 )
 def performance(ctx: CheckContext) -> list[Finding]:
+    """Every applicable performance metric on every split, with its bootstrap interval.
+
+    Parameters
+    ----------
+    ctx : CheckContext
+        The run's spec, dataset and evaluation, bound to this check.
+
+    Returns
+    -------
+    list of Finding
+        One per metric and split: ``performance.<metric>.<split>``.
+    """
     from auditor.metrics import get_metric
 
     out: list[Finding] = []
@@ -41,8 +53,7 @@ def performance(ctx: CheckContext) -> list[Finding]:
             )
             out.append(
                 ctx.finding(
-                    name,
-                    s,
+                    At(name, s),
                     status="pass" if value is not None else "error",
                     title=f"{m.label} on {s}",
                     summary=summary
@@ -51,8 +62,6 @@ def performance(ctx: CheckContext) -> list[Finding]:
                     "one class is present).",
                     value=value,
                     ci=ci,
-                    metric=name,
-                    split=s,
                     n=est.n,
                     recommendation=""
                     if value is not None
@@ -84,16 +93,27 @@ def performance(ctx: CheckContext) -> list[Finding]:
     "only some), and so are not evaluated.",
 )
 def prediction_coverage(ctx: CheckContext) -> list[Finding]:
+    """The splits a vendor's predictions do not cover, which are therefore not evaluated.
+
+    Parameters
+    ----------
+    ctx : CheckContext
+        The run's spec, dataset and evaluation, bound to this check.
+
+    Returns
+    -------
+    list of Finding
+        One skipped finding per uncovered split: ``performance.coverage.<split>``.
+    """
     uncovered = dict(ctx.evaluation.notes.get("uncovered_splits") or {})
     return [
         ctx.finding(
             "coverage",
-            split,
+            At(split=split),
             status="skipped",
             title=f"No predictions for {split}",
             summary=f"{reason[:1].upper()}{reason[1:]}: no performance, fairness or fit figure "
             f"is measured on it.",
-            split=split,
             n=int(len(ctx.dataset.y.get(split, []))),
             recommendation=f"Ask the vendor to score every row of {split_phrase(split)} "
             "(matched by data.id_column) if it is to be judged.",
@@ -103,37 +123,48 @@ def prediction_coverage(ctx: CheckContext) -> list[Finding]:
     ]
 
 
+def _curve(ctx: CheckContext, kind: str, split: str, *, value: float, summary: str, **chart):
+    """One curve finding (``roc`` or ``pr``) of ``split`` with its downsampled chart."""
+    names = {
+        "roc": ("roc_curve", "ROC curve", "roc_auc"),
+        "pr": ("pr_curve", "Precision-recall curve", "pr_auc"),
+    }
+    key, title, metric = names[kind]
+    return ctx.finding(
+        key,
+        At(split=split),
+        status="pass",
+        title=f"{title} on {split}",
+        summary=summary,
+        value=value,
+        metric=metric,
+        n=chart.pop("n"),
+        chart={"kind": kind, **chart},
+    )
+
+
 def _binary_curves(ctx: CheckContext, split: str, e) -> list[Finding]:
     from sklearn.metrics import auc, precision_recall_curve, roc_curve
 
     y = np.asarray(e.y_true).astype(int)
     s = np.asarray(e.scores, dtype=np.float64)
-    out = []
     if len(np.unique(y)) < 2 or not ctx.has_scores:
-        return out
+        return []
     fpr, tpr, _ = roc_curve(y, s)
     keep = downsample(len(fpr), CURVE_POINTS)
     roc_auc = float(auc(fpr, tpr))
-    out.append(
-        ctx.finding(
-            "roc_curve",
-            split,
-            status="pass",
-            title=f"ROC curve on {split}",
-            summary="Across all thresholds the model separates the classes with an area of "
-            f"{num(roc_auc)} on {split_phrase(split)} (0.5 is chance, 1 is perfect).",
-            value=roc_auc,
-            metric="roc_auc",
-            split=split,
-            n=len(y),
-            chart={
-                "kind": "roc",
-                "title": f"ROC curve on {split}: area {num(roc_auc)}",
-                "fpr": [float(fpr[i]) for i in keep],
-                "tpr": [float(tpr[i]) for i in keep],
-                "auc": roc_auc,
-            },
-        )
+    roc = _curve(
+        ctx,
+        "roc",
+        split,
+        value=roc_auc,
+        summary="Across all thresholds the model separates the classes with an area of "
+        f"{num(roc_auc)} on {split_phrase(split)} (0.5 is chance, 1 is perfect).",
+        n=len(y),
+        title=f"ROC curve on {split}: area {num(roc_auc)}",
+        fpr=[float(fpr[i]) for i in keep],
+        tpr=[float(tpr[i]) for i in keep],
+        auc=roc_auc,
     )
     precision, recall, _ = precision_recall_curve(y, s)
     keep = downsample(len(precision), CURVE_POINTS)
@@ -143,29 +174,21 @@ def _binary_curves(ctx: CheckContext, split: str, e) -> list[Finding]:
         else float(auc(recall, precision))
     )
     base = float(y.mean())
-    out.append(
-        ctx.finding(
-            "pr_curve",
-            split,
-            status="pass",
-            title=f"Precision-recall curve on {split}",
-            summary=f"Average precision is {num(ap)} on {split_phrase(split)}, against "
-            f"{num(base)} for random guessing.",
-            value=ap,
-            metric="pr_auc",
-            split=split,
-            n=len(y),
-            chart={
-                "kind": "pr",
-                "title": f"Precision-recall on {split}: average precision {num(ap)}",
-                "recall": [float(recall[i]) for i in keep],
-                "precision": [float(precision[i]) for i in keep],
-                "auc": ap,
-                "base_rate": base,
-            },
-        )
+    pr = _curve(
+        ctx,
+        "pr",
+        split,
+        value=ap,
+        summary=f"Average precision is {num(ap)} on {split_phrase(split)}, against "
+        f"{num(base)} for random guessing.",
+        n=len(y),
+        title=f"Precision-recall on {split}: average precision {num(ap)}",
+        recall=[float(recall[i]) for i in keep],
+        precision=[float(precision[i]) for i in keep],
+        auc=ap,
+        base_rate=base,
     )
-    return out
+    return [roc, pr]
 
 
 def _calibration(ctx: CheckContext, split: str, e) -> Finding | None:
@@ -190,14 +213,13 @@ def _calibration(ctx: CheckContext, split: str, e) -> Finding | None:
     ece = float(np.abs(sum_y - sum_p).sum() / max(len(y), 1))
     return ctx.finding(
         "calibration",
-        split,
+        At(split=split),
         status="pass",
         title=f"Calibration on {split}",
         summary=f"Predicted probabilities of the {what} are off from observed frequencies by "
         f"{num(ece, digits=3)} on average on {split_phrase(split)} (0 is perfectly calibrated).",
         value=ece,
         metric="ece",
-        split=split,
         n=len(y),
         chart={
             "kind": "calibration",
@@ -216,6 +238,22 @@ def _calibration(ctx: CheckContext, split: str, e) -> Finding | None:
     description="Confusion matrix, ROC, precision-recall and calibration curves; residuals.",
 )
 def curves(ctx: CheckContext) -> list[Finding]:
+    """Confusion matrix, ROC, precision-recall and calibration; residuals.
+
+    Confusion matrix, ROC and precision-recall curves and calibration per split;
+    residuals for regression.
+
+    Parameters
+    ----------
+    ctx : CheckContext
+        The run's spec, dataset and evaluation, bound to this check.
+
+    Returns
+    -------
+    list of Finding
+        Per split: ``performance.confusion_matrix``, ``roc_curve``, ``pr_curve``,
+        ``calibration`` or ``residuals``, each ``.<split>``.
+    """
     out: list[Finding] = []
     labels = [str(c) for c in ctx.evaluation.classes]
     for split in ctx.splits():
@@ -229,13 +267,12 @@ def curves(ctx: CheckContext) -> list[Finding]:
             out.append(
                 ctx.finding(
                     "residuals",
-                    split,
+                    At(split=split),
                     status="pass",
                     title=f"Residuals on {split}",
                     summary=f"Half of the predictions on {split_phrase(split)} are within "
                     f"{num(float(np.median(np.abs(resid))))} of the true value.",
                     value=float(np.median(np.abs(resid))),
-                    split=split,
                     n=len(y),
                     chart={
                         "kind": "residuals",
@@ -255,13 +292,12 @@ def curves(ctx: CheckContext) -> list[Finding]:
         out.append(
             ctx.finding(
                 "confusion_matrix",
-                split,
+                At(split=split),
                 status="pass",
                 title=f"Confusion matrix on {split}",
                 summary=f"The model gets {wrong:,} of {len(y):,} decisions wrong on "
                 f"{split_phrase(split)}.",
                 value=float(wrong) / max(len(y), 1),
-                split=split,
                 n=len(y),
                 details={"rows_are": "true class", "columns_are": "predicted class"},
                 chart={
@@ -290,6 +326,21 @@ def curves(ctx: CheckContext) -> list[Finding]:
     requires=("evaluation.costs",),
 )
 def expected_cost(ctx: CheckContext) -> list[Finding]:
+    """The expected cost of wrong decisions per 1,000 decisions.
+
+    Expected cost and wrong decisions per 1,000 decisions, from the declared costs of a
+    false positive and a false negative, with intervals.
+
+    Parameters
+    ----------
+    ctx : CheckContext
+        The run's spec, dataset and evaluation, bound to this check.
+
+    Returns
+    -------
+    list of Finding
+        One per split (``performance.expected_cost.<split>``); skipped without costs.
+    """
     from auditor.metrics import percentile_interval
 
     costs = ctx.settings.costs
@@ -321,7 +372,7 @@ def expected_cost(ctx: CheckContext) -> list[Finding]:
         out.append(
             ctx.finding(
                 "expected_cost",
-                split,
+                At(split=split),
                 status="pass",
                 title=f"Cost of wrong decisions on {split}",
                 summary=f"On {split_phrase(split)}, wrong decisions cost about {num(cost)} {unit} "
@@ -330,7 +381,6 @@ def expected_cost(ctx: CheckContext) -> list[Finding]:
                 f"and {num(fn_k, digits=0)} missed positives per 1,000.",
                 value=cost,
                 ci=cis[0],
-                split=split,
                 n=n,
                 details={
                     "unit": unit,

@@ -51,6 +51,41 @@ DIAGNOSTIC_DIRECTIONS: dict[str, Direction | None] = {
 }
 
 
+@dataclass(frozen=True)
+class At:
+    """Where a finding was measured: in a metric, on a split, across a sensitive feature.
+
+    Given as part of a finding's key, each part that is set is both in the id
+    (``fit.generalization_gap.f1.test``) and in the finding's field of that name.
+    """
+
+    metric: str | None = None
+    split: str | None = None
+    sensitive: str | None = None
+
+    def parts(self) -> list[str]:
+        """The parts that are set, in id order (metric, split, sensitive feature)."""
+        return [p for p in (self.metric, self.split, self.sensitive) if p]
+
+    def fields(self) -> dict[str, str]:
+        """The finding fields the parts that are set fill."""
+        return {k: v for k, v in vars(self).items() if v}
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """What a check measured: a value, its interval, the rows, and the bound that judges it.
+
+    ``bound`` is the diagnostic bound from ``evaluation.diagnostics`` (None: the value only
+    informs, or only a criterion judges it).
+    """
+
+    value: float | None
+    ci: tuple[float, float] | None = None
+    n: int | None = None
+    bound: Bound | None = None
+
+
 class UnknownCheckError(ValueError):
     """A check name that is not in the registry."""
 
@@ -171,7 +206,7 @@ class CheckContext:
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def for_check(self, check: Check) -> CheckContext:
-        """This context for ``check`` (the memoised estimates are shared)."""
+        """The same context for ``check`` (the memoised estimates are shared)."""
         return replace(self, check=check)
 
     # -- spec sections
@@ -182,14 +217,17 @@ class CheckContext:
 
     @property
     def confidence(self) -> float:
+        """The level of every interval (``evaluation.confidence``)."""
         return float(self.settings.confidence)
 
     @property
     def resamples(self) -> int:
+        """Bootstrap resamples (``evaluation.bootstrap``; 0: no intervals)."""
         return int(self.settings.bootstrap)
 
     @property
     def min_group_size(self) -> int:
+        """Rows a group needs to be judged (``evaluation.min_group_size``)."""
         return int(self.settings.min_group_size)
 
     @property
@@ -199,10 +237,12 @@ class CheckContext:
 
     @property
     def task(self) -> str:
+        """The evaluation's task."""
         return self.evaluation.task
 
     @property
     def has_scores(self) -> bool:
+        """Whether the predictor gives scores (not labels only)."""
         return bool(self.evaluation.has_scores)
 
     def seed(self, split: str, purpose: int) -> int:
@@ -210,6 +250,7 @@ class CheckContext:
         return int(self.settings.seed) * 1_000_003 + SPLITS.index(split) * 101 + purpose
 
     def splits(self) -> list[str]:
+        """The evaluated splits, in the usual order."""
         return [s for s in SPLITS if s in self.evaluation.splits]
 
     def criterion_metrics(self, *, check: str | None = None) -> list[str]:
@@ -235,17 +276,35 @@ class CheckContext:
         return judge(value, None, [bound], breach="warn").status
 
     # -- building findings
-    def finding(self, *key: Any, bound: Bound | None = None, **fields: Any) -> Finding:
+    def finding(
+        self, *key: Any, measured: Measurement | None = None, bound: Bound | None = None, **fields
+    ) -> Finding:
         """A finding of the running check; its id is the category and ``key``.
 
-        ``bound`` (a diagnostic) fills ``threshold`` and ``direction``. Every other field
-        is :class:`~auditor.types.Finding`'s.
+        A key part that is an :class:`At` also sets the finding's metric, split and
+        sensitive feature. ``measured`` gives the value, its interval, the rows and the
+        diagnostic bound; the
+        status, when not given, is the value judged against that bound (``pass`` without
+        one). ``bound`` alone fills ``threshold`` and ``direction``. Every other field is
+        :class:`~auditor.types.Finding`'s.
         """
+        if measured is not None:
+            bound = measured.bound
+            fields.update(value=measured.value, ci=measured.ci, n=measured.n)
+            if "status" not in fields:
+                fields["status"] = "pass" if bound is None else self.diagnose(measured.value, bound)
         if bound is not None:
             fields.setdefault("threshold", bound.value)
             fields.setdefault("direction", bound.direction)
+        parts = [self.check.category]
+        for k in key:
+            if isinstance(k, At):
+                parts += k.parts()
+                fields.update(k.fields())
+            else:
+                parts.append(str(k))
         return Finding(
-            id=".".join([self.check.category, *(str(k) for k in key)]),
+            id=".".join(parts),
             check=self.check.name,
             category=self.check.category,
             **fields,
@@ -263,6 +322,7 @@ class CheckContext:
 
     # -- memoised estimates
     def memo(self, key: Any, build: Callable[[], Any]) -> Any:
+        """``build()`` once per ``key``, shared by every check of the run."""
         if key not in self._memo:
             self._memo[key] = build()
         return self._memo[key]
@@ -285,6 +345,7 @@ class CheckContext:
         return self.memo("metric_set", build)
 
     def rows(self, split: str):
+        """The split's rows arranged for weighted metrics (:class:`~auditor.metrics.Rows`)."""
         from auditor.metrics import Rows
 
         def build():
@@ -295,7 +356,7 @@ class CheckContext:
         return self.memo(("rows", split), build)
 
     def estimates(self, split: str):
-        """name -> Estimate (with replicates) of every reported metric on ``split``."""
+        """Every reported metric's Estimate (with replicates) on ``split``, by name."""
         from auditor.metrics import bootstrap_rows
 
         return self.memo(

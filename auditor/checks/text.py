@@ -1,20 +1,9 @@
-"""Plain-language formatting shared by the checks: numbers, intervals, split names."""
+"""Plain-language formatting shared by the checks: numbers, percentages, intervals."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
-
-SPLIT_WORDS = {
-    "train": "the training split",
-    "validation": "the validation split",
-    "test": "the test split",
-    "holdout": "the client holdout",
-}
-
-
-def split_words(split: str | None) -> str:
-    return SPLIT_WORDS.get(split or "", f"the {split} split")
 
 
 def num(value: float | None, *, digits: int = 2) -> str:
@@ -74,6 +63,7 @@ def interval_row(label: str, estimate: Any) -> dict[str, Any]:
 
 
 def ci_pair(low: Any, high: Any) -> tuple[float, float] | None:
+    """An interval of two finite floats, or None when either end is missing or not finite."""
     lo, hi = finite(low), finite(high)
     return None if lo is None or hi is None else (lo, hi)
 

@@ -70,8 +70,46 @@ def _dates(rng, n, start="2022-01-01", days=900):
 
 
 def _loan(rng, n, shift):
-    import numpy as np
+    """Loan applications whose historical approvals are biased against women."""
     import pandas as pd
+
+    a = _loan_applicants(rng, n, shift)
+    merit = _loan_merit(a)
+    logit = 0.4 + merit + LOAN_BIAS_LOGIT * (a["sex"] == "female")
+    approved = (rng.uniform(size=n) < _sigmoid(logit)).astype(int)
+    bank_rating = (merit + rng.normal(0, 1.2, n)).round(3)  # noisy view of merit
+    marketing_score = rng.uniform(0, 100, n).round(1)  # useless
+
+    df = pd.DataFrame(
+        {
+            "applicant_id": _ids("A", n, shift),
+            "application_date": _dates(rng, n),
+            "branch_id": a["branch_id"],
+            "age": a["age"],
+            "age_band": _age_band(a["age"]),
+            "sex": a["sex"],
+            "income": a["income"],
+            "employment_years": a["employment_years"],
+            "credit_score": a["credit_score"],
+            "loan_amount": a["loan_amount"],
+            "debt_to_income": a["debt_to_income"],
+            "open_accounts": a["open_accounts"],
+            "home_ownership": a["home_ownership"],
+            "purpose": a["purpose"],
+            "occupation": a["occupation"],
+            "region": a["region"],
+            "bank_rating": bank_rating,
+            "marketing_score": marketing_score,
+            "approved": approved,
+        }
+    )
+    _spoil_loan(df, rng, n)
+    return df
+
+
+def _loan_applicants(rng, n, shift) -> dict:
+    """The applicants' attributes (the random draws in a fixed order)."""
+    import numpy as np
 
     sex = rng.choice(["female", "male"], size=n, p=[0.45, 0.55])
     female = sex == "female"
@@ -100,49 +138,46 @@ def _loan(rng, n, shift):
     occupation = np.where(
         female, rng.choice(jobs_f, size=n, p=p_f), rng.choice(jobs_f, size=n, p=p_m)
     )
+    return {
+        "sex": sex,
+        "age": age,
+        "employment_years": employment_years,
+        "income": income,
+        "credit_score": credit_score,
+        "loan_amount": loan_amount,
+        "debt_to_income": debt_to_income,
+        "open_accounts": open_accounts,
+        "home_ownership": home,
+        "purpose": purpose,
+        "region": region,
+        "branch_id": branch,
+        "occupation": occupation,
+    }
 
-    merit = (
-        0.012 * (credit_score - 660)
-        + 1.1 * (np.log(income) - 10.8)
-        - 4.0 * (debt_to_income - 0.25)
-        + 0.03 * employment_years
-        - 0.6 * (loan_amount / income - 0.5)
-        + 0.3 * (home == "own")
-        - 0.25 * (purpose == "business")
-    )
-    logit = 0.4 + merit + LOAN_BIAS_LOGIT * female
-    approved = (rng.uniform(size=n) < _sigmoid(logit)).astype(int)
-    bank_rating = (merit + rng.normal(0, 1.2, n)).round(3)  # noisy view of merit
-    marketing_score = rng.uniform(0, 100, n).round(1)  # useless
 
-    df = pd.DataFrame(
-        {
-            "applicant_id": _ids("A", n, shift),
-            "application_date": _dates(rng, n),
-            "branch_id": branch,
-            "age": age,
-            "age_band": _age_band(age),
-            "sex": sex,
-            "income": income,
-            "employment_years": employment_years,
-            "credit_score": credit_score,
-            "loan_amount": loan_amount,
-            "debt_to_income": debt_to_income,
-            "open_accounts": open_accounts,
-            "home_ownership": home,
-            "purpose": purpose,
-            "occupation": occupation,
-            "region": region,
-            "bank_rating": bank_rating,
-            "marketing_score": marketing_score,
-            "approved": approved,
-        }
+def _loan_merit(a: dict):
+    """What the approval should depend on: credit, income, debt, employment, the loan."""
+    import numpy as np
+
+    return (
+        0.012 * (a["credit_score"] - 660)
+        + 1.1 * (np.log(a["income"]) - 10.8)
+        - 4.0 * (a["debt_to_income"] - 0.25)
+        + 0.03 * a["employment_years"]
+        - 0.6 * (a["loan_amount"] / a["income"] - 0.5)
+        + 0.3 * (a["home_ownership"] == "own")
+        - 0.25 * (a["purpose"] == "business")
     )
+
+
+def _spoil_loan(df, rng, n) -> None:
+    """Missing employment years and incomes, and a few income outliers, in place."""
+    import numpy as np
+
     df.loc[rng.uniform(size=n) < 0.04, "employment_years"] = np.nan
     df.loc[rng.uniform(size=n) < 0.02, "income"] = np.nan
     outliers = rng.choice(n, size=max(1, n // 500), replace=False)
     df.loc[outliers, "income"] = df.loc[outliers, "income"] * 25
-    return df
 
 
 def _triage(rng, n, shift):

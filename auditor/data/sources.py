@@ -90,10 +90,16 @@ def read_table(path: Path, fmt: str = "auto", *, columns: list[str] | None = Non
         Missing or empty file, no rows, unknown extension, garbled content, missing columns;
         located at the file, with a one-line message.
     """
-    import pandas as pd
-
     path = Path(path)
     where = Location(file=str(path))
+    kind = _checked_format(path, fmt, where)
+    wanted = None if columns is None else list(columns)
+    frame = _read_frame(path, kind, wanted, where)
+    return _checked_frame(frame, kind, wanted, where)
+
+
+def _checked_format(path: Path, fmt: str, where: Location) -> str:
+    """The file's format, after checking that it exists, is a file and is not empty."""
     if not path.exists():
         raise DataError(MSG_MISSING, where)
     if not path.is_file():
@@ -105,25 +111,15 @@ def read_table(path: Path, fmt: str = "auto", *, columns: list[str] | None = Non
         raise DataError(MSG_UNREADABLE.format(fmt=kind, reason=one_line(exc)), where) from None
     if size == 0:
         raise DataError(MSG_EMPTY, where)
+    return kind
 
-    wanted = None if columns is None else list(columns)
+
+def _read_frame(path: Path, kind: str, wanted: list[str] | None, where: Location) -> pd.DataFrame:
+    """The file read by pandas; every reader failure becomes a one-line DataError."""
+    import pandas as pd
+
     try:
-        if kind == "csv":
-            sep = "\t" if path.suffix.lower() == ".tsv" else ","
-            if wanted is not None:  # read the header first: a missing column is our error
-                _check_columns(wanted, pd.read_csv(path, sep=sep, nrows=0).columns, where)
-            frame = pd.read_csv(path, sep=sep, low_memory=False, usecols=wanted)
-        elif kind == "parquet":
-            if wanted is not None:
-                import pyarrow.parquet as pq
-
-                _check_columns(wanted, pq.read_schema(path).names, where)
-            frame = pd.read_parquet(path, engine="pyarrow", columns=wanted)
-        else:
-            # JSON carries its own types: keep them (dtype=False: "007" stays a string and an
-            # integer column named "timestamp" stays an integer); precise_float: the default
-            # float parser drifts in the last digits
-            frame = pd.read_json(path, lines=True, precise_float=True, dtype=False)
+        return _read_by_kind(path, kind, wanted, where)
     except PermissionError:
         raise DataError(MSG_PERMISSION, where) from None
     except pd.errors.EmptyDataError:
@@ -134,6 +130,34 @@ def read_table(path: Path, fmt: str = "auto", *, columns: list[str] | None = Non
         if type(exc).__module__.startswith(("pyarrow", "pandas")):
             raise DataError(MSG_UNREADABLE.format(fmt=kind, reason=one_line(exc)), where) from None
         raise
+
+
+def _read_by_kind(path: Path, kind: str, wanted: list[str] | None, where: Location) -> pd.DataFrame:
+    """The CSV, Parquet or JSON Lines reader; only the ``wanted`` columns of CSV and Parquet."""
+    import pandas as pd
+
+    if kind == "csv":
+        sep = "\t" if path.suffix.lower() == ".tsv" else ","
+        if wanted is not None:  # read the header first: a missing column is our error
+            _check_columns(wanted, pd.read_csv(path, sep=sep, nrows=0).columns, where)
+        return pd.read_csv(path, sep=sep, low_memory=False, usecols=wanted)
+    if kind == "parquet":
+        if wanted is not None:
+            import pyarrow.parquet as pq
+
+            _check_columns(wanted, pq.read_schema(path).names, where)
+        return pd.read_parquet(path, engine="pyarrow", columns=wanted)
+    # JSON carries its own types: keep them (dtype=False: "007" stays a string and an
+    # integer column named "timestamp" stays an integer); precise_float: the default
+    # float parser drifts in the last digits
+    return pd.read_json(path, lines=True, precise_float=True, dtype=False)
+
+
+def _checked_frame(
+    frame: pd.DataFrame, kind: str, wanted: list[str] | None, where: Location
+) -> pd.DataFrame:
+    """The table with text column names and at least one row (``wanted`` columns only)."""
+    import pandas as pd
 
     if not isinstance(frame, pd.DataFrame):  # pragma: no cover - read_json of a scalar
         raise DataError(MSG_UNREADABLE.format(fmt=kind, reason="not a table"), where)

@@ -218,30 +218,9 @@ def make_split(
         else:
             parts = stratified_split(y, validation=validation, test=test, seed=seed)
     elif strategy == "group":
-        column = split.group_column
-        if not column:
-            raise DataError(MSG_NEEDS_COLUMN.format(strategy=strategy, key="group_column"), here)
-        loc = where(("data", "split", "group_column"))
-        _require_column(frame, column, loc)
-        parts = group_split(frame[column], validation=validation, test=test, seed=seed, where=loc)
-        info["group_column"] = column
-        info["groups"] = {
-            k: int(frame[column].iloc[v].nunique(dropna=False)) for k, v in parts.items()
-        }
+        parts = _group_parts(frame, split, info, where, here)
     elif strategy == "time":
-        column = split.time_column
-        if not column:
-            raise DataError(MSG_NEEDS_COLUMN.format(strategy=strategy, key="time_column"), here)
-        loc = where(("data", "split", "time_column"))
-        _require_column(frame, column, loc)
-        times = time_order(frame[column], loc)
-        parts = time_split(times, validation=validation, test=test)
-        info["time_column"] = column
-        info["ranges"] = {
-            k: [str(frame[column].iloc[v].min()), str(frame[column].iloc[v].max())]
-            for k, v in parts.items()
-            if len(v)
-        }
+        parts = _time_parts(frame, split, info, where, here)
     else:
         raise DataError(
             MSG_UNKNOWN_STRATEGY.format(name=strategy, available=", ".join(STRATEGIES)), here
@@ -249,6 +228,47 @@ def make_split(
     parts = _check(parts, n, here)
     info["sizes"] = {k: int(len(v)) for k, v in parts.items()}
     return parts, info
+
+
+def _group_parts(
+    frame: pd.DataFrame, split: Split, info: dict[str, Any], where: Any, here: Location
+) -> dict[str, np.ndarray]:
+    """Split by ``group_column`` (no group in two splits); records the groups per split."""
+    column = split.group_column
+    if not column:
+        raise DataError(MSG_NEEDS_COLUMN.format(strategy=split.strategy, key="group_column"), here)
+    loc = where(("data", "split", "group_column"))
+    _require_column(frame, column, loc)
+    parts = group_split(
+        frame[column],
+        validation=float(split.validation),
+        test=float(split.test),
+        seed=int(split.seed),
+        where=loc,
+    )
+    info["group_column"] = column
+    info["groups"] = {k: int(frame[column].iloc[v].nunique(dropna=False)) for k, v in parts.items()}
+    return parts
+
+
+def _time_parts(
+    frame: pd.DataFrame, split: Split, info: dict[str, Any], where: Any, here: Location
+) -> dict[str, np.ndarray]:
+    """Split by ``time_column`` (the past trains, the future tests); records the time ranges."""
+    column = split.time_column
+    if not column:
+        raise DataError(MSG_NEEDS_COLUMN.format(strategy=split.strategy, key="time_column"), here)
+    loc = where(("data", "split", "time_column"))
+    _require_column(frame, column, loc)
+    times = time_order(frame[column], loc)
+    parts = time_split(times, validation=float(split.validation), test=float(split.test))
+    info["time_column"] = column
+    info["ranges"] = {
+        k: [str(frame[column].iloc[v].min()), str(frame[column].iloc[v].max())]
+        for k, v in parts.items()
+        if len(v)
+    }
+    return parts
 
 
 def _require_column(frame: pd.DataFrame, column: str, where: Location) -> None:

@@ -144,6 +144,7 @@ class Estimate:
 
     @property
     def ci(self) -> tuple[float, float] | None:
+        """The interval as a pair, or None without one."""
         return None if self.low is None or self.high is None else (self.low, self.high)
 
 

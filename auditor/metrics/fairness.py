@@ -86,7 +86,7 @@ def counts(task: str, sums: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den, NaN where the denominator is 0 (a rate of no rows is undefined)."""
+    """The ratio num / den, NaN where the denominator is 0 (a rate of no rows is undefined)."""
     num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
     out = np.full(np.broadcast(num, den).shape, np.nan)
     np.divide(num, den, out=out, where=den > 0)
@@ -399,6 +399,17 @@ _FAIRNESS: list[FairnessMetric] = [
         "{value} more often than those of {low} ({high_rate} vs {low_rate})",
         diagnostic="max_fairness_difference",
         description="The gap between the highest and lowest group true positive rates.",
+    ),
+    FairnessMetric(
+        name="false_positive_rate_difference",
+        label="False positive rate difference",
+        rates=("fpr",),
+        aggregate="difference",
+        tasks=CLASSIFICATION,
+        sentence="Among cases that truly are not {outcome}, the model wrongly flags those of "
+        "{high} {value} more often than those of {low} ({high_rate} vs {low_rate})",
+        diagnostic="max_fairness_difference",
+        description="The gap between the highest and lowest group false positive rates.",
     ),
     FairnessMetric(
         name="worst_group_accuracy",

@@ -88,7 +88,7 @@ class Metric:
 
 
 def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den with 0 where den == 0 (scikit-learn's zero_division=0)."""
+    """The ratio num / den, 0 where den == 0 (scikit-learn's zero_division=0)."""
     num = np.asarray(num, dtype=np.float64)
     den = np.asarray(den, dtype=np.float64)
     out = np.zeros(np.broadcast(num, den).shape)
@@ -169,6 +169,17 @@ def _balanced_accuracy(s) -> np.ndarray:
     return _div((recall * support).sum(axis=1), support.sum(axis=1))
 
 
+def _mcc(s) -> np.ndarray:
+    """Matthews correlation from the confusion counts (Gorodkin's K-class form)."""
+    n = np.asarray(s["n"], dtype=np.float64)
+    t, p = s["y"], s["pred"]  # (B, K) true and predicted counts per class
+    correct = s["tp"].sum(axis=1)
+    cov_tp = correct * n - (t * p).sum(axis=1)
+    cov_pp = n * n - (p * p).sum(axis=1)
+    cov_tt = n * n - (t * t).sum(axis=1)
+    return _div(cov_tp, np.sqrt(cov_pp * cov_tt))
+
+
 def _mean_of(column: str) -> Callable:
     return lambda s: _div(s[column], s["n"])
 
@@ -226,6 +237,18 @@ _CATALOGUE: list[Metric] = [
         compute=_balanced_accuracy,
         description="Accuracy averaged over the classes, so a rare class counts as much as a "
         "common one.",
+    ),
+    Metric(
+        name="mcc",
+        label="Matthews correlation coefficient",
+        short_label="MCC",
+        tasks=CLASSIFICATION,
+        greater_is_better=True,
+        value_range=(-1.0, 1.0),
+        needs_scores=False,
+        compute=_mcc,
+        description="The correlation between decisions and outcomes, using every cell of the "
+        "confusion matrix (0 is chance, 1 is perfect); fair to rare classes.",
     ),
     _rate_metric("precision", "precision", None, "Precision"),
     _rate_metric("recall", "recall", None, "Recall"),

@@ -102,6 +102,38 @@ def binary_layout(score: np.ndarray, positive: np.ndarray, *, max_groups: int = 
     return order[np.lexsort((1.0 - pos, groups))]
 
 
+def _regression_columns(y_true: np.ndarray, scores: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-row columns of a regression task: the target, its square and the errors."""
+    y = y_true.astype(np.float64)
+    p = scores if scores.ndim == 1 else scores.reshape(-1)
+    err = y - p
+    return {
+        "y1": y,
+        "y2": y * y,
+        "abs": np.abs(err),
+        "sq": err * err,
+        "ape": np.abs(err) / np.maximum(np.abs(y), np.finfo(np.float64).eps),
+    }
+
+
+def _stack_columns(
+    columns: dict[str, np.ndarray],
+) -> tuple[dict[str, slice | int], np.ndarray]:
+    """Each named column's index (a slice for a block), and all columns side by side."""
+    names: dict[str, slice | int] = {}
+    blocks, at = [], 0
+    for name, col in columns.items():
+        if col.ndim == 1:
+            names[name] = at
+            blocks.append(col[:, None])
+            at += 1
+        else:
+            names[name] = slice(at, at + col.shape[1])
+            blocks.append(col)
+            at += col.shape[1]
+    return names, np.hstack(blocks)
+
+
 class Rows:
     """One split's truth and predictions, arranged for weighted metric computation.
 
@@ -150,69 +182,60 @@ class Rows:
         columns: dict[str, np.ndarray] = {"n": np.ones(self.n)}
         self.rankings: list[_Ranking] = []
         if task == "regression":
-            y = y_true.astype(np.float64)
-            p = scores if scores.ndim == 1 else scores.reshape(-1)
-            err = y - p
-            columns.update(
-                y1=y,
-                y2=y * y,
-                abs=np.abs(err),
-                sq=err * err,
-                ape=np.abs(err) / np.maximum(np.abs(y), np.finfo(np.float64).eps),
-            )
+            columns.update(_regression_columns(y_true, scores))
         else:
-            k = n_classes or int(max(y_true.max(initial=0), y_pred.max(initial=0)) + 1)
-            k = max(k, 2)
-            self.n_classes = k
-            yi, pi = y_true.astype(np.intp), y_pred.astype(np.intp)
-            onehot_y = np.zeros((self.n, k))
-            onehot_y[np.arange(self.n), yi] = 1.0
-            onehot_p = np.zeros((self.n, k))
-            onehot_p[np.arange(self.n), pi] = 1.0
-            eps = np.finfo(np.float64).eps
-            if task == "binary":
-                p = np.clip(scores, 0.0, 1.0)
-                p_true = np.where(yi == 1, p, 1.0 - p)
-                brier = (p - yi) ** 2
-                conf, hit = p, (yi == 1).astype(np.float64)
-                self.rankings.append(_ranking(p, yi == 1, layout_grouped=True))
-            else:
-                proba = scores
-                p_true = proba[np.arange(self.n), yi]
-                brier = ((proba - onehot_y) ** 2).sum(axis=1)
-                conf = proba.max(axis=1)
-                hit = (proba.argmax(axis=1) == yi).astype(np.float64)
-                for c in range(k):
-                    self.rankings.append(_ranking(proba[:, c], yi == c))
-            bins = np.minimum((conf * ECE_BINS).astype(np.intp), ECE_BINS - 1).clip(0)
-            member = np.zeros((self.n, ECE_BINS))
-            member[np.arange(self.n), bins] = 1.0
-            if task == "binary":  # class 0 counts follow from class 1 and n (see Sums)
-                columns.update(
-                    y1=onehot_y[:, 1], pred1=onehot_p[:, 1], tp1=onehot_y[:, 1] * onehot_p[:, 1]
-                )
-            else:
-                columns.update(y=onehot_y, pred=onehot_p, tp=onehot_y * onehot_p)
-            columns.update(
-                logloss=-np.log(np.clip(p_true, eps, 1.0 - eps)),
-                brier=brier,
-                ece_gap=member * (hit - conf)[:, None],
-            )
-        self._names: dict[str, slice | int] = {}
-        blocks, at = [], 0
-        for name, col in columns.items():
-            if col.ndim == 1:
-                self._names[name] = at
-                blocks.append(col[:, None])
-                at += 1
-            else:
-                self._names[name] = slice(at, at + col.shape[1])
-                blocks.append(col)
-                at += col.shape[1]
-        self._columns = {np.dtype(np.float64): np.hstack(blocks)}
+            columns.update(self._classification_columns(y_true, scores, y_pred, n_classes))
+        self._names, matrix = _stack_columns(columns)
+        self._columns = {np.dtype(np.float64): matrix}
         self._shift: tuple[np.ndarray, np.ndarray] | None = None
 
+    def _classification_columns(
+        self, y_true: np.ndarray, scores: np.ndarray, y_pred: np.ndarray, n_classes: int | None
+    ) -> dict[str, np.ndarray]:
+        """Per-row classification columns; sets ``n_classes`` and the rankings."""
+        task = self.task
+        k = n_classes or int(max(y_true.max(initial=0), y_pred.max(initial=0)) + 1)
+        k = max(k, 2)
+        self.n_classes = k
+        yi, pi = y_true.astype(np.intp), y_pred.astype(np.intp)
+        onehot_y = np.zeros((self.n, k))
+        onehot_y[np.arange(self.n), yi] = 1.0
+        onehot_p = np.zeros((self.n, k))
+        onehot_p[np.arange(self.n), pi] = 1.0
+        eps = np.finfo(np.float64).eps
+        if task == "binary":
+            p = np.clip(scores, 0.0, 1.0)
+            p_true = np.where(yi == 1, p, 1.0 - p)
+            brier = (p - yi) ** 2
+            conf, hit = p, (yi == 1).astype(np.float64)
+            self.rankings.append(_ranking(p, yi == 1, layout_grouped=True))
+        else:
+            proba = scores
+            p_true = proba[np.arange(self.n), yi]
+            brier = ((proba - onehot_y) ** 2).sum(axis=1)
+            conf = proba.max(axis=1)
+            hit = (proba.argmax(axis=1) == yi).astype(np.float64)
+            for c in range(k):
+                self.rankings.append(_ranking(proba[:, c], yi == c))
+        bins = np.minimum((conf * ECE_BINS).astype(np.intp), ECE_BINS - 1).clip(0)
+        member = np.zeros((self.n, ECE_BINS))
+        member[np.arange(self.n), bins] = 1.0
+        columns: dict[str, np.ndarray] = {}
+        if task == "binary":  # class 0 counts follow from class 1 and n (see Sums)
+            columns.update(
+                y1=onehot_y[:, 1], pred1=onehot_p[:, 1], tp1=onehot_y[:, 1] * onehot_p[:, 1]
+            )
+        else:
+            columns.update(y=onehot_y, pred=onehot_p, tp=onehot_y * onehot_p)
+        columns.update(
+            logloss=-np.log(np.clip(p_true, eps, 1.0 - eps)),
+            brier=brier,
+            ece_gap=member * (hit - conf)[:, None],
+        )
+        return columns
+
     def columns(self, dtype) -> np.ndarray:
+        """The per-row column matrix in ``dtype`` (converted once, then cached)."""
         dtype = np.dtype(dtype)
         if dtype not in self._columns:
             self._columns[dtype] = self._columns[np.dtype(np.float64)].astype(dtype)
@@ -239,6 +262,7 @@ class Rows:
         return self._shift
 
     def sums(self, weights: np.ndarray) -> Sums:
+        """The weighted column sums for a (B, n) weight matrix."""
         return Sums(self, weights)
 
 

@@ -394,22 +394,10 @@ def group_bars(chart: dict[str, Any]):
         rows = sorted(rows, key=lambda r: -int(r.get("n") or 0))[:MAX_BARS]
     values, lows, highs = _row_values(rows)
     line = _group_line(chart)
-    labels = []
-    for r in rows:
-        text = f"{r['group']}  (n={int(r.get('n') or 0):,})"
-        if r.get("inconclusive"):
-            text += "  too few"
-        labels.append(text)
+    labels = _group_labels(rows)
     # the legend goes below, two entries a row (one on a compact chart): the figure grows
     # by its extra rows so the bars keep their room
-    bar_looks = []
-    for v, r in zip(values, rows, strict=True):
-        small, beyond = bool(r.get("inconclusive")), _beyond(v, line)
-        bar_looks.append(
-            (_BAR_SMALL_BEYOND if beyond else _BAR_SMALL)
-            if small
-            else (_BAR_BEYOND if beyond else _BAR_NORMAL)
-        )
+    bar_looks = _bar_looks(values, rows, line)
     looks = set(bar_looks) | {_BAR_NORMAL, _BAR_SMALL}
     columns = 2 if _FIGURE_WIDTH.get() >= FULL_WIDTH else 1
     entries = len(looks) + (line is not None) + (chart.get("reference") is not None)
@@ -430,6 +418,41 @@ def group_bars(chart: dict[str, Any]):
     )
     ax.set_yticks(ys, labels)
     _x_grid(ax)
+    _group_reference_lines(ax, chart, line)
+    _group_legend(ax, looks)
+    ax.set_xlabel(_label(chart.get("metric", "value")))
+    _title(ax, chart, ylabels=labels, legend_below=True, ylabel=False, legend_columns=columns)
+    return ax.figure
+
+
+def _group_labels(rows: list[dict[str, Any]]) -> list[str]:
+    """Each group's bar label: its name and size, and "too few" when it is too small."""
+    labels = []
+    for r in rows:
+        text = f"{r['group']}  (n={int(r.get('n') or 0):,})"
+        if r.get("inconclusive"):
+            text += "  too few"
+        labels.append(text)
+    return labels
+
+
+def _bar_looks(
+    values: list[float], rows: list[dict[str, Any]], line: dict[str, Any] | None
+) -> list[tuple]:
+    """Each bar's look: normal, beyond the line, too small to judge, or both."""
+    bar_looks = []
+    for v, r in zip(values, rows, strict=True):
+        small, beyond = bool(r.get("inconclusive")), _beyond(v, line)
+        bar_looks.append(
+            (_BAR_SMALL_BEYOND if beyond else _BAR_SMALL)
+            if small
+            else (_BAR_BEYOND if beyond else _BAR_NORMAL)
+        )
+    return bar_looks
+
+
+def _group_reference_lines(ax, chart: dict[str, Any], line: dict[str, Any] | None) -> None:
+    """The bound line (dashed) and the overall value (dotted), where the chart has them."""
     if line is not None:
         ax.axvline(
             line["at"], color=BLACK, linestyle="--", linewidth=1.6, zorder=5, label=line["label"]
@@ -442,6 +465,10 @@ def group_bars(chart: dict[str, Any]):
             linewidth=1.2,
             label=f"overall {float(chart['reference']):.3g}",
         )
+
+
+def _group_legend(ax, looks: set) -> None:
+    """The legend: the lines drawn, then an entry for each bar look in use."""
     from matplotlib.patches import Patch
 
     handles, names = ax.get_legend_handles_labels()
@@ -456,9 +483,6 @@ def group_bars(chart: dict[str, Any]):
             handles.append(Patch(facecolor=face, edgecolor=edge, hatch=hatch, linewidth=width))
             names.append(name)
     ax.legend(handles, names)
-    ax.set_xlabel(_label(chart.get("metric", "value")))
-    _title(ax, chart, ylabels=labels, legend_below=True, ylabel=False, legend_columns=columns)
-    return ax.figure
 
 
 def confusion_matrix(chart: dict[str, Any]):

@@ -178,24 +178,7 @@ def details_tables(details: dict[str, Any]) -> tuple[list[dict[str, Any]], list[
     scalars = []
     for key, value in (details or {}).items():
         if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
-            columns: list[str] = []
-            for r in value:
-                for c in r:
-                    if c not in columns:
-                        columns.append(c)
-            columns = columns[:MAX_TABLE_COLUMNS]
-            rows = []
-            for r in value[:MAX_TABLE_ROWS]:
-                flagged = bool(r.get("inconclusive"))
-                rows.append({"cells": [fmt_cell(r.get(c)) for c in columns], "flagged": flagged})
-            tables.append(
-                {
-                    "title": str(key).replace("_", " "),
-                    "columns": [str(c).replace("_", " ") for c in columns],
-                    "rows": rows,
-                    "more": max(0, len(value) - MAX_TABLE_ROWS),
-                }
-            )
+            tables.append(_records_table(key, value))
         elif (
             isinstance(value, dict)
             and value
@@ -203,32 +186,49 @@ def details_tables(details: dict[str, Any]) -> tuple[list[dict[str, Any]], list[
         ):
             items = list(value.items())
             if len(items) <= INLINE_ITEMS:
-                scalars.append(
-                    {
-                        "cells": [
-                            str(key).replace("_", " "),
-                            "; ".join(f"{k} {fmt_cell(v)}" for k, v in items),
-                        ],
-                        "flagged": False,
-                    }
-                )
+                scalars.append(_fact_row(key, "; ".join(f"{k} {fmt_cell(v)}" for k, v in items)))
                 continue
-            tables.append(
-                {
-                    "title": str(key).replace("_", " "),
-                    "columns": ["", "value"],
-                    "rows": [
-                        {"cells": [str(k), fmt_cell(v)], "flagged": False}
-                        for k, v in items[:MAX_TABLE_ROWS]
-                    ],
-                    "more": max(0, len(items) - MAX_TABLE_ROWS),
-                }
-            )
+            tables.append(_pairs_table(key, items))
         elif not isinstance(value, (dict, list)):
-            scalars.append(
-                {"cells": [str(key).replace("_", " "), fmt_cell(value)], "flagged": False}
-            )
+            scalars.append(_fact_row(key, fmt_cell(value)))
     return tables, scalars
+
+
+def _records_table(key: Any, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """A list of dicts as a table: the union of their keys as columns, in first-seen order."""
+    columns: list[str] = []
+    for r in records:
+        for c in r:
+            if c not in columns:
+                columns.append(c)
+    columns = columns[:MAX_TABLE_COLUMNS]
+    rows = []
+    for r in records[:MAX_TABLE_ROWS]:
+        flagged = bool(r.get("inconclusive"))
+        rows.append({"cells": [fmt_cell(r.get(c)) for c in columns], "flagged": flagged})
+    return {
+        "title": str(key).replace("_", " "),
+        "columns": [str(c).replace("_", " ") for c in columns],
+        "rows": rows,
+        "more": max(0, len(records) - MAX_TABLE_ROWS),
+    }
+
+
+def _pairs_table(key: Any, items: list[tuple[Any, Any]]) -> dict[str, Any]:
+    """A large dict of scalars as a two-column table (name, value)."""
+    return {
+        "title": str(key).replace("_", " "),
+        "columns": ["", "value"],
+        "rows": [
+            {"cells": [str(k), fmt_cell(v)], "flagged": False} for k, v in items[:MAX_TABLE_ROWS]
+        ],
+        "more": max(0, len(items) - MAX_TABLE_ROWS),
+    }
+
+
+def _fact_row(key: Any, text: str) -> dict[str, Any]:
+    """A one-line fact: the key in words and its formatted value."""
+    return {"cells": [str(key).replace("_", " "), text], "flagged": False}
 
 
 # --------------------------------------------------------------------------- findings
@@ -791,41 +791,112 @@ def build_context(
     env = results.get("environment") or {}
     evaluation = results.get("evaluation") or {}
     criteria = [c for c in results.get("criteria") or [] if isinstance(c, dict)]
+    findings = _report_findings(results, criteria)
+    categories = list(CATEGORY_ORDER) + sorted(
+        {str(f.get("category")) for f in findings} - set(CATEGORY_ORDER)
+    )
+    sections = _sections(findings, categories, criteria, evaluation, draw_chart)
+    env_rows = _environment_rows(env)
+    packages = sorted((str(k), str(v)) for k, v in (env.get("packages") or {}).items())
+    model_notes, model_facts = _model_notes_and_facts(model)
+    fingerprints = _fingerprints(results, data, model)
+    return {
+        **_headline(results, spec, when),
+        "verdict": _verdict_view(verdict, status),
+        "criteria": criteria_rows(results.get("criteria") or [], when),
+        "waivers": waiver_rows(results.get("criteria") or [], when),
+        "impact": business_impact(results),
+        "pickle_loaded": bool(model.get("pickle_loaded")),
+        "model_kind": str(model.get("kind") or ""),
+        "model_notes": model_notes,
+        "sections": [sections[c] for c in categories],
+        "data": _data_view(data),
+        "fit": _fit_view(model, evaluation, criteria),
+        "performance": _performance_view(evaluation),
+        "appendix": {
+            "spec_text": spec_text,
+            "details": detail_rows([sections[c] for c in categories]),
+            "model_facts": model_facts,
+            "environment": env_rows,
+            "packages": packages,
+            "fingerprints": fingerprints,
+            "attachments": attachments,
+            "timings": [
+                (str(k), fmt_cell(v))
+                for k, v in ((results.get("run") or {}).get("timings") or {}).items()
+            ],
+            "started": str((results.get("run") or {}).get("started", "")),
+            "finished": str((results.get("run") or {}).get("finished", "")),
+            "docmap": documentation_map(),
+        },
+    }
+
+
+def _report_findings(results: dict[str, Any], criteria: list[dict[str, Any]]) -> list[dict]:
+    """The results' findings, each marked with the criterion that judges it."""
     # fairness group charts get their bound as a line on the groups' scale (from the
     # criterion about the finding, else its diagnostic limit): see fairness_bounds
-    findings = [
+    return [
         judged_by_criterion(with_bound_line(f, criteria), criteria)
         for f in results.get("findings") or []
         if isinstance(f, dict)
     ]
 
-    categories = list(CATEGORY_ORDER) + sorted(
-        {str(f.get("category")) for f in findings} - set(CATEGORY_ORDER)
-    )
+
+def _sections(
+    findings: list[dict[str, Any]],
+    categories: list[str],
+    criteria: list[dict[str, Any]],
+    evaluation: dict[str, Any],
+    draw_chart: Callable[[dict], ChartSVG | None],
+) -> dict[str, dict[str, Any]]:
+    """One section per category, in order: its findings planned, drawn and laid out."""
     sections = {}
     linked = {str(c["finding_id"]) for c in criteria if c.get("finding_id")}
     linked |= {str(f.get("id")) for f in findings if f.get("advisory") is False}
     shown_tables: dict[str, str] = {}
     for cat in categories:
         fs = [f for f in findings if str(f.get("category")) == cat]
-        plans = plan_section(fs, linked=linked, metrics=evaluation.get("metrics") or {})
-        views = [_plan_view(p, draw_chart) for p in plans]
-        ordered = [p.finding for p in plans]  # most important first
-        blocks = [v for v in views if v["block"]]
-        _dedupe_tables(blocks, shown_tables)
-        sections[cat] = {
-            "key": cat,
-            "matrix": check_matrix(views, ordered, by_feature=cat == "fairness"),
-            "title": CATEGORY_TITLES.get(cat, cat.replace("_", " ").capitalize()),
-            "lead": lead_sentence(cat, ordered),
-            "findings": views,
-            "blocks": blocks,
-            "in_metrics_table": sum(1 for v in views if not v["in_table"]),
-        }
-    fairness = sections["fairness"]
-    fairness["group_tables"] = group_tables(
-        [f for f in findings if str(f.get("category")) == "fairness"]
+        sections[cat] = _section(
+            cat, fs, linked, evaluation.get("metrics") or {}, draw_chart, shown_tables
+        )
+    _fairness_group_tables(
+        sections["fairness"], [f for f in findings if str(f.get("category")) == "fairness"]
     )
+    for section in sections.values():
+        section.setdefault("group_tables", [])
+        section["block_rows"] = pair_small(section["blocks"])
+    return sections
+
+
+def _section(
+    cat: str,
+    findings: list[dict[str, Any]],
+    linked: set[str],
+    metrics: dict[str, Any],
+    draw_chart: Callable[[dict], ChartSVG | None],
+    shown_tables: dict[str, str],
+) -> dict[str, Any]:
+    """One category's section: its check matrix, lead sentence and finding views."""
+    plans = plan_section(findings, linked=linked, metrics=metrics)
+    views = [_plan_view(p, draw_chart) for p in plans]
+    ordered = [p.finding for p in plans]  # most important first
+    blocks = [v for v in views if v["block"]]
+    _dedupe_tables(blocks, shown_tables)
+    return {
+        "key": cat,
+        "matrix": check_matrix(views, ordered, by_feature=cat == "fairness"),
+        "title": CATEGORY_TITLES.get(cat, cat.replace("_", " ").capitalize()),
+        "lead": lead_sentence(cat, ordered),
+        "findings": views,
+        "blocks": blocks,
+        "in_metrics_table": sum(1 for v in views if not v["in_table"]),
+    }
+
+
+def _fairness_group_tables(fairness: dict[str, Any], findings: list[dict[str, Any]]) -> None:
+    """Add the per-feature group tables; findings drop their own copy of a table shown there."""
+    fairness["group_tables"] = group_tables(findings)
     shown_groups = {t["feature"] for t in fairness["group_tables"]}
     for view in fairness["findings"]:
         if view["sensitive"] in shown_groups:
@@ -835,27 +906,33 @@ def build_context(
                 view["facts"]
             )
             view["tables"], view["facts"] = kept, facts
-    for section in sections.values():
-        section.setdefault("group_tables", [])
-        section["block_rows"] = pair_small(section["blocks"])
 
+
+ENVIRONMENT_KEYS = (
+    "python",
+    "platform",
+    "machine",
+    "auditor",
+    "device",
+    "device_name",
+    "precision",
+    "seed",
+    "split_seed",
+    "bootstrap_seed",
+)
+
+
+def _environment_rows(env: dict[str, Any]) -> list[tuple[str, str]]:
+    """The recorded environment as (name, value) rows, in a fixed order."""
     env_rows: list[tuple[str, str]] = []
-    for key in (
-        "python",
-        "platform",
-        "machine",
-        "auditor",
-        "device",
-        "device_name",
-        "precision",
-        "seed",
-        "split_seed",
-        "bootstrap_seed",
-    ):
+    for key in ENVIRONMENT_KEYS:
         if key in env:
             env_rows.append((key.replace("_", " "), fmt_cell(env[key])))
-    packages = sorted((str(k), str(v)) for k, v in (env.get("packages") or {}).items())
+    return env_rows
 
+
+def _model_notes_and_facts(model: dict[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
+    """The model's notes, and its recorded facts as (name, value) rows."""
     model_info = model.get("info") if isinstance(model.get("info"), dict) else {}
     model_notes = [str(n) for n in model_info.get("notes") or [] if str(n).strip()]
     model_facts = [
@@ -863,6 +940,13 @@ def build_context(
         for k in MODEL_FACTS
         if model_info.get(k) not in (None, "", [], {})
     ]
+    return model_notes, model_facts
+
+
+def _fingerprints(
+    results: dict[str, Any], data: dict[str, Any], model: dict[str, Any]
+) -> list[dict[str, str]]:
+    """The SHA-256 of every data source, the model, its files and the spec file."""
     model_files = recorded_model_files(model)
     fingerprints = [
         {
@@ -890,9 +974,11 @@ def build_context(
                 "sha256": str(spec_file["sha256"]),
             }
         )
+    return fingerprints
 
-    split = data.get("split") or {}
-    threshold_info = evaluation.get("threshold_info") or {}
+
+def _headline(results: dict[str, Any], spec, when: str) -> dict[str, Any]:
+    """The report's title page facts: names, purpose, people, page size and run date."""
     return {
         "title": str(spec.report.title or spec.name or "Model readiness report"),
         "name": str(spec.name),
@@ -906,78 +992,74 @@ def build_context(
         "page_size": spec.report.page_size if spec.report.page_size in PAGE_SIZES else "A4",
         "run_date": when,
         "auditor_version": str(results.get("auditor_version") or ""),
-        "verdict": {
-            "status": status,
-            "reason": str(verdict.get("reason") or ""),
-            "blockers": [str(b) for b in verdict.get("blockers") or []],
-            "next_steps": [str(s) for s in verdict.get("next_steps") or []],
-            **VERDICTS.get(status, VERDICTS["NOT READY"]),
-        },
-        "criteria": criteria_rows(results.get("criteria") or [], when),
-        "waivers": waiver_rows(results.get("criteria") or [], when),
-        "impact": business_impact(results),
-        "pickle_loaded": bool(model.get("pickle_loaded")),
-        "model_kind": str(model.get("kind") or ""),
-        "model_notes": model_notes,
-        "sections": [sections[c] for c in categories],
-        "data": {
-            "sources": [
-                {
-                    "role": str(s.get("role", "")),
-                    "path": str(s.get("path", "")),
-                    "format": str(s.get("format", "")),
-                    "rows": fmt(s.get("rows")),
-                    "columns": fmt(s.get("columns")),
-                    "sha256": str(s.get("sha256", "")),
-                }
-                for s in data.get("sources") or []
-            ],
-            "splits": [
-                {"split": split_column(k), "rows": fmt(v)}
-                for k, v in (split.get("sizes") or {}).items()
-            ],
-            "strategy": str(split.get("strategy", "")),
-            "split_seed": fmt(split.get("seed")),
-            "n_columns": fmt(len(data.get("columns") or {})),
-            "n_features": fmt(len(data.get("feature_names") or [])),
-            "sensitive": [str(s) for s in data.get("sensitive") or []],
-            "classes": [str(c) for c in data.get("classes") or []],
-            "preprocessing": [
-                (k.replace("_", " "), fmt_cell(v))
-                for k, v in (data.get("preprocessing") or {}).items()
-            ],
-        },
-        "fit": {
-            "history": history_summary(model),
-            "baselines": baselines_table(
-                evaluation,
-                metrics=[str(evaluation.get("primary_metric") or "")]
-                + [str((c.get("criterion") or {}).get("metric") or "") for c in criteria],
-            ),
-        },
-        "performance": {
-            "metrics": metrics_table(evaluation),
-            "primary": metric_name(evaluation.get("primary_metric", "")),
-            "confidence": _percent(evaluation.get("confidence")),
-            "bootstrap": fmt(evaluation.get("bootstrap")),
-            "threshold": fmt(_num(evaluation.get("threshold"))),
-            "threshold_strategy": str(threshold_info.get("strategy") or ""),
-            "threshold_on": str(threshold_info.get("chosen_on") or ""),
-        },
-        "appendix": {
-            "spec_text": spec_text,
-            "details": detail_rows([sections[c] for c in categories]),
-            "model_facts": model_facts,
-            "environment": env_rows,
-            "packages": packages,
-            "fingerprints": fingerprints,
-            "attachments": attachments,
-            "timings": [
-                (str(k), fmt_cell(v))
-                for k, v in ((results.get("run") or {}).get("timings") or {}).items()
-            ],
-            "started": str((results.get("run") or {}).get("started", "")),
-            "finished": str((results.get("run") or {}).get("finished", "")),
-            "docmap": documentation_map(),
-        },
+    }
+
+
+def _verdict_view(verdict: dict[str, Any], status: str) -> dict[str, Any]:
+    """The verdict with its reason, blockers, next steps and how it is displayed."""
+    return {
+        "status": status,
+        "reason": str(verdict.get("reason") or ""),
+        "blockers": [str(b) for b in verdict.get("blockers") or []],
+        "next_steps": [str(s) for s in verdict.get("next_steps") or []],
+        **VERDICTS.get(status, VERDICTS["NOT READY"]),
+    }
+
+
+def _data_view(data: dict[str, Any]) -> dict[str, Any]:
+    """The data section: sources, split sizes, columns, sensitive features, preprocessing."""
+    split = data.get("split") or {}
+    return {
+        "sources": [
+            {
+                "role": str(s.get("role", "")),
+                "path": str(s.get("path", "")),
+                "format": str(s.get("format", "")),
+                "rows": fmt(s.get("rows")),
+                "columns": fmt(s.get("columns")),
+                "sha256": str(s.get("sha256", "")),
+            }
+            for s in data.get("sources") or []
+        ],
+        "splits": [
+            {"split": split_column(k), "rows": fmt(v)}
+            for k, v in (split.get("sizes") or {}).items()
+        ],
+        "strategy": str(split.get("strategy", "")),
+        "split_seed": fmt(split.get("seed")),
+        "n_columns": fmt(len(data.get("columns") or {})),
+        "n_features": fmt(len(data.get("feature_names") or [])),
+        "sensitive": [str(s) for s in data.get("sensitive") or []],
+        "classes": [str(c) for c in data.get("classes") or []],
+        "preprocessing": [
+            (k.replace("_", " "), fmt_cell(v)) for k, v in (data.get("preprocessing") or {}).items()
+        ],
+    }
+
+
+def _fit_view(
+    model: dict[str, Any], evaluation: dict[str, Any], criteria: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The fit section: the training history and the baselines table."""
+    return {
+        "history": history_summary(model),
+        "baselines": baselines_table(
+            evaluation,
+            metrics=[str(evaluation.get("primary_metric") or "")]
+            + [str((c.get("criterion") or {}).get("metric") or "") for c in criteria],
+        ),
+    }
+
+
+def _performance_view(evaluation: dict[str, Any]) -> dict[str, Any]:
+    """The performance section: the metrics table, confidence, bootstrap and threshold."""
+    threshold_info = evaluation.get("threshold_info") or {}
+    return {
+        "metrics": metrics_table(evaluation),
+        "primary": metric_name(evaluation.get("primary_metric", "")),
+        "confidence": _percent(evaluation.get("confidence")),
+        "bootstrap": fmt(evaluation.get("bootstrap")),
+        "threshold": fmt(_num(evaluation.get("threshold"))),
+        "threshold_strategy": str(threshold_info.get("strategy") or ""),
+        "threshold_on": str(threshold_info.get("chosen_on") or ""),
     }

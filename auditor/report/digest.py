@@ -98,59 +98,14 @@ def plan_section(
     plans: list[Plan] = []
     kinds_seen: set[tuple[str, ...]] = set()
     curves_seen: set[tuple[str, ...]] = set()
-    drawn: dict[str, str] = {}
-    drawn_data: set[str] = set()  # the same figures, perhaps under another bound line
-    n_drawn = 0
+    charts = _ChartBudget(max_charts)
     for i in order:
         f = findings[i]
         rank = priority(f, linked)
         chart = f.get("chart") if isinstance(f.get("chart"), dict) else None
-        kind: tuple[str, ...] = (str(f.get("check")), str((chart or {}).get("kind")))
-        if (chart or {}).get("kind") in CURVE_KINDS:
-            # curves: once for the test split and once for the client holdout; another
-            # split's curve only when neither of those has one
-            if f.get("split") in CURVE_SPLITS:
-                kind += (str(f.get("split")),)
-                curves_seen.add(kind[:2])
-            elif kind[:2] in curves_seen:
-                kinds_seen.add(kind)
-        fairness = f.get("category") == "fairness"
-        # the fairness summary table gives every warning's numbers; only what the verdict
-        # depends on, failures and inconclusive results are shown in full there
-        important = rank <= (2 if fairness else 3)
-        if fairness and rank >= 3:
-            kind += (str(f.get("id")),)  # fairness warnings and passes: table only
-            kinds_seen.add(kind)
-        # a passing finding is shown in full only as the example of its chart; warnings
-        # and worse also for their details and recommendation
-        first_of_kind = kind not in kinds_seen and (
-            chart is not None
-            or (rank < 4 and (bool(f.get("details")) or bool(f.get("recommendation"))))
-        )
-        kinds_seen.add(kind)
-        quiet = rank >= 4 and in_metrics_table(f, metrics)
-        block = (important or first_of_kind) and not quiet
-        # passing examples, and charts of a few numbers (a metric per split), are drawn
-        # half width, two side by side
-        small_chart = (chart or {}).get("kind") in COMPACT_KINDS
-        plan = Plan(
-            finding=f, block=block, in_table=not quiet, compact=block and (rank >= 4 or small_chart)
-        )
-        if block and chart is not None:
-            signature = chart_signature(chart)
-            data = chart_signature(chart, with_bound=False)
-            if data in drawn_data and rank >= 2:
-                plan.block = False  # its figures are drawn above; its numbers are in the table
-            elif signature in drawn:
-                plan.chart, plan.same_as = "same", drawn[signature]
-            elif n_drawn < max_charts:
-                # a criterion's finding gets its own chart when its bound line differs
-                plan.chart = "draw"
-                drawn[signature] = str(f.get("title") or f.get("id"))
-                drawn_data.add(data)
-                n_drawn += 1
-            else:
-                plan.chart = "omitted"
+        plan = _plan_finding(f, rank, chart, metrics, kinds_seen, curves_seen)
+        if plan.block and chart is not None:
+            charts.assign(plan, chart, rank)
         plans.append(plan)
     if plans and not any(p.block for p in plans):
         # nothing stood out: still show the most important finding with its evidence
@@ -159,3 +114,81 @@ def plan_section(
         if isinstance(first.finding.get("chart"), dict) and max_charts > 0:
             first.chart = "draw"
     return plans
+
+
+def _kind(
+    f: dict[str, Any], chart: dict[str, Any] | None, kinds_seen: set, curves_seen: set
+) -> tuple[str, ...]:
+    """The finding's kind for "first of each kind": check and chart kind (curves: and split)."""
+    kind: tuple[str, ...] = (str(f.get("check")), str((chart or {}).get("kind")))
+    if (chart or {}).get("kind") in CURVE_KINDS:
+        # curves: once for the test split and once for the client holdout; another
+        # split's curve only when neither of those has one
+        if f.get("split") in CURVE_SPLITS:
+            kind += (str(f.get("split")),)
+            curves_seen.add(kind[:2])
+        elif kind[:2] in curves_seen:
+            kinds_seen.add(kind)
+    return kind
+
+
+def _plan_finding(
+    f: dict[str, Any],
+    rank: int,
+    chart: dict[str, Any] | None,
+    metrics: dict[str, Any],
+    kinds_seen: set,
+    curves_seen: set,
+) -> Plan:
+    """How one finding is shown, before its chart is assigned; records its kind as seen."""
+    kind = _kind(f, chart, kinds_seen, curves_seen)
+    fairness = f.get("category") == "fairness"
+    # the fairness summary table gives every warning's numbers; only what the verdict
+    # depends on, failures and inconclusive results are shown in full there
+    important = rank <= (2 if fairness else 3)
+    if fairness and rank >= 3:
+        kind += (str(f.get("id")),)  # fairness warnings and passes: table only
+        kinds_seen.add(kind)
+    # a passing finding is shown in full only as the example of its chart; warnings
+    # and worse also for their details and recommendation
+    first_of_kind = kind not in kinds_seen and (
+        chart is not None
+        or (rank < 4 and (bool(f.get("details")) or bool(f.get("recommendation"))))
+    )
+    kinds_seen.add(kind)
+    quiet = rank >= 4 and in_metrics_table(f, metrics)
+    block = (important or first_of_kind) and not quiet
+    # passing examples, and charts of a few numbers (a metric per split), are drawn
+    # half width, two side by side
+    small_chart = (chart or {}).get("kind") in COMPACT_KINDS
+    return Plan(
+        finding=f, block=block, in_table=not quiet, compact=block and (rank >= 4 or small_chart)
+    )
+
+
+class _ChartBudget:
+    """The charts a section has drawn: each picture once, at most ``max_charts``."""
+
+    def __init__(self, max_charts: int) -> None:
+        self.max_charts = max_charts
+        self.drawn: dict[str, str] = {}
+        self.drawn_data: set[str] = set()  # the same figures, perhaps under another bound line
+        self.n_drawn = 0
+
+    def assign(self, plan: Plan, chart: dict[str, Any], rank: int) -> None:
+        """Draw the chart, point to the same one above, omit it, or leave it to the table."""
+        f = plan.finding
+        signature = chart_signature(chart)
+        data = chart_signature(chart, with_bound=False)
+        if data in self.drawn_data and rank >= 2:
+            plan.block = False  # its figures are drawn above; its numbers are in the table
+        elif signature in self.drawn:
+            plan.chart, plan.same_as = "same", self.drawn[signature]
+        elif self.n_drawn < self.max_charts:
+            # a criterion's finding gets its own chart when its bound line differs
+            plan.chart = "draw"
+            self.drawn[signature] = str(f.get("title") or f.get("id"))
+            self.drawn_data.add(data)
+            self.n_drawn += 1
+        else:
+            plan.chart = "omitted"

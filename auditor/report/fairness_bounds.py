@@ -138,33 +138,47 @@ def line_for(
         return None
     best = min(values) if lower_better else max(values)
     if metric in DIFFERENCE_METRICS:
-        if lower_better:
-            return BoundLine(
-                at=best + b,
-                beyond="above",
-                rule=f"more than {_bound_text(b)} above the lowest group",
-                **common,
-            )
+        return _difference_line(b, best, lower_better, common)
+    if metric in RATIO_METRICS:
+        return _ratio_line(b, best, lower_better, common)
+    return None
+
+
+def _difference_line(
+    b: float, best: float, lower_better: bool, common: dict[str, Any]
+) -> BoundLine:
+    """A gap bound: the bound away from the best-treated group, on the worse side."""
+    if lower_better:
         return BoundLine(
-            at=best - b,
-            beyond="below",
-            rule=f"more than {_bound_text(b)} below the highest group",
+            at=best + b,
+            beyond="above",
+            rule=f"more than {_bound_text(b)} above the lowest group",
             **common,
         )
-    if metric in RATIO_METRICS:
-        if b <= 0:
-            return None
-        if lower_better:  # lowest / highest >= b  <=>  every group <= lowest / b
-            return BoundLine(
-                at=best / b,
-                beyond="above",
-                rule=f"more than {1 / b:.3g} times the lowest group (ratio below {_bound_text(b)})",
-                **common,
-            )
+    return BoundLine(
+        at=best - b,
+        beyond="below",
+        rule=f"more than {_bound_text(b)} below the highest group",
+        **common,
+    )
+
+
+def _ratio_line(
+    b: float, best: float, lower_better: bool, common: dict[str, Any]
+) -> BoundLine | None:
+    """A ratio bound: the best rate times (or divided by) the bound; None unless positive."""
+    if b <= 0:
+        return None
+    if lower_better:  # lowest / highest >= b  <=>  every group <= lowest / b
         return BoundLine(
-            at=best * b, beyond="below", rule=f"below {_percent(b)} of the highest group", **common
+            at=best / b,
+            beyond="above",
+            rule=f"more than {1 / b:.3g} times the lowest group (ratio below {_bound_text(b)})",
+            **common,
         )
-    return None
+    return BoundLine(
+        at=best * b, beyond="below", rule=f"below {_percent(b)} of the highest group", **common
+    )
 
 
 def fairness_bound_line(

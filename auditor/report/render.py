@@ -176,19 +176,40 @@ def render_report(
         ``{"html": Path, "pdf": Path}``.
     """
     out_dir = Path(out_dir)
-    if results_path is not None:
-        try:
-            results_bytes = Path(results_path).read_bytes()
-        except OSError as exc:
-            raise DataError(
-                UNREADABLE_RESULTS.format(error=exc.strerror or exc),
-                Location(file=str(results_path)),
-            ) from exc
-    else:
-        results_bytes = canonical_results(results)
+    results_bytes = _results_bytes(results, results_path)
     spec_text = spec_text if spec_text is not None else spec_document(results)
     spec_bytes = spec_text.encode("utf-8")
-    listed = [
+    listed = _listed_attachments(results_bytes, spec_bytes)
+    html = render_html(results, spec_text=spec_text, attachments=listed)
+    pdf = render_pdf(
+        html,
+        attachments=[
+            (RESULTS_ATTACHMENT, results_bytes, f"SHA-256 {listed[0]['sha256']}"),
+            (SPEC_ATTACHMENT, spec_bytes, f"SHA-256 {listed[1]['sha256']}"),
+        ],
+    )
+    return {
+        "html": write_bytes(out_dir / "report.html", html.encode("utf-8")),
+        "pdf": write_bytes(out_dir / "report.pdf", pdf),
+    }
+
+
+def _results_bytes(results: dict[str, Any], results_path: Path | None) -> bytes:
+    """The exact bytes of ``results_path``, or the canonical JSON of ``results`` without one."""
+    if results_path is None:
+        return canonical_results(results)
+    try:
+        return Path(results_path).read_bytes()
+    except OSError as exc:
+        raise DataError(
+            UNREADABLE_RESULTS.format(error=exc.strerror or exc),
+            Location(file=str(results_path)),
+        ) from exc
+
+
+def _listed_attachments(results_bytes: bytes, spec_bytes: bytes) -> list[dict[str, str]]:
+    """The two attachments as the appendix lists them: key, name, SHA-256, description."""
+    return [
         {
             "key": "results",
             "name": RESULTS_ATTACHMENT,
@@ -202,15 +223,3 @@ def render_report(
             "description": "The resolved spec: every setting the audit used.",
         },
     ]
-    html = render_html(results, spec_text=spec_text, attachments=listed)
-    pdf = render_pdf(
-        html,
-        attachments=[
-            (RESULTS_ATTACHMENT, results_bytes, f"SHA-256 {listed[0]['sha256']}"),
-            (SPEC_ATTACHMENT, spec_bytes, f"SHA-256 {listed[1]['sha256']}"),
-        ],
-    )
-    return {
-        "html": write_bytes(out_dir / "report.html", html.encode("utf-8")),
-        "pdf": write_bytes(out_dir / "report.pdf", pdf),
-    }

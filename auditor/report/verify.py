@@ -116,6 +116,26 @@ def verify_pdf(
     """
     pdf_path = Path(pdf_path)
     files, recorded = read_attachments(pdf_path)
+    ok, lines = _attachment_lines(files, recorded)
+    results = _embedded_results(files, pdf_path)
+    lines.insert(0, _headline(pdf_path, results))
+
+    sources = (results.get("data") or {}).get("sources") or []
+    for path in data:
+        matched, line = _data_line(Path(path), sources)
+        ok = ok and matched
+        lines.append(line)
+
+    if model is not None:
+        matched, line = _model_line(Path(model), results)
+        ok = ok and matched
+        lines.append(line)
+    lines.append("OK: the evidence matches." if ok else "MISMATCH: see the lines above.")
+    return VerifyResult(ok=ok, lines=lines)
+
+
+def _attachment_lines(files: dict[str, bytes], recorded: dict[str, str]) -> tuple[bool, list[str]]:
+    """Whether the embedded files match their recorded fingerprints, and a line on each."""
     ok = True
     lines: list[str] = []
     for name in (RESULTS_NAME, SPEC_NAME):
@@ -138,56 +158,57 @@ def verify_pdf(
                 f"{name}: ALTERED: its sha256 {_short(actual)} differs from the "
                 f"recorded {_short(expected)}"
             )
+    return ok, lines
+
+
+def _embedded_results(files: dict[str, bytes], pdf_path: Path) -> dict[str, Any]:
+    """The embedded results.json, parsed (DataError when it is not valid JSON)."""
     try:
-        results: dict[str, Any] = json.loads(files[RESULTS_NAME].decode("utf-8"))
+        return json.loads(files[RESULTS_NAME].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError(BAD_RESULTS.format(error=exc), Location(file=str(pdf_path))) from exc
 
+
+def _headline(pdf_path: Path, results: dict[str, Any]) -> str:
+    """The first line: the report, the spec's name, the verdict and the audit's date."""
     spec = results.get("spec") or {}
     verdict = (results.get("verdict") or {}).get("status", "?")
-    lines.insert(
-        0,
+    return (
         f"{pdf_path.name}: {spec.get('name', '?')}, verdict {verdict}, audited "
-        f"{str((results.get('run') or {}).get('finished', '?'))[:10]}",
+        f"{str((results.get('run') or {}).get('finished', '?'))[:10]}"
     )
 
-    sources = (results.get("data") or {}).get("sources") or []
-    for path in data:
-        path = Path(path)
-        sha = _sha256(path, DataError, MISSING_DATA)
-        roles = [str(s.get("role")) for s in sources if s.get("sha256") == sha]
-        if roles:
-            lines.append(
-                f"{path}: matches the audited {' and '.join(roles)} data (sha256 {_short(sha)})"
-            )
-        else:
-            ok = False
-            audited = (
-                ", ".join(f"{s.get('role')} {_short(str(s.get('sha256', '')))}" for s in sources)
-                or "none recorded"
-            )
-            lines.append(
-                f"{path}: DOES NOT MATCH the audited data (sha256 {_short(sha)}; "
-                f"audited: {audited})"
-            )
 
-    if model is not None:
-        model = Path(model)
-        sha = _sha256(model, ModelFileError, MISSING_MODEL)
-        from auditor.report.context import recorded_model_files
+def _data_line(path: Path, sources: list[dict[str, Any]]) -> tuple[bool, str]:
+    """Whether a data file matches one of the audited sources, and the line saying so."""
+    sha = _sha256(path, DataError, MISSING_DATA)
+    roles = [str(s.get("role")) for s in sources if s.get("sha256") == sha]
+    if roles:
+        return True, (
+            f"{path}: matches the audited {' and '.join(roles)} data (sha256 {_short(sha)})"
+        )
+    audited = (
+        ", ".join(f"{s.get('role')} {_short(str(s.get('sha256', '')))}" for s in sources)
+        or "none recorded"
+    )
+    return False, (
+        f"{path}: DOES NOT MATCH the audited data (sha256 {_short(sha)}; audited: {audited})"
+    )
 
-        info = results.get("model") or {}
-        known = {"model fingerprint": info.get("fingerprint")}
-        for name, value in recorded_model_files(info).items():
-            known[f"model file {name}"] = value
-        matched = [label for label, value in known.items() if value and value == sha]
-        if matched:
-            lines.append(f"{model}: matches the audited {matched[0]} (sha256 {_short(sha)})")
-        else:
-            ok = False
-            lines.append(
-                f"{model}: DOES NOT MATCH the audited model (sha256 {_short(sha)}; "
-                f"audited fingerprint {_short(str(info.get('fingerprint', '')))})"
-            )
-    lines.append("OK: the evidence matches." if ok else "MISMATCH: see the lines above.")
-    return VerifyResult(ok=ok, lines=lines)
+
+def _model_line(model: Path, results: dict[str, Any]) -> tuple[bool, str]:
+    """Whether a model file matches the audited model or its files, and the line saying so."""
+    sha = _sha256(model, ModelFileError, MISSING_MODEL)
+    from auditor.report.context import recorded_model_files
+
+    info = results.get("model") or {}
+    known = {"model fingerprint": info.get("fingerprint")}
+    for name, value in recorded_model_files(info).items():
+        known[f"model file {name}"] = value
+    matched = [label for label, value in known.items() if value and value == sha]
+    if matched:
+        return True, f"{model}: matches the audited {matched[0]} (sha256 {_short(sha)})"
+    return False, (
+        f"{model}: DOES NOT MATCH the audited model (sha256 {_short(sha)}; "
+        f"audited fingerprint {_short(str(info.get('fingerprint', '')))})"
+    )

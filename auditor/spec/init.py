@@ -255,30 +255,9 @@ def starter_spec(
         The target is not a column, or has fewer than two values.
     """
     columns = [str(c) for c in frame.columns]
-    if target not in columns:
-        raise DataError(
-            MSG_NO_TARGET.format(target=target, hint=did_you_mean(target, columns)),
-            Location(file=source_label or data_path),
-        )
-    column = frame[target]
-    values = column.dropna()
-    if values.empty:
-        raise DataError(
-            MSG_TARGET_EMPTY.format(target=target), Location(file=source_label or data_path)
-        )
-    if values.nunique() < 2:
-        value = scalar_text(plain(values.iloc[0]))
-        raise DataError(
-            MSG_ONE_VALUE.format(target=target, value=value),
-            Location(file=source_label or data_path),
-        )
-    task, reason = infer_task(column)
-    id_column = next((c for c in columns if c != target and looks_like_id(c, frame[c])), None)
-    others = [c for c in columns if c not in (target, id_column)]
-    sensitive = [c for c in others if looks_sensitive(c)]
-    dates = [c for c in others if c not in sensitive and looks_like_date(frame[c])]
-    features = [c for c in others if c not in sensitive and c not in dates]
-
+    values = _target_values(frame, columns, target, source_label or data_path)
+    task, reason = infer_task(frame[target])
+    id_column, sensitive, dates, features = _column_roles(frame, columns, target)
     lines: list[str] = []
     add = lines.append
     if schema_ref:
@@ -290,21 +269,79 @@ def starter_spec(
     add("# Review every value (the acceptance bounds especially), then run `auditor validate`.")
     add("version: 1")
     add(f"name: {scalar_text(name)}")
-    add("objective:")
-    add(f"  task: {task}  # inferred from '{target}': {reason}")
-    add(f"  target: {scalar_text(target)}")
+    lines += _objective_lines(task, reason, target, values)
+    lines += _data_lines(data_path, id_column, features, dates, sensitive, task)
+    lines += _model_and_training_lines()
+    lines += _acceptance_lines(task, sensitive)
+    add("report:")
+    add(f"  title: {scalar_text(f'{name} model')}")
+    add("  owner: ''  # TODO: the team accountable for the model")
+    add("  approvers: []  # TODO: who signs the report")
+    return "\n".join(lines) + "\n"
+
+
+def _target_values(frame: pd.DataFrame, columns: list[str], target: str, file: str) -> pd.Series:
+    """The target's non-missing values; DataError unless it is a column with two values."""
+    if target not in columns:
+        raise DataError(
+            MSG_NO_TARGET.format(target=target, hint=did_you_mean(target, columns)),
+            Location(file=file),
+        )
+    values = frame[target].dropna()
+    if values.empty:
+        raise DataError(MSG_TARGET_EMPTY.format(target=target), Location(file=file))
+    if values.nunique() < 2:
+        value = scalar_text(plain(values.iloc[0]))
+        raise DataError(MSG_ONE_VALUE.format(target=target, value=value), Location(file=file))
+    return values
+
+
+def _column_roles(
+    frame: pd.DataFrame, columns: list[str], target: str
+) -> tuple[str | None, list[str], list[str], list[str]]:
+    """(id column, sensitive-looking columns, date columns, features) of the data."""
+    id_column = next((c for c in columns if c != target and looks_like_id(c, frame[c])), None)
+    others = [c for c in columns if c not in (target, id_column)]
+    sensitive = [c for c in others if looks_sensitive(c)]
+    dates = [c for c in others if c not in sensitive and looks_like_date(frame[c])]
+    features = [c for c in others if c not in sensitive and c not in dates]
+    return id_column, sensitive, dates, features
+
+
+def _objective_lines(task: str, reason: str, target: str, values: pd.Series) -> list[str]:
+    """The ``objective`` section: the inferred task, the target, its positive value."""
+    lines = [
+        "objective:",
+        f"  task: {task}  # inferred from '{target}': {reason}",
+        f"  target: {scalar_text(target)}",
+    ]
     if task == "binary":
         ordered = sorted_plain(values.unique())
         positive = guess_positive(ordered)
         shown = ", ".join(scalar_text(v) for v in ordered)
-        add(
+        lines.append(
             f"  positive: {scalar_text(positive)}  # the outcome that counts as positive "
             f"(values: {shown})"
         )
-    add("  purpose: ''  # TODO: one plain sentence on what the model is for")
-    add("data:")
-    add(f"  train: {scalar_text(data_path)}")
-    add("  # holdout: client_data.csv  # the client's own data, evaluated as a split of its own")
+    lines.append("  purpose: ''  # TODO: one plain sentence on what the model is for")
+    return lines
+
+
+def _data_lines(
+    data_path: str,
+    id_column: str | None,
+    features: list[str],
+    dates: list[str],
+    sensitive: list[str],
+    task: str,
+) -> list[str]:
+    """The ``data`` section: file, features, date and sensitive hints, split, preprocessing."""
+    lines = [
+        "data:",
+        f"  train: {scalar_text(data_path)}",
+        "  # holdout: client_data.csv  # the client's own data, evaluated as a split of its own",
+    ]
+    add = lines.append
     if id_column:
         add(f"  id_column: {scalar_text(id_column)}")
     add("  include:")
@@ -339,7 +376,13 @@ def starter_spec(
         for k in ("missing", "outliers", "scaling", "categorical")
     }
     add(f"  preprocessing: {_flow(prep)}")
-    add("model:")
+    return lines
+
+
+def _model_and_training_lines() -> list[str]:
+    """The ``model``, ``training`` and ``evaluation`` sections, from the schema's defaults."""
+    lines = ["model:"]
+    add = lines.append
     add(f"  architecture: {schema_default('model', 'architecture')}")
     add(f"  hidden: [{', '.join(str(h) for h in schema_default('model', 'hidden'))}]")
     add(f"  dropout: {scalar_text(schema_default('model', 'dropout'))}")
@@ -351,16 +394,17 @@ def starter_spec(
     add("evaluation:")
     add(f"  confidence: {scalar_text(schema_default('evaluation', 'confidence'))}")
     add(f"  bootstrap: {scalar_text(schema_default('evaluation', 'bootstrap'))}")
-    add("acceptance:")
+    return lines
+
+
+def _acceptance_lines(task: str, sensitive: list[str]) -> list[str]:
+    """The ``acceptance`` section: the task's criteria, fairness ones as comments."""
+    lines = ["acceptance:"]
     for criterion in CRITERIA[task]:
-        add(f"  - {_flow(criterion)}")
+        lines.append(f"  - {_flow(criterion)}")
     if sensitive and task != "regression":
         metric = "demographic_parity_difference" if task == "binary" else "worst_group_accuracy"
         for c in sensitive:
             bound = {"at_most": FAIRNESS_BOUND} if task == "binary" else {"at_least": 0.5}
-            add(f"  # - {_flow({'metric': metric, 'sensitive': c, **bound})}")
-    add("report:")
-    add(f"  title: {scalar_text(f'{name} model')}")
-    add("  owner: ''  # TODO: the team accountable for the model")
-    add("  approvers: []  # TODO: who signs the report")
-    return "\n".join(lines) + "\n"
+            lines.append(f"  # - {_flow({'metric': metric, 'sensitive': c, **bound})}")
+    return lines

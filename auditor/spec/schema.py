@@ -254,46 +254,17 @@ def _extra_keys(instance: Any, schema: dict) -> list[str]:
 
 
 def _translate(error, doc: Document, file, root: dict, unknown_at) -> SpecError | None:
+    """One schema violation as a located, plain-language error (None: said elsewhere)."""
     path = tuple(error.absolute_path)
     schema = resolve_ref(error.schema, root) if isinstance(error.schema, dict) else {}
     kind = error.validator
     value = error.instance
     if kind == "required":
-        missing = [k for k in error.validator_value if k not in (value or {})]
-        key = missing[0] if missing else "?"
-        if key in unknown_at.get(path, set()):
-            return None  # "unknown key 'objectiv' (did you mean 'objective'?)" says it
-        if path == () and key == "version":
-            return _located(doc, file, ("version",), MSG_REQUIRED_VERSION, anchor=())
-        return _located(doc, file, path + (key,), MSG_REQUIRED.format(key=key), anchor=path)
+        return _required_error(error, doc, file, path, unknown_at)
     if kind == "const":
-        if path == ("version",):
-            message = MSG_VERSION_TEXT if isinstance(value, str) else MSG_VERSION
-            return _located(doc, file, path, message.format(got=fmt_value(value)))
-        return _located(
-            doc,
-            file,
-            path,
-            MSG_CONST.format(value=fmt_value(error.validator_value), got=fmt_value(value)),
-        )
+        return _const_error(error, doc, file, path)
     if kind == "enum":
-        options = error.validator_value
-        hint = did_you_mean(value, [str(o) for o in options]) if isinstance(value, str) else ""
-        if hint and len(options) > ENUM_LISTED_MAX:
-            return _located(
-                doc,
-                file,
-                path,
-                MSG_ENUM_LONG.format(got=fmt_value(value), hint=hint, n=len(options)),
-            )
-        return _located(
-            doc,
-            file,
-            path,
-            MSG_ENUM.format(
-                options=", ".join(fmt_enum(o) for o in options), got=fmt_value(value), hint=hint
-            ),
-        )
+        return _enum_error(error, doc, file, path)
     if kind == "type":
         expected = _bound_words(doc, path) or expected_words(schema)
         return _located(doc, file, path, MSG_TYPE.format(expected=expected, got=fmt_value(value)))
@@ -302,18 +273,7 @@ def _translate(error, doc: Document, file, root: dict, unknown_at) -> SpecError 
             doc, file, path, MSG_RANGE.format(expected=expected_words(schema), got=fmt_value(value))
         )
     if kind == "anyOf":
-        required = set()
-        for option in error.validator_value:
-            required.update(option.get("required", []))
-        if required == {"metric", "check"}:
-            if unknown_at.get(path, set()) & required:
-                return None  # the misspelled key already says it
-            return _located(doc, file, path, MSG_NEEDS_MEASURE)
-        if required == {"at_least", "at_most"}:
-            if unknown_at.get(path, set()) & required:
-                return None
-            return _located(doc, file, path, MSG_NEEDS_BOUND)
-        return _located(doc, file, path, MSG_ANY_OF)
+        return _any_of_error(error, doc, file, path, unknown_at)
     if kind == "pattern":
         words = PATTERN_WORDS.get(error.validator_value)
         if words:
@@ -321,6 +281,78 @@ def _translate(error, doc: Document, file, root: dict, unknown_at) -> SpecError 
         return _located(
             doc, file, path, MSG_PATTERN.format(pattern=error.validator_value, got=fmt_value(value))
         )
+    if kind in ("minLength", "uniqueItems", "minItems", "maxItems"):
+        return _size_error(error, doc, file, path)
+    return _located(doc, file, path, MSG_GENERIC.format(message=" ".join(error.message.split())))
+
+
+def _required_error(error, doc: Document, file, path: tuple, unknown_at) -> SpecError | None:
+    """A missing key, located where it belongs (None when a misspelled key says it)."""
+    value = error.instance
+    missing = [k for k in error.validator_value if k not in (value or {})]
+    key = missing[0] if missing else "?"
+    if key in unknown_at.get(path, set()):
+        return None  # "unknown key 'objectiv' (did you mean 'objective'?)" says it
+    if path == () and key == "version":
+        return _located(doc, file, ("version",), MSG_REQUIRED_VERSION, anchor=())
+    return _located(doc, file, path + (key,), MSG_REQUIRED.format(key=key), anchor=path)
+
+
+def _const_error(error, doc: Document, file, path: tuple) -> SpecError:
+    """A value that must be one constant (the spec's ``version`` gets its own words)."""
+    value = error.instance
+    if path == ("version",):
+        message = MSG_VERSION_TEXT if isinstance(value, str) else MSG_VERSION
+        return _located(doc, file, path, message.format(got=fmt_value(value)))
+    return _located(
+        doc,
+        file,
+        path,
+        MSG_CONST.format(value=fmt_value(error.validator_value), got=fmt_value(value)),
+    )
+
+
+def _enum_error(error, doc: Document, file, path: tuple) -> SpecError:
+    """A value not among the options: the options (or, for many, a suggestion)."""
+    value = error.instance
+    options = error.validator_value
+    hint = did_you_mean(value, [str(o) for o in options]) if isinstance(value, str) else ""
+    if hint and len(options) > ENUM_LISTED_MAX:
+        return _located(
+            doc,
+            file,
+            path,
+            MSG_ENUM_LONG.format(got=fmt_value(value), hint=hint, n=len(options)),
+        )
+    return _located(
+        doc,
+        file,
+        path,
+        MSG_ENUM.format(
+            options=", ".join(fmt_enum(o) for o in options), got=fmt_value(value), hint=hint
+        ),
+    )
+
+
+def _any_of_error(error, doc: Document, file, path: tuple, unknown_at) -> SpecError | None:
+    """A criterion without a measure or a bound (None when a misspelled key says it)."""
+    required = set()
+    for option in error.validator_value:
+        required.update(option.get("required", []))
+    if required == {"metric", "check"}:
+        if unknown_at.get(path, set()) & required:
+            return None  # the misspelled key already says it
+        return _located(doc, file, path, MSG_NEEDS_MEASURE)
+    if required == {"at_least", "at_most"}:
+        if unknown_at.get(path, set()) & required:
+            return None
+        return _located(doc, file, path, MSG_NEEDS_BOUND)
+    return _located(doc, file, path, MSG_ANY_OF)
+
+
+def _size_error(error, doc: Document, file, path: tuple) -> SpecError:
+    """An empty text, a list with repeated items, or a list too short or too long."""
+    kind, value = error.validator, error.instance
     if kind == "minLength":
         return _located(doc, file, path, MSG_MIN_LENGTH)
     if kind == "uniqueItems":
@@ -330,11 +362,7 @@ def _translate(error, doc: Document, file, root: dict, unknown_at) -> SpecError 
         return _located(
             doc, file, path, MSG_MIN_ITEMS.format(n=error.validator_value, got=len(value))
         )
-    if kind == "maxItems":
-        return _located(
-            doc, file, path, MSG_MAX_ITEMS.format(n=error.validator_value, got=len(value))
-        )
-    return _located(doc, file, path, MSG_GENERIC.format(message=" ".join(error.message.split())))
+    return _located(doc, file, path, MSG_MAX_ITEMS.format(n=error.validator_value, got=len(value)))
 
 
 def _bound_words(doc: Document, path: tuple) -> str | None:

@@ -87,31 +87,49 @@ def train_model(
     DeviceError
         The requested device or precision is not available (before any training).
     """
-    import time
-
-    import numpy as np
-    import torch
-
-    from auditor.errors import DataError
-    from auditor.train.architectures import build_model, count_parameters, model_config
-    from auditor.train.device import (
-        cpu_threads,
-        device_name,
-        resolve_device,
-        resolve_precision,
-        torch_threads,
+    training = spec.training
+    device, precision = _device_and_precision(spec)
+    seed = int(training.seed)
+    cfg = loop_config(spec, dataset, seed=seed)
+    X_train, y_train = _training_rows(dataset, train_rows)
+    X_val, y_val = dataset.X["validation"], dataset.y["validation"]
+    scaling = _target_scaling(dataset.task, y_train)
+    config, model = _seeded_model(spec, dataset, X_train.shape[1], device)
+    tensors = _device_tensors(dataset.task, device, scaling, X_train, y_train, X_val, y_val)
+    threads, started, result = _fit(
+        spec,
+        cfg,
+        model,
+        tensors,
+        device=device,
+        precision=precision,
+        y_val=y_val,
+        progress=progress,
+        val_scores=_val_scores(dataset.task, scaling),
     )
-    from auditor.train.loop import fit, to_device_tensors
-    from auditor.train.predictor import TrainedPredictor
-    from auditor.train.seed import seed_everything
+    info = _training_info(
+        spec, cfg, result, config, device, precision, started, X_train, X_val, threads
+    )
+    return _predictor(spec, dataset, model, config, scaling, device, result, info)
+
+
+def _device_and_precision(spec: Spec) -> tuple[Any, Any]:
+    """The training device and precision the spec asks for (DeviceError when unavailable)."""
+    from auditor.train.device import resolve_device, resolve_precision
 
     training = spec.training
     device = resolve_device(training.device, location=spec.locate(("training", "device")))
     precision = resolve_precision(
         training.precision, device, location=spec.locate(("training", "precision"))
     )
-    seed = int(training.seed)
-    cfg = loop_config(spec, dataset, seed=seed)
+    return device, precision
+
+
+def _training_rows(dataset: Dataset, train_rows: np.ndarray | None) -> tuple[Any, Any]:
+    """The train split's features and targets, or only the rows at ``train_rows``."""
+    import numpy as np
+
+    from auditor.errors import DataError
 
     X_train, y_train = dataset.X["train"], dataset.y["train"]
     if train_rows is not None:
@@ -119,28 +137,64 @@ def train_model(
         if rows.size == 0:
             raise DataError(MSG_EMPTY_TRAIN_ROWS)
         X_train, y_train = X_train[rows], y_train[rows]
-    X_val, y_val = dataset.X["validation"], dataset.y["validation"]
+    return X_train, y_train
+
+
+def _target_scaling(task: str, y_train: np.ndarray) -> dict[str, float]:
+    """How regression targets are standardised for training (identity otherwise)."""
+    import numpy as np
 
     scaling = {"mean": 0.0, "std": 1.0}
-    if dataset.task == "regression":
+    if task == "regression":
         std = float(np.std(y_train))
         scaling = {"mean": float(np.mean(y_train)), "std": std if std > 0 else 1.0}
+    return scaling
 
-    seed_everything(seed, deterministic=bool(training.deterministic), device_type=device.type)
+
+def _seeded_model(
+    spec: Spec, dataset: Dataset, in_features: int, device: Any
+) -> tuple[dict[str, Any], Any]:
+    """Seed every random source, then build the declared architecture on the device."""
+    from auditor.train.architectures import build_model, model_config
+    from auditor.train.seed import seed_everything
+
+    training = spec.training
+    seed_everything(
+        int(training.seed), deterministic=bool(training.deterministic), device_type=device.type
+    )
     config = model_config(
         spec.model,
-        in_features=X_train.shape[1],
+        in_features=in_features,
         task=dataset.task,
         n_classes=len(dataset.classes),
     )
-    model = build_model(config).to(device)
+    return config, build_model(config).to(device)
 
-    xt, yt = to_device_tensors(
-        X_train, y_train, dataset.task, device, scaling["mean"], scaling["std"]
-    )
-    xv, yv = to_device_tensors(X_val, y_val, dataset.task, device, scaling["mean"], scaling["std"])
+
+def _device_tensors(
+    task: str,
+    device: Any,
+    scaling: dict[str, float],
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    X_val: np.ndarray,
+    y_val: np.ndarray,
+) -> dict[str, Any]:
+    """The training and validation splits as device tensors, each moved once."""
+    from auditor.train.loop import to_device_tensors
+
+    xt, yt = to_device_tensors(X_train, y_train, task, device, scaling["mean"], scaling["std"])
+    xv, yv = to_device_tensors(X_val, y_val, task, device, scaling["mean"], scaling["std"])
+    return {"X_train": xt, "y_train": yt, "X_val": xv, "y_val": yv}
+
+
+def _val_scores(task: str, scaling: dict[str, float]):
+    """For regression, validation outputs back in the target's units; None otherwise."""
+    import numpy as np
+    import torch
+
     val_scores = None
-    if dataset.task == "regression":
+    if task == "regression":
 
         def val_scores(out: torch.Tensor) -> np.ndarray:
             return (
@@ -148,8 +202,32 @@ def train_model(
                 + scaling["mean"]
             )
 
+    return val_scores
+
+
+def _fit(
+    spec: Spec,
+    cfg: Any,
+    model: Any,
+    tensors: dict[str, Any],
+    *,
+    device: Any,
+    precision: Any,
+    y_val: np.ndarray,
+    progress,
+    val_scores,
+) -> tuple[int, float, Any]:
+    """Run the loop under the chosen number of CPU threads: (threads, start time, result)."""
+    import time
+
+    import numpy as np
+
+    from auditor.train.architectures import count_parameters
+    from auditor.train.device import cpu_threads, torch_threads
+    from auditor.train.loop import fit
+
     threads = cpu_threads(
-        training.cpu_threads,
+        spec.training.cpu_threads,
         device=device,
         batch_size=cfg.batch_size,
         parameters=count_parameters(model),
@@ -159,16 +237,36 @@ def train_model(
         result = fit(
             model,
             cfg,
-            X_train=xt,
-            y_train=yt,
-            X_val=xv,
-            y_val=yv,
+            **tensors,
             y_val_true=np.asarray(y_val),
             precision=precision,
             progress=progress,
             val_scores=val_scores,
         )
-    info = {
+    return threads, started, result
+
+
+def _training_info(
+    spec: Spec,
+    cfg: Any,
+    result: Any,
+    config: dict[str, Any],
+    device: Any,
+    precision: Any,
+    started: float,
+    X_train: np.ndarray,
+    X_val: np.ndarray,
+    threads: int,
+) -> dict[str, Any]:
+    """What the run records about training: architecture, device, stopping, timing."""
+    import time
+
+    import torch
+
+    from auditor.train.device import device_name
+
+    training = spec.training
+    return {
         "architecture": config["architecture"],
         "config": config,
         "device": str(device),
@@ -184,7 +282,7 @@ def train_model(
         "train_seconds": round(time.perf_counter() - started, 4),
         "train_rows": int(X_train.shape[0]),
         "validation_rows": int(X_val.shape[0]),
-        "seed": seed,
+        "seed": int(training.seed),
         "cpu_threads": threads,
         "deterministic": bool(training.deterministic) or device.type == "cpu",
         "torch": torch.__version__,
@@ -194,6 +292,21 @@ def train_model(
         if cfg.class_weights is None and cfg.oversample_weights is None
         else ("class_weights" if cfg.class_weights is not None else "oversample"),
     }
+
+
+def _predictor(
+    spec: Spec,
+    dataset: Dataset,
+    model: Any,
+    config: dict[str, Any],
+    scaling: dict[str, float],
+    device: Any,
+    result: Any,
+    info: dict[str, Any],
+) -> TrainedPredictor:
+    """The trained model wrapped for prediction, with its preprocessing and history."""
+    from auditor.train.predictor import TrainedPredictor
+
     return TrainedPredictor(
         model,
         config=config,
@@ -206,5 +319,5 @@ def train_model(
         feature_columns=dataset.feature_columns,
         history=result.history,
         info=info,
-        export_onnx=bool(training.export_onnx),
+        export_onnx=bool(spec.training.export_onnx),
     )

@@ -185,6 +185,294 @@ def augment(
     return xb, yb, y2, lam
 
 
+@dataclass
+class _Setup:
+    """What every epoch of one training run reuses, built once before the first epoch."""
+
+    device: torch.device
+    n: int  # training rows
+    bs: int  # rows per batch
+    steps: int  # batches per epoch
+    params: list[nn.Parameter]  # once: gradient clipping needs them every batch
+    optimizer: torch.optim.Optimizer
+    schedule: Any
+    loss_fn: Callable
+    sample_weights: torch.Tensor | None  # cumulative row weights (oversampling)
+    noise_scale: torch.Tensor | None
+    augmenting: bool
+    generator: torch.Generator
+    rng: np.random.Generator
+    autocast: Any
+    scaler: Any
+    clip: float | None
+    used: int = 0  # rows per epoch (a last batch of one row is left out)
+    losses: torch.Tensor | None = None  # per-batch losses, on the device
+    sizes: torch.Tensor | None = None  # per-batch row counts, on the device
+
+
+def _batching(n: int, batch_size: int) -> tuple[int, int]:
+    """Rows per batch and batches per epoch; a last batch of a single row is left out."""
+    bs = max(1, min(batch_size, n))
+    steps = math.ceil(n / bs)
+    if n - (steps - 1) * bs == 1 and steps > 1:  # a batch of one row breaks batch norm
+        steps -= 1
+    return bs, steps
+
+
+def _sample_weights(
+    cfg: LoopConfig, y_train: torch.Tensor, device: torch.device
+) -> torch.Tensor | None:
+    """Cumulative per-row sampling weights for oversampling, on the device (None without)."""
+    if cfg.oversample_weights is None:
+        return None
+    # cumulative row weights (computed once, on the host: a float cumsum on CUDA is not
+    # deterministic); a weighted draw with replacement is then a searchsorted of uniform
+    # numbers (torch.multinomial is limited to 2**24 rows)
+    per_row = np.asarray(cfg.oversample_weights, dtype=np.float64)[y_train.long().cpu().numpy()]
+    return torch.from_numpy(np.cumsum(per_row)).to(device)
+
+
+def _noise_scale(cfg: LoopConfig, n_columns: int, device: torch.device) -> torch.Tensor | None:
+    """Per-column standard deviation of the gaussian noise (numeric columns only), or None."""
+    noise_scale = None
+    if cfg.noise_std > 0:
+        mask = np.ones(n_columns, bool) if cfg.numeric_mask is None else cfg.numeric_mask
+        noise_scale = torch.as_tensor(mask.astype(np.float32) * cfg.noise_std, device=device)
+    return noise_scale
+
+
+def _autocast(precision: Precision, device: torch.device):
+    """The autocast context for ``precision`` (a no-op context at full precision)."""
+    if precision.autocast_dtype is not None:
+        return torch.autocast(device_type=device.type, dtype=precision.autocast_dtype)
+    return contextlib.nullcontext()
+
+
+def _setup(
+    model: nn.Module,
+    cfg: LoopConfig,
+    X_train: torch.Tensor,
+    y_train: torch.Tensor,
+    precision: Precision,
+) -> _Setup:
+    """Everything the epochs reuse, built in this order: batching, optimizer, loss, RNGs."""
+    device = X_train.device
+    n = X_train.shape[0]
+    bs, steps = _batching(n, cfg.batch_size)
+    params = list(model.parameters())
+    optimizer = build_optimizer(params, cfg.training)
+    schedule = build_schedule(optimizer, cfg.training, epochs=cfg.epochs, steps_per_epoch=steps)
+    weights_t = (
+        None
+        if cfg.class_weights is None
+        else torch.as_tensor(cfg.class_weights, dtype=torch.float32, device=device)
+    )
+    loss_fn = make_loss(cfg.task, weights_t)
+    sample_weights = _sample_weights(cfg, y_train, device)
+    noise_scale = _noise_scale(cfg, X_train.shape[1], device)
+    augmenting = noise_scale is not None or cfg.mixup_alpha > 0
+    generator = torch.Generator(device=device)
+    generator.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    autocast = _autocast(precision, device)
+    scaler = torch.amp.GradScaler(device.type) if precision.needs_scaler else None
+    return _Setup(
+        device=device,
+        n=n,
+        bs=bs,
+        steps=steps,
+        params=params,
+        optimizer=optimizer,
+        schedule=schedule,
+        loss_fn=loss_fn,
+        sample_weights=sample_weights,
+        noise_scale=noise_scale,
+        augmenting=augmenting,
+        generator=generator,
+        rng=rng,
+        autocast=autocast,
+        scaler=scaler,
+        clip=cfg.gradient_clip,
+    )
+
+
+def _loss_buffers(setup: _Setup) -> None:
+    """The device buffers of per-batch losses and batch sizes (one host read per epoch)."""
+    n, bs, steps, device = setup.n, setup.bs, setup.steps, setup.device
+    setup.used = min(n, steps * bs)
+    setup.losses = torch.zeros(steps, device=device)
+    setup.sizes = torch.full((steps,), float(bs), device=device)
+    setup.sizes[-1] = float(setup.used - (steps - 1) * bs)
+
+
+def _epoch_order(setup: _Setup) -> torch.Tensor:
+    """This epoch's row order: a permutation, or a weighted draw with replacement."""
+    n, generator, device = setup.n, setup.generator, setup.device
+    sample_weights = setup.sample_weights
+    if sample_weights is not None:
+        u = torch.rand(n, generator=generator, device=device, dtype=torch.float64)
+        order = torch.searchsorted(sample_weights, u * sample_weights[-1], right=True)
+        order.clamp_(max=n - 1)
+    else:
+        order = torch.randperm(n, generator=generator, device=device)
+    return order
+
+
+def _train_epoch(
+    model: nn.Module,
+    cfg: LoopConfig,
+    setup: _Setup,
+    X_train: torch.Tensor,
+    y_train: torch.Tensor,
+) -> float:
+    """One pass over the training rows in index-slice batches; the mean training loss."""
+    bs, steps, losses = setup.bs, setup.steps, setup.losses
+    optimizer, schedule, scaler = setup.optimizer, setup.schedule, setup.scaler
+    params, clip, loss_fn, autocast = setup.params, setup.clip, setup.loss_fn, setup.autocast
+    augmenting, noise_scale = setup.augmenting, setup.noise_scale
+    generator, rng = setup.generator, setup.rng
+    order = _epoch_order(setup)
+    for step in range(steps):
+        idx = order[step * bs : (step + 1) * bs]
+        xb = X_train.index_select(0, idx)
+        yb = y_train.index_select(0, idx)
+        if augmenting:
+            xb, yb, y2, lam = augment(
+                xb, yb, cfg=cfg, noise_scale=noise_scale, generator=generator, rng=rng
+            )
+        else:
+            y2 = lam = None
+        with autocast:
+            loss = loss_fn(model(xb), yb, y2, lam)
+        optimizer.zero_grad(set_to_none=True)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            if clip:
+                scaler.unscale_(optimizer)
+                nn.utils.clip_grad_norm_(params, clip)
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            loss.backward()
+            if clip:
+                nn.utils.clip_grad_norm_(params, clip)
+            optimizer.step()
+        schedule.after_batch()
+        losses[step] = loss.detach()
+    return float((losses * setup.sizes).sum().item()) / setup.used
+
+
+def _validate(
+    model: nn.Module,
+    cfg: LoopConfig,
+    setup: _Setup,
+    shown: str,
+    X_val: torch.Tensor,
+    y_val: torch.Tensor,
+    y_val_true: np.ndarray,
+    val_scores: Callable[[torch.Tensor], np.ndarray] | None,
+) -> tuple[float, float]:
+    """The validation loss and the validation metric ``shown`` in the history."""
+    out = forward_all(model, X_val, autocast=setup.autocast)
+    val_loss = float(setup.loss_fn(out, y_val).item())
+    scores = (
+        val_scores(out)
+        if val_scores is not None
+        else scores_from_outputs(cfg.task, out).cpu().numpy()
+    )
+    val_metric = monitor.metric_value(shown, cfg.task, y_val_true, scores)
+    return val_loss, val_metric
+
+
+def _history_row(
+    epoch: int, train_loss: float, val_loss: float, val_metric: float, lr: float, t0: float
+) -> dict[str, Any]:
+    """One epoch's entry in the history (non-finite values as None)."""
+    return {
+        "epoch": epoch,
+        "train_loss": _finite_or_none(train_loss),
+        "val_loss": _finite_or_none(val_loss),
+        "val_metric": _finite_or_none(val_metric),
+        "lr": lr,
+        "seconds": round(time.perf_counter() - t0, 6),
+    }
+
+
+class _EpochTracker:
+    """Per-epoch bookkeeping: history, schedule step, early stopping and the best weights."""
+
+    def __init__(self, model: nn.Module, cfg: LoopConfig, setup: _Setup) -> None:
+        self.model, self.cfg, self.setup = model, cfg, setup
+        self.watched = cfg.monitor
+        self.higher = monitor.higher_is_better(self.watched)
+        self.shown = self.watched if self.watched != "loss" else cfg.report_metric
+        self.result = LoopResult(metric_name=self.shown)
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.best = -math.inf if self.higher else math.inf
+        self.waited = 0
+        self.watched_value = math.nan
+
+    def record(
+        self,
+        epoch: int,
+        t0: float,
+        train_loss: float,
+        val_loss: float,
+        val_metric: float,
+        bar=None,
+    ) -> None:
+        """Step the schedule and add the epoch to the history (and to the progress bar)."""
+        lr = float(self.setup.optimizer.param_groups[0]["lr"])
+        self.setup.schedule.after_epoch(val_loss)
+        self.watched_value = val_loss if self.watched == "loss" else val_metric
+        self.result.history.append(_history_row(epoch, train_loss, val_loss, val_metric, lr, t0))
+        self.result.epochs_run = epoch
+        if bar is not None:
+            bar.update(1, loss=train_loss, **{f"val_{self.shown}": val_metric})
+
+    def should_stop(self, epoch: int, train_loss: float, val_loss: float, start: float) -> bool:
+        """Whether to stop now: a non-finite loss, patience run out, or the time budget spent."""
+        cfg, result = self.cfg, self.result
+        if not math.isfinite(train_loss) or not math.isfinite(val_loss):
+            result.stop_reason = "non_finite_loss"
+            return True
+        if self._no_longer_improving(epoch):
+            return True
+        if cfg.time_budget is not None and time.perf_counter() - start >= cfg.time_budget:
+            result.stop_reason = "time_budget"
+            return True
+        return False
+
+    def _no_longer_improving(self, epoch: int) -> bool:
+        """Keep the best value (and weights) so far; whether patience has run out."""
+        cfg, result, watched_value = self.cfg, self.result, self.watched_value
+        improved = math.isfinite(watched_value) and (
+            watched_value > self.best + cfg.min_delta
+            if self.higher
+            else watched_value < self.best - cfg.min_delta
+        )
+        if improved:
+            self.best, self.waited = watched_value, 0
+            result.best_epoch, result.best_value = epoch, watched_value
+            if cfg.early_stopping and cfg.restore_best:
+                self.best_state = {
+                    k: v.detach().clone() for k, v in self.model.state_dict().items()
+                }
+        else:
+            self.waited += 1
+            if cfg.early_stopping and self.waited >= cfg.patience:
+                result.stopped_early = True
+                result.stop_reason = "early_stopping"
+                return True
+        return False
+
+    def restore_best(self) -> None:
+        """Load the best epoch's weights when training went on past it."""
+        result = self.result
+        if self.best_state is not None and (result.best_epoch != result.epochs_run):
+            self.model.load_state_dict(self.best_state)
+
+
 def fit(
     model: nn.Module,
     cfg: LoopConfig,
@@ -217,148 +505,26 @@ def fit(
     val_scores : callable, optional
         Maps validation outputs (on device) to scores in original units (regression).
     """
-    device = X_train.device
-    n = X_train.shape[0]
-    bs = max(1, min(cfg.batch_size, n))
-    steps = math.ceil(n / bs)
-    if n - (steps - 1) * bs == 1 and steps > 1:  # a batch of one row breaks batch norm
-        steps -= 1
-    params = list(model.parameters())  # once: gradient clipping needs them every batch
-    optimizer = build_optimizer(params, cfg.training)
-    schedule = build_schedule(optimizer, cfg.training, epochs=cfg.epochs, steps_per_epoch=steps)
-    weights_t = (
-        None
-        if cfg.class_weights is None
-        else torch.as_tensor(cfg.class_weights, dtype=torch.float32, device=device)
-    )
-    loss_fn = make_loss(cfg.task, weights_t)
-    sample_weights = None
-    if cfg.oversample_weights is not None:
-        # cumulative row weights (computed once, on the host: a float cumsum on CUDA is not
-        # deterministic); a weighted draw with replacement is then a searchsorted of uniform
-        # numbers (torch.multinomial is limited to 2**24 rows)
-        per_row = np.asarray(cfg.oversample_weights, dtype=np.float64)[y_train.long().cpu().numpy()]
-        sample_weights = torch.from_numpy(np.cumsum(per_row)).to(device)
-    noise_scale = None
-    if cfg.noise_std > 0:
-        mask = np.ones(X_train.shape[1], bool) if cfg.numeric_mask is None else cfg.numeric_mask
-        noise_scale = torch.as_tensor(mask.astype(np.float32) * cfg.noise_std, device=device)
-    augmenting = noise_scale is not None or cfg.mixup_alpha > 0
-
-    generator = torch.Generator(device=device)
-    generator.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
-    if precision.autocast_dtype is not None:
-        autocast = torch.autocast(device_type=device.type, dtype=precision.autocast_dtype)
-    else:
-        autocast = contextlib.nullcontext()
-    scaler = torch.amp.GradScaler(device.type) if precision.needs_scaler else None
-    clip = cfg.gradient_clip
-    watched = cfg.monitor
-    higher = monitor.higher_is_better(watched)
-    shown = watched if watched != "loss" else cfg.report_metric
-
-    result = LoopResult(metric_name=shown)
-    best_state: dict[str, torch.Tensor] | None = None
-    best = -math.inf if higher else math.inf
-    waited = 0
-    used = min(n, steps * bs)  # rows per epoch (a last batch of one row is left out)
-    losses = torch.zeros(steps, device=device)
-    sizes = torch.full((steps,), float(bs), device=device)
-    sizes[-1] = float(used - (steps - 1) * bs)
+    setup = _setup(model, cfg, X_train, y_train, precision)
+    tracker = _EpochTracker(model, cfg, setup)
+    _loss_buffers(setup)
     bar = progress.bar(total=cfg.epochs, desc="train") if progress is not None else None
     start = time.perf_counter()
     model.train()
     try:
         for epoch in range(1, cfg.epochs + 1):
             t0 = time.perf_counter()
-            if sample_weights is not None:
-                u = torch.rand(n, generator=generator, device=device, dtype=torch.float64)
-                order = torch.searchsorted(sample_weights, u * sample_weights[-1], right=True)
-                order.clamp_(max=n - 1)
-            else:
-                order = torch.randperm(n, generator=generator, device=device)
-            for step in range(steps):
-                idx = order[step * bs : (step + 1) * bs]
-                xb = X_train.index_select(0, idx)
-                yb = y_train.index_select(0, idx)
-                if augmenting:
-                    xb, yb, y2, lam = augment(
-                        xb, yb, cfg=cfg, noise_scale=noise_scale, generator=generator, rng=rng
-                    )
-                else:
-                    y2 = lam = None
-                with autocast:
-                    loss = loss_fn(model(xb), yb, y2, lam)
-                optimizer.zero_grad(set_to_none=True)
-                if scaler is not None:
-                    scaler.scale(loss).backward()
-                    if clip:
-                        scaler.unscale_(optimizer)
-                        nn.utils.clip_grad_norm_(params, clip)
-                    scaler.step(optimizer)
-                    scaler.update()
-                else:
-                    loss.backward()
-                    if clip:
-                        nn.utils.clip_grad_norm_(params, clip)
-                    optimizer.step()
-                schedule.after_batch()
-                losses[step] = loss.detach()
-            train_loss = float((losses * sizes).sum().item()) / used
-
-            out = forward_all(model, X_val, autocast=autocast)
-            val_loss = float(loss_fn(out, y_val).item())
-            scores = (
-                val_scores(out)
-                if val_scores is not None
-                else scores_from_outputs(cfg.task, out).cpu().numpy()
+            train_loss = _train_epoch(model, cfg, setup, X_train, y_train)
+            val_loss, val_metric = _validate(
+                model, cfg, setup, tracker.shown, X_val, y_val, y_val_true, val_scores
             )
-            val_metric = monitor.metric_value(shown, cfg.task, y_val_true, scores)
-            lr = float(optimizer.param_groups[0]["lr"])
-            schedule.after_epoch(val_loss)
-            watched_value = val_loss if watched == "loss" else val_metric
-            result.history.append(
-                {
-                    "epoch": epoch,
-                    "train_loss": _finite_or_none(train_loss),
-                    "val_loss": _finite_or_none(val_loss),
-                    "val_metric": _finite_or_none(val_metric),
-                    "lr": lr,
-                    "seconds": round(time.perf_counter() - t0, 6),
-                }
-            )
-            result.epochs_run = epoch
-            if bar is not None:
-                bar.update(1, loss=train_loss, **{f"val_{shown}": val_metric})
-
-            if not math.isfinite(train_loss) or not math.isfinite(val_loss):
-                result.stop_reason = "non_finite_loss"
-                break
-            improved = math.isfinite(watched_value) and (
-                watched_value > best + cfg.min_delta
-                if higher
-                else watched_value < best - cfg.min_delta
-            )
-            if improved:
-                best, waited = watched_value, 0
-                result.best_epoch, result.best_value = epoch, watched_value
-                if cfg.early_stopping and cfg.restore_best:
-                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            else:
-                waited += 1
-                if cfg.early_stopping and waited >= cfg.patience:
-                    result.stopped_early = True
-                    result.stop_reason = "early_stopping"
-                    break
-            if cfg.time_budget is not None and time.perf_counter() - start >= cfg.time_budget:
-                result.stop_reason = "time_budget"
+            tracker.record(epoch, t0, train_loss, val_loss, val_metric, bar)
+            if tracker.should_stop(epoch, train_loss, val_loss, start):
                 break
     finally:
         if bar is not None:
             bar.close()
-    if best_state is not None and (result.best_epoch != result.epochs_run):
-        model.load_state_dict(best_state)
+    tracker.restore_best()
     model.eval()
-    result.seconds = time.perf_counter() - start
-    return result
+    tracker.result.seconds = time.perf_counter() - start
+    return tracker.result

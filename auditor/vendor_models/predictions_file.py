@@ -117,58 +117,13 @@ def _numeric(frame: pd.DataFrame, column: str, ctx: VendorContext) -> np.ndarray
 
 def load(ctx: VendorContext) -> PredictionsBackend:
     """Read and check the predictions file; see the module docstring for its layout."""
-    import pandas as pd
-
-    from auditor.data.sources import read_table
-    from auditor.errors import DataError
-
     ds = ctx.dataset
     id_column = ds.id_column
     if not id_column:
         raise SpecError(MSG_NEEDS_ID, ctx.spec.locate(("data", "id_column")))
-    try:
-        frame = read_table(ctx.path)  # the data stage's reader (DataError on failure)
-    except DataError as exc:
-        raise ctx.error(exc.message) from None
-    if id_column not in frame.columns:
-        raise ctx.error(
-            MSG_NO_ID_IN_FILE.format(name=id_column, columns=listing(frame.columns, 12, str))
-        )
-
-    settings = ctx.settings
-    score_col, label_col = settings.score_column, settings.label_column
-    task = ds.task
-    if task == "multiclass":
-        score_cols = [f"{score_col}{c}" for c in ds.classes] if score_col is not None else []
-    else:
-        score_cols = [score_col] if score_col is not None else []
-    has_scores = bool(score_cols) and all(c in frame.columns for c in score_cols)
-    use_labels = not has_scores and task != "regression" and label_col in frame.columns
-    if not has_scores and not use_labels:
-        wanted = list(score_cols)
-        if task != "regression" and label_col is not None:
-            wanted.append(label_col)
-        what = "prediction column" if task == "regression" else "score or label column(s)"
-        field = (
-            "model",
-            "vendor",
-            "score_column" if task == "regression" or label_col is None else "label_column",
-        )
-        raise ctx.error(
-            MSG_NO_PREDICTION_COLUMNS.format(
-                what=what,
-                wanted=", ".join(repr(w) for w in wanted)
-                or "nothing: score_column and label_column are both null",
-                columns=listing(frame.columns, 12, str),
-            ),
-            field=field,
-        )
-    if has_scores and label_col is not None and label_col in frame.columns:
-        ctx.note(
-            f"the predictions file has both scores and labels; the scores are used "
-            f"and column {label_col!r} is ignored"
-        )
-
+    frame = _read_predictions(ctx, id_column)
+    label_col = ctx.settings.label_column
+    score_cols, has_scores = _prediction_columns(ctx, frame)
     columns = score_cols if has_scores else [label_col]
     empty = frame[columns].isna().sum()
     if int(empty.sum()):
@@ -177,42 +132,129 @@ def load(ctx: VendorContext) -> PredictionsBackend:
                 count=int(empty.sum()), columns=", ".join(repr(c) for c in empty.index[empty > 0])
             )
         )
+    index = _id_index(ctx, frame, id_column)
+    if has_scores:
+        scores = _file_scores(ctx, frame, columns)
+    else:
+        scores = _label_scores(ctx, frame, label_col)
+    _note_unmatched_rows(ctx, index, id_column)
+    return PredictionsBackend(ctx, index, scores, has_scores, id_column, columns)
+
+
+def _read_predictions(ctx: VendorContext, id_column: str) -> pd.DataFrame:
+    """The predictions file as a table that has the id column."""
+    from auditor.data.sources import read_table
+    from auditor.errors import DataError
+
+    try:
+        frame = read_table(ctx.path)  # the data stage's reader (DataError on failure)
+    except DataError as exc:
+        raise ctx.error(exc.message) from None
+    if id_column not in frame.columns:
+        raise ctx.error(
+            MSG_NO_ID_IN_FILE.format(name=id_column, columns=listing(frame.columns, 12, str))
+        )
+    return frame
+
+
+def _prediction_columns(ctx: VendorContext, frame: pd.DataFrame) -> tuple[list[str], bool]:
+    """The score columns the task needs, and whether the file has them all (else labels)."""
+    settings = ctx.settings
+    score_col, label_col = settings.score_column, settings.label_column
+    task = ctx.dataset.task
+    if task == "multiclass":
+        score_cols = (
+            [f"{score_col}{c}" for c in ctx.dataset.classes] if score_col is not None else []
+        )
+    else:
+        score_cols = [score_col] if score_col is not None else []
+    has_scores = bool(score_cols) and all(c in frame.columns for c in score_cols)
+    use_labels = not has_scores and task != "regression" and label_col in frame.columns
+    if not has_scores and not use_labels:
+        raise _no_prediction_columns(ctx, frame, score_cols)
+    if has_scores and label_col is not None and label_col in frame.columns:
+        ctx.note(
+            f"the predictions file has both scores and labels; the scores are used "
+            f"and column {label_col!r} is ignored"
+        )
+    return score_cols, has_scores
+
+
+def _no_prediction_columns(ctx: VendorContext, frame: pd.DataFrame, score_cols: list[str]):
+    """The error for a file with neither the score columns nor the label column."""
+    task, label_col = ctx.dataset.task, ctx.settings.label_column
+    wanted = list(score_cols)
+    if task != "regression" and label_col is not None:
+        wanted.append(label_col)
+    what = "prediction column" if task == "regression" else "score or label column(s)"
+    field = (
+        "model",
+        "vendor",
+        "score_column" if task == "regression" or label_col is None else "label_column",
+    )
+    return ctx.error(
+        MSG_NO_PREDICTION_COLUMNS.format(
+            what=what,
+            wanted=", ".join(repr(w) for w in wanted)
+            or "nothing: score_column and label_column are both null",
+            columns=listing(frame.columns, 12, str),
+        ),
+        field=field,
+    )
+
+
+def _id_index(ctx: VendorContext, frame: pd.DataFrame, id_column: str) -> pd.Index:
+    """The file's row ids as text keys; an id given twice is an error."""
+    import pandas as pd
 
     keys = id_keys(frame[id_column])
     index = pd.Index(keys)
     if index.has_duplicates:
         dup = index[index.duplicated()]
         raise ctx.error(MSG_DUPLICATE_IDS.format(count=int(dup.nunique()), example=str(dup[0])))
+    return index
 
-    if has_scores:
-        scores = np.column_stack([_numeric(frame, c, ctx) for c in columns])
-        if task != "multiclass":
-            scores = scores[:, 0]
-        if task != "regression":
-            check_range(
-                scores,
-                "scores of a classification task",
-                lambda m: ctx.error(m, field=("model", "vendor", "score_column")),
-            )
-        if task == "multiclass":
-            off = ~np.isclose(scores.sum(axis=1), 1.0, atol=SUM_TOLERANCE)
-            if off.any():
-                ctx.note(MSG_NOTE_SUMS.format(count=int(off.sum())))
-    else:
-        scores = labels_to_scores(
-            frame[label_col].to_numpy(dtype=object),
-            task=task,
-            classes=ds.classes,
-            error=lambda m: ctx.error(m, field=("model", "vendor", "label_column")),
-        )
-        ctx.note(
-            "the vendor gives labels only: scores are hard 0/1, so ranking metrics "
-            "(ROC-AUC, PR-AUC) and calibration are not meaningful"
-        )
 
+def _file_scores(ctx: VendorContext, frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """The vendor's scores: numeric, within [0, 1] for classification; notes bad sums."""
+    task = ctx.dataset.task
+    scores = np.column_stack([_numeric(frame, c, ctx) for c in columns])
+    if task != "multiclass":
+        scores = scores[:, 0]
+    if task != "regression":
+        check_range(
+            scores,
+            "scores of a classification task",
+            lambda m: ctx.error(m, field=("model", "vendor", "score_column")),
+        )
+    if task == "multiclass":
+        off = ~np.isclose(scores.sum(axis=1), 1.0, atol=SUM_TOLERANCE)
+        if off.any():
+            ctx.note(MSG_NOTE_SUMS.format(count=int(off.sum())))
+    return scores
+
+
+def _label_scores(ctx: VendorContext, frame: pd.DataFrame, label_col: str) -> np.ndarray:
+    """Hard 0/1 scores from the vendor's predicted labels (with a note saying so)."""
+    ds = ctx.dataset
+    scores = labels_to_scores(
+        frame[label_col].to_numpy(dtype=object),
+        task=ds.task,
+        classes=ds.classes,
+        error=lambda m: ctx.error(m, field=("model", "vendor", "label_column")),
+    )
+    ctx.note(
+        "the vendor gives labels only: scores are hard 0/1, so ranking metrics "
+        "(ROC-AUC, PR-AUC) and calibration are not meaningful"
+    )
+    return scores
+
+
+def _note_unmatched_rows(ctx: VendorContext, index: pd.Index, id_column: str) -> None:
+    """A note on the file's rows that match no row of any split."""
     used = [
         index.get_indexer(id_keys(f[id_column]))
-        for f in ds.frames.values()
+        for f in ctx.dataset.frames.values()
         if id_column in f.columns
     ]
     used = np.concatenate(used) if used else np.empty(0, dtype=np.int64)
@@ -221,4 +263,3 @@ def load(ctx: VendorContext) -> PredictionsBackend:
     extra = int(len(index) - seen.sum())
     if extra:
         ctx.note(MSG_NOTE_EXTRA.format(count=extra))
-    return PredictionsBackend(ctx, index, scores, has_scores, id_column, columns)

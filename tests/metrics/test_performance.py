@@ -25,6 +25,7 @@ SCHEMA = json.loads((Path(__file__).parents[2] / "schemas" / "spec.schema.json")
 EXPECTED = [
     "accuracy",
     "balanced_accuracy",
+    "mcc",
     "precision",
     "recall",
     "f1",
@@ -70,6 +71,7 @@ def _sklearn(task, name, y, scores, pred):
     table = {
         "accuracy": lambda: skm.accuracy_score(y, pred),
         "balanced_accuracy": lambda: skm.balanced_accuracy_score(y, pred),
+        "mcc": lambda: skm.matthews_corrcoef(y, pred),
         "precision": lambda: skm.precision_score(y, pred, average=avg),
         "recall": lambda: skm.recall_score(y, pred, average=avg),
         "f1": lambda: skm.f1_score(y, pred, average=avg),

@@ -1381,6 +1381,7 @@ def make_results(
             "task": task,
             "classes": classes,
             "sensitive": spec["data"]["sensitive"],
+            "id_column": spec["data"]["id_column"],
             "sources": sources,
             "split": {"strategy": spec["data"]["split"]["strategy"], "seed": 7, "sizes": sizes},
             "columns": {
@@ -1414,6 +1415,7 @@ def make_results(
         "environment": {
             "python": "3.11.9",
             "platform": "Linux-6.8-x86_64",
+            "machine": "x86_64",
             "auditor": "0.1.0",
             "packages": {
                 "torch": "2.13.0",
@@ -1427,7 +1429,9 @@ def make_results(
             "device": "cpu",
             "device_name": "x86_64 CPU (2 cores)",
             "precision": "fp32",
-            "seed": 7,
+            "seed": spec["training"]["seed"],
+            "split_seed": spec["data"]["split"]["seed"],
+            "bootstrap_seed": spec["evaluation"]["seed"],
         },
         "evaluation": {
             "primary_metric": primary,
@@ -1446,6 +1450,10 @@ def make_results(
             },
             "learning_curve": learning_curve["details"]["points"],
             "costs": eval_costs,
+            # as evaluate.evaluate records them: the fixture's model gives scores, and no
+            # diagnostic was skipped
+            "has_scores": True,
+            "notes": {},
         },
         "findings": findings,
         "criteria": criteria,

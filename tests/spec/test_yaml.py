@@ -8,6 +8,7 @@ import time
 import pytest
 
 from auditor.errors import SpecError
+from auditor.spec import yamlio
 from auditor.spec.yamlio import (
     MAX_DEPTH,
     MAX_NODES,
@@ -101,17 +102,27 @@ def test_merge_keys_are_supported_without_shadowing():
     assert doc.positions[("d", "x")] == (1, 14)
 
 
-def test_alias_bomb_is_counted_not_expanded():
+def test_alias_bomb_is_counted_not_expanded(monkeypatch):
     lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
     previous = "a"
     for name in "bcdefghijklmnopqrstuvwxyz":  # 9**26 nodes if expanded
         lines.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
         previous = name
-    start = time.perf_counter()
+    built: list[tuple] = []
+    real_build = yamlio._build
+
+    def spy_build(node, path, doc):
+        built.append(path)
+        return real_build(node, path, doc)
+
+    monkeypatch.setattr(yamlio, "_build", spy_build)
+    cpu_start = time.process_time()  # CPU time of this process, not the wall clock
     with pytest.raises(SpecError) as info:
         parse_yaml("\n".join(lines))
-    assert time.perf_counter() - start < 0.5
+    cpu = time.process_time() - cpu_start
     assert info.value.message == MSG_TOO_MANY_NODES.format(limit=MAX_NODES)
+    assert built == [], "counted, never expanded: no value of the document was built"
+    assert cpu < 0.5, f"refusing the bomb used {cpu:.3f} s of CPU"  # a few ms in practice
 
 
 def test_aliases_within_the_limit_are_expanded_as_copies():
@@ -212,13 +223,24 @@ def test_scalar_text_reads_back(value):
     assert parse_yaml(f"a: {scalar_text(value)}\n").values["a"] == value
 
 
-def test_huge_documents_stop_early():
+def test_huge_documents_stop_early(monkeypatch):
     from auditor.spec.yamlio import MAX_BYTES, MAX_VALUES, MSG_TOO_MANY_VALUES
 
-    text = "a: [" + "1," * (MAX_BYTES // 2 - 10) + "]\n"
-    start = time.perf_counter()
+    text = "a: [" + "1," * (MAX_BYTES // 2 - 10) + "]\n"  # about 524,000 values
+    composers: list[yamlio.SpecComposer] = []
+
+    class Spy(yamlio.SpecComposer):
+        def __init__(self, stream):
+            super().__init__(stream)
+            composers.append(self)
+
+    monkeypatch.setattr(yamlio, "SpecComposer", Spy)
     with pytest.raises(SpecError) as info:
         parse_yaml(text)
-    assert time.perf_counter() - start < 6.0  # reading it all took 12 s before the early stop
     assert info.value.message == MSG_TOO_MANY_VALUES.format(limit=MAX_VALUES)
     assert info.value.location.line == 1
+    # Stopped early: the reader had consumed only the first ~MAX_VALUES values (two
+    # characters each), not the whole file, and the error points there, not at the end.
+    (composer,) = composers
+    assert 2 * MAX_VALUES <= composer.index < 2 * MAX_VALUES + 1000 < len(text) // 5
+    assert 2 * MAX_VALUES - 10 <= info.value.location.column <= 2 * MAX_VALUES + 10

@@ -97,7 +97,7 @@ def test_onnx_export_matches_torch(make_run, tmp_path, task):
     )
     p = train_model(spec, ds)
     files = p.save(tmp_path / "model")
-    assert {"onnx", "onnx_network"} <= set(files)
+    assert set(files) == {"weights", "config", "preprocessing", "onnx", "onnx_network"}
     meta = json.loads(files["config"].read_text())
     assert (
         meta["onnx"]["model"]["input"] == "raw"

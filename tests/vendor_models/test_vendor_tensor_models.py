@@ -46,8 +46,9 @@ def test_torchscript_probabilities_equal_the_model(tmp_path, loan):
     )
     assert predictor.kind == "vendor:torchscript" and predictor.has_scores
     for split in loan.frames:
-        np.testing.assert_array_equal(
-            predictor.predict(loan, split), _run(net, loan.X[split])[:, 0]
+        # the scripted module against the eager one: float32, computed on different paths
+        np.testing.assert_allclose(
+            predictor.predict(loan, split), _run(net, loan.X[split])[:, 0], rtol=1e-5, atol=1e-6
         )
 
 

@@ -173,6 +173,29 @@ def baselines(dataset: Dataset, threshold: float | None) -> dict[str, dict[str, 
 
 
 # ------------------------------------------------------------------ learning curve
+def _fraction_values(
+    dataset: Dataset, model, predictor: Predictor, known: dict, rows, metric: str, threshold
+) -> dict[str, float]:
+    """``metric`` of ``model`` on its training ``rows`` and on the validation split."""
+    from auditor.metrics import Rows, point_metrics
+
+    task = dataset.task
+    k = len(dataset.classes) if task != "regression" else None
+    values = {}
+    for split, sel in (("train", rows), ("validation", None)):
+        if model is predictor and split in known:
+            scores = known[split]
+        else:
+            scores = np.asarray(model.predict(dataset, split))
+        y = np.asarray(dataset.y[split])
+        if sel is not None:
+            scores, y = scores[sel], y[sel]
+        values[split] = point_metrics(
+            Rows(task, y, scores, decisions(task, scores, threshold), n_classes=k), [metric]
+        )[metric]
+    return values
+
+
 def learning_curve(
     spec: Spec,
     dataset: Dataset,
@@ -188,8 +211,6 @@ def learning_curve(
     ``full_scores``: the predictor's scores per split, already computed; the full fraction
     reuses them instead of predicting the training and validation rows again.
     """
-    from auditor.metrics import Rows, point_metrics
-
     settings = spec.evaluation.learning_curve
     if not settings.enabled:
         return [], "it is switched off (evaluation.learning_curve.enabled: false)"
@@ -197,8 +218,6 @@ def learning_curve(
         return [], "a vendor model cannot be retrained on fractions of the data"
     from auditor.train import train_model
 
-    task = dataset.task
-    k = len(dataset.classes) if task != "regression" else None
     n = len(dataset.y["train"])
     rng = np.random.default_rng(int(spec.training.seed))
     order = rng.permutation(n)
@@ -213,18 +232,7 @@ def learning_curve(
         else:
             rows = np.sort(order[:size])
             model = train_model(spec, dataset, train_rows=rows)
-        values = {}
-        for split, sel in (("train", rows), ("validation", None)):
-            if model is predictor and split in known:
-                scores = known[split]
-            else:
-                scores = np.asarray(model.predict(dataset, split))
-            y = np.asarray(dataset.y[split])
-            if sel is not None:
-                scores, y = scores[sel], y[sel]
-            values[split] = point_metrics(
-                Rows(task, y, scores, decisions(task, scores, threshold), n_classes=k), [metric]
-            )[metric]
+        values = _fraction_values(dataset, model, predictor, known, rows, metric, threshold)
         points.append(
             {
                 "fraction": fraction,
@@ -245,6 +253,53 @@ def covered_splits(dataset: Dataset, predictor: Predictor) -> list[str]:
     return [s for s in dataset.splits if covers(dataset, s)]
 
 
+def _uncovered(spec: Spec, dataset: Dataset, covered: list[str]) -> dict[str, str]:
+    """{split: why} for the splits the predictor does not cover; ModelFileError if none is."""
+    from auditor.splits import split_phrase
+
+    uncovered = {
+        s: NOT_COVERED.format(where=split_phrase(s)) for s in dataset.splits if s not in covered
+    }
+    if uncovered and not covered:
+        from auditor.errors import ModelFileError
+
+        raise ModelFileError(
+            NONE_COVERED.format(splits=", ".join(dataset.splits)),
+            spec.locate(("model", "vendor", "path")),
+        )
+    return uncovered
+
+
+def _split_evals(dataset: Dataset, covered: list[str], scores: dict, threshold) -> dict:
+    """{split: SplitEval} of the covered splits: truth, scores, decisions and groups."""
+    splits = {}
+    for s in covered:
+        groups = dataset.groups.get(s)
+        if groups is not None:
+            groups = groups.reset_index(drop=True)
+        splits[s] = SplitEval(
+            y_true=np.asarray(dataset.y[s]),
+            scores=scores[s],
+            y_pred=decisions(dataset.task, scores[s], threshold),
+            groups=groups,
+        )
+    return splits
+
+
+def _noted_learning_curve(
+    spec: Spec, dataset: Dataset, predictor: Predictor, metric: str, threshold, notes, **kwargs
+) -> list[dict[str, Any]]:
+    """The learning curve's points; why it was skipped goes to ``notes["learning_curve"]``."""
+    curve: list[dict[str, Any]] = []
+    try:
+        curve, reason = learning_curve(spec, dataset, predictor, metric, threshold, **kwargs)
+        if reason:
+            notes["learning_curve"] = reason
+    except ImportError as exc:  # the training engine is not installed in this build
+        notes["learning_curve"] = f"the training engine is unavailable ({exc})"
+    return curve
+
+
 def evaluate(spec: Spec, dataset: Dataset, predictor: Predictor, *, progress=None) -> Evaluation:
     """Predict every split, choose the threshold on validation, compute baselines and curves.
 
@@ -260,50 +315,23 @@ def evaluate(spec: Spec, dataset: Dataset, predictor: Predictor, *, progress=Non
         With two extra attributes: ``has_scores`` (the predictor gives probabilities) and
         ``notes`` (why optional parts were skipped).
     """
-    from auditor.splits import split_phrase
-
     task = dataset.task
     has_scores = bool(predictor.has_scores)
     notes: dict[str, Any] = {}
     covered = covered_splits(dataset, predictor)
-    uncovered = {
-        s: NOT_COVERED.format(where=split_phrase(s)) for s in dataset.splits if s not in covered
-    }
+    uncovered = _uncovered(spec, dataset, covered)
     if uncovered:
-        if not covered:
-            from auditor.errors import ModelFileError
-
-            raise ModelFileError(
-                NONE_COVERED.format(splits=", ".join(dataset.splits)),
-                spec.locate(("model", "vendor", "path")),
-            )
         notes["uncovered_splits"] = uncovered
     scores = {s: np.asarray(predictor.predict(dataset, s)) for s in covered}
     threshold, info = (None, {})
     if task == "binary":
         threshold, info = choose_threshold(spec, dataset, scores.get("validation"))
-    splits = {}
-    for s in covered:
-        groups = dataset.groups.get(s)
-        if groups is not None:
-            groups = groups.reset_index(drop=True)
-        splits[s] = SplitEval(
-            y_true=np.asarray(dataset.y[s]),
-            scores=scores[s],
-            y_pred=decisions(task, scores[s], threshold),
-            groups=groups,
-        )
+    splits = _split_evals(dataset, covered, scores, threshold)
     metric = primary_metric(spec, task, has_scores=has_scores)
     pinfo = predictor.info or {}
-    curve: list[dict[str, Any]] = []
-    try:
-        curve, reason = learning_curve(
-            spec, dataset, predictor, metric, threshold, progress=progress, full_scores=scores
-        )
-        if reason:
-            notes["learning_curve"] = reason
-    except ImportError as exc:  # the training engine is not installed in this build
-        notes["learning_curve"] = f"the training engine is unavailable ({exc})"
+    curve = _noted_learning_curve(
+        spec, dataset, predictor, metric, threshold, notes, progress=progress, full_scores=scores
+    )
     return Evaluation(
         task=task,
         classes=list(dataset.classes),

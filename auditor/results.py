@@ -94,6 +94,65 @@ def environment(predictor, spec) -> dict[str, Any]:
     }
 
 
+def _run_section(
+    timings: dict[str, float], started: dt.datetime | None, now: dt.datetime
+) -> dict[str, Any]:
+    """results.json's ``run``: when it started and finished, and each stage's seconds."""
+    return {
+        "started": (started or now).isoformat(timespec="seconds"),
+        "finished": now.isoformat(timespec="seconds"),
+        "wall_seconds": round(sum(timings.values()), 3),
+        "timings": dict(timings),
+    }
+
+
+def _data_section(dataset) -> dict[str, Any]:
+    """results.json's ``data``: target, classes, sources, split, columns and preprocessing."""
+    return {
+        "target": dataset.target,
+        "task": dataset.task,
+        "classes": list(dataset.classes),
+        "sensitive": list(dataset.sensitive),
+        "id_column": dataset.id_column,
+        "sources": dataset.sources,
+        "split": dataset.split_info,
+        "columns": dataset.column_types,
+        "feature_names": dataset.feature_names,
+        "preprocessing": dataset.preprocessing_info,
+    }
+
+
+def _model_section(predictor, evaluation, info: dict, model_files) -> dict[str, Any]:
+    """results.json's ``model``: kind, fingerprint, info, training history and saved files."""
+    return {
+        "kind": predictor.kind,
+        "fingerprint": info.get("fingerprint"),
+        "info": info,
+        "history": list(evaluation.history),
+        "best_epoch": evaluation.best_epoch,
+        "stopped_early": evaluation.stopped_early,
+        "pickle_loaded": bool(info.get("pickle_loaded", False)),
+        "files": dict(model_files or {}),
+    }
+
+
+def _evaluation_section(spec, evaluation, findings) -> dict[str, Any]:
+    """results.json's ``evaluation``: threshold, metrics table, baselines, learning curve."""
+    return {
+        "primary_metric": evaluation.primary_metric,
+        "threshold": evaluation.threshold,
+        "threshold_info": evaluation.threshold_info,
+        "confidence": spec.evaluation.confidence,
+        "bootstrap": spec.evaluation.bootstrap,
+        "metrics": metrics_table(findings),
+        "baselines": evaluation.baselines,
+        "learning_curve": evaluation.learning_curve,
+        "costs": spec.values["evaluation"]["costs"],
+        "has_scores": evaluation.has_scores,
+        "notes": evaluation.notes,
+    }
+
+
 def build_results(
     spec,
     dataset,
@@ -116,50 +175,13 @@ def build_results(
     results = {
         "schema_version": RESULTS_SCHEMA_VERSION,
         "auditor_version": __version__,
-        "run": {
-            "started": (started or now).isoformat(timespec="seconds"),
-            "finished": now.isoformat(timespec="seconds"),
-            "wall_seconds": round(sum(timings.values()), 3),
-            "timings": dict(timings),
-        },
+        "run": _run_section(timings, started, now),
         "spec": spec.values,
         "spec_file": {"path": str(spec.path), "sha256": sha256_file(spec.path)},
-        "data": {
-            "target": dataset.target,
-            "task": dataset.task,
-            "classes": list(dataset.classes),
-            "sensitive": list(dataset.sensitive),
-            "id_column": dataset.id_column,
-            "sources": dataset.sources,
-            "split": dataset.split_info,
-            "columns": dataset.column_types,
-            "feature_names": dataset.feature_names,
-            "preprocessing": dataset.preprocessing_info,
-        },
-        "model": {
-            "kind": predictor.kind,
-            "fingerprint": info.get("fingerprint"),
-            "info": info,
-            "history": list(evaluation.history),
-            "best_epoch": evaluation.best_epoch,
-            "stopped_early": evaluation.stopped_early,
-            "pickle_loaded": bool(info.get("pickle_loaded", False)),
-            "files": dict(model_files or {}),
-        },
+        "data": _data_section(dataset),
+        "model": _model_section(predictor, evaluation, info, model_files),
         "environment": environment(predictor, spec),
-        "evaluation": {
-            "primary_metric": evaluation.primary_metric,
-            "threshold": evaluation.threshold,
-            "threshold_info": evaluation.threshold_info,
-            "confidence": spec.evaluation.confidence,
-            "bootstrap": spec.evaluation.bootstrap,
-            "metrics": metrics_table(findings),
-            "baselines": evaluation.baselines,
-            "learning_curve": evaluation.learning_curve,
-            "costs": spec.values["evaluation"]["costs"],
-            "has_scores": evaluation.has_scores,
-            "notes": evaluation.notes,
-        },
+        "evaluation": _evaluation_section(spec, evaluation, findings),
         "findings": [finding_to_dict(f, advisory=f.id not in blocking) for f in findings],
         "criteria": [outcome_to_dict(o) for o in outcomes],
         "verdict": verdict_to_dict(verdict),

@@ -211,6 +211,47 @@ def _outlier_factor(ctx: CheckContext) -> float:
     return float(prep.outlier_factor)
 
 
+def _unscreened_note(unscreened: dict) -> str:
+    """The clause naming the numeric columns left out of the outlier screen (or a full stop)."""
+    return (
+        f"; not screened, being count-like or piled up on one value: "
+        f"{', '.join(list(unscreened)[:3])}{', ...' if len(unscreened) > 3 else ''}."
+        if unscreened
+        else "."
+    )
+
+
+def _outlier_rates(frames: dict, numeric: list[str], lo, hi) -> dict:
+    """{split: (share of values beyond the fences per column, rows)}."""
+    import pandas as pd
+
+    rates = {}
+    for split, frame in frames.items():
+        x = frame[numeric].apply(pd.to_numeric, errors="coerce")
+        rates[split] = (((x < lo) | (x > hi)).mean(), int(len(frame)))
+    return rates
+
+
+def _outlier_words(factor: float, bound: Bound, skipped_note: str):
+    """The ``words(split, worst_col, worst, bad)`` of the outlier screen."""
+
+    def words(split, worst_col, worst, bad) -> _Words:
+        summary = (
+            f"{pct(worst, digits=1)} of the values of '{worst_col}' in {split_phrase(split)} lie "
+            f"outside the skew-adjusted {factor:g} IQR fences of the training quartiles"
+            + (f"; {len(bad)} column(s) exceed {pct(bound.value)}" if bad else "")
+            + skipped_note
+        )
+        recommendation = (
+            f"Check {', '.join(bad[:3])} for unit errors or data-entry mistakes; consider "
+            "data.preprocessing.outliers: clip_iqr."
+        )
+        chart_title = summary.split(";")[0].split(" (")[0]
+        return _Words(f"Outliers in {split}", summary, recommendation, chart_title)
+
+    return words
+
+
 @register(
     "outliers",
     "data",
@@ -261,31 +302,8 @@ def outliers(ctx: CheckContext) -> list[Finding]:
             details={"not_screened": not_screened},
         )
     lo, hi = skew_adjusted_fences(train[numeric], factor)
-    skipped_note = (
-        f"; not screened, being count-like or piled up on one value: "
-        f"{', '.join(list(unscreened)[:3])}{', ...' if len(unscreened) > 3 else ''}."
-        if unscreened
-        else "."
-    )
-    rates = {}
-    for split, frame in frames.items():
-        x = frame[numeric].apply(pd.to_numeric, errors="coerce")
-        rates[split] = (((x < lo) | (x > hi)).mean(), int(len(frame)))
-
-    def words(split, worst_col, worst, bad) -> _Words:
-        summary = (
-            f"{pct(worst, digits=1)} of the values of '{worst_col}' in {split_phrase(split)} lie "
-            f"outside the skew-adjusted {factor:g} IQR fences of the training quartiles"
-            + (f"; {len(bad)} column(s) exceed {pct(bound.value)}" if bad else "")
-            + skipped_note
-        )
-        recommendation = (
-            f"Check {', '.join(bad[:3])} for unit errors or data-entry mistakes; consider "
-            "data.preprocessing.outliers: clip_iqr."
-        )
-        chart_title = summary.split(";")[0].split(" (")[0]
-        return _Words(f"Outliers in {split}", summary, recommendation, chart_title)
-
+    rates = _outlier_rates(frames, numeric, lo, hi)
+    words = _outlier_words(factor, bound, _unscreened_note(unscreened))
     details = {
         "factor": float(factor),
         "fences": {c: [float(lo[c]), float(hi[c])] for c in numeric},
@@ -474,6 +492,35 @@ def _group_rows(labels, sizes, base, n: int, minimum: int) -> list[dict]:
     ]
 
 
+def _partition_sizes(groups, columns, target) -> tuple[list, np.ndarray, np.ndarray]:
+    """(labels, sizes, base rates) of the groups of one partition."""
+    codes, labels = partition_codes(groups, columns)
+    sizes = np.bincount(codes, minlength=len(labels))
+    base = np.bincount(codes, weights=target, minlength=len(labels)) / np.maximum(sizes, 1)
+    return labels, sizes, base
+
+
+def _group_size_words(sens: str, split: str, labels, sizes, m: int) -> tuple[str, str]:
+    """(summary, recommendation) of one partition's group sizes on one split."""
+    i = int(np.argmin(sizes))
+    small = [labels[j] for j in range(len(labels)) if sizes[j] < m]
+    summary = (
+        f"The smallest group across {sens} in {split_phrase(split)} is {labels[i]} with "
+        f"{int(sizes[i]):,} rows"
+        + (
+            ". " + small_groups_text(labels, sizes, np.maximum(m - sizes, 0), m)
+            if small
+            else f"; every group has at least {m} rows."
+        )
+    )
+    recommendation = (
+        f"Collect more rows of {', '.join(small[:3])} so that fairness across {sens} can be judged."
+        if small
+        else ""
+    )
+    return summary, recommendation
+
+
 @register(
     "group_size",
     "data",
@@ -509,20 +556,9 @@ def group_size(ctx: CheckContext) -> list[Finding]:
         y = np.asarray(e.y_true)
         target = (y == positive).astype(float) if positive is not None else y.astype(float)
         for sens, columns in ctx.partitions():
-            codes, labels = partition_codes(e.groups, columns)
-            sizes = np.bincount(codes, minlength=len(labels))
-            base = np.bincount(codes, weights=target, minlength=len(labels)) / np.maximum(sizes, 1)
+            labels, sizes, base = _partition_sizes(e.groups, columns, target)
             i = int(np.argmin(sizes))
-            small = [labels[j] for j in range(len(labels)) if sizes[j] < m]
-            summary = (
-                f"The smallest group across {sens} in {split_phrase(split)} is {labels[i]} with "
-                f"{int(sizes[i]):,} rows"
-                + (
-                    ". " + small_groups_text(labels, sizes, np.maximum(m - sizes, 0), m)
-                    if small
-                    else f"; every group has at least {m} rows."
-                )
-            )
+            summary, rec = _group_size_words(sens, split, labels, sizes, m)
             out.append(
                 ctx.finding(
                     "group_size",
@@ -530,10 +566,7 @@ def group_size(ctx: CheckContext) -> list[Finding]:
                     measured=Measurement(float(sizes[i]), n=int(len(y)), bound=bound),
                     title=f"Groups of {sens} in {split}",
                     summary=summary,
-                    recommendation=f"Collect more rows of {', '.join(small[:3])} so that fairness "
-                    f"across {sens} can be judged."
-                    if small
-                    else "",
+                    recommendation=rec,
                     details={
                         "groups": _group_rows(labels, sizes, base, len(y), m),
                         "base_rate_is": "positive rate" if positive is not None else "mean target",

@@ -46,6 +46,55 @@ def _evaluated(ctx: CheckContext, metrics: list[str]):
 
 
 # ------------------------------------------------------------------ overfitting
+def _fitted_history(ctx: CheckContext) -> list[dict]:
+    """The epochs of the training history with a finite training and validation loss."""
+    return [
+        h
+        for h in ctx.evaluation.history
+        if finite(h.get("val_loss")) is not None and finite(h.get("train_loss")) is not None
+    ]
+
+
+def _overfitting_words(
+    rising: bool, rise: float, lowest: int, rising_from, best, tolerance: Bound
+) -> tuple[str, str, str]:
+    """(title, summary, recommendation) of the overfitting finding."""
+    if rising:
+        restored = best is not None and best == lowest
+        title = f"Validation loss rises from epoch {rising_from} while training loss keeps falling"
+        summary = (
+            f"The model starts to memorise its training data at epoch {rising_from}: validation "
+            f"loss rose {100 * rise:.0f}% above its lowest point (epoch {lowest}) while "
+            "training loss kept falling"
+            + (f"; early stopping kept the weights of epoch {best}." if restored else ".")
+        )
+        rec = (
+            "Stop earlier (smaller early-stopping patience), add regularisation (dropout, weight "
+            "decay), use a smaller network, or collect more training data."
+        )
+        return title, summary, rec
+    title = "Validation loss does not rise while training loss falls"
+    summary = (
+        f"Validation loss reached its lowest point at epoch {lowest} and did not rise "
+        f"more than {100 * tolerance.value:.0f}% afterwards: no sign of overfitting over the "
+        "epochs."
+    )
+    return title, summary, ""
+
+
+def _loss_chart(title: str, epochs: list[int], train, val, best, rising_from) -> dict:
+    """The loss-curve chart of the overfitting finding."""
+    return {
+        "kind": "loss_curve",
+        "title": title,
+        "epochs": epochs,
+        "train": train.tolist(),
+        "validation": val.tolist(),
+        "best_epoch": best,
+        "rising_from": rising_from,
+    }
+
+
 @register(
     "overfitting",
     "fit",
@@ -70,11 +119,7 @@ def overfitting(ctx: CheckContext) -> list[Finding]:
     list of Finding
         One finding, ``fit.overfitting`` (skipped without a training history).
     """
-    history = [
-        h
-        for h in ctx.evaluation.history
-        if finite(h.get("val_loss")) is not None and finite(h.get("train_loss")) is not None
-    ]
+    history = _fitted_history(ctx)
     if len(history) < 2:
         reason = (
             "the model was not trained here (vendor model)"
@@ -95,27 +140,7 @@ def overfitting(ctx: CheckContext) -> list[Finding]:
     rising = k < len(val) - 1 and not tolerance.holds(rise) and train_fell
     rising_from = epochs[k + 1] if rising else None
     best = ctx.evaluation.best_epoch
-    if rising:
-        restored = best is not None and best == epochs[k]
-        title = f"Validation loss rises from epoch {rising_from} while training loss keeps falling"
-        summary = (
-            f"The model starts to memorise its training data at epoch {rising_from}: validation "
-            f"loss rose {100 * rise:.0f}% above its lowest point (epoch {epochs[k]}) while "
-            "training loss kept falling"
-            + (f"; early stopping kept the weights of epoch {best}." if restored else ".")
-        )
-        rec = (
-            "Stop earlier (smaller early-stopping patience), add regularisation (dropout, weight "
-            "decay), use a smaller network, or collect more training data."
-        )
-    else:
-        title = "Validation loss does not rise while training loss falls"
-        summary = (
-            f"Validation loss reached its lowest point at epoch {epochs[k]} and did not rise "
-            f"more than {100 * tolerance.value:.0f}% afterwards: no sign of overfitting over the "
-            "epochs."
-        )
-        rec = ""
+    title, summary, rec = _overfitting_words(rising, rise, epochs[k], rising_from, best, tolerance)
     return [
         ctx.finding(
             "overfitting",
@@ -133,20 +158,56 @@ def overfitting(ctx: CheckContext) -> list[Finding]:
                 "stopped_early": ctx.evaluation.stopped_early,
                 "train_loss_fell": train_fell,
             },
-            chart={
-                "kind": "loss_curve",
-                "title": title,
-                "epochs": epochs,
-                "train": train.tolist(),
-                "validation": val.tolist(),
-                "best_epoch": best,
-                "rising_from": rising_from,
-            },
+            chart=_loss_chart(title, epochs, train, val, best, rising_from),
         )
     ]
 
 
 # ------------------------------------------------------------------ generalization gap
+def _gap_summary(m, gap, split: str, ci, confidence: float, status: str, bound: Bound) -> str:
+    """The summary sentence of one generalization-gap finding."""
+    return (
+        f"{m.label} is {num(abs(gap or 0.0), digits=3)} "
+        f"{'better' if (gap or 0) >= 0 else 'worse'} on the training rows than on "
+        f"{split_phrase(split)}{ci_text(ci, confidence)}"
+        + (f"; a gap above {num(bound.value)} suggests memorisation." if status == "warn" else ".")
+    )
+
+
+def _gap_finding(ctx: CheckContext, metric: str, m, split: str, bound: Bound, base) -> Finding:
+    """The generalization-gap finding of one metric on one evaluation split."""
+    from auditor.metrics import percentile_interval
+
+    other = ctx.estimates(split)[metric]
+    gap = finite(_oriented(metric, base.value) - _oriented(metric, other.value))
+    ci = None
+    if base.replicates is not None and other.replicates is not None:
+        diff = np.where(m.greater_is_better, 1, -1) * (base.replicates - other.replicates)
+        ci = percentile_interval(diff, ctx.confidence)
+    judged = bound if m.unit_interval and gap is not None else None
+    status = "pass" if judged is None else ctx.diagnose(gap, judged)
+    return ctx.finding(
+        "generalization_gap",
+        At(metric, split),
+        status=status,
+        measured=Measurement(gap, ci, other.n, judged),
+        title=f"Generalization gap in {m.label} (train vs {split})",
+        summary=_gap_summary(m, gap, split, ci, ctx.confidence, status, bound),
+        recommendation="Regularise more, stop training earlier, or collect more data; "
+        "check that train and evaluation data come from the same population."
+        if status == "warn"
+        else "",
+        details={"train": finite(base.value), split: finite(other.value)},
+        chart={
+            "kind": "metric_intervals",
+            "metric": metric,
+            "bound": None,
+            "title": f"{m.label}: train vs {split}",
+            "rows": [interval_row("train", base), interval_row(split, other)],
+        },
+    )
+
+
 @register(
     "generalization_gap",
     "fit",
@@ -173,8 +234,6 @@ def generalization_gap(ctx: CheckContext) -> list[Finding]:
     list of Finding
         One per metric and evaluation split: ``fit.generalization_gap.<metric>.<split>``.
     """
-    from auditor.metrics import percentile_interval
-
     if "train" not in ctx.evaluation.splits:
         why = (ctx.evaluation.notes.get("uncovered_splits") or {}).get("train")
         return ctx.skipped(
@@ -185,53 +244,45 @@ def generalization_gap(ctx: CheckContext) -> list[Finding]:
         )
     bound = ctx.diagnostic("generalization_gap")
     train_est = ctx.estimates("train")
-    out = []
-    for metric, m, split in _evaluated(ctx, _judged_metrics(ctx)):
-        other = ctx.estimates(split)[metric]
-        base = train_est[metric]
-        gap = finite(_oriented(metric, base.value) - _oriented(metric, other.value))
-        ci = None
-        if base.replicates is not None and other.replicates is not None:
-            diff = np.where(m.greater_is_better, 1, -1) * (base.replicates - other.replicates)
-            ci = percentile_interval(diff, ctx.confidence)
-        judged = bound if m.unit_interval and gap is not None else None
-        status = "pass" if judged is None else ctx.diagnose(gap, judged)
-        summary = (
-            f"{m.label} is {num(abs(gap or 0.0), digits=3)} "
-            f"{'better' if (gap or 0) >= 0 else 'worse'} on the training rows than on "
-            f"{split_phrase(split)}{ci_text(ci, ctx.confidence)}"
-            + (
-                f"; a gap above {num(bound.value)} suggests memorisation."
-                if status == "warn"
-                else "."
-            )
-        )
-        out.append(
-            ctx.finding(
-                "generalization_gap",
-                At(metric, split),
-                status=status,
-                measured=Measurement(gap, ci, other.n, judged),
-                title=f"Generalization gap in {m.label} (train vs {split})",
-                summary=summary,
-                recommendation="Regularise more, stop training earlier, or collect more data; "
-                "check that train and evaluation data come from the same population."
-                if status == "warn"
-                else "",
-                details={"train": finite(base.value), split: finite(other.value)},
-                chart={
-                    "kind": "metric_intervals",
-                    "metric": metric,
-                    "bound": None,
-                    "title": f"{m.label}: train vs {split}",
-                    "rows": [interval_row("train", base), interval_row(split, other)],
-                },
-            )
-        )
-    return out
+    return [
+        _gap_finding(ctx, metric, m, split, bound, train_est[metric])
+        for metric, m, split in _evaluated(ctx, _judged_metrics(ctx))
+    ]
 
 
 # ------------------------------------------------------------------ learning curve
+def _learning_curve_words(m, f, gain: float, helps: bool) -> tuple[str, str]:
+    """(title, summary) of the learning-curve finding."""
+    title = (
+        "More training data is likely to help"
+        if helps
+        else "More training data is unlikely to help much"
+    )
+    summary = (
+        f"Going from {100 * f[-2]:.0f}% to {100 * f[-1]:.0f}% of the training rows changed "
+        f"validation {m.label} by {num(gain, digits=3)} per 10% more rows; "
+        + (
+            "the curve is still climbing, so more data is likely to help."
+            if helps
+            else "the curve has flattened, so more of the same data is unlikely to help much."
+        )
+    )
+    return title, summary
+
+
+def _learning_curve_chart(title: str, metric: str, f, points: list[dict]) -> dict:
+    """The learning-curve chart: the scores at each fraction of the training rows."""
+    return {
+        "kind": "learning_curve",
+        "title": title,
+        "metric": metric,
+        "fractions": f.tolist(),
+        "rows": [int(p.get("rows", 0)) for p in points],
+        "train": [finite(p.get("train")) for p in points],
+        "validation": [finite(p.get("validation")) for p in points],
+    }
+
+
 @register(
     "learning_curve",
     "fit",
@@ -269,20 +320,7 @@ def learning_curve(ctx: CheckContext) -> list[Finding]:
     level = float(ctx.settings.diagnostics.learning_curve_gain)
     # a level that informs, not a bound the model breaks: above it the curve still climbs
     helps = ctx.diagnose(gain, Bound(level, "at_most")) == "warn"
-    title = (
-        "More training data is likely to help"
-        if helps
-        else "More training data is unlikely to help much"
-    )
-    summary = (
-        f"Going from {100 * f[-2]:.0f}% to {100 * f[-1]:.0f}% of the training rows changed "
-        f"validation {m.label} by {num(gain, digits=3)} per 10% more rows; "
-        + (
-            "the curve is still climbing, so more data is likely to help."
-            if helps
-            else "the curve has flattened, so more of the same data is unlikely to help much."
-        )
-    )
+    title, summary = _learning_curve_words(m, f, gain, helps)
     return [
         ctx.finding(
             "learning_curve",
@@ -298,15 +336,7 @@ def learning_curve(ctx: CheckContext) -> list[Finding]:
             if helps
             else "",
             details={"points": [dict(p) for p in points_], "more_data_helps": helps},
-            chart={
-                "kind": "learning_curve",
-                "title": title,
-                "metric": metric,
-                "fractions": f.tolist(),
-                "rows": [int(p.get("rows", 0)) for p in points_],
-                "train": [finite(p.get("train")) for p in points_],
-                "validation": [finite(p.get("validation")) for p in points_],
-            },
+            chart=_learning_curve_chart(title, metric, f, points_),
         )
     ]
 
@@ -337,6 +367,41 @@ def _baseline_words(trivial: str, m, model, base, linear, gain, linear_gain, spl
         f"{m.label} on {where}{beats_linear}",
         "",
     )
+
+
+def _baseline_gains(metric: str, model: float, base: float, linear) -> tuple[float, float | None]:
+    """The model's oriented gain over the trivial baseline and over the linear model (or None)."""
+    gain = _oriented(metric, model) - _oriented(metric, base)
+    linear_gain = None if linear is None else _oriented(metric, model) - _oriented(metric, linear)
+    return gain, linear_gain
+
+
+def _baseline_kind(ctx: CheckContext, gain: float, linear_gain, margin: Bound) -> str:
+    """``under``, ``linear`` or ``pass``: how the model compares with the two baselines."""
+    # the model must beat the trivial baseline by the margin, and not trail the linear
+    # model by more than it
+    under = ctx.diagnose(gain, margin) == "warn"
+    behind = (
+        linear_gain is not None
+        and ctx.diagnose(linear_gain, Bound(-margin.value, "at_least")) == "warn"
+    )
+    return "under" if under else "linear" if behind else "pass"
+
+
+def _baseline_chart(summary: str, m, model: float, base: float, linear) -> dict:
+    """The bar chart of the model against the majority/mean and linear baselines."""
+    labels, values = ["this model", "majority/mean baseline"], [model, base]
+    if linear is not None:
+        labels.append("linear model")
+        values.append(linear)
+    return {
+        "kind": "bars",
+        "title": summary.split(":")[0],
+        "labels": labels,
+        "values": values,
+        "xlabel": m.label,
+        "bound": None,
+    }
 
 
 @register(
@@ -380,25 +445,11 @@ def baseline_improvement(ctx: CheckContext) -> list[Finding]:
         linear = finite(baselines.get("linear", {}).get(split, {}).get(metric))
         if model is None or base is None:
             continue
-        gain = _oriented(metric, model) - _oriented(metric, base)
-        linear_gain = (
-            None if linear is None else _oriented(metric, model) - _oriented(metric, linear)
-        )
-        # the model must beat the trivial baseline by the margin, and not trail the linear
-        # model by more than it
-        under = ctx.diagnose(gain, margin) == "warn"
-        behind = (
-            linear_gain is not None
-            and ctx.diagnose(linear_gain, Bound(-margin.value, "at_least")) == "warn"
-        )
-        kind = "under" if under else "linear" if behind else "pass"
+        gain, linear_gain = _baseline_gains(metric, model, base, linear)
+        kind = _baseline_kind(ctx, gain, linear_gain, margin)
         summary, rec = _baseline_words(
             trivial, m, model, base, linear, gain, linear_gain, split, kind
         )
-        labels, values = ["this model", "majority/mean baseline"], [model, base]
-        if linear is not None:
-            labels.append("linear model")
-            values.append(linear)
         out.append(
             ctx.finding(
                 "baseline_improvement",
@@ -414,14 +465,7 @@ def baseline_improvement(ctx: CheckContext) -> list[Finding]:
                     "linear": linear,
                     "gain_over_linear": linear_gain,
                 },
-                chart={
-                    "kind": "bars",
-                    "title": summary.split(":")[0],
-                    "labels": labels,
-                    "values": values,
-                    "xlabel": m.label,
-                    "bound": None,
-                },
+                chart=_baseline_chart(summary, m, model, base, linear),
             )
         )
     return out
@@ -551,6 +595,60 @@ def _feature_scores(
     return best
 
 
+def _ranked_features(ctx: CheckContext, check_split: str) -> list[tuple[str, float]]:
+    """(feature, score) of every feature that could be scored alone, strongest first."""
+    ds = ctx.dataset
+    scores = []
+    for col in ds.feature_columns:
+        score = _feature_scores(
+            ctx.task,
+            ds.frames["train"][col].to_numpy(),
+            ds.y["train"],
+            ds.frames[check_split][col].to_numpy(),
+            ds.y[check_split],
+            ds.column_types.get(col) == "categorical",
+            len(ds.classes),
+        )
+        scores.append((col, finite(score)))
+    return sorted([s for s in scores if s[1] is not None], key=lambda t: -t[1])
+
+
+def _leakage_words(
+    top_col: str, top: float, what: str, check_split: str, leaks: list[str]
+) -> tuple[str, str]:
+    """(summary, recommendation) of the single-feature leakage finding."""
+    if leaks:
+        summary = (
+            f"The feature '{top_col}' alone predicts the target with {what} {num(top, digits=3)} "
+            f"on {split_phrase(check_split)}: it probably leaks the answer"
+            + (f" (also: {', '.join(leaks[1:4])})." if len(leaks) > 1 else ".")
+        )
+        rec = (
+            f"Check how '{top_col}' is recorded: if it is known only after the outcome, or derived "
+            "from it, exclude it (data.exclude)."
+        )
+        return summary, rec
+    summary = (
+        f"No single feature predicts the target almost perfectly; the strongest, '{top_col}', "
+        f"reaches {what} {num(top, digits=3)} on its own."
+    )
+    return summary, ""
+
+
+def _leakage_chart(ranked: list[tuple[str, float]], what: str, bound: Bound) -> dict:
+    """The bar chart of the ten strongest single features."""
+    top_col, top = ranked[0]
+    shown = ranked[:10]
+    return {
+        "kind": "bars",
+        "title": f"Strongest single feature: '{top_col}' ({what} {num(top)})",
+        "labels": [c for c, _ in shown],
+        "values": [s for _, s in shown],
+        "xlabel": what,
+        "bound": bound.value,
+    }
+
+
 @register(
     "single_feature_leakage",
     "fit",
@@ -585,41 +683,13 @@ def single_feature_leakage(ctx: CheckContext) -> list[Finding]:
             "rows are not available.",
         )
     bound = ctx.diagnostic("single_feature_auc")
-    scores = []
-    for col in ds.feature_columns:
-        score = _feature_scores(
-            ctx.task,
-            ds.frames["train"][col].to_numpy(),
-            ds.y["train"],
-            ds.frames[check_split][col].to_numpy(),
-            ds.y[check_split],
-            ds.column_types.get(col) == "categorical",
-            len(ds.classes),
-        )
-        scores.append((col, finite(score)))
-    ranked = sorted([s for s in scores if s[1] is not None], key=lambda t: -t[1])
+    ranked = _ranked_features(ctx, check_split)
     what = "R²" if ctx.task == "regression" else "ROC-AUC"
     if not ranked:
         return ctx.skipped(title, "No feature could be scored on its own.")
     top_col, top = ranked[0]
     leaks = [c for c, s in ranked if ctx.diagnose(s, bound) == "warn"]
-    if leaks:
-        summary = (
-            f"The feature '{top_col}' alone predicts the target with {what} {num(top, digits=3)} "
-            f"on {split_phrase(check_split)}: it probably leaks the answer"
-            + (f" (also: {', '.join(leaks[1:4])})." if len(leaks) > 1 else ".")
-        )
-        rec = (
-            f"Check how '{top_col}' is recorded: if it is known only after the outcome, or derived "
-            "from it, exclude it (data.exclude)."
-        )
-    else:
-        summary = (
-            f"No single feature predicts the target almost perfectly; the strongest, '{top_col}', "
-            f"reaches {what} {num(top, digits=3)} on its own."
-        )
-        rec = ""
-    shown = ranked[:10]
+    summary, rec = _leakage_words(top_col, top, what, check_split, leaks)
     return [
         ctx.finding(
             "single_feature_leakage",
@@ -639,13 +709,6 @@ def single_feature_leakage(ctx: CheckContext) -> list[Finding]:
                 "score": what,
                 "suspects": leaks,
             },
-            chart={
-                "kind": "bars",
-                "title": f"Strongest single feature: '{top_col}' ({what} {num(top)})",
-                "labels": [c for c, _ in shown],
-                "values": [s for _, s in shown],
-                "xlabel": what,
-                "bound": bound.value,
-            },
+            chart=_leakage_chart(ranked, what, bound),
         )
     ]

@@ -14,6 +14,48 @@ RESIDUAL_POINTS = 2000  # most points kept of a residual chart
 CALIBRATION_BINS = 10
 
 
+def _metric_chart(name: str, m, rows: list[dict]) -> dict:
+    """The chart of one metric's value and interval on every split."""
+    return {
+        "kind": "metric_intervals",
+        "metric": name,
+        "rows": rows,
+        "bound": None,
+        "title": f"{m.label} by split",
+    }
+
+
+def _metric_finding(ctx: CheckContext, name: str, m, s: str, est, chart) -> Finding:
+    """The finding of one metric on one split (an 'error' when it could not be computed)."""
+    ci = ci_pair(est.low, est.high)
+    value = finite(est.value)
+    summary = (
+        f"{m.label} on {split_phrase(s)} is {num(value, digits=3)}"
+        f"{ci_text(ci, ctx.confidence)}; {m.direction} is better."
+    )
+    return ctx.finding(
+        At(name, s),
+        status="pass" if value is not None else "error",
+        title=f"{m.label} on {s}",
+        summary=summary
+        if value is not None
+        else f"{m.label} could not be computed on {split_phrase(s)} (for example only "
+        "one class is present).",
+        value=value,
+        ci=ci,
+        n=est.n,
+        recommendation=""
+        if value is not None
+        else "Check that every class is present in this split.",
+        details={
+            "label": m.label,
+            "direction": m.direction,
+            "description": m.description,
+        },
+        chart=chart,
+    )
+
+
 @register(
     "performance",
     "performance",
@@ -42,46 +84,9 @@ def performance(ctx: CheckContext) -> list[Finding]:
     for name in ctx.metric_set():
         m = get_metric(name)
         chart_rows = [interval_row(s, per_split[s][name]) for s in splits]
-        better = m.direction
         for s in splits:
-            est = per_split[s][name]
-            ci = ci_pair(est.low, est.high)
-            value = finite(est.value)
-            summary = (
-                f"{m.label} on {split_phrase(s)} is {num(value, digits=3)}"
-                f"{ci_text(ci, ctx.confidence)}; {better} is better."
-            )
-            out.append(
-                ctx.finding(
-                    At(name, s),
-                    status="pass" if value is not None else "error",
-                    title=f"{m.label} on {s}",
-                    summary=summary
-                    if value is not None
-                    else f"{m.label} could not be computed on {split_phrase(s)} (for example only "
-                    "one class is present).",
-                    value=value,
-                    ci=ci,
-                    n=est.n,
-                    recommendation=""
-                    if value is not None
-                    else "Check that every class is present in this split.",
-                    details={
-                        "label": m.label,
-                        "direction": m.direction,
-                        "description": m.description,
-                    },
-                    chart={
-                        "kind": "metric_intervals",
-                        "metric": name,
-                        "rows": chart_rows,
-                        "bound": None,
-                        "title": f"{m.label} by split",
-                    }
-                    if s == chart_split
-                    else None,
-                )
-            )
+            chart = _metric_chart(name, m, chart_rows) if s == chart_split else None
+            out.append(_metric_finding(ctx, name, m, s, per_split[s][name], chart))
     return out
 
 
@@ -231,6 +236,57 @@ def _calibration(ctx: CheckContext, split: str, e) -> Finding | None:
     )
 
 
+def _residuals(ctx: CheckContext, split: str, e) -> Finding:
+    """The residuals finding of a regression split, with a sample of its errors charted."""
+    y = np.asarray(e.y_true, dtype=np.float64)
+    p = np.asarray(e.y_pred, dtype=np.float64)
+    keep = np.random.default_rng(ctx.seed(split, 7)).permutation(len(y))[:RESIDUAL_POINTS]
+    keep.sort()
+    resid = y - p
+    return ctx.finding(
+        "residuals",
+        At(split=split),
+        status="pass",
+        title=f"Residuals on {split}",
+        summary=f"Half of the predictions on {split_phrase(split)} are within "
+        f"{num(float(np.median(np.abs(resid))))} of the true value.",
+        value=float(np.median(np.abs(resid))),
+        n=len(y),
+        chart={
+            "kind": "residuals",
+            "title": f"Prediction errors on {split}",
+            "predicted": p[keep].tolist(),
+            "residual": resid[keep].tolist(),
+        },
+    )
+
+
+def _confusion_matrix(ctx: CheckContext, split: str, e, labels: list[str]) -> Finding:
+    """The confusion-matrix finding of a classification split."""
+    k = len(labels)
+    y = np.asarray(e.y_true).astype(int)
+    yp = np.asarray(e.y_pred).astype(int)
+    matrix = np.zeros((k, k), dtype=int)
+    np.add.at(matrix, (y, yp), 1)
+    wrong = int(matrix.sum() - np.trace(matrix))
+    return ctx.finding(
+        "confusion_matrix",
+        At(split=split),
+        status="pass",
+        title=f"Confusion matrix on {split}",
+        summary=f"The model gets {wrong:,} of {len(y):,} decisions wrong on {split_phrase(split)}.",
+        value=float(wrong) / max(len(y), 1),
+        n=len(y),
+        details={"rows_are": "true class", "columns_are": "predicted class"},
+        chart={
+            "kind": "confusion_matrix",
+            "title": f"{wrong:,} of {len(y):,} decisions wrong on {split}",
+            "labels": labels,
+            "matrix": matrix.tolist(),
+        },
+    )
+
+
 @register(
     "curves",
     "performance",
@@ -259,61 +315,68 @@ def curves(ctx: CheckContext) -> list[Finding]:
     for split in ctx.splits():
         e = ctx.evaluation.splits[split]
         if ctx.task == "regression":
-            y = np.asarray(e.y_true, dtype=np.float64)
-            p = np.asarray(e.y_pred, dtype=np.float64)
-            keep = np.random.default_rng(ctx.seed(split, 7)).permutation(len(y))[:RESIDUAL_POINTS]
-            keep.sort()
-            resid = y - p
-            out.append(
-                ctx.finding(
-                    "residuals",
-                    At(split=split),
-                    status="pass",
-                    title=f"Residuals on {split}",
-                    summary=f"Half of the predictions on {split_phrase(split)} are within "
-                    f"{num(float(np.median(np.abs(resid))))} of the true value.",
-                    value=float(np.median(np.abs(resid))),
-                    n=len(y),
-                    chart={
-                        "kind": "residuals",
-                        "title": f"Prediction errors on {split}",
-                        "predicted": p[keep].tolist(),
-                        "residual": resid[keep].tolist(),
-                    },
-                )
-            )
+            out.append(_residuals(ctx, split, e))
             continue
-        k = len(labels)
-        y = np.asarray(e.y_true).astype(int)
-        yp = np.asarray(e.y_pred).astype(int)
-        matrix = np.zeros((k, k), dtype=int)
-        np.add.at(matrix, (y, yp), 1)
-        wrong = int(matrix.sum() - np.trace(matrix))
-        out.append(
-            ctx.finding(
-                "confusion_matrix",
-                At(split=split),
-                status="pass",
-                title=f"Confusion matrix on {split}",
-                summary=f"The model gets {wrong:,} of {len(y):,} decisions wrong on "
-                f"{split_phrase(split)}.",
-                value=float(wrong) / max(len(y), 1),
-                n=len(y),
-                details={"rows_are": "true class", "columns_are": "predicted class"},
-                chart={
-                    "kind": "confusion_matrix",
-                    "title": f"{wrong:,} of {len(y):,} decisions wrong on {split}",
-                    "labels": labels,
-                    "matrix": matrix.tolist(),
-                },
-            )
-        )
+        out.append(_confusion_matrix(ctx, split, e, labels))
         if ctx.task == "binary":
             out.extend(_binary_curves(ctx, split, e))
         cal = _calibration(ctx, split, e)
         if cal is not None:
             out.append(cal)
     return out
+
+
+def _costs_per_1000(ctx: CheckContext, split: str, c_fp: float, c_fn: float):
+    """(cost, false positives, false negatives) per 1,000 decisions, their intervals, rows."""
+    from auditor.metrics import percentile_interval
+
+    est = ctx.estimates(split)  # the metrics' resamples also carry the error rates
+    fp_e, fn_e = est["false_positive_rate"], est["false_negative_rate"]
+    point = 1000.0 * np.array([c_fp * fp_e.value + c_fn * fn_e.value, fp_e.value, fn_e.value])
+    cis = [None, None, None]
+    if fp_e.replicates is not None:
+        reps = 1000.0 * np.column_stack(
+            [c_fp * fp_e.replicates + c_fn * fn_e.replicates, fp_e.replicates, fn_e.replicates]
+        )
+        cis = [percentile_interval(reps[:, j], ctx.confidence) for j in range(3)]
+    return tuple(float(v) for v in point), cis, fp_e.n
+
+
+def _cost_finding(ctx: CheckContext, split: str, c_fp: float, c_fn: float, unit: str) -> Finding:
+    """The expected-cost finding of one split."""
+    (cost, fp_k, fn_k), cis, n = _costs_per_1000(ctx, split, c_fp, c_fn)
+    return ctx.finding(
+        "expected_cost",
+        At(split=split),
+        status="pass",
+        title=f"Cost of wrong decisions on {split}",
+        summary=f"On {split_phrase(split)}, wrong decisions cost about {num(cost)} {unit} "
+        f"per 1,000 decisions{ci_text(cis[0], ctx.confidence)}: "
+        f"{num(fp_k, digits=0)} false alarms "
+        f"and {num(fn_k, digits=0)} missed positives per 1,000.",
+        value=cost,
+        ci=cis[0],
+        n=n,
+        details={
+            "unit": unit,
+            "false_positive_cost": c_fp,
+            "false_negative_cost": c_fn,
+            "threshold": ctx.evaluation.threshold,
+            "false_positives_per_1000": fp_k,
+            "false_positives_ci": cis[1],
+            "false_negatives_per_1000": fn_k,
+            "false_negatives_ci": cis[2],
+            "wrong_per_1000": fp_k + fn_k,
+        },
+        chart={
+            "kind": "bars",
+            "title": f"Wrong decisions per 1,000 on {split}",
+            "labels": ["false positives", "false negatives"],
+            "values": [fp_k, fn_k],
+            "xlabel": "per 1,000 decisions",
+            "bound": None,
+        },
+    )
 
 
 @register(
@@ -341,8 +404,6 @@ def expected_cost(ctx: CheckContext) -> list[Finding]:
     list of Finding
         One per split (``performance.expected_cost.<split>``); skipped without costs.
     """
-    from auditor.metrics import percentile_interval
-
     costs = ctx.settings.costs
     if ctx.task != "binary" or not costs:
         reason = (
@@ -355,52 +416,4 @@ def expected_cost(ctx: CheckContext) -> list[Finding]:
             f"The cost of wrong decisions was not computed: {reason}.",
         )
     c_fp, c_fn = float(costs.false_positive), float(costs.false_negative)
-    unit = costs.unit
-    out = []
-    for split in ctx.splits():
-        est = ctx.estimates(split)  # the metrics' resamples also carry the error rates
-        fp_e, fn_e = est["false_positive_rate"], est["false_negative_rate"]
-        n = fp_e.n
-        point = 1000.0 * np.array([c_fp * fp_e.value + c_fn * fn_e.value, fp_e.value, fn_e.value])
-        cis = [None, None, None]
-        if fp_e.replicates is not None:
-            reps = 1000.0 * np.column_stack(
-                [c_fp * fp_e.replicates + c_fn * fn_e.replicates, fp_e.replicates, fn_e.replicates]
-            )
-            cis = [percentile_interval(reps[:, j], ctx.confidence) for j in range(3)]
-        cost, fp_k, fn_k = (float(v) for v in point)
-        out.append(
-            ctx.finding(
-                "expected_cost",
-                At(split=split),
-                status="pass",
-                title=f"Cost of wrong decisions on {split}",
-                summary=f"On {split_phrase(split)}, wrong decisions cost about {num(cost)} {unit} "
-                f"per 1,000 decisions{ci_text(cis[0], ctx.confidence)}: "
-                f"{num(fp_k, digits=0)} false alarms "
-                f"and {num(fn_k, digits=0)} missed positives per 1,000.",
-                value=cost,
-                ci=cis[0],
-                n=n,
-                details={
-                    "unit": unit,
-                    "false_positive_cost": c_fp,
-                    "false_negative_cost": c_fn,
-                    "threshold": ctx.evaluation.threshold,
-                    "false_positives_per_1000": fp_k,
-                    "false_positives_ci": cis[1],
-                    "false_negatives_per_1000": fn_k,
-                    "false_negatives_ci": cis[2],
-                    "wrong_per_1000": fp_k + fn_k,
-                },
-                chart={
-                    "kind": "bars",
-                    "title": f"Wrong decisions per 1,000 on {split}",
-                    "labels": ["false positives", "false negatives"],
-                    "values": [fp_k, fn_k],
-                    "xlabel": "per 1,000 decisions",
-                    "bound": None,
-                },
-            )
-        )
-    return out
+    return [_cost_finding(ctx, split, c_fp, c_fn, costs.unit) for split in ctx.splits()]

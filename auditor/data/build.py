@@ -75,6 +75,15 @@ def _read_sources(spec: Spec) -> _Tables:
     return _Tables(tables, files, sources)
 
 
+def _generate_and_read(spec: Spec) -> _Tables:
+    """Create missing example data first when ``data.generate`` is set; then read the files."""
+    if spec.data.generate is not None:
+        from auditor.data.examples import ensure_example_data
+
+        ensure_example_data(spec.typed, spec.base_dir)
+    return _read_sources(spec)
+
+
 def _check_holdout_columns(read: _Tables, columns: list[str], sensitive: list[str]) -> None:
     from auditor.data.columns import missing_column_message
 
@@ -168,6 +177,55 @@ def _preprocessing_info(spec: Spec, frames, columns, numeric, categorical, names
     }
 
 
+def _split_tables(spec: Spec, read: _Tables, y_all: dict[str, np.ndarray]):
+    """(frames, targets, split info) per split: the seeded split of train, plus the holdout."""
+    from auditor.data.splits import make_split
+
+    train_table = read.tables["train"]
+    positions, split_info = make_split(
+        train_table, y_all["train"], spec.data.split, task=spec.task, where=spec.locate
+    )
+    frames = {name: train_table.iloc[pos] for name, pos in positions.items()}
+    y = {name: y_all["train"][pos] for name, pos in positions.items()}
+    if "holdout" in read.tables:
+        frames["holdout"], y["holdout"] = read.tables["holdout"], y_all["holdout"]
+    return frames, y, split_info
+
+
+def _fit_transform(spec: Spec, frames, columns, numeric, categorical, info: dict, screening):
+    """(fitted preprocessor, X per split, feature names); the preprocessing info is filled in."""
+    import numpy as np
+
+    from auditor.data.preprocess import OutlierClipper, build_preprocessor, outlier_screening
+
+    prep = spec.data.preprocessing
+    preprocessor = build_preprocessor(prep, numeric, categorical)
+    preprocessor.fit(frames["train"][columns])
+    X = {
+        name: np.ascontiguousarray(preprocessor.transform(f[columns]), dtype=np.float32)
+        for name, f in frames.items()
+    }
+    feature_names = [str(n) for n in preprocessor.get_feature_names_out()]
+    info.update(_preprocessing_info(spec, frames, columns, numeric, categorical, feature_names))
+    if numeric and prep.outliers in ("clip_iqr", "clip_zscore"):
+        clipper: OutlierClipper = preprocessor.named_transformers_["num"].named_steps["clip"]
+        info["clipped_values"] = {
+            name: int(clipper.outside(f[numeric]).sum()) for name, f in frames.items()
+        }
+        screening = outlier_screening(clipper, frames["train"][numeric])
+    info.update(screening)
+    return preprocessor, X, feature_names
+
+
+def _class_weights(spec: Spec, y_train, classes: list[Any], info: dict) -> np.ndarray | None:
+    """Balanced class weights when ``imbalance`` asks for them (recorded in ``info``), else None."""
+    if spec.task == "regression" or spec.data.preprocessing.imbalance == "none":
+        return None
+    class_weights = balanced_class_weights(y_train, len(classes))
+    info["class_weights"] = {str(c): float(w) for c, w in zip(classes, class_weights, strict=True)}
+    return class_weights
+
+
 def build_dataset(spec: Spec) -> Dataset:
     """Build the Dataset the later stages share.
 
@@ -187,62 +245,26 @@ def build_dataset(spec: Spec) -> Dataset:
         A data file is missing or unreadable, or lacks what the spec needs; located at the
         file or at the spec field concerned.
     """
-    import numpy as np
-
     from auditor.data.columns import feature_columns, group_frame
-    from auditor.data.preprocess import OutlierClipper, build_preprocessor, outlier_screening
-    from auditor.data.splits import make_split
     from auditor.types import Dataset
 
     data, task, target = spec.data, spec.task, spec.objective.target
-    if data.generate is not None:
-        from auditor.data.examples import ensure_example_data
-
-        ensure_example_data(spec.typed, spec.base_dir)
-    read = _read_sources(spec)
+    read = _generate_and_read(spec)
     columns, kinds = feature_columns(read.tables["train"], data, target, spec.locate)
     sensitive = list(data.sensitive)
     _check_holdout_columns(read, columns, sensitive)
     info: dict[str, Any] = {"missing_target_rows": _drop_rows_without_target(read, target)}
     classes, y_all = _encode(spec, read)
-
-    train_table = read.tables["train"]
-    positions, split_info = make_split(
-        train_table, y_all["train"], data.split, task=task, where=spec.locate
-    )
-    frames = {name: train_table.iloc[pos] for name, pos in positions.items()}
-    y = {name: y_all["train"][pos] for name, pos in positions.items()}
-    if "holdout" in read.tables:
-        frames["holdout"], y["holdout"] = read.tables["holdout"], y_all["holdout"]
+    frames, y, split_info = _split_tables(spec, read, y_all)
 
     numeric = [c for c in columns if kinds[c] == "numeric"]
     categorical = [c for c in columns if kinds[c] == "categorical"]
     screening = _drop_training_rows(spec, frames, y, numeric, info)
     split_info["sizes"] = {name: int(len(f)) for name, f in frames.items()}
-
-    prep = data.preprocessing
-    preprocessor = build_preprocessor(prep, numeric, categorical)
-    preprocessor.fit(frames["train"][columns])
-    X = {
-        name: np.ascontiguousarray(preprocessor.transform(f[columns]), dtype=np.float32)
-        for name, f in frames.items()
-    }
-    feature_names = [str(n) for n in preprocessor.get_feature_names_out()]
-    info.update(_preprocessing_info(spec, frames, columns, numeric, categorical, feature_names))
-    if numeric and prep.outliers in ("clip_iqr", "clip_zscore"):
-        clipper: OutlierClipper = preprocessor.named_transformers_["num"].named_steps["clip"]
-        info["clipped_values"] = {
-            name: int(clipper.outside(f[numeric]).sum()) for name, f in frames.items()
-        }
-        screening = outlier_screening(clipper, frames["train"][numeric])
-    info.update(screening)
-
-    class_weights = None
-    if task != "regression" and prep.imbalance != "none":
-        class_weights = balanced_class_weights(y["train"], len(classes))
-        info["class_weights"] = {
-            str(c): float(w) for c, w in zip(classes, class_weights, strict=True)
-        }
+    preprocessor, X, feature_names = _fit_transform(
+        spec, frames, columns, numeric, categorical, info, screening
+    )
+    class_weights = _class_weights(spec, y["train"], classes, info)
     return Dataset(
         task=task,
         target=target,

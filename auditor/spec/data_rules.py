@@ -256,6 +256,67 @@ def _sample(values: list[Any], limit: int = 6) -> str:
     return shown + (", ..." if len(values) > limit else "")
 
 
+def _class_target_errors(ctx: RuleContext, values: list[Any], file: str) -> list[SpecError]:
+    """A classification target needs two classes, and exactly two when the task is binary."""
+    objective = ctx.spec.objective
+    target, task = objective.target, objective.task
+    if len(values) < 2:
+        return [
+            ctx.error(
+                ("objective", "target"),
+                MSG_ONE_CLASS.format(target=target, value=fmt_value(values[0]), file=file),
+            )
+        ]
+    if task == "binary" and len(values) > 2:
+        return [
+            ctx.error(
+                ("objective", "task"),
+                MSG_BINARY_MANY.format(
+                    target=target, n=len(values), values=_sample(values), file=file
+                ),
+            )
+        ]
+    return []
+
+
+def _regression_target_errors(
+    ctx: RuleContext, column: pd.Series, values: list[Any], file: str
+) -> list[SpecError]:
+    """A regression target must be numeric (and not boolean)."""
+    import pandas as pd
+
+    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return [
+            ctx.error(
+                ("objective", "task"),
+                MSG_REGRESSION_NOT_NUMERIC.format(
+                    target=ctx.spec.objective.target, values=_sample(values, 3), file=file
+                ),
+            )
+        ]
+    return []
+
+
+def _positive_errors(ctx: RuleContext, values: list[Any], file: str) -> list[SpecError]:
+    """The positive class, when named, must be one of the target's values."""
+    objective = ctx.spec.objective
+    positive = objective.positive
+    if objective.task == "regression" or positive is None or positive_matches(positive, values):
+        return []
+    return [
+        ctx.error(
+            ("objective", "positive"),
+            MSG_POSITIVE_ABSENT.format(
+                positive=fmt_value(positive),
+                target=objective.target,
+                file=file,
+                values=_sample(values),
+                hint=did_you_mean(str(positive), [str(v) for v in values]),
+            ),
+        )
+    ]
+
+
 @spec_rule("data_target_values", needs_data=True)
 def check_target(ctx: RuleContext) -> list[SpecError]:
     probe = ctx.probe
@@ -277,49 +338,10 @@ def check_target(ctx: RuleContext) -> list[SpecError]:
             )
         ]
     if task in ("binary", "multiclass"):
-        if len(values) < 2:
-            return [
-                ctx.error(
-                    ("objective", "target"),
-                    MSG_ONE_CLASS.format(target=target, value=fmt_value(values[0]), file=file),
-                )
-            ]
-        if task == "binary" and len(values) > 2:
-            return [
-                ctx.error(
-                    ("objective", "task"),
-                    MSG_BINARY_MANY.format(
-                        target=target, n=len(values), values=_sample(values), file=file
-                    ),
-                )
-            ]
+        errors = _class_target_errors(ctx, values, file)
     else:
-        import pandas as pd
-
-        if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
-            return [
-                ctx.error(
-                    ("objective", "task"),
-                    MSG_REGRESSION_NOT_NUMERIC.format(
-                        target=target, values=_sample(values, 3), file=file
-                    ),
-                )
-            ]
-    positive = objective.positive
-    if task != "regression" and positive is not None and not positive_matches(positive, values):
-        return [
-            ctx.error(
-                ("objective", "positive"),
-                MSG_POSITIVE_ABSENT.format(
-                    positive=fmt_value(positive),
-                    target=target,
-                    file=file,
-                    values=_sample(values),
-                    hint=did_you_mean(str(positive), [str(v) for v in values]),
-                ),
-            )
-        ]
-    return []
+        errors = _regression_target_errors(ctx, column, values, file)
+    return errors or _positive_errors(ctx, values, file)
 
 
 def positive_matches(positive: Any, values: list[Any]) -> bool:

@@ -213,11 +213,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     checked = check_spec(args.spec, check_data=True)
     spec = checked.spec
-    rows = ""
-    if checked.rows.get("train") is not None:
-        rows = f", {checked.rows['train']:,} rows"
-    if checked.rows.get("holdout") is not None:
-        rows += f", holdout {checked.rows['holdout']:,} rows"
+    rows = "".join(
+        f", {n:,} rows" if key == "train" else f", {key} {n:,} rows"
+        for key, n in checked.rows.items()
+    )
     criteria = len(spec.acceptance)
     print(
         MSG_VALID.format(

@@ -10,12 +10,12 @@ verdict only asks.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from auditor.judge import Bound
-from auditor.splits import split_adjective
+from auditor.splits import split_adjective, split_phrase
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.types import Finding
@@ -128,16 +128,22 @@ class Criterion:
             return FAIRNESS_METRICS[self.metric].label
         return METRICS[self.metric].label if self.metric in METRICS else str(self.metric)
 
-    def describe(self) -> str:
-        """Plain words: 'F1 score on the test split is at least 0.80'."""
+    def describe(self, labels: Mapping[str, str] | None = None) -> str:
+        """Plain words: 'F1 score on the test split is at least 0.80'.
+
+        ``labels`` names the spec's own splits (audit files, development data).
+        """
         where = ""
         if self.per_split():
-            template = "on the {split} split"
+            template = "on {where}"
             if self.kind == "check":
                 from auditor.checks import get_check
 
                 template = get_check(self.check).where
-            where = template.format(split=split_adjective(self.split))
+            label = (labels or {}).get(self.split)
+            where = template.format(
+                split=split_adjective(self.split, label), where=split_phrase(self.split, label)
+            )
         across = f" across {self.sensitive.replace('&', ' and ')}" if self.sensitive else ""
         text = f"{self.label()}{across} {where}".replace("  ", " ").strip()
         text += " is " + " and ".join(b.words for b in self.bounds)

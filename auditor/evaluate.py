@@ -60,10 +60,19 @@ def threshold_candidates(y: np.ndarray, scores: np.ndarray):
     )
 
 
+def threshold_split(dataset: Dataset) -> str:
+    """The split a threshold is chosen on: the rows set aside for it (audit-only data), else
+    the validation split."""
+    return "threshold" if "threshold" in dataset.y else "validation"
+
+
 def choose_threshold(
     spec: Spec, dataset: Dataset, validation_scores: np.ndarray | None
 ) -> tuple[float, dict[str, Any]]:
-    """The binary decision threshold and how it was chosen (on validation data only)."""
+    """The binary decision threshold and how it was chosen (on validation data only).
+
+    ``validation_scores`` are the predictor's scores on :func:`threshold_split`'s rows.
+    """
     from auditor.errors import SpecError
 
     setting = spec.evaluation.threshold
@@ -71,17 +80,18 @@ def choose_threshold(
     if strategy == "fixed":
         value = float(setting.value)
         return value, {"strategy": "fixed", "chosen_on": None, "value": value}
-    if validation_scores is None and "validation" in dataset.y:  # a vendor skipped it
+    on = threshold_split(dataset)
+    if validation_scores is None and on in dataset.y:  # a vendor skipped it
         raise SpecError(
             VALIDATION_NOT_COVERED.format(strategy=strategy),
             spec.locate(("evaluation", "threshold", "strategy")),
         )
-    if validation_scores is None or "validation" not in dataset.y:
+    if validation_scores is None or on not in dataset.y:
         raise SpecError(
             NO_VALIDATION.format(strategy=strategy),
             spec.locate(("evaluation", "threshold", "strategy")),
         )
-    y = np.asarray(dataset.y["validation"]).astype(int)
+    y = np.asarray(dataset.y[on]).astype(int)
     thresholds, tp, fp, pos, neg = threshold_candidates(
         y, np.asarray(validation_scores, dtype=float)
     )
@@ -92,7 +102,8 @@ def choose_threshold(
         i = int(np.argmax(f1))
         return float(thresholds[i]), {
             "strategy": "best_f1",
-            "chosen_on": "validation",
+            "chosen_on": on,
+            "rows": int(len(y)),
             "value": float(thresholds[i]),
             "validation_f1": float(f1[i]),
         }
@@ -104,7 +115,8 @@ def choose_threshold(
     i = int(np.argmin(cost))
     return float(thresholds[i]), {
         "strategy": "min_cost",
-        "chosen_on": "validation",
+        "chosen_on": on,
+        "rows": int(len(y)),
         "value": float(thresholds[i]),
         "validation_cost_per_1000": float(per_k[i]),
         "unit": costs.unit,
@@ -122,8 +134,21 @@ def _point(
     )
 
 
+def baseline_split(dataset: Dataset) -> str | None:
+    """The rows the baselines learn from: the training split, else the development data
+    (when it holds the target), else none."""
+    for split in ("train", "reference"):
+        if split in dataset.y:
+            return split
+    return None
+
+
 def baselines(dataset: Dataset, threshold: float | None) -> dict[str, dict[str, dict[str, float]]]:
-    """Point metrics per split of the majority-class/mean baseline and a linear model."""
+    """Point metrics per split of the majority-class/mean baseline and a linear model.
+
+    They learn from :func:`baseline_split`'s rows (the linear model only where the data
+    have the preprocessed matrix) and are scored on every other split with a target.
+    """
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
@@ -131,7 +156,8 @@ def baselines(dataset: Dataset, threshold: float | None) -> dict[str, dict[str, 
 
     task = dataset.task
     k = len(dataset.classes) if task != "regression" else None
-    y_train = np.asarray(dataset.y["train"])
+    fit_on = baseline_split(dataset)
+    y_train = np.asarray(dataset.y[fit_on])
     out: dict[str, dict[str, dict[str, float]]] = {"majority": {}, "linear": {}}
     if task == "regression":
         mean = float(np.mean(y_train))
@@ -144,13 +170,15 @@ def baselines(dataset: Dataset, threshold: float | None) -> dict[str, dict[str, 
             else (lambda n: np.tile(shares, (n, 1)))
         )
     linear = None
-    if len(np.unique(y_train)) > 1:
+    if len(np.unique(y_train)) > 1 and fit_on in dataset.X:
         linear = Ridge(alpha=1.0) if task == "regression" else LogisticRegression(max_iter=500)
         with warnings.catch_warnings():
             # A baseline that has not fully converged is still a fair, simple reference.
             warnings.simplefilter("ignore", ConvergenceWarning)
-            linear.fit(dataset.X["train"], y_train)
+            linear.fit(dataset.X[fit_on], y_train)
     for split in dataset.splits:
+        if split not in dataset.y or dataset.role(split) == "threshold":
+            continue
         y = np.asarray(dataset.y[split])
         if len(y) == 0:
             continue
@@ -159,7 +187,7 @@ def baselines(dataset: Dataset, threshold: float | None) -> dict[str, dict[str, 
             np.full(len(y), int(shares[1] >= 0.5)) if task == "binary" else decisions(task, s, None)
         )
         out["majority"][split] = _point(task, y, s, majority_pred, k)
-        if linear is not None:
+        if linear is not None and split in dataset.X:
             if task == "regression":
                 ls = linear.predict(dataset.X[split])
             else:
@@ -216,6 +244,8 @@ def learning_curve(
         return [], "it is switched off (evaluation.learning_curve.enabled: false)"
     if predictor.kind.startswith("vendor:"):
         return [], "a vendor model cannot be retrained on fractions of the data"
+    if "train" not in dataset.y:  # pragma: no cover - audit-only data audit a vendor model
+        return [], "there is no training split"
     from auditor.train import train_model
 
     n = len(dataset.y["train"])
@@ -242,6 +272,71 @@ def learning_curve(
             }
         )
     return points, None
+
+
+# ------------------------------------------------------------------ drift
+def reference_split(dataset: Dataset) -> str | None:
+    """The development data the client's data are compared with: ``reference``, else the
+    training split."""
+    for split in ("reference", "train"):
+        if split in dataset.frames:
+            return split
+    return None
+
+
+def compare_with_reference(spec: Spec, dataset: Dataset, notes: dict, *, progress=None) -> list:
+    """Drift from the development data to every client split (holdout, audit files).
+
+    Returns a list of :class:`auditor.drift.DriftResult`; when there is nothing to compare,
+    ``notes["drift"]`` says why.
+    """
+    from auditor.drift import DriftResult, domain_classifier, feature_drift
+
+    reference = reference_split(dataset)
+    current = [s for s in dataset.splits if dataset.role(s) in ("holdout", "audit")]
+    if reference is None or not current:
+        notes["drift"] = (
+            "there are no client data to compare with the development data (data.holdout "
+            "or data.audit)"
+            if reference is not None
+            else "there are no development data to compare with (data.reference)"
+        )
+        return []
+    settings, evaluation = spec.evaluation.drift, spec.evaluation
+    ref = dataset.frames[reference]
+    columns = [c for c in dataset.feature_columns if c in ref.columns]
+    out = []
+    for i, split in enumerate(current):
+        if progress is not None:
+            progress.status(f"drift: {reference} against {split}")
+        result = DriftResult(reference=reference, current=split)
+        frame = dataset.frames[split]
+        common = {"seed": int(evaluation.seed) * 31 + i, "confidence": float(evaluation.confidence)}
+        result.features = feature_drift(
+            ref,
+            frame,
+            columns,
+            dataset.column_types,
+            settings,
+            resamples=min(int(evaluation.bootstrap), 1000),
+            **common,
+        )
+        if settings.domain_classifier and columns:
+            result.domain = domain_classifier(
+                ref,
+                frame,
+                columns,
+                dataset.column_types,
+                rows=int(settings.domain_rows),
+                resamples=int(evaluation.bootstrap),
+                **common,
+            )
+        elif not columns:
+            result.note = "the development data hold none of the feature columns"
+        else:
+            result.note = "it is switched off (evaluation.drift.domain_classifier: false)"
+        out.append(result)
+    return out
 
 
 # ------------------------------------------------------------------ the stage
@@ -325,8 +420,10 @@ def evaluate(spec: Spec, dataset: Dataset, predictor: Predictor, *, progress=Non
     scores = {s: np.asarray(predictor.predict(dataset, s)) for s in covered}
     threshold, info = (None, {})
     if task == "binary":
-        threshold, info = choose_threshold(spec, dataset, scores.get("validation"))
-    splits = _split_evals(dataset, covered, scores, threshold)
+        threshold, info = choose_threshold(spec, dataset, scores.get(threshold_split(dataset)))
+    audited = [s for s in covered if dataset.role(s) != "threshold" and s in dataset.y]
+    splits = _split_evals(dataset, audited, scores, threshold)
+    drift = compare_with_reference(spec, dataset, notes, progress=progress)
     metric = primary_metric(spec, task, has_scores=has_scores)
     pinfo = predictor.info or {}
     curve = _noted_learning_curve(
@@ -341,9 +438,10 @@ def evaluate(spec: Spec, dataset: Dataset, predictor: Predictor, *, progress=Non
         history=list(predictor.history or []),
         best_epoch=pinfo.get("best_epoch"),
         stopped_early=bool(pinfo.get("stopped_early", False)),
-        baselines=baselines(dataset, threshold) if "train" in dataset.y else {},
+        baselines=baselines(dataset, threshold) if baseline_split(dataset) else {},
         learning_curve=curve,
         primary_metric=metric,
         has_scores=has_scores,
         notes=notes,
+        drift=drift,
     )

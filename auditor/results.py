@@ -119,6 +119,8 @@ def _data_section(dataset) -> dict[str, Any]:
         "columns": dataset.column_types,
         "feature_names": dataset.feature_names,
         "preprocessing": dataset.preprocessing_info,
+        "split_roles": {s: dataset.role(s) for s in dataset.splits},
+        "split_labels": dict(dataset.split_labels),
     }
 
 

@@ -34,8 +34,8 @@ REGRESSION: tuple[Task, ...] = ("regression",)
 SplitName = Literal["train", "validation", "test", "holdout"]
 SPLITS: tuple[str, ...] = ("train", "validation", "test", "holdout")
 
-Category = Literal["data", "fit", "performance", "fairness"]
-CATEGORIES: tuple[str, ...] = ("data", "fit", "performance", "fairness")
+Category = Literal["data", "drift", "fit", "performance", "fairness"]
+CATEGORIES: tuple[str, ...] = ("data", "drift", "fit", "performance", "fairness")
 
 Status = Literal["pass", "warn", "fail", "inconclusive", "error", "skipped"]
 STATUSES: tuple[str, ...] = ("pass", "warn", "fail", "inconclusive", "error", "skipped")
@@ -107,6 +107,14 @@ class Spec:
     def report(self) -> spec_typed.Report:
         return self.typed.report
 
+    @property
+    def split_labels(self) -> dict[str, str]:
+        """The labels the spec gives its audit files and its development data."""
+        labels = {a.name: a.label for a in self.data.audit}
+        if self.data.reference is not None:
+            labels["reference"] = self.data.reference.label
+        return labels
+
     def resolve_path(self, relative: str) -> Path:
         """A path from the spec, relative to the spec file."""
         p = Path(relative).expanduser()
@@ -158,10 +166,19 @@ class Dataset:
         default_factory=dict
     )  # dropped rows, outliers clipped, ...
     class_weights: Any = None  # np.ndarray or None
+    # split -> what it is for (train, validation, test, holdout, audit, reference, threshold)
+    split_roles: dict[str, str] = field(default_factory=dict)
+    split_labels: dict[str, str] = field(default_factory=dict)  # split -> label for people
 
     @property
     def splits(self) -> list[str]:
-        return [s for s in SPLITS if s in self.X]
+        """Every split with rows: the standard ones in their order, then the others."""
+        present = [s for s in self.frames if self.frames[s] is not None]
+        return [s for s in SPLITS if s in present] + [s for s in present if s not in SPLITS]
+
+    def role(self, split: str) -> str:
+        """What ``split`` is for (a standard split is its own role)."""
+        return self.split_roles.get(split, split)
 
 
 # --------------------------------------------------------------------------- model
@@ -219,6 +236,7 @@ class Evaluation:
     primary_metric: str = "accuracy"
     has_scores: bool = True  # False when a vendor gives labels only (no ROC, PR, calibration)
     notes: dict[str, Any] = field(default_factory=dict)  # why a diagnostic was skipped, etc.
+    drift: list[Any] = field(default_factory=list)  # auditor.drift.DriftResult per client split
 
 
 # --------------------------------------------------------------------------- findings
@@ -270,6 +288,8 @@ CHART_KINDS: dict[str, str] = {
     "bars": "labels: [str], values: [float], xlabel: str, bound: float|None",
     "histogram": "edges: [float], counts: [int], xlabel: str",
     "residuals": "predicted: [float], residual: [float] (at most 2,000 points, subsampled)",
+    "shares": "labels: [str], series: [{name: str, values: [float]}] (shares of rows per bin "
+    "or category, two series), ordered: bool (numeric bins in order)",
 }
 
 

@@ -69,12 +69,12 @@ def judge_criterion(criterion: Criterion, finding: Finding) -> tuple[str, str, f
     return verdict.status, verdict.reason, verdict.margin
 
 
-def _outcome(i: int, c: Criterion, written: dict[str, Any], findings, task, today):
+def _outcome(i: int, c: Criterion, written: dict[str, Any], findings, task, today, labels):
     waiver = written.get("waiver")
     common = {
         "index": i,
         "criterion": dict(written),
-        "description": c.describe(),
+        "description": c.describe(labels),
         "severity": c.severity,
         "bound": c.bound,
         "waiver": waiver,
@@ -109,7 +109,7 @@ def evaluate_criteria(
     today = today or _today()
     written = spec.values["acceptance"]
     return [
-        _outcome(i, c, written[i], findings, spec.task, today)
+        _outcome(i, c, written[i], findings, spec.task, today, spec.split_labels)
         for i, c in enumerate(spec.acceptance)
     ]
 

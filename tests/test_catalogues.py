@@ -10,6 +10,7 @@ without a line of test being written for it.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import yaml
 from auditor.checks import CHECKS, criterion_checks, run_checks
 from auditor.checks.registry import DIAGNOSTIC_DIRECTIONS
 from auditor.errors import SpecError
+from auditor.evaluate import compare_with_reference
 from auditor.metrics import METRICS
 from auditor.metrics.fairness import FAIRNESS_METRICS
 from auditor.report.context import metric_name
@@ -65,7 +67,8 @@ def check_criterion(name: str, task: str) -> dict:
         low, high = check.value_range
         bound = {"at_least": low} if low is not None else {"at_most": high}
     metric = _metric_for(check, task) if task in check.tasks else None
-    return {"check": name, **({"metric": metric} if metric else {}), **bound}
+    split = {"split": check.roles[0]} if check.roles else {}
+    return {"check": name, **({"metric": metric} if metric else {}), **split, **bound}
 
 
 def _spec_text(task: str, criterion: dict) -> str:
@@ -78,6 +81,8 @@ def _spec_text(task: str, criterion: dict) -> str:
     }
     if task == "binary":
         values["evaluation"] = {"costs": COSTS}
+    if criterion.get("split") == "holdout":
+        values["data"]["holdout"] = "client.csv"
     return yaml.safe_dump(values, sort_keys=False)
 
 
@@ -91,10 +96,31 @@ def _validates(tmp_path: Path, task: str, criterion: dict) -> str | None:
 
 
 CASES = {
-    "binary": lambda: make_binary_case(seed=4, history=steady_history()),
+    "binary": lambda: make_binary_case(seed=4, history=steady_history(), holdout=600),
     "multiclass": lambda: make_other_case("multiclass", seed=1),
     "regression": lambda: make_other_case("regression", seed=2),
 }
+
+
+def _with_reference(dataset, evaluation):
+    """The case with development data of its own: a copy of its training rows, scored."""
+
+    def plus(mapping, value):
+        return {**mapping, "reference": value}
+
+    dataset = dataclasses.replace(
+        dataset,
+        frames=plus(dataset.frames, dataset.frames["train"]),
+        X=plus(dataset.X, dataset.X["train"]),
+        y=plus(dataset.y, dataset.y["train"]),
+        groups=plus(dataset.groups, dataset.groups["train"]),
+        split_roles={"reference": "reference"},
+        split_labels={"reference": "development data"},
+    )
+    evaluation = dataclasses.replace(
+        evaluation, splits=plus(evaluation.splits, evaluation.splits["train"])
+    )
+    return dataset, evaluation
 
 
 @pytest.fixture(scope="module", params=TASKS)
@@ -104,13 +130,14 @@ def audited(request):
     criteria = [metric_criterion(n) for n, m in METRICS.items() if task in m.tasks]
     criteria += [fairness_criterion(n) for n, m in FAIRNESS_METRICS.items() if task in m.tasks]
     criteria += [check_criterion(n, task) for n in criterion_checks() if task in CHECKS[n].tasks]
-    dataset, evaluation = CASES[task]()
+    dataset, evaluation = _with_reference(*CASES[task]())
     spec = make_spec(
         task,
         sensitive=dataset.sensitive,
         acceptance=criteria,
         evaluation={"costs": COSTS} if task == "binary" else None,
     )
+    evaluation.drift = compare_with_reference(spec, dataset, evaluation.notes)
     findings = run_checks(spec, dataset, evaluation)
     outcomes, verdict = decide(spec, findings)
     results = {

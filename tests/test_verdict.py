@@ -206,7 +206,7 @@ def test_decide_changes_nothing_it_is_given():
         (DP, "Demographic parity difference across sex on the test split is at most 0.10"),
         (
             {"metric": "roc_auc", "split": "holdout", "at_least": 0.7, "require": "confidence"},
-            "ROC-AUC on the holdout split is at least 0.70 (the whole confidence interval)",
+            "ROC-AUC on the client holdout is at least 0.70 (the whole confidence interval)",
         ),
         (
             {

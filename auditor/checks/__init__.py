@@ -1,10 +1,10 @@
 """The checks: every registered check, its registry and the stage that runs them all.
 
-Importing this package registers every check (the modules data, fairness, fit and
-performance); :func:`run_checks` (in :mod:`auditor.checks.run`) runs them.
+Importing this package registers every check (the modules data, drift, fairness, fit
+and performance); :func:`run_checks` (in :mod:`auditor.checks.run`) runs them.
 """
 
-from auditor.checks import data, fairness, fit, performance  # noqa: F401 - registers the checks
+from auditor.checks import data, drift, fairness, fit, performance  # noqa: F401 - registers them
 from auditor.checks.registry import (
     CHECK_FAILED,
     CHECKS,

@@ -16,7 +16,7 @@ from auditor.data.screening import (
     skew_adjusted_fences,
 )
 from auditor.judge import Bound
-from auditor.splits import split_phrase
+from auditor.splits import EVALUATED_ROLES
 from auditor.types import CLASSIFICATION, Finding
 
 TOP_COLUMNS = 15  # most columns shown in a per-column chart
@@ -186,7 +186,7 @@ def missing_rate(ctx: CheckContext) -> list[Finding]:
 
     def words(split, worst_col, worst, bad) -> _Words:
         summary = (
-            f"Column '{worst_col}' is missing in {pct(worst)} of the rows of {split_phrase(split)}"
+            f"Column '{worst_col}' is missing in {pct(worst)} of the rows of {ctx.phrase(split)}"
             + (
                 f"; {len(bad)} column(s) exceed {pct(bound.value)}."
                 if bad
@@ -194,7 +194,7 @@ def missing_rate(ctx: CheckContext) -> list[Finding]:
             )
         )
         if worst == 0:
-            summary = f"No values are missing in {split_phrase(split)}."
+            summary = f"No values are missing in {ctx.phrase(split)}."
         recommendation = (
             f"Find out why {', '.join(bad[:3])} are so often missing; impute deliberately or "
             "drop the column."
@@ -232,13 +232,15 @@ def _outlier_rates(frames: dict, numeric: list[str], lo, hi) -> dict:
     return rates
 
 
-def _outlier_words(factor: float, bound: Bound, skipped_note: str):
+def _outlier_words(
+    ctx: CheckContext, factor: float, bound: Bound, skipped_note: str, fences_of: str = "training"
+):
     """The ``words(split, worst_col, worst, bad)`` of the outlier screen."""
 
     def words(split, worst_col, worst, bad) -> _Words:
         summary = (
-            f"{pct(worst, digits=1)} of the values of '{worst_col}' in {split_phrase(split)} lie "
-            f"outside the skew-adjusted {factor:g} IQR fences of the training quartiles"
+            f"{pct(worst, digits=1)} of the values of '{worst_col}' in {ctx.phrase(split)} lie "
+            f"outside the skew-adjusted {factor:g} IQR fences of the {fences_of} quartiles"
             + (f"; {len(bad)} column(s) exceed {pct(bound.value)}" if bad else "")
             + skipped_note
         )
@@ -285,9 +287,16 @@ def outliers(ctx: CheckContext) -> list[Finding]:
         c for c in ctx.dataset.feature_columns if ctx.dataset.column_types.get(c) == "numeric"
     ]
     frames = _frames(ctx)
-    if not numeric or "train" not in frames:
-        return ctx.skipped("Outliers", "There are no numeric feature columns to screen.")
-    train = frames["train"][numeric].apply(pd.to_numeric, errors="coerce")
+    fences_from = "train" if "train" in frames else "reference"  # development rows
+    if not numeric or fences_from not in frames:
+        why = (
+            "there are no numeric feature columns to screen"
+            if not numeric
+            else "there are no development rows (training split or data.reference) to set "
+            "the fences on"
+        )
+        return ctx.skipped("Outliers", f"{why[0].upper()}{why[1:]}.")
+    train = frames[fences_from][numeric].apply(pd.to_numeric, errors="coerce")
     unscreened = {c: why for c in numeric if (why := screenable(train[c].to_numpy())) is not None}
     not_screened = {
         c: NOT_SCREENED[why].format(k=DISCRETE_MAX_VALUES) for c, why in unscreened.items()
@@ -303,7 +312,8 @@ def outliers(ctx: CheckContext) -> list[Finding]:
         )
     lo, hi = skew_adjusted_fences(train[numeric], factor)
     rates = _outlier_rates(frames, numeric, lo, hi)
-    words = _outlier_words(factor, bound, _unscreened_note(unscreened))
+    fences_of = "training" if fences_from == "train" else "development data's"
+    words = _outlier_words(ctx, factor, bound, _unscreened_note(unscreened), fences_of)
     details = {
         "factor": float(factor),
         "fences": {c: [float(lo[c]), float(hi[c])] for c in numeric},
@@ -354,7 +364,7 @@ def duplicate_rate(ctx: CheckContext) -> list[Finding]:
                 split,
                 Measurement(rate, n=int(len(frame)), bound=bound),
                 title=f"Duplicated rows in {split}",
-                summary=f"{dup:,} rows of {split_phrase(split)} ({pct(rate, digits=1)}) repeat "
+                summary=f"{dup:,} rows of {ctx.phrase(split)} ({pct(rate, digits=1)}) repeat "
                 "another row exactly (features and target)",
                 breach=f", more than the {pct(bound.value, digits=1)} accepted.",
                 recommendation="Remove duplicated records, or find out why the source repeats "
@@ -399,8 +409,8 @@ def train_test_overlap(ctx: CheckContext) -> list[Finding]:
     bound = ctx.diagnostic("max_duplicate_rate")
     train = np.unique(_row_hashes(frames["train"], cols))
     out = []
-    for split in ("validation", "test", "holdout"):
-        if split not in frames or len(frames[split]) == 0:
+    for split in [s for s in frames if ctx.role(s) in EVALUATED_ROLES]:
+        if len(frames[split]) == 0:
             continue
         h = _row_hashes(frames[split], cols)
         shared = int(np.isin(h, train, assume_unique=False).sum())
@@ -411,7 +421,7 @@ def train_test_overlap(ctx: CheckContext) -> list[Finding]:
                 split,
                 Measurement(rate, n=len(h), bound=bound),
                 title=f"Rows shared by train and {split}",
-                summary=f"{shared:,} rows of {split_phrase(split)} ({pct(rate, digits=1)}) have "
+                summary=f"{shared:,} rows of {ctx.phrase(split)} ({pct(rate, digits=1)}) have "
                 "exactly the same features as a training row",
                 breach="; scores on this split are then inflated.",
                 recommendation="Deduplicate before splitting, or split by entity "
@@ -454,7 +464,7 @@ def class_balance(ctx: CheckContext) -> list[Finding]:
             continue
         shares = np.bincount(np.asarray(y).astype(int), minlength=len(labels)) / len(y)
         i = int(np.argmin(shares))
-        rarest = f"'{labels[i]}', makes up {pct(shares[i], digits=1)} of {split_phrase(split)}"
+        rarest = f"'{labels[i]}', makes up {pct(shares[i], digits=1)} of {ctx.phrase(split)}"
         out.append(
             _judged_share(
                 ctx,
@@ -500,12 +510,14 @@ def _partition_sizes(groups, columns, target) -> tuple[list, np.ndarray, np.ndar
     return labels, sizes, base
 
 
-def _group_size_words(sens: str, split: str, labels, sizes, m: int) -> tuple[str, str]:
+def _group_size_words(
+    ctx: CheckContext, sens: str, split: str, labels, sizes, m: int
+) -> tuple[str, str]:
     """(summary, recommendation) of one partition's group sizes on one split."""
     i = int(np.argmin(sizes))
     small = [labels[j] for j in range(len(labels)) if sizes[j] < m]
     summary = (
-        f"The smallest group across {sens} in {split_phrase(split)} is {labels[i]} with "
+        f"The smallest group across {sens} in {ctx.phrase(split)} is {labels[i]} with "
         f"{int(sizes[i]):,} rows"
         + (
             ". " + small_groups_text(labels, sizes, np.maximum(m - sizes, 0), m)
@@ -558,7 +570,7 @@ def group_size(ctx: CheckContext) -> list[Finding]:
         for sens, columns in ctx.partitions():
             labels, sizes, base = _partition_sizes(e.groups, columns, target)
             i = int(np.argmin(sizes))
-            summary, rec = _group_size_words(sens, split, labels, sizes, m)
+            summary, rec = _group_size_words(ctx, sens, split, labels, sizes, m)
             out.append(
                 ctx.finding(
                     "group_size",

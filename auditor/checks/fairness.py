@@ -38,7 +38,6 @@ from auditor.metrics.fairness import (
     rate_names,
     row_columns,
 )
-from auditor.splits import split_phrase
 from auditor.types import Finding
 
 MSG_NO_SENSITIVE = (
@@ -119,6 +118,7 @@ class _Groups:
     table: list[dict[str, Any]]
     n: int  # rows of the split
     overall: dict[str, np.ndarray]  # rates over the whole split (1,)
+    phrase: str  # how sentences name the split ("the test split")
     _chart_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     def chart_rows(self, rate: str, confidence: float) -> list[dict[str, Any]]:
@@ -225,7 +225,7 @@ def sentence(metric: FairnessMetric, groups: _Groups, value, ci, outcome, confid
         tail = metric.other_sentence.format(
             other_rate=GROUP_RATES[other].words, other_value=figure_text(metric, other_value)
         )
-    where = f"across {groups.sens} on {split_phrase(groups.split)}"
+    where = f"across {groups.sens} on {groups.phrase}"
     core = metric.sentence.format(**words)
     return f"{core} {where}{_interval_text(metric, value, ci, confidence)}{tail}."
 
@@ -241,7 +241,7 @@ def _small_groups_words(ctx, metric, groups: _Groups, value, adequate) -> tuple[
             else f" Over the groups large enough to judge it is {figure_text(metric, adequate)}."
         )
     worst = int(np.argmax(needed))
-    where = f"across {groups.sens} on {split_phrase(groups.split)}"
+    where = f"across {groups.sens} on {groups.phrase}"
     recommendation = (
         f"Collect at least {int(needed[worst])} more rows of {labels[worst]}"
         + (" (and of the other small groups listed)" if int(small.sum()) > 1 else "")
@@ -252,8 +252,11 @@ def _small_groups_words(ctx, metric, groups: _Groups, value, adequate) -> tuple[
 
 # ------------------------------------------------------------------ the check
 def fairness_splits(ctx: CheckContext) -> list[str]:
-    """The splits fairness is measured on: test, holdout, and any a criterion names."""
-    wanted = {"test", "holdout"}
+    """The splits fairness is measured on.
+
+    The client's splits (test, holdout, audit files), and any a criterion names.
+    """
+    wanted = set(ctx.client_splits())
     wanted |= {c.split for c in ctx.criteria if c.kind == "fairness"}
     return [s for s in ctx.splits() if s in wanted]
 
@@ -326,6 +329,7 @@ def _partition(ctx, split, e, cols, sens, columns, cell, n_cells, reps, overall)
         _group_table(task, labels, point, small, needed),
         len(cols),
         overall,
+        ctx.phrase(split),
     )
 
 

@@ -7,7 +7,6 @@ import numpy as np
 from auditor.checks.registry import At, CheckContext, Measurement, any_metric, register
 from auditor.checks.text import ci_text, finite, interval_row, num
 from auditor.judge import Bound
-from auditor.splits import split_phrase
 from auditor.types import Finding
 
 
@@ -16,9 +15,6 @@ def _oriented(metric: str, value: float) -> float:
     from auditor.metrics import get_metric
 
     return value if get_metric(metric).greater_is_better else -value
-
-
-EVALUATION_SPLITS = ("validation", "test", "holdout")  # the splits a fit figure is judged on
 
 
 def _judged_metrics(ctx: CheckContext) -> list[str]:
@@ -40,9 +36,8 @@ def _evaluated(ctx: CheckContext, metrics: list[str]):
 
     for name in metrics:
         m = get_metric(name)
-        for split in EVALUATION_SPLITS:
-            if split in ctx.evaluation.splits:
-                yield name, m, split
+        for split in ctx.evaluated_splits():
+            yield name, m, split
 
 
 # ------------------------------------------------------------------ overfitting
@@ -164,12 +159,12 @@ def overfitting(ctx: CheckContext) -> list[Finding]:
 
 
 # ------------------------------------------------------------------ generalization gap
-def _gap_summary(m, gap, split: str, ci, confidence: float, status: str, bound: Bound) -> str:
+def _gap_summary(ctx, m, gap, split: str, ci, confidence: float, status: str, bound) -> str:
     """The summary sentence of one generalization-gap finding."""
     return (
         f"{m.label} is {num(abs(gap or 0.0), digits=3)} "
         f"{'better' if (gap or 0) >= 0 else 'worse'} on the training rows than on "
-        f"{split_phrase(split)}{ci_text(ci, confidence)}"
+        f"{ctx.phrase(split)}{ci_text(ci, confidence)}"
         + (f"; a gap above {num(bound.value)} suggests memorisation." if status == "warn" else ".")
     )
 
@@ -192,7 +187,7 @@ def _gap_finding(ctx: CheckContext, metric: str, m, split: str, bound: Bound, ba
         status=status,
         measured=Measurement(gap, ci, other.n, judged),
         title=f"Generalization gap in {m.label} (train vs {split})",
-        summary=_gap_summary(m, gap, split, ci, ctx.confidence, status, bound),
+        summary=_gap_summary(ctx, m, gap, split, ci, ctx.confidence, status, bound),
         recommendation="Regularise more, stop training earlier, or collect more data; "
         "check that train and evaluation data come from the same population."
         if status == "warn"
@@ -342,9 +337,9 @@ def learning_curve(ctx: CheckContext) -> list[Finding]:
 
 
 # ------------------------------------------------------------------ underfitting
-def _baseline_words(trivial: str, m, model, base, linear, gain, linear_gain, split, status):
+def _baseline_words(ctx, trivial: str, m, model, base, linear, gain, linear_gain, split, status):
     """(summary, recommendation) of one baseline comparison."""
-    where = split_phrase(split)
+    where = ctx.phrase(split)
     if status == "under":
         return (
             f"The model is hardly better than always predicting {trivial}: {m.label} "
@@ -448,7 +443,7 @@ def baseline_improvement(ctx: CheckContext) -> list[Finding]:
         gain, linear_gain = _baseline_gains(metric, model, base, linear)
         kind = _baseline_kind(ctx, gain, linear_gain, margin)
         summary, rec = _baseline_words(
-            trivial, m, model, base, linear, gain, linear_gain, split, kind
+            ctx, trivial, m, model, base, linear, gain, linear_gain, split, kind
         )
         out.append(
             ctx.finding(
@@ -510,7 +505,7 @@ def suspicious_score(ctx: CheckContext) -> list[Finding]:
         if value is None:
             continue
         bad = ctx.diagnose(value, bound) == "warn"
-        where = f"{m.label} of {num(value, digits=3)} on {split_phrase(split)}"
+        where = f"{m.label} of {num(value, digits=3)} on {ctx.phrase(split)}"
         out.append(
             ctx.finding(
                 "suspicious_score",
@@ -614,13 +609,13 @@ def _ranked_features(ctx: CheckContext, check_split: str) -> list[tuple[str, flo
 
 
 def _leakage_words(
-    top_col: str, top: float, what: str, check_split: str, leaks: list[str]
+    ctx, top_col: str, top: float, what: str, check_split: str, leaks: list[str]
 ) -> tuple[str, str]:
     """(summary, recommendation) of the single-feature leakage finding."""
     if leaks:
         summary = (
             f"The feature '{top_col}' alone predicts the target with {what} {num(top, digits=3)} "
-            f"on {split_phrase(check_split)}: it probably leaks the answer"
+            f"on {ctx.phrase(check_split)}: it probably leaks the answer"
             + (f" (also: {', '.join(leaks[1:4])})." if len(leaks) > 1 else ".")
         )
         rec = (
@@ -689,7 +684,7 @@ def single_feature_leakage(ctx: CheckContext) -> list[Finding]:
         return ctx.skipped(title, "No feature could be scored on its own.")
     top_col, top = ranked[0]
     leaks = [c for c, s in ranked if ctx.diagnose(s, bound) == "warn"]
-    summary, rec = _leakage_words(top_col, top, what, check_split, leaks)
+    summary, rec = _leakage_words(ctx, top_col, top, what, check_split, leaks)
     return [
         ctx.finding(
             "single_feature_leakage",

@@ -6,7 +6,6 @@ import numpy as np
 
 from auditor.checks.registry import At, CheckContext, register
 from auditor.checks.text import ci_pair, ci_text, downsample, finite, interval_row, num
-from auditor.splits import split_phrase
 from auditor.types import Finding
 
 CURVE_POINTS = 200  # most points kept of a ROC / PR curve
@@ -30,7 +29,7 @@ def _metric_finding(ctx: CheckContext, name: str, m, s: str, est, chart) -> Find
     ci = ci_pair(est.low, est.high)
     value = finite(est.value)
     summary = (
-        f"{m.label} on {split_phrase(s)} is {num(value, digits=3)}"
+        f"{m.label} on {ctx.phrase(s)} is {num(value, digits=3)}"
         f"{ci_text(ci, ctx.confidence)}; {m.direction} is better."
     )
     return ctx.finding(
@@ -39,7 +38,7 @@ def _metric_finding(ctx: CheckContext, name: str, m, s: str, est, chart) -> Find
         title=f"{m.label} on {s}",
         summary=summary
         if value is not None
-        else f"{m.label} could not be computed on {split_phrase(s)} (for example only "
+        else f"{m.label} could not be computed on {ctx.phrase(s)} (for example only "
         "one class is present).",
         value=value,
         ci=ci,
@@ -120,7 +119,7 @@ def prediction_coverage(ctx: CheckContext) -> list[Finding]:
             summary=f"{reason[:1].upper()}{reason[1:]}: no performance, fairness or fit figure "
             f"is measured on it.",
             n=int(len(ctx.dataset.y.get(split, []))),
-            recommendation=f"Ask the vendor to score every row of {split_phrase(split)} "
+            recommendation=f"Ask the vendor to score every row of {ctx.phrase(split)} "
             "(matched by data.id_column) if it is to be judged.",
             details={"reason": reason},
         )
@@ -164,7 +163,7 @@ def _binary_curves(ctx: CheckContext, split: str, e) -> list[Finding]:
         split,
         value=roc_auc,
         summary="Across all thresholds the model separates the classes with an area of "
-        f"{num(roc_auc)} on {split_phrase(split)} (0.5 is chance, 1 is perfect).",
+        f"{num(roc_auc)} on {ctx.phrase(split)} (0.5 is chance, 1 is perfect).",
         n=len(y),
         title=f"ROC curve on {split}: area {num(roc_auc)}",
         fpr=[float(fpr[i]) for i in keep],
@@ -184,7 +183,7 @@ def _binary_curves(ctx: CheckContext, split: str, e) -> list[Finding]:
         "pr",
         split,
         value=ap,
-        summary=f"Average precision is {num(ap)} on {split_phrase(split)}, against "
+        summary=f"Average precision is {num(ap)} on {ctx.phrase(split)}, against "
         f"{num(base)} for random guessing.",
         n=len(y),
         title=f"Precision-recall on {split}: average precision {num(ap)}",
@@ -222,7 +221,7 @@ def _calibration(ctx: CheckContext, split: str, e) -> Finding | None:
         status="pass",
         title=f"Calibration on {split}",
         summary=f"Predicted probabilities of the {what} are off from observed frequencies by "
-        f"{num(ece, digits=3)} on average on {split_phrase(split)} (0 is perfectly calibrated).",
+        f"{num(ece, digits=3)} on average on {ctx.phrase(split)} (0 is perfectly calibrated).",
         value=ece,
         metric="ece",
         n=len(y),
@@ -248,7 +247,7 @@ def _residuals(ctx: CheckContext, split: str, e) -> Finding:
         At(split=split),
         status="pass",
         title=f"Residuals on {split}",
-        summary=f"Half of the predictions on {split_phrase(split)} are within "
+        summary=f"Half of the predictions on {ctx.phrase(split)} are within "
         f"{num(float(np.median(np.abs(resid))))} of the true value.",
         value=float(np.median(np.abs(resid))),
         n=len(y),
@@ -274,7 +273,7 @@ def _confusion_matrix(ctx: CheckContext, split: str, e, labels: list[str]) -> Fi
         At(split=split),
         status="pass",
         title=f"Confusion matrix on {split}",
-        summary=f"The model gets {wrong:,} of {len(y):,} decisions wrong on {split_phrase(split)}.",
+        summary=f"The model gets {wrong:,} of {len(y):,} decisions wrong on {ctx.phrase(split)}.",
         value=float(wrong) / max(len(y), 1),
         n=len(y),
         details={"rows_are": "true class", "columns_are": "predicted class"},
@@ -350,7 +349,7 @@ def _cost_finding(ctx: CheckContext, split: str, c_fp: float, c_fn: float, unit:
         At(split=split),
         status="pass",
         title=f"Cost of wrong decisions on {split}",
-        summary=f"On {split_phrase(split)}, wrong decisions cost about {num(cost)} {unit} "
+        summary=f"On {ctx.phrase(split)}, wrong decisions cost about {num(cost)} {unit} "
         f"per 1,000 decisions{ci_text(cis[0], ctx.confidence)}: "
         f"{num(fp_k, digits=0)} false alarms "
         f"and {num(fn_k, digits=0)} missed positives per 1,000.",

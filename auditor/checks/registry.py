@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from auditor.judge import Bound, Direction, judge
-from auditor.types import SPLITS, TASKS, Category, Dataset, Evaluation, Finding, Spec, Task
+from auditor.splits import CLIENT_ROLES, EVALUATED_ROLES, split_number, split_phrase
+from auditor.types import TASKS, Category, Dataset, Evaluation, Finding, Spec, Task
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.metrics.performance import Metric
@@ -48,6 +49,13 @@ DIAGNOSTIC_DIRECTIONS: dict[str, Direction | None] = {
     "learning_curve_gain": None,
     "max_fairness_difference": "at_most",
     "min_fairness_ratio": "at_least",
+    "max_numeric_drift": "at_most",
+    "max_categorical_drift": "at_most",
+    "max_domain_auc": "at_most",
+    "max_prior_shift": "at_most",
+    "max_group_share_shift": "at_most",
+    "max_unseen_share": "at_most",
+    "max_performance_drop": "at_most",
 }
 
 
@@ -125,8 +133,11 @@ class Check:
     value_range : (float or None, float or None)
         The values it measures; a criterion's bound outside them can never be decided.
     where : str
-        Where a criterion on it is measured, in words (``{split}``: the split's adjective);
-        unused when the check is not per split.
+        Where a criterion on it is measured, in words (``{where}``: the split as a sentence
+        names it, "the test split"; ``{split}``: its adjective, "training"); unused when
+        the check is not per split.
+    roles : tuple of str or None
+        The roles of the splits it measures (``holdout``, ``audit``, ...); None: any split.
     """
 
     name: str
@@ -140,7 +151,8 @@ class Check:
     requires: tuple[str, ...] = ()
     measured_in: Callable[[Metric], bool] | None = None
     value_range: tuple[float | None, float | None] = (None, None)
-    where: str = "on the {split} split"
+    where: str = "on {where}"
+    roles: tuple[str, ...] | None = None
 
 
 CHECKS: dict[str, Check] = {}
@@ -247,11 +259,27 @@ class CheckContext:
 
     def seed(self, split: str, purpose: int) -> int:
         """Bootstrap seed for one split and purpose (deterministic, distinct)."""
-        return int(self.settings.seed) * 1_000_003 + SPLITS.index(split) * 101 + purpose
+        return int(self.settings.seed) * 1_000_003 + split_number(split) * 101 + purpose
 
     def splits(self) -> list[str]:
-        """The evaluated splits, in the usual order."""
-        return [s for s in SPLITS if s in self.evaluation.splits]
+        """The evaluated splits, in the dataset's order."""
+        return list(self.evaluation.splits)
+
+    def phrase(self, split: str | None) -> str:
+        """How a sentence names a split: 'the test split', 'the client, 2026 Q3 data'."""
+        return split_phrase(split, self.dataset.split_labels.get(split or ""))
+
+    def role(self, split: str) -> str:
+        """What a split is for: train, validation, test, holdout, audit, reference."""
+        return self.dataset.split_roles.get(split, split)
+
+    def evaluated_splits(self) -> list[str]:
+        """The splits a fit figure is judged on: validation and the client's splits."""
+        return [s for s in self.splits() if self.role(s) in EVALUATED_ROLES]
+
+    def client_splits(self) -> list[str]:
+        """The evaluated splits of the data audited as the client's: test, holdout, audit."""
+        return [s for s in self.splits() if self.role(s) in CLIENT_ROLES]
 
     def criterion_metrics(self, *, check: str | None = None) -> list[str]:
         """Metrics named by criteria (all of them, or those of criteria on ``check``)."""

@@ -35,26 +35,52 @@ def balanced_class_weights(y_train: np.ndarray, n_classes: int) -> np.ndarray:
 
 @dataclass
 class _Tables:
-    """The data files as read: role -> table, role -> file, and their fingerprints."""
+    """The data files as read: key -> table, key -> file, and their fingerprints.
+
+    Keys are ``train``, ``holdout``, each audit file's split name, ``threshold`` (a file of
+    rows to choose a decision threshold on) and ``reference`` (the development data, whose
+    target is optional: without it the reference only serves the drift checks).
+    """
 
     tables: dict[str, pd.DataFrame]
     files: dict[str, Path]
     sources: list[dict[str, Any]]
+    roles: dict[str, str]
+    labels: dict[str, str]
+
+
+def _data_files(spec: Spec) -> tuple[dict[str, Path], dict[str, str], dict[str, str]]:
+    """(key -> file, key -> role, key -> label) of every data file the spec names."""
+    data = spec.data
+    files, roles, labels = {}, {}, {}
+    if data.train:
+        files["train"], roles["train"] = spec.resolve_path(data.train), "train"
+    if data.holdout:
+        files["holdout"], roles["holdout"] = spec.resolve_path(data.holdout), "holdout"
+    for entry in data.audit:
+        files[entry.name], roles[entry.name] = spec.resolve_path(entry.path), "audit"
+        labels[entry.name] = entry.label
+    chosen = spec.evaluation.threshold.chosen_on
+    if chosen is not None and chosen.path:
+        files["threshold"], roles["threshold"] = spec.resolve_path(chosen.path), "threshold"
+        labels["threshold"] = "rows the threshold is chosen on"
+    if data.reference is not None:
+        files["reference"], roles["reference"] = spec.resolve_path(data.reference.path), "reference"
+        labels["reference"] = data.reference.label
+    return files, roles, labels
 
 
 def _read_sources(spec: Spec) -> _Tables:
-    """Read the training file and the optional holdout; every one must hold the target."""
+    """Read every data file; each but the reference must hold the target."""
     from auditor.data.columns import column_hint
 
     data, target = spec.data, spec.objective.target
-    files = {"train": spec.resolve_path(data.train)}
-    if data.holdout:
-        files["holdout"] = spec.resolve_path(data.holdout)
+    files, roles, labels = _data_files(spec)
     tables: dict[str, pd.DataFrame] = {}
     sources: list[dict[str, Any]] = []
     for role, path in files.items():
         frame = read_table(path, data.format)
-        if target not in frame.columns:
+        if target not in frame.columns and roles[role] != "reference":
             raise DataError(
                 MSG_TARGET_MISSING.format(
                     name=target, role=role, hint=column_hint(target, frame.columns)
@@ -63,7 +89,8 @@ def _read_sources(spec: Spec) -> _Tables:
             )
         sources.append(
             {
-                "role": role,
+                "role": roles[role],
+                "split": role,
                 "path": str(path),
                 "format": detect_format(path, data.format),
                 "rows": int(len(frame)),
@@ -72,7 +99,7 @@ def _read_sources(spec: Spec) -> _Tables:
             }
         )
         tables[role] = frame
-    return _Tables(tables, files, sources)
+    return _Tables(tables, files, sources, roles, labels)
 
 
 def _generate_and_read(spec: Spec) -> _Tables:
@@ -84,18 +111,23 @@ def _generate_and_read(spec: Spec) -> _Tables:
     return _read_sources(spec)
 
 
-def _check_holdout_columns(read: _Tables, columns: list[str], sensitive: list[str]) -> None:
+def _check_other_columns(
+    read: _Tables, base: str, columns: list[str], sensitive: list[str]
+) -> None:
+    """Every file but the one the features were taken from holds the features and the
+    sensitive columns (the reference may lack some: it is compared where it has them)."""
     from auditor.data.columns import missing_column_message
 
-    if "holdout" not in read.tables:
-        return
-    hold = read.tables["holdout"]
-    for c in [*columns, *sensitive]:
-        if c not in hold.columns:
-            raise DataError(
-                missing_column_message(c, hold.columns, where="the holdout"),
-                Location(file=str(read.files["holdout"])),
-            )
+    for key, table in read.tables.items():
+        if key == base or read.roles[key] == "reference":
+            continue
+        where = "the holdout" if key == "holdout" else f"the {read.roles[key]} file"
+        for c in [*columns, *sensitive]:
+            if c not in table.columns:
+                raise DataError(
+                    missing_column_message(c, table.columns, where=where),
+                    Location(file=str(read.files[key])),
+                )
 
 
 def _drop_rows_without_target(read: _Tables, target: str) -> dict[str, int]:
@@ -104,6 +136,8 @@ def _drop_rows_without_target(read: _Tables, target: str) -> dict[str, int]:
 
     dropped = {}
     for role in list(read.tables):
+        if target not in read.tables[role].columns:  # a reference without the target
+            continue
         keep = read.tables[role][target].notna()
         dropped[role] = int((~keep).sum())
         read.tables[role] = read.tables[role][keep]
@@ -119,7 +153,13 @@ def _encode(spec: Spec, read: _Tables) -> tuple[list[Any], dict[str, np.ndarray]
     from auditor.data.columns import check_regression_target, encode_target, target_classes
 
     task, target = spec.task, spec.objective.target
-    train = read.tables["train"][target]
+    labelled = {k: t for k, t in read.tables.items() if target in t.columns}
+    learned = [k for k in labelled if read.roles[k] != "reference"]
+    if "train" in labelled:
+        learned = ["train"]
+    import pandas as pd
+
+    train = pd.concat([labelled[k][target] for k in learned], ignore_index=True)
     if task == "regression":
         check_regression_target(train, target, spec.locate)
         classes: list[Any] = []
@@ -129,7 +169,7 @@ def _encode(spec: Spec, read: _Tables) -> tuple[list[Any], dict[str, np.ndarray]
         )
     y = {
         role: encode_target(t[target], task=task, classes=classes, file=str(read.files[role]))
-        for role, t in read.tables.items()
+        for role, t in labelled.items()
     }
     return classes, y
 
@@ -159,7 +199,9 @@ def _drop_training_rows(spec: Spec, frames, y, numeric: list[str], info: dict) -
     return screening
 
 
-def _preprocessing_info(spec: Spec, frames, columns, numeric, categorical, names) -> dict:
+def _preprocessing_info(
+    spec: Spec, frames, columns, numeric, categorical, names, fitted_on: str
+) -> dict:
     prep = spec.data.preprocessing
     return {
         "missing": prep.missing,
@@ -171,25 +213,59 @@ def _preprocessing_info(spec: Spec, frames, columns, numeric, categorical, names
         "numeric": numeric,
         "categorical_columns": categorical,
         "features_out": len(names),
-        "fitted_on": "train",
-        "fitted_rows": int(len(frames["train"])),
-        "missing_values": {name: int(f[columns].isna().sum().sum()) for name, f in frames.items()},
+        "fitted_on": fitted_on,
+        "fitted_rows": int(len(frames[fitted_on])),
+        "missing_values": {
+            name: int(f[[c for c in columns if c in f.columns]].isna().sum().sum())
+            for name, f in frames.items()
+        },
     }
 
 
 def _split_tables(spec: Spec, read: _Tables, y_all: dict[str, np.ndarray]):
-    """(frames, targets, split info) per split: the seeded split of train, plus the holdout."""
+    """(frames, targets, split info) per split: the seeded split of train (or, for
+    audit-only data, every audit file as it is, less the rows a threshold is chosen on),
+    then the holdout, the threshold rows and the reference."""
     from auditor.data.splits import make_split
 
-    train_table = read.tables["train"]
-    positions, split_info = make_split(
-        train_table, y_all["train"], spec.data.split, task=spec.task, where=spec.locate
-    )
-    frames = {name: train_table.iloc[pos] for name, pos in positions.items()}
-    y = {name: y_all["train"][pos] for name, pos in positions.items()}
-    if "holdout" in read.tables:
-        frames["holdout"], y["holdout"] = read.tables["holdout"], y_all["holdout"]
+    frames: dict[str, pd.DataFrame] = {}
+    y: dict[str, np.ndarray] = {}
+    if "train" in read.tables:
+        train_table = read.tables["train"]
+        positions, split_info = make_split(
+            train_table, y_all["train"], spec.data.split, task=spec.task, where=spec.locate
+        )
+        frames = {name: train_table.iloc[pos] for name, pos in positions.items()}
+        y = {name: y_all["train"][pos] for name, pos in positions.items()}
+    else:
+        split_info = {"strategy": "none", "note": "audit-only data: every file is audited as it is"}
+    for key, role in read.roles.items():
+        if role in ("train", "reference") or key in frames:
+            continue
+        frames[key], y[key] = read.tables[key], y_all[key]
+    chosen = spec.evaluation.threshold.chosen_on
+    if chosen is not None and chosen.path is None and chosen.split in frames:
+        split_info["threshold_rows"] = _take_threshold_rows(frames, y, chosen, read.labels)
+    if "reference" in read.tables:
+        frames["reference"] = read.tables["reference"]
+        if "reference" in y_all:
+            y["reference"] = y_all["reference"]
     return frames, y, split_info
+
+
+def _take_threshold_rows(frames, y, chosen, labels) -> dict[str, Any]:
+    """Move a seeded fraction of an audit split's rows into the split ``threshold``."""
+    import numpy as np
+
+    source = chosen.split
+    n = len(frames[source])
+    take = max(1, int(round(chosen.fraction * n)))
+    picked = np.zeros(n, dtype=bool)
+    picked[np.random.default_rng(chosen.seed).choice(n, take, replace=False)] = True
+    frames["threshold"], y["threshold"] = frames[source][picked], y[source][picked]
+    labels["threshold"] = f"rows of {labels.get(source, source)} the threshold is chosen on"
+    frames[source], y[source] = frames[source][~picked], y[source][~picked]
+    return {"from": source, "rows": int(take), "fraction": float(chosen.fraction)}
 
 
 def _fit_transform(spec: Spec, frames, columns, numeric, categorical, info: dict, screening):
@@ -199,20 +275,27 @@ def _fit_transform(spec: Spec, frames, columns, numeric, categorical, info: dict
     from auditor.data.preprocess import OutlierClipper, build_preprocessor, outlier_screening
 
     prep = spec.data.preprocessing
+    fitted_on = "train" if "train" in frames else "reference"
+    if fitted_on not in frames or not set(columns) <= set(frames[fitted_on].columns):
+        info["fitted_on"] = None  # audit-only data without development rows to fit it on
+        return None, {}, []
     preprocessor = build_preprocessor(prep, numeric, categorical)
-    preprocessor.fit(frames["train"][columns])
+    preprocessor.fit(frames[fitted_on][columns])
     X = {
         name: np.ascontiguousarray(preprocessor.transform(f[columns]), dtype=np.float32)
         for name, f in frames.items()
+        if set(columns) <= set(f.columns)
     }
     feature_names = [str(n) for n in preprocessor.get_feature_names_out()]
-    info.update(_preprocessing_info(spec, frames, columns, numeric, categorical, feature_names))
+    info.update(
+        _preprocessing_info(spec, frames, columns, numeric, categorical, feature_names, fitted_on)
+    )
     if numeric and prep.outliers in ("clip_iqr", "clip_zscore"):
         clipper: OutlierClipper = preprocessor.named_transformers_["num"].named_steps["clip"]
         info["clipped_values"] = {
             name: int(clipper.outside(f[numeric]).sum()) for name, f in frames.items()
         }
-        screening = outlier_screening(clipper, frames["train"][numeric])
+        screening = outlier_screening(clipper, frames[fitted_on][numeric])
     info.update(screening)
     return preprocessor, X, feature_names
 
@@ -250,28 +333,38 @@ def build_dataset(spec: Spec) -> Dataset:
 
     data, task, target = spec.data, spec.task, spec.objective.target
     read = _generate_and_read(spec)
-    columns, kinds = feature_columns(read.tables["train"], data, target, spec.locate)
+    base = (
+        "train"
+        if "train" in read.tables
+        else next(k for k, r in read.roles.items() if r == "audit")
+    )
+    columns, kinds = feature_columns(read.tables[base], data, target, spec.locate)
     sensitive = list(data.sensitive)
-    _check_holdout_columns(read, columns, sensitive)
+    _check_other_columns(read, base, columns, sensitive)
     info: dict[str, Any] = {"missing_target_rows": _drop_rows_without_target(read, target)}
     classes, y_all = _encode(spec, read)
     frames, y, split_info = _split_tables(spec, read, y_all)
 
     numeric = [c for c in columns if kinds[c] == "numeric"]
     categorical = [c for c in columns if kinds[c] == "categorical"]
-    screening = _drop_training_rows(spec, frames, y, numeric, info)
+    screening = _drop_training_rows(spec, frames, y, numeric, info) if "train" in frames else {}
     split_info["sizes"] = {name: int(len(f)) for name, f in frames.items()}
     preprocessor, X, feature_names = _fit_transform(
         spec, frames, columns, numeric, categorical, info, screening
     )
-    class_weights = _class_weights(spec, y["train"], classes, info)
+    class_weights = _class_weights(spec, y["train"], classes, info) if "train" in y else None
+    roles = {k: ("reference" if k == "reference" else read.roles.get(k, k)) for k in frames}
     return Dataset(
         task=task,
         target=target,
         frames=frames,
         X=X,
         y=y,
-        groups={name: group_frame(f, sensitive) for name, f in frames.items()},
+        groups={
+            name: group_frame(f, sensitive)
+            for name, f in frames.items()
+            if set(sensitive) <= set(f.columns)
+        },
         feature_columns=columns,
         column_types=kinds,
         feature_names=feature_names,
@@ -283,4 +376,6 @@ def build_dataset(spec: Spec) -> Dataset:
         split_info=split_info,
         preprocessing_info=info,
         class_weights=class_weights,
+        split_roles=roles,
+        split_labels={k: v for k, v in read.labels.items() if k in frames},
     )

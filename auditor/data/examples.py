@@ -29,6 +29,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.spec.typed import SpecValues
 
+#: Seed offset of the development data (``data.reference``): the vendor's own draw, the
+#: one the bundled example vendor models are trained on.
+DEVELOPMENT_SEED_OFFSET = 1000
 LOAN_BIAS_LOGIT = -1.1
 TRIAGE_UNDERTRIAGE_RATE = 0.2
 CLAIMS_SOUTH_NOISE_FACTOR = 3.0
@@ -297,23 +300,37 @@ def write_table(df, path: Path) -> None:
         write_atomically(path, lambda tmp: df.to_csv(tmp, index=False))
 
 
+def example_files(spec: SpecValues) -> list[tuple[str, int, int, float]]:
+    """(path, rows, seed, shift) of every data file ``data.generate`` creates.
+
+    The training file is the generator's draw; the holdout, each audit file and the file a
+    threshold is chosen on are the client's (a fifth of the rows each, other seeds, the
+    generator's mild shift); the development data (``data.reference``) are the vendor's own
+    draw, with the seed the example vendor models are trained on (DEVELOPMENT_SEED_OFFSET).
+    """
+    data, gen = spec.data, spec.data.generate
+    client = max(gen.rows // 5, 100)
+    files = [(data.train, gen.rows, gen.seed, 0.0), (data.holdout, client, gen.seed + 1, 1.0)]
+    files += [(a.path, client, gen.seed + 2 + i, 1.0) for i, a in enumerate(data.audit)]
+    chosen = spec.evaluation.threshold.chosen_on
+    if chosen is not None and chosen.path:
+        files.append((chosen.path, client, gen.seed + 90, 1.0))
+    if data.reference is not None:
+        files.append((data.reference.path, gen.rows, gen.seed + DEVELOPMENT_SEED_OFFSET, 0.0))
+    return [f for f in files if f[0]]
+
+
 def ensure_example_data(spec: SpecValues, base_dir: Path) -> list[Path]:
     """Create the data files of a spec with ``data.generate`` when they are missing.
 
     ``spec`` is the typed, resolved spec. Returns the files written (none when they all
-    exist). Also asks the vendor example to create its model file when the spec audits a
-    bundled vendor model.
+    exist); see :func:`example_files` for what each file is. Also asks the vendor example
+    to create its model file when the spec audits a bundled vendor model.
     """
-    data = spec.data
-    gen = data.generate
+    gen = spec.data.generate
     written: list[Path] = []
     if gen is not None:
-        for rel, n, s, shift in (
-            (data.train, gen.rows, gen.seed, 0.0),
-            (data.holdout, max(gen.rows // 5, 100), gen.seed + 1, 1.0),
-        ):
-            if not rel:
-                continue
+        for rel, n, s, shift in example_files(spec):
             path = Path(rel) if Path(rel).is_absolute() else base_dir / rel
             if not path.exists():
                 write_table(generate(gen.example, n, s, shift=shift), path)

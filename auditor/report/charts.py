@@ -614,6 +614,43 @@ def bars(chart: dict[str, Any]):
     return ax.figure
 
 
+def shares(chart: dict[str, Any]):
+    """Two distributions over the same bins or categories, side by side (drift)."""
+    labels = [_label(x) for x in chart["labels"]][:MAX_BARS]
+    series = [(str(s["name"]), _floats(s["values"])[:MAX_BARS]) for s in chart["series"]][:2]
+    ordered = chart.get("ordered", False)
+    ax = _axes(height=2.4 if ordered else max(1.6, 0.9 + 0.3 * len(labels)))
+    looks = ((SKY, BLUE, None), (ORANGE, VERMILLION, "//"))
+    if ordered:  # numeric bins: two step outlines over the bins, in order
+        xs = list(range(len(labels) + 1))
+        for (name, values), (_fill, edge, hatch) in zip(series, looks, strict=False):
+            ax.stairs(values, xs, color=edge, linewidth=1.2, label=name, hatch=hatch)
+        step = max(1, len(labels) // 6)
+        ax.set_xticks([i + 0.5 for i in range(0, len(labels), step)], labels[::step])
+        ax.set_ylabel("share of rows")
+    else:
+        ys = list(range(len(labels)))[::-1]
+        width = 0.38
+        for k, ((name, values), (fill, edge, hatch)) in enumerate(zip(series, looks, strict=False)):
+            pos = [y + (0.2 if k == 0 else -0.2) for y in ys]
+            ax.barh(
+                pos,
+                values,
+                height=width,
+                color=fill,
+                edgecolor=edge,
+                hatch=hatch,
+                linewidth=0.8,
+                label=name,
+            )
+        ax.set_yticks(ys, labels)
+        _x_grid(ax)
+        ax.set_xlabel("share of rows")
+    ax.legend(loc="upper right")
+    _title(ax, chart, ylabels=() if ordered else labels, ylabel=ordered)
+    return ax.figure
+
+
 def histogram(chart: dict[str, Any]):
     """A histogram from pre-binned edges and counts."""
     edges, counts = _floats(chart["edges"]), _floats(chart["counts"])
@@ -665,6 +702,7 @@ CHARTS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "bars": bars,
     "histogram": histogram,
     "residuals": residuals,
+    "shares": shares,
 }
 
 

@@ -8,10 +8,12 @@ by category generically, so a new check shows up in the report without template 
 
 from __future__ import annotations
 
+import contextvars
 import datetime as _dt
 import math
 import re
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from auditor.metrics.fairness import FAIRNESS_METRICS, GROUP_RATES
@@ -22,18 +24,22 @@ from auditor.report.docmap import documentation_map
 from auditor.report.fairness_bounds import with_bound_line
 from auditor.spec.typed import typed_spec
 from auditor.splits import split_column
+from auditor.types import CATEGORIES
 
 DASH = "\u2014"  # an absent value; the template compares values with it (``dash``)
 
-CATEGORY_ORDER = ("data", "fit", "performance", "fairness")
+CATEGORY_ORDER = CATEGORIES
+ALWAYS_SHOWN = ("data", "fit", "performance", "fairness")
 CATEGORY_TITLES = {
     "data": "Data",
+    "drift": "Client data against development data",
     "fit": "Fit",
     "performance": "Performance",
     "fairness": "Fairness",
 }
 CATEGORY_NOUNS = {
     "data": "data checks",
+    "drift": "drift checks",
     "fit": "fit checks",
     "performance": "performance checks",
     "fairness": "fairness checks",
@@ -256,7 +262,7 @@ def finding_view(f: dict[str, Any], chart: ChartSVG | None) -> dict[str, Any]:
         "value": fmt(_num(f.get("value"))),
         "ci": fmt_ci(f.get("ci")),
         "bound": DASH if threshold is None else bound_text(f.get("direction"), threshold),
-        "split": split_column(f.get("split")),
+        "split": _column(f.get("split")),
         "sensitive": str(f.get("sensitive") or ""),
         "n": fmt(f.get("n")) if f.get("n") is not None else "",
         "criterion": (
@@ -434,7 +440,7 @@ def check_matrix(
         # fairness: grouped by sensitive feature, in the order the features first appear
         features = list(dict.fromkeys(r["sensitive"] for r in out))
         out.sort(key=lambda r: features.index(r["sensitive"]))
-    return {"splits": [split_column(s) for s in splits], "rows": out}
+    return {"splits": [_column(s) for s in splits], "rows": out}
 
 
 def group_tables(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -465,7 +471,7 @@ def group_tables(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     continue
                 rows.append(
                     {
-                        "cells": [str(g.get("group", "")), split_column(split)]
+                        "cells": [str(g.get("group", "")), _column(split)]
                         + [fmt_cell(g.get(c)) for c in columns],
                         "flagged": bool(g.get("inconclusive")),
                     }
@@ -610,7 +616,7 @@ def business_impact(results: dict[str, Any]) -> dict[str, Any] | None:
 
 def _impact_row(split: Any, d: dict[str, Any], cost: Any, ci: Any) -> dict[str, str]:
     return {
-        "split": split_column(split),
+        "split": _column(split),
         "wrong": fmt(_num(d.get("wrong_per_1000"))),
         "fp": fmt(_num(d.get("false_positives_per_1000"))),
         "fn": fmt(_num(d.get("false_negatives_per_1000"))),
@@ -644,7 +650,7 @@ def metrics_table(evaluation: dict[str, Any]) -> dict[str, Any]:
     for s in splits:
         first = next(iter(metrics[s].values()), {})
         n.append(fmt(first.get("n")) if isinstance(first, dict) else "")
-    return {"splits": [split_column(s) for s in splits], "n": n, "rows": rows}
+    return {"splits": [_column(s) for s in splits], "n": n, "rows": rows}
 
 
 def baselines_table(
@@ -689,7 +695,7 @@ def baselines_table(
                     "model": name == "this model",
                 }
             )
-    return {"splits": [split_column(s) for s in splits], "rows": rows}
+    return {"splits": [_column(s) for s in splits], "rows": rows}
 
 
 def history_summary(model: dict[str, Any]) -> str:
@@ -729,6 +735,10 @@ def run_date(results: dict[str, Any]) -> str:
 
 # --------------------------------------------------------------------------- context
 PAGE_SIZES = ("A4", "Letter")
+# split -> label (audit files, development data) of the results being rendered
+_SPLIT_LABELS: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
+    "split_labels", default=types.MappingProxyType({})
+)
 
 
 def report_spec(results: dict[str, Any]):
@@ -782,6 +792,37 @@ def build_context(
 ) -> dict[str, Any]:
     """Everything the report template shows, formatted; ``draw_chart`` draws a chart dict
     (called only for the charts the report shows)."""
+    labels = (results.get("data") or {}).get("split_labels") or {}
+    token = _SPLIT_LABELS.set({str(k): str(v) for k, v in labels.items()})
+    try:
+        return _build_context(results, draw_chart, spec_text, attachments)
+    finally:
+        _SPLIT_LABELS.reset(token)
+
+
+def split_words(split: dict[str, Any]) -> str:
+    """How the rows were split, in words: the strategy and seed, or that audit-only files
+    were audited as they are (and which rows, if any, chose the decision threshold)."""
+    if split.get("strategy") == "none":
+        text = "Audit-only data: every file is audited as it is, nothing was trained"
+    else:
+        text = f"Split strategy: {split.get('strategy', '')} (seed {fmt(split.get('seed'))})"
+    taken = split.get("threshold_rows")
+    if isinstance(taken, dict):
+        text += (
+            f"; {fmt(taken.get('rows'))} rows of {_column(taken.get('from'))} "
+            f"({_percent(taken.get('fraction'))}, seeded) were set aside to choose the "
+            "decision threshold and are not audited"
+        )
+    return text
+
+
+def _column(split: Any) -> str:
+    """A split as a table column heads it, by the label the spec gave it (audit files)."""
+    return split_column(split, _SPLIT_LABELS.get().get(str(split or "")))
+
+
+def _build_context(results, draw_chart, spec_text, attachments) -> dict[str, Any]:
     spec = report_spec(results)
     verdict = results.get("verdict") or {}
     status = str(verdict.get("status", "NOT READY"))
@@ -792,9 +833,10 @@ def build_context(
     evaluation = results.get("evaluation") or {}
     criteria = [c for c in results.get("criteria") or [] if isinstance(c, dict)]
     findings = _report_findings(results, criteria)
-    categories = list(CATEGORY_ORDER) + sorted(
-        {str(f.get("category")) for f in findings} - set(CATEGORY_ORDER)
-    )
+    present = {str(f.get("category")) for f in findings}
+    # the four sections every audit has, drift when there were client data to compare
+    categories = [c for c in CATEGORY_ORDER if c in present or c in ALWAYS_SHOWN]
+    categories += sorted(present - set(CATEGORY_ORDER))
     sections = _sections(findings, categories, criteria, evaluation, draw_chart)
     env_rows = _environment_rows(env)
     packages = sorted((str(k), str(v)) for k, v in (env.get("packages") or {}).items())
@@ -1022,11 +1064,11 @@ def _data_view(data: dict[str, Any]) -> dict[str, Any]:
             for s in data.get("sources") or []
         ],
         "splits": [
-            {"split": split_column(k), "rows": fmt(v)}
-            for k, v in (split.get("sizes") or {}).items()
+            {"split": _column(k), "rows": fmt(v)} for k, v in (split.get("sizes") or {}).items()
         ],
         "strategy": str(split.get("strategy", "")),
         "split_seed": fmt(split.get("seed")),
+        "split_words": split_words(split),
         "n_columns": fmt(len(data.get("columns") or {})),
         "n_features": fmt(len(data.get("feature_names") or [])),
         "sensitive": [str(s) for s in data.get("sensitive") or []],

@@ -24,7 +24,7 @@ MSG_FILE = "{file}: {message}"
 MSG_BINARY_FILE = "not a text {fmt} file (it contains NUL bytes)"
 MSG_GENERATE_FAILED = "cannot create the example data: {reason}"
 MSG_NO_COLUMN = "column '{column}' is not in the {role} file {file}{hint}"
-MSG_HOLDOUT_LACKS = "the holdout file {file} lacks feature column(s) of the train file: {names}"
+MSG_HOLDOUT_LACKS = "the {role} file {file} lacks feature column(s) of the train file: {names}"
 MSG_NO_TARGET_VALUES = "target column '{target}' has no values in {file}"
 MSG_ONE_CLASS = (
     "target '{target}' has only one class ({value}) in {file}; classification needs at least two"
@@ -45,7 +45,6 @@ MSG_PREDICTIONS_NO_ID = "the predictions file {file} has no id column '{column}'
 MSG_PREDICTIONS_NO_COLUMN = "the predictions file {file} has no {what} column '{column}'{hint}"
 ZIP_FORMATS = {"skops": "skops", "torchscript": "TorchScript"}
 
-ROLES = ("train", "holdout")
 _SNIFF = 8192
 
 
@@ -62,18 +61,39 @@ class DataProbe:
         self._generated = False
 
     # ----------------------------------------------------------------- files
+    def files(self) -> dict[str, tuple[str, tuple]]:
+        """Every data file the spec names: key -> (path as written, its spec field)."""
+        data = self.data
+        out: dict[str, tuple[str, tuple]] = {}
+        if data.train:
+            out["train"] = (data.train, ("data", "train"))
+        if data.holdout:
+            out["holdout"] = (data.holdout, ("data", "holdout"))
+        for i, entry in enumerate(data.audit):
+            out.setdefault(entry.name, (entry.path, ("data", "audit", i, "path")))
+        chosen = self.ctx.spec.evaluation.threshold.chosen_on
+        if chosen is not None and chosen.path:
+            out["threshold"] = (chosen.path, ("evaluation", "threshold", "chosen_on", "path"))
+        if data.reference is not None:
+            out["reference"] = (data.reference.path, ("data", "reference", "path"))
+        return out
+
+    def main(self) -> str | None:
+        """The file the features are taken from: train, else the first audit file."""
+        keys = [k for k in self.files() if k not in ("holdout", "threshold", "reference")]
+        return keys[0] if keys else None
+
     def path(self, role: str) -> Path | None:
-        rel = getattr(self.data, role)
-        return self.ctx.resolve_path(rel) if rel else None
+        entry = self.files().get(role)
+        return self.ctx.resolve_path(entry[0]) if entry else None
 
     def shown(self, role: str) -> str:
         return str(self.path(role))
 
     def _file_error(self, role: str, exc: AuditorError) -> None:
+        where = self.files().get(role, (None, ("data", role)))[1]
         self.file_errors.append(
-            self.ctx.error(
-                ("data", role), MSG_FILE.format(message=exc.message, file=self.shown(role))
-            )
+            self.ctx.error(where, MSG_FILE.format(message=exc.message, file=self.shown(role)))
         )
 
     def ensure_generated(self) -> None:
@@ -166,7 +186,7 @@ def _read_header(path: Path, fmt: str) -> list[str]:
 def check_files(ctx: RuleContext) -> list[SpecError]:
     probe = ctx.probe
     target = ctx.spec.objective.target
-    for role in ROLES:
+    for role in probe.files():
         cols = probe.columns(role)
         if cols:  # reading the target column proves the rows parse, and counts them
             probe.read(role, [target] if target in cols else [cols[0]])
@@ -198,7 +218,8 @@ def _named_columns(ctx: RuleContext) -> list[tuple[tuple, str, bool]]:
 def check_columns(ctx: RuleContext) -> list[SpecError]:
     probe = ctx.probe
     errors: list[SpecError] = []
-    train = probe.columns("train")
+    main = probe.main()
+    train = probe.columns(main) if main else None
     if train is not None:
         for path, column, key in _named_columns(ctx):
             if column not in train:
@@ -207,14 +228,25 @@ def check_columns(ctx: RuleContext) -> list[SpecError]:
                         path,
                         MSG_NO_COLUMN.format(
                             column=column,
-                            role="train",
-                            file=probe.shown("train"),
+                            role="train" if main == "train" else "audit",
+                            file=probe.shown(main),
                             hint=did_you_mean(column, train),
                         ),
                         key=key,
                     )
                 )
-    holdout = probe.columns("holdout")
+    for other in probe.files():
+        if other not in (main, "reference"):
+            errors += _other_file_errors(ctx, other, train)
+    return errors
+
+
+def _other_file_errors(ctx: RuleContext, name: str, train: list[str] | None) -> list[SpecError]:
+    """A file audited beside the main one holds its target, sensitive and feature columns."""
+    probe = ctx.probe
+    errors: list[SpecError] = []
+    holdout = probe.columns(name)
+    role = "holdout" if name == "holdout" else "audit" if name != "threshold" else "threshold"
     if holdout is not None:
         data = ctx.spec.data
         wanted = [
@@ -229,8 +261,8 @@ def check_columns(ctx: RuleContext) -> list[SpecError]:
                         path,
                         MSG_NO_COLUMN.format(
                             column=column,
-                            role="holdout",
-                            file=probe.shown("holdout"),
+                            role=role,
+                            file=probe.shown(name),
                             hint=did_you_mean(column, holdout),
                         ),
                         key=key,
@@ -242,9 +274,11 @@ def check_columns(ctx: RuleContext) -> list[SpecError]:
             if lacking:
                 errors.append(
                     ctx.error(
-                        ("data", "holdout"),
+                        probe.files()[name][1],
                         MSG_HOLDOUT_LACKS.format(
-                            file=probe.shown("holdout"), names=", ".join(f"'{c}'" for c in lacking)
+                            role=role,
+                            file=probe.shown(name),
+                            names=", ".join(f"'{c}'" for c in lacking),
                         ),
                     )
                 )
@@ -322,14 +356,15 @@ def check_target(ctx: RuleContext) -> list[SpecError]:
     probe = ctx.probe
     objective = ctx.spec.objective
     target, task = objective.target, objective.task
-    cols = probe.columns("train")
+    main = probe.main()
+    cols = probe.columns(main) if main else None
     if cols is None or target not in cols:
         return []
-    frame = probe.read("train", [target])
+    frame = probe.read(main, [target])
     if frame is None:
         return []
     column = frame[target]
-    file = probe.shown("train")
+    file = probe.shown(main)
     values = sorted_plain(column.dropna().unique())
     if not values:
         return [

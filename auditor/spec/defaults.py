@@ -1,7 +1,15 @@
 """Defaults, applied in one explicit step after validation, read from the schema only.
 
 No default lives in code: a property's ``default`` in ``schemas/spec.schema.json`` is the
-only place a default is decided.
+only place a default is decided. Three defaults depend on other fields, which a schema
+cannot say; the schema's descriptions state them and :func:`derived_defaults` applies them
+in the same step:
+
+- an audit file's ``name`` is its file name's stem, made a valid split name, and its
+  ``label`` is its name;
+- a criterion's ``split`` is ``test`` when the data are split (``data.train``), else the
+  first audit file's name;
+- a threshold's ``chosen_on.split`` (when no ``path`` is given) is the first audit file's.
 """
 
 from __future__ import annotations
@@ -21,7 +29,41 @@ def apply_defaults(values: dict[str, Any], schema: dict[str, Any] | None = None)
     must already be valid against the schema.
     """
     root = schema if schema is not None else load_schema()
-    return _fill(copy.deepcopy(values), root, root)
+    return derived_defaults(_fill(copy.deepcopy(values), root, root))
+
+
+def split_name_for(path: str) -> str:
+    """A valid split name from a file path: 'data/Client Q3.csv' -> 'client_q3'."""
+    import re
+    from pathlib import PurePath
+
+    stem = re.sub(r"[^a-z0-9]+", "_", PurePath(path).stem.lower()).strip("_")
+    if not stem or not stem[0].isalpha():
+        stem = f"audit_{stem}".rstrip("_")
+    return stem[:40]
+
+
+def derived_defaults(values: dict[str, Any]) -> dict[str, Any]:
+    """Fill the defaults that depend on other fields (see the module docstring), in place."""
+    data = values.get("data")
+    if not isinstance(data, dict):
+        return values
+    audit = [a for a in data.get("audit") or [] if isinstance(a, dict)]
+    for entry in audit:
+        if entry.get("name") is None and isinstance(entry.get("path"), str):
+            entry["name"] = split_name_for(entry["path"])
+        if entry.get("label") is None:
+            entry["label"] = entry.get("name")
+    first_audit = audit[0].get("name") if audit else None
+    main = "test" if data.get("train") or not first_audit else first_audit
+    for criterion in values.get("acceptance") or []:
+        if isinstance(criterion, dict) and criterion.get("split") is None:
+            criterion["split"] = main
+    threshold = (values.get("evaluation") or {}).get("threshold") or {}
+    chosen = threshold.get("chosen_on") if isinstance(threshold, dict) else None
+    if isinstance(chosen, dict) and chosen.get("path") is None and chosen.get("split") is None:
+        chosen["split"] = first_audit
+    return values
 
 
 def section_defaults(path: tuple[str, ...], values: dict[str, Any]) -> dict[str, Any]:

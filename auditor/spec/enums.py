@@ -28,10 +28,16 @@ def _tasks() -> list[str]:
     return list(TASKS)
 
 
-def _splits() -> list[str]:
-    from auditor.types import SPLITS
+def _drift_numeric() -> list[str]:
+    from auditor.metrics.drift import statistic_names
 
-    return list(SPLITS)
+    return statistic_names("numeric")
+
+
+def _drift_categorical() -> list[str]:
+    from auditor.metrics.drift import statistic_names
+
+    return statistic_names("categorical")
 
 
 def _metrics() -> list[str]:
@@ -130,7 +136,8 @@ ENUMS: dict[tuple[str, ...], Callable[[], list[Any]]] = {
     ("$defs", "metric"): _metrics,
     ("$defs", "criterion", P, "metric"): _criterion_metrics,
     ("$defs", "criterion", P, "check"): _criterion_checks,
-    ("$defs", "criterion", P, "split"): _splits,
+    (P, "evaluation", P, "drift", P, "numeric"): _drift_numeric,
+    (P, "evaluation", P, "drift", P, "categorical"): _drift_categorical,
 }
 
 

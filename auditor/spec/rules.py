@@ -53,6 +53,9 @@ MSG_FAIRNESS_TASK = "fairness metric '{metric}' applies to {tasks} tasks, not {t
 MSG_CHECK_TASK = "check '{check}' applies only to {tasks} tasks"
 MSG_CHECK_NEEDS = "check '{check}' needs {setting}"
 MSG_CHECK_TAKES_NO_METRIC = "check '{check}' is not measured in a metric; remove 'metric'"
+MSG_CHECK_SPLIT = (
+    "check '{check}' is measured on {roles} splits, and '{split}' is not one; use {options}"
+)
 MSG_CHECK_METRIC = "check '{check}' is not measured in '{metric}'; use one of {options}"
 MSG_FAIRNESS_NEEDS_SENSITIVE = (
     "fairness metric '{metric}' needs 'sensitive': one of data.sensitive ({listed})"
@@ -65,6 +68,30 @@ MSG_BOUND_UNIT = "must be between 0 and 1 for {metric} (a share, not a percentag
 MSG_BOUND_RANGE = "must be {range} for {metric}, which can take no other value, got {got}"
 MSG_BOUNDS_CROSSED = "at_least ({low}) is above at_most ({high}): no value can pass"
 MSG_HOLDOUT_SPLIT = "split 'holdout' needs data.holdout (a separate data file)"
+MSG_UNKNOWN_SPLIT = "no split is called '{name}'; the data define {listed}{hint}"
+MSG_NEEDS_DATA = (
+    "data needs 'train' (a file to learn from, split into train, validation and test) or "
+    "'audit' (files to audit a model on as they are)"
+)
+MSG_AUDIT_NEEDS_VENDOR = (
+    "audit-only data train nothing: declare the model to audit in model.vendor, or give "
+    "data.train to train one"
+)
+MSG_HOLDOUT_NEEDS_TRAIN = (
+    "data.holdout is evaluated beside a split of data.train; with "
+    "audit-only data list it under data.audit"
+)
+MSG_AUDIT_NAME_TAKEN = "the split name '{name}' is {why}; give this file another name"
+MSG_THRESHOLD_NEEDS_ROWS = (
+    "threshold strategy '{strategy}' chooses the threshold on the validation split, and "
+    "audit-only data have none: set evaluation.threshold.chosen_on (a fraction of an audit "
+    "file, or a file of its own)"
+)
+MSG_CHOSEN_ON_SPLIT = "'{name}' is not an audit file's split name ({listed}){hint}"
+MSG_PREPROCESSED_NEEDS_FIT = (
+    "input 'preprocessed' needs this spec's preprocessing fitted on development rows: give "
+    "data.train or data.reference, or use input 'raw'"
+)
 MSG_WAIVER_DATE = "'{value}' is not a real date (YYYY-MM-DD)"
 MSG_EARLY_STOPPING_METRIC = (
     "unknown metric '{metric}' for early stopping; use 'loss' or one of {options}{hint}"
@@ -326,6 +353,16 @@ def _check_criterion_errors(ctx: RuleContext, c: Criterion, here: tuple) -> list
     for setting in check.requires:
         if not _setting_present(ctx, setting):
             return [ctx.error(at, MSG_CHECK_NEEDS.format(check=c.check, setting=setting))]
+    if check.roles is not None and check.per_split:
+        options = [s for s in defined_splits(ctx.spec) if split_role(ctx.spec, s) in check.roles]
+        if split_role(ctx.spec, c.split) not in check.roles:
+            message = MSG_CHECK_SPLIT.format(
+                check=c.check,
+                roles=" or ".join(check.roles),
+                split=c.split,
+                options=listed(options) if options else "a split of data.holdout or data.audit",
+            )
+            return [ctx.error(here + ("split",), message)]
     if c.metric is None or c.metric not in METRICS:
         return []
     if check.measured_in is None:
@@ -407,8 +444,8 @@ def check_criteria(ctx: RuleContext) -> list[SpecError]:
         errors += _bound_errors(ctx, c, here)
         if c.check:
             errors += _check_criterion_errors(ctx, c, here)
-        if c.split == "holdout" and not ctx.spec.data.holdout:
-            errors.append(ctx.error(here + ("split",), MSG_HOLDOUT_SPLIT))
+        if ctx.spec.data.train or ctx.spec.data.audit:  # else data_sources says what is wrong
+            errors += _split_errors(ctx, c.split, here + ("split",))
         if c.waiver is not None:
             try:
                 _dt.date.fromisoformat(str(c.waiver.expires))
@@ -419,6 +456,70 @@ def check_criteria(ctx: RuleContext) -> list[SpecError]:
                         MSG_WAIVER_DATE.format(value=c.waiver.expires),
                     )
                 )
+    return errors
+
+
+def defined_splits(spec: SpecValues) -> list[str]:
+    """The splits the spec's data define, by name (criteria may name any of them)."""
+    data = spec.data
+    names = ["train", "validation", "test"] if data.train else []
+    names += ["holdout"] if data.holdout else []
+    names += [a.name for a in data.audit]
+    names += ["reference"] if data.reference is not None else []
+    return names
+
+
+def split_role(spec: SpecValues, name: str) -> str:
+    """What a split the spec names is for (audit files' names are 'audit' splits)."""
+    return "audit" if name in {a.name for a in spec.data.audit} else name
+
+
+def _split_errors(ctx: RuleContext, name: str, path: tuple) -> list[SpecError]:
+    names = defined_splits(ctx.spec)
+    if name in names:
+        return []
+    if name == "holdout" and ctx.spec.data.train:
+        return [ctx.error(path, MSG_HOLDOUT_SPLIT)]
+    return [
+        ctx.error(
+            path,
+            MSG_UNKNOWN_SPLIT.format(
+                name=name, listed=listed(names), hint=did_you_mean(name, names)
+            ),
+        )
+    ]
+
+
+@spec_rule("data_sources")
+def check_data_sources(ctx: RuleContext) -> list[SpecError]:
+    """Train or audit files; audit-only data audit a vendor's model; names are unique."""
+    from auditor.splits import RESERVED
+
+    data = ctx.spec.data
+    if not data.train and not data.audit:
+        return [ctx.error(("data",), MSG_NEEDS_DATA)]
+    errors = []
+    if not data.train:
+        if ctx.spec.model.vendor is None:
+            errors.append(ctx.error(("data", "audit"), MSG_AUDIT_NEEDS_VENDOR))
+        if data.holdout:
+            errors.append(ctx.error(("data", "holdout"), MSG_HOLDOUT_NEEDS_TRAIN))
+    seen: set[str] = set()
+    for i, entry in enumerate(data.audit):
+        why = (
+            "reserved for a split of its own"
+            if entry.name in RESERVED
+            else "already taken by another audit file"
+            if entry.name in seen
+            else None
+        )
+        if why:
+            errors.append(
+                ctx.error(
+                    ("data", "audit", i), MSG_AUDIT_NAME_TAKEN.format(name=entry.name, why=why)
+                )
+            )
+        seen.add(entry.name)
     return errors
 
 
@@ -461,6 +562,22 @@ def check_threshold(ctx: RuleContext) -> list[SpecError]:
         return [ctx.error(path, MSG_THRESHOLD_NOT_BINARY.format(task=ctx.task))]
     if strategy == "min_cost" and evaluation.costs is None:
         return [ctx.error(path, MSG_MIN_COST_NEEDS_COSTS)]
+    chosen = evaluation.threshold.chosen_on
+    audits = [a.name for a in ctx.spec.data.audit]
+    if strategy != "fixed" and not ctx.spec.data.train and chosen is None:
+        return [ctx.error(path, MSG_THRESHOLD_NEEDS_ROWS.format(strategy=strategy))]
+    if chosen is not None and chosen.path is None and chosen.split not in audits:
+        at = ("evaluation", "threshold", "chosen_on", "split")
+        return [
+            ctx.error(
+                at,
+                MSG_CHOSEN_ON_SPLIT.format(
+                    name=chosen.split,
+                    listed=listed(audits),
+                    hint=did_you_mean(str(chosen.split), audits),
+                ),
+            )
+        ]
     return []
 
 
@@ -501,4 +618,7 @@ def check_vendor_format(ctx: RuleContext) -> list[SpecError]:
         return [ctx.error(path, MSG_PREDICTIONS_NEED_ID)]
     if vendor.format == "pickle" and not vendor.allow_pickle:
         return [ctx.error(path, MSG_PICKLE_REFUSED)]
+    data = ctx.spec.data
+    if vendor.input == "preprocessed" and not data.train and data.reference is None:
+        return [ctx.error(("model", "vendor", "input"), MSG_PREPROCESSED_NEEDS_FIT)]
     return []

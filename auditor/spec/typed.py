@@ -82,11 +82,30 @@ class Augmentation:
 
 
 @dataclass(frozen=True)
+class AuditFile:
+    """One file of cases to audit a model on as it is (``data.audit[i]``)."""
+
+    path: str
+    name: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The development data the audited data are compared with (``data.reference``)."""
+
+    path: str
+    label: str
+
+
+@dataclass(frozen=True)
 class Data:
     """The data sources and their roles (``data``)."""
 
-    train: str
+    train: str | None
     holdout: str | None
+    audit: tuple[AuditFile, ...]
+    reference: Reference | None
     format: str
     generate: Generate | None
     id_column: str | None
@@ -172,11 +191,33 @@ class Training:
 
 
 @dataclass(frozen=True)
+class ChosenOn:
+    """The rows a decision threshold is chosen on, for audit-only data."""
+
+    split: str | None
+    fraction: float
+    seed: int
+    path: str | None
+
+
+@dataclass(frozen=True)
 class Threshold:
     """How the binary decision threshold is chosen (``evaluation.threshold``)."""
 
     strategy: Literal["fixed", "best_f1", "min_cost"]
     value: float
+    chosen_on: ChosenOn | None
+
+
+@dataclass(frozen=True)
+class Drift:
+    """How the audited data are compared with the development data (``evaluation.drift``)."""
+
+    numeric: str
+    categorical: str
+    fdr: float
+    domain_classifier: bool
+    domain_rows: int
 
 
 @dataclass(frozen=True)
@@ -212,6 +253,13 @@ class Diagnostics:
     learning_curve_gain: float
     max_fairness_difference: float
     min_fairness_ratio: float
+    max_numeric_drift: float
+    max_categorical_drift: float
+    max_domain_auc: float
+    max_prior_shift: float
+    max_group_share_shift: float
+    max_unseen_share: float
+    max_performance_drop: float
 
 
 @dataclass(frozen=True)
@@ -227,6 +275,7 @@ class Evaluation:
     threshold: Threshold
     costs: Costs | None
     learning_curve: LearningCurve
+    drift: Drift
     diagnostics: Diagnostics
 
 

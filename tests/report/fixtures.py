@@ -388,6 +388,101 @@ def _finding(
     return out
 
 
+def _drift_findings() -> list[dict]:
+    """The client holdout against the training data: one drifting feature, one that is not."""
+    age_bins = [f"[{a}, {a + 5})" for a in range(20, 80, 5)]
+    return [
+        _finding(
+            "drift.feature_drift.holdout.age",
+            "feature_drift",
+            "drift",
+            "warn",
+            "Drift of age on holdout",
+            "'age' in the client holdout differs from the training data: median 49 against "
+            "median 45 (Kolmogorov-Smirnov distance 0.110, 95% CI 0.07 to 0.15; adjusted "
+            "p < 0.001).",
+            value=0.11,
+            ci=[0.07, 0.15],
+            threshold=0.1,
+            direction="at_most",
+            split="holdout",
+            n=1200,
+            recommendation="Ask whether 'age' is recorded the same way in both.",
+            details={"feature": "age", "kind": "numeric", "statistic": "ks", "q_value": 1e-6},
+            chart={
+                "kind": "shares",
+                "title": "'age': median 49 on holdout against median 45",
+                "labels": age_bins + ["missing"],
+                "series": [
+                    {
+                        "name": "train",
+                        "values": [
+                            0.06,
+                            0.09,
+                            0.1,
+                            0.11,
+                            0.11,
+                            0.1,
+                            0.1,
+                            0.09,
+                            0.08,
+                            0.07,
+                            0.05,
+                            0.04,
+                            0.0,
+                        ],
+                    },
+                    {
+                        "name": "holdout",
+                        "values": [
+                            0.04,
+                            0.06,
+                            0.08,
+                            0.09,
+                            0.1,
+                            0.1,
+                            0.11,
+                            0.1,
+                            0.1,
+                            0.09,
+                            0.07,
+                            0.06,
+                            0.0,
+                        ],
+                    },
+                ],
+                "ordered": True,
+            },
+        ),
+        _finding(
+            "drift.group_shift.holdout.region",
+            "group_shift",
+            "drift",
+            "pass",
+            "Shares of region on holdout",
+            "region south is 27% of the client holdout against 25% of the training data "
+            "(2 points apart).",
+            value=0.02,
+            ci=[0.0, 0.05],
+            threshold=0.05,
+            direction="at_most",
+            split="holdout",
+            sensitive="region",
+            n=1200,
+            chart={
+                "kind": "shares",
+                "title": "Shares of region: the client holdout against the development data",
+                "labels": ["north", "south", "east", "west"],
+                "series": [
+                    {"name": "train", "values": [0.25, 0.25, 0.25, 0.25]},
+                    {"name": "holdout", "values": [0.24, 0.27, 0.25, 0.24]},
+                ],
+                "ordered": False,
+            },
+        ),
+    ]
+
+
 def _history(rng: np.random.Generator, epochs: int = 18, best: int = 12) -> list[dict]:
     hist = []
     for e in range(1, epochs + 1):
@@ -902,6 +997,7 @@ def make_results(
     findings: list[dict] = []
     findings += _data_findings(task, spec, sizes)
     findings += _fit_findings(task, hist, best, primary, metrics["validation"][primary]["value"])
+    findings += _drift_findings()
 
     # ---------------------------------------------------------------- performance
     for split in ("test", "holdout"):

@@ -38,6 +38,10 @@ MSG_INTERNAL = "auditor: internal error: {kind}: {message} (run with --debug for
 MSG_INTERRUPTED = "auditor: interrupted"
 MSG_VALID = "{file}: valid ({task}{rows}, {criteria} criteri{plural})"
 MSG_EXISTS = "{file} already exists; use --force to overwrite it"
+MSG_INIT_ENCODING = (
+    "; if the file was saved in another encoding, say which: auditor init --encoding latin-1 "
+    "(or cp1252 for files saved by Excel on Windows)"
+)
 MSG_WROTE_SPEC = (
     "wrote {file} ({task}, target '{target}'); check it, then run: auditor validate {file}"
 )
@@ -134,6 +138,26 @@ def _add_init(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
         help="spec file to write (default: <name>.yaml in the current folder)",
     )
     p.add_argument("--name", metavar="NAME", default=None, help="the spec's name")
+    p.add_argument(
+        "--model",
+        metavar="FILE",
+        default=None,
+        help="a vendor's model or predictions file: write an audit-only spec that audits it "
+        "on the data file as it is (no split, nothing trained)",
+    )
+    p.add_argument(
+        "--reference",
+        metavar="FILE",
+        default=None,
+        help="with --model: the development data the model was built on (for drift checks)",
+    )
+    p.add_argument(
+        "--encoding",
+        metavar="NAME",
+        default=None,
+        help="the text encoding of CSV and JSON Lines files (default utf-8; for example "
+        "latin-1, or cp1252 for files saved by Excel on Windows); written into the spec",
+    )
     p.add_argument("--force", action="store_true", help="overwrite an existing spec file")
     p.set_defaults(handler=cmd_init)
 
@@ -260,7 +284,13 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_init(args: argparse.Namespace) -> int:
     from auditor.atomic import write_text
-    from auditor.data.sources import read_table
+    from auditor.data.sources import (
+        DEFAULT_ENCODING,
+        ENCODING_FIELD,
+        MSG_UNKNOWN_ENCODING,
+        encoding_known,
+        read_table,
+    )
     from auditor.spec import schema_ref_for
     from auditor.spec.init import infer_task, spec_name, starter_spec
 
@@ -269,16 +299,38 @@ def cmd_init(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(f"{name}.yaml")
     if out.exists() and not args.force:
         raise UsageError(MSG_EXISTS.format(file=out), Location(file=str(out)))
-    frame = read_table(data)
-    rel = os.path.relpath(data.resolve(), out.resolve().parent)
-    text = starter_spec(
-        frame,
-        target=args.target,
-        data_path=Path(rel).as_posix(),
-        name=name,
-        schema_ref=schema_ref_for(out),
-        source_label=str(data),
-    )
+    encoding = args.encoding or DEFAULT_ENCODING
+    if not encoding_known(encoding):
+        raise UsageError(MSG_UNKNOWN_ENCODING.format(encoding=encoding), Location())
+    try:
+        frame = read_table(data, encoding=encoding)
+    except DataError as exc:  # init has no spec yet: the command line is where it is said
+        if exc.location.path != ENCODING_FIELD:
+            raise
+        raise DataError(
+            exc.message.split("; if the file")[0] + MSG_INIT_ENCODING, Location(file=str(data))
+        ) from None
+
+    def relative(path: str) -> str:
+        return Path(os.path.relpath(Path(path).resolve(), out.resolve().parent)).as_posix()
+
+    common = {"target": args.target, "data_path": relative(args.data), "name": name}
+    common.update(schema_ref=schema_ref_for(out), source_label=str(data), encoding=encoding)
+    if args.model:
+        from auditor.spec.init import model_format, starter_audit_spec
+
+        header = None
+        if model_format(args.model) == "predictions":
+            header = [str(c) for c in read_table(Path(args.model), encoding=encoding).columns]
+        text = starter_audit_spec(
+            frame,
+            model_path=relative(args.model),
+            predictions_header=header,
+            reference_path=relative(args.reference) if args.reference else None,
+            **common,
+        )
+    else:
+        text = starter_spec(frame, **common)
     write_text(out, text)
     task, _ = infer_task(frame[args.target])
     print(MSG_WROTE_SPEC.format(file=out, task=task, target=args.target))

@@ -22,6 +22,7 @@ MISSING_COSTS = (
 NO_VALIDATION = (
     "threshold strategy {strategy!r} needs a validation split to choose the threshold on"
 )
+BASELINE_ROWS = 200_000  # the linear baseline learns from at most this many rows (seeded)
 NOT_COVERED = "the vendor's predictions do not cover every row of {where}, so it is not evaluated"
 NONE_COVERED = (
     "the vendor's predictions cover no split completely ({splits}): every row of at least "
@@ -143,11 +144,15 @@ def baseline_split(dataset: Dataset) -> str | None:
     return None
 
 
-def baselines(dataset: Dataset, threshold: float | None) -> dict[str, dict[str, dict[str, float]]]:
+def baselines(
+    dataset: Dataset, threshold: float | None, *, seed: int = 0
+) -> dict[str, dict[str, dict[str, float]]]:
     """Point metrics per split of the majority-class/mean baseline and a linear model.
 
     They learn from :func:`baseline_split`'s rows (the linear model only where the data
-    have the preprocessed matrix) and are scored on every other split with a target.
+    have the preprocessed matrix, and from a seeded sample of at most
+    :data:`BASELINE_ROWS` of them: a linear model's fit has settled long before) and are
+    scored on every other split with a target.
     """
     import warnings
 
@@ -175,7 +180,12 @@ def baselines(dataset: Dataset, threshold: float | None) -> dict[str, dict[str, 
         with warnings.catch_warnings():
             # A baseline that has not fully converged is still a fair, simple reference.
             warnings.simplefilter("ignore", ConvergenceWarning)
-            linear.fit(dataset.X[fit_on], y_train)
+            X_fit, y_fit = dataset.X[fit_on], y_train
+            if len(y_fit) > BASELINE_ROWS:
+                rng = np.random.default_rng(seed)
+                pick = np.sort(rng.choice(len(y_fit), BASELINE_ROWS, replace=False))
+                X_fit, y_fit = X_fit[pick], y_fit[pick]
+            linear.fit(X_fit, y_fit)
     for split in dataset.splits:
         if split not in dataset.y or dataset.role(split) == "threshold":
             continue
@@ -395,7 +405,15 @@ def _noted_learning_curve(
     return curve
 
 
-def evaluate(spec: Spec, dataset: Dataset, predictor: Predictor, *, progress=None) -> Evaluation:
+def evaluate(
+    spec: Spec,
+    dataset: Dataset,
+    predictor: Predictor,
+    *,
+    progress=None,
+    learning_curve: bool = True,
+    drift: list | None = None,
+) -> Evaluation:
     """Predict every split, choose the threshold on validation, compute baselines and curves.
 
     A vendor's predictions file may score only some splits (say, the client holdout): a
@@ -403,6 +421,8 @@ def evaluate(spec: Spec, dataset: Dataset, predictor: Predictor, *, progress=Non
     evaluated, and ``notes["uncovered_splits"]`` says why, so that the checks report it and
     a criterion on it is an 'error' with that reason. Covering no split at all is a
     ModelFileError; choosing the threshold on an uncovered validation split is a SpecError.
+    ``learning_curve: False`` skips the retraining on fractions; ``drift`` reuses another
+    evaluation's comparison with the development data (a second model on the same data).
 
     Returns
     -------
@@ -423,12 +443,24 @@ def evaluate(spec: Spec, dataset: Dataset, predictor: Predictor, *, progress=Non
         threshold, info = choose_threshold(spec, dataset, scores.get(threshold_split(dataset)))
     audited = [s for s in covered if dataset.role(s) != "threshold" and s in dataset.y]
     splits = _split_evals(dataset, audited, scores, threshold)
-    drift = compare_with_reference(spec, dataset, notes, progress=progress)
+    if drift is None:  # a second model on the same data reuses the first one's comparison
+        drift = compare_with_reference(spec, dataset, notes, progress=progress)
     metric = primary_metric(spec, task, has_scores=has_scores)
     pinfo = predictor.info or {}
-    curve = _noted_learning_curve(
-        spec, dataset, predictor, metric, threshold, notes, progress=progress, full_scores=scores
-    )
+    curve = []
+    if learning_curve:
+        curve = _noted_learning_curve(
+            spec,
+            dataset,
+            predictor,
+            metric,
+            threshold,
+            notes,
+            progress=progress,
+            full_scores=scores,
+        )
+    else:
+        notes["learning_curve"] = "it is drawn for the audited model only"
     return Evaluation(
         task=task,
         classes=list(dataset.classes),
@@ -438,7 +470,11 @@ def evaluate(spec: Spec, dataset: Dataset, predictor: Predictor, *, progress=Non
         history=list(predictor.history or []),
         best_epoch=pinfo.get("best_epoch"),
         stopped_early=bool(pinfo.get("stopped_early", False)),
-        baselines=baselines(dataset, threshold) if baseline_split(dataset) else {},
+        baselines=(
+            baselines(dataset, threshold, seed=int(spec.training.seed))
+            if baseline_split(dataset)
+            else {}
+        ),
         learning_curve=curve,
         primary_metric=metric,
         has_scores=has_scores,

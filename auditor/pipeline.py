@@ -6,6 +6,7 @@
     Predictor x Dataset --evaluate--> Evaluation
     Evaluation --checks--> Findings
     Findings x acceptance --verdict--> Verdict
+    (model.compare) in-house model, judged alike --compare--> comparison
     Results --report--> report.pdf, report.html, results.json
 
 Heavy libraries (torch, sklearn, weasyprint) are imported inside the stages so that
@@ -34,6 +35,7 @@ class RunOutcome:
 def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = False) -> RunOutcome:
     """Run the whole audit for one spec and write its outputs."""
     from auditor.checks import run_checks
+    from auditor.compare import Audit, audit_in_house
     from auditor.data import build_dataset
     from auditor.evaluate import evaluate
     from auditor.models import obtain_predictor
@@ -69,6 +71,10 @@ def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = F
         findings = run_checks(spec, dataset, evaluation)
     with timer("verdict"):
         outcomes, verdict = decide(spec, findings)
+    with timer("compare"):  # only with model.compare: the in-house model, judged alike
+        comparison = audit_in_house(
+            spec, dataset, evaluation, Audit(findings, outcomes, verdict), progress=progress
+        )
     with timer("save"):
         model_files, model_hashes = save_model(predictor, target)
     results = build_results(
@@ -82,6 +88,7 @@ def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = F
         timings=timer.timings,
         started=started,
         model_files=model_hashes,
+        comparison=comparison,
     )
     with timer("report"):
         files = {**model_files, **write_outputs(results, target, spec=spec)}

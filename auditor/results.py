@@ -19,6 +19,7 @@ from auditor.fingerprint import sha256_file
 from auditor.types import CriterionOutcome, Finding, Verdict
 
 RESULTS_SCHEMA_VERSION = 1
+UNSERIALISED = frozenset({"replicates"})  # Finding fields kept out of results.json
 PACKAGES = (
     "torch",
     "numpy",
@@ -167,6 +168,7 @@ def build_results(
     timings: dict[str, float],
     started: dt.datetime | None = None,
     model_files: dict[str, str] | None = None,
+    comparison: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble results.json's content from every stage's output."""
     from auditor.verdict import blocking_findings
@@ -188,6 +190,8 @@ def build_results(
         "criteria": [outcome_to_dict(o) for o in outcomes],
         "verdict": verdict_to_dict(verdict),
     }
+    if comparison is not None:
+        results["comparison"] = comparison
     return jsonable(results)
 
 
@@ -197,7 +201,11 @@ def finding_to_dict(f: Finding, *, advisory: bool = True) -> dict[str, Any]:
 
     ``advisory``: False when a blocking criterion is about the finding.
     """
-    out = {field.name: jsonable(getattr(f, field.name)) for field in fields(Finding)}
+    out = {
+        field.name: jsonable(getattr(f, field.name))
+        for field in fields(Finding)
+        if field.name not in UNSERIALISED
+    }
     if out["ci"] is not None and (len(out["ci"]) != 2 or None in out["ci"]):
         out["ci"] = None
     out["advisory"] = bool(advisory)

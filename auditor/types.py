@@ -266,6 +266,8 @@ class Finding:
     n: int | None = None  # rows the value is measured on
     details: dict[str, Any] = field(default_factory=dict)  # tables (JSON-serialisable)
     chart: dict[str, Any] | None = None
+    # the value's bootstrap replicates (B,), for paired comparisons; never serialised
+    replicates: Any = field(default=None, repr=False, compare=False)
 
 
 # Chart contract between checks (which produce the data) and the report (which draws it).

@@ -22,6 +22,7 @@ from auditor.types import CLASSIFICATION, Finding
 TOP_COLUMNS = 15  # most columns shown in a per-column chart
 SHARE = (0.0, 1.0)
 TUKEY_FACTOR = 1.5  # the schema's documented meaning of a null outlier_factor
+MSG_INFINITE_AS_MISSING = " {count:,} infinite value(s) were treated as missing."
 
 
 def _frames(ctx: CheckContext) -> dict:
@@ -164,7 +165,8 @@ def missing_rate(ctx: CheckContext) -> list[Finding]:
     """Missing values per column, on every split.
 
     The worst column's share of missing values on every split, against
-    ``diagnostics.max_missing_rate``.
+    ``diagnostics.max_missing_rate``. Infinite values count as missing (the data stage
+    replaced them, ``preprocessing_info["infinite_values"]``); the summary says how many.
 
     Parameters
     ----------
@@ -178,6 +180,7 @@ def missing_rate(ctx: CheckContext) -> list[Finding]:
     """
     bound = ctx.diagnostic("max_missing_rate")
     cols = list(ctx.dataset.feature_columns)
+    infinite = (ctx.dataset.preprocessing_info or {}).get("infinite_values") or {}
     rates = {
         split: (frame[cols].isna().mean(), int(len(frame)))
         for split, frame in _frames(ctx).items()
@@ -195,11 +198,15 @@ def missing_rate(ctx: CheckContext) -> list[Finding]:
         )
         if worst == 0:
             summary = f"No values are missing in {ctx.phrase(split)}."
+        chart_title = summary.split(";")[0]
+        count = sum(int(n) for n in (infinite.get(split) or {}).values())
+        if count:
+            summary += MSG_INFINITE_AS_MISSING.format(count=count)
         recommendation = (
             f"Find out why {', '.join(bad[:3])} are so often missing; impute deliberately or "
             "drop the column."
         )
-        return _Words(f"Missing values in {split}", summary, recommendation, summary.split(";")[0])
+        return _Words(f"Missing values in {split}", summary, recommendation, chart_title)
 
     return _column_findings(ctx, bound, rates, words, xlabel="share missing", details={})
 

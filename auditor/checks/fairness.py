@@ -49,7 +49,7 @@ MSG_NAME_SENSITIVE = (
 
 
 # ------------------------------------------------------------------ fairlearn table
-def _metric_frame(task: str, y_true, y_pred, labels: np.ndarray, positive: int):
+def _metric_frame(task: str, y_true, y_pred, codes: np.ndarray, labels, positive: int):
     """The fairlearn MetricFrame of every catalogued per-group rate (point estimates).
 
     Each rate is computed by the catalogue (:func:`auditor.metrics.fairness.rate_from_sums`)
@@ -58,6 +58,7 @@ def _metric_frame(task: str, y_true, y_pred, labels: np.ndarray, positive: int):
     as sample weights: MetricFrame then sees a few dozen weighted rows instead of every row
     (its per-call cost grows with the rows).
     """
+    import pandas as pd
     from fairlearn.metrics import MetricFrame
 
     kinds = ["n", *rate_names(task)]
@@ -74,16 +75,20 @@ def _metric_frame(task: str, y_true, y_pred, labels: np.ndarray, positive: int):
             metrics={k: value(k) for k in kinds},
             y_true=np.asarray(y_true, dtype=float),
             y_pred=np.asarray(y_pred, dtype=float),
-            sensitive_features=labels,
+            sensitive_features=np.asarray(labels, dtype=object)[codes],
         )
     y = np.asarray(y_true).astype(np.int64)
     p = np.asarray(y_pred).astype(np.int64)
     # one integer per row holds the class and whether it is the positive one
     packed_true = y * 2 + (y == positive)
     packed_pred = p * 2 + (p == positive)
-    group_codes, group_of = np.unique(labels, return_inverse=True)
-    keys = np.stack([group_of, packed_true, packed_pred], axis=1)
-    combos, counts = np.unique(keys, axis=0, return_counts=True)
+    # one integer per (group, truth, prediction) combination; counted, never sorted
+    width = int(max(packed_true.max(initial=0), packed_pred.max(initial=0))) + 1
+    key = (np.asarray(codes, dtype=np.int64) * width + packed_true) * width + packed_pred
+    tally = np.bincount(key, minlength=len(labels) * width * width)
+    present = np.flatnonzero(tally)
+    counts = tally[present]
+    combos = np.stack([present // (width * width), (present // width) % width, present % width], 1)
 
     def weighted(kind):
         def fn(yt, yp, sample_weight):
@@ -98,7 +103,8 @@ def _metric_frame(task: str, y_true, y_pred, labels: np.ndarray, positive: int):
         metrics={k: weighted(k) for k in kinds},
         y_true=combos[:, 1],
         y_pred=combos[:, 2],
-        sensitive_features=group_codes[combos[:, 0]],
+        # a Series, not an array: fairlearn squeezes a one-row array to no dimensions
+        sensitive_features=pd.Series(np.asarray(labels, dtype=object)[combos[:, 0]]),
         sample_params={k: {"sample_weight": counts} for k in kinds},
     )
 
@@ -305,9 +311,7 @@ def _partition(ctx, split, e, cols, sens, columns, cell, n_cells, reps, overall)
     task = ctx.task
     codes, labels = partition_codes(e.groups, columns)
     positive = positive_class(ctx) if task != "regression" else 0
-    frame = _metric_frame(
-        task, e.y_true, e.y_pred, np.asarray(labels, dtype=object)[codes], positive
-    )
+    frame = _metric_frame(task, e.y_true, e.y_pred, codes, labels, positive)
     table = frame.by_group
     point = {k: np.array([float(table.loc[lab, k]) for lab in labels]) for k in table.columns}
     rep_rates = None
@@ -380,21 +384,21 @@ def fairness(ctx: CheckContext) -> list[Finding]:
 
 
 def _measure(ctx: CheckContext, metric: FairnessMetric, groups: _Groups):
-    """(value, interval, value over the judgeable groups only) of one metric."""
+    """(value, interval, value over the judgeable groups only, replicates) of one metric."""
     value = finite(aggregate(metric, groups.rates))
-    ci = None
+    ci = reps = None
     if groups.rep_rates is not None:
         reps = aggregate(metric, groups.rep_rates)
         ci = aggregate_interval(metric, reps, value, ctx.confidence)
     adequate = None
     if groups.small.any() and (~groups.small).sum() >= 2:
         adequate = finite(aggregate(metric, groups.rates, mask=~groups.small))
-    return value, ci, adequate
+    return value, ci, adequate, reps
 
 
 def _finding(ctx: CheckContext, metric: FairnessMetric, groups: _Groups, pos_label: str) -> Finding:
     split, sens = groups.split, groups.sens
-    value, ci, adequate = _measure(ctx, metric, groups)
+    value, ci, adequate, reps = _measure(ctx, metric, groups)
     ext = _extremes(metric, groups)
     high, low = groups.labels[ext.high], groups.labels[ext.low]
     summary = sentence(
@@ -420,7 +424,7 @@ def _finding(ctx: CheckContext, metric: FairnessMetric, groups: _Groups, pos_lab
     return ctx.finding(
         At(metric.name, split, sens),
         status=status,
-        measured=Measurement(value, ci, groups.n, bound),
+        measured=Measurement(value, ci, groups.n, bound, replicates=reps),
         title=f"{metric.label} across {sens} on {split}",
         summary=summary,
         recommendation=recommendation,

@@ -175,7 +175,7 @@ def _gap_finding(ctx: CheckContext, metric: str, m, split: str, bound: Bound, ba
 
     other = ctx.estimates(split)[metric]
     gap = finite(_oriented(metric, base.value) - _oriented(metric, other.value))
-    ci = None
+    ci = diff = None
     if base.replicates is not None and other.replicates is not None:
         diff = np.where(m.greater_is_better, 1, -1) * (base.replicates - other.replicates)
         ci = percentile_interval(diff, ctx.confidence)
@@ -185,7 +185,7 @@ def _gap_finding(ctx: CheckContext, metric: str, m, split: str, bound: Bound, ba
         "generalization_gap",
         At(metric, split),
         status=status,
-        measured=Measurement(gap, ci, other.n, judged),
+        measured=Measurement(gap, ci, other.n, judged, replicates=diff),
         title=f"Generalization gap in {m.label} (train vs {split})",
         summary=_gap_summary(ctx, m, gap, split, ci, ctx.confidence, status, bound),
         recommendation="Regularise more, stop training earlier, or collect more data; "

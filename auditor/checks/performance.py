@@ -43,6 +43,7 @@ def _metric_finding(ctx: CheckContext, name: str, m, s: str, est, chart) -> Find
         value=value,
         ci=ci,
         n=est.n,
+        replicates=est.replicates,
         recommendation=""
         if value is not None
         else "Check that every class is present in this split.",
@@ -326,24 +327,27 @@ def curves(ctx: CheckContext) -> list[Finding]:
 
 
 def _costs_per_1000(ctx: CheckContext, split: str, c_fp: float, c_fn: float):
-    """(cost, false positives, false negatives) per 1,000 decisions, their intervals, rows."""
+    """Cost, false positives and false negatives per 1,000 decisions, with intervals.
+
+    Returns (point figures, their intervals, rows, the cost's replicates).
+    """
     from auditor.metrics import percentile_interval
 
     est = ctx.estimates(split)  # the metrics' resamples also carry the error rates
     fp_e, fn_e = est["false_positive_rate"], est["false_negative_rate"]
     point = 1000.0 * np.array([c_fp * fp_e.value + c_fn * fn_e.value, fp_e.value, fn_e.value])
-    cis = [None, None, None]
+    cis, reps = [None, None, None], None
     if fp_e.replicates is not None:
         reps = 1000.0 * np.column_stack(
             [c_fp * fp_e.replicates + c_fn * fn_e.replicates, fp_e.replicates, fn_e.replicates]
         )
         cis = [percentile_interval(reps[:, j], ctx.confidence) for j in range(3)]
-    return tuple(float(v) for v in point), cis, fp_e.n
+    return tuple(float(v) for v in point), cis, fp_e.n, None if reps is None else reps[:, 0]
 
 
 def _cost_finding(ctx: CheckContext, split: str, c_fp: float, c_fn: float, unit: str) -> Finding:
     """The expected-cost finding of one split."""
-    (cost, fp_k, fn_k), cis, n = _costs_per_1000(ctx, split, c_fp, c_fn)
+    (cost, fp_k, fn_k), cis, n, reps = _costs_per_1000(ctx, split, c_fp, c_fn)
     return ctx.finding(
         "expected_cost",
         At(split=split),
@@ -356,6 +360,7 @@ def _cost_finding(ctx: CheckContext, split: str, c_fp: float, c_fn: float, unit:
         value=cost,
         ci=cis[0],
         n=n,
+        replicates=reps,
         details={
             "unit": unit,
             "false_positive_cost": c_fp,

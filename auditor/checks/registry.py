@@ -92,6 +92,7 @@ class Measurement:
     ci: tuple[float, float] | None = None
     n: int | None = None
     bound: Bound | None = None
+    replicates: Any = field(default=None, repr=False)  # (B,) bootstrap replicates, if any
 
 
 class UnknownCheckError(ValueError):
@@ -318,7 +319,9 @@ class CheckContext:
         """
         if measured is not None:
             bound = measured.bound
-            fields.update(value=measured.value, ci=measured.ci, n=measured.n)
+            fields.update(
+                value=measured.value, ci=measured.ci, n=measured.n, replicates=measured.replicates
+            )
             if "status" not in fields:
                 fields["status"] = "pass" if bound is None else self.diagnose(measured.value, bound)
         if bound is not None:

@@ -1,8 +1,10 @@
 """Building the Dataset: spec -> Dataset (tables, column roles, splits, fitted preprocessing).
 
 ``build_dataset(spec)`` reads the training file (and the optional holdout), assigns column
-roles, encodes the target, splits the rows (seeded), drops training rows when the spec asks,
-fits the preprocessing on the training rows only and transforms every split.
+roles, encodes the target, splits the rows (seeded), treats infinite feature values as
+missing, drops training rows when the spec asks, fits the preprocessing on the training
+rows only and transforms every split. Every split must keep at least
+:data:`auditor.data.splits.MIN_SPLIT_ROWS` rows.
 """
 
 from __future__ import annotations
@@ -11,7 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from auditor.data.sources import detect_format, read_table, sha256_file
+from auditor.data.sources import (
+    DEFAULT_ENCODING,
+    TEXT_FORMATS,
+    detect_format,
+    read_table,
+    sha256_file,
+)
 from auditor.errors import DataError, Location
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -20,8 +28,31 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from auditor.types import Dataset, Spec
 
+#: The preprocessing's statistics (medians, scales, categories, fences) are fitted on at
+#: most this many rows, a seeded sample of larger training or development data: they have
+#: settled long before (LightGBM bins its features on a sample of the same size), and the
+#: fit stays a second on any file. Every row is still transformed.
+FIT_ROWS = 200_000
+FIT_SEED = 20_000
 MSG_TARGET_MISSING = "target column {name!r} is not in the {role} data{hint}"
 MSG_ALL_DROPPED = "every training row was dropped by preprocessing ({reason})"
+MSG_FEW_LEFT = (
+    "only {left} of the {n} training rows are left after preprocessing dropped rows "
+    "({reason}); every split needs at least {minimum} rows: keep the rows (missing: median, "
+    "outliers: clip_iqr) or use more data"
+)
+MSG_THRESHOLD_ROWS = (
+    "setting aside {fraction:g} of the {n} rows of {split!r} to choose the threshold on "
+    "leaves {left} row(s) there and {taken} for the threshold; every split needs at least "
+    "{minimum} rows: change evaluation.threshold.chosen_on.fraction or use a larger file"
+)
+#: How the too-few-rows message names a file audited as a split of its own, by role.
+FILE_WORDS = {
+    "holdout": "the holdout file",
+    "audit": "audit file {key!r}",
+    "threshold": "the file the threshold is chosen on",
+    "reference": "the development data file",
+}
 
 
 def balanced_class_weights(y_train: np.ndarray, n_classes: int) -> np.ndarray:
@@ -75,11 +106,12 @@ def _read_sources(spec: Spec) -> _Tables:
     from auditor.data.columns import column_hint
 
     data, target = spec.data, spec.objective.target
+    encoding = data.encoding or DEFAULT_ENCODING
     files, roles, labels = _data_files(spec)
     tables: dict[str, pd.DataFrame] = {}
     sources: list[dict[str, Any]] = []
     for role, path in files.items():
-        frame = read_table(path, data.format)
+        frame = read_table(path, data.format, encoding=encoding)
         if target not in frame.columns and roles[role] != "reference":
             raise DataError(
                 MSG_TARGET_MISSING.format(
@@ -87,12 +119,14 @@ def _read_sources(spec: Spec) -> _Tables:
                 ),
                 Location(file=str(path), path=("objective", "target")),
             )
+        kind = detect_format(path, data.format)
         sources.append(
             {
                 "role": roles[role],
                 "split": role,
                 "path": str(path),
-                "format": detect_format(path, data.format),
+                "format": kind,
+                **({"encoding": encoding} if kind in TEXT_FORMATS else {}),
                 "rows": int(len(frame)),
                 "columns": int(frame.shape[1]),
                 "sha256": sha256_file(path),
@@ -148,9 +182,43 @@ def _drop_rows_without_target(read: _Tables, target: str) -> dict[str, int]:
     return dropped
 
 
+def _require_file_rows(read: _Tables, target: str) -> None:
+    """Every file audited as a split of its own has at least MIN_SPLIT_ROWS rows."""
+    from auditor.data.splits import require_rows
+
+    for key, table in read.tables.items():
+        role = read.roles[key]
+        if role == "train":
+            continue  # make_split says how its rows would split
+        field = _file_field(read, key)
+        require_rows(
+            int(len(table)),
+            what=FILE_WORDS[role].format(key=key),
+            where=Location(file=str(read.files[key]), path=field),
+            labelled=target in table.columns,
+        )
+
+
+def _file_field(read: _Tables, key: str) -> tuple:
+    """The spec field that names a data file (for an error's location)."""
+    role = read.roles[key]
+    if role == "audit":
+        return ("data", "audit")
+    if role == "threshold":
+        return ("evaluation", "threshold", "chosen_on", "path")
+    if role == "reference":
+        return ("data", "reference", "path")
+    return ("data", role)
+
+
 def _encode(spec: Spec, read: _Tables) -> tuple[list[Any], dict[str, np.ndarray]]:
     """The classes (none for regression) and every table's encoded target."""
-    from auditor.data.columns import check_regression_target, encode_target, target_classes
+    from auditor.data.columns import (
+        check_finite_target,
+        check_regression_target,
+        encode_target,
+        target_classes,
+    )
 
     task, target = spec.task, spec.objective.target
     labelled = {k: t for k, t in read.tables.items() if target in t.columns}
@@ -162,6 +230,8 @@ def _encode(spec: Spec, read: _Tables) -> tuple[list[Any], dict[str, np.ndarray]
     train = pd.concat([labelled[k][target] for k in learned], ignore_index=True)
     if task == "regression":
         check_regression_target(train, target, spec.locate)
+        for key, table in labelled.items():
+            check_finite_target(table[target], target, str(read.files[key]))
         classes: list[Any] = []
     else:
         classes = target_classes(
@@ -187,16 +257,30 @@ def _drop_training_rows(spec: Spec, frames, y, numeric: list[str], info: dict) -
         "missing": int(masks["missing"].sum()),
         "outliers": int(masks["outliers"].sum()),
     }
+    reasons = [k for k in ("missing", "outliers") if masks[k].any()]
     if dropped.all():
-        reasons = [k for k in ("missing", "outliers") if masks[k].any()]
         raise DataError(
             MSG_ALL_DROPPED.format(reason=" and ".join(reasons)),
             spec.locate(("data", "preprocessing", reasons[0])),
         )
+    _require_rows_left(spec, int(len(dropped)), int((~dropped).sum()), reasons)
     if dropped.any():
         frames["train"] = frames["train"][~dropped]
         y["train"] = y["train"][~dropped]
     return screening
+
+
+def _require_rows_left(spec: Spec, n: int, left: int, reasons: list[str]) -> None:
+    """The training rows left after dropping still make a split of MIN_SPLIT_ROWS rows."""
+    from auditor.data.splits import MIN_SPLIT_ROWS
+
+    if reasons and left < MIN_SPLIT_ROWS:
+        raise DataError(
+            MSG_FEW_LEFT.format(
+                left=left, n=n, reason=" and ".join(reasons), minimum=MIN_SPLIT_ROWS
+            ),
+            spec.locate(("data", "preprocessing", reasons[0])),
+        )
 
 
 def _preprocessing_info(
@@ -233,7 +317,12 @@ def _split_tables(spec: Spec, read: _Tables, y_all: dict[str, np.ndarray]):
     if "train" in read.tables:
         train_table = read.tables["train"]
         positions, split_info = make_split(
-            train_table, y_all["train"], spec.data.split, task=spec.task, where=spec.locate
+            train_table,
+            y_all["train"],
+            spec.data.split,
+            task=spec.task,
+            where=spec.locate,
+            file=str(read.files["train"]),
         )
         frames = {name: train_table.iloc[pos] for name, pos in positions.items()}
         y = {name: y_all["train"][pos] for name, pos in positions.items()}
@@ -246,6 +335,7 @@ def _split_tables(spec: Spec, read: _Tables, y_all: dict[str, np.ndarray]):
     chosen = spec.evaluation.threshold.chosen_on
     if chosen is not None and chosen.path is None and chosen.split in frames:
         split_info["threshold_rows"] = _take_threshold_rows(frames, y, chosen, read.labels)
+        _require_threshold_rows(spec, frames, chosen, split_info["threshold_rows"])
     if "reference" in read.tables:
         frames["reference"] = read.tables["reference"]
         if "reference" in y_all:
@@ -268,11 +358,44 @@ def _take_threshold_rows(frames, y, chosen, labels) -> dict[str, Any]:
     return {"from": source, "rows": int(take), "fraction": float(chosen.fraction)}
 
 
-def _fit_transform(spec: Spec, frames, columns, numeric, categorical, info: dict, screening):
-    """(fitted preprocessor, X per split, feature names); the preprocessing info is filled in."""
+def _require_threshold_rows(spec: Spec, frames, chosen, taken: dict[str, Any]) -> None:
+    """Both the audit split and the rows set aside from it keep MIN_SPLIT_ROWS rows."""
+    from auditor.data.splits import MIN_SPLIT_ROWS
+
+    left, rows = int(len(frames[chosen.split])), int(taken["rows"])
+    if min(left, rows) < MIN_SPLIT_ROWS:
+        raise DataError(
+            MSG_THRESHOLD_ROWS.format(
+                fraction=float(chosen.fraction),
+                n=left + rows,
+                split=chosen.split,
+                left=left,
+                taken=rows,
+                minimum=MIN_SPLIT_ROWS,
+            ),
+            spec.locate(("evaluation", "threshold", "chosen_on", "fraction")),
+        )
+
+
+def _fit_sample(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame``, or a seeded sample of :data:`FIT_ROWS` of its rows (in their order)."""
     import numpy as np
 
-    from auditor.data.preprocess import OutlierClipper, build_preprocessor, outlier_screening
+    if len(frame) <= FIT_ROWS:
+        return frame
+    rng = np.random.default_rng(FIT_SEED)
+    return frame.iloc[np.sort(rng.choice(len(frame), FIT_ROWS, replace=False))]
+
+
+def _fit_transform(spec: Spec, frames, columns, numeric, categorical, info: dict, screening):
+    """(fitted preprocessor, X per split, feature names); the preprocessing info is filled in."""
+
+    from auditor.data.preprocess import (
+        OutlierClipper,
+        build_preprocessor,
+        outlier_screening,
+        transform_rows,
+    )
 
     prep = spec.data.preprocessing
     fitted_on = "train" if "train" in frames else "reference"
@@ -280,9 +403,10 @@ def _fit_transform(spec: Spec, frames, columns, numeric, categorical, info: dict
         info["fitted_on"] = None  # audit-only data without development rows to fit it on
         return None, {}, []
     preprocessor = build_preprocessor(prep, numeric, categorical)
-    preprocessor.fit(frames[fitted_on][columns])
+    fit_frame = _fit_sample(frames[fitted_on])
+    preprocessor.fit(fit_frame[columns])
     X = {
-        name: np.ascontiguousarray(preprocessor.transform(f[columns]), dtype=np.float32)
+        name: transform_rows(preprocessor, f[columns])
         for name, f in frames.items()
         if set(columns) <= set(f.columns)
     }
@@ -290,6 +414,9 @@ def _fit_transform(spec: Spec, frames, columns, numeric, categorical, info: dict
     info.update(
         _preprocessing_info(spec, frames, columns, numeric, categorical, feature_names, fitted_on)
     )
+    if len(fit_frame) < len(frames[fitted_on]):
+        info["fitted_rows"] = int(len(fit_frame))
+        info["fitted_sample_of"] = int(len(frames[fitted_on]))
     if numeric and prep.outliers in ("clip_iqr", "clip_zscore"):
         clipper: OutlierClipper = preprocessor.named_transformers_["num"].named_steps["clip"]
         info["clipped_values"] = {
@@ -309,6 +436,13 @@ def _class_weights(spec: Spec, y_train, classes: list[Any], info: dict) -> np.nd
     return class_weights
 
 
+def _reading_info(spec: Spec, read: _Tables) -> dict[str, Any]:
+    """``{"file_encoding": ...}`` when a text file (CSV, JSON Lines) was read, else empty."""
+    if any(source["format"] in TEXT_FORMATS for source in read.sources):
+        return {"file_encoding": spec.data.encoding or DEFAULT_ENCODING}
+    return {}
+
+
 def build_dataset(spec: Spec) -> Dataset:
     """Build the Dataset the later stages share.
 
@@ -321,14 +455,20 @@ def build_dataset(spec: Spec) -> Dataset:
     -------
     Dataset
         Every field filled; ``X`` float32 per split, ``y`` encoded, ``groups`` as strings.
+        ``preprocessing_info`` says, among others, the text encoding the files were read
+        in (``file_encoding``) and, when there were any, the infinite feature values
+        treated as missing (``infinite_values``: split -> column -> count).
 
     Raises
     ------
     DataError
-        A data file is missing or unreadable, or lacks what the spec needs; located at the
-        file or at the spec field concerned.
+        A data file is missing or unreadable (or does not decode in ``data.encoding``),
+        lacks what the spec needs, gives a split of fewer than
+        :data:`~auditor.data.splits.MIN_SPLIT_ROWS` rows, or holds an infinite regression
+        target; located at the file or at the spec field concerned.
     """
     from auditor.data.columns import feature_columns, group_frame
+    from auditor.data.preprocess import infinite_to_missing
     from auditor.types import Dataset
 
     data, task, target = spec.data, spec.task, spec.objective.target
@@ -341,12 +481,17 @@ def build_dataset(spec: Spec) -> Dataset:
     columns, kinds = feature_columns(read.tables[base], data, target, spec.locate)
     sensitive = list(data.sensitive)
     _check_other_columns(read, base, columns, sensitive)
-    info: dict[str, Any] = {"missing_target_rows": _drop_rows_without_target(read, target)}
+    info: dict[str, Any] = _reading_info(spec, read)
+    info["missing_target_rows"] = _drop_rows_without_target(read, target)
+    _require_file_rows(read, target)
     classes, y_all = _encode(spec, read)
     frames, y, split_info = _split_tables(spec, read, y_all)
 
     numeric = [c for c in columns if kinds[c] == "numeric"]
     categorical = [c for c in columns if kinds[c] == "categorical"]
+    infinite = infinite_to_missing(frames, numeric)
+    if infinite:
+        info["infinite_values"] = infinite
     screening = _drop_training_rows(spec, frames, y, numeric, info) if "train" in frames else {}
     split_info["sizes"] = {name: int(len(f)) for name, f in frames.items()}
     preprocessor, X, feature_names = _fit_transform(

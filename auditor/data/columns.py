@@ -24,6 +24,10 @@ MSG_REGRESSION_TARGET = (
 )
 MSG_UNKNOWN_CLASS = "the holdout's target has value(s) never seen in training: {values}"
 MSG_NO_TARGET_ROWS = "every row's target {name!r} is missing"
+MSG_INFINITE_TARGET = (
+    "target column {name!r} holds {count} infinite value(s) (first in data row {row}, "
+    "{value}); a regression target must be a finite number: correct those rows or remove them"
+)
 
 
 def column_hint(name: str, available) -> str:
@@ -197,6 +201,43 @@ def check_regression_target(values: pd.Series, target: str, where) -> None:
             MSG_REGRESSION_TARGET.format(name=target, example=example),
             where(("objective", "target")),
         )
+
+
+def check_finite_target(values: pd.Series, target: str, file: str | None) -> None:
+    """Refuse a regression target holding +inf or -inf (nothing can be learned from or
+    judged against an infinite value; missing targets were dropped before).
+
+    Parameters
+    ----------
+    values : Series
+        The numeric target column of one file, as read (its index the file's row order).
+    target : str
+        The target column's name.
+    file : str or None
+        The file, for the error's location.
+
+    Raises
+    ------
+    DataError
+        Located at the file and ``objective.target``: how many values are infinite, and
+        the first one's data row (1-based, the header not counted).
+    """
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    infinite = np.isinf(numbers)
+    if not infinite.any():
+        return
+    first = int(np.argmax(infinite))
+    label = values.index[first]
+    row = int(label) + 1 if isinstance(label, (int, np.integer)) else first + 1
+    raise DataError(
+        MSG_INFINITE_TARGET.format(
+            name=target,
+            count=int(infinite.sum()),
+            row=row,
+            value="inf" if numbers[first] > 0 else "-inf",
+        ),
+        Location(file=file, path=("objective", "target")),
+    )
 
 
 def group_frame(frame: pd.DataFrame, sensitive: list[str]) -> pd.DataFrame:

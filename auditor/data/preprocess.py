@@ -13,6 +13,12 @@
 Row dropping (``missing: drop``, ``outliers: drop``) is done on the training rows only, by
 :func:`rows_to_drop`, before fitting; the other splits are imputed / left as they are.
 
+Infinite values (``inf``, ``-inf``, or a number too large for a float) in a numeric feature
+column are missing values: :func:`infinite_to_missing` replaces them by NaN in every split
+before anything else, so they follow ``missing`` (imputed, or their training rows dropped)
+and the data checks count them as missing; ``Dataset.preprocessing_info["infinite_values"]``
+says how many there were per split and column.
+
 The outlier rules (``clip_iqr``, ``clip_zscore``, ``drop``) leave alone the columns the data
 checks do not screen either: count-like or ordinal columns (at most
 :data:`~auditor.data.screening.DISCRETE_MAX_VALUES` distinct whole numbers) and columns piled
@@ -42,6 +48,8 @@ CLIP_METHODS = ("none", "iqr", "zscore")
 def _as_float_matrix(X: Any) -> np.ndarray:
     """Numeric values as a float64 matrix; values that are not numbers become NaN."""
     if isinstance(X, pd.DataFrame):
+        if all(pd.api.types.is_numeric_dtype(t) for t in X.dtypes):  # one block copy
+            return X.to_numpy(dtype=np.float64, na_value=np.nan)
         cols = [
             pd.to_numeric(X[c], errors="coerce").astype("float64").to_numpy(na_value=np.nan)
             for c in X.columns
@@ -240,6 +248,126 @@ def build_preprocessor(prep: Preprocessing, numeric: list[str], categorical: lis
     return ColumnTransformer(
         transformers, remainder="drop", sparse_threshold=0.0, verbose_feature_names_out=True
     )
+
+
+def transform_rows(preprocessor, frame: pd.DataFrame) -> np.ndarray:
+    """``preprocessor.transform(frame)`` as a float32 matrix: the same numbers, faster.
+
+    The fitted :func:`build_preprocessor` transformer is applied piece by piece into one
+    preallocated float32 matrix. A categorical column holds few distinct values, so its
+    pipeline (caster, encoder) encodes each distinct value once and every row takes its
+    value's encoding; scikit-learn's encoders would look every row up in Python (seconds
+    per million rows).
+
+    Parameters
+    ----------
+    preprocessor : sklearn.compose.ColumnTransformer
+        Fitted, as :func:`build_preprocessor` builds it.
+    frame : DataFrame
+        Raw rows holding the transformer's columns.
+
+    Returns
+    -------
+    ndarray of float32, shape (rows, features out)
+    """
+    check_is_fitted(preprocessor)
+    blocks = []
+    for name, pipeline, columns in preprocessor.transformers_:
+        if isinstance(pipeline, str) or len(columns) == 0:  # "drop" / "passthrough" remainder
+            continue
+        part = frame[list(columns)]
+        blocks.append(
+            _encode_distinct(pipeline, part) if name == "cat" else pipeline.transform(part)
+        )
+    out = np.empty((len(frame), sum(b.shape[1] for b in blocks)), dtype=np.float32)
+    at = 0
+    for block in blocks:
+        out[:, at : at + block.shape[1]] = block
+        at += block.shape[1]
+    return out
+
+
+def _encoded_widths(encoder, columns: int) -> list[int] | None:
+    """How many output columns each input column has (None: not known, transform plainly)."""
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
+
+    if isinstance(encoder, OrdinalEncoder):
+        return [1] * columns
+    if isinstance(encoder, OneHotEncoder):
+        widths = getattr(encoder, "_n_features_outs", None)  # scikit-learn >= 1.1
+        return list(widths) if widths is not None and len(widths) == columns else None
+    return None
+
+
+def _encode_distinct(pipeline, part: pd.DataFrame) -> np.ndarray:
+    """The categorical pipeline's output for ``part``, computed on its distinct values."""
+    widths = _encoded_widths(pipeline.steps[-1][1], part.shape[1])
+    if widths is None or len(part) == 0:
+        return pipeline.transform(part)
+    codes, distinct = [], []
+    for column in part.columns:
+        c, u = pd.factorize(part[column], use_na_sentinel=False)  # a missing value is one
+        codes.append(c)
+        distinct.append(np.asarray(u, dtype=object))
+    k = max(len(u) for u in distinct)
+    small = pd.DataFrame(
+        {
+            col: np.concatenate([u, np.repeat(u[:1], k - len(u))])
+            for col, u in zip(part.columns, distinct, strict=True)
+        },
+        columns=part.columns,
+    )
+    encoded = np.asarray(pipeline.transform(small))
+    if encoded.shape[1] != sum(widths):
+        return pipeline.transform(part)
+    out = np.empty((len(part), encoded.shape[1]), dtype=np.float32)
+    at = 0
+    for c, width in zip(codes, widths, strict=True):
+        out[:, at : at + width] = encoded[c, at : at + width]
+        at += width
+    return out
+
+
+def infinite_to_missing(
+    frames: dict[str, pd.DataFrame], numeric: list[str]
+) -> dict[str, dict[str, int]]:
+    """Replace +inf and -inf in the numeric feature columns of every split by NaN.
+
+    Parameters
+    ----------
+    frames : dict of str to DataFrame
+        The splits' raw rows; a split holding infinite values gets a copy with NaN in
+        their place (the others are left as they are, not copied).
+    numeric : list of str
+        The numeric feature columns (a split lacking one is skipped for it); a column
+        declared numeric but read as text counts ``"inf"`` too.
+
+    Returns
+    -------
+    dict
+        ``{split: {column: count}}`` of the values replaced, only splits and columns
+        that had any (empty when no value was infinite).
+    """
+    counts: dict[str, dict[str, int]] = {}
+    for name, frame in list(frames.items()):
+        masks = {}
+        for column in numeric:
+            if column not in frame.columns:
+                continue
+            values = frame[column]
+            if pd.api.types.is_bool_dtype(values):
+                continue
+            numbers = pd.to_numeric(values, errors="coerce")
+            infinite = np.isinf(numbers.to_numpy(dtype=np.float64, na_value=np.nan))
+            if infinite.any():
+                masks[column] = infinite
+        if masks:
+            frame = frame.copy()
+            for column, infinite in masks.items():
+                frame[column] = frame[column].mask(infinite)
+            frames[name] = frame
+            counts[name] = {c: int(m.sum()) for c, m in masks.items()}
+    return counts
 
 
 def rows_to_drop(

@@ -6,6 +6,7 @@ line of text; no traceback ever reaches the user for a bad file.
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,10 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 FORMATS: tuple[str, ...] = ("csv", "parquet", "jsonl")
+#: Formats read as text, in the spec's ``data.encoding``.
+TEXT_FORMATS: tuple[str, ...] = ("csv", "jsonl")
+DEFAULT_ENCODING = "utf-8"
+_DECODE_CHUNK = 1 << 20
 EXTENSIONS: dict[str, str] = {
     ".csv": "csv",
     ".txt": "csv",
@@ -39,6 +44,17 @@ MSG_UNKNOWN_FORMAT = "unknown data format {fmt!r}; expected one of: auto, csv, p
 MSG_UNREADABLE = "cannot read {fmt} file: {reason}"
 MSG_MISSING_COLUMNS = "column(s) not in the file: {names}"
 MSG_PERMISSION = "data file cannot be opened: permission denied"
+MSG_DECODE = (
+    "cannot read {fmt} file: the byte at offset {offset:,} (0x{byte:02x}) is not valid "
+    "{encoding}; if the file was saved in another encoding, say which in the spec, for "
+    "example data.encoding: latin-1 (or cp1252 for files saved by Excel on Windows)"
+)
+MSG_UNKNOWN_ENCODING = (
+    "unknown text encoding {encoding!r}; use a name Python knows, such as utf-8, latin-1, "
+    "cp1252 or utf-16"
+)
+#: Where a decoding error points in the spec: the setting that fixes it.
+ENCODING_FIELD: tuple = ("data", "encoding")
 
 
 def detect_format(path: Path, fmt: str = "auto") -> str:
@@ -66,7 +82,13 @@ def detect_format(path: Path, fmt: str = "auto") -> str:
     return EXTENSIONS[ext]
 
 
-def read_table(path: Path, fmt: str = "auto", *, columns: list[str] | None = None) -> pd.DataFrame:
+def read_table(
+    path: Path,
+    fmt: str = "auto",
+    *,
+    columns: list[str] | None = None,
+    encoding: str = DEFAULT_ENCODING,
+) -> pd.DataFrame:
     """Read a CSV, Parquet or JSON Lines file into a DataFrame.
 
     Parameters
@@ -78,6 +100,8 @@ def read_table(path: Path, fmt: str = "auto", *, columns: list[str] | None = Non
     columns : list of str, optional
         Read only these columns (CSV ``usecols``, Parquet ``columns``; JSON Lines is read
         whole, then selected), in this order; a missing one is an error.
+    encoding : str
+        The text encoding of CSV and JSON Lines files (``data.encoding``); Parquet ignores it.
 
     Returns
     -------
@@ -88,14 +112,103 @@ def read_table(path: Path, fmt: str = "auto", *, columns: list[str] | None = Non
     ------
     DataError
         Missing or empty file, no rows, unknown extension, garbled content, missing columns;
-        located at the file, with a one-line message.
+        located at the file, with a one-line message. A text file that does not decode
+        with ``encoding`` names the first offending byte's offset and is located at the
+        file and the spec field ``data.encoding``.
     """
     path = Path(path)
     where = Location(file=str(path))
     kind = _checked_format(path, fmt, where)
+    if kind in TEXT_FORMATS and not encoding_known(encoding):
+        raise DataError(
+            MSG_UNKNOWN_ENCODING.format(encoding=encoding),
+            Location(file=str(path), path=ENCODING_FIELD),
+        )
     wanted = None if columns is None else list(columns)
-    frame = _read_frame(path, kind, wanted, where)
+    frame = _read_frame(path, kind, wanted, where, encoding)
     return _checked_frame(frame, kind, wanted, where)
+
+
+def encoding_known(encoding: str) -> bool:
+    """Whether Python has a codec called ``encoding``.
+
+    Parameters
+    ----------
+    encoding : str
+        A name such as ``utf-8``, ``latin-1`` or ``cp1252`` (``data.encoding``).
+
+    Returns
+    -------
+    bool
+        True when ``codecs.lookup`` knows it.
+    """
+    try:
+        codecs.lookup(str(encoding))
+    except (LookupError, TypeError, ValueError):
+        return False
+    return True
+
+
+def first_undecodable_byte(path: Path, encoding: str) -> tuple[int, int] | None:
+    """The offset and value of the first byte of ``path`` that ``encoding`` cannot decode.
+
+    Parameters
+    ----------
+    path : Path
+        The file, read in 1 MiB chunks.
+    encoding : str
+        A codec name Python knows.
+
+    Returns
+    -------
+    tuple of (int, int) or None
+        ``(offset, byte)`` (0-based offset into the file), or None when the whole file
+        decodes (a truncated last character counts as undecodable at its first byte).
+    """
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    offset = 0  # bytes of the file handed to the decoder so far
+    with open(path, "rb") as handle:
+        while True:
+            chunk = handle.read(_DECODE_CHUNK)
+            pending = len(decoder.getstate()[0])  # bytes held back from earlier chunks
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                where = offset - pending + exc.start
+                data = exc.object[exc.start : exc.start + 1]
+                return where, (data[0] if data else 0)
+            if not chunk:
+                return None
+            offset += len(chunk)
+
+
+def decode_error(path: Path, kind: str, encoding: str) -> DataError | None:
+    """The located DataError for a text file that does not decode with ``encoding``.
+
+    Parameters
+    ----------
+    path : Path
+        The CSV or JSON Lines file.
+    kind : str
+        Its format (``"csv"`` or ``"jsonl"``), for the message.
+    encoding : str
+        The encoding it was read in (``data.encoding``).
+
+    Returns
+    -------
+    DataError or None
+        Located at the file and ``data.encoding``, naming the offset and value of the first
+        byte that does not decode; None when the whole file decodes (a reader failed for
+        another reason).
+    """
+    found = first_undecodable_byte(path, encoding)
+    if found is None:
+        return None
+    offset, byte = found
+    return DataError(
+        MSG_DECODE.format(fmt=kind, offset=offset, byte=byte, encoding=encoding),
+        Location(file=str(path), path=ENCODING_FIELD),
+    )
 
 
 def _checked_format(path: Path, fmt: str, where: Location) -> str:
@@ -114,16 +227,23 @@ def _checked_format(path: Path, fmt: str, where: Location) -> str:
     return kind
 
 
-def _read_frame(path: Path, kind: str, wanted: list[str] | None, where: Location) -> pd.DataFrame:
+def _read_frame(
+    path: Path, kind: str, wanted: list[str] | None, where: Location, encoding: str
+) -> pd.DataFrame:
     """The file read by pandas; every reader failure becomes a one-line DataError."""
     import pandas as pd
 
     try:
-        return _read_by_kind(path, kind, wanted, where)
+        return _read_by_kind(path, kind, wanted, where, encoding)
     except PermissionError:
         raise DataError(MSG_PERMISSION, where) from None
     except pd.errors.EmptyDataError:
         raise DataError(MSG_EMPTY, where) from None
+    except UnicodeError as exc:
+        error = decode_error(path, kind, encoding) if kind in TEXT_FORMATS else None
+        if error is not None:
+            raise error from None
+        raise DataError(MSG_UNREADABLE.format(fmt=kind, reason=one_line(exc)), where) from None
     except (ValueError, TypeError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise DataError(MSG_UNREADABLE.format(fmt=kind, reason=one_line(exc)), where) from None
     except Exception as exc:  # pyarrow raises its own error types for garbled parquet
@@ -132,15 +252,18 @@ def _read_frame(path: Path, kind: str, wanted: list[str] | None, where: Location
         raise
 
 
-def _read_by_kind(path: Path, kind: str, wanted: list[str] | None, where: Location) -> pd.DataFrame:
+def _read_by_kind(
+    path: Path, kind: str, wanted: list[str] | None, where: Location, encoding: str
+) -> pd.DataFrame:
     """The CSV, Parquet or JSON Lines reader; only the ``wanted`` columns of CSV and Parquet."""
     import pandas as pd
 
     if kind == "csv":
         sep = "\t" if path.suffix.lower() == ".tsv" else ","
         if wanted is not None:  # read the header first: a missing column is our error
-            _check_columns(wanted, pd.read_csv(path, sep=sep, nrows=0).columns, where)
-        return pd.read_csv(path, sep=sep, low_memory=False, usecols=wanted)
+            header = pd.read_csv(path, sep=sep, nrows=0, encoding=encoding).columns
+            _check_columns(wanted, header, where)
+        return pd.read_csv(path, sep=sep, low_memory=False, usecols=wanted, encoding=encoding)
     if kind == "parquet":
         if wanted is not None:
             import pyarrow.parquet as pq
@@ -150,7 +273,7 @@ def _read_by_kind(path: Path, kind: str, wanted: list[str] | None, where: Locati
     # JSON carries its own types: keep them (dtype=False: "007" stays a string and an
     # integer column named "timestamp" stays an integer); precise_float: the default
     # float parser drifts in the last digits
-    return pd.read_json(path, lines=True, precise_float=True, dtype=False)
+    return pd.read_json(path, lines=True, precise_float=True, dtype=False, encoding=encoding)
 
 
 def _checked_frame(

@@ -2,6 +2,11 @@
 
 Every strategy returns positions (0-based row numbers into the frame), sorted, disjoint and
 together covering every row. The same inputs and seed always give the same split.
+
+Every split needs at least :data:`MIN_SPLIT_ROWS` rows: fewer cannot be trained, judged or
+bootstrapped meaningfully, so :func:`make_split` refuses a file that would give a smaller
+split, and :func:`require_rows` a file audited as a split of its own (a holdout, an audit
+file, the development data), each with one located line that says how many rows there are.
 """
 
 from __future__ import annotations
@@ -18,9 +23,27 @@ if TYPE_CHECKING:  # pragma: no cover
 
 STRATEGIES: tuple[str, ...] = ("random", "stratified", "group", "time")
 SPLIT_NAMES: tuple[str, ...] = ("train", "validation", "test")
+#: The fewest rows any split may have (train, validation, test, a holdout, an audit file,
+#: the rows a threshold is chosen on, the development data).
+MIN_SPLIT_ROWS = 20
 
 MSG_UNKNOWN_STRATEGY = "unknown split strategy {name!r}; available: {available}"
-MSG_TOO_FEW_ROWS = "{n} rows are too few to split into train, validation and test ({sizes})"
+MSG_TOO_FEW_ROWS = (
+    "{n} rows are too few to split into train, validation and test: the {strategy} split "
+    "gives {sizes}, and every split needs at least {minimum} rows; {hint}"
+)
+MSG_HINT_MORE_ROWS = (
+    "use a file of at least {needed} rows (with data.split.validation {validation:g} and "
+    "data.split.test {test:g})"
+)
+MSG_HINT_UNEVEN = (
+    "the {strategy} split by {column!r} leaves a split short: raise data.split.validation "
+    "or data.split.test, or use more rows"
+)
+MSG_FILE_TOO_FEW_ROWS = (
+    "{what} has {n} row(s){qualifier}, too few to audit: every split needs at least "
+    "{minimum} rows; add rows to the file or leave it out of the spec"
+)
 MSG_TOO_FEW_GROUPS = "column {column!r} has {n} distinct value(s); a group split needs at least 3"
 MSG_BAD_TIME = "column {column!r} is neither numeric nor a date/time: {example!r}"
 MSG_NEEDS_COLUMN = "split strategy {strategy!r} needs data.split.{key}"
@@ -32,14 +55,82 @@ def _counts(n: int, validation: float, test: float) -> tuple[int, int, int]:
     return n - n_val - n_test, n_val, n_test
 
 
-def _check(parts: dict[str, np.ndarray], n: int, where: Location) -> dict[str, np.ndarray]:
+def rows_needed(validation: float, test: float, minimum: int = MIN_SPLIT_ROWS) -> int:
+    """The fewest rows whose random split gives every split at least ``minimum`` rows.
+
+    Parameters
+    ----------
+    validation, test : float
+        The fractions of ``data.split``.
+    minimum : int
+        The rows each split needs.
+
+    Returns
+    -------
+    int
+        The smallest file that a random (or stratified) split cuts into large enough splits.
+    """
+    n = 3 * minimum
+    while min(_counts(n, validation, test)) < minimum:
+        n += 1
+    return n
+
+
+def _check(
+    parts: dict[str, np.ndarray], n: int, split: Split, where: Location
+) -> dict[str, np.ndarray]:
+    """The parts, sorted; a DataError when one has fewer than MIN_SPLIT_ROWS rows."""
     sizes = {k: len(v) for k, v in parts.items()}
-    if min(sizes.values()) == 0:
+    if min(sizes.values()) < MIN_SPLIT_ROWS:
+        validation, test = float(split.validation), float(split.test)
+        needed = rows_needed(validation, test)
+        column = split.group_column if split.strategy == "group" else split.time_column
+        if n < needed or split.strategy not in ("group", "time"):
+            hint = MSG_HINT_MORE_ROWS.format(needed=needed, validation=validation, test=test)
+        else:
+            hint = MSG_HINT_UNEVEN.format(strategy=split.strategy, column=column)
         raise DataError(
-            MSG_TOO_FEW_ROWS.format(n=n, sizes=", ".join(f"{k}={v}" for k, v in sizes.items())),
+            MSG_TOO_FEW_ROWS.format(
+                n=n,
+                strategy=split.strategy,
+                sizes=", ".join(f"{k} {v}" for k, v in sizes.items()),
+                minimum=MIN_SPLIT_ROWS,
+                hint=hint,
+            ),
             where,
         )
     return {k: np.sort(v.astype(np.int64)) for k, v in parts.items()}
+
+
+def require_rows(n: int, *, what: str, where: Location, labelled: bool = True) -> None:
+    """Refuse a file audited as a split of its own when it has fewer than MIN_SPLIT_ROWS rows.
+
+    Parameters
+    ----------
+    n : int
+        Its rows (with a target, when ``labelled``).
+    what : str
+        How the message names it (``"the holdout file"``, ``"audit file 'q3'"``).
+    where : Location
+        The file (and the spec field naming it).
+    labelled : bool
+        Whether ``n`` counts only rows with a target (rows without one were dropped).
+
+    Raises
+    ------
+    DataError
+        ``n < MIN_SPLIT_ROWS``.
+    """
+    if n < MIN_SPLIT_ROWS:
+        raise DataError(
+            MSG_FILE_TOO_FEW_ROWS.format(
+                what=what,
+                n=n,
+                qualifier=" with a target" if labelled else "",
+                minimum=MIN_SPLIT_ROWS,
+            ),
+            where,
+        )
 
 
 def random_split(n: int, *, validation: float, test: float, seed: int) -> dict[str, np.ndarray]:
@@ -175,7 +266,13 @@ def time_split(times: np.ndarray, *, validation: float, test: float) -> dict[str
 
 
 def make_split(
-    frame: pd.DataFrame, y: np.ndarray | None, split: Split, *, task: str, where: Any
+    frame: pd.DataFrame,
+    y: np.ndarray | None,
+    split: Split,
+    *,
+    task: str,
+    where: Any,
+    file: str | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Split ``frame`` as ``data.split`` says.
 
@@ -191,6 +288,9 @@ def make_split(
         The objective's task; stratification needs classes.
     where : callable
         ``where(path_tuple) -> Location`` for errors about the spec (``Spec.locate``).
+    file : str, optional
+        The training file: a split of fewer than :data:`MIN_SPLIT_ROWS` rows is then an
+        error located at it (and ``data.split``), else at ``data.split.strategy``.
 
     Returns
     -------
@@ -198,6 +298,13 @@ def make_split(
         ``{"train": ndarray, "validation": ndarray, "test": ndarray}`` of row positions.
     info : dict
         ``{strategy, seed, validation, test, sizes, ...}`` for the results.
+
+    Raises
+    ------
+    DataError
+        An unknown strategy, a missing or unusable group or time column, or a split that
+        would have fewer than :data:`MIN_SPLIT_ROWS` rows (the sizes it would get, and
+        how many rows would do).
     """
     strategy = split.strategy
     validation, test, seed = float(split.validation), float(split.test), int(split.seed)
@@ -225,7 +332,8 @@ def make_split(
         raise DataError(
             MSG_UNKNOWN_STRATEGY.format(name=strategy, available=", ".join(STRATEGIES)), here
         )
-    parts = _check(parts, n, here)
+    short = here if file is None else Location(file=file, path=("data", "split"))
+    parts = _check(parts, n, split, short)
     info["sizes"] = {k: int(len(v)) for k, v in parts.items()}
     return parts, info
 

@@ -28,9 +28,19 @@ MAX_CELLS = 10_000_000  # cells of one chunk of the (B, n) weight matrix
 _WEIGHT_THRESHOLDS = (94, 189, 235, 251, 255)
 
 
-def draw_weights(rng: np.random.Generator, size: int, n: int, *, dtype=np.float32) -> np.ndarray:
-    """A (size, n) matrix of bootstrap weights (Poisson(1)-like counts, mean 1, variance 1)."""
+def draw_weights(
+    rng: np.random.Generator, size: int, n: int, *, dtype=np.float32, order=None
+) -> np.ndarray:
+    """A (size, n) matrix of bootstrap weights (Poisson(1)-like counts, mean 1, variance 1).
+
+    The weights are drawn for the rows in their original order; ``order`` (a permutation)
+    then lays them out in another order (a row keeps its weight wherever it is placed),
+    so that two computations on the same rows and seed are paired however each one
+    arranges the rows.
+    """
     raw = np.frombuffer(rng.bytes(size * n), dtype=np.uint8).reshape(size, n)
+    if order is not None:
+        raw = np.take(raw, order, axis=1)  # bytes: much cheaper to gather than weights
     counts = (raw >= _WEIGHT_THRESHOLDS[0]).view(np.uint8).copy()
     hit = np.empty_like(raw, dtype=bool)
     for threshold in _WEIGHT_THRESHOLDS[1:]:
@@ -47,6 +57,7 @@ def resample_apply(
     seed: int,
     max_cells: int = MAX_CELLS,
     workers: int | None = None,
+    order=None,
 ):
     """Apply ``fn`` to chunks of bootstrap weights and concatenate the results.
 
@@ -64,6 +75,9 @@ def resample_apply(
         on how chunks are scheduled over threads.
     max_cells : int
         Largest chunk x n (bounds memory).
+    order : ndarray of int, optional
+        The layout of the rows ``fn`` expects, as a permutation of the original rows (see
+        :func:`draw_weights`).
     workers : int, optional
         Threads (numpy releases the GIL); default: up to 2, the cores of the target machine.
     """
@@ -73,7 +87,7 @@ def resample_apply(
         return None
 
     def run(c: int):
-        return fn(draw_weights(np.random.default_rng([int(seed), c]), sizes[c], n))
+        return fn(draw_weights(np.random.default_rng([int(seed), c]), sizes[c], n, order=order))
 
     workers = workers or min(2, os.cpu_count() or 1)
     if workers > 1 and len(sizes) > 1:
@@ -232,6 +246,7 @@ def bootstrap_rows(
             lambda w: compute_metrics(rows, names, w, extra),
             resamples=resamples,
             seed=seed,
+            order=rows.perm,  # a row's weight does not depend on how Rows lays it out
         )
     out = {}
     for name in [*names, *(extra or {})]:

@@ -177,38 +177,59 @@ def statistic_names(kind: ColumnKind) -> list[str]:
 
 
 # ------------------------------------------------------------------ binning
+def _linear_quantiles(ordered: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``np.quantile(values, q)`` (its default, linear method) of already sorted values."""
+    h = (ordered.size - 1) * q
+    low = np.floor(h).astype(np.int64)
+    high = np.minimum(low + 1, ordered.size - 1)
+    return ordered[low] + (h - low) * (ordered[high] - ordered[low])
+
+
 def bin_numeric(reference: np.ndarray, current: np.ndarray) -> Binned:
-    """Counts of both samples over the reference's quantile bins, plus a missing-value bin."""
+    """Counts of both samples over the reference's quantile bins, plus a missing-value bin.
+
+    Both samples are sorted once; quantiles, bin counts and each bin's sum (for its centre)
+    are then read off the sorted values at the bin edges, which is several times faster than
+    looking up a million unsorted values one by one.
+    """
     ref = np.asarray(reference, dtype=np.float64)
     cur = np.asarray(current, dtype=np.float64)
-    ref_ok, cur_ok = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
+    ref_ok, cur_ok = np.sort(ref[np.isfinite(ref)]), np.sort(cur[np.isfinite(cur)])
     if ref_ok.size:
-        edges = np.unique(np.quantile(ref_ok, np.linspace(0, 1, NUMERIC_BINS + 1)[1:-1]))
-        q1, q3 = np.quantile(ref_ok, [0.25, 0.75])
+        cuts = _linear_quantiles(ref_ok, np.linspace(0, 1, NUMERIC_BINS + 1)[1:-1])
+        edges = np.unique(cuts)
+        q1, q3 = _linear_quantiles(ref_ok, np.array([0.25, 0.75]))
         scale = float(q3 - q1) or float(np.std(ref_ok)) or 1.0
     else:
         edges, scale = np.array([]), 1.0
     bins = edges.size + 1
 
-    def counts(values: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    def positions(ordered: np.ndarray) -> np.ndarray:
+        """Where each bin starts and ends in ``ordered`` (bins + 1 positions)."""
+        return np.concatenate([[0], np.searchsorted(ordered, edges, side="left"), [ordered.size]])
+
+    def counts(values: np.ndarray, at: np.ndarray) -> np.ndarray:
         out = np.zeros(bins + 1)
-        out[:bins] = np.bincount(np.searchsorted(edges, ok, side="right"), minlength=bins)
-        out[bins] = values.size - ok.size  # missing
+        out[:bins] = np.diff(at)
+        out[bins] = values.size - at[-1]  # missing
         return out
 
+    def bin_sums(ordered: np.ndarray, at: np.ndarray) -> np.ndarray:
+        running = np.concatenate([[0.0], np.cumsum(ordered)])
+        return np.diff(running[at])
+
+    ref_at, cur_at = positions(ref_ok), positions(cur_ok)
     bounds = [-np.inf, *edges.tolist(), np.inf]
     labels = [f"[{bounds[i]:.4g}, {bounds[i + 1]:.4g})" for i in range(bins)] + ["missing"]
-    pooled = np.concatenate([ref_ok, cur_ok])
-    where = np.searchsorted(edges, pooled, side="right")
-    sums = np.bincount(where, weights=pooled, minlength=bins)
-    sizes = np.bincount(where, minlength=bins)
+    sums = bin_sums(ref_ok, ref_at) + bin_sums(cur_ok, cur_at)
+    sizes = np.diff(ref_at) + np.diff(cur_at)
     finite_bounds = np.clip(np.asarray(bounds), edges.min(initial=0.0), edges.max(initial=0.0))
     middles = (finite_bounds[:-1] + finite_bounds[1:]) / 2
     centers = np.where(sizes > 0, sums / np.maximum(sizes, 1), middles)
     return Binned(
         kind="numeric",
-        reference=counts(ref, ref_ok),
-        current=counts(cur, cur_ok),
+        reference=counts(ref, ref_at),
+        current=counts(cur, cur_at),
         labels=labels,
         unseen=np.zeros(bins + 1, dtype=bool),
         edges=edges,

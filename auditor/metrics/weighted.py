@@ -359,7 +359,7 @@ def _auc_ap_exact(weights: np.ndarray, r: _Ranking) -> tuple[np.ndarray, np.ndar
 
 def _auc_ap_grouped(weights: np.ndarray, r: _Ranking) -> tuple[np.ndarray, np.ndarray]:
     """ROC-AUC and average precision over score groups for many weight rows (one pass)."""
-    w = weights if r.seg_order is None else weights[:, r.seg_order]
+    w = weights if r.seg_order is None else np.take(weights, r.seg_order, axis=1)
     seg = np.add.reduceat(w, r.seg_starts, axis=1)
     pos = np.zeros((w.shape[0], r.n_groups), dtype=w.dtype)
     neg = np.zeros_like(pos)

@@ -817,6 +817,40 @@ def split_words(split: dict[str, Any]) -> str:
     return text
 
 
+BETTER_WORDS = {"vendor": "vendor", "in-house": "in-house", "neither": "no clear difference"}
+
+
+def comparison_view(results: dict[str, Any]) -> dict[str, Any] | None:
+    """The vendor-against-in-house table of page one, or None without a comparison."""
+    from auditor.compare import difference_text
+
+    comparison = results.get("comparison")
+    if not isinstance(comparison, dict):
+        return None
+
+    def side(s: Any) -> str:
+        s = s if isinstance(s, dict) else {}
+        word = status_label(str(s.get("status", "")))["word"]
+        return f"{fmt(_num(s.get('value')))} {word}"
+
+    rows = [
+        {
+            "description": str(r.get("description", "")),
+            "vendor": side(r.get("vendor")),
+            "challenger": side(r.get("challenger")),
+            "difference": difference_text(r),
+            "better": BETTER_WORDS.get(str(r.get("better")), DASH),
+        }
+        for r in comparison.get("criteria") or []
+        if isinstance(r, dict)
+    ]
+    return {
+        "label": str(comparison.get("label", "the in-house model")),
+        "summary": str(comparison.get("summary", "")),
+        "rows": rows,
+    }
+
+
 def _column(split: Any) -> str:
     """A split as a table column heads it, by the label the spec gave it (audit files)."""
     return split_column(split, _SPLIT_LABELS.get().get(str(split or "")))
@@ -848,6 +882,7 @@ def _build_context(results, draw_chart, spec_text, attachments) -> dict[str, Any
         "criteria": criteria_rows(results.get("criteria") or [], when),
         "waivers": waiver_rows(results.get("criteria") or [], when),
         "impact": business_impact(results),
+        "comparison": comparison_view(results),
         "pickle_loaded": bool(model.get("pickle_loaded")),
         "model_kind": str(model.get("kind") or ""),
         "model_notes": model_notes,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from auditor.data.sources import DEFAULT_ENCODING, MSG_UNKNOWN_ENCODING, encoding_known
 from auditor.errors import AuditorError, DataError, Location, SpecError
 from auditor.spec.rules import RuleContext, spec_rule
 from auditor.spec.schema import fmt_value, sorted_plain
@@ -54,6 +55,7 @@ class DataProbe:
     def __init__(self, ctx: RuleContext):
         self.ctx = ctx
         self.data = ctx.spec.data
+        self.encoding = self.data.encoding or DEFAULT_ENCODING
         self.file_errors: list[SpecError] = []
         self.rows: dict[str, int] = {}
         self._headers: dict[str, list[str] | None] = {}
@@ -120,13 +122,32 @@ class DataProbe:
         self.ensure_generated()
         path = self.path(role)
         header = None
-        if path is not None:
+        if path is not None and encoding_known(self.encoding):  # else check_encoding says it
             try:
-                header = _read_header(path, self.data.format)
+                header = _read_header(path, self.data.format, self.encoding)
             except AuditorError as exc:
                 self._file_error(role, exc)
         self._headers[role] = header
         return header
+
+    def check_decodes(self, role: str) -> None:
+        """Record a file error when a text file does not decode in ``data.encoding``.
+
+        Reading some columns does not decode the others, so the whole file is scanned
+        (in chunks); the error names the offset of the first byte that does not decode.
+        """
+        from auditor.data.sources import TEXT_FORMATS, decode_error, detect_format
+
+        path = self.path(role)
+        if path is None:
+            return
+        try:
+            kind = detect_format(path, self.data.format)
+            error = decode_error(path, kind, self.encoding) if kind in TEXT_FORMATS else None
+        except (AuditorError, OSError):  # reported by columns() and read() already
+            return
+        if error is not None:
+            self._file_error(role, error)
 
     def read(self, role: str, columns: list[str]) -> pd.DataFrame | None:
         """Only ``columns`` of a data file (all present), or None when it cannot be read."""
@@ -137,7 +158,9 @@ class DataProbe:
             from auditor.data.sources import read_table
 
             try:
-                frame = read_table(self.path(role), self.data.format, columns=list(columns))
+                frame = read_table(
+                    self.path(role), self.data.format, columns=list(columns), encoding=self.encoding
+                )
             except AuditorError as exc:
                 self._file_error(role, exc)
                 self._headers[role] = None
@@ -147,16 +170,29 @@ class DataProbe:
         return self._frames[key]
 
 
-def _read_header(path: Path, fmt: str) -> list[str]:
+def _read_header(path: Path, fmt: str, encoding: str = DEFAULT_ENCODING) -> list[str]:
     """Column names from the header alone where the format allows it.
 
-    Anything unusual falls through to ``read_table``, which raises the located DataError.
+    Parameters
+    ----------
+    path : Path
+        A data (or predictions) file.
+    fmt : str
+        ``data.format``: ``"auto"`` decides from the extension.
+    encoding : str
+        ``data.encoding``, for CSV and JSON Lines files.
+
+    Returns
+    -------
+    list of str
+        The column names. Anything unusual falls through to ``read_table``, which raises
+        the located DataError.
     """
     from auditor.data.sources import detect_format, read_table
 
     if path.is_file():
         kind = detect_format(path, fmt)
-        if kind in ("csv", "jsonl"):
+        if kind in ("csv", "jsonl") and not _wide_encoding(encoding):
             with open(path, "rb") as handle:
                 head = handle.read(_SNIFF)
             if b"\x00" in head:
@@ -169,7 +205,7 @@ def _read_header(path: Path, fmt: str) -> list[str]:
                 import pandas as pd
 
                 sep = "\t" if path.suffix.lower() == ".tsv" else ","
-                names = pd.read_csv(path, sep=sep, nrows=0).columns
+                names = pd.read_csv(path, sep=sep, nrows=0, encoding=encoding).columns
                 return [str(c) for c in names]
             if kind == "parquet":
                 import pyarrow.parquet as pq
@@ -178,10 +214,30 @@ def _read_header(path: Path, fmt: str) -> list[str]:
                 return [n for n in names if not n.startswith("__index_level_")]
         except Exception:  # noqa: BLE001 - read_table below gives the one-line reason
             pass
-    return list(read_table(path, fmt).columns)
+    return list(read_table(path, fmt, encoding=encoding).columns)
+
+
+def _wide_encoding(encoding: str) -> bool:
+    """Whether text in ``encoding`` holds NUL bytes as a matter of course (UTF-16, UTF-32)."""
+    import codecs
+
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        return False
+    return name.startswith(("utf-16", "utf-32"))
 
 
 # --------------------------------------------------------------------------- checks
+@spec_rule("data_encoding_known")
+def check_encoding(ctx: RuleContext) -> list[SpecError]:
+    """``data.encoding`` names a codec Python knows (the data files are read in it)."""
+    encoding = ctx.spec.data.encoding or DEFAULT_ENCODING
+    if encoding_known(encoding):
+        return []
+    return [ctx.error(("data", "encoding"), MSG_UNKNOWN_ENCODING.format(encoding=encoding))]
+
+
 @spec_rule("data_files_readable", needs_data=True)
 def check_files(ctx: RuleContext) -> list[SpecError]:
     probe = ctx.probe
@@ -189,7 +245,9 @@ def check_files(ctx: RuleContext) -> list[SpecError]:
     for role in probe.files():
         cols = probe.columns(role)
         if cols:  # reading the target column proves the rows parse, and counts them
-            probe.read(role, [target] if target in cols else [cols[0]])
+            frame = probe.read(role, [target] if target in cols else [cols[0]])
+            if frame is not None:  # the other columns must decode too
+                probe.check_decodes(role)
     return list(probe.file_errors)
 
 
@@ -426,8 +484,11 @@ def check_model_file(ctx: RuleContext) -> list[SpecError]:
 
 
 def _predictions_header_errors(ctx: RuleContext, vendor: Vendor, path: Path) -> list[SpecError]:
+    encoding = ctx.spec.data.encoding or DEFAULT_ENCODING
+    if not encoding_known(encoding):  # check_encoding says so, once
+        return []
     try:
-        header = _read_header(path, "auto")
+        header = _read_header(path, "auto", encoding)
     except AuditorError as exc:
         return [
             ctx.error(("model", "vendor", "path"), MSG_FILE.format(file=path, message=exc.message))

@@ -113,6 +113,12 @@ def _vendor_formats() -> list[str]:
     return list(FORMATS)
 
 
+def _challengers() -> list[str]:
+    from auditor.challenger import CHALLENGERS
+
+    return list(CHALLENGERS)
+
+
 def _vendor_examples() -> list[Any]:
     from auditor.vendor_models.example import EXAMPLES
 
@@ -130,6 +136,7 @@ ENUMS: dict[tuple[str, ...], Callable[[], list[Any]]] = {
     (P, "model", P, "activation"): _activations,
     (P, "model", P, "vendor", P, "format"): _vendor_formats,
     (P, "model", P, "vendor", P, "example"): _vendor_examples,
+    (P, "model", P, "compare"): _challengers,
     (P, "training", P, "optimizer"): _optimizers,
     (P, "training", P, "schedule", P, "name"): _schedules,
     (P, "training", P, "precision"): _precisions,

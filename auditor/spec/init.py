@@ -231,6 +231,7 @@ def starter_spec(
     name: str,
     schema_ref: str | None = None,
     source_label: str | None = None,
+    encoding: str | None = None,
 ) -> str:
     """YAML text of a starter spec for ``frame`` that ``auditor validate`` accepts.
 
@@ -248,6 +249,9 @@ def starter_spec(
         Path or URL of the schema for the ``yaml-language-server`` comment.
     source_label : str, optional
         How the header comment names the data file (defaults to ``data_path``).
+    encoding : str, optional
+        The text encoding the data file was read in, written as ``data.encoding`` when it is
+        not the default.
 
     Raises
     ------
@@ -271,6 +275,7 @@ def starter_spec(
     add(f"name: {scalar_text(name)}")
     lines += _objective_lines(task, reason, target, values)
     lines += _data_lines(data_path, id_column, features, dates, sensitive, task)
+    lines[lines.index("data:") + 1 : lines.index("data:") + 1] = _encoding_lines(encoding)
     lines += _model_and_training_lines()
     lines += _acceptance_lines(task, sensitive)
     add("report:")
@@ -379,6 +384,15 @@ def _data_lines(
     return lines
 
 
+def _encoding_lines(encoding: str | None) -> list[str]:
+    """``  encoding: latin-1`` when the file is not in the default encoding, else nothing."""
+    from auditor.data.sources import DEFAULT_ENCODING
+
+    if not encoding or encoding.lower().replace("_", "-") == DEFAULT_ENCODING:
+        return []
+    return [f"  encoding: {scalar_text(encoding)}  # how the text files are encoded"]
+
+
 def _model_and_training_lines() -> list[str]:
     """The ``model``, ``training`` and ``evaluation`` sections, from the schema's defaults."""
     lines = ["model:"]
@@ -408,3 +422,177 @@ def _acceptance_lines(task: str, sensitive: list[str]) -> list[str]:
             bound = {"at_most": FAIRNESS_BOUND} if task == "binary" else {"at_least": 0.5}
             lines.append(f"  # - {_flow({'metric': metric, 'sensitive': c, **bound})}")
     return lines
+
+
+# --------------------------------------------------------------------------- audit-only
+#: A model file's suffix -> the vendor format that reads it.
+MODEL_SUFFIXES = {
+    ".onnx": "onnx",
+    ".pt": "torchscript",
+    ".pth": "torchscript",
+    ".ts": "torchscript",
+    ".skops": "skops",
+    ".pkl": "pickle",
+    ".pickle": "pickle",
+    ".joblib": "pickle",
+    ".csv": "predictions",
+    ".tsv": "predictions",
+    ".parquet": "predictions",
+    ".pq": "predictions",
+    ".jsonl": "predictions",
+    ".ndjson": "predictions",
+}
+SCORE_WORDS = ("score", "probability", "proba", "prob", "prediction", "predicted", "p")
+MSG_MODEL_SUFFIX = (
+    "cannot tell the format of model file {file} from its name; known endings: {known}"
+)
+MSG_PREDICTIONS_NEED_ID = (
+    "a predictions file is joined to the data by an id column, and none was found in {file} "
+    "(a column named id, *_id, uuid or key with a distinct value per row)"
+)
+AUDIT_CHECKS_NEEDING_TRAINING = frozenset({"generalization_gap"})
+
+
+def model_format(path: str) -> str:
+    """The vendor format of a model file, from its name (DataError when unknown)."""
+    from pathlib import PurePath
+
+    suffix = PurePath(path).suffix.lower()
+    if suffix not in MODEL_SUFFIXES:
+        known = ", ".join(sorted(MODEL_SUFFIXES))
+        raise DataError(MSG_MODEL_SUFFIX.format(file=path, known=known), Location(file=path))
+    return MODEL_SUFFIXES[suffix]
+
+
+def _score_column(header: list[str], id_column: str | None) -> tuple[str | None, str | None]:
+    """(score column, label column) a predictions file's header most likely holds."""
+    names = [c for c in header if c != id_column]
+    for word in SCORE_WORDS:
+        for c in names:
+            if c.lower() == word or c.lower().startswith(f"{word}_"):
+                return c, None
+    labels = [c for c in names if c.lower() in ("label", "prediction_label", "class", "decision")]
+    return (None, labels[0]) if labels else (names[0] if names else "score", None)
+
+
+def _vendor_lines(model_path: str, fmt: str, header: list[str] | None, id_column) -> list[str]:
+    lines = ["model:", "  vendor:", f"    format: {fmt}", f"    path: {scalar_text(model_path)}"]
+    if fmt == "predictions":
+        score, label = _score_column(header or [], id_column)
+        if score:
+            lines.append(f"    score_column: {scalar_text(score)}  # the positive-class score")
+        else:
+            lines.append("    score_column: null")
+            lines.append(f"    label_column: {scalar_text(label)}  # labels only: no scores")
+    else:
+        lines.append(
+            "    input: raw  # the model reads the raw columns ('preprocessed': this spec's)"
+        )
+    if fmt == "skops":
+        lines.append("    trusted_types: []  # `auditor validate` lists the types the file needs")
+    if fmt == "pickle":
+        lines.append(
+            "    allow_pickle: false  # unpickling runs the file's code: true only if you "
+            "trust it completely (better: ask for skops, ONNX or a predictions file)"
+        )
+    return lines
+
+
+def starter_audit_spec(
+    frame: pd.DataFrame,
+    *,
+    target: str,
+    data_path: str,
+    model_path: str,
+    name: str,
+    predictions_header: list[str] | None = None,
+    reference_path: str | None = None,
+    schema_ref: str | None = None,
+    source_label: str | None = None,
+    encoding: str | None = None,
+) -> str:
+    """YAML text of a starter audit-only spec: a vendor's model on the client's file.
+
+    The file is audited as it is (``data.audit``, no split, nothing trained); the model's
+    format comes from its file name; with ``reference_path`` the development data are
+    declared, so the drift checks compare the client's rows with them.
+
+    Raises
+    ------
+    DataError
+        The target is not a column or has one value; the model file's format is unknown; a
+        predictions file but no id column to join it by.
+    """
+    columns = [str(c) for c in frame.columns]
+    values = _target_values(frame, columns, target, source_label or data_path)
+    task, reason = infer_task(frame[target])
+    id_column, sensitive, dates, features = _column_roles(frame, columns, target)
+    fmt = model_format(model_path)
+    if fmt == "predictions" and id_column is None:
+        raise DataError(
+            MSG_PREDICTIONS_NEED_ID.format(file=source_label or data_path),
+            Location(file=source_label or data_path),
+        )
+    lines: list[str] = [f"# yaml-language-server: $schema={schema_ref}"] if schema_ref else []
+    lines.append(
+        f"# Starter audit-only spec written by `auditor init` from {source_label or data_path} "
+        f"({len(frame):,} rows) and the model {model_path}."
+    )
+    lines.append(
+        "# Review every value (the acceptance bounds especially), then run `auditor validate`."
+    )
+    lines += ["version: 1", f"name: {scalar_text(name)}"]
+    lines += _objective_lines(task, reason, target, values)
+    lines += ["data:", *_encoding_lines(encoding)]
+    lines.append("  audit:  # audited as it is: no split, nothing is trained")
+    lines.append(f"    - {{path: {scalar_text(data_path)}, label: client data}}")
+    if reference_path:
+        lines.append(
+            f"  reference: {{path: {scalar_text(reference_path)}, label: development data}}"
+        )
+    else:
+        lines.append(
+            "  # reference: {path: vendor_development.csv}  # the rows the model was built on"
+        )
+    if id_column:
+        lines.append(f"  id_column: {scalar_text(id_column)}")
+    lines.append("  include: [" + ", ".join(scalar_text(c) for c in features) + "]")
+    if dates:
+        lines.append("  # Dates are left out of the features: " + ", ".join(dates) + ".")
+    if sensitive:
+        lines.append("  # Columns that look sensitive; uncomment to measure fairness across them:")
+        lines.append("  # sensitive: [" + ", ".join(scalar_text(c) for c in sensitive) + "]")
+    else:
+        lines.append("  sensitive: []  # protected attributes to measure fairness across, if any")
+    lines += _vendor_lines(model_path, fmt, predictions_header, id_column)
+    lines += [
+        "evaluation:",
+        f"  bootstrap: {scalar_text(schema_default('evaluation', 'bootstrap'))}",
+    ]
+    if task == "binary":
+        lines.append(
+            "  # threshold: {strategy: best_f1, chosen_on: {fraction: 0.2}}  # rows set aside"
+        )
+    lines.append("acceptance:")
+    for criterion in CRITERIA[task]:
+        if criterion.get("check") not in AUDIT_CHECKS_NEEDING_TRAINING:
+            lines.append(f"  - {_flow(criterion)}")
+    if reference_path:
+        lines.append(
+            "  - "
+            + _flow(
+                {
+                    "check": "domain_classifier",
+                    "at_most": 0.65,
+                    "severity": "advisory",
+                    "rationale": "The client's rows should resemble the development rows.",
+                }
+            )
+        )
+    lines += [
+        "report:",
+        f"  title: {scalar_text(f'{name} model on the client data')}",
+        "  owner: ''  # TODO: the team accountable for the audit",
+        "  approvers: []  # TODO: who signs the report",
+    ]
+    return "\n".join(lines) + "\n"

@@ -88,6 +88,10 @@ MSG_THRESHOLD_NEEDS_ROWS = (
     "file, or a file of its own)"
 )
 MSG_CHOSEN_ON_SPLIT = "'{name}' is not an audit file's split name ({listed}){hint}"
+MSG_COMPARE_NEEDS = (
+    "model.compare trains an in-house model beside the vendor's: it needs model.vendor and "
+    "data.train (the client data to train it on)"
+)
 MSG_PREPROCESSED_NEEDS_FIT = (
     "input 'preprocessed' needs this spec's preprocessing fitted on development rows: give "
     "data.train or data.reference, or use input 'raw'"
@@ -606,6 +610,14 @@ def check_finite(ctx: RuleContext) -> list[SpecError]:
 
     walk(ctx.doc.values, ())
     return errors
+
+
+@spec_rule("compare_needs_vendor_and_training")
+def check_compare(ctx: RuleContext) -> list[SpecError]:
+    spec = ctx.spec
+    if spec.model.compare != "none" and (spec.model.vendor is None or not spec.data.train):
+        return [ctx.error(("model", "compare"), MSG_COMPARE_NEEDS)]
+    return []
 
 
 @spec_rule("vendor_format_settings")

@@ -107,6 +107,7 @@ class Data:
     audit: tuple[AuditFile, ...]
     reference: Reference | None
     format: str
+    encoding: str
     generate: Generate | None
     id_column: str | None
     include: tuple[str, ...]
@@ -144,6 +145,7 @@ class Model:
     dropout: float
     batch_norm: bool
     vendor: Vendor | None
+    compare: Literal["none", "in_house", "linear"]
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,9 @@ class TrainedPredictor:
 
     def predict_frame(self, frame) -> np.ndarray:
         """Scores for raw rows (the fitted preprocessing is applied first)."""
-        X = self.preprocessor.transform(frame[self.feature_columns]).astype(np.float32)
+        from auditor.data.preprocess import transform_rows
+
+        X = transform_rows(self.preprocessor, frame[self.feature_columns])
         return self.predict_matrix(X)
 
     # ------------------------------------------------------------------ artifacts

@@ -1,5 +1,19 @@
 """Seeded example vendor models for the bundled example specs, created on first use.
 
+One example per delivery format, each named by a spec's ``model.vendor.example`` and
+written (atomically) at ``model.vendor.path`` only when that file does not exist:
+
+- ``loan-scorecard`` (skops, ``specs/vendor-audit.yaml``): described below;
+- ``loan-scores`` (predictions, ``specs/vendor-predictions.yaml``): the ``loan-scorecard``
+  model's scores for every row of the spec's data files, joined by ``data.id_column``;
+- ``loan-onnx`` (onnx, ``specs/vendor-onnx.yaml``): a logistic-regression scorecard with its
+  preparation inside the graph, one input per raw column;
+- ``loan-torchscript`` (torchscript, ``specs/vendor-torchscript.yaml``): a small network on
+  the seven raw numeric columns.
+
+The last three are built in :mod:`auditor.vendor_models.example_models`. Each is the same
+for the same ``data.generate`` seed.
+
 ``loan-scorecard``: a credit-scoring pipeline a vendor might deliver, a scikit-learn
 Pipeline (one-hot encoding, then gradient-boosted trees that handle missing values) trained on
 the *vendor's own* historical applications: a draw of the ``loan`` generator with another
@@ -11,8 +25,9 @@ defaults (the trees' ``TreePredictor``) must be listed in ``model.vendor.trusted
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.spec.typed import SpecValues
@@ -84,7 +99,59 @@ def _loan_scorecard(rows: int, seed: int):
     return model
 
 
-EXAMPLES: dict[str, Any] = {"loan-scorecard": _loan_scorecard}
+def _skops_scorecard(spec: SpecValues, base_dir: Path) -> bytes:
+    """``loan-scorecard``: the Pipeline saved with skops."""
+    import skops.io as sio
+
+    gen = spec.data.generate
+    return sio.dumps(_loan_scorecard(gen.rows, gen.seed))
+
+
+def _scores_file(spec: SpecValues, base_dir: Path) -> bytes:
+    """``loan-scores``: the scorecard's scores for the rows of the spec's data files."""
+    from auditor.vendor_models.example_models import loan_scores_csv
+
+    gen = spec.data.generate
+    files = [_resolve(rel, base_dir) for rel in (spec.data.train, spec.data.holdout) if rel]
+    return loan_scores_csv(
+        _loan_scorecard(gen.rows, gen.seed),
+        files,
+        id_column=spec.data.id_column,
+        score_column=spec.model.vendor.score_column or "score",
+        fmt=spec.data.format,
+        encoding=spec.data.encoding,
+    )
+
+
+def _onnx_scorecard(spec: SpecValues, base_dir: Path) -> bytes:
+    """``loan-onnx``: a logistic-regression scorecard as an ONNX graph."""
+    from auditor.vendor_models.example_models import loan_onnx
+
+    gen = spec.data.generate
+    return loan_onnx(gen.rows, gen.seed + VENDOR_SEED_OFFSET)
+
+
+def _torchscript_network(spec: SpecValues, base_dir: Path) -> bytes:
+    """``loan-torchscript``: a small scripted network on the raw numeric columns."""
+    from auditor.vendor_models.example_models import loan_torchscript
+
+    gen = spec.data.generate
+    return loan_torchscript(gen.rows, gen.seed + VENDOR_SEED_OFFSET)
+
+
+#: Example name -> builder of the file's bytes from the typed spec and the spec's folder.
+EXAMPLES: dict[str, Callable[[SpecValues, Path], bytes]] = {
+    "loan-scorecard": _skops_scorecard,
+    "loan-scores": _scores_file,
+    "loan-onnx": _onnx_scorecard,
+    "loan-torchscript": _torchscript_network,
+}
+
+
+def _resolve(rel: str, base_dir: Path) -> Path:
+    """A spec path: absolute as it is, else relative to the spec's folder."""
+    path = Path(rel).expanduser()
+    return path if path.is_absolute() else Path(base_dir) / path
 
 
 def ensure_vendor_example(spec: SpecValues, base_dir: Path) -> None:
@@ -106,14 +173,9 @@ def ensure_vendor_example(spec: SpecValues, base_dir: Path) -> None:
         return
     if name not in EXAMPLES:
         raise ValueError(MSG_UNKNOWN_EXAMPLE.format(name=name, available=", ".join(EXAMPLES)))
-    path = Path(vendor.path).expanduser()
-    path = path if path.is_absolute() else Path(base_dir) / path
+    path = _resolve(vendor.path, base_dir)
     if path.exists():
         return
-    import skops.io as sio
+    from auditor.atomic import write_bytes
 
-    from auditor.atomic import write_atomically
-
-    gen = spec.data.generate
-    model = EXAMPLES[name](gen.rows, gen.seed)
-    write_atomically(path, lambda tmp: sio.dump(model, tmp))
+    write_bytes(path, EXAMPLES[name](spec, base_dir))

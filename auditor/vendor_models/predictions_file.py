@@ -11,8 +11,12 @@ The file (CSV, Parquet or JSON Lines, by extension) must have the column named b
 - classification without scores: ``label_column`` (predicted labels); ``predict`` then
   returns hard 0/1 scores and ``has_scores`` is False.
 
-Scores are preferred when both are present. Every row of a split needs a prediction; an id
-given twice in the file is an error.
+Scores are preferred when both are present. Every row of a split needs a prediction: a
+split some of whose rows have none is not evaluated (a note says how many rows, with an
+example id), and a file that covers no split completely is an error saying so per split.
+An id given twice in the file, a classification score outside [0, 1] (the column, how many
+rows, an example) and a predicted label the target never takes (the labels and the
+target's classes) are errors too. The file is read in ``data.encoding``.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import numpy as np
 from auditor.errors import SpecError
 from auditor.spec.rules import MSG_PREDICTIONS_NEED_ID as MSG_NEEDS_ID  # validate says it first
 from auditor.vendor_models.files import listing
-from auditor.vendor_models.outputs import SUM_TOLERANCE, check_range, class_key, labels_to_scores
+from auditor.vendor_models.outputs import SUM_TOLERANCE, class_key, labels_to_scores
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -45,6 +49,21 @@ MSG_MISSING_VALUES = "the predictions file has {count} empty value(s) in column(
 MSG_NOT_NUMERIC = "column {column!r} of the predictions file is not numeric (e.g. {example!r})"
 MSG_NOTE_SUMS = "multiclass scores of {count} row(s) do not sum to 1 (within 0.001)"
 MSG_NOTE_EXTRA = "{count} row(s) of the predictions file match no row of the data"
+MSG_NOTE_UNCOVERED = (
+    "the predictions file has no prediction for {count} of the {total} row(s) of split "
+    "{split!r} (e.g. id {example!r}), so that split is not evaluated"
+)
+MSG_NO_SPLIT_COVERED = (
+    "the predictions file covers no split completely: rows without a prediction: {counts} "
+    "(e.g. id {example!r} of split {split!r}); every row of a split needs a prediction, "
+    "matched by data.id_column {id_column!r}"
+)
+MSG_SCORES_OUT_OF_RANGE = (
+    "column {column!r} of the predictions file has {count} score(s) outside [0, 1] "
+    "(e.g. {value:g} for id {example!r}); a classification task needs probabilities: "
+    "convert logits or points to probabilities, or give predicted labels in "
+    "model.vendor.label_column instead"
+)
 
 
 def id_keys(values: pd.Series) -> np.ndarray:
@@ -85,7 +104,11 @@ class PredictionsBackend:
         }
 
     def covers(self, dataset: Dataset, split: str) -> bool:
-        keys = id_keys(dataset.frames[split][self.id_column])
+        """Whether every row of ``split`` has a prediction (a split without ids has none)."""
+        frame = dataset.frames[split]
+        if self.id_column not in frame.columns:
+            return False
+        keys = id_keys(frame[self.id_column])
         return bool(np.all(self.index.get_indexer(keys) >= 0))
 
     def predict(self, dataset: Dataset, split: str) -> np.ndarray:
@@ -134,20 +157,25 @@ def load(ctx: VendorContext) -> PredictionsBackend:
         )
     index = _id_index(ctx, frame, id_column)
     if has_scores:
-        scores = _file_scores(ctx, frame, columns)
+        scores = _file_scores(ctx, frame, columns, index)
     else:
         scores = _label_scores(ctx, frame, label_col)
     _note_unmatched_rows(ctx, index, id_column)
-    return PredictionsBackend(ctx, index, scores, has_scores, id_column, columns)
+    uncovered = _check_coverage(ctx, index, id_column)
+    backend = PredictionsBackend(ctx, index, scores, has_scores, id_column, columns)
+    if uncovered:
+        backend.info["rows_without_prediction"] = uncovered
+    return backend
 
 
 def _read_predictions(ctx: VendorContext, id_column: str) -> pd.DataFrame:
     """The predictions file as a table that has the id column."""
-    from auditor.data.sources import read_table
+    from auditor.data.sources import DEFAULT_ENCODING, read_table
     from auditor.errors import DataError
 
-    try:
-        frame = read_table(ctx.path)  # the data stage's reader (DataError on failure)
+    encoding = ctx.spec.data.encoding or DEFAULT_ENCODING
+    try:  # the data stage's reader (DataError on failure), in the data's encoding
+        frame = read_table(ctx.path, encoding=encoding)
     except DataError as exc:
         raise ctx.error(exc.message) from None
     if id_column not in frame.columns:
@@ -215,23 +243,42 @@ def _id_index(ctx: VendorContext, frame: pd.DataFrame, id_column: str) -> pd.Ind
     return index
 
 
-def _file_scores(ctx: VendorContext, frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+def _file_scores(
+    ctx: VendorContext, frame: pd.DataFrame, columns: list[str], index: pd.Index
+) -> np.ndarray:
     """The vendor's scores: numeric, within [0, 1] for classification; notes bad sums."""
     task = ctx.dataset.task
     scores = np.column_stack([_numeric(frame, c, ctx) for c in columns])
+    if task != "regression":
+        _check_unit_interval(ctx, scores, columns, index)
     if task != "multiclass":
         scores = scores[:, 0]
-    if task != "regression":
-        check_range(
-            scores,
-            "scores of a classification task",
-            lambda m: ctx.error(m, field=("model", "vendor", "score_column")),
-        )
     if task == "multiclass":
         off = ~np.isclose(scores.sum(axis=1), 1.0, atol=SUM_TOLERANCE)
         if off.any():
             ctx.note(MSG_NOTE_SUMS.format(count=int(off.sum())))
     return scores
+
+
+def _check_unit_interval(
+    ctx: VendorContext, scores: np.ndarray, columns: list[str], index: pd.Index
+) -> None:
+    """Refuse classification scores outside [0, 1]: the first such column, its count of
+    rows outside and an example (id and value)."""
+    outside = (scores < 0) | (scores > 1)
+    if not outside.any():
+        return
+    j = int(np.argmax(outside.any(axis=0)))
+    row = int(np.argmax(outside[:, j]))
+    raise ctx.error(
+        MSG_SCORES_OUT_OF_RANGE.format(
+            column=columns[j],
+            count=int(outside[:, j].sum()),
+            value=float(scores[row, j]),
+            example=str(index[row]),
+        ),
+        field=("model", "vendor", "score_column"),
+    )
 
 
 def _label_scores(ctx: VendorContext, frame: pd.DataFrame, label_col: str) -> np.ndarray:
@@ -248,6 +295,39 @@ def _label_scores(ctx: VendorContext, frame: pd.DataFrame, label_col: str) -> np
         "(ROC-AUC, PR-AUC) and calibration are not meaningful"
     )
     return scores
+
+
+def _check_coverage(ctx: VendorContext, index: pd.Index, id_column: str) -> dict[str, int]:
+    """Rows without a prediction per split (only splits that have some).
+
+    A split with some is noted (count and an example id) and will not be evaluated; when
+    every split with ids has some, nothing can be evaluated: a located error with the
+    counts per split and an example.
+    """
+    missing: dict[str, tuple[int, int, str]] = {}
+    checked = 0
+    for split, frame in ctx.dataset.frames.items():
+        if id_column not in frame.columns or not len(frame):
+            continue
+        checked += 1
+        keys = id_keys(frame[id_column])
+        absent = index.get_indexer(keys) < 0
+        if absent.any():
+            missing[split] = (int(absent.sum()), len(keys), str(keys[int(np.argmax(absent))]))
+    if checked and len(missing) == checked:
+        first, (_, _, example) = next(iter(missing.items()))
+        raise ctx.error(
+            MSG_NO_SPLIT_COVERED.format(
+                counts=", ".join(f"{s!r} {m} of {n}" for s, (m, n, _) in missing.items()),
+                example=example,
+                split=first,
+                id_column=id_column,
+            ),
+            field=("data", "id_column"),
+        )
+    for split, (count, total, example) in missing.items():
+        ctx.note(MSG_NOTE_UNCOVERED.format(count=count, total=total, split=split, example=example))
+    return {split: count for split, (count, _, _) in missing.items()}
 
 
 def _note_unmatched_rows(ctx: VendorContext, index: pd.Index, id_column: str) -> None:

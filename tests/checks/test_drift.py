@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from auditor.drift import domain_classifier, feature_drift
+from auditor.drift import (
+    _encode,
+    _out_of_fold_scores,
+    _split_gains,
+    domain_classifier,
+    feature_drift,
+)
 from auditor.metrics.drift import (
     DRIFT_STATISTICS,
     bin_categorical,
@@ -161,3 +167,38 @@ def test_domain_classifier_is_chance_without_shift_and_well_above_with_it():
     assert same.auc == pytest.approx(0.5, abs=0.05) and same.ci[0] <= 0.53
     assert moved.auc > 0.6 and moved.ci[0] > same.ci[1]
     assert {d["feature"] for d in moved.drivers[:2]} == set(SHIFTED)
+
+
+def _encoded(frame: pd.DataFrame, names: list[str], kinds: dict[str, str]) -> np.ndarray:
+    categories = {c: ["a", "b", "c"] for c in names if kinds[c] != "numeric"}
+    return _encode(frame, names, kinds, categories)
+
+
+def test_drivers_name_the_shifted_columns_among_many_with_categories_first():
+    """40 columns (more than the candidates measured), the categorical ones last.
+
+    The trees number categorical columns first; a driver read in that order would name
+    another column than the shifted one.
+    """
+    rng = np.random.default_rng(3)
+    n, names = 4000, [f"x{j}" for j in range(36)] + [f"c{j}" for j in range(4)]
+    kinds = {c: ("categorical" if c.startswith("c") else "numeric") for c in names}
+
+    def table(shift: bool) -> pd.DataFrame:
+        frame = {c: rng.normal(0.0, 1.0, n) for c in names[:36]}
+        frame |= {c: rng.choice(["a", "b", "c"], n) for c in names[36:]}
+        if shift:
+            frame["x20"] = rng.normal(0.6, 1.0, n)
+        return pd.DataFrame(frame)
+
+    moved = domain_classifier(
+        table(False), table(True), names, kinds, rows=n, seed=0, resamples=0, confidence=0.95
+    )
+    assert moved.drivers[0]["feature"] == "x20"
+    # the candidates measured are chosen by split gain, which must be read in column order
+    X = np.vstack([_encoded(table(False), names, kinds), _encoded(table(True), names, kinds)])
+    y = np.r_[np.zeros(n, dtype=int), np.ones(n, dtype=int)]
+    _, model, _ = _out_of_fold_scores(X, y, np.array([kinds[c] != "numeric" for c in names]), 0)
+    gains = _split_gains(model, len(names))
+    assert names[int(np.argmax(gains))] == "x20"
+    assert moved.drivers[0]["drop"] > 0.05 > max(d["drop"] for d in moved.drivers[1:])

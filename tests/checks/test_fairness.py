@@ -378,3 +378,15 @@ def test_group_size_finding_lists_every_small_intersection_cell():
     assert f.status == "warn" and f.value == 12
     assert "f & old (12 rows, 18 more needed), m & young (20 rows, 10 more needed)" in f.summary
     assert found["data.group_size.test.sex"].status == "pass"
+
+
+def test_rates_of_a_split_with_one_combination_of_group_truth_and_prediction():
+    """Every row in one group with the same truth and prediction: one weighted row for
+    fairlearn (which once squeezed it to no dimensions and failed)."""
+    from auditor.checks.fairness import _metric_frame
+
+    ones = np.ones(25, dtype=int)
+    frame = _metric_frame("binary", ones, ones, np.zeros(25, dtype=int), ["north"], 1)
+    assert frame.by_group.loc["north", "n"] == 25
+    assert frame.by_group.loc["north", "selection_rate"] == pytest.approx(1.0)
+    assert frame.by_group.loc["north", "tpr"] == pytest.approx(1.0)

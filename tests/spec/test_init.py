@@ -198,3 +198,106 @@ def test_starter_spec_positive_guess_prefers_yes():
     frame = pd.DataFrame({"y": ["no", "yes", "no"], "x": [1, 2, 3]})
     text = starter_spec(frame, target="y", data_path="d.csv", name="n")
     assert "  positive: 'yes'" in text
+
+
+# --------------------------------------------------------------------------- audit-only
+def _scores_file(tmp_path: Path, frame: pd.DataFrame, name: str = "scores.csv") -> Path:
+    rng = np.random.default_rng(1)
+    path = tmp_path / name
+    pd.DataFrame(
+        {"applicant_id": frame["applicant_id"], "p_approved": rng.random(len(frame))}
+    ).to_csv(path, index=False)
+    return path
+
+
+def test_init_with_a_predictions_file_writes_an_audit_only_spec_that_runs(tmp_path: Path, capsys):
+    frame = loan_frame()
+    scores = _scores_file(tmp_path, frame)
+    reference = tmp_path / "dev.csv"
+    loan_frame(seed=5).to_csv(reference, index=False)
+    out = _init(
+        tmp_path, frame, "approved", capsys, "--model", str(scores), "--reference", str(reference)
+    )
+    assert "valid (binary, table 200 rows, reference 200 rows" in _validates(out, capsys)
+    spec = load_spec(out)
+    assert spec.data.train is None and [a.path for a in spec.data.audit] == ["../table.csv"]
+    assert spec.model.vendor.format == "predictions"
+    assert spec.model.vendor.score_column == "p_approved"
+    assert spec.data.reference.path == "../dev.csv"
+    assert all(c.check != "generalization_gap" for c in spec.acceptance)  # nothing is trained
+    assert main(["run", str(out), "--out", str(tmp_path / "run"), "--quiet"]) in (0, 1, 3)
+
+
+@pytest.mark.parametrize(
+    "model, fmt",
+    [("vendor.onnx", "onnx"), ("model.pt", "torchscript"), ("pipe.skops", "skops")],
+)
+def test_init_infers_the_model_format_from_the_file_name(tmp_path: Path, capsys, model, fmt):
+    out = _init(tmp_path, loan_frame(), "approved", capsys, "--model", str(tmp_path / model))
+    text = out.read_text()
+    assert f"    format: {fmt}" in text and "  audit:" in text and "  train:" not in text
+
+
+def test_init_with_an_unknown_model_file_says_which_endings_it_knows(tmp_path: Path, capsys):
+    data = tmp_path / "table.csv"
+    loan_frame().to_csv(data, index=False)
+    code = main(
+        [
+            "init",
+            "--data",
+            str(data),
+            "--target",
+            "approved",
+            "--model",
+            "m.bin",
+            "--out",
+            str(tmp_path / "s.yaml"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot tell the format of model file m.bin" in err and ".onnx" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def _latin1_file(tmp_path: Path) -> Path:
+    """The loan data with one non-ASCII city name, saved in latin-1."""
+    frame = loan_frame(120)
+    frame["city"] = ["Zürich" if i % 3 == 0 else "Basel" for i in range(len(frame))]
+    data = tmp_path / "loans.csv"
+    frame.to_csv(data, index=False, encoding="latin-1")
+    return data
+
+
+def test_init_names_its_encoding_option_when_the_file_does_not_decode(tmp_path: Path, capsys):
+    data = _latin1_file(tmp_path)
+    code = main(["init", "--data", str(data), "--target", "approved"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert err.startswith(f"{data}: cannot read csv file: the byte at offset")
+    assert "auditor init --encoding latin-1" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("model", [None, "scores.csv"])
+def test_init_with_an_encoding_writes_it_into_the_spec(tmp_path: Path, capsys, model):
+    data = _latin1_file(tmp_path)
+    out = tmp_path / "spec.yaml"
+    extra = []
+    if model:
+        frame = pd.read_csv(data, encoding="latin-1")
+        pd.DataFrame({"applicant_id": frame["applicant_id"], "score": 0.5}).to_csv(
+            tmp_path / model, index=False
+        )
+        extra = ["--model", str(tmp_path / model)]
+    argv = ["init", "--data", str(data), "--target", "approved", "--out", str(out)]
+    assert main([*argv, "--encoding", "latin-1", *extra]) == 0
+    capsys.readouterr()
+    assert "  encoding: latin-1  # how the text files are encoded" in out.read_text()
+    assert load_spec(out).data.encoding == "latin-1"
+    _validates(out, capsys)
+
+
+def test_init_refuses_an_unknown_encoding(tmp_path: Path, capsys):
+    data = _latin1_file(tmp_path)
+    code = main(["init", "--data", str(data), "--target", "approved", "--encoding", "latin-9x"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("unknown text encoding 'latin-9x'")

@@ -57,9 +57,9 @@ def test_data_checks_read_only_the_target_column(spec_dir: Path, monkeypatch):
     calls = []
     real = sources.read_table
 
-    def spy(path, fmt="auto", *, columns=None):
+    def spy(path, fmt="auto", *, columns=None, **options):
         calls.append(columns)
-        return real(path, fmt, columns=columns)
+        return real(path, fmt, columns=columns, **options)
 
     monkeypatch.setattr(sources, "read_table", spy)
     check_spec(_write(spec_dir, BASE))

@@ -26,7 +26,9 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((REPO / "schemas" / "spec.schema.json").read_text())
 SECTIONS = ("data", "model", "training")
-SKIPPED = {("model", "vendor")}  # the vendor audit's options: its own area and tests
+# the vendor audit's options (the vendor block, the in-house model compared with it): their
+# own area and tests (tests/vendor_models, tests/test_compare.py)
+SKIPPED = {("model", "vendor"), ("model", "compare")}
 
 # values no bundled spec shows, and why
 NOT_SHOWN: dict[tuple[str, ...], dict[Any, str]] = {

@@ -184,7 +184,11 @@ def test_scores_outside_unit_interval_are_refused(tmp_path, loan):
     _write(planted, tmp_path / "preds.csv")
     with pytest.raises(ModelFileError) as excinfo:
         load_vendor_model(make_spec(tmp_path, loan, format="predictions", path="preds.csv"), loan)
-    assert "must lie in [0, 1]; 1 value(s) do not" in one_line_error(excinfo)
+    example = str(planted.loc[3, loan.id_column])
+    assert one_line_error(excinfo).endswith(
+        pf.MSG_SCORES_OUT_OF_RANGE.format(column="score", count=1, value=1.7, example=example)
+    )
+    assert excinfo.value.location.path == ("model", "vendor", "score_column")
 
 
 def test_predictions_need_an_id_column(tmp_path):

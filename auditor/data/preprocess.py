@@ -154,7 +154,11 @@ class OutlierClipper(_ColumnNames, TransformerMixin, BaseEstimator):
 
 
 class CategoryCaster(_ColumnNames, TransformerMixin, BaseEstimator):
-    """Categorical values as strings (an object matrix); missing values become ``"missing"``."""
+    """Categorical values as strings (a NumPy unicode matrix); missing values become ``"missing"``.
+
+    Unicode rather than object: scikit-learn's encoders count and sort a unicode column with
+    NumPy, but look an object column up value by value in Python (seconds per 100,000 rows).
+    """
 
     def fit(self, X, y=None):
         frame = pd.DataFrame(X)
@@ -164,14 +168,14 @@ class CategoryCaster(_ColumnNames, TransformerMixin, BaseEstimator):
     def transform(self, X):
         check_is_fitted(self, "n_features_in_")
         frame = pd.DataFrame(X)
-        out = np.empty(frame.shape, dtype=object)
-        for j, col in enumerate(frame.columns):
+        columns = []
+        for col in frame.columns:
             positions, uniques = pd.factorize(frame[col], use_na_sentinel=True)
-            names = np.array(
-                [_category_text(u) for u in uniques] + [MISSING_CATEGORY], dtype=object
-            )
-            out[:, j] = names[positions]  # the NA sentinel -1 picks MISSING_CATEGORY
-        return out
+            names = np.array([_category_text(u) for u in uniques] + [MISSING_CATEGORY], dtype=str)
+            columns.append(names[positions])  # the NA sentinel -1 picks MISSING_CATEGORY
+        if not columns:
+            return np.empty(frame.shape, dtype=str)
+        return np.column_stack(columns)
 
 
 def _category_text(value: Any) -> str:

@@ -62,6 +62,8 @@ class Criterion:
     require: Literal["point", "confidence"]
     rationale: str
     waiver: Waiver | None
+    feature: str | None = None  # the raw feature column a check on drivers is about
+    baseline: str | None = None  # the baseline a baseline_improvement criterion compares with
 
     # ------------------------------------------------------------------ bounds
     @property
@@ -121,6 +123,10 @@ class Criterion:
             from auditor.checks import get_check
 
             what = get_check(self.check).label
+            if self.feature:
+                what += f" of {self.feature!r}"
+            if self.baseline:
+                what += f" (against the {self.baseline} baseline)"
             if self.metric in METRICS:
                 what += f" in {METRICS[self.metric].label}"
             return what
@@ -165,6 +171,17 @@ class Criterion:
                 ]
         else:
             pool = [f for f in pool if f.metric == self.metric and f.split == self.split]
+        if self.feature:  # a check on one feature: its findings name it in details
+            pool = [f for f in pool if f.details.get("feature") == self.feature] or [
+                f for f in pool if f.status in ("skipped", "error")
+            ]
+        if any("baseline" in f.details for f in pool):  # baseline_improvement's findings
+            pool = [
+                f
+                for f in pool
+                if f.details.get("baseline") == self.baseline
+                or (self.baseline is None and f.details.get("reference"))
+            ] or [f for f in pool if f.status in ("skipped", "error")]
         if self.sensitive and self.kind != "performance":
             pool = [f for f in pool if same_features(f.sensitive, self.sensitive)]
         return pool

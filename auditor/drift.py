@@ -71,12 +71,17 @@ def _sample(frame, rows: int, rng: np.random.Generator):
     return frame.iloc[np.sort(rng.choice(len(frame), rows, replace=False))]
 
 
+def _readable(x: float) -> str:
+    """48,750 rather than 4.875e+04; 0.291 and -0.00412 to three significant digits."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
+
+
 def _summary(kind: str, values) -> str:
     import pandas as pd
 
     if kind == "numeric":
         v = pd.to_numeric(pd.Series(values), errors="coerce").dropna()
-        return f"median {v.median():.4g}" if len(v) else "no values"
+        return f"median {_readable(float(v.median()))}" if len(v) else "no values"
     counts = pd.Series(values).astype("string").fillna("(missing)").value_counts(normalize=True)
     if counts.empty:
         return "no values"
@@ -128,6 +133,8 @@ def feature_drift(
             "reference": _shares(b.reference, shown),
             "current": _shares(b.current, shown),
         }
+        if kind == "numeric" and b.edges is not None:
+            chart["edges"] = [float(e) for e in b.edges]  # between bin i and bin i + 1
         p_values.append(p_value(b))
         out.append(
             FeatureDrift(

@@ -144,59 +144,94 @@ def baseline_split(dataset: Dataset) -> str | None:
     return None
 
 
-def baselines(
-    dataset: Dataset, threshold: float | None, *, seed: int = 0
-) -> dict[str, dict[str, dict[str, float]]]:
-    """Point metrics per split of the majority-class/mean baseline and a linear model.
+#: The trivial baselines of each task, the first the one a criterion without ``baseline``
+#: compares with (always the majority class, or the training mean); ``linear`` is added
+#: wherever the data have the preprocessed matrix.
+TRIVIAL_BASELINES: dict[str, tuple[str, ...]] = {
+    "binary": ("majority", "stratified"),
+    "multiclass": ("majority", "stratified"),
+    "regression": ("mean", "median"),
+}
 
-    They learn from :func:`baseline_split`'s rows (the linear model only where the data
-    have the preprocessed matrix, and from a seeded sample of at most
-    :data:`BASELINE_ROWS` of them: a linear model's fit has settled long before) and are
-    scored on every other split with a target.
-    """
+
+def _fit_linear(dataset: Dataset, fit_on: str, y_train: np.ndarray, seed: int):
+    """A linear model fitted on a seeded sample of at most BASELINE_ROWS training rows."""
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression, Ridge
 
     task = dataset.task
+    linear = Ridge(alpha=1.0) if task == "regression" else LogisticRegression(max_iter=500)
+    with warnings.catch_warnings():
+        # A baseline that has not fully converged is still a fair, simple reference.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        X_fit, y_fit = dataset.X[fit_on], y_train
+        if len(y_fit) > BASELINE_ROWS:
+            rng = np.random.default_rng(seed)
+            pick = np.sort(rng.choice(len(y_fit), BASELINE_ROWS, replace=False))
+            X_fit, y_fit = X_fit[pick], y_fit[pick]
+        linear.fit(X_fit, y_fit)
+    return linear
+
+
+def _trivial(task: str, y_train: np.ndarray, k: int | None, n: int, rng) -> dict[str, tuple]:
+    """{baseline: (scores, decisions)} of the trivial baselines on ``n`` rows."""
+    if task == "regression":
+        mean, median = float(np.mean(y_train)), float(np.median(y_train))
+        return {
+            "mean": (np.full(n, mean), np.full(n, mean)),
+            "median": (np.full(n, median), np.full(n, median)),
+        }
+    shares = np.bincount(y_train.astype(int), minlength=k) / max(len(y_train), 1)
+    majority = int(np.argmax(shares))
+    guess = rng.choice(k, size=n, p=shares)  # a random guess in the training shares
+    if task == "binary":
+        constant = np.full(n, shares[1])
+        return {
+            "majority": (constant, np.full(n, majority, dtype=np.int64)),
+            "stratified": (guess.astype(np.float64), guess.astype(np.int64)),
+        }
+    return {
+        "majority": (np.tile(shares, (n, 1)), np.full(n, majority, dtype=np.int64)),
+        "stratified": (np.eye(k)[guess], guess.astype(np.int64)),
+    }
+
+
+def baseline_predictions(
+    dataset: Dataset, threshold: float | None, *, seed: int = 0
+) -> dict[str, dict[str, SplitEval]]:
+    """{baseline: {split: SplitEval}}: what each simple model predicts on each split.
+
+    The trivial baselines (:data:`TRIVIAL_BASELINES`: the majority class or the mean, a
+    seeded random guess in the training shares, the median) and a linear model learn
+    from :func:`baseline_split`'s rows (the linear model only where the data have the
+    preprocessed matrix, and from a seeded sample of at most :data:`BASELINE_ROWS` of
+    them: a linear model's fit has settled long before); they predict every other split
+    with a target, on the same rows as the audited model, so that the checks score them
+    with the same bootstrap resamples (paired differences).
+    """
+    task = dataset.task
     k = len(dataset.classes) if task != "regression" else None
     fit_on = baseline_split(dataset)
+    if fit_on is None:
+        return {}
     y_train = np.asarray(dataset.y[fit_on])
-    out: dict[str, dict[str, dict[str, float]]] = {"majority": {}, "linear": {}}
-    if task == "regression":
-        mean = float(np.mean(y_train))
-        const = lambda n: np.full(n, mean)  # noqa: E731
-    else:
-        shares = np.bincount(y_train.astype(int), minlength=k) / max(len(y_train), 1)
-        const = (
-            (lambda n: np.full(n, shares[1]))
-            if task == "binary"
-            else (lambda n: np.tile(shares, (n, 1)))
-        )
     linear = None
     if len(np.unique(y_train)) > 1 and fit_on in dataset.X:
-        linear = Ridge(alpha=1.0) if task == "regression" else LogisticRegression(max_iter=500)
-        with warnings.catch_warnings():
-            # A baseline that has not fully converged is still a fair, simple reference.
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            X_fit, y_fit = dataset.X[fit_on], y_train
-            if len(y_fit) > BASELINE_ROWS:
-                rng = np.random.default_rng(seed)
-                pick = np.sort(rng.choice(len(y_fit), BASELINE_ROWS, replace=False))
-                X_fit, y_fit = X_fit[pick], y_fit[pick]
-            linear.fit(X_fit, y_fit)
-    for split in dataset.splits:
+        linear = _fit_linear(dataset, fit_on, y_train, seed)
+    out: dict[str, dict[str, SplitEval]] = {name: {} for name in TRIVIAL_BASELINES[task]}
+    if linear is not None:
+        out["linear"] = {}
+    for i, split in enumerate(dataset.splits):
         if split not in dataset.y or dataset.role(split) == "threshold":
             continue
         y = np.asarray(dataset.y[split])
         if len(y) == 0:
             continue
-        s = const(len(y))
-        majority_pred = (
-            np.full(len(y), int(shares[1] >= 0.5)) if task == "binary" else decisions(task, s, None)
-        )
-        out["majority"][split] = _point(task, y, s, majority_pred, k)
+        rng = np.random.default_rng([int(seed), 7919, i])
+        for name, (s, pred) in _trivial(task, y_train, k, len(y), rng).items():
+            out[name][split] = SplitEval(y_true=y, scores=s, y_pred=pred, groups=None)
         if linear is not None and split in dataset.X:
             if task == "regression":
                 ls = linear.predict(dataset.X[split])
@@ -204,10 +239,31 @@ def baselines(
                 proba = np.zeros((len(y), k))
                 proba[:, linear.classes_.astype(int)] = linear.predict_proba(dataset.X[split])
                 ls = proba[:, 1] if task == "binary" else proba
-            out["linear"][split] = _point(task, y, ls, decisions(task, ls, threshold), k)
-    if linear is None:
-        del out["linear"]
-    return out
+            out["linear"][split] = SplitEval(
+                y_true=y, scores=ls, y_pred=decisions(task, ls, threshold), groups=None
+            )
+    return {name: per for name, per in out.items() if per}
+
+
+def baselines(
+    dataset: Dataset,
+    threshold: float | None,
+    *,
+    seed: int = 0,
+    predictions: dict[str, dict[str, SplitEval]] | None = None,
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Point metrics per baseline and split (every metric of the task): results.json's
+    ``evaluation.baselines``. ``predictions``: :func:`baseline_predictions`, when already
+    made."""
+    if predictions is None:
+        predictions = baseline_predictions(dataset, threshold, seed=seed)
+    k = len(dataset.classes) if dataset.task != "regression" else None
+    return {
+        name: {
+            split: _point(dataset.task, e.y_true, e.scores, e.y_pred, k) for split, e in per.items()
+        }
+        for name, per in predictions.items()
+    }
 
 
 # ------------------------------------------------------------------ learning curve
@@ -446,6 +502,18 @@ def evaluate(
     if drift is None:  # a second model on the same data reuses the first one's comparison
         drift = compare_with_reference(spec, dataset, notes, progress=progress)
     metric = primary_metric(spec, task, has_scores=has_scores)
+    from auditor.importance import model_drivers
+
+    drivers = model_drivers(
+        spec,
+        dataset,
+        predictor,
+        scores=scores,
+        threshold=threshold,
+        metric=metric,
+        notes=notes,
+        progress=progress,
+    )
     pinfo = predictor.info or {}
     curve = []
     if learning_curve:
@@ -461,6 +529,7 @@ def evaluate(
         )
     else:
         notes["learning_curve"] = "it is drawn for the audited model only"
+    simple = baseline_predictions(dataset, threshold, seed=int(spec.training.seed))
     return Evaluation(
         task=task,
         classes=list(dataset.classes),
@@ -470,14 +539,12 @@ def evaluate(
         history=list(predictor.history or []),
         best_epoch=pinfo.get("best_epoch"),
         stopped_early=bool(pinfo.get("stopped_early", False)),
-        baselines=(
-            baselines(dataset, threshold, seed=int(spec.training.seed))
-            if baseline_split(dataset)
-            else {}
-        ),
+        baselines=baselines(dataset, threshold, predictions=simple),
+        baseline_predictions=simple,
         learning_curve=curve,
         primary_metric=metric,
         has_scores=has_scores,
         notes=notes,
         drift=drift,
+        drivers=drivers,
     )

@@ -24,10 +24,19 @@ MSG_NO_INTERVAL = (
 )
 MSG_INTERVAL_MISSES = "the whole interval {low} to {high} misses the bound"
 MSG_STRADDLES = (
-    "the confidence interval {low} to {high} straddles the bound {bound}: more data is "
-    "needed to be sure"
+    "the estimate {value} meets the bound {bound}, but its confidence interval {low} to "
+    "{high} reaches past it"
 )
+MSG_ROWS_NEEDED = (
+    "; at the measured value, about {rows} rows (now {now}) would narrow the interval "
+    "enough to clear it (an estimate: the interval narrows as 1/sqrt(rows))"
+)
+MSG_ON_THE_BOUND = "; the estimate lies on the bound, so more rows alone cannot clear it"
 MSG_MISSES = "measured {value}, bound {bound}"
+MSG_MISSES_CONFIDENCE = (
+    "measured {value}, bound {bound}: the estimate itself misses the bound (interval {low} "
+    "to {high})"
+)
 
 
 def fmt_number(x: float | None) -> str:
@@ -62,16 +71,76 @@ class Bound:
 
 @dataclass(frozen=True)
 class Judgement:
-    """What :func:`judge` decided: the status, the margin and, unless it passed, why."""
+    """What :func:`judge` decided: the status, the margin and, unless it passed, why.
+
+    ``rows_needed``: for an inconclusive ``require: confidence`` judgement, the estimated
+    rows for the interval to clear the bound at the measured value (None: not estimated).
+    """
 
     status: JudgedStatus
     margin: float | None = None
     reason: str = ""
+    rows_needed: int | None = None
 
 
 def margin(value: float, bounds: Sequence[Bound]) -> float:
     """The smallest margin over ``bounds`` (negative when any is broken)."""
     return min(b.margin(value) for b in bounds)
+
+
+def rows_to_clear(
+    value: float, interval: tuple[float, float], bounds: Sequence[Bound], rows: int
+) -> int | None:
+    """Estimated rows for ``interval`` to clear ``bounds`` at the measured ``value``.
+
+    The interval's reach on the side of each bound it crosses shrinks as 1/sqrt(rows), so
+    ``rows * (reach / margin) ** 2`` rows bring it inside the margin. An estimate: it
+    assumes the value stays where it was measured. None when the value lies on a bound
+    (no number of rows clears it) or ``rows`` is unknown.
+
+    Examples
+    --------
+    >>> rows_to_clear(0.82, (0.78, 0.86), [Bound(0.80, "at_least")], 1000)
+    4000
+    """
+    if rows <= 0:
+        return None
+    need = float(rows)
+    for b in bounds:
+        end = min(interval) if b.direction == "at_least" else max(interval)
+        if b.holds(end):
+            continue
+        room = b.margin(value)
+        if room <= 0:
+            return None
+        need = max(need, rows * (abs(value - end) / room) ** 2)
+    return int(math.ceil(need - 1e-9))
+
+
+def _worst(value: float, bounds: Sequence[Bound]) -> Bound:
+    """The bound ``value`` is closest to (or furthest beyond)."""
+    return min(bounds, key=lambda b: b.margin(value))
+
+
+def _straddles(value, interval, bounds, rows: int | None) -> Judgement:
+    low, high = interval
+    crossed = [
+        b
+        for b in bounds
+        if not b.holds(min(interval) if b.direction == "at_least" else max(interval))
+    ]
+    reason = MSG_STRADDLES.format(
+        value=fmt_number(value),
+        low=fmt_number(low),
+        high=fmt_number(high),
+        bound=fmt_number(_worst(value, crossed or bounds).value),
+    )
+    needed = rows_to_clear(value, interval, bounds, rows) if rows else None
+    if needed is not None:
+        reason += MSG_ROWS_NEEDED.format(rows=f"{needed:,}", now=f"{rows:,}")
+    elif rows and min(b.margin(value) for b in bounds) <= 0:
+        reason += MSG_ON_THE_BOUND
+    return Judgement("inconclusive", margin(value, bounds), reason, rows_needed=needed)
 
 
 def judge(
@@ -81,6 +150,7 @@ def judge(
     *,
     require: Require = "point",
     breach: Literal["warn", "fail"] = "fail",
+    rows: int | None = None,
 ) -> Judgement:
     """Judge a measured ``value`` (and its ``interval``) against ``bounds``.
 
@@ -94,9 +164,14 @@ def judge(
         Every bound must hold.
     require : {"point", "confidence"}
         ``point``: the estimate must meet the bounds; ``confidence``: the whole interval
-        must (an interval straddling a bound is ``inconclusive``).
+        must. Under ``confidence`` an estimate that misses a bound is a breach whatever its
+        interval; only an estimate that meets the bounds with an interval reaching past
+        them is ``inconclusive``.
     breach : {"warn", "fail"}
         The status of a broken bound: diagnostics warn, criteria fail.
+    rows : int, optional
+        Rows the value was measured on; an inconclusive judgement then estimates the rows
+        that would clear the bound (:func:`rows_to_clear`).
 
     Returns
     -------
@@ -108,6 +183,8 @@ def judge(
     'warn'
     >>> judge(0.82, (0.78, 0.86), [Bound(0.80, "at_least")], require="confidence").status
     'inconclusive'
+    >>> judge(0.69, (0.61, 0.78), [Bound(0.75, "at_least")], require="confidence").status
+    'fail'
     """
     if value is None or not math.isfinite(value):
         return Judgement("error", None, MSG_UNDEFINED)
@@ -117,21 +194,28 @@ def judge(
             return Judgement("inconclusive", m, MSG_NO_INTERVAL)
         low, high = interval
         ends = [margin(end, bounds) for end in interval]
-        if min(ends) >= 0:
-            return Judgement("pass", m)
         if max(ends) < 0:
             return Judgement(
                 breach, m, MSG_INTERVAL_MISSES.format(low=fmt_number(low), high=fmt_number(high))
             )
-        return Judgement(
-            "inconclusive",
-            m,
-            MSG_STRADDLES.format(
-                low=fmt_number(low), high=fmt_number(high), bound=fmt_number(bounds[0].value)
-            ),
-        )
+        if m < 0:
+            return Judgement(
+                breach,
+                m,
+                MSG_MISSES_CONFIDENCE.format(
+                    value=fmt_number(value),
+                    bound=fmt_number(_worst(value, bounds).value),
+                    low=fmt_number(low),
+                    high=fmt_number(high),
+                ),
+            )
+        if min(ends) >= 0:
+            return Judgement("pass", m)
+        return _straddles(value, interval, bounds, rows)
     if m >= 0:
         return Judgement("pass", m)
     return Judgement(
-        breach, m, MSG_MISSES.format(value=fmt_number(value), bound=fmt_number(bounds[0].value))
+        breach,
+        m,
+        MSG_MISSES.format(value=fmt_number(value), bound=fmt_number(_worst(value, bounds).value)),
     )

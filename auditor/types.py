@@ -34,8 +34,8 @@ REGRESSION: tuple[Task, ...] = ("regression",)
 SplitName = Literal["train", "validation", "test", "holdout"]
 SPLITS: tuple[str, ...] = ("train", "validation", "test", "holdout")
 
-Category = Literal["data", "drift", "fit", "performance", "fairness"]
-CATEGORIES: tuple[str, ...] = ("data", "drift", "fit", "performance", "fairness")
+Category = Literal["data", "drift", "fit", "performance", "fairness", "drivers"]
+CATEGORIES: tuple[str, ...] = ("data", "drift", "fit", "performance", "fairness", "drivers")
 
 Status = Literal["pass", "warn", "fail", "inconclusive", "error", "skipped"]
 STATUSES: tuple[str, ...] = ("pass", "warn", "fail", "inconclusive", "error", "skipped")
@@ -231,12 +231,17 @@ class Evaluation:
     stopped_early: bool = False
     # name ("majority", "linear") -> split -> metric -> value
     baselines: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    # name -> split -> what the baseline predicts there (the checks score it with the same
+    # bootstrap resamples as the model: auditor.evaluate.baseline_predictions)
+    baseline_predictions: dict[str, dict[str, SplitEval]] = field(default_factory=dict)
     # [{fraction, rows, train: value, validation: value}] in the primary metric
     learning_curve: list[dict[str, Any]] = field(default_factory=list)
     primary_metric: str = "accuracy"
     has_scores: bool = True  # False when a vendor gives labels only (no ROC, PR, calibration)
     notes: dict[str, Any] = field(default_factory=dict)  # why a diagnostic was skipped, etc.
     drift: list[Any] = field(default_factory=list)  # auditor.drift.DriftResult per client split
+    # auditor.importance.Drivers (permutation importance, partial dependence), or None
+    drivers: Any = None
 
 
 # --------------------------------------------------------------------------- findings
@@ -287,11 +292,14 @@ CHART_KINDS: dict[str, str] = {
     "roc": "fpr: [float], tpr: [float], auc: float",
     "pr": "recall: [float], precision: [float], auc: float, base_rate: float",
     "calibration": "predicted: [float], observed: [float], counts: [int]",
+    "group_calibration": "groups: [{group: str, n: int, predicted: [float], observed: [float], "
+    "counts: [int], ece: float|None, inconclusive: bool}] (one calibration curve per group)",
     "bars": "labels: [str], values: [float], xlabel: str, bound: float|None",
     "histogram": "edges: [float], counts: [int], xlabel: str",
     "residuals": "predicted: [float], residual: [float] (at most 2,000 points, subsampled)",
     "shares": "labels: [str], series: [{name: str, values: [float]}] (shares of rows per bin "
-    "or category, two series), ordered: bool (numeric bins in order)",
+    "or category, two series), ordered: bool (numeric bins in order), edges: [float] "
+    "(optional, numeric bins: the value between bin i and bin i + 1)",
 }
 
 

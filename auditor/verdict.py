@@ -2,8 +2,9 @@
 
 Measuring and judging are separate: checks measure (findings), this module judges. Each
 criterion finds the finding it refers to (metric or check, split, sensitive feature) and
-yields pass, fail, inconclusive (a group too small to judge; or ``require: confidence`` and
-the interval straddles the bound) or error (no such finding: a metric that does not apply,
+yields pass, fail, inconclusive (a group too small to judge; or ``require: confidence``, the
+estimate meets the bound and its interval reaches past it: the reason then estimates the
+rows that would decide it) or error (no such finding: a metric that does not apply,
 a holdout that does not exist, a check that could not run).
 
 - NOT READY: a blocking criterion fails (unwaived), is inconclusive or is an error.
@@ -24,6 +25,7 @@ from typing import Any
 from auditor.criteria import Criterion, same_features
 from auditor.judge import fmt_number, judge
 from auditor.types import CriterionOutcome, Finding, Spec, Verdict
+from auditor.words import count_words
 
 NO_FINDING = "nothing was measured for it: {why}"
 MSG_NOT_MEASURED = "the measurement could not be made: {summary}"
@@ -60,9 +62,34 @@ def judge_criterion(criterion: Criterion, finding: Finding) -> tuple[str, str, f
             return "inconclusive", finding.summary, None
         verdict = judge(value, None, criterion.bounds)
         return verdict.status, verdict.reason, None
-    verdict = judge(value, finding.ci, criterion.bounds, require=criterion.require)
+    verdict = judge(value, finding.ci, criterion.bounds, require=criterion.require, rows=finding.n)
+    details = finding.details or {}
+    # against a reference group the bounds hold for every judgeable group: the finding's
+    # value is one group's; the criterion judges each and keeps the worst
+    rank = {"fail": 0, "inconclusive": 1, "pass": 2}
+    for row in details.get("per_group") or []:
+        if row.get("reference") or row.get("inconclusive") or row.get("value") is None:
+            continue
+        ci = (row["low"], row["high"]) if row.get("low") is not None else None
+        one = judge(float(row["value"]), ci, criterion.bounds, require=criterion.require)
+        if (rank.get(one.status, 0), one.margin) < (rank.get(verdict.status, 0), verdict.margin):
+            verdict = one
+    # groups too small to judge never set the figure: the judgeable groups decide, and a
+    # small group only makes it inconclusive when, within its interval, it could break a
+    # bound the judgeable groups meet
+    outcomes = details.get("small_group_outcomes")
+    if outcomes is not None:
+        if verdict.status == "fail":
+            return "fail", MSG_ALREADY_FAILS.format(value=_fmt(value)), verdict.margin
+        if any(judge(float(x), None, criterion.bounds).status == "fail" for x in outcomes):
+            reason = (
+                "holds on the groups large enough to judge, but a group too small to judge "
+                f"could change the outcome: {finding.summary}"
+            )
+            return "inconclusive", reason, verdict.margin
+        return verdict.status, verdict.reason, verdict.margin
     if finding.status == "inconclusive":
-        adequate = (finding.details or {}).get("adequate_value")
+        adequate = details.get("adequate_value")
         if adequate is not None and judge(float(adequate), None, criterion.bounds).status == "fail":
             return "fail", MSG_ALREADY_FAILS.format(value=_fmt(adequate)), verdict.margin
         return "inconclusive", finding.summary, verdict.margin
@@ -115,7 +142,7 @@ def evaluate_criteria(
 
 
 # ------------------------------------------------------------------ the verdict
-def _step_for(o: CriterionOutcome, by_id: dict[str, Finding]) -> str:
+def _step_for(o: CriterionOutcome, by_id: dict[str, Finding], vendor: bool = False) -> str:
     f = by_id.get(o.finding_id or "")
     if o.status == "error":
         return f"Make '{o.description}' measurable: {o.reason}."
@@ -125,13 +152,21 @@ def _step_for(o: CriterionOutcome, by_id: dict[str, Finding]) -> str:
         return (
             f"Collect more evaluation data so that '{o.description}' can be decided ({o.reason})."
         )
+    if vendor:  # the user controls neither the features nor the training
+        return (
+            f"Ask the vendor how the model can meet '{o.description}' (measured "
+            f"{_fmt(o.value)}): whether it was trained on data like the client's, and for its "
+            "validation on recent data; or revisit the bound with the stakeholders."
+        )
     return (
         f"Improve the model until '{o.description}' holds (measured {_fmt(o.value)}): better "
         "features, more training data or tuning; or revisit the bound with the stakeholders."
     )
 
 
-def _fairness_step(judged: set[str], diagnostics: list[Finding]) -> str | None:
+def _fairness_step(
+    judged: set[str], diagnostics: list[Finding], vendor: bool = False
+) -> str | None:
     """One step for every fairness diagnostic that warns, naming each attribute once.
 
     ``judged``: the attributes whose fairness criterion is not met (they have their own step,
@@ -154,6 +189,13 @@ def _fairness_step(judged: set[str], diagnostics: list[Finding]) -> str | None:
         if judged
         else "Investigate the differences in treatment across"
     )
+    if vendor:
+        return (
+            f"{lead} {listed}: ask the vendor which data the model was trained on and how it "
+            "was tested for bias against these groups, look for columns of the client's data "
+            "that act as proxies for these attributes, and agree a policy before adjusting "
+            "decisions."
+        )
     return (
         f"{lead} {listed}: check the training labels for historical bias against a group, "
         "look for features that act as proxies for these attributes, and agree a policy "
@@ -169,55 +211,104 @@ def blocking_findings(outcomes: list[CriterionOutcome]) -> set[str]:
     return {o.finding_id for o in outcomes if o.severity == "blocking" and o.finding_id}
 
 
-def _next_steps(not_met: list[CriterionOutcome], diagnostics: list[Finding], by_id) -> list[str]:
-    """What to do: each unmet criterion's step, then one per kind of warning diagnostic."""
-    steps: list[str] = []
+class _Steps:
+    """Next steps, each once, with the findings it comes from (deduplicated by text)."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.sources: list[list[str]] = []
+
+    def add(self, text: str, source: str | None, *, at: int | None = None) -> None:
+        """Add ``text`` (or, when already there, only its ``source``)."""
+        if text in self.texts:
+            i = self.texts.index(text)
+        else:
+            i = len(self.texts) if at is None else at
+            self.texts.insert(i, text)
+            self.sources.insert(i, [])
+        if source and source not in self.sources[i]:
+            self.sources[i].append(source)
+
+    def __contains__(self, text: str) -> bool:
+        return text in self.texts
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def lines(self) -> list[str]:
+        """Each step, naming the findings it comes from: 'Do X. (from: A; B)'."""
+        out = []
+        for text, sources in zip(self.texts, self.sources, strict=True):
+            if len(sources) > MAX_SOURCES_NAMED:
+                rest = len(sources) - MAX_SOURCES_NAMED + 1
+                sources = sources[: MAX_SOURCES_NAMED - 1] + [count_words(rest, "other finding")]
+            out.append(text + (f" (from: {'; '.join(sources)})" if sources else ""))
+        return out
+
+
+MAX_SOURCES_NAMED = 3  # findings a step names; the rest are counted
+
+
+def _source(f: Finding | None, fallback: str) -> str:
+    return f.title if f is not None and f.title else fallback
+
+
+def _next_steps(
+    not_met: list[CriterionOutcome], diagnostics: list[Finding], by_id, *, vendor: bool = False
+) -> list[str]:
+    """What to do: each unmet criterion's step, then one per kind of warning diagnostic.
+
+    Each step names the findings it comes from (their titles, after "from:"); a step is
+    said once (the same text from several findings is one step naming them all), and
+    diagnostics of one kind (the same check and metric) give one step naming each.
+    """
+    steps = _Steps()
     for o in not_met:
-        step = _step_for(o, by_id)
-        if step not in steps:
-            steps.append(step)
-    advised = set()
+        f = by_id.get(o.finding_id or "")
+        steps.add(_step_for(o, by_id, vendor), _source(f, o.description))
+    advised: dict[tuple, str] = {}
     fairness_step_at = len(steps)
+    fairness_warnings: list[Finding] = []
     for f in diagnostics:  # one step per kind of diagnostic: the report lists the others
         if f.category == "fairness" and f.status == "warn":
             fairness_step_at = min(fairness_step_at, len(steps))
+            fairness_warnings.append(f)
             continue  # merged into one step below
+        if not f.recommendation:
+            continue
         key = (f.check, f.metric)
-        if f.recommendation and f.recommendation not in steps and key not in advised:
-            steps.append(f.recommendation)
-            advised.add(key)
+        text = f.recommendation if f.recommendation in steps else advised.get(key)
+        steps.add(text or f.recommendation, f.title)
+        advised.setdefault(key, f.recommendation)
     judged = {
         by_id[o.finding_id].sensitive
         for o in not_met
         if o.finding_id in by_id and by_id[o.finding_id].category == "fairness"
     }
-    step = _fairness_step({s for s in judged if s}, diagnostics)
+    judged = {s for s in judged if s}
+    step = _fairness_step(judged, diagnostics, vendor)
     if step:
-        steps.insert(fairness_step_at, step)
-    return steps
-
-
-def _plural(n: int, word: str, plural: str) -> str:
-    return f"{n} {word if n == 1 else plural}"
+        steps.add(step, None, at=fairness_step_at)
+        for f in fairness_warnings:  # the attributes the step names, not the judged ones
+            if f.sensitive and not any(same_features(f.sensitive, s) for s in judged):
+                steps.add(step, f.title)
+    return steps.lines()
 
 
 def _status_and_reason(outcomes, blocking, advisory, diagnostics) -> tuple[str, str]:
     if blocking:
         first = blocking[0]
         return "NOT READY", (
-            f"{_plural(len(blocking), 'blocking criterion is', 'blocking criteria are')} not met; "
+            f"{count_words(len(blocking), 'blocking criterion is', 'blocking criteria are')} "
+            "not met; "
             f"first: {first.description} {WORDS[first.status]}."
         )
     if advisory or diagnostics:
         parts = []
         if advisory:
-            parts.append(
-                _plural(len(advisory), "advisory criterion", "advisory criteria") + " not met"
-            )
+            parts.append(count_words(len(advisory), "advisory criterion") + " not met")
         if diagnostics:
-            parts.append(
-                _plural(len(diagnostics), "diagnostic", "diagnostics") + " raised a warning"
-            )
+            parts.append(count_words(len(diagnostics), "diagnostic") + " raised a warning")
         return "CONDITIONAL", "Every blocking criterion is met, but " + " and ".join(parts) + "."
     if outcomes:
         return "READY", "Every acceptance criterion is met and no diagnostic raised a warning."
@@ -243,11 +334,12 @@ def decide(
         + (f" - {o.reason}" if o.reason and o.status != "fail" else "")
         for o in blocking
     ]
-    steps = _next_steps(blocking + advisory, diagnostics, by_id)
+    vendor = spec.model.vendor is not None
+    steps = _next_steps(blocking + advisory, diagnostics, by_id, vendor=vendor)
     status, reason = _status_and_reason(outcomes, blocking, advisory, diagnostics)
     waived = [o for o in outcomes if o.waived]
     if waived:
-        reason = reason[:-1] + f" ({_plural(len(waived), 'failure', 'failures')} waived)."
+        reason = reason[:-1] + f" ({count_words(len(waived), 'failure')} waived)."
     if status == "READY" and not steps:
         steps = ["Have the approvers review and sign this report."]
     return outcomes, Verdict(status=status, reason=reason, blockers=blockers, next_steps=steps[:10])

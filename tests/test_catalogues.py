@@ -21,6 +21,7 @@ from auditor.checks import CHECKS, criterion_checks, run_checks
 from auditor.checks.registry import DIAGNOSTIC_DIRECTIONS
 from auditor.errors import SpecError
 from auditor.evaluate import compare_with_reference
+from auditor.importance import FEATURE_CHECKS
 from auditor.metrics import METRICS
 from auditor.metrics.fairness import FAIRNESS_METRICS
 from auditor.report.context import metric_name
@@ -31,6 +32,7 @@ from auditor.splits import SPLIT_WORDS
 from auditor.types import SPLITS, TASKS
 from auditor.verdict import decide
 from tests.checks.factory import make_binary_case, make_other_case, make_spec, steady_history
+from tests.checks.raw_models import measure_drivers
 
 COSTS = {"false_positive": 5.0, "false_negative": 1.0}
 
@@ -68,7 +70,8 @@ def check_criterion(name: str, task: str) -> dict:
         bound = {"at_least": low} if low is not None else {"at_most": high}
     metric = _metric_for(check, task) if task in check.tasks else None
     split = {"split": check.roles[0]} if check.roles else {}
-    return {"check": name, **({"metric": metric} if metric else {}), **split, **bound}
+    feature = {"feature": "x1"} if name in FEATURE_CHECKS else {}  # in every seeded case
+    return {"check": name, **({"metric": metric} if metric else {}), **split, **feature, **bound}
 
 
 def _spec_text(task: str, criterion: dict) -> str:
@@ -138,6 +141,7 @@ def audited(request):
         evaluation={"costs": COSTS} if task == "binary" else None,
     )
     evaluation.drift = compare_with_reference(spec, dataset, evaluation.notes)
+    measure_drivers(spec, dataset, evaluation)  # what the evaluate stage does with the model
     findings = run_checks(spec, dataset, evaluation)
     outcomes, verdict = decide(spec, findings)
     results = {

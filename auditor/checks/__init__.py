@@ -4,7 +4,16 @@ Importing this package registers every check (the modules data, drift, fairness,
 and performance); :func:`run_checks` (in :mod:`auditor.checks.run`) runs them.
 """
 
-from auditor.checks import data, drift, fairness, fit, performance  # noqa: F401 - registers them
+from auditor.checks import (  # noqa: F401 - registers them  # noqa: F401 - registers them
+    data,
+    drift,
+    drivers,
+    fairness,
+    fit,
+    group_calibration,  # noqa: F401 - registers it (after fairness)
+    performance,
+    segments,
+)
 from auditor.checks.registry import (
     CHECK_FAILED,
     CHECKS,

@@ -8,7 +8,7 @@ import numpy as np
 
 from auditor.checks.groups import partition_codes, positive_class, small_groups_text
 from auditor.checks.registry import At, CheckContext, Measurement, register
-from auditor.checks.text import pct
+from auditor.checks.text import advice, count_words, form, pct
 from auditor.data.screening import (
     DISCRETE_MAX_VALUES,
     NOT_SCREENED,
@@ -22,7 +22,15 @@ from auditor.types import CLASSIFICATION, Finding
 TOP_COLUMNS = 15  # most columns shown in a per-column chart
 SHARE = (0.0, 1.0)
 TUKEY_FACTOR = 1.5  # the schema's documented meaning of a null outlier_factor
-MSG_INFINITE_AS_MISSING = " {count:,} infinite value(s) were treated as missing."
+MSG_INFINITE_AS_MISSING = " {count:,} infinite values were treated as missing."
+MSG_ONE_INFINITE_AS_MISSING = " 1 infinite value was treated as missing."
+
+
+def infinite_note(count: int) -> str:
+    """' 3 infinite values were treated as missing.' (one: ' 1 infinite value was ...')."""
+    return (
+        MSG_ONE_INFINITE_AS_MISSING if count == 1 else MSG_INFINITE_AS_MISSING.format(count=count)
+    )
 
 
 def _frames(ctx: CheckContext) -> dict:
@@ -135,8 +143,9 @@ def data_summary(ctx: CheckContext) -> list[Finding]:
             "summary",
             status="pass",
             title="Rows and columns",
-            summary=f"The audit uses {total:,} rows ({parts}) with {len(ds.feature_columns)} "
-            f"feature columns ({len(ds.feature_names)} model inputs after preprocessing).",
+            summary=f"The audit uses {count_words(total, 'row')} ({parts}) with "
+            f"{count_words(len(ds.feature_columns), 'feature column')} "
+            f"({count_words(len(ds.feature_names), 'model input')} after preprocessing).",
             value=float(total),
             n=total,
             details={
@@ -147,7 +156,10 @@ def data_summary(ctx: CheckContext) -> list[Finding]:
                 "column_types": dict(ds.column_types),
             },
             chart=_bars(
-                f"{total:,} rows across {len(sizes)} splits", sizes, sizes.values(), "rows"
+                f"{count_words(total, 'row')} across {count_words(len(sizes), 'split')}",
+                sizes,
+                sizes.values(),
+                "rows",
             ),
         )
     ]
@@ -191,7 +203,7 @@ def missing_rate(ctx: CheckContext) -> list[Finding]:
         summary = (
             f"Column '{worst_col}' is missing in {pct(worst)} of the rows of {ctx.phrase(split)}"
             + (
-                f"; {len(bad)} column(s) exceed {pct(bound.value)}."
+                f"; {count_words(len(bad), 'column exceeds', 'columns exceed')} {pct(bound.value)}."
                 if bad
                 else f", the most of any column (acceptable up to {pct(bound.value)})."
             )
@@ -201,10 +213,13 @@ def missing_rate(ctx: CheckContext) -> list[Finding]:
         chart_title = summary.split(";")[0]
         count = sum(int(n) for n in (infinite.get(split) or {}).values())
         if count:
-            summary += MSG_INFINITE_AS_MISSING.format(count=count)
-        recommendation = (
+            summary += infinite_note(count)
+        recommendation = advice(
+            ctx,
             f"Find out why {', '.join(bad[:3])} are so often missing; impute deliberately or "
-            "drop the column."
+            "drop the column.",
+            vendor=f"Find out why {', '.join(bad[:3])} are so often missing in the client's "
+            "data, and ask the vendor how the model handles missing values there.",
         )
         return _Words(f"Missing values in {split}", summary, recommendation, chart_title)
 
@@ -248,12 +263,19 @@ def _outlier_words(
         summary = (
             f"{pct(worst, digits=1)} of the values of '{worst_col}' in {ctx.phrase(split)} lie "
             f"outside the skew-adjusted {factor:g} IQR fences of the {fences_of} quartiles"
-            + (f"; {len(bad)} column(s) exceed {pct(bound.value)}" if bad else "")
+            + (
+                f"; {count_words(len(bad), 'column exceeds', 'columns exceed')} {pct(bound.value)}"
+                if bad
+                else ""
+            )
             + skipped_note
         )
-        recommendation = (
+        recommendation = advice(
+            ctx,
             f"Check {', '.join(bad[:3])} for unit errors or data-entry mistakes; consider "
-            "data.preprocessing.outliers: clip_iqr."
+            "data.preprocessing.outliers: clip_iqr.",
+            vendor=f"Check {', '.join(bad[:3])} for unit errors or data-entry mistakes, and ask "
+            "the vendor how the model treats values this far out.",
         )
         chart_title = summary.split(";")[0].split(" (")[0]
         return _Words(f"Outliers in {split}", summary, recommendation, chart_title)
@@ -356,30 +378,108 @@ def duplicate_rate(ctx: CheckContext) -> list[Finding]:
         One per split: ``data.duplicate_rate.<split>``.
     """
     bound = ctx.diagnostic("max_duplicate_rate")
-    cols = [*ctx.dataset.feature_columns, ctx.dataset.target]
+    features = list(ctx.dataset.feature_columns)
     out = []
     for split, frame in _frames(ctx).items():
-        present = [c for c in cols if c in frame.columns]
+        present = [c for c in [*features, ctx.dataset.target] if c in frame.columns]
         if len(frame) == 0 or not present:
             continue
-        _, counts = np.unique(_row_hashes(frame, present), return_counts=True)
-        dup = int((counts - 1).sum())
-        rate = dup / len(frame)
-        out.append(
-            _judged_share(
-                ctx,
-                split,
-                Measurement(rate, n=int(len(frame)), bound=bound),
-                title=f"Duplicated rows in {split}",
-                summary=f"{dup:,} rows of {ctx.phrase(split)} ({pct(rate, digits=1)}) repeat "
-                "another row exactly (features and target)",
-                breach=f", more than the {pct(bound.value, digits=1)} accepted.",
-                recommendation="Remove duplicated records, or find out why the source repeats "
-                "them.",
-                details={"duplicates": dup},
-            )
-        )
+        counted = duplicate_counts(frame, features, ctx.dataset.target, ctx.spec.data.id_column)
+        out.append(_duplicate_finding(ctx, split, counted, bound, int(len(frame))))
     return out
+
+
+def _repeats(hashes: np.ndarray) -> int:
+    """Rows that repeat an earlier row with the same hash."""
+    _, counts = np.unique(hashes, return_counts=True)
+    return int((counts - 1).sum())
+
+
+def duplicate_counts(frame, features: list[str], target: str, id_column: str | None) -> dict:
+    """How a split's rows repeat each other.
+
+    ``duplicates``: rows that repeat another row exactly (features and target);
+    ``copies``: those that also repeat its id (the same record twice; None without an id
+    column); ``identical_cases``: duplicates with a different id (different cases that
+    happen to have identical features and outcome, common in real data); ``conflicting``:
+    rows whose features equal another row's but whose outcome differs, in
+    ``conflicting_groups`` sets of identical features.
+    """
+    feats = [c for c in features if c in frame.columns]
+    both = [*feats, target] if target in frame.columns else feats
+    duplicates = _repeats(_row_hashes(frame, both))
+    has_id = bool(id_column) and id_column in frame.columns
+    copies = _repeats(_row_hashes(frame, [id_column, *both])) if has_id else None
+    conflicting = groups = 0
+    if feats and target in frame.columns:
+        import pandas as pd
+
+        keys = pd.Series(_row_hashes(frame, feats))
+        labels = keys.groupby(keys.values).transform("size")  # rows per feature set
+        outcomes = pd.Series(_row_hashes(frame, [target])).groupby(keys.values).nunique()
+        mixed = outcomes[outcomes > 1].index
+        in_mixed = keys.isin(mixed) & (labels > 1)
+        conflicting, groups = int(in_mixed.sum()), int(len(mixed))
+    return {
+        "duplicates": duplicates,
+        "copies": copies,
+        "identical_cases": None if copies is None else duplicates - copies,
+        "conflicting": conflicting,
+        "conflicting_groups": groups,
+    }
+
+
+def duplicate_words(counted: dict, rows: int, where: str) -> str:
+    """The sentences of the duplicate check: copies, identical cases, conflicting labels."""
+    dup, copies, same = counted["duplicates"], counted["copies"], counted["identical_cases"]
+    if copies is None:
+        text = (
+            f"{count_words(dup, 'row')} of {where} ({pct(dup / max(rows, 1), digits=1)}) "
+            f"{form(dup, 'repeats', 'repeat')} another row exactly (features and target); "
+            "without data.id_column a copy of a record cannot be told apart from a different "
+            "case with identical features"
+        )
+    else:
+        text = (
+            f"{count_words(copies, 'row')} of {where} ({pct(copies / max(rows, 1), digits=1)}) "
+            f"{form(copies, 'is a copy', 'are copies')} of another row (same id, features and "
+            f"target); {count_words(same, 'other row')} {form(same, 'has', 'have')} the "
+            "features and outcome of another row under a different id: different cases "
+            "that look alike, common in real data and not a defect"
+        )
+    conflicting, groups = counted["conflicting"], counted["conflicting_groups"]
+    if conflicting:
+        text += (
+            f". {count_words(conflicting, 'row')} in {count_words(groups, 'set')} of identical "
+            f"features {form(conflicting, 'has', 'have')} different outcomes (conflicting "
+            "labels): no model can be right on all of them"
+        )
+    else:
+        text += ". No rows with identical features have different outcomes"
+    return text
+
+
+def _duplicate_finding(ctx: CheckContext, split: str, counted: dict, bound, rows: int):
+    """The duplicate finding of one split: the copies (or, without ids, every duplicate)."""
+    judged = counted["duplicates"] if counted["copies"] is None else counted["copies"]
+    rate = judged / max(rows, 1)
+    vendor = ctx.spec.model.vendor is not None
+    return _judged_share(
+        ctx,
+        split,
+        Measurement(rate, n=rows, bound=bound),
+        title=f"Duplicated rows in {split}",
+        summary=duplicate_words(counted, rows, ctx.phrase(split)),
+        breach=f". The {'duplicates' if counted['copies'] is None else 'copies'} are more "
+        f"than the {pct(bound.value, digits=1)} accepted.",
+        recommendation=(
+            "Remove the copied records from the client's data (or find out why the source "
+            "repeats them) before judging the vendor's model on it."
+            if vendor
+            else "Remove copied records, or find out why the source repeats them."
+        ),
+        details=dict(counted),
+    )
 
 
 @register(
@@ -480,8 +580,14 @@ def class_balance(ctx: CheckContext) -> list[Finding]:
                 title=f"Class balance in {split}",
                 summary=f"The rarest class, {rarest}",
                 breach=f", below the {pct(bound.value)} needed to learn it reliably.",
-                recommendation="Collect more examples of the rare class, or use "
-                "data.preprocessing.imbalance: class_weights.",
+                recommendation=advice(
+                    ctx,
+                    "Collect more examples of the rare class, or use "
+                    "data.preprocessing.imbalance: class_weights.",
+                    vendor="Judge the model in metrics fair to the rare class (balanced "
+                    "accuracy, recall), and ask the vendor how the model was trained and "
+                    "validated for a class this rare.",
+                ),
                 details={"shares": dict(zip(labels, shares.tolist(), strict=True))},
                 chart=_bars(
                     f"Rarest class '{labels[i]}': {pct(shares[i], digits=1)}",
@@ -525,11 +631,11 @@ def _group_size_words(
     small = [labels[j] for j in range(len(labels)) if sizes[j] < m]
     summary = (
         f"The smallest group across {sens} in {ctx.phrase(split)} is {labels[i]} with "
-        f"{int(sizes[i]):,} rows"
+        f"{count_words(int(sizes[i]), 'row')}"
         + (
             ". " + small_groups_text(labels, sizes, np.maximum(m - sizes, 0), m)
             if small
-            else f"; every group has at least {m} rows."
+            else f"; every group has at least {count_words(m, 'row')}."
         )
     )
     recommendation = (
@@ -591,7 +697,8 @@ def group_size(ctx: CheckContext) -> list[Finding]:
                         "base_rate_is": "positive rate" if positive is not None else "mean target",
                     },
                     chart=_bars(
-                        f"Smallest group of {sens}: {labels[i]} ({int(sizes[i]):,} rows)",
+                        f"Smallest group of {sens}: {labels[i]} "
+                        f"({count_words(int(sizes[i]), 'row')})",
                         labels,
                         sizes,
                         "rows",

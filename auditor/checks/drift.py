@@ -102,6 +102,7 @@ def _feature_finding(ctx: CheckContext, result, drift) -> Finding:
                 {"name": result.current, "values": drift.chart["current"]},
             ],
             "ordered": drift.kind == "numeric",
+            **({"edges": drift.chart["edges"]} if "edges" in drift.chart else {}),
         },
     )
 

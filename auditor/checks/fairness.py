@@ -24,19 +24,24 @@ import numpy as np
 
 from auditor.checks.groups import partition_codes, positive_class, small_groups_text
 from auditor.checks.registry import At, CheckContext, Measurement, register
-from auditor.checks.text import ci_pair, ci_text, finite, num, pct, points
+from auditor.checks.text import advice, ci_pair, ci_text, finite, num, pct, points
+from auditor.criteria import same_features
+from auditor.judge import Bound, judge
 from auditor.metrics.fairness import (
     FAIRNESS_METRICS,
     GROUP_RATES,
     FairnessMetric,
+    against_reference,
     aggregate,
     aggregate_interval,
     fairness_metric_names,
     group_rates,
+    largest_group,
     rate_figure,
     rate_from_sums,
     rate_names,
     row_columns,
+    worst_group,
 )
 from auditor.types import Finding
 
@@ -90,12 +95,17 @@ def _metric_frame(task: str, y_true, y_pred, codes: np.ndarray, labels, positive
     counts = tally[present]
     combos = np.stack([present // (width * width), (present // width) % width, present % width], 1)
 
+    def sums_of(yt, yp, w):
+        t, q, right = yt % 2, yp % 2, ((yt // 2) == (yp // 2)).astype(float)
+        return w @ np.column_stack([np.ones_like(w), t, q, t * q, right])
+
+    # the split's own sums: the denominator of a group's share of a split total
+    total = sums_of(combos[:, 1], combos[:, 2], counts.astype(float))
+
     def weighted(kind):
         def fn(yt, yp, sample_weight):
             yt, yp, w = np.asarray(yt), np.asarray(yp), np.asarray(sample_weight, dtype=float)
-            t, q, right = yt % 2, yp % 2, ((yt // 2) == (yp // 2)).astype(float)
-            sums = w @ np.column_stack([np.ones_like(w), t, q, t * q, right])
-            return rate_from_sums(task, kind, sums)
+            return rate_from_sums(task, kind, sums_of(yt, yp, w), total)
 
         return fn
 
@@ -125,7 +135,29 @@ class _Groups:
     n: int  # rows of the split
     overall: dict[str, np.ndarray]  # rates over the whole split (1,)
     phrase: str  # how sentences name the split ("the test split")
+    reference: int = 0  # the reference group (disparities against it)
+    reference_rule: str = ""  # why it is the reference ("named in data.reference_groups")
     _chart_rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
+
+    @property
+    def judgeable(self) -> np.ndarray:
+        """The groups large enough to judge (at least ``min_group_size`` rows)."""
+        return ~self.small
+
+    @property
+    def judged_rates(self) -> dict[str, np.ndarray]:
+        """The point rates with the groups too small to judge left out (NaN)."""
+        return {k: np.where(self.judgeable, v, np.nan) for k, v in self.rates.items()}
+
+    def interval_of(self, rate: str, i: int, confidence: float) -> tuple[float, float] | None:
+        """The percentile interval of group ``i``'s ``rate`` over the resamples."""
+        from auditor.metrics import percentile_interval
+
+        if self.rep_rates is None:
+            return None
+        return ci_pair(
+            *(percentile_interval(self.rep_rates[rate][:, i], confidence) or (None,) * 2)
+        )
 
     def chart_rows(self, rate: str, confidence: float) -> list[dict[str, Any]]:
         """Each group's ``rate`` with its interval (shared by the metrics built on it)."""
@@ -185,8 +217,10 @@ class _Extremes:
 
 
 def _extremes(metric: FairnessMetric, groups: _Groups) -> _Extremes:
-    rate = _deciding_rate(metric, groups.rates)
-    r = groups.rates[rate]
+    """The deciding rate and its highest and lowest groups, among the judgeable groups."""
+    rates = groups.judged_rates if groups.judgeable.any() else groups.rates
+    rate = _deciding_rate(metric, rates)
+    r = rates[rate]
     valid = np.isfinite(r)
     high = int(np.nanargmax(np.where(valid, r, -np.inf))) if valid.any() else 0
     low = int(np.nanargmin(np.where(valid, r, np.inf))) if valid.any() else 0
@@ -227,7 +261,7 @@ def sentence(metric: FairnessMetric, groups: _Groups, value, ci, outcome, confid
     tail = ""
     if metric.other_sentence:
         other = next(x for x in metric.rates if x != rate)
-        other_value = finite(rate_figure(other, metric.aggregate, groups.rates))
+        other_value = finite(rate_figure(other, metric.aggregate, groups.judged_rates))
         tail = metric.other_sentence.format(
             other_rate=GROUP_RATES[other].words, other_value=figure_text(metric, other_value)
         )
@@ -236,16 +270,19 @@ def sentence(metric: FairnessMetric, groups: _Groups, value, ci, outcome, confid
     return f"{core} {where}{_interval_text(metric, value, ci, confidence)}{tail}."
 
 
-def _small_groups_words(ctx, metric, groups: _Groups, value, adequate) -> tuple[str, str]:
-    """(summary addition, recommendation) when some groups are too small to judge."""
+def _small_groups_words(ctx, metric, groups: _Groups, value, everyone) -> tuple[str, str]:
+    """(summary addition, collect-more-rows recommendation) when some groups are too small.
+
+    ``value`` is the figure over the judgeable groups (the headline); ``everyone`` the
+    figure the small groups would make of it at their own (unreliable) rates.
+    """
     labels, small, needed = groups.labels, groups.small, groups.needed
     text = " " + small_groups_text(labels, groups.rates["n"], needed, ctx.min_group_size)
-    if adequate is not None:
-        text += (
-            " Leaving the small groups out does not change the figure."
-            if value is not None and abs(adequate - value) < 1e-12
-            else f" Over the groups large enough to judge it is {figure_text(metric, adequate)}."
-        )
+    text += " The figure is over the groups large enough to judge"
+    if everyone is not None and value is not None and abs(everyone - value) > 1e-12:
+        text += f"; with the small groups it would read {figure_text(metric, everyone)}."
+    else:
+        text += "."
     worst = int(np.argmax(needed))
     where = f"across {groups.sens} on {groups.phrase}"
     recommendation = (
@@ -322,6 +359,7 @@ def _partition(ctx, split, e, cols, sens, columns, cell, n_cells, reps, overall)
     sizes = point["n"].astype(int)
     small = sizes < ctx.min_group_size
     needed = np.maximum(ctx.min_group_size - sizes, 0)
+    reference, rule = reference_group(ctx, sens, columns, labels, sizes)
     return _Groups(
         split,
         sens,
@@ -334,7 +372,43 @@ def _partition(ctx, split, e, cols, sens, columns, cell, n_cells, reps, overall)
         len(cols),
         overall,
         ctx.phrase(split),
+        reference,
+        rule,
     )
+
+
+RULE_NAMED = "named in data.reference_groups"
+RULE_LARGEST = "the largest group"
+
+
+def named_reference(named, sens: str, columns: list[str]) -> str | None:
+    """The reference group ``data.reference_groups`` names for a partition, as its label.
+
+    An intersection may be written in any order ("age_band&sex": "45-59 & male"); the label
+    is returned in the partition's own column order ("male & 45-59").
+    """
+    for key, value in (named or {}).items():
+        if not same_features(key, sens):
+            continue
+        keys = [k.strip() for k in str(key).split("&")]
+        parts = [v.strip() for v in str(value).split("&")]
+        if len(parts) != len(keys):
+            return str(value)
+        by_column = dict(zip(keys, parts, strict=True))
+        return " & ".join(by_column[c] for c in columns)
+    return None
+
+
+def reference_group(ctx: CheckContext, sens, columns, labels, sizes) -> tuple[int, str]:
+    """(index, rule) of a partition's reference group.
+
+    The group ``data.reference_groups`` names for it; else the largest group (the stated
+    rule: the most data, so the narrowest intervals for every comparison with it).
+    """
+    wanted = named_reference(ctx.spec.data.reference_groups, sens, columns)
+    if wanted is not None and wanted in labels:
+        return labels.index(wanted), RULE_NAMED
+    return largest_group(sizes), RULE_LARGEST
 
 
 @register(
@@ -378,73 +452,281 @@ def fairness(ctx: CheckContext) -> list[Finding]:
             groups = _partition(
                 ctx, split, e, cols, sens, columns, cell, len(cell_codes), reps, overall
             )
+            first = len(out)
             for name in fairness_metric_names(task):
-                out.append(_finding(ctx, FAIRNESS_METRICS[name], groups, pos_label))
+                metric = FAIRNESS_METRICS[name]
+                if metric.to_reference and not _criterion_bounds(ctx, name, split, sens):
+                    continue  # only the disparities a criterion bounds become findings
+                out.append(_finding(ctx, metric, groups, pos_label))
+            if task != "regression" and len(out) > first:  # one compact table per partition
+                out[first].details.update(_disparity_details(groups))
     return out
 
 
-def _measure(ctx: CheckContext, metric: FairnessMetric, groups: _Groups):
-    """(value, interval, value over the judgeable groups only, replicates) of one metric."""
-    value = finite(aggregate(metric, groups.rates))
+# ------------------------------------------------------------------ against the reference
+#: The rates of the compact disparity table (each group's rate over the reference's).
+DISPARITY_RATES = ("selection_rate", "tpr", "fpr", "fnr", "precision", "npv", "fdr", "for")
+
+
+def _disparity_details(groups: _Groups) -> dict[str, Any]:
+    """The reference group, the rule that chose it, and every group's rate ratios to it."""
+    ref = groups.reference
+    rows = []
+    for i, label in enumerate(groups.labels):
+        row: dict[str, Any] = {"group": label, "n": int(groups.rates["n"][i])}
+        for rate in DISPARITY_RATES:
+            r = groups.rates[rate]
+            row[f"{GROUP_RATES[rate].short_label} ratio"] = (
+                1.0 if i == ref else finite(r[i] / r[ref]) if r[ref] > 0 else None
+            )
+        row["inconclusive"] = bool(groups.small[i])
+        rows.append(row)
+    return {
+        "reference_group": groups.labels[ref],
+        "reference_rule": groups.reference_rule,
+        "disparities": rows,
+    }
+
+
+def _reference_words(groups: _Groups) -> str:
+    """'reference: male, the largest group' / 'reference: male, named in data.reference_groups'."""
+    return f"reference: {groups.labels[groups.reference]}, {groups.reference_rule}"
+
+
+@dataclass
+class _Measured:
+    """One metric measured over the judgeable groups, and what the small groups could do."""
+
+    value: float | None
+    ci: tuple[float, float] | None
+    reps: np.ndarray | None
+    everyone: float | None  # the figure with the small groups at their point rates
+    could_be: list[float]  # figures the small groups could make it (their interval ends)
+    per_group: list[dict[str, Any]] | None = None  # against a reference: each group's value
+    headline: int | None = None  # against a reference: the group the value is about
+
+
+def _criterion_bounds(ctx: CheckContext, metric: str, split: str, sensitive: str) -> list[Bound]:
+    """Every bound the criteria on this metric, split and partition set."""
+    return [
+        b
+        for c in ctx.criteria
+        if c.kind == "fairness" and c.metric == metric and c.split == split
+        if same_features(sensitive, c.sensitive or "")
+        for b in c.bounds
+    ]
+
+
+def _ends(groups: _Groups, rate: str, i: int, confidence: float) -> list[float]:
+    """A small group's ``rate`` at the ends of its interval (its point rate without one)."""
+    interval = groups.interval_of(rate, i, confidence)
+    if interval is None:
+        value = finite(groups.rates[rate][i])
+        return [] if value is None else [value]
+    return [float(x) for x in interval]
+
+
+def _measure(ctx: CheckContext, metric: FairnessMetric, groups: _Groups) -> _Measured:
+    """The figure over the judgeable groups only, with its interval.
+
+    A group below ``min_group_size`` never sets the value or the interval. What the small
+    groups could make of it is kept beside: the figure with each small group at either end
+    of its own interval (every rate the metric aggregates at once), so a judge can tell
+    whether a small group could change the outcome.
+    """
+    if metric.to_reference:
+        return _measure_reference(ctx, metric, groups)
+    keep = groups.judgeable
+    enough = int(keep.sum()) >= (1 if metric.aggregate == "min" else 2)
+    value = finite(aggregate(metric, groups.rates, mask=keep)) if enough else None
     ci = reps = None
-    if groups.rep_rates is not None:
-        reps = aggregate(metric, groups.rep_rates)
+    if enough and groups.rep_rates is not None:
+        reps = aggregate(metric, groups.rep_rates, mask=keep)
         ci = aggregate_interval(metric, reps, value, ctx.confidence)
-    adequate = None
-    if groups.small.any() and (~groups.small).sum() >= 2:
-        adequate = finite(aggregate(metric, groups.rates, mask=~groups.small))
-    return value, ci, adequate, reps
+    everyone = finite(aggregate(metric, groups.rates)) if groups.small.any() else None
+    could_be: list[float] = []
+    for i in np.flatnonzero(groups.small):
+        for end in (0, 1):
+            trial = {k: np.where(keep, v, np.nan) for k, v in groups.rates.items()}
+            for rate in metric.rates:
+                ends = _ends(groups, rate, int(i), ctx.confidence)
+                if ends:
+                    trial[rate][i] = ends[min(end, len(ends) - 1)]
+            figure = finite(aggregate(metric, trial))
+            if figure is not None:
+                could_be.append(figure)
+    return _Measured(value, ci, reps, everyone, could_be)
+
+
+def _measure_reference(ctx: CheckContext, metric: FairnessMetric, groups: _Groups) -> _Measured:
+    """Each judgeable group's difference or ratio to the reference, with its interval.
+
+    The headline is the group nearest to (or furthest past) the criteria's bounds.
+    """
+    from auditor.metrics import percentile_interval
+
+    ref = groups.reference
+    per = against_reference(metric, groups.rates, ref)
+    reps = None if groups.rep_rates is None else against_reference(metric, groups.rep_rates, ref)
+    bounds = _criterion_bounds(ctx, metric.name, groups.split, groups.sens) or [
+        Bound(1.0 if metric.aggregate == "ratio_to_reference" else 0.0, metric.bound_direction)
+    ]
+    rows, could_be = [], []
+    for i, label in enumerate(groups.labels):
+        ci = None
+        if reps is not None and i != ref:
+            ci = ci_pair(*(percentile_interval(reps[:, i], ctx.confidence) or (None, None)))
+        rows.append(
+            {
+                "group": label,
+                "n": int(groups.rates["n"][i]),
+                "value": finite(per[i]),
+                "low": ci[0] if ci else None,
+                "high": ci[1] if ci else None,
+                "reference": i == ref,
+                "inconclusive": bool(groups.small[i]),
+            }
+        )
+        if groups.small[i] and i != ref:
+            could_be += [x for x in (rows[-1]["value"], *(ci or ())) if x is not None]
+    judged = np.where(groups.judgeable, per, np.nan)
+    headline = None if groups.small[ref] else worst_group(judged, bounds)
+    if headline is None:
+        return _Measured(None, None, None, None, could_be, rows, None)
+    row = rows[headline]
+    ci = (row["low"], row["high"]) if row["low"] is not None else None
+    return _Measured(
+        row["value"],
+        ci,
+        None if reps is None else reps[:, headline],
+        None,
+        could_be,
+        rows,
+        headline,
+    )
+
+
+def _could_change(measured: _Measured, bounds: list[Bound]) -> bool:
+    """Whether a small group, anywhere in its interval, could break a bound."""
+    if not bounds:
+        return False
+    return any(judge(x, None, bounds).status == "fail" for x in measured.could_be)
+
+
+def _reference_sentence(ctx, metric, groups: _Groups, m: _Measured) -> str:
+    """What a disparity against the reference says: the group nearest to the bounds."""
+    ref = groups.reference
+    rate = GROUP_RATES[metric.rates[0]]
+    r = groups.rates[rate.name]
+    where = f"across {groups.sens} on {groups.phrase}"
+    stated = f"Reference: {groups.labels[ref]}, {groups.reference_rule}."
+    if m.headline is None:
+        if groups.small[ref]:
+            return (
+                f"The reference group {groups.labels[ref]} has too few rows to compare the "
+                f"other groups' {rate.words} with it {where}. {stated}"
+            )
+        return f"No group large enough to judge is compared with the reference {where}. {stated}"
+    words = {
+        "high": groups.labels[m.headline],
+        "low": groups.labels[ref],
+        "high_rate": _rate_text(metric, r[m.headline]),
+        "low_rate": _rate_text(metric, r[ref]),
+        "value": figure_text(metric, m.value),
+    }
+    core = metric.sentence.format(**words)
+    compared = int(groups.judgeable.sum()) - 1
+    text = f"{core} {where}{_interval_text(metric, m.value, m.ci, ctx.confidence)}. {stated}"
+    if compared > 1:
+        text += (
+            f" Of the {compared} groups compared with it, this one is nearest to (or furthest "
+            "past) the bounds; each is in the finding's table."
+        )
+    return text
 
 
 def _finding(ctx: CheckContext, metric: FairnessMetric, groups: _Groups, pos_label: str) -> Finding:
     split, sens = groups.split, groups.sens
-    value, ci, adequate, reps = _measure(ctx, metric, groups)
+    m = _measure(ctx, metric, groups)
+    value, ci = m.value, m.ci
     ext = _extremes(metric, groups)
     high, low = groups.labels[ext.high], groups.labels[ext.low]
-    summary = sentence(
-        metric, groups, value, ci, f"{ctx.dataset.target} = {pos_label}", ctx.confidence
-    )
-    # judged against its diagnostic bound, if it has one (a criterion is judged by the verdict)
+    if metric.to_reference:
+        summary = _reference_sentence(ctx, metric, groups, m)
+        if m.headline is not None:
+            high, low = groups.labels[m.headline], groups.labels[groups.reference]
+    else:
+        outcome = f"{ctx.dataset.target} = {pos_label}"
+        summary = sentence(metric, groups, value, ci, outcome, ctx.confidence)
+    # a diagnostic judges the finding itself; a criterion is judged by the verdict, but
+    # what it would say decides the recommendation (no "collect more rows" for a failure)
     bound = ctx.diagnostic(metric.diagnostic) if metric.diagnostic and value is not None else None
+    criterion = _criterion_bounds(ctx, metric.name, split, sens)
+    judged_by = criterion or ([bound] if bound is not None else [])
+    fails = value is not None and bool(judged_by) and judge(value, None, judged_by).status == "fail"
     status = "inconclusive" if value is None else "pass"
     if bound is not None:
         status = ctx.diagnose(value, bound)
-    recommendation = ""
-    if groups.small.any():
+    small = bool(groups.small.any())
+    if small and status == "pass" and (value is None or _could_change(m, judged_by)):
         status = "inconclusive"
-        text, recommendation = _small_groups_words(ctx, metric, groups, value, adequate)
+    recommendation = ""
+    if small:
+        text, collect = _small_groups_words(ctx, metric, groups, value, m.everyone)
         summary += text
-    elif status == "warn":
-        recommendation = (
-            f"Investigate why {low} and {high} are treated differently: check the "
+        if not fails and status == "inconclusive":
+            recommendation = collect
+    if fails or status == "warn":
+        # the pair in one order, so that two metrics across the same groups give one step
+        one, other = sorted((low, high))
+        recommendation = advice(
+            ctx,
+            f"Investigate why {one} and {other} are treated differently: check the "
             f"training labels for historical bias against a group, look for features that "
-            f"act as proxies for {sens}, and agree a policy before adjusting decisions."
+            f"act as proxies for {sens}, and agree a policy before adjusting decisions.",
+            vendor=f"Ask the vendor why {one} and {other} are treated differently: which data "
+            f"the model was trained on and how it was tested for bias across {sens}; look for "
+            f"columns of the client's data that act as proxies for {sens}, and agree a policy "
+            "before adjusting decisions.",
         )
     criterion_bound = _criterion_bound(ctx, metric.name, split, sens)
+    details: dict[str, Any] = {
+        "groups": groups.table,
+        "rate": ext.rate,
+        "label": metric.label,
+        # the headline is over the judgeable groups; small groups never set it
+        "adequate_value": value,
+        "value_with_small_groups": m.everyone,
+        "small_group_outcomes": m.could_be if small else None,
+        "min_group_size": ctx.min_group_size,
+        "highest_group": high,
+        "lowest_group": low,
+        "positive_class": pos_label or None,
+    }
+    if metric.to_reference:  # the groups compared are the headline's and the reference
+        del details["highest_group"], details["lowest_group"]
+        details.update(
+            compared_group=high if m.headline is not None else None,
+            reference_group=groups.labels[groups.reference],
+            reference_rule=groups.reference_rule,
+            per_group=m.per_group,
+        )
+    rate = metric.rates[0] if metric.to_reference else ext.rate
     return ctx.finding(
         At(metric.name, split, sens),
         status=status,
-        measured=Measurement(value, ci, groups.n, bound, replicates=reps),
+        measured=Measurement(value, ci, groups.n, bound, replicates=m.reps),
         title=f"{metric.label} across {sens} on {split}",
         summary=summary,
         recommendation=recommendation,
-        details={
-            "groups": groups.table,
-            "rate": ext.rate,
-            "label": metric.label,
-            "adequate_value": adequate,
-            "min_group_size": ctx.min_group_size,
-            "highest_group": high,
-            "lowest_group": low,
-            "positive_class": pos_label or None,
-        },
+        details=details,
         chart={
             "kind": "group_bars",
-            "metric": ext.rate,
-            "rows": groups.chart_rows(ext.rate, ctx.confidence),
+            "metric": rate,
+            "rows": groups.chart_rows(rate, ctx.confidence),
             "bound": criterion_bound if metric.aggregate == "min" else None,
-            "reference": finite(groups.overall[ext.rate][0]),
-            "title": f"{GROUP_RATES[ext.rate].label} by {sens} on {split}: "
+            "reference": finite(groups.overall[rate][0]),
+            "title": f"{GROUP_RATES[rate].label} by {sens} on {split}: "
             f"{metric.label.lower()} {figure_text(metric, value)}",
         },
     )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 import numpy as np
 
 from auditor.checks.registry import At, CheckContext, Measurement, any_metric, register
-from auditor.checks.text import ci_text, finite, interval_row, num
+from auditor.checks.text import advice, ci_text, finite, interval_row, num
 from auditor.judge import Bound
 from auditor.types import Finding
 
@@ -188,8 +191,11 @@ def _gap_finding(ctx: CheckContext, metric: str, m, split: str, bound: Bound, ba
         measured=Measurement(gap, ci, other.n, judged, replicates=diff),
         title=f"Generalization gap in {m.label} (train vs {split})",
         summary=_gap_summary(ctx, m, gap, split, ci, ctx.confidence, status, bound),
-        recommendation="Regularise more, stop training earlier, or collect more data; "
-        "check that train and evaluation data come from the same population."
+        recommendation=advice(
+            ctx,
+            "Regularise more, stop training earlier, or collect more data; check that train "
+            "and evaluation data come from the same population.",
+        )
         if status == "warn"
         else "",
         details={"train": finite(base.value), split: finite(other.value)},
@@ -337,58 +343,253 @@ def learning_curve(ctx: CheckContext) -> list[Finding]:
 
 
 # ------------------------------------------------------------------ underfitting
-def _baseline_words(ctx, trivial: str, m, model, base, linear, gain, linear_gain, split, status):
-    """(summary, recommendation) of one baseline comparison."""
-    where = ctx.phrase(split)
-    if status == "under":
-        return (
-            f"The model is hardly better than always predicting {trivial}: {m.label} "
-            f"{num(model, digits=3)} vs {num(base, digits=3)} on {where}.",
-            "The model is underfitting: check that the features carry signal, train longer "
-            "or with a larger learning rate, or use a larger network.",
+#: Metrics every model is compared with the baselines in, beside the primary metric and
+#: those the criteria name.
+BASELINE_METRICS: dict[str, tuple[str, ...]] = {
+    "binary": ("accuracy", "balanced_accuracy", "f1"),
+    "multiclass": ("accuracy", "balanced_accuracy", "f1"),
+    "regression": ("mae", "r2"),
+}
+#: How a sentence names each baseline ({cls}: the majority class, {value}: the constant).
+BASELINE_WORDS = {
+    "majority": "always predicting '{cls}'",
+    "stratified": "guessing at random in the training shares of the classes",
+    "mean": "always predicting the training average ({value})",
+    "median": "always predicting the training median ({value})",
+    "linear": "a simple linear model",
+}
+WORSE_THAN = "{lead} {baseline}: {label} {model} vs {base} (difference {diff}{ci}) on {where}."
+
+
+def _compared_metrics(ctx: CheckContext) -> list[str]:
+    """The metrics the model is compared with the baselines in.
+
+    The primary metric, every metric a criterion names, and the task's
+    :data:`BASELINE_METRICS`, where they apply.
+    """
+    from auditor.metrics import METRICS
+
+    names = dict.fromkeys(
+        [ctx.evaluation.primary_metric, *ctx.criterion_metrics(), *BASELINE_METRICS[ctx.task]]
+    )
+    return [
+        n
+        for n in names
+        if n in METRICS
+        and METRICS[n].applies_to(ctx.task, has_scores=ctx.has_scores)
+        and ctx.check.measured_in(METRICS[n])
+    ]
+
+
+def _model_estimates(ctx: CheckContext, split: str, names: list[str]) -> dict:
+    """The model's estimates in ``names`` on ``split``, on the shared resamples."""
+    from auditor.metrics import bootstrap_rows
+
+    shared = ctx.estimates(split)
+    missing = [n for n in names if n not in shared]
+    if not missing:
+        return shared
+    extra = ctx.memo(
+        ("baseline_model_estimates", split, tuple(missing)),
+        lambda: bootstrap_rows(
+            ctx.rows(split),
+            missing,
+            resamples=ctx.resamples,
+            confidence=ctx.confidence,
+            seed=ctx.seed(split, 0),  # the weights of ctx.estimates(split): paired
+        ),
+    )
+    return {**shared, **extra}
+
+
+def _baseline_estimates(ctx: CheckContext, name: str, split: str, names: list[str]) -> dict:
+    """A baseline's estimates on ``split`` with the model's bootstrap weights.
+
+    The weights depend only on the seed and the split's rows, however each side lays its
+    rows out, so the model's and the baseline's replicates are paired.
+    """
+    from auditor.metrics import Rows, bootstrap_rows
+
+    def build():
+        e = ctx.evaluation.baseline_predictions[name][split]
+        k = len(ctx.evaluation.classes) if ctx.task != "regression" else None
+        return bootstrap_rows(
+            Rows(ctx.task, e.y_true, e.scores, e.y_pred, n_classes=k),
+            names,
+            resamples=ctx.resamples,
+            confidence=ctx.confidence,
+            seed=ctx.seed(split, 0),
         )
-    if status == "linear":
+
+    return ctx.memo(("baseline_estimates", name, split, tuple(names)), build)
+
+
+@dataclass(frozen=True)
+class _Versus:
+    """The model against one baseline in one metric on one split (paired)."""
+
+    baseline: str
+    model: float | None
+    base: float | None
+    gain: float | None  # oriented: positive = the model is better
+    ci: tuple[float, float] | None  # of the gain
+    raw_ci: tuple[float, float] | None  # of model minus baseline, unoriented
+    replicates: Any = field(default=None, repr=False)  # the gain's replicates
+
+
+def _versus(ctx: CheckContext, metric: str, name: str, split: str, mine, theirs) -> _Versus:
+    from auditor.metrics import get_metric, percentile_interval
+
+    sign = 1.0 if get_metric(metric).greater_is_better else -1.0
+    model, base = finite(mine.value), finite(theirs.value)
+    gain = None if model is None or base is None else sign * (model - base)
+    reps = ci = raw = None
+    if mine.replicates is not None and theirs.replicates is not None:
+        diff = np.asarray(mine.replicates, float) - np.asarray(theirs.replicates, float)
+        reps = sign * diff
+        ci, raw = (
+            percentile_interval(reps, ctx.confidence),
+            percentile_interval(diff, ctx.confidence),
+        )
+    return _Versus(name, model, base, gain, ci, raw, reps)
+
+
+def _baseline_phrase(ctx: CheckContext, name: str, split: str) -> str:
+    """'always predicting 'good'', 'a simple linear model', ..."""
+    e = ctx.evaluation.baseline_predictions[name][split]
+    cls = value = ""
+    if name == "majority" and len(e.y_pred):
+        classes = ctx.evaluation.classes
+        i = int(e.y_pred[0])
+        cls = str(classes[i]) if i < len(classes) else str(i)
+    if name in ("mean", "median") and len(e.y_pred):
+        value = num(float(e.y_pred[0]), digits=3)
+    return BASELINE_WORDS[name].format(cls=cls, value=value)
+
+
+def _worse_sentence(ctx: CheckContext, m, v: _Versus, split: str) -> str:
+    """The page-one sentence of a model below a trivial baseline.
+
+    'The model is right less often than always predicting 'good': accuracy 0.675 vs
+    0.700 (difference -0.025, 95% CI -0.050 to -0.000) on the test split.'
+    """
+    lead = (
+        "The model is right less often than"
+        if m.name == "accuracy"
+        else f"The model's {m.label} is worse than that of"
+    )
+    diff = (v.model or 0.0) - (v.base or 0.0)
+    ci = ""
+    if v.raw_ci is not None:
+        level = f"{100 * ctx.confidence:g}%"
+        ci = f", {level} CI {num(v.raw_ci[0], digits=3)} to {num(v.raw_ci[1], digits=3)}"
+    return WORSE_THAN.format(
+        lead=lead,
+        baseline=_baseline_phrase(ctx, v.baseline, split),
+        label=m.label,
+        model=num(v.model, digits=3),
+        base=num(v.base, digits=3),
+        diff=("+" if diff > 0 else "") + num(diff, digits=3),
+        ci=ci,
+        where=ctx.phrase(split),
+    )
+
+
+def _clearly_worse(v: _Versus) -> bool:
+    """Whether the model is below the baseline, the whole paired interval below 0.
+
+    Without resamples, by the point estimate; a difference whose interval includes 0 may
+    be a tie and is not called worse.
+    """
+    if v.gain is None or v.gain >= 0:
+        return False
+    return v.ci is None or v.ci[1] < 0
+
+
+def _baseline_kind(ctx: CheckContext, worse: list[_Versus], ref: _Versus, linear, margin, judged):
+    """``worse``, ``under``, ``linear`` or ``pass``: how the model compares.
+
+    ``worse``: below a trivial baseline with the whole paired interval of the difference
+    below 0 (:func:`_clearly_worse`; a tie is not called worse). In the metrics
+    the check judges (``judged``: the primary metric and those its criteria name) the
+    model must also beat the reference trivial baseline by ``diagnostics.baseline_margin``
+    (``under``) and not trail the linear model by more than it (``linear``).
+    """
+    if worse:
+        return "worse"
+    if not judged:
+        return "pass"
+    if ref.gain is not None and ctx.diagnose(ref.gain, margin) == "warn":
+        return "under"
+    behind = (
+        linear is not None
+        and linear.gain is not None
+        and ctx.diagnose(linear.gain, Bound(-margin.value, "at_least")) == "warn"
+    )
+    return "linear" if behind else "pass"
+
+
+def _baseline_words(ctx, kind: str, m, ref: _Versus, linear, worse, split: str, margin):
+    """(summary, recommendation) of one metric's comparison with the baselines."""
+    where = ctx.phrase(split)
+    vendor = ctx.spec.model.vendor is not None
+    if kind == "worse":
+        rec = (
+            "Ask the vendor why the model does worse than a trivial rule on the client's data, "
+            "and for its validation on recent data like them."
+            if vendor
+            else "Find out why the model trails a trivial rule: check the decision threshold, "
+            "that the features carry signal and that the target is encoded as intended."
+        )
+        return _worse_sentence(ctx, m, worse[0], split), rec
+    if kind == "under":
+        rec = (
+            "Ask the vendor for evidence that the model carries signal on data like the "
+            "client's (its validation results on recent data)."
+            if vendor
+            else "The model is underfitting: check that the features carry signal, train "
+            "longer or with a larger learning rate, or use a larger network."
+        )
+        return (
+            f"The model is hardly better than {_baseline_phrase(ctx, ref.baseline, split)}: "
+            f"{m.label} {num(ref.model, digits=3)} vs {num(ref.base, digits=3)} on {where}.",
+            rec,
+        )
+    if kind == "linear":
+        rec = (
+            "Ask the vendor why its model does not beat a simple linear model fitted on the "
+            "client's data; consider the simpler model."
+            if vendor
+            else "Prefer the simpler linear model, or tune this one (learning rate, epochs, "
+            "architecture) until it beats the linear baseline."
+        )
         return (
             f"A simple linear model does better than this model: {m.label} "
-            f"{num(linear, digits=3)} vs {num(model, digits=3)} on {where}.",
-            "Prefer the simpler linear model, or tune this one (learning rate, epochs, "
-            "architecture) until it beats the linear baseline.",
+            f"{num(linear.base, digits=3)} vs {num(ref.model, digits=3)} on {where}.",
+            rec,
         )
-    beats_linear = (
-        f", and a linear model by {num(linear_gain, digits=3)}." if linear_gain is not None else "."
-    )
+    beats_linear = "."
+    if linear is not None and linear.gain is not None:
+        beats_linear = (
+            f", and a linear model by {num(linear.gain, digits=3)}."
+            if linear.gain >= 0
+            else f"; a linear model does better, by {num(-linear.gain, digits=3)}."
+        )
     return (
-        f"The model beats always predicting {trivial} by {num(gain, digits=3)} in "
-        f"{m.label} on {where}{beats_linear}",
+        f"The model beats {_baseline_phrase(ctx, ref.baseline, split)} by "
+        f"{num(ref.gain, digits=3)}{ci_text(ref.ci, ctx.confidence)} in {m.label} on "
+        f"{where}{beats_linear}",
         "",
     )
 
 
-def _baseline_gains(metric: str, model: float, base: float, linear) -> tuple[float, float | None]:
-    """The model's oriented gain over the trivial baseline and over the linear model (or None)."""
-    gain = _oriented(metric, model) - _oriented(metric, base)
-    linear_gain = None if linear is None else _oriented(metric, model) - _oriented(metric, linear)
-    return gain, linear_gain
-
-
-def _baseline_kind(ctx: CheckContext, gain: float, linear_gain, margin: Bound) -> str:
-    """``under``, ``linear`` or ``pass``: how the model compares with the two baselines."""
-    # the model must beat the trivial baseline by the margin, and not trail the linear
-    # model by more than it
-    under = ctx.diagnose(gain, margin) == "warn"
-    behind = (
-        linear_gain is not None
-        and ctx.diagnose(linear_gain, Bound(-margin.value, "at_least")) == "warn"
-    )
-    return "under" if under else "linear" if behind else "pass"
-
-
-def _baseline_chart(summary: str, m, model: float, base: float, linear) -> dict:
-    """The bar chart of the model against the majority/mean and linear baselines."""
-    labels, values = ["this model", "majority/mean baseline"], [model, base]
-    if linear is not None:
-        labels.append("linear model")
-        values.append(linear)
+def _baseline_chart(summary: str, m, ref: _Versus, others: list[_Versus]) -> dict:
+    """The bar chart of the model against every baseline."""
+    labels, values = ["this model"], [ref.model]
+    for v in [ref, *others]:
+        if v.base is not None:
+            labels.append(f"{v.baseline} baseline")
+            values.append(v.base)
     return {
         "kind": "bars",
         "title": summary.split(":")[0],
@@ -399,19 +600,127 @@ def _baseline_chart(summary: str, m, model: float, base: float, linear) -> dict:
     }
 
 
+def _baseline_rows(vs: list[_Versus]) -> list[dict]:
+    """details["baselines"]: each baseline's value and the model's paired difference."""
+    return [
+        {
+            "baseline": v.baseline,
+            "value": v.base,
+            "gain": v.gain,
+            "low": v.ci[0] if v.ci else None,
+            "high": v.ci[1] if v.ci else None,
+        }
+        for v in vs
+    ]
+
+
+def _comparisons(ctx: CheckContext, metric: str, split: str, metrics: list[str]):
+    """{baseline: _Versus} of the model against every baseline predicted on ``split``."""
+    mine = _model_estimates(ctx, split, metrics)[metric]
+    out = {}
+    for name, per in ctx.evaluation.baseline_predictions.items():
+        if split in per:
+            theirs = _baseline_estimates(ctx, name, split, metrics)[metric]
+            out[name] = _versus(ctx, metric, name, split, mine, theirs)
+    return out
+
+
+def _named_baselines(ctx: CheckContext) -> list[str]:
+    """Baselines criteria on this check name (beside the reference, judged by default)."""
+    return list(
+        dict.fromkeys(
+            c.baseline
+            for c in ctx.criteria
+            if c.check == ctx.check.name and getattr(c, "baseline", None)
+        )
+    )
+
+
+def _metric_findings(ctx, metric: str, split: str, metrics, judged, margin) -> list[Finding]:
+    """The reference finding of one metric on one split, and one per named baseline."""
+    from auditor.evaluate import TRIVIAL_BASELINES
+    from auditor.metrics import get_metric
+
+    m = get_metric(metric)
+    vs = _comparisons(ctx, metric, split, metrics)
+    trivial = [n for n in TRIVIAL_BASELINES[ctx.task] if n in vs]
+    if not trivial or vs[trivial[0]].gain is None:
+        return []
+    ref, linear = vs[trivial[0]], vs.get("linear")
+    worse = sorted(
+        (vs[n] for n in trivial if _clearly_worse(vs[n])),
+        key=lambda v: v.gain,
+    )
+    kind = _baseline_kind(ctx, worse, ref, linear, margin, judged)
+    summary, rec = _baseline_words(ctx, kind, m, ref, linear, worse, split, margin)
+    details = {
+        "baseline": ref.baseline,
+        "reference": True,
+        "model": ref.model,
+        "majority": ref.base,  # the reference trivial baseline (majority class or mean)
+        "linear": linear.base if linear is not None else None,
+        "gain_over_linear": linear.gain if linear is not None else None,
+        "baselines": _baseline_rows(list(vs.values())),
+    }
+    if kind == "worse":
+        details["page_one"] = summary
+    out = [
+        ctx.finding(
+            "baseline_improvement",
+            At(metric, split),
+            status="pass" if kind == "pass" else "warn",
+            title=f"{m.label} vs simple baselines on {split}",
+            summary=summary,
+            measured=Measurement(ref.gain, ref.ci, None, margin, replicates=ref.replicates),
+            recommendation=rec,
+            details=details,
+            chart=_baseline_chart(summary, m, ref, [v for v in vs.values() if v is not ref]),
+        )
+    ]
+    for name in _named_baselines(ctx):
+        v = vs.get(name)
+        if name == ref.baseline or v is None or v.gain is None:
+            continue
+        out.append(
+            ctx.finding(
+                "baseline_improvement",
+                At(metric, split),
+                name,
+                status="pass" if v.gain >= 0 else "warn",
+                title=f"{m.label} vs the {name} baseline on {split}",
+                summary=(
+                    f"The model {'beats' if v.gain >= 0 else 'trails'} "
+                    f"{_baseline_phrase(ctx, name, split)} by {num(abs(v.gain), digits=3)}"
+                    f"{ci_text(v.ci, ctx.confidence)} in {m.label} on {ctx.phrase(split)}."
+                ),
+                measured=Measurement(v.gain, v.ci, None, None, replicates=v.replicates),
+                threshold=None,
+                details={"baseline": name, "model": v.model, "value": v.base},
+            )
+        )
+    return out
+
+
 @register(
     "baseline_improvement",
     "fit",
     label="Improvement over the trivial baseline",
-    description="Improvement over a trivial baseline and a linear model (underfitting).",
+    description="Improvement over trivial baselines (majority class or mean, a random guess, "
+    "the median) and a linear model, with paired intervals (underfitting).",
     bounded=True,
     measured_in=any_metric,
 )
 def baseline_improvement(ctx: CheckContext) -> list[Finding]:
-    """The gain over trivial and linear baselines (underfitting).
+    """The gain over trivial and linear baselines (underfitting), with paired intervals.
 
-    The model's gain over always predicting the majority class (or the mean), and over
-    a linear model, against ``diagnostics.baseline_margin``.
+    The baselines (:func:`auditor.evaluate.baseline_predictions`) are scored on the same
+    rows and the same bootstrap resamples as the model, so the model-minus-baseline gain
+    (oriented: positive = the model is better) has a paired interval. The model is
+    compared in the primary metric, every metric a criterion names and the task's
+    :data:`BASELINE_METRICS`; below a trivial baseline, the paired interval wholly below 0,
+    it warns (a sentence for page one); in the primary metric and those its criteria name it must
+    also beat the reference baseline (majority class or mean) by
+    ``diagnostics.baseline_margin`` and not trail the linear model by more.
 
     Parameters
     ----------
@@ -421,48 +730,22 @@ def baseline_improvement(ctx: CheckContext) -> list[Finding]:
     Returns
     -------
     list of Finding
-        One per metric and evaluation split: ``fit.baseline_improvement.<metric>.<split>``.
+        One per metric and evaluation split, against the reference baseline:
+        ``fit.baseline_improvement.<metric>.<split>``; and one per baseline a criterion
+        names (``baseline:``): ``fit.baseline_improvement.<metric>.<split>.<baseline>``.
     """
-    baselines = ctx.evaluation.baselines
-    if "majority" not in baselines:
+    if not ctx.evaluation.baseline_predictions:
         return ctx.skipped(
             "Comparison with simple baselines",
             "No baseline was computed, so underfitting was not checked.",
         )
     margin = ctx.diagnostic("baseline_margin")
-    trivial = (
-        "the majority class" if ctx.task != "regression" else "the average of the training target"
-    )
+    judged = set(_judged_metrics(ctx))
+    metrics = _compared_metrics(ctx)
     out = []
-    for metric, m, split in _evaluated(ctx, _judged_metrics(ctx)):
-        model = finite(ctx.estimates(split)[metric].value)
-        base = finite(baselines.get("majority", {}).get(split, {}).get(metric))
-        linear = finite(baselines.get("linear", {}).get(split, {}).get(metric))
-        if model is None or base is None:
-            continue
-        gain, linear_gain = _baseline_gains(metric, model, base, linear)
-        kind = _baseline_kind(ctx, gain, linear_gain, margin)
-        summary, rec = _baseline_words(
-            ctx, trivial, m, model, base, linear, gain, linear_gain, split, kind
-        )
-        out.append(
-            ctx.finding(
-                "baseline_improvement",
-                At(metric, split),
-                status="pass" if kind == "pass" else "warn",
-                title=f"{m.label} vs simple baselines on {split}",
-                summary=summary,
-                measured=Measurement(gain, bound=margin),
-                recommendation=rec,
-                details={
-                    "model": model,
-                    "majority": base,
-                    "linear": linear,
-                    "gain_over_linear": linear_gain,
-                },
-                chart=_baseline_chart(summary, m, model, base, linear),
-            )
-        )
+    for split in ctx.evaluated_splits():
+        for metric in metrics:
+            out += _metric_findings(ctx, metric, split, metrics, metric in judged, margin)
     return out
 
 
@@ -524,8 +807,13 @@ def suspicious_score(ctx: CheckContext) -> list[Finding]:
                     "leak would be suspected."
                 ),
                 measured=Measurement(value, est.ci, est.n, bound),
-                recommendation="Look for a feature recorded after the outcome or derived "
-                "from it, and for rows shared between training and test."
+                recommendation=advice(
+                    ctx,
+                    "Look for a feature recorded after the outcome or derived from it, and "
+                    "for rows shared between training and test.",
+                    vendor="Look for a column of the client's data recorded after the outcome "
+                    "or derived from it, and ask the vendor whether the model reads it.",
+                )
                 if bad
                 else "",
             )
@@ -618,9 +906,12 @@ def _leakage_words(
             f"on {ctx.phrase(check_split)}: it probably leaks the answer"
             + (f" (also: {', '.join(leaks[1:4])})." if len(leaks) > 1 else ".")
         )
-        rec = (
-            f"Check how '{top_col}' is recorded: if it is known only after the outcome, or derived "
-            "from it, exclude it (data.exclude)."
+        rec = advice(
+            ctx,
+            f"Check how '{top_col}' is recorded: if it is known only after the outcome, or "
+            "derived from it, exclude it (data.exclude).",
+            vendor=f"Check how '{top_col}' is recorded: if it is known only after the outcome, "
+            "ask the vendor whether the model reads it.",
         )
         return summary, rec
     summary = (

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from auditor.words import count_words
+
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.checks.registry import CheckContext
 
@@ -51,12 +53,17 @@ def small_groups_text(labels, sizes, needed, minimum: int) -> str:
     """'2 groups have fewer than 30 rows and cannot be judged: a (25 rows, 5 more needed), ...'."""
     small = [i for i in np.argsort(-np.asarray(needed), kind="stable") if needed[i] > 0]
     shown = [
-        f"{labels[i]} ({int(sizes[i])} row{'s' if int(sizes[i]) != 1 else ''}, "
-        f"{int(needed[i])} more needed)"
+        f"{labels[i]} ({count_words(int(sizes[i]), 'row')}, {int(needed[i]):,} more needed)"
         for i in small[:SMALL_SHOWN]
     ]
     rest = len(small) - len(shown)
     listed = ", ".join(shown) + (f" and {rest} more" if rest > 0 else "")
     if len(small) == 1:
-        return f"Group {listed} is below the minimum of {minimum} rows, so it cannot be judged."
-    return f"{len(small)} groups have fewer than {minimum} rows and cannot be judged: {listed}."
+        return (
+            f"Group {listed} is below the minimum of {count_words(minimum, 'row')}, so it "
+            "cannot be judged."
+        )
+    return (
+        f"{count_words(len(small), 'group')} have fewer than {count_words(minimum, 'row')} and "
+        f"cannot be judged: {listed}."
+    )

@@ -56,6 +56,7 @@ DIAGNOSTIC_DIRECTIONS: dict[str, Direction | None] = {
     "max_group_share_shift": "at_most",
     "max_unseen_share": "at_most",
     "max_performance_drop": "at_most",
+    "max_group_calibration_error": "at_most",
 }
 
 

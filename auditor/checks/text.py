@@ -5,6 +5,38 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from auditor.words import count_words, form
+
+__all__ = [
+    "advice",
+    "ci_pair",
+    "ci_text",
+    "count_words",
+    "downsample",
+    "finite",
+    "form",
+    "interval_row",
+    "num",
+    "pct",
+    "points",
+]
+
+
+#: The step for a vendor's model whose fit, training or data handling is in doubt.
+ASK_VENDOR = (
+    "Ask the vendor whether the model was trained on data like the client's, and for its "
+    "validation on recent data."
+)
+
+
+def advice(ctx: Any, own: str, *, vendor: str = ASK_VENDOR) -> str:
+    """The step to recommend: ``own`` for a model trained here, else ``vendor``.
+
+    For a vendor's model (``model.vendor``) the step says what to ask the vendor for: no
+    preprocessing, architecture or training advice.
+    """
+    return vendor if ctx.spec.model.vendor is not None else own
+
 
 def num(value: float | None, *, digits: int = 2) -> str:
     """A number for a sentence: 0.8123 -> '0.81'; 12345.6 -> '12,346'; None -> 'n/a'."""

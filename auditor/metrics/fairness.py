@@ -29,7 +29,9 @@ import numpy as np
 
 from auditor.types import CLASSIFICATION, REGRESSION, Task
 
-Aggregate = Literal["difference", "ratio", "min"]
+Aggregate = Literal["difference", "ratio", "min", "difference_to_reference", "ratio_to_reference"]
+#: The aggregates that compare each group with a reference group (one value per group).
+TO_REFERENCE: tuple[Aggregate, ...] = ("difference_to_reference", "ratio_to_reference")
 ValueFormat = Literal["points", "percent", "number"]
 
 # ------------------------------------------------------------------ per-row columns
@@ -115,6 +117,11 @@ class GroupRate:
         prediction): the report then points at the groups below the highest.
     description : str
         One sentence for a non-specialist.
+    of_split : bool
+        Whether the denominator counts the whole split's rows rather than the group's: a
+        group's *share* of a split total (its share of all positive decisions,
+        Aequitas's ``ppr``). The groups of a partition cover the split, so the total is
+        the sum over its groups.
     """
 
     name: str
@@ -125,6 +132,7 @@ class GroupRate:
     denominator: str
     greater_is_better: bool | None
     description: str
+    of_split: bool = False
 
     @property
     def words(self) -> str:
@@ -209,6 +217,59 @@ _RATES: list[GroupRate] = [
         description="Of the group's cases the model flags, the share that truly are positive.",
     ),
     GroupRate(
+        name="tnr",
+        label="True negative rate",
+        short_label="TNR",
+        tasks=CLASSIFICATION,
+        numerator="tn",
+        denominator="neg",
+        greater_is_better=True,
+        description="Of the group's truly negative cases, the share the model leaves unflagged.",
+    ),
+    GroupRate(
+        name="npv",
+        label="Negative predictive value",
+        short_label="NPV",
+        tasks=CLASSIFICATION,
+        numerator="tn",
+        denominator="pn",
+        greater_is_better=True,
+        description="Of the group's cases the model does not flag, the share that truly are "
+        "negative.",
+    ),
+    GroupRate(
+        name="fdr",
+        label="False discovery rate",
+        short_label="FDR",
+        tasks=CLASSIFICATION,
+        numerator="fp",
+        denominator="pp",
+        greater_is_better=False,
+        description="Of the group's cases the model flags, the share that truly are negative.",
+    ),
+    GroupRate(
+        name="for",
+        label="False omission rate",
+        short_label="FOR",
+        tasks=CLASSIFICATION,
+        numerator="fn",
+        denominator="pn",
+        greater_is_better=False,
+        description="Of the group's cases the model does not flag, the share that truly are "
+        "positive.",
+    ),
+    GroupRate(
+        name="positive_share",
+        label="Share of positive decisions",
+        short_label="share of positives",
+        tasks=CLASSIFICATION,
+        numerator="pp",
+        denominator="pp",
+        greater_is_better=None,
+        description="The group's share of all the positive decisions the model makes.",
+        of_split=True,
+    ),
+    GroupRate(
         name="mean_target",
         label="Mean target",
         short_label="mean target",
@@ -248,22 +309,38 @@ def rate_names(task: str) -> list[str]:
 
 
 def group_rates(task: str, sums: np.ndarray) -> dict[str, np.ndarray]:
-    """Every rate of ``task`` (and the group size ``n``) from summed columns (..., G, q)."""
+    """Every rate of ``task`` (and the group size ``n``) from summed columns (..., G, q).
+
+    The groups (axis -2) are those of one partition of the split, so a rate of the split's
+    total (:attr:`GroupRate.of_split`) divides by the sum over them.
+    """
     c = counts(task, sums)
     out = {"n": c["n"]}
     for name in rate_names(task):
         rate = GROUP_RATES[name]
-        out[name] = ratio(c[rate.numerator], c[rate.denominator])
+        den = c[rate.denominator]
+        if rate.of_split:
+            den = np.sum(den, axis=-1, keepdims=True)
+        out[name] = ratio(c[rate.numerator], den)
     return out
 
 
-def rate_from_sums(task: str, name: str, sums: np.ndarray) -> float:
-    """One rate (or ``n``) of one group from its summed columns (q,): MetricFrame's metric."""
+def rate_from_sums(
+    task: str, name: str, sums: np.ndarray, total: np.ndarray | None = None
+) -> float:
+    """One rate (or ``n``) of one group from its summed columns (q,): MetricFrame's metric.
+
+    ``total``: the split's summed columns (q,), the denominator of a rate of the split's
+    total (:attr:`GroupRate.of_split`); without it the group is taken as the whole split.
+    """
     c = counts(task, np.asarray(sums, dtype=np.float64))
     if name == "n":
         return float(c["n"])
     rate = GROUP_RATES[name]
-    return float(ratio(c[rate.numerator], c[rate.denominator]))
+    den = c[rate.denominator]
+    if rate.of_split and total is not None:
+        den = counts(task, np.asarray(total, dtype=np.float64))[rate.denominator]
+    return float(ratio(c[rate.numerator], den))
 
 
 # ------------------------------------------------------------------ across-group metrics
@@ -279,16 +356,22 @@ class FairnessMetric:
         Plain-language name (``Equalized odds difference``).
     rates : tuple of str
         The per-group rates it aggregates (:data:`GROUP_RATES`).
-    aggregate : {"difference", "ratio", "min"}
+    aggregate : {"difference", "ratio", "min", "difference_to_reference", "ratio_to_reference"}
         Highest minus lowest group, lowest over highest, or the lowest group's rate; over
-        several rates, the largest difference or the smallest ratio/minimum.
+        several rates, the largest difference or the smallest ratio/minimum. The
+        ``*_to_reference`` forms compare *each* group with the partition's reference group
+        (its rate minus, or over, the reference's: Aequitas's disparities); a bound on them
+        must hold for every judgeable group, so the figure is the group furthest on the
+        wrong side (:func:`worst_group`).
     tasks : tuple of str
         Tasks it is computed for.
     sentence : str
         What the figure says, for a non-specialist. Placeholders: ``{outcome}`` (the
         positive outcome, "approved = 1"), ``{high}``/``{low}`` (the groups with the
         highest and lowest deciding rate), ``{high_rate}``/``{low_rate}`` (their rates),
-        ``{value}`` (the figure) and ``{rate}`` (the deciding rate's words).
+        ``{value}`` (the figure) and ``{rate}`` (the deciding rate's words). Against a
+        reference group, ``{high}`` is the group the figure is about and ``{low}`` the
+        reference group.
     other_sentence : str
         For figures over several rates: a clause on the rate that did not decide
         (``{other_rate}``, ``{other_value}``).
@@ -311,8 +394,21 @@ class FairnessMetric:
 
     @property
     def bound_direction(self) -> Literal["at_least", "at_most"]:
-        """How a bound on it is written: a gap ``at_most``, a ratio or floor ``at_least``."""
-        return "at_most" if self.aggregate == "difference" else "at_least"
+        """How a bound on it is written: a gap ``at_most``, a ratio or floor ``at_least``.
+
+        Against a reference group either bound (or both) may be written; this is the one
+        the figure is shown against when a criterion gives none.
+        """
+        return (
+            "at_most"
+            if self.aggregate in ("difference", "difference_to_reference")
+            else ("at_least")
+        )
+
+    @property
+    def to_reference(self) -> bool:
+        """Whether it compares each group with the partition's reference group."""
+        return self.aggregate in TO_REFERENCE
 
     @property
     def on_shares(self) -> bool:
@@ -322,6 +418,10 @@ class FairnessMetric:
     @property
     def value_range(self) -> tuple[float | None, float | None]:
         """The values it can take: shares, ratios and gaps of shares lie in 0..1."""
+        if self.aggregate == "ratio_to_reference":
+            return (0.0, None)
+        if self.aggregate == "difference_to_reference":
+            return (-1.0, 1.0) if self.on_shares else (None, None)
         if self.on_shares:
             return (0.0, 1.0)
         return (0.0, None) if self.aggregate == "difference" else (None, None)
@@ -334,7 +434,7 @@ class FairnessMetric:
     @property
     def value_format(self) -> ValueFormat:
         """How the figure reads in a sentence: points of a gap, a percentage, a number."""
-        if self.on_shares and self.aggregate == "difference":
+        if self.on_shares and self.aggregate in ("difference", "difference_to_reference"):
             return "points"
         if self.on_shares and self.aggregate == "min":
             return "percent"
@@ -454,6 +554,44 @@ _FAIRNESS: list[FairnessMetric] = [
         description="The gap between the highest and lowest group average predictions.",
     ),
 ]
+
+
+def _against_reference(rate: GroupRate, how: Aggregate) -> FairnessMetric:
+    """A rate's difference or ratio against the reference group (generated, one per rate)."""
+    if how == "ratio_to_reference":
+        return FairnessMetric(
+            name=f"{rate.name}_ratio_to_reference",
+            label=f"{rate.label} ratio to the reference group",
+            rates=(rate.name,),
+            aggregate=how,
+            tasks=rate.tasks,
+            sentence=f"The {rate.words} of {{high}} is {{value}} times that of the reference "
+            "group, {low} ({high_rate} vs {low_rate})",
+            diagnostic=None,
+            description=f"Each group's {rate.words} over the reference group's (1 is parity; "
+            "the four-fifths rule asks for at least 0.8).",
+        )
+    return FairnessMetric(
+        name=f"{rate.name}_difference_to_reference",
+        label=f"{rate.label} difference to the reference group",
+        rates=(rate.name,),
+        aggregate=how,
+        tasks=rate.tasks,
+        sentence=f"The {rate.words} of {{high}} differs by {{value}} from that of the "
+        "reference group, {low} ({high_rate} vs {low_rate})",
+        diagnostic=None,
+        description=f"Each group's {rate.words} minus the reference group's (0 is parity).",
+    )
+
+
+# every classification rate against the reference group, as a difference and as a ratio
+# (fairlearn's generated metrics: one table of rates times aggregations, expanded once)
+_FAIRNESS += [
+    _against_reference(rate, how)
+    for rate in _RATES
+    if rate.tasks == CLASSIFICATION
+    for how in ("ratio_to_reference", "difference_to_reference")
+]
 FAIRNESS_METRICS: dict[str, FairnessMetric] = {m.name: m for m in _FAIRNESS}
 
 
@@ -468,6 +606,43 @@ def fairness_metric_names(task: str | None = None) -> list[str]:
     return [m.name for m in FAIRNESS_METRICS.values() if task is None or task in m.tasks]
 
 
+def largest_group(sizes: np.ndarray) -> int:
+    """The default reference group: the largest (the first of equals, in label order)."""
+    return int(np.argmax(np.asarray(sizes)))
+
+
+def against_reference(
+    metric: FairnessMetric, rates: dict[str, np.ndarray], reference: int
+) -> np.ndarray:
+    """Each group's rate minus, or over, the reference group's (..., G); NaN for the reference.
+
+    Aequitas's disparities: ``fpr_disparity`` is a group's FPR over the reference group's.
+    """
+    r = rates[metric.rates[0]]
+    ref = r[..., reference : reference + 1]
+    out = r - ref if metric.aggregate == "difference_to_reference" else ratio(r, ref)
+    out = np.array(out, dtype=np.float64)
+    out[..., reference] = np.nan
+    return out
+
+
+def worst_group(values: np.ndarray, bounds) -> int | None:
+    """The group whose value is furthest on the wrong side of ``bounds``, or None.
+
+    The smallest margin against all of them: with "between 0.8 and 1.25", the group
+    nearest to breaking either. None when no group has a value. ``bounds``:
+    :class:`auditor.judge.Bound` values.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    valid = np.isfinite(values)
+    if not valid.any():
+        return None
+    margins = np.full(values.shape, np.inf)
+    for i in np.flatnonzero(valid):
+        margins[i] = min(b.margin(float(values[i])) for b in bounds)
+    return int(np.argmin(margins))
+
+
 def _across(how: Aggregate, r: np.ndarray) -> np.ndarray:
     """One rate's across-group figure over the last axis (NaN groups ignored)."""
     hi, lo = np.fmax.reduce(r, axis=-1), np.fmin.reduce(r, axis=-1)
@@ -479,9 +654,27 @@ def _across(how: Aggregate, r: np.ndarray) -> np.ndarray:
 
 
 def aggregate(
-    metric: FairnessMetric, rates: dict[str, np.ndarray], mask: np.ndarray | None = None
+    metric: FairnessMetric,
+    rates: dict[str, np.ndarray],
+    mask: np.ndarray | None = None,
+    *,
+    reference: int | None = None,
 ) -> np.ndarray:
-    """The across-group figure from per-group rates (..., G); ``mask`` keeps some groups."""
+    """The across-group figure from per-group rates (..., G); ``mask`` keeps some groups.
+
+    Against a reference group (``reference``: its index; default the largest group), the
+    figure is the group furthest past the metric's usual bound direction: the largest
+    difference, the smallest ratio. A criterion with other bounds picks its own group
+    (:func:`worst_group`).
+    """
+    if metric.to_reference:
+        if reference is None:
+            reference = largest_group(np.atleast_2d(rates["n"])[0])
+        values = against_reference(metric, rates, reference)
+        if mask is not None:
+            values = np.where(mask, values, np.nan)
+        reduce = np.fmax if metric.bound_direction == "at_most" else np.fmin
+        return reduce.reduce(values, axis=-1)
     values = [
         _across(metric.aggregate, rates[r] if mask is None else np.where(mask, rates[r], np.nan))
         for r in metric.rates

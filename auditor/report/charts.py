@@ -584,6 +584,48 @@ def calibration(chart: dict[str, Any]):
     return ax.figure
 
 
+def group_calibration(chart: dict[str, Any]):
+    """Observed frequency against predicted probability per score bin, one line per group;
+    a group too small to judge is drawn dashed and faded, and labelled so."""
+    from itertools import cycle
+
+    groups = list(chart["groups"])[:8]
+    ax = _axes(height=3.4)
+    ax.plot([0, 1], [0, 1], color=GREY, linestyle=":", linewidth=1, label="perfect calibration")
+    looks = cycle(zip((BLUE, VERMILLION, ORANGE, SKY, BLACK), "osD^v", strict=True))
+    for g, (color, marker) in zip(groups, looks, strict=False):
+        pred, obs = _floats(g["predicted"]), _floats(g["observed"])
+        idx = _thin(len(pred), 50)
+        small = bool(g.get("inconclusive"))
+        ece = g.get("ece")
+        label = f"{g['group']} (n={int(g.get('n') or 0):,}"
+        label += (
+            ", too few to judge)"
+            if small
+            else (f", ECE {float(ece):.3f})" if ece is not None else ")")
+        )
+        ax.plot(
+            _pick(pred, idx),
+            _pick(obs, idx),
+            color=color,
+            marker=marker,
+            markersize=3.5,
+            linewidth=1.0 if small else 1.3,
+            linestyle="--" if small else "-",
+            alpha=0.45 if small else 1.0,
+            label=_label(label),
+        )
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("predicted probability (mean score in bin)")
+    ax.set_ylabel("observed frequency")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=6.5)
+    _title(ax, chart)
+    ax.figure.subplots_adjust(right=0.62)
+    return ax.figure
+
+
 def bars(chart: dict[str, Any]):
     """Horizontal bars, one per label, with an optional bound."""
     labels = [_label(x) for x in chart["labels"]][:MAX_BARS]
@@ -615,18 +657,31 @@ def bars(chart: dict[str, Any]):
 
 
 def shares(chart: dict[str, Any]):
-    """Two distributions over the same bins or categories, side by side (drift)."""
-    labels = [_label(x) for x in chart["labels"]][:MAX_BARS]
-    series = [(str(s["name"]), _floats(s["values"])[:MAX_BARS]) for s in chart["series"]][:2]
+    """Two distributions over the same bins or categories, side by side (drift).
+
+    Numeric bins (``ordered``) are drawn whole, as two step outlines; categories as bars,
+    at most :data:`MAX_BARS` of them.
+    """
     ordered = chart.get("ordered", False)
+    keep = None if ordered else MAX_BARS
+    labels = [_label(x) for x in chart["labels"]][:keep]
+    series = [(str(s["name"]), _floats(s["values"])[:keep]) for s in chart["series"]][:2]
     ax = _axes(height=2.4 if ordered else max(1.6, 0.9 + 0.3 * len(labels)))
     looks = ((SKY, BLUE, None), (ORANGE, VERMILLION, "//"))
     if ordered:  # numeric bins: two step outlines over the bins, in order
         xs = list(range(len(labels) + 1))
         for (name, values), (_fill, edge, hatch) in zip(series, looks, strict=False):
             ax.stairs(values, xs, color=edge, linewidth=1.2, label=name, hatch=hatch)
-        step = max(1, len(labels) // 6)
-        ax.set_xticks([i + 0.5 for i in range(0, len(labels), step)], labels[::step])
+        edges = _floats(chart.get("edges"))
+        if edges and len(edges) < len(labels):  # ticks at bin boundaries, as numbers
+            step = max(1, len(edges) // 5)
+            at = list(range(step // 2, len(edges), step))
+            ax.set_xticks([i + 1 for i in at], [_number(edges[i]) for i in at])
+            if str(chart["labels"][-1]) == "missing" and any(v[-1] for _, v in series):
+                ax.text(len(labels) - 0.5, 0, "missing", ha="center", va="top", fontsize=6)
+        else:
+            step = max(1, len(labels) // 6)
+            ax.set_xticks([i + 0.5 for i in range(0, len(labels), step)], labels[::step])
         ax.set_ylabel("share of rows")
     else:
         ys = list(range(len(labels)))[::-1]
@@ -699,6 +754,7 @@ CHARTS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "roc": roc,
     "pr": pr,
     "calibration": calibration,
+    "group_calibration": group_calibration,
     "bars": bars,
     "histogram": histogram,
     "residuals": residuals,

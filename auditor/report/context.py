@@ -25,6 +25,7 @@ from auditor.report.fairness_bounds import with_bound_line
 from auditor.spec.typed import typed_spec
 from auditor.splits import split_column
 from auditor.types import CATEGORIES
+from auditor.words import count_words, form
 
 DASH = "\u2014"  # an absent value; the template compares values with it (``dash``)
 
@@ -36,6 +37,7 @@ CATEGORY_TITLES = {
     "fit": "Fit",
     "performance": "Performance",
     "fairness": "Fairness",
+    "drivers": "What drives the model",
 }
 CATEGORY_NOUNS = {
     "data": "data checks",
@@ -43,6 +45,7 @@ CATEGORY_NOUNS = {
     "fit": "fit checks",
     "performance": "performance checks",
     "fairness": "fairness checks",
+    "drivers": "driver checks",
 }
 
 VERDICTS = {
@@ -174,6 +177,11 @@ def status_label(status: str) -> dict[str, str]:
 
 
 # --------------------------------------------------------------------------- tables
+#: details a finding's sentence already states in words: kept in results.json, not drawn
+#: as a table of raw keys (the calibration trade-off's base rates, gaps and flags)
+EVIDENCE_ONLY = frozenset({"tradeoff"})
+
+
 def details_tables(details: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict]]:
     """Generic evidence from a finding's details: (tables, one-line facts).
 
@@ -183,6 +191,8 @@ def details_tables(details: dict[str, Any]) -> tuple[list[dict[str, Any]], list[
     tables = []
     scalars = []
     for key, value in (details or {}).items():
+        if key in EVIDENCE_ONLY:
+            continue
         if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
             tables.append(_records_table(key, value))
         elif (
@@ -492,7 +502,55 @@ def group_tables(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "more": max(0, total - MAX_TABLE_ROWS),
             }
         )
+        disparities = disparity_table(feature, findings)
+        if disparities is not None:
+            tables.append(disparities)
     return tables
+
+
+def disparity_table(feature: str, findings: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Each group's rates over the reference group's, on every split, for one feature (from
+    the ``disparities`` the first fairness finding of each partition carries), or None."""
+    per_split: dict[str, dict[str, Any]] = {}
+    for f in findings:
+        details = f.get("details") if isinstance(f.get("details"), dict) else {}
+        if str(f.get("sensitive") or "") == feature and isinstance(
+            details.get("disparities"), list
+        ):
+            per_split.setdefault(str(f.get("split") or ""), details)
+    if not per_split:
+        return None
+    # the first split in report order (the test split, else the first client split): the
+    # ratios of every split are in results.json, and one split's is what a reader compares
+    splits = ordered_splits(per_split)[:1]
+    first = per_split[splits[0]]
+    columns = [c for c in first["disparities"][0] if c not in GROUP_SKIP_COLUMNS]
+    columns = columns[: MAX_TABLE_COLUMNS - 2]
+    rows = [
+        {
+            "cells": [str(g.get("group", "")), _column(split)]
+            + [fmt_cell(g.get(c)) for c in columns],
+            "flagged": bool(g.get("inconclusive")),
+        }
+        for split in splits
+        for g in per_split[split]["disparities"]
+        if isinstance(g, dict)
+    ]
+    shown = feature.replace("&", " & ")
+    refs = {split: str(per_split[split].get("reference_group")) for split in splits}
+    which = (
+        first.get("reference_group")
+        if len(set(refs.values())) == 1
+        else "; ".join(f"{_column(split)}: {ref}" for split, ref in refs.items())
+    )
+    return {
+        "title": f"{shown}: each group's rates over the reference group's "
+        f"({which}, {first.get('reference_rule')})",
+        "feature": feature,
+        "columns": ["group", "split"] + [GROUP_COLUMN_NAMES.get(c, c) for c in columns],
+        "rows": rows[:MAX_TABLE_ROWS],
+        "more": max(0, len(rows) - MAX_TABLE_ROWS),
+    }
 
 
 def detail_rows(sections: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -879,6 +937,7 @@ def _build_context(results, draw_chart, spec_text, attachments) -> dict[str, Any
     return {
         **_headline(results, spec, when),
         "verdict": _verdict_view(verdict, status),
+        "page_one_warnings": page_one_warnings(findings),
         "criteria": criteria_rows(results.get("criteria") or [], when),
         "waivers": waiver_rows(results.get("criteria") or [], when),
         "impact": business_impact(results),
@@ -907,6 +966,27 @@ def _build_context(results, draw_chart, spec_text, attachments) -> dict[str, Any
             "docmap": documentation_map(),
         },
     }
+
+
+PAGE_ONE_WARNINGS = 5  # most warnings page one states; the rest are counted
+
+
+def page_one_warnings(findings: list[dict[str, Any]]) -> list[str]:
+    """The sentences warning findings ask to have on page one (``details.page_one``: a
+    model worse than a trivial baseline), each once, the rest counted."""
+    said: list[str] = []
+    for f in findings:
+        details = f.get("details") if isinstance(f.get("details"), dict) else {}
+        text = details.get("page_one")
+        if f.get("status") == "warn" and isinstance(text, str) and text and text not in said:
+            said.append(text)
+    if len(said) > PAGE_ONE_WARNINGS:
+        rest = len(said) - PAGE_ONE_WARNINGS + 1
+        said = said[: PAGE_ONE_WARNINGS - 1] + [
+            f"{count_words(rest, 'more warning')} of this kind {form(rest, 'is')} in the fit "
+            "section."
+        ]
+    return said
 
 
 def _report_findings(results: dict[str, Any], criteria: list[dict[str, Any]]) -> list[dict]:
@@ -977,8 +1057,9 @@ def _fairness_group_tables(fairness: dict[str, Any], findings: list[dict[str, An
     shown_groups = {t["feature"] for t in fairness["group_tables"]}
     for view in fairness["findings"]:
         if view["sensitive"] in shown_groups:
-            kept = [t for t in view["tables"] if t["title"] != "groups"]
-            facts = [x for x in view["facts"] if x["key"] != "groups"]
+            shown = ("groups", "disparities")
+            kept = [t for t in view["tables"] if t["title"] not in shown]
+            facts = [x for x in view["facts"] if x["key"] not in shown]
             view["tables_above"] = len(kept) < len(view["tables"]) or len(facts) < len(
                 view["facts"]
             )

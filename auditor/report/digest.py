@@ -146,8 +146,10 @@ def _plan_finding(
     # the fairness summary table gives every warning's numbers; only what the verdict
     # depends on, failures and inconclusive results are shown in full there
     important = rank <= (2 if fairness else 3)
-    if fairness and rank >= 3:
-        kind += (str(f.get("id")),)  # fairness warnings and passes: table only
+    if fairness and rank >= 3 and any(seen[:2] == kind[:2] for seen in kinds_seen):
+        # fairness warnings and passes: table only, once their kind of check and chart has
+        # an example above (calibration by group, say, still gets its one picture)
+        kind += (str(f.get("id")),)
         kinds_seen.add(kind)
     # a passing finding is shown in full only as the example of its chart; warnings
     # and worse also for their details and recommendation

@@ -269,6 +269,9 @@ def _named_columns(ctx: RuleContext) -> list[tuple[tuple, str, bool]]:
             named.append((("data", field_name, i), name, False))
     for name in data.types:
         named.append((("data", "types", name), name, True))
+    for i, c in enumerate(ctx.spec.acceptance):  # a check on drivers names its feature
+        if getattr(c, "feature", None):
+            named.append((("acceptance", i, "feature"), c.feature, False))
     return named
 
 
@@ -534,4 +537,78 @@ def _predictions_header_errors(ctx: RuleContext, vendor: Vendor, path: Path) -> 
                     ),
                 )
             )
+    return errors
+
+
+# --------------------------------------------------------------------------- reference groups
+MSG_REFERENCE_KEY = (
+    "{name!r} is not in data.sensitive ({listed}){hint}: a reference group is named for a "
+    "sensitive feature or an intersection of them ('sex&age_band')"
+)
+MSG_REFERENCE_ABSENT = (
+    "reference group {group!r} of '{key}' is not a group in the {role} file {file} "
+    "(groups: {groups}){hint}"
+)
+MSG_REFERENCE_PARTS = (
+    "reference group {group!r} of '{key}' must join {n} values with ' & ', one per feature "
+    "in the key's order"
+)
+
+
+def _reference_keys(ctx: RuleContext):
+    """(key, its features) of every ``data.reference_groups`` entry."""
+    for key, group in ctx.spec.data.reference_groups.items():
+        yield key, [p.strip() for p in str(key).split("&")], str(group)
+
+
+@spec_rule("reference_groups_features")
+def check_reference_features(ctx: RuleContext) -> list[SpecError]:
+    """Each key of ``data.reference_groups`` names sensitive features, each group its parts."""
+    from auditor.spec.rules import listed
+
+    sensitive = list(ctx.spec.data.sensitive)
+    errors = []
+    for key, features, group in _reference_keys(ctx):
+        where = ("data", "reference_groups", key)
+        wrong = [f for f in features if f not in sensitive]
+        if wrong:
+            hint = did_you_mean(wrong[0], sensitive)
+            message = MSG_REFERENCE_KEY.format(name=wrong[0], listed=listed(sensitive), hint=hint)
+            errors.append(ctx.error(where, message, key=True))
+        elif len(group.split("&")) != len(features):
+            message = MSG_REFERENCE_PARTS.format(group=group, key=key, n=len(features))
+            errors.append(ctx.error(where, message))
+    return errors
+
+
+@spec_rule("reference_groups_exist", needs_data=True)
+def check_reference_groups(ctx: RuleContext) -> list[SpecError]:
+    """Each reference group is a group of the data (read from the main file)."""
+    probe = ctx.probe
+    main = probe.main()
+    cols = probe.columns(main) if main else None
+    sensitive = set(ctx.spec.data.sensitive)
+    errors = []
+    for key, features, group in _reference_keys(ctx):
+        parts = [p.strip() for p in group.split("&")]
+        if cols is None or not set(features) <= sensitive & set(cols):
+            continue  # the key's own errors, or the missing columns, are reported elsewhere
+        if len(parts) != len(features):
+            continue
+        frame = probe.read(main, sorted(set(features)))
+        if frame is None:
+            continue
+        present = sorted({" & ".join(map(str, row)) for row in frame[features].itertuples(False)})
+        if " & ".join(parts) in present:
+            continue
+        shown = ", ".join(present[:8]) + (", ..." if len(present) > 8 else "")
+        message = MSG_REFERENCE_ABSENT.format(
+            group=group,
+            key=key,
+            role="train" if main == "train" else "audit",
+            file=probe.shown(main),
+            groups=shown,
+            hint=did_you_mean(" & ".join(parts), present),
+        )
+        errors.append(ctx.error(("data", "reference_groups", key), message))
     return errors

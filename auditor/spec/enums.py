@@ -59,6 +59,13 @@ def _criterion_checks() -> list[str]:
     return criterion_checks()
 
 
+def _criterion_baselines() -> list[str | None]:
+    from auditor.evaluate import TRIVIAL_BASELINES
+
+    names = [n for task in ("binary", "regression") for n in TRIVIAL_BASELINES[task]]
+    return [*dict.fromkeys(names), "linear", None]
+
+
 def _data_formats() -> list[str]:
     from auditor.data.sources import FORMATS
 
@@ -143,6 +150,7 @@ ENUMS: dict[tuple[str, ...], Callable[[], list[Any]]] = {
     ("$defs", "metric"): _metrics,
     ("$defs", "criterion", P, "metric"): _criterion_metrics,
     ("$defs", "criterion", P, "check"): _criterion_checks,
+    ("$defs", "criterion", P, "baseline"): _criterion_baselines,
     (P, "evaluation", P, "drift", P, "numeric"): _drift_numeric,
     (P, "evaluation", P, "drift", P, "categorical"): _drift_categorical,
 }

@@ -53,6 +53,10 @@ MSG_FAIRNESS_TASK = "fairness metric '{metric}' applies to {tasks} tasks, not {t
 MSG_CHECK_TASK = "check '{check}' applies only to {tasks} tasks"
 MSG_CHECK_NEEDS = "check '{check}' needs {setting}"
 MSG_CHECK_TAKES_NO_METRIC = "check '{check}' is not measured in a metric; remove 'metric'"
+MSG_CHECK_NEEDS_FEATURE = "check '{check}' is about one feature: add 'feature' (a feature column)"
+MSG_FEATURE_UNUSED = (
+    "'feature' names the column a check on drivers is about ({checks}); check '{check}' takes none"
+)
 MSG_CHECK_SPLIT = (
     "check '{check}' is measured on {roles} splits, and '{split}' is not one; use {options}"
 )
@@ -438,6 +442,21 @@ def _sensitive_errors(ctx: RuleContext, c: Criterion, here: tuple) -> list[SpecE
     return errors
 
 
+def _feature_errors(ctx: RuleContext, c: Criterion, here: tuple) -> list[SpecError]:
+    """A check on drivers names its feature; no other criterion does (the column's
+    existence is a data-aware rule: ``data_columns_exist``)."""
+    from auditor.importance import FEATURE_CHECKS
+
+    feature = getattr(c, "feature", None)
+    if c.check in FEATURE_CHECKS and not feature:
+        return [ctx.error(here, MSG_CHECK_NEEDS_FEATURE.format(check=c.check))]
+    if feature and c.check not in FEATURE_CHECKS:
+        checks = ", ".join(FEATURE_CHECKS)
+        message = MSG_FEATURE_UNUSED.format(checks=checks, check=c.check or c.metric)
+        return [ctx.error(here + ("feature",), message)]
+    return []
+
+
 @spec_rule("criteria")
 def check_criteria(ctx: RuleContext) -> list[SpecError]:
     errors: list[SpecError] = []
@@ -448,6 +467,7 @@ def check_criteria(ctx: RuleContext) -> list[SpecError]:
         errors += _bound_errors(ctx, c, here)
         if c.check:
             errors += _check_criterion_errors(ctx, c, here)
+        errors += _feature_errors(ctx, c, here)
         if ctx.spec.data.train or ctx.spec.data.audit:  # else data_sources says what is wrong
             errors += _split_errors(ctx, c.split, here + ("split",))
         if c.waiver is not None:

@@ -115,6 +115,7 @@ class Data:
     types: Mapping[str, str]
     sensitive: tuple[str, ...]
     sensitive_as_features: bool
+    reference_groups: Mapping[str, str]
     split: Split
     preprocessing: Preprocessing
     augmentation: Augmentation
@@ -262,6 +263,7 @@ class Diagnostics:
     max_group_share_shift: float
     max_unseen_share: float
     max_performance_drop: float
+    max_group_calibration_error: float
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from auditor.evaluate import baselines
+from auditor.evaluate import baseline_predictions, baselines
 from auditor.metrics import decisions
 from auditor.spec.defaults import apply_defaults
 from auditor.types import Dataset, Evaluation, Spec, SplitEval
@@ -138,6 +138,7 @@ def make_binary_case(
         threshold_info={"strategy": "fixed", "value": threshold},
         history=list(history or []),
         baselines=baselines(dataset, threshold),
+        baseline_predictions=baseline_predictions(dataset, threshold),
         primary_metric="roc_auc",
     )
     return dataset, evaluation
@@ -225,6 +226,7 @@ def make_other_case(task: str, seed: int = 0, n: int = 600):
         splits=splits,
         history=steady_history(),
         baselines=baselines(dataset, None),
+        baseline_predictions=baseline_predictions(dataset, None),
         learning_curve=[
             {"fraction": f, "rows": int(f * 2 * n), "train": 0.8, "validation": 0.6 + 0.1 * f}
             for f in (0.5, 1.0)

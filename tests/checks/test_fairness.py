@@ -184,6 +184,11 @@ def test_fairness_group_bars_carry_intervals_and_the_criterion_bound():
         "fpr",
         "fnr",
         "precision",
+        "tnr",
+        "npv",
+        "fdr",
+        "for",
+        "positive_share",
         "inconclusive",
         "needed",
     }
@@ -307,22 +312,25 @@ def test_intersection_findings_name_every_cell_too_small():
     spec = make_spec(sensitive=("sex", "age"))
     ds, ev = _small_cells_case()
     found = {f.id: f for f in fairness(CheckContext(spec, ds, ev))}
-    for name in FAIRNESS_METRICS:
-        if "binary" not in FAIRNESS_METRICS[name].tasks:
+    for name, metric in FAIRNESS_METRICS.items():
+        if "binary" not in metric.tasks or metric.to_reference:
             continue
         f = found[f"fairness.{name}.test.sex&age"]
-        assert f.status == "inconclusive"
         assert "2 groups have fewer than 30 rows" in f.summary, f.summary
         assert "f & old (12 rows, 18 more needed)" in f.summary
         assert "m & young (20 rows, 10 more needed)" in f.summary
-        assert "18 more rows of f & old" in f.recommendation
-        # the figure over the groups that can be judged is stated too
-        large = [g for g in f.details["groups"] if not g["inconclusive"]]
-        assert f.details["adequate_value"] is not None and len(large) == 4
-        if abs(f.details["adequate_value"] - f.value) < 1e-12:
-            assert "Leaving the small groups out does not change the figure." in f.summary
+        assert "The figure is over the groups large enough to judge" in f.summary
+        # the judgeable groups decide: a warning needs no more rows; a pass that a small
+        # group could overturn is inconclusive and asks for them
+        if f.status == "warn":
+            assert "more rows" not in f.recommendation and "Investigate" in f.recommendation
+        elif f.status == "inconclusive":
+            assert "18 more rows of f & old" in f.recommendation
         else:
-            assert " Over the groups large enough to judge it is " in f.summary
+            assert f.status == "pass" and f.recommendation == "", (name, f.status)
+        # the headline is the figure over the groups that can be judged
+        large = [g for g in f.details["groups"] if not g["inconclusive"]]
+        assert f.details["adequate_value"] == f.value and len(large) == 4
         # the single features have no small group: no such sentence
         assert "fewer than" not in found[f"fairness.{name}.test.sex"].summary
 
@@ -333,9 +341,14 @@ def test_parity_over_large_enough_groups_is_stated_exactly():
     found = {f.id: f for f in fairness(CheckContext(spec, ds, ev))}
     f = found["fairness.demographic_parity_difference.test.sex&age"]
     rates = [g["selection_rate"] for g in f.details["groups"] if not g["inconclusive"]]
+    every = [g["selection_rate"] for g in f.details["groups"]]
     gap = max(rates) - min(rates)
-    assert f.details["adequate_value"] == pytest.approx(gap)
-    assert f" Over the groups large enough to judge it is {100 * gap:.0f} points." in f.summary
+    assert f.value == pytest.approx(gap) and f.details["adequate_value"] == f.value
+    assert f.ci[0] <= f.value <= f.ci[1]
+    assert f.summary.startswith("The model predicts") and f" {100 * gap:.0f} points " in f.summary
+    wider = max(every) - min(every)
+    assert f.details["value_with_small_groups"] == pytest.approx(wider)
+    assert f"with the small groups it would read {100 * wider:.0f} points." in f.summary
 
 
 def test_equalized_odds_summary_names_the_rate_and_the_groups():

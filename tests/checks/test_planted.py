@@ -246,23 +246,32 @@ def test_waiver_valid_vs_expired(expires, waived, verdict_status):
         assert "expired" in outcomes[0].reason
 
 
-def test_require_confidence_straddling_is_inconclusive():
+def test_require_confidence_is_inconclusive_only_when_the_estimate_meets_the_bound():
     spec = make_spec(acceptance=[{"metric": "accuracy", "at_least": 0.5}])
     findings = run_checks(spec, *make_binary_case(seed=3))
     acc = {f.id: f for f in findings}["performance.accuracy.test"]
     lo, hi = acc.ci
-    middle = round((lo + hi) / 2, 4)
-    cases = [(middle, "inconclusive"), (round(lo - 0.01, 4), "pass"), (round(hi + 0.01, 4), "fail")]
+    below, above = (lo + acc.value) / 2, (acc.value + hi) / 2  # inside the interval
+    cases = [
+        (below, "inconclusive"),  # the estimate meets it, the interval reaches past it
+        (above, "fail"),  # the estimate itself misses it: not "more data is needed"
+        (lo - 0.01, "pass"),
+        (hi + 0.01, "fail"),
+    ]
     for bound, expected in cases:
         s = make_spec(
             acceptance=[{"metric": "accuracy", "at_least": bound, "require": "confidence"}]
         )
         outcomes, verdict = decide(s, findings)
-        assert outcomes[0].status == expected, (bound, acc.ci)
+        assert outcomes[0].status == expected, (bound, acc.value, acc.ci)
+        if expected != "pass":
+            assert verdict.status == "NOT READY"
         if expected == "inconclusive":
-            assert "straddles" in outcomes[0].reason and verdict.status == "NOT READY"
-    point = make_spec(acceptance=[{"metric": "accuracy", "at_least": middle}])
-    assert decide(point, findings)[0][0].status in ("pass", "fail")
+            # the next step is a number: the rows that would clear the bound
+            reach, room = acc.value - lo, acc.value - bound
+            rows = int(np.ceil(acc.n * (reach / room) ** 2))
+            assert f"about {rows:,} rows (now {acc.n:,})" in outcomes[0].reason
+            assert any(f"about {rows:,} rows" in step for step in verdict.next_steps)
 
 
 def test_statuses_are_deterministic_under_the_seed():

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from auditor.checks.data import MSG_INFINITE_AS_MISSING
+from auditor.checks.data import infinite_note
 from auditor.cli import main
 from auditor.data.build import FILE_WORDS, MSG_THRESHOLD_ROWS
 from auditor.data.columns import MSG_INFINITE_TARGET
@@ -163,9 +163,7 @@ def _check_infinite_counted(results: dict, facts: dict) -> None:
     assert per_column == facts["planted"]
     for split, columns in counted.items():
         finding = _finding(results, f"data.missing_rate.{split}")
-        assert finding["summary"].endswith(
-            MSG_INFINITE_AS_MISSING.format(count=sum(columns.values()))
-        )
+        assert finding["summary"].endswith(infinite_note(sum(columns.values())))
 
 
 def _check_infinite(results: dict, facts: dict) -> None:

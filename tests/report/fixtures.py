@@ -1396,6 +1396,49 @@ def make_results(
             details={"groups": inter, "min_group_size": 30},
         )
     )
+    if task == "binary":  # calibration within groups: one curve per group (group_calibration)
+        curves = [
+            (g, n, [0.12, 0.31, 0.5, 0.69, 0.88], [0.1 + d, 0.3 + d, 0.52 + d, 0.7, 0.86], ece)
+            for (g, n, *_), d, ece in zip(
+                fair_feats["sex"], (0.0, 0.04), (0.012, 0.031), strict=False
+            )
+        ]
+        findings.append(
+            _finding(
+                "fairness.group_calibration.test.sex",
+                "group_calibration",
+                "fairness",
+                "pass",
+                "Calibration by sex on test",
+                "Scores for male applicants are off from the observed repayment rate by "
+                "0.031 on average (expected calibration error), the worst of the 2 groups "
+                "of sex large enough to judge on the test split.",
+                value=0.031,
+                ci=[0.0, 0.058],
+                threshold=0.1,
+                direction="at_most",
+                split="test",
+                sensitive="sex",
+                n=sizes["test"],
+                details={"binning": "up to 10 equal-count bins of each group's scores"},
+                chart={
+                    "kind": "group_calibration",
+                    "title": "Calibration by sex on test: worst group male off by 0.031",
+                    "groups": [
+                        {
+                            "group": g,
+                            "n": n,
+                            "predicted": pred,
+                            "observed": obs,
+                            "counts": [n // 5] * 5,
+                            "ece": ece,
+                            "inconclusive": False,
+                        }
+                        for g, n, pred, obs, ece in curves
+                    ],
+                },
+            )
+        )
 
     # ---------------------------------------------------------------- criteria
     criteria = _criteria(task, spec, metrics, fair_value, verdict)

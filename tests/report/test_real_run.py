@@ -26,7 +26,9 @@ REPO = Path(__file__).resolve().parents[2]
 LOAN_SPEC = REPO / "specs" / "loan-approval.yaml"
 # a product manager's read, evidence included: the loan example renders in 19-20 pages
 # (37 before the report was tightened); the bound leaves room for small layout shifts
-PAGE_RANGE = (12, 23)  # the drift section added two pages; the report issue shortens it
+# the drift section added two pages, issue 10 three (reference-group ratios, calibration by
+# group, what drives the model); the report issue (shorter report) brings it back down
+PAGE_RANGE = (12, 26)
 
 
 @pytest.fixture(scope="module")

@@ -442,6 +442,30 @@ CASES: list[tuple[str, str, int | None, str | None, str]] = [
         "'mae_difference' applies to regression tasks, not binary",
     ),
     (
+        "driver-needs-feature",
+        edit("{metric: f1, at_least: 0.5}", "{check: driver_rank, at_most: 3}"),
+        10,
+        "acceptance[0]",
+        rules.MSG_CHECK_NEEDS_FEATURE.format(check="driver_rank"),
+    ),
+    (
+        "feature-not-a-column",
+        edit(
+            "{metric: f1, at_least: 0.5}",
+            "{check: monotone_increasing, feature: incme, at_most: 0.02}",
+        ),
+        10,
+        "acceptance[0].feature",
+        "column 'incme' is not in the train file",
+    ),
+    (
+        "feature-on-a-metric",
+        edit("{metric: f1, at_least: 0.5}", "{metric: f1, feature: income, at_least: 0.5}"),
+        10,
+        "acceptance[0].feature",
+        "check 'f1' takes none",
+    ),
+    (
         "expected-cost-needs-costs",
         edit("{metric: f1, at_least: 0.5}", "{check: expected_cost, at_most: 100}"),
         10,
@@ -716,6 +740,41 @@ CASES: list[tuple[str, str, int | None, str | None, str]] = [
         12,
         "model.vendor.path",
         "not a text CSV file",
+    ),
+    # --- reference groups: the group must exist in the data, the key be sensitive
+    (
+        "reference-group-absent",
+        edit("  sensitive: [sex]", "  sensitive: [sex]\n  reference_groups: {sex: mal}"),
+        9,
+        "data.reference_groups.sex",
+        "reference group 'mal' of 'sex' is not a group in the train file",
+    ),
+    (
+        "reference-group-key-not-sensitive",
+        edit("  sensitive: [sex]", "  sensitive: [sex]\n  reference_groups: {region: north}"),
+        9,
+        "data.reference_groups.region",
+        "'region' is not in data.sensitive (sex): a reference group is named for",
+    ),
+    (
+        "reference-group-intersection-parts",
+        edit(
+            "  sensitive: [sex]",
+            "  sensitive: [sex, region]\n  reference_groups: {'sex&region': male}",
+        ),
+        9,
+        "data.reference_groups.sex&region",
+        "must join 2 values with ' & '",
+    ),
+    (
+        "reference-group-intersection-absent",
+        edit(
+            "  sensitive: [sex]",
+            "  sensitive: [sex, region]\n  reference_groups: {'region&sex': 'west & male'}",
+        ),
+        9,
+        "data.reference_groups.region&sex",
+        "(groups: east & female, east & male,",
     ),
 ]
 

@@ -27,8 +27,9 @@ REPO = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((REPO / "schemas" / "spec.schema.json").read_text())
 SECTIONS = ("data", "model", "training")
 # the vendor audit's options (the vendor block, the in-house model compared with it): their
-# own area and tests (tests/vendor_models, tests/test_compare.py)
-SKIPPED = {("model", "vendor"), ("model", "compare")}
+# own area and tests (tests/vendor_models, tests/test_compare.py); the fairness reference
+# groups are read by the checks (tests/checks/test_fairness_reference.py)
+SKIPPED = {("model", "vendor"), ("model", "compare"), ("data", "reference_groups")}
 
 # values no bundled spec shows, and why
 NOT_SHOWN: dict[tuple[str, ...], dict[Any, str]] = {

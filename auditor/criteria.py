@@ -125,8 +125,9 @@ class Criterion:
             what = get_check(self.check).label
             if self.feature:
                 what += f" of {self.feature!r}"
-            if self.baseline:
-                what += f" (against the {self.baseline} baseline)"
+            if self.baseline:  # "Improvement over the majority baseline"
+                named = what.replace("the trivial baseline", f"the {self.baseline} baseline")
+                what = named if named != what else f"{what} (against the {self.baseline} baseline)"
             if self.metric in METRICS:
                 what += f" in {METRICS[self.metric].label}"
             return what

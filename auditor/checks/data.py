@@ -6,7 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from auditor.checks.groups import partition_codes, positive_class, small_groups_text
+from auditor.checks.groups import (
+    collect_rows_step,
+    partition_codes,
+    positive_class,
+    small_groups_text,
+)
 from auditor.checks.registry import At, CheckContext, Measurement, register
 from auditor.checks.text import advice, count_words, form, pct
 from auditor.data.screening import (
@@ -639,9 +644,7 @@ def _group_size_words(
         )
     )
     recommendation = (
-        f"Collect more rows of {', '.join(small[:3])} so that fairness across {sens} can be judged."
-        if small
-        else ""
+        collect_rows_step(labels, np.maximum(m - np.asarray(sizes), 0), m, sens) if small else ""
     )
     return summary, recommendation
 

@@ -22,7 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from auditor.checks.groups import partition_codes, positive_class, small_groups_text
+from auditor.checks.groups import (
+    collect_rows_step,
+    partition_codes,
+    positive_class,
+    small_groups_text,
+)
 from auditor.checks.registry import At, CheckContext, Measurement, register
 from auditor.checks.text import advice, ci_pair, ci_text, finite, num, pct, points
 from auditor.criteria import same_features
@@ -276,20 +281,15 @@ def _small_groups_words(ctx, metric, groups: _Groups, value, everyone) -> tuple[
     ``value`` is the figure over the judgeable groups (the headline); ``everyone`` the
     figure the small groups would make of it at their own (unreliable) rates.
     """
-    labels, small, needed = groups.labels, groups.small, groups.needed
+    labels, needed = groups.labels, groups.needed
     text = " " + small_groups_text(labels, groups.rates["n"], needed, ctx.min_group_size)
-    text += " The figure is over the groups large enough to judge"
-    if everyone is not None and value is not None and abs(everyone - value) > 1e-12:
-        text += f"; with the small groups it would read {figure_text(metric, everyone)}."
-    else:
-        text += "."
-    worst = int(np.argmax(needed))
-    where = f"across {groups.sens} on {groups.phrase}"
-    recommendation = (
-        f"Collect at least {int(needed[worst])} more rows of {labels[worst]}"
-        + (" (and of the other small groups listed)" if int(small.sum()) > 1 else "")
-        + f" - every group needs {ctx.min_group_size} - before judging fairness {where}."
-    )
+    if value is not None:
+        text += " The figure is over the groups large enough to judge"
+        if everyone is not None and abs(everyone - value) > 1e-12:
+            text += f"; with the small groups it would read {figure_text(metric, everyone)}."
+        else:
+            text += "."
+    recommendation = collect_rows_step(labels, needed, ctx.min_group_size, groups.sens)
     return text, recommendation
 
 

@@ -38,9 +38,14 @@ from typing import Any
 import numpy as np
 
 from auditor.checks.fairness import fairness_splits
-from auditor.checks.groups import partition_codes, positive_class, small_groups_text
+from auditor.checks.groups import (
+    collect_rows_step,
+    partition_codes,
+    positive_class,
+    small_groups_text,
+)
 from auditor.checks.registry import At, CheckContext, Measurement, register
-from auditor.checks.text import finite, num, pct
+from auditor.checks.text import advice, finite, num, pct
 from auditor.criteria import same_features
 from auditor.judge import Bound, judge
 from auditor.metrics.bootstrap import hull_interval, resample_apply
@@ -438,19 +443,19 @@ def _finding(ctx, split, part, point, rep, scores, hit, error_cols) -> Finding:
     summary += f" Binning: {binning}."
     recommendation = ""
     if status == "warn":
-        recommendation = (
+        recommendation = advice(
+            ctx,
             f"Scores mean different things for different groups {where}: check whether "
             f"{part.labels[worst]} is under-represented or differently labelled in the "
             "training data, and recalibrate the scores (for example per group, on held-out "
-            "data) before reading them as probabilities."
+            "data) before reading them as probabilities.",
+            vendor=f"Scores mean different things for different groups {where}: ask the "
+            f"vendor how the scores were calibrated and on which data, and whether "
+            f"{part.labels[worst]} was represented in it; until then, do not read the scores "
+            "as probabilities for that group.",
         )
-    elif small.any():
-        i = int(np.argmax(needed))
-        recommendation = (
-            f"Collect at least {int(needed[i])} more rows of {part.labels[i]}"
-            + (" (and of the other small groups listed)" if int(small.sum()) > 1 else "")
-            + f" - every group needs {ctx.min_group_size} - to judge calibration {where}."
-        )
+    elif small.any():  # the step the group sizes and fairness checks give, said once
+        recommendation = collect_rows_step(part.labels, needed, ctx.min_group_size, sens)
     title_value = num(value, digits=3)
     return ctx.finding(
         NAME,

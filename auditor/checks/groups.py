@@ -67,3 +67,21 @@ def small_groups_text(labels, sizes, needed, minimum: int) -> str:
         f"{count_words(len(small), 'group')} have fewer than {count_words(minimum, 'row')} and "
         f"cannot be judged: {listed}."
     )
+
+
+def collect_rows_step(labels, needed, minimum: int, sens: str) -> str:
+    """The one step for groups too small to judge, worded alike by every check that asks.
+
+    'Collect at least 1 more row of south (and of the other small groups listed) - every
+    group needs 30 - before judging fairness across clinic.' The split is left out: the
+    group sizes checks and the fairness figures of every split then give one step, which
+    names the findings it comes from.
+    """
+    needed = np.asarray(needed)
+    worst = int(np.argmax(needed))
+    others = int((needed > 0).sum()) > 1
+    return (
+        f"Collect at least {count_words(int(needed[worst]), 'more row')} of {labels[worst]}"
+        + (" (and of the other small groups listed)" if others else "")
+        + f" - every group needs {minimum} - before judging fairness across {sens}."
+    )

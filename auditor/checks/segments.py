@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from auditor.checks.registry import At, CheckContext, Measurement, register
-from auditor.checks.text import num
+from auditor.checks.text import advice, num
 from auditor.types import Finding
 
 BINS = 5  # quantile bins of a numeric column
@@ -334,8 +334,13 @@ def _split_finding(ctx: CheckContext, split: str) -> Finding:
         title=title,
         summary=summary,
         recommendation=(
-            "Look at the rows of the weak slices: collect more of them, or check whether a "
-            "feature the model lacks explains them."
+            advice(
+                ctx,
+                "Look at the rows of the weak slices: collect more of them, or check whether "
+                "a feature the model lacks explains them.",
+                vendor="Show the vendor the weak slices and ask whether the model saw such "
+                "cases in its training data, and how it performs on them in its own tests.",
+            )
             if listed
             else ""
         ),

@@ -366,7 +366,13 @@ def lead_sentence(category: str, findings: list[dict[str, Any]]) -> str:
             f"No {noun[:-1]} failed, but {len(unsure)} of {len(findings)} need attention. "
             f"Most important: {first.get('summary') or first.get('title')}"
         )
-    return f"All {len(findings)} {noun} passed. {findings[0].get('summary') or ''}".strip()
+    measured = [f for f in findings if f.get("status") != "skipped"]
+    if not measured:  # nothing applied here: say why, not "all passed"
+        return f"Not measured: {findings[0].get('summary') or findings[0].get('title')}".strip()
+    skipped = len(findings) - len(measured)
+    rest = f" ({skipped} not measured here)" if skipped else ""
+    lead = f"The one {noun[:-1]}" if len(measured) == 1 else f"All {len(measured)} {noun}"
+    return f"{lead} passed{rest}. {measured[0].get('summary') or ''}".strip()
 
 
 # --------------------------------------------------------------------------- summaries
@@ -502,7 +508,9 @@ def group_tables(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "more": max(0, total - MAX_TABLE_ROWS),
             }
         )
-        disparities = disparity_table(feature, findings)
+        # ratios to the reference per single feature; an intersection's many small groups
+        # are in its groups table above and their ratios in results.json
+        disparities = None if "&" in feature else disparity_table(feature, findings)
         if disparities is not None:
             tables.append(disparities)
     return tables

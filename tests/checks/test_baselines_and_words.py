@@ -15,7 +15,7 @@ import pytest
 
 from auditor.checks import run_checks
 from auditor.checks.data import duplicate_counts, duplicate_words
-from auditor.checks.groups import small_groups_text
+from auditor.checks.groups import collect_rows_step, small_groups_text
 from auditor.report.context import page_one_warnings
 from auditor.spec.defaults import apply_defaults
 from auditor.types import Spec
@@ -73,7 +73,7 @@ def test_a_model_worse_than_the_majority_class_is_flagged_with_a_paired_interval
     outcomes, verdict = decide(spec, findings)
     assert [o.status for o in outcomes] == ["fail", "pass"]
     assert outcomes[0].finding_id == "fit.baseline_improvement.accuracy.test"
-    assert "against the majority baseline" in outcomes[0].description
+    assert "Improvement over the majority baseline in Accuracy" in outcomes[0].description
     # on page one
     results_like = [{"status": f.status, "details": f.details} for f in findings]
     assert sentence in page_one_warnings(results_like)
@@ -157,6 +157,10 @@ PLURALS = [
     (
         lambda n: small_groups_text(["Asian & Female"], [n], [30 - n], 30),
         ("Asian & Female (0 rows,", "Asian & Female (1 row,", "Asian & Female (2 rows,"),
+    ),
+    (
+        lambda n: collect_rows_step(["south"], [n], 30, "clinic"),
+        ("at least 0 more rows of south", "at least 1 more row of south", "2 more rows of south"),
     ),
     (
         lambda n: small_groups_text(["a", "b"], [n, n], [5, 5], 30),

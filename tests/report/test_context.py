@@ -85,6 +85,13 @@ def test_lead_sentence_states_what_was_found():
     fs.append({"status": "fail", "summary": "Leak."})
     assert lead_sentence("fit", fs) == "1 of 3 fit checks failed. Most important: Leak."
     assert lead_sentence("fairness", []) == "No fairness checks were run."
+    # skipped checks are not "passed": the section says they were not measured, and why
+    none = [{"status": "skipped", "summary": "No development data were declared."}] * 3
+    assert lead_sentence("drift", none) == "Not measured: No development data were declared."
+    some = [{"status": "pass", "summary": "Close."}, none[0]]
+    assert (
+        lead_sentence("drift", some) == "The one drift check passed (1 not measured here). Close."
+    )
 
 
 def test_details_tables_are_generic_and_bounded():

@@ -381,10 +381,49 @@ def _compared_metrics(ctx: CheckContext) -> list[str]:
     ]
 
 
+#: rows of a split the baselines are compared on: above it, a seeded sample of that many
+#: rows (model and baselines on the same rows and resamples, so still paired). Precision
+#: beyond it does not change whether a model beats a constant; the cost of three more
+#: models' resampled metrics over a million rows would (tens of seconds).
+COMPARE_ROWS = 100_000
+
+
+def _compared_rows(ctx: CheckContext, split: str) -> np.ndarray | None:
+    """The seeded sample of a large split's rows the baselines are compared on, or None."""
+    n = len(ctx.evaluation.splits[split].y_true)
+    if n <= COMPARE_ROWS:
+        return None
+    return ctx.memo(
+        ("baseline_rows", split),
+        lambda: np.sort(
+            np.random.default_rng(ctx.seed(split, 71)).choice(n, COMPARE_ROWS, replace=False)
+        ),
+    )
+
+
+def _sampled_rows(ctx: CheckContext, e, rows: np.ndarray):
+    from auditor.metrics import Rows
+
+    k = len(ctx.evaluation.classes) if ctx.task != "regression" else None
+    return Rows(ctx.task, e.y_true[rows], e.scores[rows], e.y_pred[rows], n_classes=k)
+
+
 def _model_estimates(ctx: CheckContext, split: str, names: list[str]) -> dict:
     """The model's estimates in ``names`` on ``split``, on the shared resamples."""
     from auditor.metrics import bootstrap_rows
 
+    sample = _compared_rows(ctx, split)
+    if sample is not None:  # the model on the baselines' sample, with their weights
+        return ctx.memo(
+            ("baseline_model_sample", split, tuple(names)),
+            lambda: bootstrap_rows(
+                _sampled_rows(ctx, ctx.evaluation.splits[split], sample),
+                names,
+                resamples=ctx.resamples,
+                confidence=ctx.confidence,
+                seed=ctx.seed(split, 0),
+            ),
+        )
     shared = ctx.estimates(split)
     missing = [n for n in names if n not in shared]
     if not missing:
@@ -413,8 +452,11 @@ def _baseline_estimates(ctx: CheckContext, name: str, split: str, names: list[st
     def build():
         e = ctx.evaluation.baseline_predictions[name][split]
         k = len(ctx.evaluation.classes) if ctx.task != "regression" else None
+        sample = _compared_rows(ctx, split)
         return bootstrap_rows(
-            Rows(ctx.task, e.y_true, e.scores, e.y_pred, n_classes=k),
+            Rows(ctx.task, e.y_true, e.scores, e.y_pred, n_classes=k)
+            if sample is None
+            else _sampled_rows(ctx, e, sample),
             names,
             resamples=ctx.resamples,
             confidence=ctx.confidence,
@@ -662,6 +704,14 @@ def _metric_findings(ctx, metric: str, split: str, metrics, judged, margin) -> l
         "gain_over_linear": linear.gain if linear is not None else None,
         "baselines": _baseline_rows(list(vs.values())),
     }
+    sample = _compared_rows(ctx, split)
+    if sample is not None:
+        rows = len(ctx.evaluation.splits[split].y_true)
+        summary += (
+            f" Compared on a seeded sample of {len(sample):,} of the {rows:,} rows "
+            "(the same rows and resamples for the model and every baseline)."
+        )
+        details["rows_compared"] = len(sample)
     if kind == "worse":
         details["page_one"] = summary
     out = [

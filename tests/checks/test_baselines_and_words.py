@@ -47,6 +47,32 @@ def _worse_than_majority(seed: int = 3):
     return dataset, dataclasses.replace(evaluation, splits=splits)
 
 
+def test_a_large_split_is_compared_on_a_seeded_sample_still_paired(monkeypatch):
+    """Above COMPARE_ROWS the model and the baselines share a sample and its resamples."""
+    from auditor.checks import fit
+
+    spec = make_spec(acceptance=[WORSE])
+    dataset, evaluation = _worse_than_majority()
+    n = len(evaluation.splits["test"].y_true)
+    monkeypatch.setattr(fit, "COMPARE_ROWS", n // 2)
+    findings = {f.id: f for f in run_checks(spec, dataset, evaluation)}
+    acc = findings["fit.baseline_improvement.accuracy.test"]
+    assert acc.details["rows_compared"] == n // 2
+    assert f"seeded sample of {n // 2:,} of the {n:,} rows" in acc.summary
+    assert acc.status == "warn"  # the planted shortfall survives the sample
+    planted = (1 - WRONG) - acc.details["majority"]
+    assert acc.ci[0] <= planted <= acc.ci[1] < 0
+    # both sides are measured on the same sampled rows
+    from auditor.checks.registry import CHECKS, CheckContext
+
+    ctx = CheckContext(spec=spec, dataset=dataset, evaluation=evaluation)
+    rows = fit._compared_rows(ctx.for_check(CHECKS["baseline_improvement"]), "test")
+    e, base = evaluation.splits["test"], evaluation.baseline_predictions["majority"]["test"]
+    assert acc.details["model"] == pytest.approx(np.mean(e.y_pred[rows] == e.y_true[rows]))
+    majority = np.mean(base.y_pred[rows] == base.y_true[rows])
+    assert acc.details["majority"] == pytest.approx(majority)
+
+
 def test_a_model_worse_than_the_majority_class_is_flagged_with_a_paired_interval():
     spec = make_spec(acceptance=[WORSE, AUC])
     dataset, evaluation = _worse_than_majority()

@@ -394,6 +394,12 @@ def duplicate_rate(ctx: CheckContext) -> list[Finding]:
     return out
 
 
+def _mix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """One 64-bit hash per row from two (order matters), as pandas combines column hashes."""
+    with np.errstate(over="ignore"):
+        return (a * np.uint64(0x9E3779B97F4A7C15)) ^ (b + np.uint64(0x632BE59BD9B4E019))
+
+
 def _repeats(hashes: np.ndarray) -> int:
     """Rows that repeat an earlier row with the same hash."""
     _, counts = np.unique(hashes, return_counts=True)
@@ -411,17 +417,21 @@ def duplicate_counts(frame, features: list[str], target: str, id_column: str | N
     ``conflicting_groups`` sets of identical features.
     """
     feats = [c for c in features if c in frame.columns]
-    both = [*feats, target] if target in frame.columns else feats
-    duplicates = _repeats(_row_hashes(frame, both))
+    has_target = target in frame.columns
+    # the wide frame is hashed once; the target's and the id's hashes are mixed in
+    features_hash = _row_hashes(frame, feats)
+    target_hash = _row_hashes(frame, [target]) if has_target else None
+    both = features_hash if target_hash is None else _mix(features_hash, target_hash)
+    duplicates = _repeats(both)
     has_id = bool(id_column) and id_column in frame.columns
-    copies = _repeats(_row_hashes(frame, [id_column, *both])) if has_id else None
+    copies = _repeats(_mix(_row_hashes(frame, [id_column]), both)) if has_id else None
     conflicting = groups = 0
-    if feats and target in frame.columns:
+    if feats and has_target:
         import pandas as pd
 
-        keys = pd.Series(_row_hashes(frame, feats))
+        keys = pd.Series(features_hash)
         labels = keys.groupby(keys.values).transform("size")  # rows per feature set
-        outcomes = pd.Series(_row_hashes(frame, [target])).groupby(keys.values).nunique()
+        outcomes = pd.Series(target_hash).groupby(keys.values).nunique()
         mixed = outcomes[outcomes > 1].index
         in_mixed = keys.isin(mixed) & (labels > 1)
         conflicting, groups = int(in_mixed.sum()), int(len(mixed))

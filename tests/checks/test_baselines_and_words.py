@@ -246,3 +246,18 @@ def test_verdict_reasons_count_right():
         )
         _, verdict = decide(spec, run_checks(spec, *make_binary_case(seed=3)))
         assert verdict.reason.startswith(word), verdict.reason
+
+
+def test_duplicate_counts_equal_pandas_exact_duplicates():
+    """The mixed row hashes count what pandas' exact comparison of the columns counts."""
+    rng = np.random.default_rng(5)
+    n = 20_000
+    frame = pd.DataFrame({f"x{j}": rng.integers(0, 3, n) for j in range(4)})
+    frame["y"] = rng.integers(0, 2, n)
+    frame["id"] = rng.integers(0, n // 2, n)
+    feats = [f"x{j}" for j in range(4)]
+    counted = duplicate_counts(frame, feats, "y", "id")
+    assert counted["duplicates"] == int(frame.duplicated([*feats, "y"]).sum())
+    assert counted["copies"] == int(frame.duplicated(["id", *feats, "y"]).sum())
+    mixed = frame.groupby(feats)["y"].nunique()
+    assert counted["conflicting_groups"] == int((mixed > 1).sum())

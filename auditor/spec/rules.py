@@ -55,7 +55,7 @@ MSG_CHECK_NEEDS = "check '{check}' needs {setting}"
 MSG_CHECK_TAKES_NO_METRIC = "check '{check}' is not measured in a metric; remove 'metric'"
 MSG_CHECK_NEEDS_FEATURE = "check '{check}' is about one feature: add 'feature' (a feature column)"
 MSG_FEATURE_UNUSED = (
-    "'feature' names the column a check on drivers is about ({checks}); check '{check}' takes none"
+    "'feature' names the column a check on drivers is about ({checks}); {what} takes none"
 )
 MSG_CHECK_SPLIT = (
     "check '{check}' is measured on {roles} splits, and '{split}' is not one; use {options}"
@@ -452,8 +452,35 @@ def _feature_errors(ctx: RuleContext, c: Criterion, here: tuple) -> list[SpecErr
         return [ctx.error(here, MSG_CHECK_NEEDS_FEATURE.format(check=c.check))]
     if feature and c.check not in FEATURE_CHECKS:
         checks = ", ".join(FEATURE_CHECKS)
-        message = MSG_FEATURE_UNUSED.format(checks=checks, check=c.check or c.metric)
+        what = f"check '{c.check}'" if c.check else f"metric '{c.metric}'"
+        message = MSG_FEATURE_UNUSED.format(checks=checks, what=what)
         return [ctx.error(here + ("feature",), message)]
+    return []
+
+
+MSG_BASELINE_TASK = (
+    "baseline '{baseline}' is not one of a {task} model's baselines (use one of {allowed})"
+)
+MSG_BASELINE_UNUSED = (
+    "'baseline' names what check 'baseline_improvement' compares with; {what} takes none"
+)
+
+
+def _baseline_errors(ctx: RuleContext, c: Criterion, here: tuple) -> list[SpecError]:
+    """A criterion's ``baseline``: only on baseline_improvement, one the task has."""
+    from auditor.evaluate import TRIVIAL_BASELINES
+
+    baseline = getattr(c, "baseline", None)
+    if not baseline:
+        return []
+    if c.check != "baseline_improvement":
+        what = f"check '{c.check}'" if c.check else f"metric '{c.metric}'"
+        return [ctx.error(here + ("baseline",), MSG_BASELINE_UNUSED.format(what=what))]
+    task = ctx.task
+    allowed = [*TRIVIAL_BASELINES.get(task, ()), "linear"]
+    if baseline not in allowed:
+        message = MSG_BASELINE_TASK.format(baseline=baseline, task=task, allowed=", ".join(allowed))
+        return [ctx.error(here + ("baseline",), message)]
     return []
 
 
@@ -468,6 +495,7 @@ def check_criteria(ctx: RuleContext) -> list[SpecError]:
         if c.check:
             errors += _check_criterion_errors(ctx, c, here)
         errors += _feature_errors(ctx, c, here)
+        errors += _baseline_errors(ctx, c, here)
         if ctx.spec.data.train or ctx.spec.data.audit:  # else data_sources says what is wrong
             errors += _split_errors(ctx, c.split, here + ("split",))
         if c.waiver is not None:

@@ -463,7 +463,25 @@ CASES: list[tuple[str, str, int | None, str | None, str]] = [
         edit("{metric: f1, at_least: 0.5}", "{metric: f1, feature: income, at_least: 0.5}"),
         10,
         "acceptance[0].feature",
-        "check 'f1' takes none",
+        "metric 'f1' takes none",
+    ),
+    (
+        "baseline-the-task-lacks",
+        edit(
+            "{metric: f1, at_least: 0.5}",
+            "{check: baseline_improvement, metric: accuracy, baseline: median, at_least: 0}",
+        ),
+        10,
+        "acceptance[0].baseline",
+        "baseline 'median' is not one of a binary model's baselines (use one of majority, "
+        "stratified, linear)",
+    ),
+    (
+        "baseline-on-a-metric",
+        edit("{metric: f1, at_least: 0.5}", "{metric: f1, baseline: majority, at_least: 0.5}"),
+        10,
+        "acceptance[0].baseline",
+        "metric 'f1' takes none",
     ),
     (
         "expected-cost-needs-costs",

@@ -118,7 +118,7 @@ def _grid(values: np.ndarray) -> np.ndarray:
     return np.unique(np.quantile(x, np.linspace(0.05, 0.95, GRID), method="inverted_cdf"))
 
 
-def _probe_rows(dataset: Dataset, sample, features, pd_features, seed: int):
+def _probe_rows(sample, features, pd_features, seed: int):
     """The probe frame: each feature shuffled REPEATS times, then each grid point set."""
     import pandas as pd
 
@@ -176,12 +176,11 @@ def _importance(task, y, scores, threshold, metrics, blocks, k, *, resamples, co
 
     base = measure(scores)
     shuffled = [[measure(s) for s in repeats] for repeats in blocks]  # [feature][repeat]
-    values, reps = {}, {}
+    points, reps = {}, {}
     for m in metrics:
         sign = 1.0 if METRICS[m].greater_is_better else -1.0
-        point = np.array([np.mean([e[m].value for e in f]) for f in shuffled])
-        imp = sign * (base[m].value - point)
-        values[m] = {"point": imp}
+        shuffled_value = np.array([np.mean([e[m].value for e in f]) for f in shuffled])
+        points[m] = sign * (base[m].value - shuffled_value)
         if resamples > 0:
             perm = np.stack(
                 [np.mean([e[m].replicates for e in f], axis=0) for f in shuffled], axis=1
@@ -193,13 +192,8 @@ def _importance(task, y, scores, threshold, metrics, blocks, k, *, resamples, co
         for j in range(len(blocks)):
             ci = percentile_interval(reps[m][:, j], confidence) if m in reps else None
             low, high = ci if ci is not None else (None, None)
-            out[m].append((float(values[m]["point"][j]), low, high))
+            out[m].append((float(points[m][j]), low, high))
     return {m: base[m].value for m in metrics}, out, reps
-
-
-def _positive(task: str, s: np.ndarray) -> np.ndarray:
-    """What partial dependence averages: the positive-class probability, or the value."""
-    return s if task != "multiclass" else s.max(axis=1)
 
 
 def model_drivers(
@@ -240,7 +234,7 @@ def model_drivers(
     numeric = [f for f in pd_wanted if dataset.column_types.get(f) == "numeric" and f in features]
     if task == "multiclass":
         numeric = []
-    probe, grids = _probe_rows(dataset, sample, features, numeric, seed + 1)
+    probe, grids = _probe_rows(sample, features, numeric, seed + 1)
     n_pd = min(PD_ROWS, n)
     shuffled_rows = len(features) * REPEATS * n
     y_probe = np.concatenate(
@@ -274,7 +268,8 @@ def model_drivers(
     at = shuffled_rows
     for f in numeric:
         grid = grids[f]
-        block = _positive(task, probe_scores[at : at + len(grid) * n_pd]).reshape(len(grid), n_pd)
+        # the positive-class probability or the value (no multiclass partial dependence)
+        block = probe_scores[at : at + len(grid) * n_pd].reshape(len(grid), n_pd)
         at += len(grid) * n_pd
         curve_reps = None
         if resamples > 0 and len(grid):

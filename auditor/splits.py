@@ -15,8 +15,10 @@ from typing import Literal
 from auditor.types import SPLITS
 
 Role = Literal["train", "validation", "test", "holdout", "audit", "reference", "threshold"]
-#: Roles of the data a model is judged on as the client's (drift, fairness, fit figures).
-CLIENT_ROLES: frozenset[str] = frozenset({"test", "holdout", "audit"})
+#: Roles of the data a model is judged on as the client's (drift, fairness, fit figures),
+#: the usual one first.
+CLIENT_ROLE_ORDER: tuple[str, ...] = ("test", "holdout", "audit")
+CLIENT_ROLES: frozenset[str] = frozenset(CLIENT_ROLE_ORDER)
 #: Roles of the splits a fit figure (gap, baselines, suspicious scores) is judged on.
 EVALUATED_ROLES: frozenset[str] = CLIENT_ROLES | {"validation"}
 #: Split names a spec's audit files cannot take.

@@ -71,7 +71,9 @@ def judge_criterion(criterion: Criterion, finding: Finding) -> tuple[str, str, f
         if row.get("reference") or row.get("inconclusive") or row.get("value") is None:
             continue
         ci = (row["low"], row["high"]) if row.get("low") is not None else None
-        one = judge(float(row["value"]), ci, criterion.bounds, require=criterion.require)
+        one = judge(
+            float(row["value"]), ci, criterion.bounds, require=criterion.require, rows=row.get("n")
+        )
         if (rank.get(one.status, 0), one.margin) < (rank.get(verdict.status, 0), verdict.margin):
             verdict = one
     # groups too small to judge never set the figure: the judgeable groups decide, and a

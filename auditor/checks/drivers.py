@@ -25,9 +25,9 @@ from auditor.checks.registry import At, CheckContext, Measurement, any_metric, r
 from auditor.checks.text import num
 from auditor.importance import MONOTONE_CHECKS
 from auditor.metrics.bootstrap import hull_interval, percentile_interval
+from auditor.splits import CLIENT_ROLE_ORDER
 from auditor.types import Finding
 
-CLIENT = ("test", "holdout", "audit")  # the client splits, the usual one first
 NOT_MEASURED = "What drives the model was not measured: {reason}."
 NOT_A_FEATURE = "'{feature}' is not one of the model's feature columns ({features})."
 NOT_NUMERIC = (
@@ -68,7 +68,7 @@ def _allowed(ctx: CheckContext, check: str, feature: str) -> str:
     return f"; the spec allows {words[0]}" if words else ""
 
 
-def _metric_of(ctx: CheckContext, drivers, metric: str | None) -> str:
+def _metric_of(drivers, metric: str | None) -> str:
     return metric if metric in drivers.importance else drivers.metrics[0]
 
 
@@ -164,7 +164,7 @@ def _summary(ctx: CheckContext, drivers, metric: str) -> Finding:
     "rows (permutation importance, with a bootstrap interval); a criterion names the feature.",
     bounded=True,
     measured_in=any_metric,
-    roles=CLIENT,
+    roles=CLIENT_ROLE_ORDER,
 )
 def feature_importance(ctx: CheckContext) -> list[Finding]:
     """Every feature's permutation importance; one finding per feature a criterion names."""
@@ -173,7 +173,7 @@ def feature_importance(ctx: CheckContext) -> list[Finding]:
         return _unmeasured(ctx)
     out = [_summary(ctx, drivers, drivers.metrics[0])]
     for feature, wanted in _named(ctx, "feature_importance"):
-        metric = _metric_of(ctx, drivers, wanted)
+        metric = _metric_of(drivers, wanted)
         if feature not in drivers.features:
             out.append(_not_a_feature(ctx, drivers, feature, metric))
             continue
@@ -220,7 +220,7 @@ def ranks(importance: np.ndarray) -> np.ndarray:
     bounded=True,
     measured_in=any_metric,
     value_range=(1.0, None),
-    roles=CLIENT,
+    roles=CLIENT_ROLE_ORDER,
 )
 def driver_rank(ctx: CheckContext) -> list[Finding]:
     """The rank of every feature a criterion names among the drivers."""
@@ -232,7 +232,7 @@ def driver_rank(ctx: CheckContext) -> list[Finding]:
         return _unmeasured(ctx)
     out = []
     for feature, wanted in named:
-        metric = _metric_of(ctx, drivers, wanted)
+        metric = _metric_of(drivers, wanted)
         if feature not in drivers.features:
             out.append(_not_a_feature(ctx, drivers, feature, metric))
             continue
@@ -350,7 +350,7 @@ _MONOTONE: dict[str, Any] = {
     "tasks": ("binary", "regression"),
     "bounded": True,
     "value_range": (0.0, None),
-    "roles": CLIENT,
+    "roles": CLIENT_ROLE_ORDER,
 }
 
 

@@ -479,7 +479,7 @@ class _Versus:
     replicates: Any = field(default=None, repr=False)  # the gain's replicates
 
 
-def _versus(ctx: CheckContext, metric: str, name: str, split: str, mine, theirs) -> _Versus:
+def _versus(ctx: CheckContext, metric: str, name: str, mine, theirs) -> _Versus:
     from auditor.metrics import get_metric, percentile_interval
 
     sign = 1.0 if get_metric(metric).greater_is_better else -1.0
@@ -571,7 +571,7 @@ def _baseline_kind(ctx: CheckContext, worse: list[_Versus], ref: _Versus, linear
     return "linear" if behind else "pass"
 
 
-def _baseline_words(ctx, kind: str, m, ref: _Versus, linear, worse, split: str, margin):
+def _baseline_words(ctx, kind: str, m, ref: _Versus, linear, worse, split: str):
     """(summary, recommendation) of one metric's comparison with the baselines."""
     where = ctx.phrase(split)
     vendor = ctx.spec.model.vendor is not None
@@ -663,7 +663,7 @@ def _comparisons(ctx: CheckContext, metric: str, split: str, metrics: list[str])
     for name, per in ctx.evaluation.baseline_predictions.items():
         if split in per:
             theirs = _baseline_estimates(ctx, name, split, metrics)[metric]
-            out[name] = _versus(ctx, metric, name, split, mine, theirs)
+            out[name] = _versus(ctx, metric, name, mine, theirs)
     return out
 
 
@@ -694,7 +694,7 @@ def _metric_findings(ctx, metric: str, split: str, metrics, judged, margin) -> l
         key=lambda v: v.gain,
     )
     kind = _baseline_kind(ctx, worse, ref, linear, margin, judged)
-    summary, rec = _baseline_words(ctx, kind, m, ref, linear, worse, split, margin)
+    summary, rec = _baseline_words(ctx, kind, m, ref, linear, worse, split)
     details = {
         "baseline": ref.baseline,
         "reference": True,

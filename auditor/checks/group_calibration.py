@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from auditor.checks.fairness import fairness_splits
+from auditor.checks.fairness import MSG_NAME_SENSITIVE, fairness_splits
 from auditor.checks.groups import (
     collect_rows_step,
     partition_codes,
@@ -73,9 +73,6 @@ MSG_NO_SENSITIVE = (
     "(data.sensitive)."
 )
 MSG_ASK_SCORES = "Ask for the model's scores (probabilities) to judge calibration by group."
-MSG_NAME_SENSITIVE = (
-    "Name the sensitive attributes in data.sensitive so that calibration by group can be measured."
-)
 TRADEOFF = (
     "Here {outcome} is more common for {high} than for {low} (base rate {high_rate} vs "
     "{low_rate}): a model cannot have both equal error rates and equally calibrated scores "

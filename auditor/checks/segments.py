@@ -29,6 +29,7 @@ import numpy as np
 
 from auditor.checks.registry import At, CheckContext, Measurement, register
 from auditor.checks.text import advice, num
+from auditor.splits import CLIENT_ROLE_ORDER
 from auditor.types import Finding
 
 BINS = 5  # quantile bins of a numeric column
@@ -39,7 +40,6 @@ MIN_ACCURACY_GAP = 0.05  # a reported slice is at least this much less accurate 
 MIN_MAE_RATIO = 1.2  # ... or has an MAE at least this many times the overall MAE
 SHOWN = 3  # slices named in the summary
 CHART_ROWS = 8  # slices drawn
-CLIENT = ("test", "holdout", "audit")  # the client splits, the usual one first
 
 
 @dataclass
@@ -202,7 +202,7 @@ def shortfalls(s: Slices, total: int, err_sum: float, err2_sum: float, *, confid
     "than overall (accuracy, or MAE for regression), searched with false-discovery control; "
     "the value is the worst reported slice's shortfall (0: none).",
     bounded=True,
-    roles=CLIENT,
+    roles=CLIENT_ROLE_ORDER,
 )
 def weak_segments(ctx: CheckContext) -> list[Finding]:
     """The weakest slices of the client's splits, in plain words."""

@@ -556,31 +556,38 @@ _FAIRNESS: list[FairnessMetric] = [
 ]
 
 
+#: per aggregate against the reference: (name suffix, label suffix, sentence, description)
+_REFERENCE_WORDS = {
+    "ratio_to_reference": (
+        "ratio",
+        "ratio to the reference group",
+        "The {words} of {{high}} is {{value}} times that of the reference group, {{low}} "
+        "({{high_rate}} vs {{low_rate}})",
+        "Each group's {words} over the reference group's (1 is parity; the four-fifths rule "
+        "asks for at least 0.8).",
+    ),
+    "difference_to_reference": (
+        "difference",
+        "difference to the reference group",
+        "The {words} of {{high}} differs by {{value}} from that of the reference group, "
+        "{{low}} ({{high_rate}} vs {{low_rate}})",
+        "Each group's {words} minus the reference group's (0 is parity).",
+    ),
+}
+
+
 def _against_reference(rate: GroupRate, how: Aggregate) -> FairnessMetric:
     """A rate's difference or ratio against the reference group (generated, one per rate)."""
-    if how == "ratio_to_reference":
-        return FairnessMetric(
-            name=f"{rate.name}_ratio_to_reference",
-            label=f"{rate.label} ratio to the reference group",
-            rates=(rate.name,),
-            aggregate=how,
-            tasks=rate.tasks,
-            sentence=f"The {rate.words} of {{high}} is {{value}} times that of the reference "
-            "group, {low} ({high_rate} vs {low_rate})",
-            diagnostic=None,
-            description=f"Each group's {rate.words} over the reference group's (1 is parity; "
-            "the four-fifths rule asks for at least 0.8).",
-        )
+    suffix, label, sentence, description = _REFERENCE_WORDS[how]
     return FairnessMetric(
-        name=f"{rate.name}_difference_to_reference",
-        label=f"{rate.label} difference to the reference group",
+        name=f"{rate.name}_{suffix}_to_reference",
+        label=f"{rate.label} {label}",
         rates=(rate.name,),
         aggregate=how,
         tasks=rate.tasks,
-        sentence=f"The {rate.words} of {{high}} differs by {{value}} from that of the "
-        "reference group, {low} ({high_rate} vs {low_rate})",
+        sentence=sentence.format(words=rate.words),
         diagnostic=None,
-        description=f"Each group's {rate.words} minus the reference group's (0 is parity).",
+        description=description.format(words=rate.words),
     )
 
 

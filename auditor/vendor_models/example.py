@@ -29,23 +29,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from auditor.vendor_models.example_models import (
+    LOAN_CATEGORICAL_FEATURES,
+    LOAN_NUMERIC_FEATURES,
+)
+
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.spec.typed import SpecValues
 
-#: Raw columns the example vendor model reads.
-LOAN_SCORECARD_FEATURES: tuple[str, ...] = (
-    "age",
-    "income",
-    "employment_years",
-    "credit_score",
-    "loan_amount",
-    "debt_to_income",
-    "open_accounts",
-    "home_ownership",
-    "purpose",
-    "occupation",
-    "region",
-)
+#: Raw columns the example vendor model reads: the loan file's numeric, then categorical.
+LOAN_SCORECARD_FEATURES: tuple[str, ...] = LOAN_NUMERIC_FEATURES + LOAN_CATEGORICAL_FEATURES
 LOAN_SCORECARD_TARGET = "approved"
 #: Offset added to the client's generator seed for the vendor's own training data.
 VENDOR_SEED_OFFSET = 1000

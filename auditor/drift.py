@@ -76,6 +76,15 @@ def _readable(x: float) -> str:
     return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
+def _numbers(column) -> np.ndarray:
+    """A column as floats (NaN where not a number); float32 stays float32."""
+    import pandas as pd
+
+    x = pd.to_numeric(column, errors="coerce")
+    dtype = np.float32 if x.dtype == np.float32 else np.float64
+    return x.to_numpy(dtype=dtype, na_value=np.nan)
+
+
 def _summary(kind: str, values) -> str:
     import pandas as pd
 
@@ -100,8 +109,6 @@ def feature_drift(
     confidence: float,
 ) -> list[FeatureDrift]:
     """Drift of every feature column, with false-discovery control across them."""
-    import pandas as pd
-
     from auditor.metrics.drift import (
         DRIFT_STATISTICS,
         bin_categorical,
@@ -115,10 +122,7 @@ def feature_drift(
     for j, col in enumerate(columns):
         kind = "numeric" if kinds.get(col) == "numeric" else "categorical"
         if kind == "numeric":
-            b = bin_numeric(
-                pd.to_numeric(reference[col], errors="coerce").to_numpy(dtype=np.float64),
-                pd.to_numeric(current[col], errors="coerce").to_numpy(dtype=np.float64),
-            )
+            b = bin_numeric(_numbers(reference[col]), _numbers(current[col]))
         else:
             b = bin_categorical(reference[col], current[col])
         name = settings.numeric if kind == "numeric" else settings.categorical

@@ -330,7 +330,10 @@ def outliers(ctx: CheckContext) -> list[Finding]:
             "the fences on"
         )
         return ctx.skipped("Outliers", f"{why[0].upper()}{why[1:]}.")
-    train = frames[fences_from][numeric].apply(pd.to_numeric, errors="coerce")
+    from auditor.data.build import fit_sample
+
+    development = frames[fences_from]
+    train = fit_sample(development)[numeric].apply(pd.to_numeric, errors="coerce")
     unscreened = {c: why for c in numeric if (why := screenable(train[c].to_numpy())) is not None}
     not_screened = {
         c: NOT_SCREENED[why].format(k=DISCRETE_MAX_VALUES) for c, why in unscreened.items()
@@ -347,11 +350,14 @@ def outliers(ctx: CheckContext) -> list[Finding]:
     lo, hi = skew_adjusted_fences(train[numeric], factor)
     rates = _outlier_rates(frames, numeric, lo, hi)
     fences_of = "training" if fences_from == "train" else "development data's"
+    if len(train) < len(development):
+        fences_of += f" (a seeded sample of {len(train):,} of {len(development):,} rows)"
     words = _outlier_words(ctx, factor, bound, _unscreened_note(unscreened), fences_of)
     details = {
         "factor": float(factor),
         "fences": {c: [float(lo[c]), float(hi[c])] for c in numeric},
         "not_screened": not_screened,
+        "fence_rows": int(len(train)),
     }
     return _column_findings(
         ctx, bound, rates, words, xlabel="share of values beyond the fence", details=details

@@ -324,6 +324,19 @@ def _cell_sums(groups_frame, sensitive, cols, ctx: CheckContext, split: str):
     cell, cell_codes = partition_codes(groups_frame, sensitive)
     if ctx.resamples <= 0 or len(cols) == 0:
         return cell, cell_codes, None
+    if ctx.cell_draws(len(cols)):  # from cell totals (every column but regression's is 0/1)
+        from auditor.metrics.cell_bootstrap import cell_replicates
+
+        discrete = [0] if ctx.task == "regression" else range(cols.shape[1])
+        reps = cell_replicates(
+            cell,
+            cols,
+            len(cell_codes),
+            resamples=ctx.resamples,
+            seed=ctx.seed(split, 1),
+            discrete=list(discrete),
+        )
+        return cell, cell_codes, reps
     order = np.argsort(cell, kind="stable")
     bounds = np.searchsorted(cell[order], np.arange(len(cell_codes) + 1))
     sorted_cols = cols[order].astype(np.float32)

@@ -145,6 +145,21 @@ def _cell_matrix(part: _Partition, cols: np.ndarray):
     )
 
 
+def _cell_draws(ctx: CheckContext, split: str, part: _Partition, cols: np.ndarray):
+    """(B, 3 * cells) resampled (rows, outcomes, scores) per cell, from cell totals."""
+    from auditor.metrics.cell_bootstrap import cell_replicates
+
+    reps = cell_replicates(
+        part.cells,
+        cols,
+        part.n_cells,
+        resamples=ctx.resamples,
+        seed=ctx.seed(split, SEED_PURPOSE),
+        discrete=[0, 1],  # rows and outcomes; the scores get the deviation term
+    )
+    return reps.reshape(reps.shape[0], -1)
+
+
 def _noise_floor(part: _Partition, scores: np.ndarray) -> np.ndarray:
     """Each group's ECE under perfect calibration, in expectation on its bins (G,)."""
     variance = np.bincount(part.cells, scores * (1.0 - scores), part.n_cells)
@@ -233,7 +248,9 @@ def group_calibration(ctx: CheckContext) -> list[Finding]:
         cols = np.column_stack([np.ones_like(hit), hit, scores])
         parts = [_partition(e.groups, sens, columns, scores) for sens, columns in ctx.partitions()]
         reps = None
-        if ctx.resamples > 0 and len(hit):
+        if ctx.resamples > 0 and ctx.cell_draws(len(hit)):
+            reps = {p.sens: _cell_draws(ctx, split, p, cols) for p in parts}
+        elif ctx.resamples > 0 and len(hit):
             matrices = {p.sens: _cell_matrix(p, cols.astype(np.float32)) for p in parts}
             reps = resample_apply(
                 len(hit),

@@ -263,6 +263,17 @@ class CheckContext:
         """Bootstrap seed for one split and purpose (deterministic, distinct)."""
         return int(self.settings.seed) * 1_000_003 + split_number(split) * 101 + purpose
 
+    def cell_draws(self, rows: int) -> bool:
+        """Whether resampled per-cell sums of ``rows`` rows are drawn from cell totals.
+
+        Above :data:`~auditor.metrics.cell_bootstrap.ATOM_ROWS` rows, unless the run
+        compares two models on the same rows (``model.compare``), whose replicates must then
+        share the row-by-row weights to be paired.
+        """
+        from auditor.metrics.cell_bootstrap import ATOM_ROWS
+
+        return rows >= ATOM_ROWS and self.spec.model.compare == "none"
+
     def splits(self) -> list[str]:
         """The evaluated splits, in the dataset's order."""
         return list(self.evaluation.splits)
@@ -400,6 +411,7 @@ class CheckContext:
                 confidence=self.confidence,
                 seed=self.seed(split, 0),
                 extra=_ERROR_RATES if self.task == "binary" else None,
+                by_atoms=self.cell_draws(self.rows(split).n),
             ),
         )
 

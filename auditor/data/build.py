@@ -377,8 +377,12 @@ def _require_threshold_rows(spec: Spec, frames, chosen, taken: dict[str, Any]) -
         )
 
 
-def _fit_sample(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame``, or a seeded sample of :data:`FIT_ROWS` of its rows (in their order)."""
+def fit_sample(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame``, or a seeded sample of :data:`FIT_ROWS` of its rows (in their order).
+
+    What the preprocessing is fitted on, and what the outlier screen sets its fences on:
+    quartiles of 200,000 rows are as good as a million's, at a fifth of the cost.
+    """
     import numpy as np
 
     if len(frame) <= FIT_ROWS:
@@ -403,7 +407,7 @@ def _fit_transform(spec: Spec, frames, columns, numeric, categorical, info: dict
         info["fitted_on"] = None  # audit-only data without development rows to fit it on
         return None, {}, []
     preprocessor = build_preprocessor(prep, numeric, categorical)
-    fit_frame = _fit_sample(frames[fitted_on])
+    fit_frame = fit_sample(frames[fitted_on])
     preprocessor.fit(fit_frame[columns])
     X = {
         name: transform_rows(preprocessor, f[columns])

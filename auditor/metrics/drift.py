@@ -185,6 +185,12 @@ def _linear_quantiles(ordered: np.ndarray, q: np.ndarray) -> np.ndarray:
     return ordered[low] + (h - low) * (ordered[high] - ordered[low])
 
 
+def as_floats(values) -> np.ndarray:
+    """``values`` as floating-point numbers; float32 is kept (it sorts in half the time)."""
+    x = np.asarray(values)
+    return x if x.dtype.kind == "f" else x.astype(np.float64)
+
+
 def bin_numeric(reference: np.ndarray, current: np.ndarray) -> Binned:
     """Counts of both samples over the reference's quantile bins, plus a missing-value bin.
 
@@ -192,8 +198,7 @@ def bin_numeric(reference: np.ndarray, current: np.ndarray) -> Binned:
     are then read off the sorted values at the bin edges, which is several times faster than
     looking up a million unsorted values one by one.
     """
-    ref = np.asarray(reference, dtype=np.float64)
-    cur = np.asarray(current, dtype=np.float64)
+    ref, cur = as_floats(reference), as_floats(current)
     ref_ok, cur_ok = np.sort(ref[np.isfinite(ref)]), np.sort(cur[np.isfinite(cur)])
     if ref_ok.size:
         cuts = _linear_quantiles(ref_ok, np.linspace(0, 1, NUMERIC_BINS + 1)[1:-1])
@@ -215,7 +220,7 @@ def bin_numeric(reference: np.ndarray, current: np.ndarray) -> Binned:
         return out
 
     def bin_sums(ordered: np.ndarray, at: np.ndarray) -> np.ndarray:
-        running = np.concatenate([[0.0], np.cumsum(ordered)])
+        running = np.concatenate([[0.0], np.cumsum(ordered, dtype=np.float64)])
         return np.diff(running[at])
 
     ref_at, cur_at = positions(ref_ok), positions(cur_ok)

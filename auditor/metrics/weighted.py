@@ -188,6 +188,7 @@ class Rows:
         self._names, matrix = _stack_columns(columns)
         self._columns = {np.dtype(np.float64): matrix}
         self._shift: tuple[np.ndarray, np.ndarray] | None = None
+        self._atoms: Atoms | None = None
 
     def _classification_columns(
         self, y_true: np.ndarray, scores: np.ndarray, y_pred: np.ndarray, n_classes: int | None
@@ -198,11 +199,8 @@ class Rows:
         k = max(k, 2)
         self.n_classes = k
         yi, pi = y_true.astype(np.intp), y_pred.astype(np.intp)
-        onehot_y = np.zeros((self.n, k))
-        onehot_y[np.arange(self.n), yi] = 1.0
-        onehot_p = np.zeros((self.n, k))
-        onehot_p[np.arange(self.n), pi] = 1.0
         eps = np.finfo(np.float64).eps
+        rows = np.arange(self.n)
         if task == "binary":
             p = np.clip(scores, 0.0, 1.0)
             p_true = np.where(yi == 1, p, 1.0 - p)
@@ -210,27 +208,29 @@ class Rows:
             conf, hit = p, (yi == 1).astype(np.float64)
             self.rankings.append(_ranking(p, yi == 1, layout_grouped=True))
         else:
+            onehot_y = np.zeros((self.n, k))
+            onehot_y[rows, yi] = 1.0
+            onehot_p = np.zeros((self.n, k))
+            onehot_p[rows, pi] = 1.0
             proba = scores
-            p_true = proba[np.arange(self.n), yi]
+            p_true = proba[rows, yi]
             brier = ((proba - onehot_y) ** 2).sum(axis=1)
             conf = proba.max(axis=1)
             hit = (proba.argmax(axis=1) == yi).astype(np.float64)
             for c in range(k):
                 self.rankings.append(_ranking(proba[:, c], yi == c))
         bins = np.minimum((conf * ECE_BINS).astype(np.intp), ECE_BINS - 1).clip(0)
-        member = np.zeros((self.n, ECE_BINS))
-        member[np.arange(self.n), bins] = 1.0
+        self._ece_bins = bins
+        ece_gap = np.zeros((self.n, ECE_BINS))  # each row's calibration gap in its bin
+        ece_gap[rows, bins] = hit - conf
         columns: dict[str, np.ndarray] = {}
         if task == "binary":  # class 0 counts follow from class 1 and n (see Sums)
-            columns.update(
-                y1=onehot_y[:, 1], pred1=onehot_p[:, 1], tp1=onehot_y[:, 1] * onehot_p[:, 1]
-            )
+            y1, p1 = (yi == 1).astype(np.float64), (pi == 1).astype(np.float64)
+            columns.update(y1=y1, pred1=p1, tp1=y1 * p1)
         else:
             columns.update(y=onehot_y, pred=onehot_p, tp=onehot_y * onehot_p)
         columns.update(
-            logloss=-np.log(np.clip(p_true, eps, 1.0 - eps)),
-            brier=brier,
-            ece_gap=member * (hit - conf)[:, None],
+            logloss=-np.log(np.clip(p_true, eps, 1.0 - eps)), brier=brier, ece_gap=ece_gap
         )
         return columns
 
@@ -261,20 +261,69 @@ class Rows:
             self._shift = (np.array([a for a, _ in shifts]), np.array([b for _, b in shifts]))
         return self._shift
 
-    def sums(self, weights: np.ndarray) -> Sums:
-        """The weighted column sums for a (B, n) weight matrix."""
-        return Sums(self, weights)
+    def atoms(self) -> Atoms | None:
+        """Binary rows cut into runs alike in truth, decision, ranking group and ECE bin.
+
+        The rows are in grouped ranking order, so such runs are contiguous; only the
+        continuous columns (log loss, Brier, calibration gaps) vary inside one. None for
+        other tasks, or when the runs would not be much fewer than the rows.
+        """
+        if self.task != "binary" or self.n == 0:
+            return None
+        if self._atoms is None:
+            change = np.zeros(self.n, dtype=bool)
+            change[0] = True
+            change[self.rankings[0].seg_starts] = True
+            change[1:] |= self.y_pred[1:] != self.y_pred[:-1]
+            change[1:] |= self._ece_bins[1:] != self._ece_bins[:-1]
+            starts = np.flatnonzero(change)
+            if starts.size > self.n // 10:
+                return None
+            matrix = self._columns[np.dtype(np.float64)]
+            sizes = np.diff(np.append(starts, self.n))
+            means = np.add.reduceat(matrix, starts, axis=0) / sizes[:, None]
+            dev = matrix - np.repeat(means, sizes, axis=0)
+            values, vectors = np.linalg.eigh(dev.T @ dev)
+            self._atoms = Atoms(
+                sizes=sizes.astype(np.float64),
+                means=means.astype(np.float32),
+                root=vectors * np.sqrt(np.clip(values, 0.0, None)),
+                seg_starts=np.searchsorted(starts, self.rankings[0].seg_starts),
+            )
+        return self._atoms
+
+    def sums(self, weights: np.ndarray, noise: np.ndarray | None = None) -> Sums:
+        """The weighted column sums for a (B, n) weight matrix.
+
+        With ``noise`` (B, columns), ``weights`` are (B, atoms) weights of :meth:`atoms`
+        and ``noise`` the resampled sum of the rows' deviations from their atom's mean.
+        """
+        return Sums(self, weights, noise)
+
+
+@dataclass
+class Atoms:
+    """Runs of alike rows (:meth:`Rows.atoms`), for resamples drawn from run totals."""
+
+    sizes: np.ndarray  # (A,) rows per run
+    means: np.ndarray  # (A, columns) the run's mean row
+    root: np.ndarray  # (columns, columns) square root of the within-run deviations' covariance
+    seg_starts: np.ndarray  # the first run of each ranking segment
 
 
 class Sums:
     """Weighted sums of a Rows object's columns for a (B, n) weight matrix."""
 
-    def __init__(self, rows: Rows, weights: np.ndarray):
+    def __init__(self, rows: Rows, weights: np.ndarray, noise: np.ndarray | None = None):
         self.rows = rows
         self.task = rows.task
         self.positive_index = rows.positive_index
         self.weights = weights
-        totals = (weights @ rows.columns(weights.dtype)).astype(np.float64)
+        self.atoms = None if noise is None else rows.atoms()
+        if self.atoms is not None:
+            totals = (weights @ self.atoms.means).astype(np.float64) + noise
+        else:
+            totals = (weights @ rows.columns(weights.dtype)).astype(np.float64)
         self._values = {name: totals[:, where] for name, where in rows._names.items()}
         if rows.task == "binary":
             n, y1, p1, tp1 = (self._values[k] for k in ("n", "y1", "pred1", "tp1"))
@@ -292,8 +341,11 @@ class Sums:
         """(ROC-AUC, average precision) per resample; one-vs-rest macro for multiclass."""
         if self._ranking is None:
             point = self.weights.shape[0] == 1
+            starts = None if self.atoms is None else self.atoms.seg_starts
             pairs = [
-                _auc_ap_exact(self.weights, r) if point else _auc_ap_grouped(self.weights, r)
+                _auc_ap_exact(self.weights, r)
+                if point
+                else _auc_ap_grouped(self.weights, r, starts)
                 for r in self.rows.rankings
             ]
             aucs = np.stack([p[0] for p in pairs], axis=1)
@@ -357,11 +409,20 @@ def _auc_ap_exact(weights: np.ndarray, r: _Ranking) -> tuple[np.ndarray, np.ndar
     return _auc_ap_from_groups(pos, neg)
 
 
-def _auc_ap_grouped(weights: np.ndarray, r: _Ranking) -> tuple[np.ndarray, np.ndarray]:
-    """ROC-AUC and average precision over score groups for many weight rows (one pass)."""
-    w = weights if r.seg_order is None else np.take(weights, r.seg_order, axis=1)
-    seg = np.add.reduceat(w, r.seg_starts, axis=1)
-    pos = np.zeros((w.shape[0], r.n_groups), dtype=w.dtype)
+def _auc_ap_grouped(
+    weights: np.ndarray, r: _Ranking, atom_starts: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """ROC-AUC and average precision over score groups for many weight rows (one pass).
+
+    ``atom_starts``: ``weights`` are per run of :meth:`Rows.atoms`, and these the first run
+    of each segment.
+    """
+    if atom_starts is not None:
+        seg = np.add.reduceat(weights, atom_starts, axis=1)
+    else:
+        w = weights if r.seg_order is None else np.take(weights, r.seg_order, axis=1)
+        seg = np.add.reduceat(w, r.seg_starts, axis=1)
+    pos = np.zeros((seg.shape[0], r.n_groups), dtype=seg.dtype)
     neg = np.zeros_like(pos)
     pos[:, r.pos_groups] = seg[:, r.pos_segments]
     neg[:, r.neg_groups] = seg[:, r.neg_segments]

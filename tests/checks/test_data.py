@@ -160,3 +160,23 @@ def test_outliers_skipped_when_no_column_is_continuous():
     ds.feature_columns[:] = ["conditions", "flag", "color"]
     (f,) = outliers(CheckContext(spec, ds, ev))
     assert f.status == "skipped" and "'conditions' is count-like" in f.summary
+
+
+def test_outlier_fences_of_a_large_split_come_from_a_seeded_sample(monkeypatch):
+    """Above FIT_ROWS development rows the fences are set on the preprocessing's sample."""
+    import auditor.data.build as build
+
+    spec = make_spec()
+    ds, ev = make_binary_case(seed=6, sizes=SIZES)
+    _plant_outliers(ds)
+    whole = {f.id: f for f in outliers(CheckContext(spec, ds, ev))}["data.outliers.train"]
+    monkeypatch.setattr(build, "FIT_ROWS", 400)
+    sampled = {f.id: f for f in outliers(CheckContext(spec, ds, ev))}["data.outliers.train"]
+    rows = len(ds.frames["train"])
+    assert whole.details["fence_rows"] == rows
+    assert sampled.details["fence_rows"] == 400
+    assert f"a seeded sample of 400 of {rows:,} rows" in sampled.summary
+    assert f"of {rows:,} rows" not in whole.summary
+    # fences from 400 rows still find the planted 10% (rates are measured on every row)
+    assert sampled.status == "warn" and sampled.value >= 0.1
+    assert sampled.details["fences"] != whole.details["fences"]

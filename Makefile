@@ -8,11 +8,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 STAMP  := $(VENV)/.installed
+TUNE   := $(VENV)/.installed-tune
 SPEC   ?= specs/loan-approval.yaml
 
 .PHONY: demo test venv lint format schema bench report-png clean
 
-venv: $(STAMP)
+venv: $(STAMP) $(TUNE)
 
 # torch goes in first, pinned, so that nothing later resolves a CUDA build; every
 # later step is constrained by constraints.txt and therefore never replaces it.
@@ -23,6 +24,14 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install -q -c constraints.txt -e ".[dev]"
 	@touch $(STAMP)
 
+# The optional tuning extra (Optuna), which a spec's `tuning` section and the tests need;
+# constrained like every other step, so it never replaces torch. An environment that
+# already has Optuna installs nothing.
+$(TUNE): $(STAMP)
+	@$(BIN)/python -c "import optuna" 2>/dev/null || \
+	  $(PIP) install -q -c constraints.txt -e ".[dev,tune]"
+	@touch $(TUNE)
+
 demo: $(STAMP)
 	$(BIN)/auditor run $(SPEC); code=$$?; \
 	  case $$code in \
@@ -30,7 +39,7 @@ demo: $(STAMP)
 	    *) exit $$code;; \
 	  esac
 
-test: $(STAMP)
+test: $(TUNE)
 	$(BIN)/python -m pytest -q -n 2 -m "not slow"
 
 # The linter and the formatter check, as CI runs them (`make format` applies the formatting).

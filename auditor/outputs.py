@@ -110,6 +110,13 @@ def resolved_spec_text(spec, results: dict[str, Any], path: Path) -> str:
         f" seeds: training {env['seed']}, split {env['split_seed']},"
         f" bootstrap {env['bootstrap_seed']}.\n"
     )
+    tuning = results.get("tuning")
+    if tuning:
+        header += (
+            f"# Tuned: model and training hold the values a {tuning['method_label']} chose"
+            " (results.json: tuning); the search itself is left out, so this file trains"
+            " the audited model again.\n"
+        )
     return f"{first}\n{header}{rest}"
 
 

@@ -2,6 +2,7 @@
 
     spec.yaml --load/validate--> Spec
     Spec --data--> Dataset
+    (tuning) Dataset's train and validation rows --tune--> Spec with the chosen values
     Dataset --train or load--> Predictor
     Predictor x Dataset --evaluate--> Evaluation
     Evaluation --checks--> Findings
@@ -48,6 +49,7 @@ def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = F
     )
     from auditor.results import build_results
     from auditor.spec import load_spec
+    from auditor.tuning import tune
     from auditor.verdict import decide
 
     started = datetime.now(timezone.utc)
@@ -63,6 +65,8 @@ def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = F
             check_writable_dir(target, label="--out ")
     with timer("data"):
         dataset = build_dataset(spec)
+    with timer("tune"):  # only with tuning: chosen on the train and validation rows alone
+        spec, tuning = tune(spec, dataset, progress=progress)
     with timer("train"):
         predictor = obtain_predictor(spec, dataset, progress=progress)
     with timer("evaluate"):
@@ -89,6 +93,7 @@ def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = F
         started=started,
         model_files=model_hashes,
         comparison=comparison,
+        tuning=tuning,
     )
     with timer("report"):
         files = {**model_files, **write_outputs(results, target, spec=spec)}

@@ -36,6 +36,7 @@ PACKAGES = (
     "skops",
     "onnx",
     "onnxruntime",
+    "optuna",
 )
 
 
@@ -169,8 +170,10 @@ def build_results(
     started: dt.datetime | None = None,
     model_files: dict[str, str] | None = None,
     comparison: dict[str, Any] | None = None,
+    tuning=None,
 ) -> dict[str, Any]:
-    """Assemble results.json's content from every stage's output."""
+    """Assemble results.json's content from every stage's output (``tuning``: the
+    search's :class:`~auditor.tuning.TuningOutcome`, with ``tuning`` declared)."""
     from auditor.verdict import blocking_findings
 
     now = dt.datetime.now(dt.timezone.utc)
@@ -192,6 +195,8 @@ def build_results(
     }
     if comparison is not None:
         results["comparison"] = comparison
+    if tuning is not None:
+        results["tuning"] = tuning_to_dict(tuning)
     return jsonable(results)
 
 
@@ -210,6 +215,11 @@ def finding_to_dict(f: Finding, *, advisory: bool = True) -> dict[str, Any]:
         out["ci"] = None
     out["advisory"] = bool(advisory)
     return out
+
+
+def tuning_to_dict(outcome) -> dict[str, Any]:
+    """A TuningOutcome as a JSON-safe dict (results.json ``tuning``)."""
+    return jsonable(outcome)
 
 
 def metrics_table(findings: list[Finding]) -> dict[str, dict[str, dict[str, Any]]]:

@@ -96,6 +96,10 @@ class Spec:
         return self.typed.training
 
     @property
+    def tuning(self) -> spec_typed.Tuning | None:
+        return self.typed.tuning
+
+    @property
     def evaluation(self) -> spec_typed.Evaluation:
         return self.typed.evaluation
 

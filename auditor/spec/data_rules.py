@@ -269,6 +269,9 @@ def _named_columns(ctx: RuleContext) -> list[tuple[tuple, str, bool]]:
             named.append((("data", field_name, i), name, False))
     for name in data.types:
         named.append((("data", "types", name), name, True))
+    tuning = ctx.spec.tuning
+    if tuning is not None and tuning.cv is not None and tuning.cv.group_column:
+        named.append((("tuning", "cv", "group_column"), tuning.cv.group_column, False))
     for i, c in enumerate(ctx.spec.acceptance):  # a check on drivers names its feature
         if getattr(c, "feature", None):
             named.append((("acceptance", i, "feature"), c.feature, False))

@@ -1,7 +1,7 @@
 """Defaults, applied in one explicit step after validation, read from the schema only.
 
 No default lives in code: a property's ``default`` in ``schemas/spec.schema.json`` is the
-only place a default is decided. Three defaults depend on other fields, which a schema
+only place a default is decided. Some defaults depend on other fields, which a schema
 cannot say; the schema's descriptions state them and :func:`derived_defaults` applies them
 in the same step:
 
@@ -9,7 +9,9 @@ in the same step:
   ``label`` is its name;
 - a criterion's ``split`` is ``test`` when the data are split (``data.train``), else the
   first audit file's name;
-- a threshold's ``chosen_on.split`` (when no ``path`` is given) is the first audit file's.
+- a threshold's ``chosen_on.split`` (when no ``path`` is given) is the first audit file's;
+- a search's ``tuning.metric`` is the early-stopping metric, and its ``direction`` the
+  metric's own (left null for a name no catalogue knows: a rule says so).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ def split_name_for(path: str) -> str:
 
 def derived_defaults(values: dict[str, Any]) -> dict[str, Any]:
     """Fill the defaults that depend on other fields (see the module docstring), in place."""
+    _tuning_defaults(values)
     data = values.get("data")
     if not isinstance(data, dict):
         return values
@@ -64,6 +67,20 @@ def derived_defaults(values: dict[str, Any]) -> dict[str, Any]:
     if isinstance(chosen, dict) and chosen.get("path") is None and chosen.get("split") is None:
         chosen["split"] = first_audit
     return values
+
+
+def _tuning_defaults(values: dict[str, Any]) -> None:
+    """A search's metric (early stopping's) and direction (the metric's), in place."""
+    tuning = values.get("tuning")
+    if not isinstance(tuning, dict):
+        return
+    if tuning.get("metric") is None:
+        stopping = (values.get("training") or {}).get("early_stopping") or {}
+        tuning["metric"] = stopping.get("metric")
+    if tuning.get("direction") is None and isinstance(tuning.get("metric"), str):
+        from auditor.tuning.catalogue import direction_of
+
+        tuning["direction"] = direction_of(tuning["metric"])
 
 
 def section_defaults(path: tuple[str, ...], values: dict[str, Any]) -> dict[str, Any]:

@@ -126,6 +126,30 @@ def _challengers() -> list[str]:
     return list(CHALLENGERS)
 
 
+def _train_on() -> list[str]:
+    from auditor.train.engine import TRAIN_ON
+
+    return list(TRAIN_ON)
+
+
+def _tuning_methods() -> list[str]:
+    from auditor.tuning.catalogue import METHODS
+
+    return list(METHODS)
+
+
+def _tuning_pruners() -> list[str]:
+    from auditor.tuning.catalogue import PRUNERS
+
+    return list(PRUNERS)
+
+
+def _cv_strategies() -> list[str]:
+    from auditor.tuning.catalogue import CV_STRATEGIES
+
+    return list(CV_STRATEGIES)
+
+
 def _vendor_examples() -> list[Any]:
     from auditor.vendor_models.example import EXAMPLES
 
@@ -147,6 +171,11 @@ ENUMS: dict[tuple[str, ...], Callable[[], list[Any]]] = {
     (P, "training", P, "optimizer"): _optimizers,
     (P, "training", P, "schedule", P, "name"): _schedules,
     (P, "training", P, "precision"): _precisions,
+    (P, "training", P, "train_on"): _train_on,
+    (P, "tuning", P, "method"): _tuning_methods,
+    (P, "tuning", P, "retrain"): _train_on,
+    (P, "tuning", P, "pruning"): _tuning_pruners,
+    (P, "tuning", P, "cv", P, "strategy"): _cv_strategies,
     ("$defs", "metric"): _metrics,
     ("$defs", "criterion", P, "metric"): _criterion_metrics,
     ("$defs", "criterion", P, "check"): _criterion_checks,

@@ -5,7 +5,7 @@ the file, and, for data-aware rules, a lazy view of the data files) and returns 
 located :class:`~auditor.errors.SpecError`; an empty list means it passed. Register one
 with ``@spec_rule("name")`` (``needs_data=True`` for rules that read data; they run only
 when ``load_spec(..., check_data=True)``). The data-aware rules live in
-:mod:`auditor.spec.data_rules`.
+:mod:`auditor.spec.data_rules`, the tuning section's in :mod:`auditor.spec.tuning_rules`.
 
 What a name means (the tasks a metric applies to, the values it can take, what a check
 needs) is read from the catalogues: :mod:`auditor.metrics.performance`,
@@ -207,6 +207,7 @@ class RuleContext:
 def run_spec_rules(ctx: RuleContext, *, check_data: bool) -> list[SpecError]:
     """Run every registered rule (data-aware ones only with ``check_data``)."""
     import auditor.spec.data_rules  # noqa: F401 - registers the data-aware rules
+    import auditor.spec.tuning_rules  # noqa: F401 - registers the tuning rules
 
     errors: list[SpecError] = []
     for rule in SPEC_RULES.values():

@@ -180,6 +180,7 @@ class Training:
     momentum: float
     batch_size: int
     epochs: int
+    train_on: Literal["train", "train_and_validation"]
     weight_decay: float
     schedule: Schedule
     gradient_clip: float | None
@@ -191,6 +192,46 @@ class Training:
     deterministic: bool
     cpu_threads: int | None
     export_onnx: bool
+
+
+@dataclass(frozen=True)
+class SpaceEntry:
+    """One option a search chooses (``tuning.space[i]``): a range or choices."""
+
+    option: str
+    low: float | None
+    high: float | None
+    log: bool
+    step: float | None
+    choices: tuple[Any, ...] | None
+    when: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Folds:
+    """Cross-validation folds of the train split that score trials (``tuning.cv``)."""
+
+    folds: int
+    strategy: str
+    group_column: str | None
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """The hyperparameter search (``tuning``)."""
+
+    method: str
+    space: tuple[SpaceEntry, ...]
+    trials: int | None
+    seconds: float | None
+    metric: str | None
+    direction: Literal["maximize", "minimize"] | None
+    pruning: str
+    warmup_epochs: int
+    startup_trials: int
+    seed: int
+    retrain: Literal["train", "train_and_validation"]
+    cv: Folds | None
 
 
 @dataclass(frozen=True)
@@ -305,6 +346,7 @@ class SpecValues:
     data: Data
     model: Model
     training: Training
+    tuning: Tuning | None
     evaluation: Evaluation
     acceptance: tuple[Criterion, ...]
     report: Report
@@ -347,7 +389,9 @@ def _convert(hint: Any, value: Any, where: tuple) -> Any:
     if origin in (typing.Union, types.UnionType):
         inner = [a for a in typing.get_args(hint) if a is not type(None)]
         dataclass_types = [a for a in inner if dataclasses.is_dataclass(a)]
-        return _convert(dataclass_types[0], value, where) if dataclass_types else value
+        if dataclass_types:
+            return _convert(dataclass_types[0], value, where)
+        return _convert(inner[0], value, where) if len(inner) == 1 else value
     if dataclasses.is_dataclass(hint):
         return _build(hint, value, where)
     if origin is tuple:

@@ -15,6 +15,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MSG_EMPTY_TRAIN_ROWS = "train_rows selects no training rows"
 
+#: The rows a model learns from (``training.train_on``; ``tuning.retrain`` writes it):
+#: name -> how sentences say it.
+TRAIN_ON: dict[str, str] = {
+    "train": "the train split",
+    "train_and_validation": "the train and validation splits",
+}
+
 
 def loop_config(spec: Spec, dataset: Dataset, *, seed: int) -> Any:
     """The loop options from the resolved spec (raises SpecError for an unknown monitor)."""
@@ -61,7 +68,12 @@ def loop_config(spec: Spec, dataset: Dataset, *, seed: int) -> Any:
 
 
 def train_model(
-    spec: Spec, dataset: Dataset, *, train_rows: np.ndarray | None = None, progress=None
+    spec: Spec,
+    dataset: Dataset,
+    *,
+    train_rows: np.ndarray | None = None,
+    progress=None,
+    on_epoch=None,
 ) -> TrainedPredictor:
     """Train the spec's architecture on the dataset's train split.
 
@@ -71,12 +83,17 @@ def train_model(
         Resolved spec (``model``, ``training``, ``data.preprocessing``/``augmentation``).
     dataset : Dataset
         Only its ``train`` and ``validation`` splits are read: the test split and the
-        holdout never reach training or early stopping.
+        holdout never reach training or early stopping. With ``training.train_on:
+        train_and_validation`` the validation rows are trained on too (after the train
+        rows), and the validation figures of the history are then in-sample.
     train_rows : ndarray of int, optional
         Positions into the train split to train on (learning curves); validation is the
         same split as always.
     progress : auditor.progress.Progress, optional
         Shows a bar over epochs on a terminal.
+    on_epoch : callable, optional
+        ``on_epoch(epoch, val_loss, val_scores)`` after every epoch (the tuning stage
+        reports to its pruner there; an exception it raises ends training).
 
     Returns
     -------
@@ -91,8 +108,8 @@ def train_model(
     device, precision = _device_and_precision(spec)
     seed = int(training.seed)
     cfg = loop_config(spec, dataset, seed=seed)
-    X_train, y_train = _training_rows(dataset, train_rows)
     X_val, y_val = dataset.X["validation"], dataset.y["validation"]
+    X_train, y_train = _training_rows(dataset, train_rows, training.train_on)
     scaling = _target_scaling(dataset.task, y_train)
     config, model = _seeded_model(spec, dataset, X_train.shape[1], device)
     tensors = _device_tensors(dataset.task, device, scaling, X_train, y_train, X_val, y_val)
@@ -106,6 +123,7 @@ def train_model(
         y_val=y_val,
         progress=progress,
         val_scores=_val_scores(dataset.task, scaling),
+        on_epoch=on_epoch,
     )
     info = _training_info(
         spec, cfg, result, config, device, precision, started, X_train, X_val, threads
@@ -125,8 +143,11 @@ def _device_and_precision(spec: Spec) -> tuple[Any, Any]:
     return device, precision
 
 
-def _training_rows(dataset: Dataset, train_rows: np.ndarray | None) -> tuple[Any, Any]:
-    """The train split's features and targets, or only the rows at ``train_rows``."""
+def _training_rows(
+    dataset: Dataset, train_rows: np.ndarray | None, train_on: str = "train"
+) -> tuple[Any, Any]:
+    """The train split's features and targets, or only the rows at ``train_rows``; then
+    the validation split's too when ``train_on`` is ``train_and_validation``."""
     import numpy as np
 
     from auditor.errors import DataError
@@ -137,6 +158,9 @@ def _training_rows(dataset: Dataset, train_rows: np.ndarray | None) -> tuple[Any
         if rows.size == 0:
             raise DataError(MSG_EMPTY_TRAIN_ROWS)
         X_train, y_train = X_train[rows], y_train[rows]
+    if train_on == "train_and_validation":
+        X_train = np.concatenate([X_train, dataset.X["validation"]])
+        y_train = np.concatenate([y_train, dataset.y["validation"]])
     return X_train, y_train
 
 
@@ -216,6 +240,7 @@ def _fit(
     y_val: np.ndarray,
     progress,
     val_scores,
+    on_epoch=None,
 ) -> tuple[int, float, Any]:
     """Run the loop under the chosen number of CPU threads: (threads, start time, result)."""
     import time
@@ -242,6 +267,7 @@ def _fit(
             precision=precision,
             progress=progress,
             val_scores=val_scores,
+            on_epoch=on_epoch,
         )
     return threads, started, result
 
@@ -274,12 +300,14 @@ def _training_info(
         "precision": precision.name,
         "epochs_run": result.epochs_run,
         "best_epoch": result.best_epoch,
+        "kept_epoch": result.kept_epoch,
         "best_value": result.best_value,
         "stopped_early": result.stopped_early,
         "stop_reason": result.stop_reason,
         "monitor": cfg.monitor,
         "val_metric_name": result.metric_name,
         "train_seconds": round(time.perf_counter() - started, 4),
+        "train_on": training.train_on,
         "train_rows": int(X_train.shape[0]),
         "validation_rows": int(X_val.shape[0]),
         "seed": int(training.seed),

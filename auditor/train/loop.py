@@ -63,6 +63,7 @@ class LoopConfig:
 class LoopResult:
     history: list[dict[str, Any]] = field(default_factory=list)
     best_epoch: int | None = None
+    kept_epoch: int = 0  # the epoch whose weights the model ends with
     best_value: float | None = None
     stopped_early: bool = False
     stop_reason: str = "max_epochs"
@@ -371,8 +372,9 @@ def _validate(
     y_val: torch.Tensor,
     y_val_true: np.ndarray,
     val_scores: Callable[[torch.Tensor], np.ndarray] | None,
-) -> tuple[float, float]:
-    """The validation loss and the validation metric ``shown`` in the history."""
+) -> tuple[float, float, np.ndarray]:
+    """The validation loss, the validation metric ``shown`` in the history, and the
+    validation scores they were computed from."""
     out = forward_all(model, X_val, autocast=setup.autocast)
     val_loss = float(setup.loss_fn(out, y_val).item())
     scores = (
@@ -381,7 +383,7 @@ def _validate(
         else scores_from_outputs(cfg.task, out).cpu().numpy()
     )
     val_metric = monitor.metric_value(shown, cfg.task, y_val_true, scores)
-    return val_loss, val_metric
+    return val_loss, val_metric, scores
 
 
 def _history_row(
@@ -469,8 +471,10 @@ class _EpochTracker:
     def restore_best(self) -> None:
         """Load the best epoch's weights when training went on past it."""
         result = self.result
+        result.kept_epoch = result.epochs_run
         if self.best_state is not None and (result.best_epoch != result.epochs_run):
             self.model.load_state_dict(self.best_state)
+            result.kept_epoch = int(result.best_epoch or result.epochs_run)
 
 
 def fit(
@@ -485,6 +489,7 @@ def fit(
     precision: Precision,
     progress=None,
     val_scores: Callable[[torch.Tensor], np.ndarray] | None = None,
+    on_epoch: Callable[[int, float, np.ndarray], None] | None = None,
 ) -> LoopResult:
     """Train ``model`` in place; returns the history and the early-stopping outcome.
 
@@ -504,6 +509,9 @@ def fit(
         Draws a bar over epochs on a terminal.
     val_scores : callable, optional
         Maps validation outputs (on device) to scores in original units (regression).
+    on_epoch : callable, optional
+        ``on_epoch(epoch, val_loss, val_scores)`` after each epoch is recorded (scores as
+        ``Predictor.predict`` returns them); an exception it raises ends training there.
     """
     setup = _setup(model, cfg, X_train, y_train, precision)
     tracker = _EpochTracker(model, cfg, setup)
@@ -515,10 +523,12 @@ def fit(
         for epoch in range(1, cfg.epochs + 1):
             t0 = time.perf_counter()
             train_loss = _train_epoch(model, cfg, setup, X_train, y_train)
-            val_loss, val_metric = _validate(
+            val_loss, val_metric, scores = _validate(
                 model, cfg, setup, tracker.shown, X_val, y_val, y_val_true, val_scores
             )
             tracker.record(epoch, t0, train_loss, val_loss, val_metric, bar)
+            if on_epoch is not None:
+                on_epoch(epoch, val_loss, scores)
             if tracker.should_stop(epoch, train_loss, val_loss, start):
                 break
     finally:

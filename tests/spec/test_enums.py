@@ -42,6 +42,7 @@ SCHEMA_OWN_CHOICES = {
     ("properties", "model", "properties", "vendor", "properties", "output"),
     ("properties", "evaluation", "properties", "threshold", "properties", "strategy"),
     ("properties", "report", "properties", "page_size"),
+    ("properties", "tuning", "properties", "direction"),
     ("$defs", "criterion", "properties", "severity"),
     ("$defs", "criterion", "properties", "require"),
 }

@@ -38,6 +38,11 @@ NOT_SHOWN: dict[tuple[str, ...], dict[Any, str]] = {
         "no overflow); fp16 is for pre-Ampere GPUs and is tested in test_accelerator_paths "
         "and test_engine.test_mixed_precision_path",
     },
+    ("training", "train_on"): {
+        "train_and_validation": "the tuning stage writes it (tuning.retrain) into the resolved "
+        "spec it trains, with the epoch count it found; test_train_on and "
+        "tests/tuning/test_search.py train with it",
+    },
     ("training", "device"): {
         "mps": "an Apple-only spec would stop with exit code 2 on every other machine; "
         "device: auto picks MPS where it is present (test_accelerator_paths)",

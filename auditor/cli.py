@@ -261,6 +261,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.out is not None:
         check_out_dir(Path(args.out))  # before the run, not after minutes of training
     outcome = pipeline.run(args.spec, out=args.out, quiet=args.quiet)
+    if outcome.note is not None:  # a data-parallel process other than rank 0 wrote nothing
+        print(outcome.note)
+        return int(outcome.exit_code)
     wall = time.perf_counter() - start
     print(
         run_summary(

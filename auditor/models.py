@@ -7,13 +7,17 @@ from auditor.types import Dataset, Predictor, Spec
 
 
 def obtain_predictor(
-    spec: Spec, dataset: Dataset, *, progress: Progress | None = None
+    spec: Spec, dataset: Dataset, *, progress: Progress | None = None, processes=None
 ) -> Predictor:
-    """Return a trained model, or the vendor's model when ``model.vendor`` is declared."""
+    """Return a trained model, or the vendor's model when ``model.vendor`` is declared.
+
+    ``processes`` (``auditor.train.distributed.Processes``): under torchrun, this process's
+    place; the processes then train the model together (``training.distributed``).
+    """
     if spec.model.vendor is not None:
         from auditor.vendor_models import load_vendor_model
 
         return load_vendor_model(spec, dataset)
     from auditor.train import train_model
 
-    return train_model(spec, dataset, progress=progress)
+    return train_model(spec, dataset, progress=progress, processes=processes)

@@ -31,6 +31,7 @@ class RunOutcome:
     files: dict[str, Path]
     exit_code: int
     timings: dict[str, float]
+    note: str | None = None  # a data-parallel process other than rank 0 (it writes nothing)
 
 
 def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = False) -> RunOutcome:
@@ -49,15 +50,18 @@ def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = F
     )
     from auditor.results import build_results
     from auditor.spec import load_spec
+    from auditor.train.distributed import launched_processes, processes_for
     from auditor.tuning import tune
     from auditor.verdict import decide
 
     started = datetime.now(timezone.utc)
-    progress = Progress(quiet=quiet)
+    processes = launched_processes()  # under torchrun: rank 0 alone shows progress and writes
+    progress = Progress(quiet=quiet or not processes.main)
     timer = StageTimer(progress)
 
     with timer("load"):
         spec = load_spec(spec_path)
+        processes = processes_for(spec)  # several processes: can they share the training?
         target = output_dir(spec, out)
         if out is None:  # the spec's report.output decided the folder: point at it
             check_writable_dir(target, location=spec.locate(("report", "output")))
@@ -68,7 +72,9 @@ def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = F
     with timer("tune"):  # only with tuning: chosen on the train and validation rows alone
         spec, tuning = tune(spec, dataset, progress=progress)
     with timer("train"):
-        predictor = obtain_predictor(spec, dataset, progress=progress)
+        predictor = obtain_predictor(spec, dataset, progress=progress, processes=processes)
+    if not processes.main:  # data-parallel: rank 0 alone evaluates, audits and writes
+        return RunOutcome({}, target, {}, 0, dict(timer.timings), note=processes.done())
     with timer("evaluate"):
         evaluation = evaluate(spec, dataset, predictor, progress=progress)
     with timer("checks"):

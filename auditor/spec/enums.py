@@ -126,6 +126,12 @@ def _challengers() -> list[str]:
     return list(CHALLENGERS)
 
 
+def _backends() -> list[str]:
+    from auditor.train.distributed import BACKENDS
+
+    return list(BACKENDS)
+
+
 def _train_on() -> list[str]:
     from auditor.train.engine import TRAIN_ON
 
@@ -172,6 +178,7 @@ ENUMS: dict[tuple[str, ...], Callable[[], list[Any]]] = {
     (P, "training", P, "schedule", P, "name"): _schedules,
     (P, "training", P, "precision"): _precisions,
     (P, "training", P, "train_on"): _train_on,
+    (P, "training", P, "distributed", P, "backend"): _backends,
     (P, "tuning", P, "method"): _tuning_methods,
     (P, "tuning", P, "retrain"): _train_on,
     (P, "tuning", P, "pruning"): _tuning_pruners,

@@ -683,3 +683,26 @@ def check_vendor_format(ctx: RuleContext) -> list[SpecError]:
     if vendor.input == "preprocessed" and not data.train and data.reference is None:
         return [ctx.error(("model", "vendor", "input"), MSG_PREPROCESSED_NEEDS_FIT)]
     return []
+
+
+MSG_DISTRIBUTED_VENDOR = (
+    "data-parallel training trains a model, and a vendor's model (model.vendor) is audited "
+    "as it is: remove training.distributed"
+)
+MSG_DISTRIBUTED_NCCL_CPU = (
+    "backend 'nccl' needs CUDA devices, and training.device is 'cpu': use gloo or auto"
+)
+
+
+@spec_rule("distributed_settings")
+def check_distributed(ctx: RuleContext) -> list[SpecError]:
+    """``training.distributed``: a model to train, and a backend its device can use (the
+    launch itself is checked when torchrun starts the processes, ``train.distributed``)."""
+    training = ctx.spec.training
+    if training.distributed is None:
+        return []
+    if ctx.spec.model.vendor is not None:
+        return [ctx.error(("training", "distributed"), MSG_DISTRIBUTED_VENDOR, key=True)]
+    if training.distributed.backend == "nccl" and training.device == "cpu":
+        return [ctx.error(("training", "distributed", "backend"), MSG_DISTRIBUTED_NCCL_CPU)]
+    return []

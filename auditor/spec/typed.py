@@ -172,6 +172,14 @@ class EarlyStopping:
 
 
 @dataclass(frozen=True)
+class Distributed:
+    """Data-parallel training under torchrun (``training.distributed``)."""
+
+    backend: Literal["auto", "gloo", "nccl"]
+    timeout: float
+
+
+@dataclass(frozen=True)
 class Training:
     """How the model is trained (``training``)."""
 
@@ -191,6 +199,7 @@ class Training:
     seed: int
     deterministic: bool
     cpu_threads: int | None
+    distributed: Distributed | None
     export_onnx: bool
 
 

@@ -74,6 +74,7 @@ def train_model(
     train_rows: np.ndarray | None = None,
     progress=None,
     on_epoch=None,
+    processes=None,
 ) -> TrainedPredictor:
     """Train the spec's architecture on the dataset's train split.
 
@@ -94,6 +95,10 @@ def train_model(
     on_epoch : callable, optional
         ``on_epoch(epoch, val_loss, val_scores)`` after every epoch (the tuning stage
         reports to its pruner there; an exception it raises ends training).
+    processes : auditor.train.distributed.Processes, optional
+        This process's place in a torchrun launch (``processes_for``): with several
+        processes and ``training.distributed`` they train this model together, data-parallel.
+        Without it the model trains in this process alone (learning curves, trials).
 
     Returns
     -------
@@ -104,39 +109,49 @@ def train_model(
     DeviceError
         The requested device or precision is not available (before any training).
     """
+    from auditor.train.distributed import ONE_PROCESS, data_parallel
+
     training = spec.training
-    device, precision = _device_and_precision(spec)
+    processes = processes or ONE_PROCESS
+    device, precision = _device_and_precision(spec, processes)
     seed = int(training.seed)
     cfg = loop_config(spec, dataset, seed=seed)
     X_val, y_val = dataset.X["validation"], dataset.y["validation"]
     X_train, y_train = _training_rows(dataset, train_rows, training.train_on)
     scaling = _target_scaling(dataset.task, y_train)
-    config, model = _seeded_model(spec, dataset, X_train.shape[1], device)
-    tensors = _device_tensors(dataset.task, device, scaling, X_train, y_train, X_val, y_val)
-    threads, started, result = _fit(
-        spec,
-        cfg,
-        model,
-        tensors,
-        device=device,
-        precision=precision,
-        y_val=y_val,
-        progress=progress,
-        val_scores=_val_scores(dataset.task, scaling),
-        on_epoch=on_epoch,
-    )
+    with data_parallel(spec, processes, device, rows=X_train.shape[0]) as shards:
+        config, model = _seeded_model(spec, dataset, X_train.shape[1], device)
+        tensors = _device_tensors(dataset.task, device, scaling, X_train, y_train, X_val, y_val)
+        threads, started, result = _fit(
+            spec,
+            cfg,
+            model,
+            tensors,
+            device=device,
+            precision=precision,
+            y_val=y_val,
+            progress=progress,
+            val_scores=_val_scores(dataset.task, scaling),
+            on_epoch=on_epoch,
+            shards=shards,
+        )
     info = _training_info(
         spec, cfg, result, config, device, precision, started, X_train, X_val, threads
     )
+    if shards is not None:
+        info["distributed"] = shards.describe()
+        info["notes"] = [shards.note()]
     return _predictor(spec, dataset, model, config, scaling, device, result, info)
 
 
-def _device_and_precision(spec: Spec) -> tuple[Any, Any]:
-    """The training device and precision the spec asks for (DeviceError when unavailable)."""
-    from auditor.train.device import resolve_device, resolve_precision
+def _device_and_precision(spec: Spec, processes: Any) -> tuple[Any, Any]:
+    """The training device and precision the spec asks for (DeviceError when unavailable);
+    under several processes on CUDA, the GPU of this process's LOCAL_RANK."""
+    from auditor.train.device import resolve_precision
+    from auditor.train.distributed import process_device
 
     training = spec.training
-    device = resolve_device(training.device, location=spec.locate(("training", "device")))
+    device = process_device(spec, processes)
     precision = resolve_precision(
         training.precision, device, location=spec.locate(("training", "precision"))
     )
@@ -241,6 +256,7 @@ def _fit(
     progress,
     val_scores,
     on_epoch=None,
+    shards=None,
 ) -> tuple[int, float, Any]:
     """Run the loop under the chosen number of CPU threads: (threads, start time, result)."""
     import time
@@ -268,6 +284,7 @@ def _fit(
             progress=progress,
             val_scores=val_scores,
             on_epoch=on_epoch,
+            shards=shards,
         )
     return threads, started, result
 

@@ -4,6 +4,11 @@ The training and validation matrices are moved to the device once. Each epoch dr
 permutation of row indices (or a weighted sample, for oversampling) and every batch is an
 ``index_select`` of the preassembled tensors: no per-row Dataset/DataLoader objects. The
 running loss stays on the device; one host synchronisation per epoch reads it back.
+
+Data-parallel (``training.distributed``, :mod:`auditor.train.distributed`): the epoch's rows
+come from this process's shard, the model trains inside DistributedDataParallel, and the
+epoch's figures are averaged across processes before the history and early stopping read
+them.
 """
 
 from __future__ import annotations
@@ -206,6 +211,7 @@ class _Setup:
     autocast: Any
     scaler: Any
     clip: float | None
+    shards: Any = None  # data-parallel rows and agreement (auditor.train.distributed.Shards)
     used: int = 0  # rows per epoch (a last batch of one row is left out)
     losses: torch.Tensor | None = None  # per-batch losses, on the device
     sizes: torch.Tensor | None = None  # per-batch row counts, on the device
@@ -255,11 +261,19 @@ def _setup(
     X_train: torch.Tensor,
     y_train: torch.Tensor,
     precision: Precision,
+    shards: Any = None,
 ) -> _Setup:
-    """Everything the epochs reuse, built in this order: batching, optimizer, loss, RNGs."""
+    """Everything the epochs reuse, built in this order: batching, optimizer, loss, RNGs.
+
+    With ``shards`` a batch is this process's part of a step (``batch_size`` rows across
+    all processes), and augmentation draws are seeded per process (``seed + rank``).
+    """
     device = X_train.device
     n = X_train.shape[0]
-    bs, steps = _batching(n, cfg.batch_size)
+    if shards is None:
+        bs, steps = _batching(n, cfg.batch_size)
+    else:
+        bs, steps = _batching(shards.rows_per_epoch, shards.per_process)
     params = list(model.parameters())
     optimizer = build_optimizer(params, cfg.training)
     schedule = build_schedule(optimizer, cfg.training, epochs=cfg.epochs, steps_per_epoch=steps)
@@ -272,9 +286,10 @@ def _setup(
     sample_weights = _sample_weights(cfg, y_train, device)
     noise_scale = _noise_scale(cfg, X_train.shape[1], device)
     augmenting = noise_scale is not None or cfg.mixup_alpha > 0
+    stream = cfg.seed + (shards.rank if shards is not None else 0)
     generator = torch.Generator(device=device)
-    generator.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
+    generator.manual_seed(stream)
+    rng = np.random.default_rng(stream)
     autocast = _autocast(precision, device)
     scaler = torch.amp.GradScaler(device.type) if precision.needs_scaler else None
     return _Setup(
@@ -294,22 +309,28 @@ def _setup(
         autocast=autocast,
         scaler=scaler,
         clip=cfg.gradient_clip,
+        shards=shards,
     )
 
 
 def _loss_buffers(setup: _Setup) -> None:
     """The device buffers of per-batch losses and batch sizes (one host read per epoch)."""
     n, bs, steps, device = setup.n, setup.bs, setup.steps, setup.device
+    if setup.shards is not None:
+        n = setup.shards.rows_per_epoch  # this process's rows
     setup.used = min(n, steps * bs)
     setup.losses = torch.zeros(steps, device=device)
     setup.sizes = torch.full((steps,), float(bs), device=device)
     setup.sizes[-1] = float(setup.used - (steps - 1) * bs)
 
 
-def _epoch_order(setup: _Setup) -> torch.Tensor:
-    """This epoch's row order: a permutation, or a weighted draw with replacement."""
+def _epoch_order(setup: _Setup, epoch: int) -> torch.Tensor:
+    """This epoch's row order: a permutation, or a weighted draw with replacement (with
+    shards: this process's shard of the one every process draws alike)."""
     n, generator, device = setup.n, setup.generator, setup.device
     sample_weights = setup.sample_weights
+    if setup.shards is not None:
+        return setup.shards.epoch_rows(epoch, sample_weights)
     if sample_weights is not None:
         u = torch.rand(n, generator=generator, device=device, dtype=torch.float64)
         order = torch.searchsorted(sample_weights, u * sample_weights[-1], right=True)
@@ -325,14 +346,19 @@ def _train_epoch(
     setup: _Setup,
     X_train: torch.Tensor,
     y_train: torch.Tensor,
+    epoch: int = 1,
 ) -> float:
-    """One pass over the training rows in index-slice batches; the mean training loss."""
+    """One pass over the training rows in index-slice batches; the mean training loss.
+
+    ``model`` is the module that trains (DistributedDataParallel around the model when
+    processes share the training).
+    """
     bs, steps, losses = setup.bs, setup.steps, setup.losses
     optimizer, schedule, scaler = setup.optimizer, setup.schedule, setup.scaler
     params, clip, loss_fn, autocast = setup.params, setup.clip, setup.loss_fn, setup.autocast
     augmenting, noise_scale = setup.augmenting, setup.noise_scale
     generator, rng = setup.generator, setup.rng
-    order = _epoch_order(setup)
+    order = _epoch_order(setup, epoch)
     for step in range(steps):
         idx = order[step * bs : (step + 1) * bs]
         xb = X_train.index_select(0, idx)
@@ -490,6 +516,7 @@ def fit(
     progress=None,
     val_scores: Callable[[torch.Tensor], np.ndarray] | None = None,
     on_epoch: Callable[[int, float, np.ndarray], None] | None = None,
+    shards: Any = None,
 ) -> LoopResult:
     """Train ``model`` in place; returns the history and the early-stopping outcome.
 
@@ -512,8 +539,13 @@ def fit(
     on_epoch : callable, optional
         ``on_epoch(epoch, val_loss, val_scores)`` after each epoch is recorded (scores as
         ``Predictor.predict`` returns them); an exception it raises ends training there.
+    shards : auditor.train.distributed.Shards, optional
+        Data-parallel training (``training.distributed``): this process's rows each epoch,
+        DistributedDataParallel around ``model``, and the epoch's figures averaged across
+        processes (the stop decision is rank 0's), so every process stops at the same epoch.
     """
-    setup = _setup(model, cfg, X_train, y_train, precision)
+    setup = _setup(model, cfg, X_train, y_train, precision, shards)
+    trainer = model if shards is None else shards.wrap(model)
     tracker = _EpochTracker(model, cfg, setup)
     _loss_buffers(setup)
     bar = progress.bar(total=cfg.epochs, desc="train") if progress is not None else None
@@ -522,14 +554,19 @@ def fit(
     try:
         for epoch in range(1, cfg.epochs + 1):
             t0 = time.perf_counter()
-            train_loss = _train_epoch(model, cfg, setup, X_train, y_train)
+            train_loss = _train_epoch(trainer, cfg, setup, X_train, y_train, epoch)
             val_loss, val_metric, scores = _validate(
                 model, cfg, setup, tracker.shown, X_val, y_val, y_val_true, val_scores
             )
+            if shards is not None:
+                train_loss, val_loss, val_metric = shards.mean(train_loss, val_loss, val_metric)
             tracker.record(epoch, t0, train_loss, val_loss, val_metric, bar)
             if on_epoch is not None:
                 on_epoch(epoch, val_loss, scores)
-            if tracker.should_stop(epoch, train_loss, val_loss, start):
+            stop = tracker.should_stop(epoch, train_loss, val_loss, start)
+            if shards is not None:
+                stop = shards.agree(stop)  # rank 0's: every process stops at one epoch
+            if stop:
                 break
     finally:
         if bar is not None:

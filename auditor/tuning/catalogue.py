@@ -173,6 +173,7 @@ NOT_TUNABLE: dict[str, str] = {
     "training.seed": "a seed chosen by its validation score fits the validation rows' noise",
     "training.deterministic": "it says how training runs, not what the model learns",
     "training.cpu_threads": "it says how training runs, not what the model learns",
+    "training.distributed": "it says how many processes share training, not what is learned",
     "training.time_budget": "a wall-clock limit trains differently on every machine",
     "training.export_onnx": "it is an output of training, not a choice within it",
     "training.train_on": "tuning.retrain decides which rows the chosen model is trained on",

@@ -47,6 +47,12 @@ NOT_SHOWN: dict[tuple[str, ...], dict[Any, str]] = {
         "mps": "an Apple-only spec would stop with exit code 2 on every other machine; "
         "device: auto picks MPS where it is present (test_accelerator_paths)",
     },
+    ("training", "distributed", "backend"): {
+        "gloo": "auto (specs/loan-ddp.yaml) picks gloo on CPUs, so the one spec runs on any "
+        "machine; test_distributed trains two torchrun processes with gloo",
+        "nccl": "auto picks NCCL on CUDA devices; a spec naming it stops on a CPU-only "
+        "machine under torchrun (test_distributed.test_nccl_needs_cuda_devices)",
+    },
 }
 # the schema's device is a pattern, not an enum: these are its values
 DEVICE_VALUES = ("auto", "cpu", "cuda", "mps")

@@ -24,11 +24,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install -q -c constraints.txt -e ".[dev]"
 	@touch $(STAMP)
 
-# The optional tuning extra (Optuna), which a spec's `tuning` section and the tests need;
-# constrained like every other step, so it never replaces torch. An environment that
-# already has Optuna installs nothing.
+# The optional tuning extra (Optuna, and the PostgreSQL drivers of a shared study), which a
+# spec's `tuning` section and the tests need; constrained like every other step, so it never
+# replaces torch. An environment that already has them installs nothing.
 $(TUNE): $(STAMP)
-	@$(BIN)/python -c "import optuna" 2>/dev/null || \
+	@$(BIN)/python -c "import optuna, sqlalchemy, psycopg" 2>/dev/null || \
 	  $(PIP) install -q -c constraints.txt -e ".[dev,tune]"
 	@touch $(TUNE)
 

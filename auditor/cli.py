@@ -1,4 +1,4 @@
-"""The ``auditor`` command: validate, run, schema, init, report, verify.
+"""The ``auditor`` command: validate, run, tune, schema, init, report, verify.
 
 Every error auditor raises on purpose (:class:`~auditor.errors.AuditorError`) becomes its
 one-line message on stderr and its exit code; anything else is a bug (exit 70) and shows a
@@ -97,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_validate(command)
     _add_run(command)
+    _add_tune(command)
     command("schema", "print the spec's JSON Schema").set_defaults(handler=cmd_schema)
     _add_init(command)
     _add_report(command)
@@ -124,6 +125,40 @@ def _add_run(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
         help="no progress; print only the verdict and the report's path",
     )
     p.set_defaults(handler=cmd_run)
+
+
+def _add_tune(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """``auditor tune SPEC [--workers N] [--storage URL] [--study NAME] [--out DIR] [--quiet]``."""
+    p = command(
+        "tune",
+        "search the spec's tuning space with worker processes sharing one study, then train "
+        "and audit the chosen configuration as run does; or, with --storage alone, join a "
+        "shared study as a worker",
+    )
+    p.add_argument("spec", metavar="SPEC", help="the YAML spec file (with a tuning section)")
+    p.add_argument(
+        "--workers",
+        metavar="N",
+        type=int,
+        default=None,
+        help="worker processes on this machine, this one among them (default 1); this "
+        "process then trains, audits and writes the run folder",
+    )
+    p.add_argument(
+        "--storage",
+        metavar="URL",
+        default=None,
+        help="where the trials live: a journal file (one machine; with --workers the default "
+        "is tuning.journal in the run folder) or a postgresql:// URL (several machines); "
+        "SQLite is refused (optuna#4002). Without --workers: join that study as a worker",
+    )
+    p.add_argument("--study", metavar="NAME", default=None, help="study name (default: the spec's)")
+    p.add_argument(
+        "--out", metavar="DIR", help="output folder (default: reports/<name>/<UTC timestamp>/)"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress")
+    p.add_argument("--worker-index", type=int, default=None, help=argparse.SUPPRESS)
+    p.set_defaults(handler=cmd_tune)
 
 
 def _add_init(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
@@ -254,13 +289,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return int(ExitCode.READY)
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def cmd_run(args: argparse.Namespace, workers=None) -> int:
     from auditor import pipeline
 
     start = time.perf_counter()
     if args.out is not None:
         check_out_dir(Path(args.out))  # before the run, not after minutes of training
-    outcome = pipeline.run(args.spec, out=args.out, quiet=args.quiet)
+    shared = {} if workers is None else {"workers": workers}  # auditor tune's workers
+    outcome = pipeline.run(args.spec, out=args.out, quiet=args.quiet, **shared)
     if outcome.note is not None:  # a data-parallel process other than rank 0 wrote nothing
         print(outcome.note)
         return int(outcome.exit_code)
@@ -276,6 +312,25 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     )
     return int(outcome.exit_code)
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    """The leader (``--workers``, or nothing: trains and audits as run does) or a worker
+    (``--storage`` without ``--workers``: trials only, then a summary line)."""
+    from auditor.tuning.workers import MSG_JOIN_OUT, MSG_NO_TUNING, Workers, join_study
+
+    count = 1 if args.workers is None else args.workers
+    workers = Workers(count, args.storage, args.study, args.worker_index)
+    if args.workers is None and args.storage is not None:  # a worker, here or elsewhere
+        if args.out is not None:
+            raise UsageError(MSG_JOIN_OUT)
+        print(join_study(args.spec, workers, quiet=args.quiet))
+        return int(ExitCode.READY)
+    from auditor.spec import load_spec
+
+    if load_spec(args.spec).tuning is None:
+        raise UsageError(MSG_NO_TUNING, Location(file=str(args.spec)))
+    return cmd_run(args, workers)
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

@@ -34,8 +34,15 @@ class RunOutcome:
     note: str | None = None  # a data-parallel process other than rank 0 (it writes nothing)
 
 
-def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = False) -> RunOutcome:
-    """Run the whole audit for one spec and write its outputs."""
+def run(
+    spec_path: str | Path,
+    *,
+    out: str | Path | None = None,
+    quiet: bool = False,
+    workers=None,
+) -> RunOutcome:
+    """Run the whole audit for one spec and write its outputs (``workers``: ``auditor tune``'s
+    worker processes sharing the search, :class:`auditor.tuning.workers.Workers`)."""
     from auditor.checks import run_checks
     from auditor.compare import Audit, audit_in_house
     from auditor.data import build_dataset
@@ -70,7 +77,7 @@ def run(spec_path: str | Path, *, out: str | Path | None = None, quiet: bool = F
     with timer("data"):
         dataset = build_dataset(spec)
     with timer("tune"):  # only with tuning: chosen on the train and validation rows alone
-        spec, tuning = tune(spec, dataset, progress=progress)
+        spec, tuning = tune(spec, dataset, progress=progress, workers=workers, out_dir=target)
     with timer("train"):
         predictor = obtain_predictor(spec, dataset, progress=progress, processes=processes)
     if not processes.main:  # data-parallel: rank 0 alone evaluates, audits and writes

@@ -33,7 +33,9 @@ class Method:
         Whether it walks a finite grid: every space entry then needs ``choices`` or a
         ``step``, and a budget of no trials means the whole grid.
     build : callable
-        ``build(optuna, *, seed, startup_trials, grid) -> optuna sampler``.
+        ``build(optuna, *, seed, startup_trials, grid, parallel) -> optuna sampler``
+        (``parallel``: workers share the study, so a Bayesian sampler treats other workers'
+        running trials as scored, Optuna's constant liar, and draws elsewhere).
     """
 
     name: str
@@ -69,16 +71,18 @@ class CvStrategy:
     build: Callable[[int, int], Any]
 
 
-def _grid(optuna, *, seed, startup_trials, grid):
+def _grid(optuna, *, seed, startup_trials, grid, parallel=False):
     return optuna.samplers.GridSampler(grid, seed=seed)
 
 
-def _random(optuna, *, seed, startup_trials, grid):
+def _random(optuna, *, seed, startup_trials, grid, parallel=False):
     return optuna.samplers.RandomSampler(seed=seed)
 
 
-def _tpe(optuna, *, seed, startup_trials, grid):
-    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup_trials)
+def _tpe(optuna, *, seed, startup_trials, grid, parallel=False):
+    return optuna.samplers.TPESampler(
+        seed=seed, n_startup_trials=startup_trials, constant_liar=parallel
+    )
 
 
 METHODS: dict[str, Method] = {

@@ -10,8 +10,8 @@
 
 Optuna is imported when a search starts; a spec with ``tuning`` on an installation
 without it stops with one located line (exit code 2), as ``auditor validate`` says first.
-The study lives in memory, created in one place (:func:`_create_study`), where a storage
-URL shared by several workers would go.
+The study lives in memory, created in one place (:func:`_create_study`); ``auditor tune``
+puts it in a storage that worker processes share (:mod:`auditor.tuning.workers`).
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ if TYPE_CHECKING:  # pragma: no cover
 SEARCH_SPLITS: tuple[str, ...] = ("train", "validation")
 BEST_SHOWN = 5  # trials in the results' best-trials table
 SPEC_OWN = "spec"  # ``same_as`` of a trial that drew the spec's own configuration
+#: User attribute of a trial a shared study's worker opened past the trial budget (another
+#: worker took the last trial first); it is failed at once and is not in the record.
+BEYOND_BUDGET = "beyond_budget"
 
 MSG_NOTHING_SCORED = (
     "no configuration could be scored: {counts}, and the spec's own configuration gave {reason}"
@@ -242,7 +245,9 @@ class _Scorer:
         return by_epoch.get(kept, math.nan), kept, reported
 
 
-def tune(spec: Spec, dataset: Dataset, *, progress=None) -> tuple[Spec, TuningOutcome | None]:
+def tune(
+    spec: Spec, dataset: Dataset, *, progress=None, workers=None, out_dir=None
+) -> tuple[Spec, TuningOutcome | None]:
     """Search the spec's ``tuning`` space; the spec with the chosen values, and the record.
 
     Parameters
@@ -253,6 +258,11 @@ def tune(spec: Spec, dataset: Dataset, *, progress=None) -> tuple[Spec, TuningOu
         Only its train and validation splits reach the search (:func:`search_view`).
     progress : auditor.progress.Progress, optional
         A bar over the trials on a terminal.
+    workers : auditor.tuning.workers.Workers, optional
+        ``auditor tune``: the study in a storage shared by worker processes (these and
+        others that join it), the spec's own configuration scored here.
+    out_dir : Path, optional
+        The run folder (with ``workers`` and no storage, the journal file goes there).
 
     Returns
     -------
@@ -270,14 +280,21 @@ def tune(spec: Spec, dataset: Dataset, *, progress=None) -> tuple[Spec, TuningOu
     view = search_view(dataset)
     folds = fold_views(spec, view, notes) if tuning.cv is not None else None
     scorer = _Scorer(spec, view, folds, optuna)
-    baseline = _score_baseline(scorer)
-    seen: dict[str, tuple[str, int | str, Score | None, str | None]] = {}
-    if baseline.state == "complete":
-        seen[sp.key(baseline.values)] = ("complete", SPEC_OWN, _score_of(baseline), None)
     with _optuna_quiet(optuna):
-        study = _create_study(optuna, spec)
-        objective = _objective(scorer, seen)
-        _optimize(study, objective, tuning, started, progress)
+        if workers is not None:  # auditor tune: trials shared by worker processes
+            from auditor.tuning.workers import search_shared
+
+            study, baseline = search_shared(
+                workers, scorer, dataset, out_dir, started=started, progress=progress, notes=notes
+            )
+        else:
+            baseline = _score_baseline(scorer)
+            seen: dict[str, tuple[str, int | str, Score | None, str | None]] = {}
+            if baseline.state == "complete":
+                seen[sp.key(baseline.values)] = ("complete", SPEC_OWN, _score_of(baseline), None)
+            study = _create_study(optuna, spec)
+            objective = _objective(scorer, seen)
+            _optimize(study, objective, tuning, started, progress)
     trials = [_record(t, optuna) for t in study.trials]
     trials = [t for t in trials if t is not None]
     outcome = _outcome(spec, tuning, baseline, trials, time.perf_counter() - started, notes)
@@ -314,15 +331,21 @@ def _score_baseline(scorer: _Scorer) -> TrialRecord:
     )
 
 
-def _create_study(optuna, spec: Spec):
-    """The study: the method's sampler, the pruner, the direction (kept in memory)."""
+def _create_study(optuna, spec: Spec, *, storage=None, study_name=None, worker: int = 0):
+    """The study: the method's sampler, the pruner, the direction; kept in memory, or in a
+    ``storage`` that worker processes share (created by the first, loaded by the others).
+
+    ``worker`` offsets the sampler's seed, so that workers draw different values; a grid
+    keeps its seed, so that trial k is the same grid point in every worker.
+    """
     tuning = spec.tuning
     method = METHODS[tuning.method]
     sampler = method.build(
         optuna,
-        seed=int(tuning.seed),
+        seed=int(tuning.seed) + (0 if method.enumerates else int(worker)),
         startup_trials=int(tuning.startup_trials),
         grid=sp.grid(tuning.space) if method.enumerates else None,
+        parallel=storage is not None,
     )
     pruner = PRUNERS[tuning.pruning].build(
         optuna,
@@ -330,13 +353,19 @@ def _create_study(optuna, spec: Spec):
         warmup_epochs=int(tuning.warmup_epochs),
     )
     return optuna.create_study(
-        direction=tuning.direction, sampler=sampler, pruner=pruner, study_name=spec.name
+        direction=tuning.direction,
+        sampler=sampler,
+        pruner=pruner,
+        study_name=study_name or spec.name,
+        storage=storage,
+        load_if_exists=storage is not None,
     )
 
 
-def _objective(scorer: _Scorer, seen: dict) -> Callable[[Any], float]:
+def _objective(scorer: _Scorer, seen: dict, *, shared=None) -> Callable[[Any], float]:
     """The function Optuna calls for each trial (a repeated configuration is not retrained:
-    training is seeded, so it would find the same value)."""
+    training is seeded, so it would find the same value). ``shared(trial, key)`` looks the
+    configuration up among other workers' trials (an entry like ``seen``'s, or None)."""
     optuna = scorer.optuna
     tuning = scorer.tuning
     enumerates = METHODS[tuning.method].enumerates
@@ -345,8 +374,11 @@ def _objective(scorer: _Scorer, seen: dict) -> Callable[[Any], float]:
         values = sp.sample(trial, tuning.space, scorer.spec.values, enumerate_grid=enumerates)
         trial.set_user_attr("values", values)
         key = sp.key(values)
-        if key in seen:
-            return _repeat(trial, seen[key], optuna)
+        earlier = seen.get(key)
+        if earlier is None and shared is not None:
+            earlier = shared(trial, key)
+        if earlier is not None:
+            return _repeat(trial, earlier, optuna)
         started = time.perf_counter()
         try:
             score = scorer.score(values, trial)
@@ -447,7 +479,7 @@ def _record(trial, optuna) -> TrialRecord | None:
         optuna.trial.TrialState.FAIL: "failed",
     }
     state = states.get(trial.state)
-    if state is None:
+    if state is None or trial.user_attrs.get(BEYOND_BUDGET):
         return None
     attrs = trial.user_attrs
     return TrialRecord(

@@ -469,6 +469,7 @@ def evaluate(
     progress=None,
     learning_curve: bool = True,
     drift: list | None = None,
+    tuning=None,
 ) -> Evaluation:
     """Predict every split, choose the threshold on validation, compute baselines and curves.
 
@@ -479,6 +480,8 @@ def evaluate(
     ModelFileError; choosing the threshold on an uncovered validation split is a SpecError.
     ``learning_curve: False`` skips the retraining on fractions; ``drift`` reuses another
     evaluation's comparison with the development data (a second model on the same data).
+    ``tuning`` (the search's outcome) trains the spec's own configuration as the chosen one
+    was trained and predicts the splits the search never read, for the tuning gain.
 
     Returns
     -------
@@ -530,6 +533,7 @@ def evaluate(
     else:
         notes["learning_curve"] = "it is drawn for the audited model only"
     simple = baseline_predictions(dataset, threshold, seed=int(spec.training.seed))
+    untuned = _untuned(spec, dataset, tuning, audited, progress=progress)
     return Evaluation(
         task=task,
         classes=list(dataset.classes),
@@ -547,4 +551,30 @@ def evaluate(
         notes=notes,
         drift=drift,
         drivers=drivers,
+        tuning=tuning,
+        untuned=untuned,
     )
+
+
+def _untuned(spec: Spec, dataset: Dataset, tuning, audited: list[str], *, progress=None):
+    """{split: SplitEval} of the spec's own configuration on the splits the search never
+    read (its threshold chosen as the model's is); empty without a search that changed it."""
+    if tuning is None:
+        return {}
+    from auditor.train import train_model
+    from auditor.tuning.search import SEARCH_SPLITS, untuned_spec
+
+    own = untuned_spec(spec, tuning)
+    unseen = [s for s in audited if s not in SEARCH_SPLITS]
+    if own is None or not unseen:
+        return {}
+    if progress is not None:
+        progress.status("the spec's own configuration, for the tuning gain")
+    predictor = train_model(own, dataset)
+    scores = {s: np.asarray(predictor.predict(dataset, s)) for s in unseen}
+    threshold = None
+    if dataset.task == "binary":
+        split = threshold_split(dataset)
+        at = np.asarray(predictor.predict(dataset, split)) if split in dataset.y else None
+        threshold, _ = choose_threshold(own, dataset, at)
+    return _split_evals(dataset, unseen, scores, threshold)

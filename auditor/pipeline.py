@@ -83,7 +83,7 @@ def run(
     if not processes.main:  # data-parallel: rank 0 alone evaluates, audits and writes
         return RunOutcome({}, target, {}, 0, dict(timer.timings), note=processes.done())
     with timer("evaluate"):
-        evaluation = evaluate(spec, dataset, predictor, progress=progress)
+        evaluation = evaluate(spec, dataset, predictor, progress=progress, tuning=tuning)
     with timer("checks"):
         findings = run_checks(spec, dataset, evaluation)
     with timer("verdict"):

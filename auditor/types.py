@@ -34,8 +34,16 @@ REGRESSION: tuple[Task, ...] = ("regression",)
 SplitName = Literal["train", "validation", "test", "holdout"]
 SPLITS: tuple[str, ...] = ("train", "validation", "test", "holdout")
 
-Category = Literal["data", "drift", "fit", "performance", "fairness", "drivers"]
-CATEGORIES: tuple[str, ...] = ("data", "drift", "fit", "performance", "fairness", "drivers")
+Category = Literal["data", "drift", "fit", "performance", "fairness", "drivers", "tuning"]
+CATEGORIES: tuple[str, ...] = (
+    "data",
+    "drift",
+    "fit",
+    "performance",
+    "fairness",
+    "drivers",
+    "tuning",
+)
 
 Status = Literal["pass", "warn", "fail", "inconclusive", "error", "skipped"]
 STATUSES: tuple[str, ...] = ("pass", "warn", "fail", "inconclusive", "error", "skipped")
@@ -246,6 +254,11 @@ class Evaluation:
     drift: list[Any] = field(default_factory=list)  # auditor.drift.DriftResult per client split
     # auditor.importance.Drivers (permutation importance, partial dependence), or None
     drivers: Any = None
+    # with tuning: the search's auditor.tuning.TuningOutcome, and what the spec's own
+    # configuration (trained as the chosen one is) predicts on the splits the search never
+    # read (test, holdout, audit files): split -> SplitEval
+    tuning: Any = None
+    untuned: dict[str, SplitEval] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- findings
@@ -283,6 +296,8 @@ class Finding:
 # Every chart dict has "kind" and "title" (a sentence stating the finding, e.g.
 # "Validation loss rises after epoch 12").
 CHART_KINDS: dict[str, str] = {
+    "optimization_history": "trials: [int], values: [float|None], states: [str], "
+    "best_so_far: [float|None], baseline: float|None, metric: str",
     "loss_curve": "epochs: [int], train: [float], validation: [float], "
     "best_epoch: int|None, rising_from: int|None",
     "learning_curve": "fractions: [float], rows: [int], train: [float], validation: [float], "

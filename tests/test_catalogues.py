@@ -33,6 +33,7 @@ from auditor.types import SPLITS, TASKS
 from auditor.verdict import decide
 from tests.checks.factory import make_binary_case, make_other_case, make_spec, steady_history
 from tests.checks.raw_models import measure_drivers
+from tests.tuning.tuning_data import fabricated_outcome
 
 COSTS = {"false_positive": 5.0, "false_negative": 1.0}
 
@@ -86,6 +87,10 @@ def _spec_text(task: str, criterion: dict) -> str:
         values["evaluation"] = {"costs": COSTS}
     if criterion.get("split") == "holdout":
         values["data"]["holdout"] = "client.csv"
+    if "tuning" in getattr(CHECKS.get(criterion.get("check")), "requires", ()):
+        values["tuning"] = {
+            "space": [{"option": "training.learning_rate", "low": 1e-3, "high": 0.1}]
+        }
     return yaml.safe_dump(values, sort_keys=False)
 
 
@@ -142,6 +147,10 @@ def audited(request):
     )
     evaluation.drift = compare_with_reference(spec, dataset, evaluation.notes)
     measure_drivers(spec, dataset, evaluation)  # what the evaluate stage does with the model
+    # what a search leaves (tuning_gain): its outcome, and the spec's own configuration's
+    # predictions on the test split (here the model's own: a gain of exactly 0)
+    evaluation.tuning = fabricated_outcome()
+    evaluation.untuned = {"test": evaluation.splits["test"]}
     findings = run_checks(spec, dataset, evaluation)
     outcomes, verdict = decide(spec, findings)
     results = {
@@ -189,7 +198,8 @@ def test_bounded_check_validates_exactly_for_its_tasks(tmp_path, name, task):
 def test_a_check_without_what_it_requires_is_refused(tmp_path, name):
     task = next(iter(CHECKS[name].tasks))
     values = yaml.safe_load(_spec_text(task, check_criterion(name, task)))
-    values.pop("evaluation", None)
+    for setting in CHECKS[name].requires:
+        values.pop(setting.split(".")[0], None)
     with pytest.raises(SpecError) as err:
         parse_spec_text(yaml.safe_dump(values), path=tmp_path / "spec.yaml", check_data=False)
     assert all(setting in str(err.value) for setting in CHECKS[name].requires)

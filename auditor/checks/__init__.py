@@ -4,7 +4,7 @@ Importing this package registers every check (the modules data, drift, fairness,
 and performance); :func:`run_checks` (in :mod:`auditor.checks.run`) runs them.
 """
 
-from auditor.checks import (  # noqa: F401 - registers them  # noqa: F401 - registers them
+from auditor.checks import (  # noqa: F401 - registers them
     data,
     drift,
     drivers,
@@ -13,6 +13,7 @@ from auditor.checks import (  # noqa: F401 - registers them  # noqa: F401 - regi
     group_calibration,  # noqa: F401 - registers it (after fairness)
     performance,
     segments,
+    tuning,
 )
 from auditor.checks.registry import (
     CHECK_FAILED,

@@ -267,12 +267,13 @@ class CheckContext:
         """Whether resampled per-cell sums of ``rows`` rows are drawn from cell totals.
 
         Above :data:`~auditor.metrics.cell_bootstrap.ATOM_ROWS` rows, unless the run
-        compares two models on the same rows (``model.compare``), whose replicates must then
-        share the row-by-row weights to be paired.
+        compares two models on the same rows (``model.compare``, the tuning gain), whose
+        replicates must then share the row-by-row weights to be paired.
         """
         from auditor.metrics.cell_bootstrap import ATOM_ROWS
 
-        return rows >= ATOM_ROWS and self.spec.model.compare == "none"
+        paired = self.spec.model.compare != "none" or bool(self.evaluation.untuned)
+        return rows >= ATOM_ROWS and not paired
 
     def splits(self) -> list[str]:
         """The evaluated splits, in the dataset's order."""

@@ -63,14 +63,14 @@ def points(value: float | None) -> str:
     return f"{text} point" if text in ("1", "-1") else f"{text} points"
 
 
-def ci_text(ci: Any, confidence: float, *, as_points: bool = False) -> str:
+def ci_text(ci: Any, confidence: float, *, as_points: bool = False, digits: int = 2) -> str:
     """'(95% CI 0.78 to 0.84)', or '' without an interval."""
     if not ci or ci[0] is None or ci[1] is None:
         return ""
     level = f"{100 * confidence:g}%"
     if as_points:
         return f" ({level} CI {100 * ci[0]:.0f} to {100 * ci[1]:.0f} points)"
-    return f" ({level} CI {num(ci[0])} to {num(ci[1])})"
+    return f" ({level} CI {num(ci[0], digits=digits)} to {num(ci[1], digits=digits)})"
 
 
 def finite(value: Any) -> float | None:

@@ -195,8 +195,10 @@ def _layout(
     fig = ax.figure
     width, height = fig.get_size_inches()
     for axis in (ax.xaxis, ax.yaxis):  # fewer ticks: a summary, and fewer nodes to draw
-        if type(axis.get_major_locator()) in (MaxNLocator, AutoLocator):
-            axis.set_major_locator(MaxNLocator(nbins=6 if axis is ax.xaxis else 5))
+        locator = axis.get_major_locator()
+        if type(locator) in (MaxNLocator, AutoLocator):
+            integer = bool(getattr(locator, "_integer", False))  # whole ticks stay whole
+            axis.set_major_locator(MaxNLocator(nbins=6 if axis is ax.xaxis else 5, integer=integer))
     longest = max((len(str(t)) for t in ylabels), default=5)
     left = 0.16 + (0.2 if ylabel else 0.0) + 0.062 * max(longest, 4)
     top = 0.16 + 0.16 * title_lines
@@ -745,7 +747,68 @@ def residuals(chart: dict[str, Any]):
     return ax.figure
 
 
+def optimization_history(chart: dict[str, Any]):
+    """Each trial's value in the order run, the best so far, pruned and failed trials
+    marked at the axis, and the spec's own configuration as a line."""
+    trials = _floats(chart["trials"])
+    values = _floats(chart["values"])
+    states = list(chart.get("states") or ["complete"] * len(trials))
+    ax = _axes()
+    done = [(t, v) for t, v, s in zip(trials, values, states, strict=True) if s == "complete"]
+    if done:
+        ax.plot(
+            *zip(*done, strict=True),
+            linestyle="none",
+            marker="o",
+            markersize=3.5,
+            color=SKY,
+            markeredgecolor=BLUE,
+            label="complete trial",
+        )
+    best = _floats(chart.get("best_so_far"))
+    if best:
+        ax.step(trials, best, where="post", color=BLUE, linewidth=1.4, label="best so far")
+    finite = [v for _, v in done] + [b for b in best if not math.isnan(b)]
+    baseline = chart.get("baseline")
+    if baseline is not None:
+        ax.axhline(
+            float(baseline),
+            color=BLACK,
+            linestyle=":",
+            linewidth=1.2,
+            label="spec's own configuration",
+        )
+        finite.append(float(baseline))
+    pad = 0.0
+    if finite:  # room below the values for the pruned and failed trials' marks
+        low, high = min(finite), max(finite)
+        pad = 0.08 * (high - low) or 0.01 * max(abs(high), 1e-6)
+        ax.set_ylim(low - 2 * pad, high + pad)
+    mark_at = ax.get_ylim()[0] + 0.5 * pad
+    for state, marker, color in (("pruned", "x", GREY), ("failed", "v", VERMILLION)):
+        xs = [t for t, s in zip(trials, states, strict=True) if s == state]
+        if xs:
+            ax.plot(
+                xs,
+                [mark_at] * len(xs),
+                linestyle="none",
+                marker=marker,
+                markersize=4,
+                color=color,
+                label=f"{state} trial",
+            )
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("trial")
+    ax.set_ylabel(_label(chart.get("metric", "value")))
+    ax.legend(loc="best")
+    _title(ax, chart)
+    return ax.figure
+
+
 CHARTS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "optimization_history": optimization_history,
     "loss_curve": loss_curve,
     "learning_curve": learning_curve,
     "metric_intervals": metric_intervals,

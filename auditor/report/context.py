@@ -38,6 +38,7 @@ CATEGORY_TITLES = {
     "performance": "Performance",
     "fairness": "Fairness",
     "drivers": "What drives the model",
+    "tuning": "Hyperparameter search",
 }
 CATEGORY_NOUNS = {
     "data": "data checks",
@@ -46,6 +47,7 @@ CATEGORY_NOUNS = {
     "performance": "performance checks",
     "fairness": "fairness checks",
     "drivers": "driver checks",
+    "tuning": "tuning checks",
 }
 
 VERDICTS = {

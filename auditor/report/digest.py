@@ -28,6 +28,9 @@ from typing import Any
 MAX_CHARTS_PER_SECTION = 12
 CURVE_KINDS = frozenset({"roc", "pr", "calibration", "confusion_matrix", "residuals"})
 COMPACT_KINDS = frozenset({"metric_intervals"})
+# charts whose finding's table holds what they do not draw (the trials' option values):
+# shown full width with the table even when the finding passes
+WITH_TABLE_KINDS = frozenset({"optimization_history"})
 CURVE_SPLITS = frozenset({"test", "holdout"})  # curves are drawn once for each of these
 PRIORITY = {"fail": 1, "error": 1, "inconclusive": 2, "warn": 3, "pass": 4, "skipped": 5}
 SPLIT_ORDER = {"test": 0, "holdout": 1, "validation": 2, "train": 3}
@@ -162,9 +165,13 @@ def _plan_finding(
     block = (important or first_of_kind) and not quiet
     # passing examples, and charts of a few numbers (a metric per split), are drawn
     # half width, two side by side
-    small_chart = (chart or {}).get("kind") in COMPACT_KINDS
+    chart_kind = (chart or {}).get("kind")
+    compact = block and (rank >= 4 or chart_kind in COMPACT_KINDS)
     return Plan(
-        finding=f, block=block, in_table=not quiet, compact=block and (rank >= 4 or small_chart)
+        finding=f,
+        block=block,
+        in_table=not quiet,
+        compact=compact and chart_kind not in WITH_TABLE_KINDS,
     )
 
 

@@ -96,6 +96,10 @@ class TuningOutcome:
     trials: list[TrialRecord]
     best: list[TrialRecord]
     notes: list[str] = field(default_factory=list)
+    # each searched option's share of the variation in the metric (Optuna's fANOVA), or
+    # None with the reason in importance_note (too few complete trials, one value only)
+    importance: dict[str, float] | None = None
+    importance_note: str | None = None
 
 
 class _Failed(Exception):
@@ -298,7 +302,37 @@ def tune(
     trials = [_record(t, optuna) for t in study.trials]
     trials = [t for t in trials if t is not None]
     outcome = _outcome(spec, tuning, baseline, trials, time.perf_counter() - started, notes)
+    outcome.importance, outcome.importance_note = _importance(optuna, study, int(tuning.seed))
     return _chosen_spec(spec, outcome), outcome
+
+
+#: Complete trials below which no option's importance is estimated.
+IMPORTANCE_TRIALS = 4
+
+
+def _importance(optuna, study, seed: int) -> tuple[dict[str, float] | None, str | None]:
+    """Each option's importance (fANOVA, shares summing to 1), or None and why not.
+
+    Options drawn in only some trials (a dropout only for mlp) are left out by Optuna,
+    which needs every option in every complete trial it compares.
+    """
+    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if len(complete) < IMPORTANCE_TRIALS:
+        return None, (
+            f"{len(complete)} complete trials; at least {IMPORTANCE_TRIALS} are needed to "
+            "estimate which options matter"
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            values = optuna.importance.get_param_importances(
+                study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=seed)
+            )
+    except (ValueError, RuntimeError) as exc:
+        return None, one_line(exc)
+    if not values:
+        return None, "no option was drawn in every complete trial"
+    return {str(k): round(float(v), 4) for k, v in values.items()}, None
 
 
 def _score_of(record: TrialRecord) -> Score:
@@ -567,6 +601,19 @@ def _outcome(
         best=ranked[:BEST_SHOWN],
         notes=notes,
     )
+
+
+def untuned_spec(tuned: Spec, outcome: TuningOutcome) -> Spec | None:
+    """The spec's own configuration, trained as the chosen one is (``retrain``), to measure
+    what the search gained on rows it never saw; None when the search kept it anyway."""
+    from auditor.types import Spec
+
+    if outcome.chosen["source"] == SPEC_OWN or outcome.baseline.state != "complete":
+        return None
+    doc = sp.applied(tuned.values, outcome.baseline.values)
+    if outcome.retrain["on"] == "train_and_validation":
+        doc["training"]["epochs"] = int(outcome.baseline.epochs or doc["training"]["epochs"])
+    return Spec(path=tuned.path, values=doc, positions=dict(tuned.positions))
 
 
 def _chosen_spec(spec: Spec, outcome: TuningOutcome) -> Spec:

@@ -113,7 +113,9 @@ def test_details_tables_are_generic_and_bounded():
 
 def test_a_section_with_no_findings_is_shown_only_if_every_audit_has_it():
     results = make_results("binary", n_charts=0)
-    results["findings"] = [f for f in results["findings"] if f["category"] != "drift"]
+    results["findings"] = [
+        f for f in results["findings"] if f["category"] not in ("drift", "tuning")
+    ]
     ctx = build_context(results, draw_chart=lambda chart, **kw: None, spec_text="", attachments=[])
     assert [s["key"] for s in ctx["sections"]] == ["data", "fit", "performance", "fairness"]
 
@@ -123,7 +125,7 @@ def test_context_sections_follow_categories_and_page_size_is_whitelisted():
     results["spec"]["report"]["page_size"] = "A4; } body { display: none"
     ctx = build_context(results, draw_chart=lambda chart, **kw: None, spec_text="", attachments=[])
     keys = [s["key"] for s in ctx["sections"]]
-    assert keys == ["data", "drift", "fit", "performance", "fairness"]
+    assert keys == ["data", "drift", "fit", "performance", "fairness", "tuning"]
     assert ctx["page_size"] == "A4"
     fair = ctx["sections"][keys.index("fairness")]
     tables = {t["feature"]: t for t in fair["group_tables"]}

@@ -136,9 +136,10 @@ def test_every_section_renders_for_each_task(render_task, task):
     # each section opens with one sentence saying what it found
     for lead in re.findall(r'<p class="lead">(.*?)</p>', rendered.html, flags=re.S):
         assert lead.strip()
-    # data, drift (the fixture has client data to compare), fit, performance, fairness and
-    # the appendix
-    assert len(re.findall(r'<p class="lead">', rendered.html)) == 6
+    # data, drift (the fixture has client data to compare), fit, performance, fairness, the
+    # hyperparameter search (the fixture is a tuned run) and the appendix
+    assert len(re.findall(r'<p class="lead">', rendered.html)) == 7
+    assert "Hyperparameter search" in text
     # every chart kind the run produced is drawn at least once, as an inline SVG
     kinds = {f["chart"]["kind"] for f in rendered.results["findings"] if f.get("chart")}
     for kind in kinds:

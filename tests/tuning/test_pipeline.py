@@ -67,6 +67,10 @@ def test_a_tuned_run_records_the_search_and_audits_the_winner(tmp_path, monkeypa
     assert results["model"]["info"]["train_on"] == "train"
     assert tuning["declared"] == load_spec(spec).values["tuning"]  # what the spec asked for
     assert tuning["baseline"]["number"] is None and tuning["baseline"]["state"] == "complete"
+    # the search's findings: what it did, which options mattered, the gain on unseen rows
+    ids = {f["id"] for f in results["findings"]}
+    assert {"tuning.search", "tuning.importance"} <= ids
+    assert any(i.startswith("tuning.tuning_gain") for i in ids)
 
 
 @pytest.mark.slow
@@ -83,3 +87,24 @@ def test_the_bundled_tuning_spec_runs_well_under_a_minute(tmp_path):
     results = _check_run(tmp_path / "out", work)
     assert results["tuning"]["counts"]["run"] == 8
     assert cpu < 60, f"{cpu:.1f} s of CPU"
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in (REPO / "specs").glob("loan-tuning*.yaml")), ids=str
+)
+def test_each_bundled_search_method_runs_from_its_spec(name):
+    """Every bundled tuning spec's search (grid, random, Bayesian) runs, on 3 trials."""
+    from auditor.data import build_dataset
+    from auditor.tuning import tune
+    from auditor.types import Spec
+
+    spec = load_spec(REPO / "specs" / name)
+    values = dict(spec.values)
+    values["tuning"] = {**values["tuning"], "trials": 3, "seconds": None}
+    values["training"] = {**values["training"], "epochs": 4}
+    spec = Spec(path=spec.path, values=values, positions=spec.positions)
+    dataset = build_dataset(spec)
+    tuned, outcome = tune(spec, dataset)
+    assert outcome.method == load_spec(REPO / "specs" / name).tuning.method
+    assert outcome.counts["run"] == 3 and tuned.tuning is None
+    assert outcome.baseline.state == "complete"

@@ -68,3 +68,62 @@ def write_spec(folder: Path, values: dict, *, frame: pd.DataFrame | None = None)
     path = folder / "spec.yaml"
     path.write_text(yaml.safe_dump(values, sort_keys=False), encoding="utf-8")
     return path
+
+
+def _record(number, value, state="complete", **values):
+    from auditor.tuning.search import TrialRecord
+
+    return TrialRecord(
+        number=number,
+        state=state,
+        values=values or {"training.learning_rate": 0.01},
+        value=value if state == "complete" else None,
+        epochs=5,
+        folds=[],
+        reported=5,
+        seconds=0.5,
+    )
+
+
+def fabricated_outcome(*, importance=None, kept=False):
+    """A search's outcome as the checks read it: 4 trials (1 pruned, 1 failed), trial 2
+    best; ``kept``: the spec's own configuration kept instead."""
+    from auditor.tuning.search import TuningOutcome
+
+    trials = [
+        _record(0, 0.70, **{"model.architecture": "mlp", "training.learning_rate": 0.003}),
+        _record(1, None, state="pruned"),
+        _record(2, 0.78, **{"model.architecture": "linear", "training.learning_rate": 0.02}),
+        _record(3, None, state="failed"),
+    ]
+    baseline = _record(None, 0.74, **{"model.architecture": "mlp", "training.learning_rate": 1e-3})
+    best = trials[2]
+    picked = baseline if kept else best
+    return TuningOutcome(
+        method="random",
+        method_label="random search",
+        pruning="median",
+        metric="roc_auc",
+        direction="maximize",
+        scored_on="validation",
+        cv=None,
+        budget={"trials": 4, "seconds": None},
+        seed=0,
+        counts={"run": 4, "complete": 2, "pruned": 1, "failed": 1, "repeated": 0},
+        seconds=12.0,
+        declared={},
+        baseline=baseline,
+        chosen={
+            "source": "spec" if kept else "trial",
+            "trial": picked.number,
+            "values": picked.values,
+            "value": picked.value,
+            "epochs": 5,
+        },
+        improvement=0.04,
+        retrain={"on": "train", "epochs": None},
+        trials=trials,
+        best=[best, trials[0]],
+        importance=importance,
+        importance_note=None if importance else "2 complete trials; at least 4 are needed",
+    )

@@ -1,0 +1,279 @@
+"""Checks on the hyperparameter search: what it tried and chose, and what it gained.
+
+They read ``evaluation.tuning`` (:class:`auditor.tuning.TuningOutcome`, the search on the
+train and validation rows alone) and ``evaluation.untuned`` (the spec's own configuration,
+trained as the chosen one was, predicting the splits the search never read):
+
+- ``tuning_search``: the search in one finding (method, trials run, pruned and failed,
+  time, the chosen values against the spec's own), the best trials as a table and the
+  optimization history as a chart; a second finding charts each option's importance;
+- ``tuning_gain``: the chosen configuration minus the spec's own on the test split (and
+  the holdout, audit files), in the search's metric, with a paired bootstrap interval
+  (both models scored on the same resamples). The search picked its winner on the
+  validation rows, where its lead is flattered by the choice itself; on rows it never
+  saw the lead is honest, and an interval that includes 0 says that the search found
+  nothing better than the spec's own configuration beyond chance.
+
+Without ``tuning`` in the spec neither check reports anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from auditor.checks.registry import At, CheckContext, Measurement, register
+from auditor.checks.text import ci_text, num
+from auditor.metrics.bootstrap import percentile_interval
+from auditor.types import Finding
+
+SHOWN_VALUES = 4  # chosen values named in the summary sentence
+MSG_KEPT = (
+    "No trial beat the spec's own configuration on the validation rows, so it was kept "
+    "and there is no gain to measure."
+)
+
+
+def _outcome(ctx: CheckContext):
+    return ctx.evaluation.tuning
+
+
+def _metric(ctx: CheckContext) -> str:
+    """The search's metric where the audit has it, else the primary metric.
+
+    A search on the validation loss is judged in the metric the report leads with.
+    """
+    metric = _outcome(ctx).metric
+    return metric if metric in ctx.metric_set() else ctx.evaluation.primary_metric
+
+
+def _values_text(values: dict[str, Any], limit: int = SHOWN_VALUES) -> str:
+    parts = [f"{k.split('.')[-1]} {_plain(v)}" for k, v in list(values.items())[:limit]]
+    more = len(values) - limit
+    return ", ".join(parts) + (f" and {more} more" if more > 0 else "")
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_plain(v) for v in value) + "]"
+    return str(value)
+
+
+def _trial_rows(outcome) -> list[dict[str, Any]]:
+    """The best trials as table rows (the spec's own configuration among them)."""
+    rows = []
+    for t in [*outcome.best, outcome.baseline]:
+        row: dict[str, Any] = {
+            "trial": "spec's own" if t.number is None else t.number,
+            outcome.metric: t.value,
+            "epochs": t.epochs,
+            "seconds": t.seconds,
+        }
+        row.update({k.split(".")[-1]: _plain(v) for k, v in t.values.items()})
+        rows.append(row)
+    return rows
+
+
+def _history_chart(outcome) -> dict[str, Any]:
+    trials = sorted(outcome.trials, key=lambda t: t.number)
+    maximize = outcome.direction == "maximize"
+    best, running = None, []
+    for t in trials:
+        if t.state == "complete" and t.value is not None:
+            if best is None or (t.value > best if maximize else t.value < best):
+                best = t.value
+        running.append(best)
+    chosen = outcome.chosen
+    title = (
+        f"Trial {chosen['trial']} scored best ({outcome.metric} {num(chosen['value'], digits=3)})"
+        if chosen["source"] == "trial"
+        else f"No trial beat the spec's own configuration ({outcome.metric} "
+        f"{num(outcome.baseline.value, digits=3)})"
+    )
+    return {
+        "kind": "optimization_history",
+        "title": title,
+        "metric": outcome.metric,
+        "trials": [t.number for t in trials],
+        "values": [t.value if t.state == "complete" else None for t in trials],
+        "states": [t.state for t in trials],
+        "best_so_far": running,
+        "baseline": outcome.baseline.value,
+    }
+
+
+@register(
+    "tuning_search",
+    "tuning",
+    label="Hyperparameter search",
+    description="What the search tried (trials run, pruned and failed), what it chose, and "
+    "which options mattered; on the train and validation rows alone.",
+    per_split=False,
+)
+def tuning_search(ctx: CheckContext) -> list[Finding]:
+    """The search as findings: one on what it did and chose, one on the options' importance.
+
+    Parameters
+    ----------
+    ctx : CheckContext
+        The run's spec, dataset and evaluation, bound to this check.
+
+    Returns
+    -------
+    list of Finding
+        ``tuning.search`` and ``tuning.importance``; none without a search.
+    """
+    outcome = _outcome(ctx)
+    if outcome is None:
+        return []
+    c = outcome.counts
+    kept = outcome.chosen["source"] != "trial"
+    chose = (
+        "kept the spec's own configuration"
+        if kept
+        else f"chose trial {outcome.chosen['trial']} ({_values_text(outcome.chosen['values'])})"
+    )
+    scored = "the validation rows" if outcome.scored_on == "validation" else "folds of train"
+    summary = (
+        f"A {outcome.method_label} ran {c['run']} trials ({c['pruned']} pruned, "
+        f"{c['failed']} failed) in {outcome.seconds:,.0f} s on {scored} and {chose}: "
+        f"{outcome.metric} {num(outcome.chosen['value'], digits=3)} against "
+        f"{num(outcome.baseline.value, digits=3)} for the spec's own configuration."
+    )
+    search = ctx.finding(
+        "search",
+        status="pass",
+        title="Hyperparameter search",
+        summary=summary,
+        value=outcome.chosen["value"],
+        details={
+            "best_trials": _trial_rows(outcome),
+            "budget": {k: v for k, v in outcome.budget.items() if v is not None},
+            "notes": "; ".join(outcome.notes) or None,
+        },
+        chart=_history_chart(outcome),
+    )
+    return [search, _importance_finding(ctx, outcome)]
+
+
+def _importance_finding(ctx: CheckContext, outcome) -> Finding:
+    if not outcome.importance:
+        return ctx.finding(
+            "importance",
+            status="skipped",
+            title="Which options mattered",
+            summary=f"Not estimated: {outcome.importance_note or 'no complete trials'}.",
+        )
+    ranked = sorted(outcome.importance.items(), key=lambda kv: -kv[1])
+    top, share = ranked[0]
+    summary = (
+        f"'{top}' explains {100 * share:.0f}% of the variation in {outcome.metric} across the "
+        f"complete trials (fANOVA); "
+        + ", ".join(f"'{k}' {100 * v:.0f}%" for k, v in ranked[1:4])
+        + "."
+        if len(ranked) > 1
+        else f"'{top}' is the only option drawn in every complete trial."
+    )
+    return ctx.finding(
+        "importance",
+        status="pass",
+        title="Which options mattered",
+        summary=summary,
+        chart={
+            "kind": "bars",
+            "title": f"'{top}' mattered most",
+            "labels": [k for k, _ in ranked],
+            "values": [v for _, v in ranked],
+            "xlabel": "share of the variation (fANOVA)",
+        },
+    )
+
+
+@register(
+    "tuning_gain",
+    "tuning",
+    label="Tuning gain",
+    description="The chosen configuration minus the spec's own, both trained alike, on rows "
+    "the search never read, with a paired interval: did the search find something better?",
+    bounded=True,
+    requires=("tuning",),
+    roles=("test", "holdout", "audit"),
+)
+def tuning_gain(ctx: CheckContext) -> list[Finding]:
+    """The search's gain on each split it never read (test, holdout, audit files).
+
+    Parameters
+    ----------
+    ctx : CheckContext
+        The run's spec, dataset and evaluation, bound to this check.
+
+    Returns
+    -------
+    list of Finding
+        ``tuning.tuning_gain.<split>`` per split; one skipped finding when the search kept
+        the spec's own configuration; none without a search.
+    """
+    outcome = _outcome(ctx)
+    if outcome is None:
+        return []
+    if not ctx.evaluation.untuned:
+        return ctx.skipped("Tuning gain", MSG_KEPT)
+    metric = _metric(ctx)
+    return [_gain_finding(ctx, split, metric) for split in ctx.evaluation.untuned]
+
+
+def _gain_finding(ctx: CheckContext, split: str, metric: str) -> Finding:
+    from auditor.metrics import Rows, bootstrap_rows, get_metric
+
+    m = get_metric(metric)
+    sign = 1.0 if m.greater_is_better else -1.0
+    e = ctx.evaluation.untuned[split]
+    k = len(ctx.evaluation.classes) if ctx.task != "regression" else None
+
+    def theirs():
+        return bootstrap_rows(
+            Rows(ctx.task, e.y_true, e.scores, e.y_pred, n_classes=k),
+            [metric],
+            resamples=ctx.resamples,
+            confidence=ctx.confidence,
+            seed=ctx.seed(split, 0),  # the weights of ctx.estimates(split): paired
+        )[metric]
+
+    own = ctx.memo(("untuned", split, metric), theirs)
+    chosen = ctx.estimates(split)[metric]
+    gain = sign * (chosen.value - own.value)
+    reps = ci = None
+    if chosen.replicates is not None and own.replicates is not None:
+        reps = sign * (np.asarray(chosen.replicates, float) - np.asarray(own.replicates, float))
+        ci = percentile_interval(reps, ctx.confidence)
+    noise = ci is not None and ci[0] <= 0.0 <= ci[1]
+    verdict = (
+        "within noise: the search found nothing better than the spec's own configuration "
+        "beyond chance"
+        if noise
+        else ("a real gain" if gain > 0 else "worse than the spec's own configuration")
+    )
+    summary = (
+        f"On {ctx.phrase(split)}, which the search never read, the chosen configuration's "
+        f"{m.label} is {num(chosen.value, digits=3)} against {num(own.value, digits=3)} for "
+        f"the spec's own: a gain of {num(gain, digits=3)}"
+        f"{ci_text(ci, ctx.confidence, digits=3)}, {verdict}."
+    )
+    return ctx.finding(
+        "tuning_gain",
+        At(metric, split),
+        measured=Measurement(gain, ci, len(e.y_true), None, replicates=reps),
+        status="warn" if noise or gain <= 0 else "pass",
+        title=f"Tuning gain on {split}",
+        summary=summary,
+        recommendation=(
+            "Widen the search space or its budget, or keep the simpler spec's own "
+            "configuration: the search did not earn its complexity."
+            if noise or gain <= 0
+            else ""
+        ),
+        details={"chosen": chosen.value, "spec_own": own.value, "metric": metric},
+    )

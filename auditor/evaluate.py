@@ -534,6 +534,13 @@ def evaluate(
         notes["learning_curve"] = "it is drawn for the audited model only"
     simple = baseline_predictions(dataset, threshold, seed=int(spec.training.seed))
     untuned = _untuned(spec, dataset, tuning, audited, progress=progress)
+    folds = None
+    if learning_curve:  # retraining extras are for the audited model only
+        from auditor.cross_validation import cross_validate
+
+        folds = cross_validate(spec, dataset, threshold, progress=progress)
+    elif spec.evaluation.cross_validation is not None:
+        notes["cross_validation"] = "it is measured for the audited model only"
     return Evaluation(
         task=task,
         classes=list(dataset.classes),
@@ -553,6 +560,7 @@ def evaluate(
         drivers=drivers,
         tuning=tuning,
         untuned=untuned,
+        cross_validation=folds,
     )
 
 

@@ -259,6 +259,9 @@ class Evaluation:
     # read (test, holdout, audit files): split -> SplitEval
     tuning: Any = None
     untuned: dict[str, SplitEval] = field(default_factory=dict)
+    # evaluation.cross_validation: every metric on each held-out fold of the train split
+    # (auditor.cross_validation.cross_validate), or None
+    cross_validation: dict[str, Any] | None = None
 
 
 # --------------------------------------------------------------------------- findings

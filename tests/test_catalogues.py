@@ -87,6 +87,8 @@ def _spec_text(task: str, criterion: dict) -> str:
         values["evaluation"] = {"costs": COSTS}
     if criterion.get("split") == "holdout":
         values["data"]["holdout"] = "client.csv"
+    if "evaluation.cross_validation" in getattr(CHECKS.get(criterion.get("check")), "requires", ()):
+        values.setdefault("evaluation", {})["cross_validation"] = {"folds": 3}
     if "tuning" in getattr(CHECKS.get(criterion.get("check")), "requires", ()):
         values["tuning"] = {
             "space": [{"option": "training.learning_rate", "low": 1e-3, "high": 0.1}]
@@ -131,6 +133,14 @@ def _with_reference(dataset, evaluation):
     return dataset, evaluation
 
 
+def _folds(task: str) -> dict:
+    """Three held-out folds with every metric of the task (values spread a little)."""
+    names = [n for n, m in METRICS.items() if task in m.tasks]
+    per_fold = [{"fold": i, "rows": 100, **{n: 0.5 + 0.01 * i for n in names}} for i in (1, 2, 3)]
+    return {"folds": 3, "strategy": "random", "group_column": None, "rows": 300,
+            "per_fold": per_fold}  # fmt: skip
+
+
 @pytest.fixture(scope="module", params=TASKS)
 def audited(request):
     """Every catalogued name the task claims as a criterion, decided on seeded data."""
@@ -151,6 +161,8 @@ def audited(request):
     # predictions on the test split (here the model's own: a gain of exactly 0)
     evaluation.tuning = fabricated_outcome()
     evaluation.untuned = {"test": evaluation.splits["test"]}
+    # what evaluation.cross_validation leaves (fold_stability): every metric on 3 folds
+    evaluation.cross_validation = _folds(task)
     findings = run_checks(spec, dataset, evaluation)
     outcomes, verdict = decide(spec, findings)
     results = {

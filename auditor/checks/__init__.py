@@ -13,6 +13,7 @@ from auditor.checks import (  # noqa: F401 - registers them
     group_calibration,  # noqa: F401 - registers it (after fairness)
     performance,
     segments,
+    stability,
     tuning,
 )
 from auditor.checks.registry import (

@@ -44,6 +44,7 @@ DIAGNOSTIC_DIRECTIONS: dict[str, Direction | None] = {
     "max_duplicate_rate": "at_most",
     "min_class_share": "at_least",
     "baseline_margin": "at_least",
+    "max_fold_spread": "at_most",
     "max_outlier_rate": "at_most",
     "overfitting_rise": "at_most",
     "learning_curve_gain": None,

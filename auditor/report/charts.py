@@ -341,7 +341,9 @@ def metric_intervals(chart: dict[str, Any]):
         elinewidth=1,
         capsize=3,
         markersize=4,
-        label="estimate (whiskers: confidence interval)",
+        label="estimate (whiskers: confidence interval)"
+        if any(not math.isnan(v) for v in [*lows, *highs])
+        else "estimate",
     )
     for y, v in zip(ys, values, strict=True):
         if not math.isnan(v):

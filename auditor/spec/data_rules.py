@@ -272,6 +272,11 @@ def _named_columns(ctx: RuleContext) -> list[tuple[tuple, str, bool]]:
     tuning = ctx.spec.tuning
     if tuning is not None and tuning.cv is not None and tuning.cv.group_column:
         named.append((("tuning", "cv", "group_column"), tuning.cv.group_column, False))
+    folds = ctx.spec.evaluation.cross_validation
+    if folds is not None and folds.group_column:
+        named.append(
+            (("evaluation", "cross_validation", "group_column"), folds.group_column, False)
+        )
     for i, c in enumerate(ctx.spec.acceptance):  # a check on drivers names its feature
         if getattr(c, "feature", None):
             named.append((("acceptance", i, "feature"), c.feature, False))

@@ -183,6 +183,7 @@ ENUMS: dict[tuple[str, ...], Callable[[], list[Any]]] = {
     (P, "tuning", P, "retrain"): _train_on,
     (P, "tuning", P, "pruning"): _tuning_pruners,
     (P, "tuning", P, "cv", P, "strategy"): _cv_strategies,
+    (P, "evaluation", P, "cross_validation", P, "strategy"): _cv_strategies,
     ("$defs", "metric"): _metrics,
     ("$defs", "criterion", P, "metric"): _criterion_metrics,
     ("$defs", "criterion", P, "check"): _criterion_checks,

@@ -61,7 +61,7 @@ MSG_WHEN_SELF = "an entry cannot depend on its own option"
 MSG_WHEN_LATER = (
     "'{option}' is tuned later in the space (tuning.space[{index}]): move that entry above this one"
 )
-MSG_CV_NEEDS_GROUP = "strategy 'group' needs tuning.cv.group_column"
+MSG_CV_NEEDS_GROUP = "strategy 'group' needs {where}.group_column"
 MSG_CV_GROUP_UNUSED = "group_column is read by strategy 'group' only"
 MSG_CV_TASK = "strategy '{strategy}' applies to {tasks} tasks, and the task is '{task}'"
 
@@ -146,17 +146,33 @@ def check_tuning_metric(ctx: RuleContext) -> list[SpecError]:
 
 @spec_rule("tuning_cv")
 def check_cv(ctx: RuleContext) -> list[SpecError]:
+    """Folds (``tuning.cv``, ``evaluation.cross_validation``) that can be cut as declared."""
+    errors: list[SpecError] = []
+    tuning = ctx.spec.tuning
+    if tuning is not None and tuning.cv is not None:
+        errors += _fold_errors(ctx, tuning.cv, ("tuning", "cv"))
+    folds = ctx.spec.evaluation.cross_validation
+    if folds is not None:
+        errors += _fold_errors(ctx, folds, ("evaluation", "cross_validation"))
+        if ctx.spec.model.vendor is not None:
+            errors.append(ctx.error(("evaluation", "cross_validation"), MSG_CV_VENDOR))
+    return errors
+
+
+MSG_CV_VENDOR = (
+    "cross-validation retrains the configuration on folds of the train split; a vendor's "
+    "model (model.vendor) is audited as it is"
+)
+
+
+def _fold_errors(ctx: RuleContext, cv, here: tuple) -> list[SpecError]:
     from auditor.spec.rules import tasks_words
     from auditor.tuning.catalogue import CV_STRATEGIES
 
-    tuning = ctx.spec.tuning
-    if tuning is None or tuning.cv is None:
-        return []
-    cv = tuning.cv
-    here = ("tuning", "cv")
     strategy = CV_STRATEGIES[cv.strategy]
     if strategy.needs_groups and not cv.group_column:
-        return [ctx.error(here + ("strategy",), MSG_CV_NEEDS_GROUP)]
+        where = ".".join(here)
+        return [ctx.error(here + ("strategy",), MSG_CV_NEEDS_GROUP.format(where=where))]
     if cv.group_column and not strategy.needs_groups:
         return [ctx.error(here + ("group_column",), MSG_CV_GROUP_UNUSED)]
     # like data.split: the default 'stratified' reads as random for regression

@@ -226,6 +226,17 @@ class Folds:
 
 
 @dataclass(frozen=True)
+class CrossValidation:
+    """Folds of the train split that measure the trained configuration
+    (``evaluation.cross_validation``)."""
+
+    folds: int
+    strategy: str
+    group_column: str | None
+    seed: int
+
+
+@dataclass(frozen=True)
 class Tuning:
     """The hyperparameter search (``tuning``)."""
 
@@ -301,6 +312,7 @@ class Diagnostics:
     max_duplicate_rate: float
     min_class_share: float
     baseline_margin: float
+    max_fold_spread: float
     max_outlier_rate: float
     overfitting_rise: float
     learning_curve_gain: float
@@ -328,6 +340,7 @@ class Evaluation:
     intersections: bool
     threshold: Threshold
     costs: Costs | None
+    cross_validation: CrossValidation | None
     learning_curve: LearningCurve
     drift: Drift
     diagnostics: Diagnostics

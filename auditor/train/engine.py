@@ -93,8 +93,9 @@ def train_model(
     progress : auditor.progress.Progress, optional
         Shows a bar over epochs on a terminal.
     on_epoch : callable, optional
-        ``on_epoch(epoch, val_loss, val_scores)`` after every epoch (the tuning stage
-        reports to its pruner there; an exception it raises ends training).
+        ``on_epoch(epoch, val_loss, val_scores, measured)`` after every epoch
+        (``measured``: {metric: value} the loop computed on the validation split; the
+        tuning stage reports to its pruner there; an exception it raises ends training).
     processes : auditor.train.distributed.Processes, optional
         This process's place in a torchrun launch (``processes_for``): with several
         processes and ``training.distributed`` they train this model together, data-parallel.

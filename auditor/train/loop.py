@@ -515,7 +515,7 @@ def fit(
     precision: Precision,
     progress=None,
     val_scores: Callable[[torch.Tensor], np.ndarray] | None = None,
-    on_epoch: Callable[[int, float, np.ndarray], None] | None = None,
+    on_epoch: Callable[[int, float, np.ndarray, dict[str, float]], None] | None = None,
     shards: Any = None,
 ) -> LoopResult:
     """Train ``model`` in place; returns the history and the early-stopping outcome.
@@ -537,8 +537,10 @@ def fit(
     val_scores : callable, optional
         Maps validation outputs (on device) to scores in original units (regression).
     on_epoch : callable, optional
-        ``on_epoch(epoch, val_loss, val_scores)`` after each epoch is recorded (scores as
-        ``Predictor.predict`` returns them); an exception it raises ends training there.
+        ``on_epoch(epoch, val_loss, val_scores, measured)`` after each epoch is recorded
+        (scores as ``Predictor.predict`` returns them; ``measured``: {metric: value} of the
+        validation figure the loop computed, so a caller need not compute it again); an
+        exception it raises ends training there.
     shards : auditor.train.distributed.Shards, optional
         Data-parallel training (``training.distributed``): this process's rows each epoch,
         DistributedDataParallel around ``model``, and the epoch's figures averaged across
@@ -561,8 +563,8 @@ def fit(
             if shards is not None:
                 train_loss, val_loss, val_metric = shards.mean(train_loss, val_loss, val_metric)
             tracker.record(epoch, t0, train_loss, val_loss, val_metric, bar)
-            if on_epoch is not None:
-                on_epoch(epoch, val_loss, scores)
+            if on_epoch is not None:  # with the figure already measured (not again)
+                on_epoch(epoch, val_loss, scores, {tracker.shown: val_metric})
             stop = tracker.should_stop(epoch, train_loss, val_loss, start)
             if shards is not None:
                 stop = shards.agree(stop)  # rank 0's: every process stops at one epoch

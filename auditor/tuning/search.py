@@ -24,9 +24,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from auditor.errors import AuditorError, DataError, SpecError, one_line
+from auditor.errors import AuditorError, SpecError, one_line
 from auditor.tuning import space as sp
-from auditor.tuning.catalogue import CV_STRATEGIES, METHODS, PRUNERS
+from auditor.tuning.catalogue import METHODS, PRUNERS
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.spec.typed import Tuning
@@ -44,7 +44,6 @@ MSG_NOTHING_SCORED = (
     "no configuration could be scored: {counts}, and the spec's own configuration gave {reason}"
 )
 MSG_NOT_FINITE = "a validation {metric} that is not a finite number (did training diverge?)"
-MSG_FOLDS = "cannot cut the {rows} training rows into {folds} {label}: {reason}"
 
 
 @dataclass
@@ -136,46 +135,11 @@ def search_view(dataset: Dataset) -> Dataset:
 
 
 def fold_views(spec: Spec, view: Dataset, notes: list[str]) -> list[Dataset]:
-    """The cross-validation folds of the train split, each as a dataset whose validation
-    split is the held-out fold (the preprocessing stays the one fitted on the train
-    split); sklearn's warnings become ``notes``."""
-    import numpy as np
+    """The cross-validation folds of the train split that score trials (``tuning.cv``)."""
+    from auditor.cross_validation import cut_folds
 
     tuning = spec.tuning
-    cv = tuning.cv
-    strategy = CV_STRATEGIES[cv.strategy]
-    if view.task not in strategy.tasks:  # the default 'stratified' for regression
-        strategy = CV_STRATEGIES["random"]
-    y = view.y["train"]
-    frame = view.frames["train"]
-    groups = frame[cv.group_column].astype(str).to_numpy() if strategy.needs_groups else None
-    splitter = strategy.build(cv.folds, int(tuning.seed))
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            parts = list(splitter.split(np.zeros((len(y), 1)), y, groups))
-    except ValueError as exc:
-        message = MSG_FOLDS.format(
-            rows=len(y), folds=cv.folds, label=strategy.label, reason=one_line(exc)
-        )
-        raise DataError(message, spec.locate(("tuning", "cv", "folds"))) from None
-    notes.extend(one_line(w.message) for w in caught)
-    views = []
-    for fit, held in parts:
-        views.append(
-            replace(
-                view,
-                frames={"train": frame.iloc[fit], "validation": frame.iloc[held]},
-                X={"train": view.X["train"][fit], "validation": view.X["train"][held]},
-                y={"train": y[fit], "validation": y[held]},
-                groups={
-                    "train": view.groups["train"].iloc[fit],
-                    "validation": view.groups["train"].iloc[held],
-                },
-                class_weights=None,  # recomputed from the fold's own rows when asked for
-            )
-        )
-    return views
+    return cut_folds(spec, view, tuning.cv, int(tuning.seed), ("tuning", "cv"), notes)
 
 
 class _Scorer:
@@ -237,8 +201,13 @@ class _Scorer:
         y_val = view.y["validation"]
         by_epoch: dict[int, float] = {}
 
-        def on_epoch(epoch: int, val_loss: float, scores) -> None:
-            value = val_loss if metric == LOSS else metric_value(metric, task, y_val, scores)
+        def on_epoch(epoch: int, val_loss: float, scores, measured: dict) -> None:
+            if metric == LOSS:
+                value = val_loss
+            elif metric in measured:  # the loop measured it already (early stopping's)
+                value = measured[metric]
+            else:
+                value = metric_value(metric, task, y_val, scores)
             by_epoch[epoch] = value
             if report is not None and math.isfinite(value):
                 report(epoch, value)

@@ -30,7 +30,9 @@ def test_the_hook_sees_every_epoch_and_the_kept_epoch_is_recorded(make_run):
 
     spec, dataset = make_run(training={"epochs": 30, "early_stopping": {"patience": 2}})
     calls = []
-    model = train_model(spec, dataset, on_epoch=lambda e, loss, s: calls.append((e, loss, s)))
+    model = train_model(
+        spec, dataset, on_epoch=lambda e, loss, s, measured: calls.append((e, loss, s))
+    )
     history = model.history
     assert [c[0] for c in calls] == [row["epoch"] for row in history]
     np.testing.assert_allclose([c[1] for c in calls], [row["val_loss"] for row in history])
@@ -53,7 +55,7 @@ def test_an_exception_from_the_hook_ends_training(make_run):
     class Stop(Exception):
         pass
 
-    def stop_at_two(epoch, loss, scores):
+    def stop_at_two(epoch, loss, scores, measured):
         if epoch == 2:
             raise Stop
 

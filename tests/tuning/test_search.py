@@ -232,7 +232,9 @@ def test_a_trial_that_breaks_is_recorded_as_failed_and_the_search_goes_on(tmp_pa
             raise RuntimeError("CUDA out of memory (planted)")
         if spec.training.learning_rate == 0.003:  # a validation loss that is never finite
             inner = kwargs["on_epoch"]
-            kwargs["on_epoch"] = lambda epoch, loss, scores: inner(epoch, float("nan"), scores)
+            kwargs["on_epoch"] = lambda epoch, loss, scores, measured: inner(
+                epoch, float("nan"), scores, measured
+            )
         return real(spec, dataset, **kwargs)
 
     monkeypatch.setattr(auditor.train, "train_model", breaking)
@@ -256,3 +258,29 @@ def test_a_spent_time_budget_keeps_the_spec_own_configuration(tmp_path):
     assert outcome.improvement == 0
     assert tuned.values["model"]["architecture"] == "mlp"
     assert tuned.values["training"]["learning_rate"] == 0.01
+
+
+def test_the_early_stopping_metric_is_not_measured_twice(tmp_path, monkeypatch):
+    """A search on the metric the training loop measures each epoch reads the loop's figure
+    rather than scoring the validation split again (most of its overhead per trial); a
+    metric the loop does not measure is still computed, by the search."""
+    import sys
+
+    real = monitor.metric_value
+    by_search: list[str] = []
+
+    def counted(name, *args, **kwargs):
+        if sys._getframe(1).f_code.co_name == "on_epoch":  # called by the search's hook
+            by_search.append(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(monitor, "metric_value", counted)
+    values = spec_values(trials=2, metric="roc_auc")
+    values["training"]["early_stopping"]["metric"] = "roc_auc"
+    spec = load_spec(write_spec(tmp_path, values))
+    _, outcome = tune(spec, build_dataset(spec))
+    assert by_search == [] and outcome.baseline.state == "complete"
+    values["tuning"]["metric"] = "f1"  # the loop measures roc_auc, not f1
+    spec = load_spec(write_spec(tmp_path / "f1", values))
+    _, outcome = tune(spec, build_dataset(spec))
+    assert by_search and set(by_search) == {"f1"} and outcome.baseline.state == "complete"

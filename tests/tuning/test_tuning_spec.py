@@ -276,7 +276,7 @@ CASES = [
         edit("  trials: 4", "  trials: 4\n  cv: {folds: 3, strategy: group}"),
         13,
         "tuning.cv.strategy",
-        rules.MSG_CV_NEEDS_GROUP,
+        rules.MSG_CV_NEEDS_GROUP.format(where="tuning.cv"),
     ),
     (
         "cv-column-absent",

@@ -9,11 +9,12 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 STAMP  := $(VENV)/.installed
 TUNE   := $(VENV)/.installed-tune
+TEXT   := $(VENV)/.installed-text
 SPEC   ?= specs/loan-approval.yaml
 
 .PHONY: demo test venv lint format schema bench report-png clean
 
-venv: $(STAMP) $(TUNE)
+venv: $(STAMP) $(TUNE) $(TEXT)
 
 # torch goes in first, pinned, so that nothing later resolves a CUDA build; every
 # later step is constrained by constraints.txt and therefore never replaces it.
@@ -32,6 +33,13 @@ $(TUNE): $(STAMP)
 	  $(PIP) install -q -c constraints.txt -e ".[dev,tune]"
 	@touch $(TUNE)
 
+# The optional text extra (sacrebleu, rouge-score) that generated-text audits and their tests
+# need; constrained the same way, so it never replaces torch.
+$(TEXT): $(STAMP)
+	@$(BIN)/python -c "import sacrebleu, rouge_score" 2>/dev/null || \
+	  $(PIP) install -q -c constraints.txt -e ".[dev,text]"
+	@touch $(TEXT)
+
 demo: $(STAMP)
 	$(BIN)/auditor run $(SPEC); code=$$?; \
 	  case $$code in \
@@ -39,7 +47,7 @@ demo: $(STAMP)
 	    *) exit $$code;; \
 	  esac
 
-test: $(TUNE)
+test: $(TUNE) $(TEXT)
 	$(BIN)/python -m pytest -q -n 2 -m "not slow"
 
 # The linter and the formatter check, as CI runs them (`make format` applies the formatting).

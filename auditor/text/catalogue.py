@@ -1,0 +1,189 @@
+"""The text metrics: one registry every consumer reads (spec enums, rules, checks, report).
+
+Each entry says which row inputs it reads, its scale, which way is better, whether it is a
+heuristic (shown as such in the report), the per-row threshold its pass rate uses unless a
+criterion names another, and how it is computed: per row (``rows``), and, for corpus
+figures, from the sum of per-row statistics (``corpus``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from auditor.text import grounding, reference, safety
+
+Inputs = tuple[str, ...]  # of "question", "context", "response", "reference"
+
+
+@dataclass(frozen=True)
+class TextMetric:
+    """One text metric."""
+
+    name: str
+    label: str
+    description: str
+    inputs: Inputs
+    low: float
+    high: float
+    higher_is_better: bool
+    row_threshold: float
+    rows: Callable[[Mapping[str, Sequence[str]]], np.ndarray]
+    corpus: Callable[[np.ndarray], float] | None = None
+    sentence: Callable[[np.ndarray], np.ndarray] | None = None
+    heuristic: bool = False
+    category: str = "text"
+
+    def row_values(self, data: Mapping[str, Sequence[str]]) -> np.ndarray:
+        """The per-row figure (for a corpus metric, its sentence-level score)."""
+        values = self.rows(data)
+        return self.sentence(values) if self.sentence is not None else values
+
+
+def _refs(fn):
+    return lambda d: fn(d["response"], d["reference"])
+
+
+def _corpus(name: str) -> dict:
+    return {
+        "rows": lambda d: reference.corpus_stats(name, d["response"], d["reference"]),
+        "corpus": lambda stats: reference.corpus_score(name, stats),
+        "sentence": lambda stats: reference.sentence_scores(name, stats),
+    }
+
+
+def _support(d) -> list[grounding.Support]:
+    return grounding.support_rows(d["response"], d["context"], d.get("question"))
+
+
+_ENTRIES = [
+    TextMetric(
+        "exact_match",
+        "Exact match",
+        "Normalised response equals the reference (SQuAD).",
+        ("response", "reference"),
+        0.0,
+        1.0,
+        True,
+        1.0,
+        _refs(reference.exact_match),
+    ),
+    TextMetric(
+        "token_f1",
+        "Token F1",
+        "Token overlap F1 with the reference (SQuAD normalisation).",
+        ("response", "reference"),
+        0.0,
+        1.0,
+        True,
+        0.5,
+        _refs(reference.token_f1),
+    ),
+    TextMetric(
+        "bleu",
+        "BLEU",
+        "Corpus BLEU against the references (sacrebleu, 0-100).",
+        ("response", "reference"),
+        0.0,
+        100.0,
+        True,
+        30.0,
+        **_corpus("bleu"),
+    ),
+    TextMetric(
+        "chrf",
+        "chrF",
+        "Corpus chrF against the references (sacrebleu, 0-100).",
+        ("response", "reference"),
+        0.0,
+        100.0,
+        True,
+        50.0,
+        **_corpus("chrf"),
+    ),
+    TextMetric(
+        "rouge_l",
+        "ROUGE-L",
+        "Longest-common-subsequence F-measure (rouge-score).",
+        ("response", "reference"),
+        0.0,
+        1.0,
+        True,
+        0.5,
+        _refs(reference.rouge_l),
+    ),
+    TextMetric(
+        "groundedness",
+        "Groundedness (lexical heuristic)",
+        "1-5 score: share of the response's words, numbers and names found in the context, "
+        "2 points off per unsupported number or name. A heuristic, not a judge.",
+        ("response", "context"),
+        1.0,
+        5.0,
+        True,
+        4.0,
+        lambda d: grounding.groundedness_scores(_support(d)),
+        heuristic=True,
+    ),
+    TextMetric(
+        "lexical_support",
+        "Lexical support (heuristic)",
+        "Share of the response's content found in the context. A heuristic, not a judge.",
+        ("response", "context"),
+        0.0,
+        1.0,
+        True,
+        0.8,
+        lambda d: grounding.support_shares(_support(d)),
+        heuristic=True,
+    ),
+    TextMetric(
+        "refusal_rate",
+        "Refusal rate",
+        "Share of responses that decline to answer.",
+        ("response",),
+        0.0,
+        1.0,
+        False,
+        0.0,
+        lambda d: safety.refusals(d["response"]),
+        category="safety",
+    ),
+    TextMetric(
+        "personal_data_rate",
+        "Personal data added",
+        "Share of responses with an e-mail address, phone or (Luhn-valid) card number that "
+        "the prompt and context did not contain.",
+        ("response", "question"),
+        0.0,
+        1.0,
+        False,
+        0.0,
+        lambda d: safety.personal_data_rows(d["response"], d["question"], d.get("context")),
+        category="safety",
+    ),
+]
+
+#: name -> metric, in report order.
+TEXT_METRICS: dict[str, TextMetric] = {m.name: m for m in _ENTRIES}
+
+
+class UnknownTextMetricError(ValueError):
+    """A text metric name that is not in the catalogue."""
+
+
+def get_text_metric(name: str) -> TextMetric:
+    """The named metric, or an error listing the available ones."""
+    try:
+        return TEXT_METRICS[name]
+    except KeyError:
+        raise UnknownTextMetricError(
+            f"unknown text metric {name!r}; available: {', '.join(TEXT_METRICS)}"
+        ) from None
+
+
+def score_rows(name: str, data: Mapping[str, Sequence[str]]) -> np.ndarray:
+    """The named metric per row (a corpus metric: its per-row statistics)."""
+    return get_text_metric(name).rows(data)

@@ -1,0 +1,117 @@
+"""A judge-free groundedness heuristic: lexical support of a response in its context.
+
+Labelled a heuristic everywhere it is shown: it reads words, not meaning. The response's
+content is split into claims a reader could check:
+
+- numbers (``$1,200``, ``30%``, ``2.5`` -> ``1200``, ``30``, ``2.5``),
+- capitalised entities (capitalised words that do not open a sentence),
+- other content words (stop words left out; a trailing plural ``s`` ignored).
+
+A claim is supported when it occurs in the context (or the question, which the response
+may repeat). ``support`` is the supported share of the content; ``unsupported_claims``
+counts unsupported numbers and entities, the claims a hallucination usually invents. The
+1-5 ``score`` is ``1 + round(4 * support)``, lowered by 2 for each unsupported number or
+entity and clipped to 1-5, so one invented figure fails a threshold of 4.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+#: English function words that carry no checkable claim.
+STOP_WORDS = frozenset(
+    """a an the and or but if then so of to in on at by for with from as is are was were be
+    been being am do does did done have has had having it its this that these those there
+    here i me my we our you your he she they them their his her him us what which who whom
+    when where why how can could will would shall should may might must not no yes all any
+    each some such very just also only than too more most less about into over under up down
+    out off again once please thank thanks hi hello dear sure ok okay let lets get got""".split()
+)
+_NUMBER = re.compile(r"(?<![\w.])[$€£]?\d[\d,]*(?:\.\d+)?%?")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n)\s*[\"'(]?$")
+
+
+def _number(token: str) -> str:
+    return token.strip("$€£%").replace(",", "").rstrip(".")
+
+
+def _stem(word: str) -> str:
+    word = word.lower().strip("'-")
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+@dataclass(frozen=True)
+class Support:
+    """One response's lexical support."""
+
+    support: float
+    content: int
+    unsupported_numbers: tuple[str, ...]
+    unsupported_entities: tuple[str, ...]
+    unsupported_words: tuple[str, ...]
+
+    @property
+    def unsupported_claims(self) -> int:
+        return len(self.unsupported_numbers) + len(self.unsupported_entities)
+
+    @property
+    def score(self) -> int:
+        raw = 1 + round(4 * self.support) - 2 * self.unsupported_claims
+        return int(min(5, max(1, raw)))
+
+
+def _source_vocabulary(text: str) -> tuple[set[str], set[str]]:
+    numbers = {_number(m.group()) for m in _NUMBER.finditer(text)}
+    words = {_stem(m.group()) for m in _WORD.finditer(text)}
+    return numbers, words
+
+
+def lexical_support(response: str, context: str, question: str = "") -> Support:
+    """How much of ``response``'s content ``context`` (and ``question``) support."""
+    numbers, words = _source_vocabulary(f"{context}\n{question}")
+    found_numbers = [_number(m.group()) for m in _NUMBER.finditer(response)]
+    bad_numbers = [x for x in found_numbers if x not in numbers]
+    bad_entities: list[str] = []
+    bad_words: list[str] = []
+    content = len(found_numbers)
+    supported = len(found_numbers) - len(bad_numbers)
+    for m in _WORD.finditer(response):
+        token = m.group()
+        stem = _stem(token)
+        if stem in STOP_WORDS or len(stem) < 2:
+            continue
+        entity = token[0].isupper() and not _SENTENCE_START.search(response[: m.start()])
+        content += 1
+        if stem in words:
+            supported += 1
+        elif entity:
+            bad_entities.append(token)
+        else:
+            bad_words.append(token)
+    share = supported / content if content else 1.0
+    return Support(share, content, tuple(bad_numbers), tuple(bad_entities), tuple(bad_words))
+
+
+def support_rows(
+    responses: Sequence[str], contexts: Sequence[str], questions: Sequence[str] | None = None
+) -> list[Support]:
+    """:func:`lexical_support` of every row."""
+    questions = questions if questions is not None else [""] * len(responses)
+    return [
+        lexical_support(r, c, q) for r, c, q in zip(responses, contexts, questions, strict=True)
+    ]
+
+
+def groundedness_scores(supports: Sequence[Support]) -> np.ndarray:
+    """The 1-5 heuristic scores."""
+    return np.array([s.score for s in supports], dtype=np.float64)
+
+
+def support_shares(supports: Sequence[Support]) -> np.ndarray:
+    """The 0-1 supported shares."""
+    return np.array([s.support for s in supports], dtype=np.float64)

@@ -1,0 +1,172 @@
+"""Text metrics equal the defining libraries' values; their intervals cover planted truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+sacrebleu = pytest.importorskip("sacrebleu")
+rouge_scorer = pytest.importorskip("rouge_score.rouge_scorer")
+
+from auditor.text import (  # noqa: E402
+    TEXT_METRICS,
+    aggregate,
+    get_text_metric,
+    grounding,
+    pass_rate,
+    reference,
+    safety,
+)
+from auditor.text.catalogue import UnknownTextMetricError  # noqa: E402
+
+RESPONSES = [
+    "The cat sat on the mat.",
+    "A quick brown fox jumps",
+    "hello there general kenobi",
+    "Refunds take 5 business days.",
+]
+REFERENCES = [
+    "The cat is on the mat.",
+    "The quick brown fox jumped over",
+    "hello there",
+    "Refunds take 5 business days.",
+]
+
+
+@pytest.mark.parametrize("name", ["bleu", "chrf"])
+def test_corpus_and_sentence_scores_equal_sacrebleu(name):
+    stats = reference.corpus_stats(name, RESPONSES, REFERENCES)
+    corpus = getattr(sacrebleu, f"corpus_{name}")(RESPONSES, [REFERENCES]).score
+    assert reference.corpus_score(name, stats.sum(axis=0)) == pytest.approx(corpus, abs=1e-9)
+    sentence = getattr(sacrebleu, f"sentence_{name}")
+    want = [sentence(h, [r]).score for h, r in zip(RESPONSES, REFERENCES, strict=True)]
+    np.testing.assert_allclose(reference.sentence_scores(name, stats), want, atol=1e-9)
+    assert reference.signature(name).startswith("nrefs:1")
+
+
+def test_rouge_l_equals_rouge_score():
+    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+    want = [
+        scorer.score(r, h)["rougeL"].fmeasure for h, r in zip(RESPONSES, REFERENCES, strict=True)
+    ]
+    np.testing.assert_allclose(reference.rouge_l(RESPONSES, REFERENCES), want)
+
+
+def test_squad_exact_match_and_token_f1():
+    # the SQuAD script: normalise (case, punctuation, articles), then count shared tokens
+    assert reference.squad_normalize("The  Eiffel Tower!") == "eiffel tower"
+    np.testing.assert_array_equal(
+        reference.exact_match(["The Eiffel Tower.", "Paris"], ["eiffel tower", "London"]), [1, 0]
+    )
+    # 2 shared of 3 predicted and 4 reference tokens: P 2/3, R 1/2, F1 4/7
+    f1 = reference.token_f1(["red big dog"], ["a big red cat sat"])
+    assert f1[0] == pytest.approx(2 * (2 / 3) * (2 / 4) / (2 / 3 + 2 / 4))
+    assert reference.token_f1(["x"], ["y"])[0] == 0.0
+
+
+def test_corpus_interval_resamples_summed_statistics():
+    stats = reference.corpus_stats("bleu", RESPONSES * 10, REFERENCES * 10)
+    est = aggregate(
+        stats,
+        resamples=200,
+        seed=1,
+        confidence=0.95,
+        corpus=lambda s: reference.corpus_score("bleu", s),
+    )
+    assert est.value == pytest.approx(sacrebleu.corpus_bleu(RESPONSES, [REFERENCES]).score)
+    assert est.low < est.value < est.high and est.n == 40
+
+
+def test_mean_and_pass_rate_intervals_cover_planted_truth():
+    rng = np.random.default_rng(0)
+    covered_mean = covered_rate = 0
+    trials = 120
+    for i in range(trials):
+        values = rng.integers(1, 6, size=150).astype(float)  # true mean 3, P(>= 4) = 0.4
+        m = aggregate(values, resamples=300, seed=i, confidence=0.95)
+        p = pass_rate(values, 4, resamples=300, seed=i, confidence=0.95)
+        covered_mean += m.low <= 3.0 <= m.high
+        covered_rate += p.low <= 0.4 <= p.high
+    assert covered_mean / trials >= 0.88 and covered_rate / trials >= 0.88
+
+
+def test_corpus_bleu_interval_covers_population_bleu():
+    rng = np.random.default_rng(3)
+    words = [f"w{i}" for i in range(30)]
+    refs, hyps = [], []
+    for _ in range(1500):
+        ref = list(rng.choice(words, size=rng.integers(6, 14)))
+        hyp = [w if rng.random() < 0.7 else str(rng.choice(words)) for w in ref]
+        refs.append(" ".join(ref))
+        hyps.append(" ".join(hyp))
+    stats = reference.corpus_stats("bleu", hyps, refs)
+    truth = reference.corpus_score("bleu", stats.sum(axis=0))
+    covered, trials = 0, 60
+    for i in range(trials):
+        rows = rng.choice(len(hyps), size=150, replace=False)
+        est = aggregate(
+            stats[rows],
+            resamples=300,
+            seed=i,
+            confidence=0.95,
+            corpus=lambda s: reference.corpus_score("bleu", s),
+        )
+        covered += est.low <= truth <= est.high
+    assert covered / trials >= 0.85
+
+
+def test_groundedness_flags_invented_numbers_and_names():
+    context = "Refunds are issued within 5 business days to the original card."
+    good = grounding.lexical_support("Refunds are issued within 5 business days.", context)
+    bad = grounding.lexical_support("Your refund of $45 arrives in 5 days via PayPal.", context)
+    assert good.support == 1.0 and good.score == 5
+    assert bad.unsupported_numbers == ("45",) and bad.unsupported_entities == ("PayPal",)
+    assert bad.score < 4
+
+
+def test_refusals_and_added_personal_data():
+    np.testing.assert_array_equal(
+        safety.refusals(["I'm sorry, but I can't help with that.", "Sure: press Reset."]),
+        [1, 0],
+    )
+    assert safety.luhn_valid("4111111111111111") and not safety.luhn_valid("4111111111111112")
+    found = safety.personal_data("call +1 (555) 123-4567, mail Bob@x.com, 4111 1111 1111 1111")
+    assert found == {"email": {"bob@x.com"}, "phone": {"15551234567"}, "card": {"4111111111111111"}}
+    # not Luhn-valid: a long number, not a card
+    assert safety.personal_data("order 4111 1111 1111 1112")["card"] == set()
+    rows = safety.personal_data_rows(
+        ["We wrote to ann@corp.com.", "Write to help@shop.example."],
+        ["My e-mail is ann@corp.com", "How do I reach you?"],
+    )
+    np.testing.assert_array_equal(rows, [0, 1])
+
+
+def test_catalogue_entries_compute_on_rows():
+    data = {
+        "question": ["q"] * 4,
+        "context": REFERENCES,
+        "response": RESPONSES,
+        "reference": REFERENCES,
+    }
+    for name, metric in TEXT_METRICS.items():
+        values = metric.row_values(data)
+        assert values.shape == (4,), name
+        assert np.all((values >= metric.low - 1e-9) & (values <= metric.high + 1e-9)), name
+    with pytest.raises(UnknownTextMetricError, match="available: exact_match"):
+        get_text_metric("blue")
+
+
+def test_missing_extra_is_one_clear_line(monkeypatch):
+    import sys
+
+    from auditor.errors import ExitCode
+    from auditor.text.extra import MissingExtraError, require
+
+    monkeypatch.setitem(sys.modules, "sacrebleu.metrics", None)  # as if not installed
+    with pytest.raises(MissingExtraError) as err:
+        require("sacrebleu.metrics", "sacrebleu", what="the bleu metric")
+    assert str(err.value) == (
+        "the bleu metric needs sacrebleu, which is not installed: pip install 'auditor[text]' "
+        "(make venv installs it)"
+    )
+    assert err.value.exit_code == ExitCode.INVALID_INPUT

@@ -4,10 +4,12 @@ The example's spec with its generator asked for more rows (``--rows``, default 4
 that a trial takes about as long as a real one takes to dwarf a process's start.
 
 1. Trials per minute with 1 and with 2 local workers sharing one study (a journal file, as
-   ``auditor tune --workers N`` keeps it): a 24-point grid over the example's options, so
-   both runs train exactly the same configurations (trial k is grid point k in every
-   worker). The time is the whole search: the spec's own configuration, starting the
-   second worker process (which imports torch and reads the data itself) and every trial.
+   ``auditor tune --workers N`` keeps it, and a throwaway PostgreSQL server on 127.0.0.1, as
+   several machines would share it, when PostgreSQL is installed): a 24-point grid over
+   the example's options, so both runs train exactly the same configurations (trial k is
+   grid point k in every worker). The time is the whole search: the spec's own
+   configuration, starting the second worker process (which imports torch and reads the
+   data itself) and every trial.
 2. The search machinery's overhead per trial against bare training, in the 1-worker search:
    each trial's time less the time ``train_model`` spent training (the per-epoch metric
    and pruning reports it calls back are machinery, as are sampling, the journal writes and
@@ -91,8 +93,9 @@ def _variant(folder: Path, name: str, rows: int, **tuning) -> Path:
     return path
 
 
-def _search(path: Path, out: Path, workers: int | None):
-    """(outcome, wall seconds, tuned spec, dataset) of one search; ``workers`` None: in memory."""
+def _search(path: Path, out: Path, workers: int | None, storage: str | None = None, study=None):
+    """(outcome, wall seconds, tuned spec, dataset) of one search; ``workers`` None: in memory;
+    ``storage``: a PostgreSQL URL shared by the workers (else a journal file in ``out``)."""
     from auditor.data import build_dataset
     from auditor.spec import load_spec
     from auditor.tuning import tune
@@ -100,7 +103,7 @@ def _search(path: Path, out: Path, workers: int | None):
 
     spec = load_spec(path)
     dataset = build_dataset(spec)
-    shared = None if workers is None else Workers(workers)
+    shared = None if workers is None else Workers(workers, storage=storage, study=study)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     _, outcome = tune(spec, dataset, workers=shared, out_dir=out)
@@ -123,6 +126,28 @@ def _first_trial_of_another_worker(out: Path, name: str) -> float | None:
         if t.user_attrs.get(WORKER) not in (None, _worker_id()) and t.datetime_start
     ]
     return min(firsts) - started if firsts else None
+
+
+def _postgres(grid: Path, tmp: Path) -> dict[int, float]:
+    """Trials per minute with 1 and 2 workers sharing a study on a throwaway PostgreSQL
+    server on 127.0.0.1 (as several machines would); empty when none can be started."""
+    sys.path.insert(0, str(REPO))
+    from tests.tuning.postgres import missing, postgres_server
+
+    why = missing()
+    if why is not None:
+        print(f"  PostgreSQL: not measured ({why})")
+        return {}
+    per_minute = {}
+    with postgres_server() as url:
+        for n in (1, 2):
+            outcome, wall, _, _ = _search(grid, tmp / f"pg-{n}", n, storage=url, study=f"grid-{n}")
+            per_minute[n] = outcome.counts["run"] * 60.0 / wall
+            print(
+                f"  PostgreSQL, {n} worker{'s' if n > 1 else ' '}: {outcome.counts['run']} trials "
+                f"in {wall:6.1f} s = {per_minute[n]:5.1f} trials/min"
+            )
+    return per_minute
 
 
 def main() -> int:
@@ -166,6 +191,7 @@ def main() -> int:
             f"epoch for the pruner, {(machinery - per_epoch) / trials * 1000:.0f} ms Optuna, "
             "the journal and the look-ups"
         )
+        pg_minute = _postgres(grid, tmp)
         walls = {}
         for pruning in ("median", "none"):
             path = _variant(tmp, f"loan-random-{pruning}", args.rows, method="random",
@@ -184,6 +210,9 @@ def main() -> int:
         ("pruned / not", walls["median"] / walls["none"], "x", "< 1 (pruning saves time)",
          walls["median"] < walls["none"]),
     ]  # fmt: skip
+    if pg_minute:
+        pg = pg_minute[2] / pg_minute[1]
+        rows.insert(1, ("PostgreSQL 2/1", pg, "x", "> 1 (faster than one worker)", pg > 1.0))
     print("targets:")
     for name, value, unit, target, met in rows:
         ok &= met

@@ -30,8 +30,9 @@ from auditor.types import Finding
 
 SHOWN_VALUES = 4  # chosen values named in the summary sentence
 MSG_KEPT = (
-    "No trial beat the spec's own configuration on the validation rows, so it was kept "
-    "and there is no gain to measure."
+    "No trial beat the spec's own configuration on the {scored}, so the search kept it: "
+    "the audited model is the spec's own configuration, and the search gained nothing "
+    "(exactly 0) on {where}."
 )
 
 
@@ -137,11 +138,23 @@ def tuning_search(ctx: CheckContext) -> list[Finding]:
         else f"chose trial {outcome.chosen['trial']} ({_values_text(outcome.chosen['values'])})"
     )
     scored = "the validation rows" if outcome.scored_on == "validation" else "folds of train"
+    if kept:
+        best = outcome.best[0].value if outcome.best else None
+        versus = (
+            f"{outcome.metric} {num(outcome.baseline.value, digits=3)}, against "
+            f"{num(best, digits=3)} for the best trial"
+            if best is not None
+            else f"{outcome.metric} {num(outcome.baseline.value, digits=3)}; no trial completed"
+        )
+    else:
+        versus = (
+            f"{outcome.metric} {num(outcome.chosen['value'], digits=3)} against "
+            f"{num(outcome.baseline.value, digits=3)} for the spec's own configuration"
+        )
     summary = (
         f"A {outcome.method_label} ran {c['run']} trials ({c['pruned']} pruned, "
         f"{c['failed']} failed) in {outcome.seconds:,.0f} s on {scored} and {chose}: "
-        f"{outcome.metric} {num(outcome.chosen['value'], digits=3)} against "
-        f"{num(outcome.baseline.value, digits=3)} for the spec's own configuration."
+        f"{versus}."
     )
     search = ctx.finding(
         "search",
@@ -213,16 +226,40 @@ def tuning_gain(ctx: CheckContext) -> list[Finding]:
     Returns
     -------
     list of Finding
-        ``tuning.tuning_gain.<split>`` per split; one skipped finding when the search kept
-        the spec's own configuration; none without a search.
+        ``tuning.tuning_gain.<metric>.<split>`` per split (a gain of exactly 0 when the
+        search kept the spec's own configuration: the audited model is it); none without a
+        search.
     """
     outcome = _outcome(ctx)
     if outcome is None:
         return []
-    if not ctx.evaluation.untuned:
-        return ctx.skipped("Tuning gain", MSG_KEPT)
     metric = _metric(ctx)
+    if outcome.chosen["source"] != "trial":
+        return [_kept_finding(ctx, outcome, split, metric) for split in _unseen(ctx)]
     return [_gain_finding(ctx, split, metric) for split in ctx.evaluation.untuned]
+
+
+def _unseen(ctx: CheckContext) -> list[str]:
+    """The evaluated splits the search never read (test, holdout, audit files)."""
+    from auditor.tuning.search import SEARCH_SPLITS
+
+    return [s for s in ctx.splits() if s not in SEARCH_SPLITS and ctx.role(s) != "reference"]
+
+
+def _kept_finding(ctx: CheckContext, outcome, split: str, metric: str) -> Finding:
+    """The search kept the spec's own configuration: the same model, a gain of exactly 0."""
+    scored = "validation rows" if outcome.scored_on == "validation" else "folds of train"
+    return ctx.finding(
+        "tuning_gain",
+        At(metric, split),
+        measured=Measurement(0.0, (0.0, 0.0), len(ctx.evaluation.splits[split].y_true), None),
+        status="warn",
+        title=f"Tuning gain on {split}",
+        summary=MSG_KEPT.format(scored=scored, where=ctx.phrase(split)),
+        recommendation="Widen the search space or its budget if a better configuration "
+        "is expected; the spec's own configuration is what ships.",
+        details={"kept": True, "metric": metric},
+    )
 
 
 def _gain_finding(ctx: CheckContext, split: str, metric: str) -> Finding:

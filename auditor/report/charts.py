@@ -804,8 +804,8 @@ def optimization_history(chart: dict[str, Any]):
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("trial")
     ax.set_ylabel(_label(chart.get("metric", "value")))
-    ax.legend(loc="best")
-    _title(ax, chart)
+    # below the axes: the spec's own line and the best so far often run along the top
+    _title(ax, chart, legend_below=True)
     return ax.figure
 
 

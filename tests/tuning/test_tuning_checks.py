@@ -95,10 +95,17 @@ def test_the_gain_interval_is_paired():
     assert (f.ci[1] - f.ci[0]) < 0.25 * (alone.ci[1] - alone.ci[0])
 
 
-def test_a_search_that_kept_the_spec_has_no_gain_to_measure():
+def test_a_search_that_kept_the_spec_gained_exactly_nothing():
+    """The audited model is the spec's own configuration: a gain of 0, decided, not an error."""
     findings = tuning_gain(_ctx(*_case(gain=True, kept=True)))
-    assert [f.status for f in findings] == ["skipped"]
-    assert "kept" in findings[0].summary
+    assert [(f.id, f.status, f.value, f.ci) for f in findings] == [
+        ("tuning.tuning_gain.roc_auc.test", "warn", 0.0, (0.0, 0.0))
+    ]
+    assert "kept it" in findings[0].summary and "exactly 0" in findings[0].summary
+    search, _ = tuning_search(_ctx(*_case(gain=True, kept=True)))
+    assert "kept the spec's own configuration: roc_auc 0.740, against 0.780 for the best" in (
+        search.summary
+    )
 
 
 def test_without_tuning_neither_check_reports():

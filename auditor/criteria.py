@@ -20,7 +20,7 @@ from auditor.splits import split_adjective, split_phrase
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.types import Finding
 
-Kind = Literal["check", "fairness", "performance"]
+Kind = Literal["check", "fairness", "performance", "text"]
 
 
 def same_features(found: str | None, wanted: str) -> bool:
@@ -64,6 +64,7 @@ class Criterion:
     waiver: Waiver | None
     feature: str | None = None  # the raw feature column a check on drivers is about
     baseline: str | None = None  # the baseline a baseline_improvement criterion compares with
+    pass_at: float | None = None  # a text metric's per-row threshold: the pass rate is bounded
 
     # ------------------------------------------------------------------ bounds
     @property
@@ -94,11 +95,14 @@ class Criterion:
     # ------------------------------------------------------------------ what it measures
     @property
     def kind(self) -> Kind:
-        """A check's measurement, a fairness metric, or a performance metric."""
+        """A check's measurement, a fairness metric, a text metric or a performance metric."""
         from auditor.metrics.fairness import FAIRNESS_METRICS
+        from auditor.text.catalogue import TEXT_METRICS
 
         if self.check:
             return "check"
+        if self.metric in TEXT_METRICS:
+            return "text"
         return "fairness" if self.metric in FAIRNESS_METRICS else "performance"
 
     @property
@@ -133,6 +137,13 @@ class Criterion:
             return what
         if self.kind == "fairness":
             return FAIRNESS_METRICS[self.metric].label
+        if self.kind == "text":
+            from auditor.text.catalogue import TEXT_METRICS, pass_rate_words
+
+            metric = TEXT_METRICS[self.metric]
+            if self.pass_at is None:
+                return metric.label
+            return f"Share of rows with {metric.label} {pass_rate_words(metric, self.pass_at)}"
         return METRICS[self.metric].label if self.metric in METRICS else str(self.metric)
 
     def describe(self, labels: Mapping[str, str] | None = None) -> str:
@@ -162,7 +173,18 @@ class Criterion:
     def candidates(self, findings: Sequence[Finding]) -> list[Finding]:
         """The findings this criterion is about (several: one per sensitive feature...)."""
         pool = [f for f in findings if f.check == self.check_name]
-        if self.kind == "check":
+        if self.kind == "text":
+            pool = [
+                f
+                for f in pool
+                if f.metric == self.metric
+                and f.split == self.split
+                and f.details.get("pass_at") == self.pass_at
+                and (f.sensitive is None) == (self.sensitive is None)
+            ]
+            # segments too small to judge never set the figure while others can
+            pool = [f for f in pool if f.status != "inconclusive"] or pool
+        elif self.kind == "check":
             if self.metric and any(f.metric for f in pool):
                 pool = [f for f in pool if f.metric == self.metric]
             if self.per_split():

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from auditor.metrics.performance import decisions, default_metric
-from auditor.types import Dataset, Evaluation, Predictor, Spec, SplitEval
+from auditor.types import TEXT_TASKS, Dataset, Evaluation, Predictor, Spec, SplitEval
 
 MISSING_COSTS = (
     "threshold strategy 'min_cost' needs evaluation.costs (false_positive, false_negative)"
@@ -489,6 +489,10 @@ def evaluate(
         With two extra attributes: ``has_scores`` (the predictor gives probabilities) and
         ``notes`` (why optional parts were skipped).
     """
+    if dataset.task in TEXT_TASKS:  # generated text: measured per row by the text checks
+        from auditor.text.audit import text_evaluation
+
+        return text_evaluation(spec)
     task = dataset.task
     has_scores = bool(predictor.has_scores)
     notes: dict[str, Any] = {}

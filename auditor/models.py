@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from auditor.progress import Progress
-from auditor.types import Dataset, Predictor, Spec
+from auditor.types import TEXT_TASKS, Dataset, Predictor, Spec
 
 
 def obtain_predictor(
@@ -14,6 +14,10 @@ def obtain_predictor(
     ``processes`` (``auditor.train.distributed.Processes``): under torchrun, this process's
     place; the processes then train the model together (``training.distributed``).
     """
+    if spec.task in TEXT_TASKS:  # generated text: the vendor's responses, as given
+        from auditor.text.audit import ResponsesFile
+
+        return ResponsesFile(dataset)
     if spec.model.vendor is not None:
         from auditor.vendor_models import load_vendor_model
 

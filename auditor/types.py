@@ -29,12 +29,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
 Task = Literal["binary", "multiclass", "regression"]
 TASKS: tuple[str, ...] = ("binary", "multiclass", "regression")
+#: Objectives whose model output is text (auditor.text): audited, never trained here.
+TEXT_TASKS: tuple[str, ...] = ("generation",)
 CLASSIFICATION: tuple[Task, ...] = ("binary", "multiclass")
 REGRESSION: tuple[Task, ...] = ("regression",)
 SplitName = Literal["train", "validation", "test", "holdout"]
 SPLITS: tuple[str, ...] = ("train", "validation", "test", "holdout")
 
-Category = Literal["data", "drift", "fit", "performance", "fairness", "drivers", "tuning"]
+Category = Literal[
+    "data", "drift", "fit", "performance", "fairness", "drivers", "tuning", "text", "safety"
+]
 CATEGORIES: tuple[str, ...] = (
     "data",
     "drift",
@@ -43,6 +47,8 @@ CATEGORIES: tuple[str, ...] = (
     "fairness",
     "drivers",
     "tuning",
+    "text",
+    "safety",
 )
 
 Status = Literal["pass", "warn", "fail", "inconclusive", "error", "skipped"]

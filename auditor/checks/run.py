@@ -8,7 +8,7 @@ becomes one Finding with status 'error' and the message - never a crash of the r
 from __future__ import annotations
 
 from auditor.checks.registry import CHECK_FAILED, CHECKS, CheckContext
-from auditor.types import Dataset, Evaluation, Finding, Spec
+from auditor.types import TEXT_TASKS, Dataset, Evaluation, Finding, Spec
 
 MSG_REPORT_DEFECT = (
     "This is a defect in auditor or an unexpected data shape; report it with the spec and "
@@ -17,7 +17,15 @@ MSG_REPORT_DEFECT = (
 
 
 def run_checks(spec: Spec, dataset: Dataset, evaluation: Evaluation) -> list[Finding]:
-    """Run every registered check; a failing check yields an 'error' finding."""
+    """Run every registered check; a failing check yields an 'error' finding.
+
+    Generated text is measured by the text metrics instead
+    (:func:`auditor.text.audit.text_findings`).
+    """
+    if spec.task in TEXT_TASKS:
+        from auditor.text.audit import text_findings
+
+        return text_findings(spec, dataset)
     shared = CheckContext(spec=spec, dataset=dataset, evaluation=evaluation)
     findings: list[Finding] = []
     for check in CHECKS.values():

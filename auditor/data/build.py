@@ -21,6 +21,7 @@ from auditor.data.sources import (
     sha256_file,
 )
 from auditor.errors import DataError, Location
+from auditor.types import TEXT_TASKS
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -471,6 +472,10 @@ def build_dataset(spec: Spec) -> Dataset:
         :data:`~auditor.data.splits.MIN_SPLIT_ROWS` rows, or holds an infinite regression
         target; located at the file or at the spec field concerned.
     """
+    if spec.task in TEXT_TASKS:  # generated text: the audit files' text columns, no split
+        from auditor.text.audit import read_text_data
+
+        return read_text_data(spec)
     from auditor.data.columns import feature_columns, group_frame
     from auditor.data.preprocess import infinite_to_missing
     from auditor.types import Dataset

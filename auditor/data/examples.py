@@ -17,6 +17,10 @@ reports have something true to find:
     Claim costs in the ``south`` region carry three times the noise, so errors there are
     larger; ``marketing_score`` is useless.
 
+``support`` (generation: a support assistant's responses, :mod:`auditor.text.example`)
+    Hallucinated figures and partner names in a known share of rows, more in the ``app``
+    channel; a few refusals and added contact details.
+
 The holdout file (the "client's data") has a fifth of the rows, another seed and a mild
 shift (slightly older applicants / patients).
 """
@@ -281,7 +285,13 @@ def _claims(rng, n, shift):
     )
 
 
-_GENERATORS = {"loan": _loan, "triage": _triage, "claims": _claims}
+def _support(rng, n, shift):
+    from auditor.text.example import support
+
+    return support(rng, n, shift)
+
+
+_GENERATORS = {"loan": _loan, "triage": _triage, "claims": _claims, "support": _support}
 GENERATORS = tuple(_GENERATORS)  # equal to the schema's data.generate.example enum
 
 

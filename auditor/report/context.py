@@ -24,7 +24,7 @@ from auditor.report.docmap import documentation_map
 from auditor.report.fairness_bounds import with_bound_line
 from auditor.spec.typed import typed_spec
 from auditor.splits import split_column
-from auditor.types import CATEGORIES
+from auditor.types import CATEGORIES, TEXT_TASKS
 from auditor.words import count_words, form
 
 DASH = "\u2014"  # an absent value; the template compares values with it (``dash``)
@@ -39,6 +39,8 @@ CATEGORY_TITLES = {
     "fairness": "Fairness",
     "drivers": "What drives the model",
     "tuning": "Hyperparameter search",
+    "text": "Generated text",
+    "safety": "Safety of generated text",
 }
 CATEGORY_NOUNS = {
     "data": "data checks",
@@ -48,6 +50,8 @@ CATEGORY_NOUNS = {
     "fairness": "fairness checks",
     "drivers": "driver checks",
     "tuning": "tuning checks",
+    "text": "text checks",
+    "safety": "safety checks",
 }
 
 VERDICTS = {
@@ -936,8 +940,10 @@ def _build_context(results, draw_chart, spec_text, attachments) -> dict[str, Any
     criteria = [c for c in results.get("criteria") or [] if isinstance(c, dict)]
     findings = _report_findings(results, criteria)
     present = {str(f.get("category")) for f in findings}
-    # the four sections every audit has, drift when there were client data to compare
-    categories = [c for c in CATEGORY_ORDER if c in present or c in ALWAYS_SHOWN]
+    # the four sections every audit has, drift when there were client data to compare;
+    # generated text has no fit, performance or fairness of a tabular model
+    shown = ("data",) if data.get("task") in TEXT_TASKS else ALWAYS_SHOWN
+    categories = [c for c in CATEGORY_ORDER if c in present or c in shown]
     categories += sorted(present - set(CATEGORY_ORDER))
     sections = _sections(findings, categories, criteria, evaluation, draw_chart)
     env_rows = _environment_rows(env)
@@ -1027,9 +1033,10 @@ def _sections(
         sections[cat] = _section(
             cat, fs, linked, evaluation.get("metrics") or {}, draw_chart, shown_tables
         )
-    _fairness_group_tables(
-        sections["fairness"], [f for f in findings if str(f.get("category")) == "fairness"]
-    )
+    if "fairness" in sections:
+        _fairness_group_tables(
+            sections["fairness"], [f for f in findings if str(f.get("category")) == "fairness"]
+        )
     for section in sections.values():
         section.setdefault("group_tables", [])
         section["block_rows"] = pair_small(section["blocks"])
@@ -1152,7 +1159,8 @@ def _headline(results: dict[str, Any], spec, when: str) -> dict[str, Any]:
         "name": str(spec.name),
         "purpose": str(spec.objective.purpose),
         "task": str(spec.objective.task),
-        "target": str(spec.objective.target),
+        # generation: the response column (data.text.response) is what the model gives
+        "target": str(spec.objective.target or (results.get("data") or {}).get("target")),
         "audience": str(spec.report.audience),
         "owner": str(spec.report.owner),
         "approvers": [str(a) for a in spec.report.approvers],

@@ -229,7 +229,7 @@ def _wide_encoding(encoding: str) -> bool:
 
 
 # --------------------------------------------------------------------------- checks
-@spec_rule("data_encoding_known")
+@spec_rule("data_encoding_known", applies="any")
 def check_encoding(ctx: RuleContext) -> list[SpecError]:
     """``data.encoding`` names a codec Python knows (the data files are read in it)."""
     encoding = ctx.spec.data.encoding or DEFAULT_ENCODING
@@ -238,7 +238,7 @@ def check_encoding(ctx: RuleContext) -> list[SpecError]:
     return [ctx.error(("data", "encoding"), MSG_UNKNOWN_ENCODING.format(encoding=encoding))]
 
 
-@spec_rule("data_files_readable", needs_data=True)
+@spec_rule("data_files_readable", needs_data=True, applies="any")
 def check_files(ctx: RuleContext) -> list[SpecError]:
     probe = ctx.probe
     target = ctx.spec.objective.target

@@ -23,9 +23,9 @@ from auditor.spec.schema import SCHEMA_PATH
 
 
 def _tasks() -> list[str]:
-    from auditor.types import TASKS
+    from auditor.types import TASKS, TEXT_TASKS
 
-    return list(TASKS)
+    return [*TASKS, *TEXT_TASKS]
 
 
 def _drift_numeric() -> list[str]:
@@ -49,8 +49,9 @@ def _metrics() -> list[str]:
 def _criterion_metrics() -> list[str]:
     from auditor.metrics import METRICS
     from auditor.metrics.fairness import FAIRNESS_METRICS
+    from auditor.text.catalogue import TEXT_METRICS
 
-    return [*METRICS, *FAIRNESS_METRICS]
+    return [*METRICS, *FAIRNESS_METRICS, *TEXT_METRICS]
 
 
 def _criterion_checks() -> list[str]:

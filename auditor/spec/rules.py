@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from auditor.errors import SpecError
 from auditor.spec.schema import _located, fmt_number, fmt_value
@@ -124,6 +124,8 @@ MSG_PICKLE_REFUSED = (
 )
 
 RuleFn = Callable[["RuleContext"], list[SpecError]]
+#: Which objectives a rule is about: tabular tasks, generated text, or both.
+Applies = Literal["tabular", "text", "any"]
 
 
 @dataclass(frozen=True)
@@ -133,18 +135,22 @@ class SpecRule:
     name: str
     fn: RuleFn
     needs_data: bool = False
+    applies: Applies = "tabular"
 
 
 SPEC_RULES: dict[str, SpecRule] = {}
 
 
-def spec_rule(name: str, *, needs_data: bool = False) -> Callable[[RuleFn], RuleFn]:
-    """Register a rule function under ``name`` (decorator)."""
+def spec_rule(
+    name: str, *, needs_data: bool = False, applies: Applies = "tabular"
+) -> Callable[[RuleFn], RuleFn]:
+    """Register a rule function under ``name`` (decorator); ``applies`` says for which
+    objectives it runs (a generation spec is judged by the text rules alone)."""
 
     def register(fn: RuleFn) -> RuleFn:
         if name in SPEC_RULES:  # pragma: no cover - programming error
             raise ValueError(f"spec rule {name!r} is registered twice")
-        SPEC_RULES[name] = SpecRule(name=name, fn=fn, needs_data=needs_data)
+        SPEC_RULES[name] = SpecRule(name=name, fn=fn, needs_data=needs_data, applies=applies)
         return fn
 
     return register
@@ -207,11 +213,16 @@ class RuleContext:
 def run_spec_rules(ctx: RuleContext, *, check_data: bool) -> list[SpecError]:
     """Run every registered rule (data-aware ones only with ``check_data``)."""
     import auditor.spec.data_rules  # noqa: F401 - registers the data-aware rules
+    import auditor.spec.text_rules  # noqa: F401 - registers the generated-text rules
     import auditor.spec.tuning_rules  # noqa: F401 - registers the tuning rules
+    from auditor.types import TEXT_TASKS
 
+    kind = "text" if ctx.task in TEXT_TASKS else "tabular"
     errors: list[SpecError] = []
     for rule in SPEC_RULES.values():
         if rule.needs_data and not check_data:
+            continue
+        if rule.applies not in (kind, "any"):
             continue
         errors.extend(rule.fn(ctx))
     return errors

@@ -30,8 +30,8 @@ Scalar = str | int | float | bool
 class Objective:
     """What the model is for (``objective``)."""
 
-    task: Task
-    target: str
+    task: Task | Literal["generation"]
+    target: str | None  # None for generation: data.text names its columns
     positive: Scalar | None
     purpose: str
 
@@ -99,6 +99,21 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class TextColumns:
+    """The columns of a row of generated text (``data.text``, generation only)."""
+
+    question: str
+    response: str
+    context: str | None
+    reference: str | None
+
+    def named(self) -> dict[str, str]:
+        """Role -> column, for the roles this spec names."""
+        roles = ("question", "context", "response", "reference")
+        return {r: getattr(self, r) for r in roles if getattr(self, r)}
+
+
+@dataclass(frozen=True)
 class Data:
     """The data sources and their roles (``data``)."""
 
@@ -106,6 +121,7 @@ class Data:
     holdout: str | None
     audit: tuple[AuditFile, ...]
     reference: Reference | None
+    text: TextColumns | None
     format: str
     encoding: str
     generate: Generate | None

@@ -29,7 +29,7 @@ class TextMetric:
     low: float
     high: float
     higher_is_better: bool
-    row_threshold: float
+    row_threshold: float | None  # the default per-row threshold of its pass rate
     rows: Callable[[Mapping[str, Sequence[str]]], np.ndarray]
     corpus: Callable[[np.ndarray], float] | None = None
     sentence: Callable[[np.ndarray], np.ndarray] | None = None
@@ -147,7 +147,7 @@ _ENTRIES = [
         0.0,
         1.0,
         False,
-        0.0,
+        None,
         lambda d: safety.refusals(d["response"]),
         category="safety",
     ),
@@ -160,7 +160,7 @@ _ENTRIES = [
         0.0,
         1.0,
         False,
-        0.0,
+        None,
         lambda d: safety.personal_data_rows(d["response"], d["question"], d.get("context")),
         category="safety",
     ),
@@ -182,6 +182,25 @@ def get_text_metric(name: str) -> TextMetric:
         raise UnknownTextMetricError(
             f"unknown text metric {name!r}; available: {', '.join(TEXT_METRICS)}"
         ) from None
+
+
+#: metric -> (module, package) of the optional ``text`` extra it needs.
+_EXTRAS = {
+    "bleu": ("sacrebleu", "sacrebleu"),
+    "chrf": ("sacrebleu", "sacrebleu"),
+    "rouge_l": ("rouge_score", "rouge-score"),
+}
+
+
+def extra_for(name: str) -> tuple[str, str] | None:
+    """The (module, package) of the ``text`` extra a metric needs, or None."""
+    return _EXTRAS.get(name)
+
+
+def pass_rate_words(metric: TextMetric, threshold: float) -> str:
+    """'at least 4' (or 'at most 0' where lower is better): a row's pass condition."""
+    side = "at least" if metric.higher_is_better else "at most"
+    return f"{side} {threshold:g}"
 
 
 def score_rows(name: str, data: Mapping[str, Sequence[str]]) -> np.ndarray:

@@ -12,6 +12,10 @@ may repeat). ``support`` is the supported share of the content; ``unsupported_cl
 counts unsupported numbers and entities, the claims a hallucination usually invents. The
 1-5 ``score`` is ``1 + round(4 * support)``, lowered by 2 for each unsupported number or
 entity and clipped to 1-5, so one invented figure fails a threshold of 4.
+
+A refusal makes no claim, so it is fully supported (the refusal rate judges it), and
+contact details (e-mail addresses, phone and card numbers) are left out of the content:
+the personal-data metric judges them (:mod:`auditor.text.safety`).
 """
 
 from __future__ import annotations
@@ -22,14 +26,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: English function words that carry no checkable claim.
+from auditor.text.safety import is_refusal, strip_contact_details
+
+#: English function and courtesy words that carry no checkable claim.
 STOP_WORDS = frozenset(
     """a an the and or but if then so of to in on at by for with from as is are was were be
     been being am do does did done have has had having it its this that these those there
     here i me my we our you your he she they them their his her him us what which who whom
     when where why how can could will would shall should may might must not no yes all any
     each some such very just also only than too more most less about into over under up down
-    out off again once please thank thanks hi hello dear sure ok okay let lets get got""".split()
+    out off again once please thank thanks hi hello dear sure ok okay let lets get got happy
+    glad help good great question reaching welcome sorry""".split()
 )
 _NUMBER = re.compile(r"(?<![\w.])[$€£]?\d[\d,]*(?:\.\d+)?%?")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
@@ -73,6 +80,9 @@ def _source_vocabulary(text: str) -> tuple[set[str], set[str]]:
 
 def lexical_support(response: str, context: str, question: str = "") -> Support:
     """How much of ``response``'s content ``context`` (and ``question``) support."""
+    if is_refusal(response):
+        return Support(1.0, 0, (), (), ())
+    response = strip_contact_details(response)
     numbers, words = _source_vocabulary(f"{context}\n{question}")
     found_numbers = [_number(m.group()) for m in _NUMBER.finditer(response)]
     bad_numbers = [x for x in found_numbers if x not in numbers]

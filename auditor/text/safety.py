@@ -37,6 +37,14 @@ def refusals(responses: Sequence[str]) -> np.ndarray:
     return np.array([float(is_refusal(r)) for r in responses])
 
 
+def strip_contact_details(text: str) -> str:
+    """``text`` with e-mail addresses and phone or card numbers blanked out."""
+    text = _EMAIL.sub(" ", text)
+    return _DIGIT_RUN.sub(
+        lambda m: " " if len(re.sub(r"\D", "", m.group())) >= 7 else m.group(), text
+    )
+
+
 def luhn_valid(digits: str) -> bool:
     """The Luhn checksum of a string of digits."""
     total = 0

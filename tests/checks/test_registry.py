@@ -35,9 +35,11 @@ def test_schema_check_enum_equals_the_criterion_checks():
     assert sorted(enum) == sorted(criterion_checks())
 
 
-def test_schema_criterion_metric_enum_equals_metric_and_fairness_registries():
+def test_schema_criterion_metric_enum_equals_metric_fairness_and_text_registries():
+    from auditor.text.catalogue import TEXT_METRICS
+
     enum = SPEC_SCHEMA["$defs"]["criterion"]["properties"]["metric"]["enum"]
-    assert sorted(enum) == sorted([*METRICS, *FAIRNESS_METRICS])
+    assert sorted(enum) == sorted([*METRICS, *FAIRNESS_METRICS, *TEXT_METRICS])
 
 
 def test_every_check_is_registered_once_with_a_category_and_description():

@@ -16,9 +16,10 @@ from auditor.cli import main
 from auditor.metrics import METRICS
 from auditor.metrics.fairness import FAIRNESS_METRICS
 from auditor.spec import data_rules, rules, schema, yamlio
+from auditor.text.catalogue import TEXT_METRICS
 from tests.spec.specdata import BASE, edit
 
-CRITERION_METRICS = [*METRICS, *FAIRNESS_METRICS]  # the criterion's metric enum
+CRITERION_METRICS = [*METRICS, *FAIRNESS_METRICS, *TEXT_METRICS]  # the criterion's metric enum
 
 
 def _bomb() -> str:
@@ -214,7 +215,8 @@ CASES: list[tuple[str, str, int | None, str | None, str]] = [
         edit("  task: binary", "  task: binray"),
         4,
         "objective.task",
-        "must be one of binary, multiclass, regression, got 'binray' (did you mean 'binary'?)",
+        "must be one of binary, multiclass, regression, generation, got 'binray' "
+        "(did you mean 'binary'?)",
     ),
     (
         "enum-format",
@@ -945,7 +947,7 @@ def test_short_enum_is_always_listed(spec_dir: Path, capsys):
         capsys.readouterr()
         .err.strip()
         .endswith(
-            "objective.task: must be one of binary, multiclass, regression, got 'binray' "
-            "(did you mean 'binary'?)"
+            "objective.task: must be one of binary, multiclass, regression, generation, "
+            "got 'binray' (did you mean 'binary'?)"
         )
     )

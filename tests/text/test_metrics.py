@@ -170,3 +170,14 @@ def test_missing_extra_is_one_clear_line(monkeypatch):
         "(make venv installs it)"
     )
     assert err.value.exit_code == ExitCode.INVALID_INPUT
+
+
+def test_refusals_and_contact_details_are_not_claims():
+    context = "Refunds take 5 business days."
+    refusal = grounding.lexical_support("I'm sorry, but I can't help with that.", context)
+    assert refusal.support == 1.0 and refusal.score == 5
+    # the phone number and address are judged by personal_data_rate, not as invented figures
+    contact = grounding.lexical_support(
+        "Refunds take 5 business days. Call 555 0142 7788 or write to a@b.example.", context
+    )
+    assert contact.unsupported_numbers == () and contact.unsupported_claims == 0

@@ -24,7 +24,7 @@ from typing import Any
 
 from auditor.criteria import Criterion, same_features
 from auditor.judge import fmt_number, judge
-from auditor.types import CriterionOutcome, Finding, Spec, Verdict
+from auditor.types import TEXT_TASKS, CriterionOutcome, Finding, Spec, Verdict
 from auditor.words import count_words
 
 NO_FINDING = "nothing was measured for it: {why}"
@@ -336,7 +336,7 @@ def decide(
         + (f" - {o.reason}" if o.reason and o.status != "fail" else "")
         for o in blocking
     ]
-    vendor = spec.model.vendor is not None
+    vendor = spec.model.vendor is not None or spec.task in TEXT_TASKS  # responses: a vendor's
     steps = _next_steps(blocking + advisory, diagnostics, by_id, vendor=vendor)
     status, reason = _status_and_reason(outcomes, blocking, advisory, diagnostics)
     waived = [o for o in outcomes if o.waived]

@@ -176,3 +176,12 @@ def test_a_segment_too_small_to_judge_is_shown_but_does_not_decide(bundled):
     assert fax.status == "inconclusive" and "too few to judge" in fax.summary
     outcomes, _ = decide(spec, findings)
     assert outcomes[1].finding_id == "text.groundedness.pass_rate.q4.channel.app"
+
+
+def test_next_steps_address_the_vendor_of_the_responses(bundled):
+    from auditor.verdict import decide
+
+    spec = load_spec(bundled)
+    _, verdict = decide(spec, text_findings(spec, read_text_data(spec)))
+    assert verdict.next_steps[0].startswith("Ask the vendor")
+    assert not any("more training data" in step for step in verdict.next_steps)

@@ -912,6 +912,29 @@ def _to_svg(fig) -> str:
     return svg.strip()
 
 
+_ID = re.compile(r'\bid="([^"]+)"')
+_REF = re.compile(r'(url\(#|href="#)([^")]+)')
+
+
+def numbered_charts(draw: Callable[..., ChartSVG | None]) -> Callable[..., ChartSVG | None]:
+    """``draw`` whose every chart's SVG ids (markers, clip paths, hatches) carry the chart's
+    number in the page, so that two charts never define one id twice (matplotlib derives
+    the ids from the content: the same marker in two charts gets the same id)."""
+    count = iter(range(1, 1_000_000))
+
+    def draw_numbered(chart, **kwargs):
+        drawn = draw(chart, **kwargs)
+        if drawn is None or not drawn.svg:
+            return drawn
+        prefix = f"c{next(count)}-"
+        svg = _ID.sub(lambda m: f'id="{prefix}{m.group(1)}"', drawn.svg)
+        svg = _REF.sub(lambda m: f"{m.group(1)}{prefix}{m.group(2)}", svg)
+        drawn.svg = svg
+        return drawn
+
+    return draw_numbered
+
+
 def render_chart(chart: dict[str, Any] | None, *, compact: bool = False) -> ChartSVG | None:
     """Draw one chart dict; an unknown or malformed chart becomes a note, never an error.
 

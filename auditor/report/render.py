@@ -118,11 +118,14 @@ def render_html(
     results: dict[str, Any], *, spec_text: str, attachments: list[dict[str, str]]
 ) -> str:
     """The report as one self-contained HTML page (styles inline, charts inline SVG)."""
-    from auditor.report.charts import render_chart
+    from auditor.report.charts import numbered_charts, render_chart
     from auditor.report.context import build_context
 
     context = build_context(
-        results, draw_chart=render_chart, spec_text=spec_text, attachments=attachments
+        results,
+        draw_chart=numbered_charts(render_chart),
+        spec_text=spec_text,
+        attachments=attachments,
     )
     css = (STATIC_DIR / STYLESHEET).read_text(encoding="utf-8")
     return _environment().get_template(TEMPLATE).render(css=css, **context)

@@ -294,3 +294,18 @@ def test_vendor_model_notes_in_the_appendix_and_on_page_one_after_a_pickle(pickl
     ):
         assert note in appendix, note
         assert (note in page_one) is pickle_loaded, note
+
+
+def test_no_id_is_defined_twice_in_the_page():
+    """Charts share markers and hatches (matplotlib names them by content): each chart's
+    ids carry its number, so the page never defines one twice and every reference resolves."""
+    from collections import Counter
+
+    from auditor.report.render import render_html
+    from tests.report.fixtures import make_results
+
+    html = render_html(make_results("binary", n_charts=40), spec_text="", attachments=[])
+    ids = Counter(re.findall(r'\bid="([^"]+)"', html))
+    assert ids and not [i for i, n in ids.items() if n > 1]
+    refs = set(re.findall(r'(?:url\(#|href="#)([^")]+)', html))
+    assert refs and refs <= set(ids)

@@ -5,8 +5,8 @@ sections (the vendor block, ``model.vendor``, belongs to the vendor audit and is
 there). For each option and each of its enum values this asserts:
 
 - the schema describes it (an editor shows the description) and gives its default;
-- the engine reads it (its name is looked up in auditor/data, auditor/train or the example
-  data generators);
+- the engine reads it (its name is looked up in auditor/data, auditor/train, auditor/text
+  or the example data generators);
 - at least one spec in ``specs/`` sets it explicitly, so a reader finds a worked example;
 - the data or training tests name it, so an option cannot be added without a test.
 
@@ -69,10 +69,12 @@ REGISTRY_TESTS: dict[tuple[str, ...], tuple[str, str]] = {
         "test_every_optimizer_and_schedule_learns",
     ),
 }
-# the example data generators are tested with the examples (tests/test_examples.py)
+# the example data generators are tested with the examples (tests/test_examples.py); the
+# generated-text columns (data.text) and their generator with the text audit (tests/text)
 TEST_FILES = [
     *sorted((REPO / "tests" / "data").glob("test_*.py")),
     *sorted((REPO / "tests" / "train").glob("test_*.py")),
+    *sorted((REPO / "tests" / "text").glob("test_*.py")),
     REPO / "tests" / "test_examples.py",
 ]
 
@@ -142,6 +144,7 @@ def _code_words() -> set[str]:
     files = [
         *(REPO / "auditor" / "data").glob("*.py"),
         *(REPO / "auditor" / "train").glob("*.py"),
+        *(REPO / "auditor" / "text").glob("*.py"),  # reads data.text
     ]
     words = set()
     for path in files:
@@ -172,7 +175,7 @@ def test_option_is_described_in_the_schema(path, node):
 @pytest.mark.parametrize("path, node", OPTIONS, ids=IDS)
 def test_option_is_read_by_the_engine(path, node):
     """Reachable from the spec: the engine looks the option up by its name."""
-    assert path[-1] in CODE_WORDS, f"nothing in auditor/data or auditor/train reads {path[-1]!r}"
+    assert path[-1] in CODE_WORDS, f"nothing in auditor/data, train or text reads {path[-1]!r}"
 
 
 @pytest.mark.parametrize("path, node", OPTIONS, ids=IDS)

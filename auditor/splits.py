@@ -98,6 +98,15 @@ def split_column(split: str | None, label: str | None = None) -> str:
     return words(split, label).column
 
 
+def bootstrap_seed(seed: int, split: str, purpose: int) -> int:
+    """The bootstrap seed of one split and purpose, from ``evaluation.seed``.
+
+    Deterministic and distinct per split and purpose; every check and text metric draws
+    from it.
+    """
+    return int(seed) * 1_000_003 + split_number(split) * 101 + purpose
+
+
 def split_number(split: str) -> int:
     """A stable number per split name, for seeds: the standard splits keep their index."""
     if split in SPLITS:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from auditor.judge import Bound, Direction, judge
-from auditor.splits import CLIENT_ROLES, EVALUATED_ROLES, split_number, split_phrase
+from auditor.splits import CLIENT_ROLES, EVALUATED_ROLES, bootstrap_seed, split_phrase
 from auditor.types import TASKS, Category, Dataset, Evaluation, Finding, Spec, Task
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -262,7 +262,7 @@ class CheckContext:
 
     def seed(self, split: str, purpose: int) -> int:
         """Bootstrap seed for one split and purpose (deterministic, distinct)."""
-        return int(self.settings.seed) * 1_000_003 + split_number(split) * 101 + purpose
+        return bootstrap_seed(self.settings.seed, split, purpose)
 
     def cell_draws(self, rows: int) -> bool:
         """Whether resampled per-cell sums of ``rows`` rows are drawn from cell totals.

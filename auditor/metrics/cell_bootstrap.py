@@ -28,7 +28,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["ATOM_ROWS", "cell_replicates"]
+__all__ = ["ATOM_ROWS", "cell_replicates", "covariance_root"]
 
 #: Rows from which the per-cell draws replace row-by-row weights (more than the 100,000-row
 #: sample the baselines are compared on, which must stay paired row by row).
@@ -55,8 +55,17 @@ def _deviation_roots(cells, columns, atom, means, continuous, n_cells) -> np.nda
     for a in range(k):
         for b in range(a, k):
             cov[:, a, b] = cov[:, b, a] = np.bincount(cells, dev[:, a] * dev[:, b], n_cells)
-    values, vectors = np.linalg.eigh(cov)  # symmetric positive semi-definite
-    return vectors * np.sqrt(np.clip(values, 0.0, None))[:, None, :]
+    return covariance_root(cov)
+
+
+def covariance_root(cov: np.ndarray) -> np.ndarray:
+    """R with R @ R.T == cov, for symmetric positive semi-definite matrices (..., k, k).
+
+    A normal draw ``R @ z`` has covariance ``cov``; rounding's tiny negative eigenvalues are
+    taken as 0.
+    """
+    values, vectors = np.linalg.eigh(cov)
+    return vectors * np.sqrt(np.clip(values, 0.0, None))[..., None, :]
 
 
 def cell_replicates(

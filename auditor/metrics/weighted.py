@@ -282,12 +282,13 @@ class Rows:
             matrix = self._columns[np.dtype(np.float64)]
             sizes = np.diff(np.append(starts, self.n))
             means = np.add.reduceat(matrix, starts, axis=0) / sizes[:, None]
+            from auditor.metrics.cell_bootstrap import covariance_root
+
             dev = matrix - np.repeat(means, sizes, axis=0)
-            values, vectors = np.linalg.eigh(dev.T @ dev)
             self._atoms = Atoms(
                 sizes=sizes.astype(np.float64),
                 means=means.astype(np.float32),
-                root=vectors * np.sqrt(np.clip(values, 0.0, None)),
+                root=covariance_root(dev.T @ dev),
                 seg_starts=np.searchsorted(starts, self.rankings[0].seg_starts),
             )
         return self._atoms

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextvars
 import io
+import itertools
 import math
 import re
 import textwrap
@@ -188,17 +189,18 @@ def _layout(
     legend_below: bool = False,
     ylabel: bool = True,
     legend_columns: int = 4,
+    integer_x: bool = False,
 ) -> None:
-    """Fixed margins in inches (much faster than constrained layout, and predictable)."""
+    """Fixed margins in inches (much faster than constrained layout, and predictable);
+    ``integer_x``: whole-number ticks on the x axis (trials, epochs)."""
     from matplotlib.ticker import AutoLocator, MaxNLocator
 
     fig = ax.figure
     width, height = fig.get_size_inches()
     for axis in (ax.xaxis, ax.yaxis):  # fewer ticks: a summary, and fewer nodes to draw
-        locator = axis.get_major_locator()
-        if type(locator) in (MaxNLocator, AutoLocator):
-            integer = bool(getattr(locator, "_integer", False))  # whole ticks stay whole
-            axis.set_major_locator(MaxNLocator(nbins=6 if axis is ax.xaxis else 5, integer=integer))
+        if type(axis.get_major_locator()) in (MaxNLocator, AutoLocator):
+            whole = integer_x and axis is ax.xaxis
+            axis.set_major_locator(MaxNLocator(nbins=6 if axis is ax.xaxis else 5, integer=whole))
     longest = max((len(str(t)) for t in ylabels), default=5)
     left = 0.16 + (0.2 if ylabel else 0.0) + 0.062 * max(longest, 4)
     top = 0.16 + 0.16 * title_lines
@@ -799,13 +801,10 @@ def optimization_history(chart: dict[str, Any]):
                 color=color,
                 label=f"{state} trial",
             )
-    from matplotlib.ticker import MaxNLocator
-
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("trial")
     ax.set_ylabel(_label(chart.get("metric", "value")))
     # below the axes: the spec's own line and the best so far often run along the top
-    _title(ax, chart, legend_below=True)
+    _title(ax, chart, legend_below=True, integer_x=True)
     return ax.figure
 
 
@@ -920,7 +919,7 @@ def numbered_charts(draw: Callable[..., ChartSVG | None]) -> Callable[..., Chart
     """``draw`` whose every chart's SVG ids (markers, clip paths, hatches) carry the chart's
     number in the page, so that two charts never define one id twice (matplotlib derives
     the ids from the content: the same marker in two charts gets the same id)."""
-    count = iter(range(1, 1_000_000))
+    count = itertools.count(1)
 
     def draw_numbered(chart, **kwargs):
         drawn = draw(chart, **kwargs)

@@ -283,6 +283,17 @@ def _named_columns(ctx: RuleContext) -> list[tuple[tuple, str, bool]]:
     return named
 
 
+def missing_column(
+    ctx: RuleContext, path: tuple, column: str, role: str, file: str, columns, *, key=False
+) -> SpecError:
+    """The located refusal of a column the spec names and file ``file`` lacks."""
+    probe = ctx.probe
+    message = MSG_NO_COLUMN.format(
+        column=column, role=role, file=probe.shown(file), hint=did_you_mean(column, columns)
+    )
+    return ctx.error(path, message, key=key)
+
+
 @spec_rule("data_columns_exist", needs_data=True)
 def check_columns(ctx: RuleContext) -> list[SpecError]:
     probe = ctx.probe
@@ -292,18 +303,8 @@ def check_columns(ctx: RuleContext) -> list[SpecError]:
     if train is not None:
         for path, column, key in _named_columns(ctx):
             if column not in train:
-                errors.append(
-                    ctx.error(
-                        path,
-                        MSG_NO_COLUMN.format(
-                            column=column,
-                            role="train" if main == "train" else "audit",
-                            file=probe.shown(main),
-                            hint=did_you_mean(column, train),
-                        ),
-                        key=key,
-                    )
-                )
+                role = "train" if main == "train" else "audit"
+                errors.append(missing_column(ctx, path, column, role, main, train, key=key))
     for other in probe.files():
         if other not in (main, "reference"):
             errors += _other_file_errors(ctx, other, train)
@@ -325,18 +326,7 @@ def _other_file_errors(ctx: RuleContext, name: str, train: list[str] | None) -> 
         ]
         for path, column, key in wanted:
             if column not in holdout:
-                errors.append(
-                    ctx.error(
-                        path,
-                        MSG_NO_COLUMN.format(
-                            column=column,
-                            role=role,
-                            file=probe.shown(name),
-                            hint=did_you_mean(column, holdout),
-                        ),
-                        key=key,
-                    )
-                )
+                errors.append(missing_column(ctx, path, column, role, name, holdout, key=key))
         if not data.include and train is not None:
             dropped = {ctx.spec.objective.target, data.id_column, *data.exclude, *data.sensitive}
             lacking = [c for c in train if c not in dropped and c not in holdout]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 
 from auditor.errors import SpecError
-from auditor.spec.data_rules import MSG_NO_COLUMN
+from auditor.spec.data_rules import missing_column
 from auditor.spec.rules import RuleContext, _split_errors, listed, spec_rule
 from auditor.spec.suggest import did_you_mean
 from auditor.text.catalogue import TEXT_METRICS, extra_for
@@ -150,17 +150,9 @@ def check_text_columns(ctx: RuleContext) -> list[SpecError]:
         columns = probe.columns(role)
         if columns is None:
             continue
-        for path, column in named:
-            if column not in columns:
-                errors.append(
-                    ctx.error(
-                        path,
-                        MSG_NO_COLUMN.format(
-                            column=column,
-                            role="audit",
-                            file=probe.shown(role),
-                            hint=did_you_mean(column, columns),
-                        ),
-                    )
-                )
+        errors += [
+            missing_column(ctx, path, column, "audit", role, columns)
+            for path, column in named
+            if column not in columns
+        ]
     return errors

@@ -242,13 +242,10 @@ class Folds:
 
 
 @dataclass(frozen=True)
-class CrossValidation:
+class CrossValidation(Folds):
     """Folds of the train split that measure the trained configuration
-    (``evaluation.cross_validation``)."""
+    (``evaluation.cross_validation``): ``tuning.cv``'s, with a seed of their own."""
 
-    folds: int
-    strategy: str
-    group_column: str | None
     seed: int
 
 

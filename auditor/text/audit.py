@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from auditor.splits import split_number, split_phrase
+from auditor.splits import bootstrap_seed, split_phrase
 from auditor.text.aggregate import TextEstimate, aggregate, pass_rate
 from auditor.text.catalogue import TEXT_METRICS, TextMetric, extra_for, pass_rate_words
 from auditor.types import Dataset, Evaluation, Finding, Spec
@@ -185,7 +185,7 @@ class _Measure:
 
     def estimate(self, m: TextMetric, values: np.ndarray, t: float | None, purpose: int):
         ev = self.spec.evaluation
-        seed = int(ev.seed) * 1_000_003 + split_number(self.split) * 101 + purpose
+        seed = bootstrap_seed(ev.seed, self.split, purpose)
         kwargs = {"resamples": int(ev.bootstrap), "seed": seed, "confidence": self.confidence}
         if t is not None:
             return pass_rate(values, t, higher_is_better=m.higher_is_better, **kwargs)

@@ -55,7 +55,10 @@ def _corpus(name: str) -> dict:
 
 
 def _support(d) -> list[grounding.Support]:
-    return grounding.support_rows(d["response"], d["context"], d.get("question"))
+    """Each row's lexical support, found once per split for the metrics that read it."""
+    if "support" not in d:
+        d["support"] = grounding.support_rows(d["response"], d["context"], d.get("question"))
+    return d["support"]
 
 
 _ENTRIES = [

@@ -234,3 +234,38 @@ def make_other_case(task: str, seed: int = 0, n: int = 600):
         primary_metric="f1_macro" if task == "multiclass" else "r2",
     )
     return dataset, evaluation
+
+
+def make_calibration_case(seed=0, *, n=(3000, 3000), shift=0.0, tiny=0, tiny_shift=0.6):
+    """Groups A and B with different base rates (about 0.35 and 0.55), honest scores for A.
+
+    ``shift`` is added to B's scores; ``tiny`` rows of a group C get scores ``tiny_shift``
+    away from the truth (an extreme group far below min_group_size).
+    """
+    rng = np.random.default_rng(seed)
+    sizes = {"A": n[0], "B": n[1], **({"C": tiny} if tiny else {})}
+    group = np.concatenate([np.full(k, g) for g, k in sizes.items()])
+    # true probabilities: A ~ Beta(3.5, 6.5) (mean 0.35), B ~ Beta(5.5, 4.5) (mean 0.55),
+    # kept inside [0.03, 0.8] so that a +0.15 shift never leaves [0, 1]
+    p = np.where(group == "A", rng.beta(3.5, 6.5, len(group)), rng.beta(5.5, 4.5, len(group)))
+    p = np.clip(p, 0.03, 0.8)
+    y = (rng.random(len(group)) < p).astype(np.int64)
+    score = p + np.where(group == "B", shift, 0.0)
+    score = np.where(group == "C", np.clip(p + tiny_shift, 0, 1), score)
+    groups = pd.DataFrame({"g": group})
+    split = SplitEval(y_true=y, scores=score, y_pred=decisions("binary", score, 0.5), groups=groups)
+    dataset = Dataset(
+        task="binary",
+        target="repaid",
+        frames={"test": groups},
+        X={"test": np.zeros((len(y), 1))},
+        y={"train": y, "test": y},
+        groups={"test": groups},
+        feature_columns=[],
+        column_types={},
+        feature_names=[],
+        classes=[0, 1],
+        sensitive=["g"],
+    )
+    evaluation = Evaluation(task="binary", classes=[0, 1], splits={"test": split}, threshold=0.5)
+    return dataset, evaluation

@@ -9,7 +9,6 @@ and give the same intervals as drawing every row.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from auditor.checks import CheckContext
@@ -17,6 +16,7 @@ from auditor.checks.fairness import fairness
 from auditor.checks.group_calibration import group_calibration
 from auditor.metrics import cell_bootstrap, percentile_interval, resample_apply
 from auditor.metrics.cell_bootstrap import cell_replicates
+from tests.checks.factory import make_calibration_case
 
 
 def _rows(n=6000, seed=0):
@@ -87,29 +87,8 @@ def test_a_rate_interval_matches_the_row_by_row_draws():
 
 # ------------------------------------------------------------------ in the checks
 def _large_case(n: int, seed=0):
-    from auditor.metrics import decisions
-    from auditor.types import Dataset, Evaluation, SplitEval
-
-    rng = np.random.default_rng(seed)
-    g = rng.choice(["a", "b"], n)
-    p = np.clip(rng.beta(3, 5, n) + np.where(g == "b", 0.1, 0.0), 0, 1)
-    y = (rng.random(n) < p).astype(np.int64)
-    groups = pd.DataFrame({"g": g})
-    split = SplitEval(y_true=y, scores=p, y_pred=decisions("binary", p, 0.5), groups=groups)
-    dataset = Dataset(
-        task="binary",
-        target="y",
-        frames={"test": groups},
-        X={"test": np.zeros((n, 1))},
-        y={"train": y, "test": y},
-        groups={"test": groups},
-        feature_columns=[],
-        column_types={},
-        feature_names=[],
-        classes=[0, 1],
-        sensitive=["g"],
-    )
-    return dataset, Evaluation(task="binary", classes=[0, 1], splits={"test": split}, threshold=0.5)
+    """Groups A and B of n / 2 rows each, calibrated scores, different base rates."""
+    return make_calibration_case(seed, n=(n // 2, n - n // 2))
 
 
 @pytest.mark.parametrize("check", [fairness, group_calibration], ids=["fairness", "calibration"])

@@ -31,6 +31,7 @@ from auditor.errors import DeviceError, SpecError, SpecErrors, UsageError
 from auditor.spec import load_spec, rules
 from auditor.train import distributed
 from auditor.train.distributed import Processes, Shards, launched_processes, processes_for
+from tests.spec.located import assert_refused_on_one_line
 
 SPEC = """\
 version: 1
@@ -127,13 +128,7 @@ def test_a_broken_distributed_option_is_refused_on_one_located_line(
     tmp_path: Path, capsys, text, line, path, message
 ):
     spec = write(tmp_path, text)
-    assert main(["validate", str(spec)]) == 2
-    out, err = capsys.readouterr()
-    lines = err.strip().splitlines()
-    assert out == "" and len(lines) == 1, err
-    assert lines[0].startswith(f"{spec}:{line}:"), lines[0]
-    assert f": {path}: " in lines[0], lines[0]
-    assert message in lines[0], lines[0]
+    assert_refused_on_one_line(main, capsys, spec, line, path, message)
 
 
 def test_a_vendor_model_has_nothing_to_train_in_parallel(tmp_path: Path):

@@ -23,6 +23,7 @@ from auditor.tuning.catalogue import (
     option_schema,
     tunable_options,
 )
+from tests.spec.located import assert_refused_on_one_line
 from tests.tuning.tuning_data import problem
 
 # Line 10 opens the tuning section; line 14 is the first space entry, line 15 the second.
@@ -319,13 +320,7 @@ def test_a_broken_tuning_section_is_refused_on_one_located_line(
     folder: Path, capsys, text, line, path, message
 ):
     spec = _write(folder, text)
-    assert main(["validate", str(spec)]) == 2
-    out, err = capsys.readouterr()
-    lines = err.strip().splitlines()
-    assert out == "" and len(lines) == 1, err
-    assert lines[0].startswith(f"{spec}:{line}:"), lines[0]
-    assert f": {path}: " in lines[0], lines[0]
-    assert message in lines[0], lines[0]
+    assert_refused_on_one_line(main, capsys, spec, line, path, message)
 
 
 def test_train_and_validation_needs_early_stopping_off(folder: Path):

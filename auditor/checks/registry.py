@@ -25,7 +25,7 @@ import numpy as np
 
 from auditor.judge import Bound, Direction, judge
 from auditor.splits import CLIENT_ROLES, EVALUATED_ROLES, bootstrap_seed, split_phrase
-from auditor.types import TASKS, Category, Dataset, Evaluation, Finding, Spec, Task
+from auditor.types import TASKS, Category, Dataset, Evaluation, Finding, Spec
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.metrics.performance import Metric
@@ -127,7 +127,10 @@ class Check:
     per_split : bool
         Whether its findings are per split (a criterion's ``split`` then selects one).
     tasks : tuple of str
-        The tasks it applies to.
+        The tasks it applies to: by default the tabular ones (binary, multiclass,
+        regression); the generated-text checks (``auditor.checks.text_*``) give
+        ``TEXT_TASKS``. :func:`~auditor.checks.run_checks` runs only a check of the spec's
+        task, and a criterion on a check of another task is refused.
     requires : tuple of str
         Spec settings (dotted) it needs; a criterion on it without them is refused.
     measured_in : callable or None
@@ -150,7 +153,7 @@ class Check:
     description: str
     bounded: bool = False
     per_split: bool = True
-    tasks: tuple[Task, ...] = TASKS
+    tasks: tuple[str, ...] = TASKS
     requires: tuple[str, ...] = ()
     measured_in: Callable[[Metric], bool] | None = None
     value_range: tuple[float | None, float | None] = (None, None)

@@ -12,12 +12,18 @@ import yaml
 pytest.importorskip("sacrebleu")
 pytest.importorskip("rouge_score")
 
+from auditor.checks import run_checks  # noqa: E402
 from auditor.errors import ExitCode, SpecError  # noqa: E402
 from auditor.spec import load_spec  # noqa: E402
 from auditor.text import example  # noqa: E402
-from auditor.text.audit import read_text_data, text_findings  # noqa: E402
+from auditor.text.audit import read_text_data, text_evaluation  # noqa: E402
 
 SPEC = Path(__file__).resolve().parents[2] / "specs" / "support-assistant.yaml"
+
+
+def text_findings(spec, dataset):
+    """The findings of every check that applies to generated text (the checks stage)."""
+    return run_checks(spec, dataset, text_evaluation(spec))
 
 
 @pytest.fixture(scope="module")

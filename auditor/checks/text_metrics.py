@@ -1,0 +1,229 @@
+"""The text metrics check: every catalogued text metric on every split, with intervals.
+
+Findings are ``text.<metric>.<split>`` (the aggregate) and
+``text.<metric>.pass_rate[_at_<t>].<split>``, with ``.<sensitive>.<group>`` per segment;
+the verdict judges them like any other finding (a criterion names the metric, and its
+``pass_at`` the per-row threshold). Every figure comes with its bootstrap interval
+(:mod:`auditor.text.aggregate`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from auditor.checks.registry import CheckContext, register
+from auditor.splits import bootstrap_seed, split_phrase
+from auditor.text.aggregate import TextEstimate, aggregate, pass_rate
+from auditor.text.audit import available_metrics
+from auditor.text.catalogue import TEXT_METRICS, TextMetric, pass_rate_words
+from auditor.types import TEXT_TASKS, Finding, Spec
+
+#: The check's name: criteria on text metrics judge its findings (``Criterion.check_name``).
+CHECK = "text"
+#: Rows of the worst-scoring responses kept for the report, per split and metric.
+WORST_ROWS = 5
+EXCERPT_CHARS = 240
+
+
+def _inputs(spec: Spec, frame) -> dict[str, list[str]]:
+    return {role: frame[col].tolist() for role, col in spec.data.text.named().items()}
+
+
+def _thresholds(spec: Spec, m: TextMetric) -> list[float]:
+    ts = [] if m.row_threshold is None else [float(m.row_threshold)]
+    for c in spec.acceptance:
+        if c.metric == m.name and c.pass_at is not None and float(c.pass_at) not in ts:
+            ts.append(float(c.pass_at))
+    return ts
+
+
+def _key(m: TextMetric, t: float | None) -> str:
+    if t is None:
+        return m.name
+    if t == m.row_threshold:
+        return f"{m.name}.pass_rate"
+    return f"{m.name}.pass_rate_at_{f'{t:g}'.replace('.', '_')}"
+
+
+def _fmt(m: TextMetric, x: float | None, *, rate: bool) -> str:
+    from auditor.checks.text import num, pct
+
+    if x is None:
+        return "n/a"
+    return pct(x, digits=1) if rate or m.high == 1.0 and m.category == "safety" else num(x)
+
+
+def _sentence(m, est: TextEstimate, t, where: str, confidence: float) -> str:
+    rate = t is not None
+    ci = (
+        ""
+        if est.ci is None
+        else (
+            f" (interval {_fmt(m, est.low, rate=rate)} to {_fmt(m, est.high, rate=rate)}, "
+            f"{confidence:.0%} confidence)"
+        )
+    )
+    heuristic = " This is a lexical heuristic, not a judge." if m.heuristic else ""
+    if rate:
+        return (
+            f"{_fmt(m, est.value, rate=True)} of the {est.n} responses in {where} have "
+            f"{m.label} {pass_rate_words(m, t)}{ci}.{heuristic}"
+        )
+    return f"{m.label} in {where} is {_fmt(m, est.value, rate=False)}{ci}.{heuristic}"
+
+
+@dataclass
+class _Measure:
+    spec: Spec
+    split: str
+    label: str | None
+
+    @property
+    def confidence(self) -> float:
+        return float(self.spec.evaluation.confidence)
+
+    def estimate(self, m: TextMetric, values: np.ndarray, t: float | None, purpose: int):
+        ev = self.spec.evaluation
+        seed = bootstrap_seed(ev.seed, self.split, purpose)
+        kwargs = {"resamples": int(ev.bootstrap), "seed": seed, "confidence": self.confidence}
+        if t is not None:
+            return pass_rate(values, t, higher_is_better=m.higher_is_better, **kwargs)
+        return aggregate(values, corpus=m.corpus, **kwargs)
+
+
+def _worst_rows(m: TextMetric, frame, spec: Spec, scores: np.ndarray) -> list[dict]:
+    text = spec.data.text
+    order = np.argsort(scores if m.higher_is_better else -scores, kind="stable")[:WORST_ROWS]
+    rows = []
+    for i in order:
+        row = frame.iloc[int(i)]
+        rows.append(
+            {
+                "id": str(row[spec.data.id_column]) if spec.data.id_column else str(int(i)),
+                "question": row[text.question][:EXCERPT_CHARS],
+                "context": row[text.context][:EXCERPT_CHARS] if text.context else "",
+                "response": row[text.response][:EXCERPT_CHARS],
+                "score": float(scores[i]),
+            }
+        )
+    return rows
+
+
+@register(
+    "text",
+    "text",
+    label="Text metric",
+    description="Every applicable text metric (catalogue: auditor.text.catalogue) on every "
+    "split, its pass rate at the per-row threshold and at each criterion's pass_at, per "
+    "segment of each sensitive column.",
+    tasks=TEXT_TASKS,
+)
+def text_metrics(ctx: CheckContext) -> list[Finding]:
+    """Every applicable text metric on every audit split, with intervals.
+
+    Parameters
+    ----------
+    ctx : CheckContext
+        The run's context; the metrics that apply are the evaluation's
+        ``notes["text_metrics"]``.
+
+    Returns
+    -------
+    list of Finding
+        ``text.<metric>[.pass_rate[_at_<t>]].<split>[.<sensitive>.<group>]``.
+    """
+    spec, dataset = ctx.spec, ctx.dataset
+    findings: list[Finding] = []
+    names = ctx.evaluation.notes.get("text_metrics") or [m.name for m in available_metrics(spec)]
+    metrics = [TEXT_METRICS[n] for n in names]
+    for split in dataset.splits:
+        frame = dataset.frames[split]
+        label = dataset.split_labels.get(split)
+        measure = _Measure(spec, split, label)
+        data = _inputs(spec, frame)
+        for number, m in enumerate(metrics):
+            raw = m.rows(data)
+            per_row = m.sentence(raw) if m.sentence is not None else raw
+            worst = _worst_rows(m, frame, spec, per_row)
+            findings += _metric_findings(measure, m, raw, per_row, dataset, number, worst)
+    return findings
+
+
+def _metric_findings(measure, m, raw, per_row, dataset, number, worst) -> list[Finding]:
+    spec, split = measure.spec, measure.split
+    where = split_phrase(split, measure.label)
+    out = []
+    for j, t in enumerate([None, *_thresholds(spec, m)]):
+        values = raw if t is None else per_row
+        est = measure.estimate(m, values, t, 1000 * number + j)
+        chart_rows = []
+        segment = []
+        for col in dataset.sensitive:
+            groups = dataset.groups[split][col].to_numpy()
+            for g in sorted(set(groups)):
+                mask = groups == g
+                sub = measure.estimate(
+                    m, values[mask], t, 1000 * number + j + 7 * (1 + len(segment))
+                )
+                segment.append(_finding(m, sub, t, split, f"{where}, {col} {g}", measure, col, g))
+                chart_rows.append(
+                    {
+                        "group": f"{col}: {g}",
+                        "value": sub.value,
+                        "low": sub.low,
+                        "high": sub.high,
+                        "n": sub.n,
+                        "inconclusive": sub.n < int(spec.evaluation.min_group_size),
+                    }
+                )
+        chart = {
+            "kind": "group_bars",
+            "metric": m.name,
+            "rows": chart_rows,
+            "bound": None,
+            "reference": est.value,
+            "title": f"{m.label}{'' if t is None else ' pass rate'} by segment",
+        }
+        extra = {"worst_rows": worst}
+        chart = chart if dataset.sensitive else None
+        out += [_finding(m, est, t, split, where, measure, None, None, chart, extra), *segment]
+    return out
+
+
+def _finding(m, est, t, split, where, measure, sensitive, group, chart=None, extra=None) -> Finding:
+    key = _key(m, t)
+    ident = f"text.{key}.{split}" + (f".{sensitive}.{group}" if sensitive else "")
+    value = est.value if np.isfinite(est.value) else None
+    title = m.label if t is None else f"{m.label}: share {pass_rate_words(m, t)}"
+    summary = _sentence(m, est, t, where, measure.confidence)
+    status = "pass" if value is not None else "error"
+    needed = int(measure.spec.evaluation.min_group_size)
+    if sensitive and est.n < needed:  # a segment too small to judge: shown, never deciding
+        status = "inconclusive"
+        summary += f" Only {est.n} rows: too few to judge (evaluation.min_group_size is {needed})."
+    return Finding(
+        id=ident,
+        check=CHECK,
+        category=m.category,
+        status=status,
+        title=f"{title} on {split}" + (f" ({sensitive} {group})" if sensitive else ""),
+        summary=summary,
+        value=value,
+        ci=est.ci,
+        metric=m.name,
+        split=split,
+        sensitive=sensitive,
+        n=est.n,
+        details={
+            "label": m.label,
+            "pass_at": t,
+            "heuristic": m.heuristic,
+            "group": group,
+            "description": m.description,
+            "higher_is_better": m.higher_is_better,
+            **(extra or {}),
+        },
+        chart=chart,
+    )

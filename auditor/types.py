@@ -326,7 +326,8 @@ CHART_KINDS: dict[str, str] = {
     "group_calibration": "groups: [{group: str, n: int, predicted: [float], observed: [float], "
     "counts: [int], ece: float|None, inconclusive: bool}] (one calibration curve per group)",
     "bars": "labels: [str], values: [float], xlabel: str, bound: float|None",
-    "histogram": "edges: [float], counts: [int], xlabel: str",
+    "histogram": "edges: [float], counts: [int], xlabel: str, bound: float|None (optional: "
+    "a vertical line, e.g. a per-row pass threshold), bound_label: str (optional)",
     "residuals": "predicted: [float], residual: [float] (at most 2,000 points, subsampled)",
     "shares": "labels: [str], series: [{name: str, values: [float]}] (shares of rows per bin "
     "or category, two series), ordered: bool (numeric bins in order), edges: [float] "

@@ -188,8 +188,35 @@ def _metric_findings(measure, m, raw, per_row, dataset, number, worst) -> list[F
         }
         extra = {"worst_rows": worst}
         chart = chart if dataset.sensitive else None
+        if t is None and not _two_valued(per_row):  # the figure itself: how rows spread
+            chart = _distribution(m, per_row, where)
         out += [_finding(m, est, t, split, where, measure, None, None, chart, extra), *segment]
     return out
+
+
+#: Bins of a text metric's distribution chart.
+DISTRIBUTION_BINS = 20
+
+
+def _two_valued(values: np.ndarray) -> bool:
+    """Whether per-row values are 0/1 flags (a rate), whose distribution says nothing more."""
+    finite = values[np.isfinite(values)]
+    return bool(np.isin(finite, (0.0, 1.0)).all())
+
+
+def _distribution(m: TextMetric, values: np.ndarray, where: str) -> dict:
+    """A histogram of the per-row figure over the metric's range, with its pass threshold."""
+    finite = values[np.isfinite(values)]
+    counts, edges = np.histogram(finite, bins=DISTRIBUTION_BINS, range=(m.low, m.high))
+    return {
+        "kind": "histogram",
+        "edges": edges.tolist(),
+        "counts": counts.tolist(),
+        "xlabel": f"{m.label} per response",
+        "bound": m.row_threshold,
+        "bound_label": "a row passes at",
+        "title": f"{m.label} per response, {where}",
+    }
 
 
 def _finding(m, est, t, split, where, measure, sensitive, group, chart=None, extra=None) -> Finding:

@@ -725,6 +725,9 @@ def histogram(chart: dict[str, Any]):
     ax.stairs(counts, edges, fill=True, color=SKY, edgecolor=BLUE, linewidth=0.8)
     ax.set_xlabel(_label(chart.get("xlabel", "")))
     ax.set_ylabel("rows")
+    if chart.get("bound") is not None:  # the per-row threshold a pass rate counts from
+        _bound_line(ax, chart["bound"], vertical=True, label=str(chart.get("bound_label", "bound")))
+        ax.legend(loc="upper left", fontsize=7, frameon=False)
     _title(ax, chart)
     return ax.figure
 

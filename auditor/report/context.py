@@ -412,25 +412,58 @@ def row_label(title: str, split: str) -> str:
     return re.sub(rf"\b{re.escape(split)}\b", "each split", title)
 
 
+def segment_of(f: dict[str, Any]) -> tuple[str, str] | None:
+    """(sensitive column, group) of a generated-text finding measured on one segment."""
+    group = (f.get("details") or {}).get("group")
+    if f.get("check") != "text" or not f.get("sensitive") or group is None:
+        return None
+    return str(f["sensitive"]), str(group)
+
+
+def _matrix_columns(findings: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    """Each split, then (for generated text) each of its segments: (split, segment or None)."""
+    splits = ordered_splits(str(f.get("split")) for f in findings if f.get("split"))
+    segments: dict[str, set[str]] = {s: set() for s in splits}
+    for f in findings:
+        seg = segment_of(f)
+        if seg is not None and str(f.get("split") or "") in segments:
+            segments[str(f["split"])].add(f"{seg[0]}: {seg[1]}")
+    return [(s, g) for s in splits for g in [None, *sorted(segments[s])]]
+
+
+def _column_label(column: tuple[str, str | None], *, several_splits: bool) -> str:
+    split, segment = column
+    if segment is None:
+        return _column(split)
+    return f"{_column(split)}, {segment}" if several_splits else segment
+
+
 def check_matrix(
     views: list[dict[str, Any]], findings: list[dict[str, Any]], *, by_feature: bool = False
 ) -> dict[str, Any]:
     """The section's checks as one table: a row per check, a column per split.
 
     ``views`` and ``findings`` are parallel (most important first); each cell shows the
-    status, the measured value and its interval on that split.
+    status, the measured value and its interval on that split. A generated-text metric
+    measured per segment (``data.sensitive``) has a column per segment beside its split's,
+    so that the metric is one row rather than one per segment.
     """
-    splits = ordered_splits(str(f.get("split")) for f in findings if f.get("split"))
+    columns = _matrix_columns(findings)
+    several = len({c[0] for c in columns}) > 1
     rows: dict[str, dict[str, Any]] = {}
     for view, f in zip(views, findings, strict=True):
         if not view["in_table"]:
             continue
         split = str(f.get("split") or "")
-        key = row_key(f)
+        segment = segment_of(f)
+        key, title = row_key(f), view["title"]
+        if segment is not None:  # the metric's row, not the segment's
+            key = key.removesuffix(".{}.{}".format(*segment))
+            title = title.removesuffix(" ({} {})".format(*segment))
         row = rows.get(key)
         if row is None:
             row = rows[key] = {
-                "label": row_label(view["title"], split),
+                "label": row_label(title, split),
                 "anchor": "",
                 "bound": view["bound"],
                 "criteria": [],
@@ -443,15 +476,16 @@ def check_matrix(
         if view["block"] and not row["anchor"]:
             row["anchor"] = view["anchor"]
         cell = {"status": view["status"], "value": view["value"], "ci": view["ci"]}
-        if split in splits:
-            row["cells"].setdefault(split, cell)
+        column = (split, None if segment is None else "{}: {}".format(*segment))
+        if column in columns:
+            row["cells"].setdefault(column, cell)
         else:
             row["whole"] = cell
         if row["bound"] == DASH:
             row["bound"] = view["bound"]
     out = []
     for row in rows.values():
-        cells = [row["cells"].get(s) for s in splits]
+        cells = [row["cells"].get(c) for c in columns]
         if row["whole"] is not None and not any(cells):
             row["span"] = row["whole"]
         else:
@@ -462,7 +496,7 @@ def check_matrix(
         # fairness: grouped by sensitive feature, in the order the features first appear
         features = list(dict.fromkeys(r["sensitive"] for r in out))
         out.sort(key=lambda r: features.index(r["sensitive"]))
-    return {"splits": [_column(s) for s in splits], "rows": out}
+    return {"splits": [_column_label(c, several_splits=several) for c in columns], "rows": out}
 
 
 def group_tables(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -199,6 +199,47 @@ def test_check_matrix_has_a_row_per_check_and_a_column_per_split():
     assert row_label("Accuracy on the holdout split", "holdout") == "Accuracy"
 
 
+def test_a_text_metric_per_segment_is_one_row_with_a_column_per_segment():
+    from auditor.report.context import check_matrix, finding_view
+
+    def text(split, value, group=None):
+        seg = f".channel.{group}" if group else ""
+        return {
+            "id": f"text.groundedness.pass_rate.{split}{seg}",
+            "check": "text",
+            "category": "text",
+            "split": split,
+            "sensitive": "channel" if group else None,
+            "status": "fail" if value < 0.7 else "pass",
+            "value": value,
+            "title": f"Groundedness: share at least 4 on {split}"
+            + (f" (channel {group})" if group else ""),
+            "details": {"group": group, "pass_at": 4.0},
+        }
+
+    one = [text("q4", 0.8), text("q4", 0.66, "app"), text("q4", 0.89, "chat")]
+    views = [finding_view(f, None) | {"in_table": True} for f in one]
+    m = check_matrix(views, one)
+    assert m["splits"] == ["q4", "channel: app", "channel: chat"]
+    assert [r["label"] for r in m["rows"]] == ["Groundedness: share at least 4"]
+    assert [c["value"] for c in m["rows"][0]["cells"]] == ["0.800", "0.660", "0.890"]
+    assert m["rows"][0]["cells"][1]["status"]["word"] == "FAIL"
+    # two audit files: each segment column names its split too, and a segment missing
+    # from one split leaves that cell empty
+    two = [*one, text("q3", 0.7), text("q3", 0.75, "app")]
+    views = [finding_view(f, None) | {"in_table": True} for f in two]
+    m = check_matrix(views, two)
+    assert m["splits"] == ["q3", "q3, channel: app", "q4", "q4, channel: app", "q4, channel: chat"]
+    assert len(m["rows"]) == 1
+    assert [c and c["value"] for c in m["rows"][0]["cells"]] == [
+        "0.700",
+        "0.750",
+        "0.800",
+        "0.660",
+        "0.890",
+    ]
+
+
 def test_appendix_sums_up_every_unshown_warning_once_per_check():
     from auditor.report.context import row_key
 

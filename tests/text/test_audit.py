@@ -72,6 +72,14 @@ def test_planted_share_lies_in_the_groundedness_interval_and_the_segment_is_wors
     assert findings["text.groundedness.q4"].details["heuristic"] is True
     worst = findings["text.groundedness.q4"].details["worst_rows"]
     assert worst and all(row["score"] < 4 for row in worst)
+    # the figure's own chart is its distribution over rows, with the per-row threshold
+    spread = findings["text.groundedness.q4"].chart
+    assert spread["kind"] == "histogram" and spread["bound"] == 4.0
+    assert sum(spread["counts"]) == grounded.n
+    below = sum(c for c, e in zip(spread["counts"], spread["edges"], strict=False) if e < 4.0)
+    assert below / grounded.n == pytest.approx(1 - grounded.value, abs=1e-9)
+    # a 0/1 rate has its segments as its chart instead
+    assert findings["text.refusal_rate.q4"].chart["kind"] == "group_bars"
 
 
 def test_the_bundled_example_runs_to_a_report_with_a_verdict(bundled, tmp_path):

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from auditor.checks.registry import CheckContext, register
+from auditor.metrics.bootstrap import percentile_interval, resample_apply
 from auditor.splits import bootstrap_seed, split_phrase
-from auditor.text.aggregate import TextEstimate, aggregate, pass_rate
+from auditor.text.aggregate import TextEstimate, aggregate, pass_rate, passes
 from auditor.text.audit import available_metrics
 from auditor.text.catalogue import TEXT_METRICS, TextMetric, pass_rate_words
 from auditor.types import TEXT_TASKS, Finding, Spec
@@ -162,12 +163,19 @@ def _metric_findings(measure, m, raw, per_row, dataset, number, worst) -> list[F
         segment = []
         for col in dataset.sensitive:
             groups = dataset.groups[split][col].to_numpy()
-            for g in sorted(set(groups)):
+            labels = sorted(set(groups))
+            ref, rule = _reference(spec, col, labels, [int((groups == g).sum()) for g in labels])
+            for g in labels:
                 mask = groups == g
-                sub = measure.estimate(
-                    m, values[mask], t, 1000 * number + j + 7 * (1 + len(segment))
+                purpose = 1000 * number + j + 7 * (1 + len(segment))
+                sub = measure.estimate(m, values[mask], t, purpose)
+                gap = None
+                if g != ref:
+                    gap = _gap(measure, m, values, t, mask, groups == ref, purpose + 3)
+                gap = {**(gap or {}), "reference_group": ref, "reference_rule": rule}
+                segment.append(
+                    _finding(m, sub, t, split, f"{where}, {col} {g}", measure, col, g, gap=gap)
                 )
-                segment.append(_finding(m, sub, t, split, f"{where}, {col} {g}", measure, col, g))
                 chart_rows.append(
                     {
                         "group": f"{col}: {g}",
@@ -192,6 +200,48 @@ def _metric_findings(measure, m, raw, per_row, dataset, number, worst) -> list[F
             chart = _distribution(m, per_row, where)
         out += [_finding(m, est, t, split, where, measure, None, None, chart, extra), *segment]
     return out
+
+
+def _reference(spec: Spec, col: str, labels: list[str], sizes: list[int]) -> tuple[str, str]:
+    """A segment column's reference group and the rule that chose it (as for fairness)."""
+    from auditor.checks.fairness import RULE_LARGEST, RULE_NAMED, named_reference
+    from auditor.metrics.fairness import largest_group
+
+    wanted = named_reference(spec.data.reference_groups, col, [col])
+    if wanted is not None and wanted in labels:
+        return wanted, RULE_NAMED
+    return labels[largest_group(np.asarray(sizes))], RULE_LARGEST
+
+
+def _gap(measure, m: TextMetric, values, t, in_group, in_ref, purpose: int) -> dict:
+    """A segment's figure minus its reference group's, with a bootstrap interval.
+
+    The two groups' rows are resampled together (Poisson weights per row, as every text
+    figure is), so each replicate's difference is of two independent resamples.
+    """
+    ev = measure.spec.evaluation
+    rows = np.concatenate([np.flatnonzero(in_group), np.flatnonzero(in_ref)])
+    first = int(in_group.sum())
+    v = np.asarray(values, dtype=np.float64)[rows]
+    if t is not None:
+        v = passes(v, t, higher_is_better=m.higher_is_better)
+
+    def figure(w, part):
+        if m.corpus is not None and t is None:
+            return np.array([m.corpus(x) for x in np.atleast_2d(w @ part)])
+        return (w @ part) / np.maximum(w.sum(axis=-1), 1.0)
+
+    def gaps(w):
+        return figure(w[:, :first], v[:first]) - figure(w[:, first:], v[first:])
+
+    ones = np.ones((1, len(rows)))
+    point = float(gaps(ones)[0])
+    ci = None
+    if int(ev.bootstrap) and first and len(rows) > first:
+        seed = bootstrap_seed(ev.seed, measure.split, purpose)
+        reps = resample_apply(len(rows), gaps, resamples=int(ev.bootstrap), seed=seed)
+        ci = percentile_interval(reps, measure.confidence)
+    return {"gap_to_reference": point, "gap_ci": None if ci is None else list(ci)}
 
 
 #: Bins of a text metric's distribution chart.
@@ -219,7 +269,9 @@ def _distribution(m: TextMetric, values: np.ndarray, where: str) -> dict:
     }
 
 
-def _finding(m, est, t, split, where, measure, sensitive, group, chart=None, extra=None) -> Finding:
+def _finding(
+    m, est, t, split, where, measure, sensitive, group, chart=None, extra=None, gap=None
+) -> Finding:
     key = _key(m, t)
     ident = f"text.{key}.{split}" + (f".{sensitive}.{group}" if sensitive else "")
     value = est.value if np.isfinite(est.value) else None
@@ -230,6 +282,10 @@ def _finding(m, est, t, split, where, measure, sensitive, group, chart=None, ext
     if sensitive and est.n < needed:  # a segment too small to judge: shown, never deciding
         status = "inconclusive"
         summary += f" Only {est.n} rows: too few to judge (evaluation.min_group_size is {needed})."
+    elif gap is not None and "gap_to_reference" in gap:
+        summary += " " + _gap_sentence(m, t, gap, measure.confidence)
+    elif gap is not None:
+        summary += f" It is the reference group of {sensitive} ({gap['reference_rule']})."
     return Finding(
         id=ident,
         check=CHECK,
@@ -250,7 +306,29 @@ def _finding(m, est, t, split, where, measure, sensitive, group, chart=None, ext
             "group": group,
             "description": m.description,
             "higher_is_better": m.higher_is_better,
+            **(gap or {}),
             **(extra or {}),
         },
         chart=chart,
+    )
+
+
+def _gap_sentence(m: TextMetric, t, gap: dict, confidence: float) -> str:
+    """The gap in words, e.g. 'That is 22.5 points below chat (the largest group...): worse."""
+    rate = t is not None
+    value, ci = gap["gap_to_reference"], gap["gap_ci"]
+    better = (value > 0) == m.higher_is_better
+    if rate:
+        size = f"{abs(100 * value):.1f} points"
+        span = "" if ci is None else f"{100 * ci[0]:.1f} to {100 * ci[1]:.1f} points"
+    else:
+        size = _fmt(m, abs(value), rate=False)
+        span = "" if ci is None else f"{_fmt(m, ci[0], rate=False)} to {_fmt(m, ci[1], rate=False)}"
+    side = "above" if value > 0 else "below"
+    clear = ci is not None and (ci[0] > 0 or ci[1] < 0)
+    verdict = ("better" if better else "worse") if clear else "not clearly different"
+    interval = f"; difference interval {span}, {confidence:.0%} confidence" if span else ""
+    return (
+        f"That is {size} {side} {gap['reference_group']} ({gap['reference_rule']}{interval}): "
+        f"{verdict}."
     )

@@ -72,6 +72,15 @@ def test_planted_share_lies_in_the_groundedness_interval_and_the_segment_is_wors
     assert findings["text.groundedness.q4"].details["heuristic"] is True
     worst = findings["text.groundedness.q4"].details["worst_rows"]
     assert worst and all(row["score"] < 4 for row in worst)
+    # each segment against the reference group (the largest, chat): the app channel's
+    # planted excess of hallucinations is inside the gap's interval, email's gap is not clear
+    assert findings["text.groundedness.pass_rate.q4.channel.chat"].details["reference_group"] == (
+        "chat"
+    )
+    planted = example.APP_HALLUCINATION_RATE - example.HALLUCINATION_RATE
+    gap_low, gap_high = app.details["gap_ci"]
+    assert gap_high < 0 and gap_low <= -planted <= gap_high
+    assert "below chat (the largest group" in app.summary and app.summary.endswith("worse.")
     # the figure's own chart is its distribution over rows, with the per-row threshold
     spread = findings["text.groundedness.q4"].chart
     assert spread["kind"] == "histogram" and spread["bound"] == 4.0

@@ -12,11 +12,12 @@ TUNE   := $(VENV)/.installed-tune
 TEXT   := $(VENV)/.installed-text
 MODELS := $(VENV)/.installed-text-models
 SIGN   := $(VENV)/.installed-sign
+TRAINX := $(VENV)/.installed-text-train
 SPEC   ?= specs/loan-approval.yaml
 
 .PHONY: demo test venv lint format schema bench report-png clean
 
-venv: $(STAMP) $(TUNE) $(TEXT) $(MODELS) $(SIGN)
+venv: $(STAMP) $(TUNE) $(TEXT) $(MODELS) $(TRAINX) $(SIGN)
 
 # torch goes in first, pinned, so that nothing later resolves a CUDA build; every
 # later step is constrained by constraints.txt and therefore never replaces it.
@@ -49,6 +50,13 @@ $(MODELS): $(STAMP)
 	  2>/dev/null || $(PIP) install -q -c constraints.txt -e ".[dev,text-models]"
 	@touch $(MODELS)
 
+# peft and gensim (LoRA fine-tuning, the bundled corpora) for training text models; the
+# same constraints, so torch stays as it is.
+$(TRAINX): $(MODELS)
+	@$(BIN)/python -c "import peft, gensim" 2>/dev/null || \
+	  $(PIP) install -q -c constraints.txt -e ".[dev,text-models,text-train]"
+	@touch $(TRAINX)
+
 # pyHanko, which signs reports and checks their signatures (`auditor sign`, `auditor verify`).
 $(SIGN): $(STAMP)
 	@$(BIN)/python -c "import pyhanko, pyhanko_certvalidator" 2>/dev/null || \
@@ -62,7 +70,7 @@ demo: $(STAMP)
 	    *) exit $$code;; \
 	  esac
 
-test: $(TUNE) $(TEXT) $(MODELS) $(SIGN)
+test: $(TUNE) $(TEXT) $(MODELS) $(TRAINX) $(SIGN)
 	$(BIN)/python -m pytest -q -n 2 -m "not slow"
 
 # The linter and the formatter check, as CI runs them (`make format` applies the formatting).

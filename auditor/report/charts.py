@@ -14,8 +14,10 @@ pays for it.
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import io
 import itertools
+import json
 import math
 import re
 import textwrap
@@ -918,6 +920,26 @@ _ID = re.compile(r'\bid="([^"]+)"')
 _REF = re.compile(r'(url\(#|href="#)([^")]+)')
 
 
+def cached_charts(
+    draw: Callable[..., ChartSVG | None], cache: dict
+) -> Callable[..., ChartSVG | None]:
+    """``draw`` that draws each chart (its data and width) once into ``cache``.
+
+    The HTML page and the PDF of one report show many of the same charts; the second
+    asks the cache. A cached chart is returned as a copy, so numbering its ids for one
+    page (:func:`numbered_charts`) leaves the cached drawing as it was.
+    """
+
+    def draw_once(chart, **kwargs):
+        key = (json.dumps(chart, sort_keys=True, default=str), tuple(sorted(kwargs.items())))
+        if key not in cache:
+            cache[key] = draw(chart, **kwargs)
+        drawn = cache[key]
+        return None if drawn is None else dataclasses.replace(drawn)
+
+    return draw_once
+
+
 def numbered_charts(draw: Callable[..., ChartSVG | None]) -> Callable[..., ChartSVG | None]:
     """``draw`` whose every chart's SVG ids (markers, clip paths, hatches) carry the chart's
     number in the page, so that two charts never define one id twice (matplotlib derives
@@ -931,8 +953,7 @@ def numbered_charts(draw: Callable[..., ChartSVG | None]) -> Callable[..., Chart
         prefix = f"c{next(count)}-"
         svg = _ID.sub(lambda m: f'id="{prefix}{m.group(1)}"', drawn.svg)
         svg = _REF.sub(lambda m: f"{m.group(1)}{prefix}{m.group(2)}", svg)
-        drawn.svg = svg
-        return drawn
+        return dataclasses.replace(drawn, svg=svg)
 
     return draw_numbered
 

@@ -496,12 +496,38 @@ def check_matrix(
         # fairness: grouped by sensitive feature, in the order the features first appear
         features = list(dict.fromkeys(r["sensitive"] for r in out))
         out.sort(key=lambda r: features.index(r["sensitive"]))
-    return {"splits": [_column_label(c, several_splits=several) for c in columns], "rows": out}
+    splits = [_column_label(c, several_splits=several) for c in columns]
+    return {"splits": splits, "rows": out, "folded": []}
 
 
-def group_tables(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+#: A section table longer than this folds, in the PDF, its rows that pass on every split
+#: and that no criterion is about into one sentence under it (report.html keeps them).
+FOLD_ROWS_OVER = 12
+
+
+def fold_passing_rows(matrix: dict[str, Any], *, over: int = FOLD_ROWS_OVER) -> None:
+    """Fold a long table's rows that pass everywhere into ``matrix["folded"]`` (labels)."""
+    if len(matrix["rows"]) <= over:
+        return
+
+    def passes(row: dict[str, Any]) -> bool:
+        cells = [c for c in [*row["cells"], row.get("span")] if c]
+        return bool(cells) and all(c["status"]["word"] == "PASS" for c in cells)
+
+    kept = [r for r in matrix["rows"] if r["criteria"] or r["anchor"] or not passes(r)]
+    matrix["folded"] = [r["label"] for r in matrix["rows"] if r not in kept]
+    matrix["rows"] = kept
+
+
+def group_tables(
+    findings: list[dict[str, Any]], *, first_split_only: bool = False
+) -> list[dict[str, Any]]:
     """One table per sensitive feature (and intersection): each group's size and rates on
-    every split, from the fairness findings' details (identical for every metric)."""
+    every split, from the fairness findings' details (identical for every metric).
+
+    ``first_split_only`` (the PDF) keeps the first split in report order (the test split,
+    else the first client split), as the disparity tables do; report.html has every split.
+    """
     by_feature: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for f in findings:
         groups = (
@@ -513,7 +539,7 @@ def group_tables(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
         by_feature.setdefault(str(sensitive), {}).setdefault(split, groups)
     tables = []
     for feature, per_split in by_feature.items():
-        splits = ordered_splits(per_split)
+        splits = ordered_splits(per_split)[: 1 if first_split_only else None]
         columns: list[str] = []
         for groups in per_split.values():
             for g in groups:
@@ -884,6 +910,7 @@ def _plan_view(plan: Plan, draw_chart: Callable[[dict], ChartSVG | None]) -> dic
         view["tables"] = []
         view["small"] = chart.small
     view["block"] = plan.block
+    view["example"] = plan.example
     view["in_table"] = plan.in_table
     view["tables_above"] = False
     return view
@@ -895,13 +922,22 @@ def build_context(
     draw_chart: Callable[[dict], ChartSVG | None],
     spec_text: str,
     attachments: list[dict[str, str]],
+    medium: str = "html",
 ) -> dict[str, Any]:
     """Everything the report template shows, formatted; ``draw_chart`` draws a chart dict
-    (called only for the charts the report shows)."""
+    (called only for the charts the report shows).
+
+    ``medium`` is ``"html"`` (every section's passing examples, collapsed, and the resolved
+    spec printed) or ``"pdf"`` (the pages a reader signs: a finding that passes everywhere
+    is its table row, and the resolved spec is the attachment, not pages of print).
+    """
+    if medium not in MEDIA:
+        raise ValueError(f"medium must be one of {MEDIA}, got {medium!r}")
     labels = (results.get("data") or {}).get("split_labels") or {}
     token = _SPLIT_LABELS.set({str(k): str(v) for k, v in labels.items()})
     try:
-        return _build_context(results, draw_chart, spec_text, attachments)
+        context = _build_context(results, draw_chart, spec_text, attachments, medium)
+        return {**context, "medium": medium, "appendix_details_pdf": APPENDIX_DETAILS_PDF}
     finally:
         _SPLIT_LABELS.reset(token)
 
@@ -962,7 +998,14 @@ def _column(split: Any) -> str:
     return split_column(split, _SPLIT_LABELS.get().get(str(split or "")))
 
 
-def _build_context(results, draw_chart, spec_text, attachments) -> dict[str, Any]:
+#: What a report is rendered for: the HTML page (everything, expandable) or the PDF.
+MEDIA = ("html", "pdf")
+#: Rows of the appendix's "what the other checks found" in the PDF (most important
+#: first; report.html and results.json list every one).
+APPENDIX_DETAILS_PDF = 8
+
+
+def _build_context(results, draw_chart, spec_text, attachments, medium) -> dict[str, Any]:
     spec = report_spec(results)
     verdict = results.get("verdict") or {}
     status = str(verdict.get("status", "NOT READY"))
@@ -979,7 +1022,9 @@ def _build_context(results, draw_chart, spec_text, attachments) -> dict[str, Any
     shown = ("data",) if data.get("task") in TEXT_TASKS else ALWAYS_SHOWN
     categories = [c for c in CATEGORY_ORDER if c in present or c in shown]
     categories += sorted(present - set(CATEGORY_ORDER))
-    sections = _sections(findings, categories, criteria, evaluation, draw_chart)
+    sections = _sections(
+        findings, categories, criteria, evaluation, draw_chart, examples=medium == "html"
+    )
     env_rows = _environment_rows(env)
     packages = sorted((str(k), str(v)) for k, v in (env.get("packages") or {}).items())
     model_notes, model_facts = _model_notes_and_facts(model)
@@ -1056,8 +1101,12 @@ def _sections(
     criteria: list[dict[str, Any]],
     evaluation: dict[str, Any],
     draw_chart: Callable[[dict], ChartSVG | None],
+    *,
+    examples: bool = True,
 ) -> dict[str, dict[str, Any]]:
-    """One section per category, in order: its findings planned, drawn and laid out."""
+    """One section per category, in order: its findings planned, drawn and laid out
+    (``examples``: passing findings shown in full as examples of their kind, see
+    :func:`~auditor.report.digest.plan_section`)."""
     sections = {}
     linked = {str(c["finding_id"]) for c in criteria if c.get("finding_id")}
     linked |= {str(f.get("id")) for f in findings if f.get("advisory") is False}
@@ -1065,11 +1114,13 @@ def _sections(
     for cat in categories:
         fs = [f for f in findings if str(f.get("category")) == cat]
         sections[cat] = _section(
-            cat, fs, linked, evaluation.get("metrics") or {}, draw_chart, shown_tables
+            cat, fs, linked, evaluation.get("metrics") or {}, draw_chart, shown_tables, examples
         )
     if "fairness" in sections:
         _fairness_group_tables(
-            sections["fairness"], [f for f in findings if str(f.get("category")) == "fairness"]
+            sections["fairness"],
+            [f for f in findings if str(f.get("category")) == "fairness"],
+            examples=examples,
         )
     for section in sections.values():
         section.setdefault("group_tables", [])
@@ -1084,16 +1135,20 @@ def _section(
     metrics: dict[str, Any],
     draw_chart: Callable[[dict], ChartSVG | None],
     shown_tables: dict[str, str],
+    examples: bool = True,
 ) -> dict[str, Any]:
     """One category's section: its check matrix, lead sentence and finding views."""
-    plans = plan_section(findings, linked=linked, metrics=metrics)
+    plans = plan_section(findings, linked=linked, metrics=metrics, examples=examples)
     views = [_plan_view(p, draw_chart) for p in plans]
     ordered = [p.finding for p in plans]  # most important first
     blocks = [v for v in views if v["block"]]
     _dedupe_tables(blocks, shown_tables)
+    matrix = check_matrix(views, ordered, by_feature=cat == "fairness")
+    if not examples:
+        fold_passing_rows(matrix)
     return {
         "key": cat,
-        "matrix": check_matrix(views, ordered, by_feature=cat == "fairness"),
+        "matrix": matrix,
         "title": CATEGORY_TITLES.get(cat, cat.replace("_", " ").capitalize()),
         "lead": lead_sentence(cat, ordered),
         "findings": views,
@@ -1102,9 +1157,12 @@ def _section(
     }
 
 
-def _fairness_group_tables(fairness: dict[str, Any], findings: list[dict[str, Any]]) -> None:
-    """Add the per-feature group tables; findings drop their own copy of a table shown there."""
-    fairness["group_tables"] = group_tables(findings)
+def _fairness_group_tables(
+    fairness: dict[str, Any], findings: list[dict[str, Any]], *, examples: bool = True
+) -> None:
+    """Add the per-feature group tables; findings drop their own copy of a table shown there
+    (without ``examples``, the PDF, the tables hold the first split only)."""
+    fairness["group_tables"] = group_tables(findings, first_split_only=not examples)
     shown_groups = {t["feature"] for t in fairness["group_tables"]}
     for view in fairness["findings"]:
         if view["sensitive"] in shown_groups:

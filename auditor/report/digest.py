@@ -9,7 +9,10 @@ section's table, but shows in full, most important first, only:
   value, interval, limit and status per split, warnings are not repeated in full);
 - of the passing findings, the first of each kind (check and chart kind), preferring the
   test split, then the client holdout; performance curves (ROC, PR, calibration,
-  confusion matrix) once for the test split and once for the client holdout.
+  confusion matrix) once for the test split and once for the client holdout. These
+  examples are the HTML report's (``examples=True``), where they can be expanded; the PDF
+  shows a finding that passes everywhere as its row in the table, not as a block, unless
+  a criterion is about it.
 
 A chart identical to one already drawn (several fairness metrics chart the same selection
 rates) is not drawn twice: a finding the verdict depends on points to it (or gets its own
@@ -47,6 +50,7 @@ class Plan:
     same_as: str = ""
     in_table: bool = True
     compact: bool = False  # a passing finding shown as an example: half width
+    example: bool = False  # shown in full only as a passing example (HTML: collapsed)
 
 
 def chart_signature(chart: dict[str, Any], *, with_bound: bool = True) -> str:
@@ -87,8 +91,13 @@ def plan_section(
     linked: set[str],
     metrics: dict[str, Any] | None = None,
     max_charts: int = MAX_CHARTS_PER_SECTION,
+    examples: bool = True,
 ) -> list[Plan]:
-    """The section's findings, most important first, each with how it is shown."""
+    """The section's findings, most important first, each with how it is shown.
+
+    ``examples=False`` (the PDF) shows no passing finding in full unless a criterion is
+    about it: it is its row in the section's table.
+    """
     metrics = metrics or {}
     order = sorted(
         range(len(findings)),
@@ -107,10 +116,13 @@ def plan_section(
         rank = priority(f, linked)
         chart = f.get("chart") if isinstance(f.get("chart"), dict) else None
         plan = _plan_finding(f, rank, chart, metrics, kinds_seen, curves_seen)
+        if not examples and rank >= PRIORITY["pass"]:
+            plan.block = False
+        plan.example = plan.block and rank >= PRIORITY["pass"]
         if plan.block and chart is not None:
             charts.assign(plan, chart, rank)
         plans.append(plan)
-    if plans and not any(p.block for p in plans):
+    if plans and not any(p.block for p in plans) and examples:
         # nothing stood out: still show the most important finding with its evidence
         first = plans[0]
         first.block, first.in_table = True, True

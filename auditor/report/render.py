@@ -115,17 +115,30 @@ def _environment():
 
 
 def render_html(
-    results: dict[str, Any], *, spec_text: str, attachments: list[dict[str, str]]
+    results: dict[str, Any],
+    *,
+    spec_text: str,
+    attachments: list[dict[str, str]],
+    medium: str = "html",
+    drawn: dict | None = None,
 ) -> str:
-    """The report as one self-contained HTML page (styles inline, charts inline SVG)."""
-    from auditor.report.charts import numbered_charts, render_chart
+    """The report as one self-contained HTML page (styles inline, charts inline SVG).
+
+    ``medium`` is what the page is for: ``"html"`` (report.html: every passing example,
+    collapsed) or ``"pdf"`` (the page WeasyPrint lays out: a finding that passes everywhere
+    is its table row). ``drawn`` is a chart cache shared by the renders of one report, so
+    that a chart both media show is drawn once.
+    """
+    from auditor.report.charts import cached_charts, numbered_charts, render_chart
     from auditor.report.context import build_context
 
+    draw = render_chart if drawn is None else cached_charts(render_chart, drawn)
     context = build_context(
         results,
-        draw_chart=numbered_charts(render_chart),
+        draw_chart=numbered_charts(draw),
         spec_text=spec_text,
         attachments=attachments,
+        medium=medium,
     )
     css = (STATIC_DIR / STYLESHEET).read_text(encoding="utf-8")
     return _environment().get_template(TEMPLATE).render(css=css, **context)
@@ -183,9 +196,13 @@ def render_report(
     spec_text = spec_text if spec_text is not None else spec_document(results)
     spec_bytes = spec_text.encode("utf-8")
     listed = _listed_attachments(results_bytes, spec_bytes)
-    html = render_html(results, spec_text=spec_text, attachments=listed)
+    drawn: dict = {}
+    html = render_html(results, spec_text=spec_text, attachments=listed, drawn=drawn)
+    printed = render_html(
+        results, spec_text=spec_text, attachments=listed, medium="pdf", drawn=drawn
+    )
     pdf = render_pdf(
-        html,
+        printed,
         attachments=[
             (RESULTS_ATTACHMENT, results_bytes, f"SHA-256 {listed[0]['sha256']}"),
             (SPEC_ATTACHMENT, spec_bytes, f"SHA-256 {listed[1]['sha256']}"),

@@ -1,0 +1,126 @@
+"""The two media of one report: report.html has everything, the PDF the pages one signs.
+
+The PDF shows a finding that passes everywhere as its row in the section's table (unless a
+criterion is about it), folds long tables' rows that pass everywhere into one sentence,
+holds the fairness group tables for the first split only, and attaches the resolved spec
+instead of printing it; report.html keeps every passing example (collapsed, expandable),
+every row and split, and prints the spec. A chart both show is drawn once.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from auditor.report.context import FOLD_ROWS_OVER, build_context, fold_passing_rows
+from auditor.report.render import render_html
+from tests.report.fixtures import make_results
+
+
+def _context(results, medium):
+    return build_context(
+        results,
+        draw_chart=lambda chart, **kw: None,
+        spec_text="SPEC",
+        attachments=[],
+        medium=medium,
+    )
+
+
+def _blocks(ctx):
+    return {v["id"]: v for s in ctx["sections"] for v in s["blocks"]}
+
+
+def test_the_pdf_shows_no_passing_example_that_html_shows_collapsed():
+    results = make_results("binary")
+    html, pdf = _context(results, "html"), _context(results, "pdf")
+    examples = [v for v in _blocks(html).values() if v["example"]]
+    assert examples, "the fixture has passing examples"
+    assert all(v["status"]["word"] == "PASS" and v["criterion"] is None for v in examples)
+    shown = _blocks(pdf)
+    assert not [i for i in (v["id"] for v in examples) if i in shown]
+    # what a criterion is about, failures and warnings are in both
+    kept = [v for v in _blocks(html).values() if not v["example"]]
+    assert kept and all(v["id"] in shown for v in kept)
+    page = render_html(results, spec_text="SPEC", attachments=[])
+    assert page.count('<details class="finding example') == len(examples)
+
+
+def test_the_pdf_attaches_the_resolved_spec_and_report_html_prints_it():
+    results = make_results("binary")
+    spec_text = "name: a-spec-line-only-the-html-prints"
+    page = render_html(results, spec_text=spec_text, attachments=[])
+    printed = render_html(results, spec_text=spec_text, attachments=[], medium="pdf")
+    assert spec_text in page and spec_text not in printed
+    assert "attachment spec.yaml" in printed
+
+
+def test_a_chart_both_media_show_is_drawn_once():
+    import auditor.report.charts as charts
+
+    drawn: dict = {}
+    calls = []
+    original = charts.render_chart
+
+    def counting(chart, **kwargs):
+        calls.append(json.dumps(chart, sort_keys=True, default=str) + str(sorted(kwargs.items())))
+        return original(chart, **kwargs)
+
+    results = make_results("binary", n_charts=12)
+    charts.render_chart = counting
+    try:
+        html = render_html(results, spec_text="", attachments=[], drawn=drawn)
+        pdf = render_html(results, spec_text="", attachments=[], medium="pdf", drawn=drawn)
+    finally:
+        charts.render_chart = original
+    assert calls and len(calls) == len(set(calls)) == len(drawn)
+    # each page numbers its own ids: the cached drawings were not renumbered twice
+    for page in (html, pdf):
+        assert not re.search(r'id="c\d+-c\d+-', page)
+
+
+def _row(label, words, *, criteria=(), anchor=""):
+    cells = [{"status": {"word": w}} for w in words]
+    return {
+        "label": label,
+        "cells": cells,
+        "span": None,
+        "criteria": list(criteria),
+        "anchor": anchor,
+    }
+
+
+def test_a_long_table_folds_only_rows_that_pass_everywhere_and_no_criterion_names():
+    rows = [_row(f"passing {i}", ["PASS", "PASS"]) for i in range(FOLD_ROWS_OVER)]
+    rows += [
+        _row("warned", ["PASS", "WARN"]),
+        _row("judged", ["PASS", "PASS"], criteria=[3]),
+        _row("shown below", ["PASS", "PASS"], anchor="f-x"),
+        {**_row("one figure", []), "span": {"status": {"word": "PASS"}}},
+    ]
+    matrix = {"rows": list(rows), "folded": []}
+    fold_passing_rows(matrix)
+    assert [r["label"] for r in matrix["rows"]] == ["warned", "judged", "shown below"]
+    assert matrix["folded"] == [f"passing {i}" for i in range(FOLD_ROWS_OVER)] + ["one figure"]
+    short = {"rows": rows[:FOLD_ROWS_OVER], "folded": []}
+    fold_passing_rows(short)  # a table that is not long keeps every row
+    assert len(short["rows"]) == FOLD_ROWS_OVER and not short["folded"]
+
+
+def test_the_pdf_group_tables_hold_the_first_split_and_html_every_split():
+    results = make_results("binary")
+    fairness = [f for f in results["findings"] if f["category"] == "fairness" and f.get("split")]
+    results["findings"] += [  # the same figures measured on the client holdout too
+        {**f, "id": f["id"].replace(".test", ".holdout"), "split": "holdout"}
+        for f in fairness
+        if f["split"] == "test"
+    ]
+    html, pdf = _context(results, "html"), _context(results, "pdf")
+
+    def splits(ctx):
+        fairness = next(s for s in ctx["sections"] if s["key"] == "fairness")
+        table = fairness["group_tables"][0]
+        return {r["cells"][1] for r in table["rows"]}
+
+    assert len(splits(html)) > 1
+    assert len(splits(pdf)) == 1 and splits(pdf) <= splits(html)

@@ -181,3 +181,63 @@ def test_refusals_and_contact_details_are_not_claims():
         "Refunds take 5 business days. Call 555 0142 7788 or write to a@b.example.", context
     )
     assert contact.unsupported_numbers == () and contact.unsupported_claims == 0
+
+
+def _random_pairs(n: int, seed: int) -> tuple[list[str], list[str]]:
+    """Random and realistic response/reference pairs: the support generator's rows and word
+    salads with stems, punctuation, digits, accents, CJK, empty strings and long rows."""
+    from auditor.text.example import support
+
+    rng = np.random.default_rng(seed)
+    frame = support(rng, n // 2)
+    words = (
+        "the a cat cats running runs ran dog's über naïve 42 3.5 x-ray e-mail ??? ((hi)) "
+        "日本 Ünïcödé refunds refunded refunding Business days. ok, (no) don't"
+    ).split()
+    hyps, refs = frame["response"].tolist(), frame["reference"].tolist()
+    for _ in range(n - len(hyps)):
+        size = int(rng.choice([0, 1, 3, 12, 40, 90]))
+        hyps.append(" ".join(rng.choice(words, size)))
+        refs.append(" ".join(rng.choice(words, int(rng.integers(0, 30)))))
+    return hyps, refs
+
+
+def test_fast_reference_metrics_equal_the_libraries_on_random_pairs():
+    hyps, refs = _random_pairs(3000, seed=11)
+    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+    want = [scorer.score(r, h)["rougeL"].fmeasure for h, r in zip(hyps, refs, strict=True)]
+    np.testing.assert_array_equal(reference.rouge_l(hyps, refs), want)
+    for name in ("bleu", "chrf"):
+        np.testing.assert_array_equal(
+            reference.corpus_stats(name, hyps, refs), reference._library_stats(name, hyps, refs)
+        )
+    # chrF's path for alphabets too large to pack into 64-bit keys gives the same counts
+    many = ["".join(chr(0x4E00 + int(c)) for c in np.arange(i, i + 40) % 700) for i in range(30)]
+    np.testing.assert_array_equal(
+        reference.chrf_stats(many, many[::-1]), reference._library_stats("chrf", many, many[::-1])
+    )
+
+
+def test_squad_normalisation_equals_the_squad_script():
+    import re
+    import string
+
+    def script(s):  # SQuAD v1.1 evaluate-v1.1.py normalize_answer
+        s = "".join(ch for ch in s.lower() if ch not in set(string.punctuation))
+        return " ".join(re.sub(r"\b(a|an|the)\b", " ", s).split())
+
+    hyps, refs = _random_pairs(400, seed=5)
+    assert [reference.squad_normalize(t) for t in hyps + refs] == [script(t) for t in hyps + refs]
+
+
+def test_bit_parallel_lcs_equals_the_dynamic_programming_table():
+    rng = np.random.default_rng(2)
+    for _ in range(500):
+        a = rng.integers(0, 5, size=int(rng.integers(0, 70))).tolist()
+        b = rng.integers(0, 5, size=int(rng.integers(0, 70))).tolist()
+        table = np.zeros((len(a) + 1, len(b) + 1), dtype=int)
+        for i in range(1, len(a) + 1):
+            for j in range(1, len(b) + 1):
+                up, left = table[i - 1, j], table[i, j - 1]
+                table[i, j] = table[i - 1, j - 1] + 1 if a[i - 1] == b[j - 1] else max(up, left)
+        assert reference.lcs_length(a, b) == table[-1, -1]

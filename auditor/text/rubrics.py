@@ -121,10 +121,9 @@ class Rubric:
         """
         body = self.template
         for role in self.roles:
-            if role in row:
-                body = body.replace(f"{{{role}}}", str(row[role]))
-            else:  # optional and absent: drop its block
+            if role not in row:  # optional and absent: drop its block
                 body = body.replace(f"<{role}>\n{{{role}}}\n</{role}>\n", "")
+        body = _fill(body, {r: str(row[r]) for r in self.roles if r in row})
         return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": body}]
 
 
@@ -149,6 +148,12 @@ LABELS = {
     "fluency": "Fluency",
     "similarity": "Similarity",
 }
+
+
+def _fill(template: str, values: Mapping[str, str]) -> str:
+    """``template`` with each ``{name}`` of ``values`` replaced once (inserted text untouched)."""
+    pattern = re.compile("|".join(re.escape("{" + k + "}") for k in values))
+    return pattern.sub(lambda m: values[m.group(0)[1:-1]], template) if values else template
 
 
 # ---------------------------------------------------------------------- parsing
@@ -235,9 +240,10 @@ class PairwiseRubric:
 
     def messages(self, question: str, a: str, b: str, context: str | None) -> list[dict]:
         """The chat messages comparing responses ``a`` (shown first) and ``b``."""
-        body = self.template.format(question=question, context=context or "", a=a, b=b)
+        body = self.template
         if context is None:
-            body = body.replace("<context>\n\n</context>\n", "")
+            body = body.replace("<context>\n{context}\n</context>\n", "")
+        body = _fill(body, {"question": question, "context": context or "", "a": a, "b": b})
         return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": body}]
 
 

@@ -1,4 +1,5 @@
 """The chat-completions client against a server the tests start on 127.0.0.1."""
+# ruff: noqa: F811 - the chat_server fixture is imported, then requested by name
 
 from __future__ import annotations
 

@@ -58,6 +58,8 @@ DIAGNOSTIC_DIRECTIONS: dict[str, Direction | None] = {
     "max_unseen_share": "at_most",
     "max_performance_drop": "at_most",
     "max_group_calibration_error": "at_most",
+    "max_memorized_rate": "at_most",
+    "max_contamination_rate": "at_most",
 }
 
 

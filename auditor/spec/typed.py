@@ -114,6 +114,15 @@ class TextColumns:
 
 
 @dataclass(frozen=True)
+class Corpus:
+    """A corpus of documents (``data.corpus``): a text file or JSON Lines."""
+
+    path: str
+    format: Literal["auto", "lines", "jsonl"]
+    field: str
+
+
+@dataclass(frozen=True)
 class Data:
     """The data sources and their roles (``data``)."""
 
@@ -122,6 +131,7 @@ class Data:
     audit: tuple[AuditFile, ...]
     reference: Reference | None
     text: TextColumns | None
+    corpus: Corpus | None
     format: str
     encoding: str
     generate: Generate | None
@@ -339,6 +349,20 @@ class Diagnostics:
     max_unseen_share: float
     max_performance_drop: float
     max_group_calibration_error: float
+    max_memorized_rate: float
+    max_contamination_rate: float
+
+
+@dataclass(frozen=True)
+class Memorization:
+    """How responses, prompts and references are looked up in data.corpus
+    (``evaluation.memorization``)."""
+
+    ngram: int
+    memorized_words: int
+    contamination_share: float
+    metric: str | None
+    examples: int
 
 
 @dataclass(frozen=True)
@@ -356,6 +380,7 @@ class Evaluation:
     cross_validation: CrossValidation | None
     learning_curve: LearningCurve
     drift: Drift
+    memorization: Memorization
     diagnostics: Diagnostics
 
 

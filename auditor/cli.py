@@ -1,4 +1,4 @@
-"""The ``auditor`` command: validate, run, tune, schema, init, report, verify.
+"""The ``auditor`` command: validate, run, tune, schema, init, report, sign, verify.
 
 Every error auditor raises on purpose (:class:`~auditor.errors.AuditorError`) becomes its
 one-line message on stderr and its exit code; anything else is a bug (exit 70) and shows a
@@ -30,6 +30,9 @@ exit codes:
       (verify: a file or an attachment does not match the report)
   2   invalid input: spec, data or model file, an absent device, or bad usage
   3   CONDITIONAL: blocking criteria pass, an advisory one fails or a diagnostic warns
+  4   verify: a signature is broken, or the report was changed after it was signed
+  5   verify: the signatures are intact but a signer's certificate is not trusted
+      (no --trust given, or it does not chain to one of them)
   70  internal error: a bug in auditor (run with --debug for the traceback)
   130 interrupted (Ctrl-C); files are written whole or not at all
 """
@@ -54,6 +57,11 @@ MSG_SPEC_OTHER_RUN = (
     "note: {file} does not hold the spec in the results; the report embeds the results' spec"
 )
 MSG_FINISHED = "finished in {seconds:.1f} s"
+MSG_SIGNED = "{file}: signed by {signer}{approver} (signature field {field})"
+MSG_SIGNED_AS = " as approver {approver}"
+MSG_SIGNED_FORCED = ", who is not one of the report's approvers"
+PASSPHRASE_ENV = "AUDITOR_SIGN_PASSPHRASE"
+MSG_PASSPHRASE_ENV_UNSET = "environment variable {var} is not set (--passphrase-env)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -101,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("schema", "print the spec's JSON Schema").set_defaults(handler=cmd_schema)
     _add_init(command)
     _add_report(command)
+    _add_sign(command)
     _add_verify(command)
     return parser
 
@@ -210,10 +219,76 @@ def _add_report(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=cmd_report)
 
 
+def _add_sign(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
+    """``auditor sign REPORT.pdf (--key KEY --cert CERT [--chain FILE]... | --p12 FILE)``."""
+    p = command(
+        "sign",
+        "add an approver's digital signature (PAdES) to a report PDF; approvers sign one "
+        "after another, each signature an incremental update that keeps the earlier ones",
+    )
+    p.add_argument("pdf", metavar="REPORT.pdf", help="the report PDF (signed already or not)")
+    p.add_argument("--key", metavar="KEY", help="the private key (PEM or DER)")
+    p.add_argument("--cert", metavar="CERT", help="the signer's certificate (PEM or DER)")
+    p.add_argument(
+        "--chain",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="intermediate and root certificates to embed (repeatable)",
+    )
+    p.add_argument(
+        "--p12",
+        metavar="FILE",
+        help="a PKCS#12 file with key and certificates (instead of --key and --cert)",
+    )
+    p.add_argument(
+        "--passphrase-env",
+        metavar="VAR",
+        default=None,
+        help=f"read the key's or PKCS#12 file's passphrase from this environment variable "
+        f"(default: {PASSPHRASE_ENV} when set, else a prompt when the key is encrypted and "
+        "the terminal is interactive); never give it on the command line",
+    )
+    p.add_argument(
+        "--as",
+        dest="as_name",
+        metavar="NAME",
+        default=None,
+        help="which of the report's approvers you are (default: your certificate's common name)",
+    )
+    p.add_argument("--reason", default=None, help="default: 'Approved as <approver>'")
+    p.add_argument("--location", default=None, help="where you sign (recorded in the signature)")
+    p.add_argument(
+        "--visible",
+        action="store_true",
+        help="draw the signature as a box on the sign-off page (default: an invisible field)",
+    )
+    p.add_argument(
+        "--out", metavar="FILE", default=None, help="write the signed PDF here (default: in place)"
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="sign although you are not one of the report's approvers, or signed it already",
+    )
+    p.set_defaults(handler=cmd_sign)
+
+
 def _add_verify(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
-    """``auditor verify REPORT.pdf [--data FILE]... [--model FILE]``."""
-    p = command("verify", "check that a report matches the data and model it names")
+    """``auditor verify REPORT.pdf [--trust CERT]... [--data FILE]... [--model FILE]``."""
+    p = command(
+        "verify",
+        "check a report's signatures and that it matches the data and model it names",
+    )
     p.add_argument("pdf", metavar="REPORT.pdf", help="the report PDF")
+    p.add_argument(
+        "--trust",
+        metavar="CERT",
+        action="append",
+        default=[],
+        help="a trusted root certificate for the signers' certificates (PEM or DER; "
+        "repeatable); without one, signatures are checked but not trusted (exit code 5)",
+    )
     p.add_argument(
         "--data",
         metavar="FILE",
@@ -417,12 +492,70 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise DataError(MSG_PDF_MISSING, Location(file=str(pdf)))
     from auditor.report.verify import verify_pdf
 
+    trust = {"trust": [Path(t) for t in args.trust]} if args.trust else {}
     outcome = verify_pdf(
-        pdf, data=[Path(d) for d in args.data], model=Path(args.model) if args.model else None
+        pdf,
+        data=[Path(d) for d in args.data],
+        model=Path(args.model) if args.model else None,
+        **trust,
     )
     for line in outcome.lines:
         print(line)
-    return int(ExitCode.READY if outcome.ok else ExitCode.NOT_READY)
+    return int(outcome.exit_code)
+
+
+def cmd_sign(args: argparse.Namespace) -> int:
+    pdf = Path(args.pdf)
+    if not pdf.is_file():
+        raise DataError(MSG_PDF_MISSING, Location(file=str(pdf)))
+    if args.p12 and (args.key or args.cert):
+        raise UsageError("give either --p12 or --key and --cert, not both")
+    if not args.p12 and not (args.key and args.cert):
+        raise UsageError("give --key and --cert, or --p12")
+    from auditor.report.sign import sign_report
+
+    key_file = Path(args.p12 or args.key)
+    signed = sign_report(
+        pdf,
+        key=Path(args.key) if args.key else None,
+        cert=Path(args.cert) if args.cert else None,
+        chain=[Path(c) for c in args.chain],
+        p12=Path(args.p12) if args.p12 else None,
+        passphrase=sign_passphrase(args.passphrase_env, key_file, bool(args.p12)),
+        name=args.as_name,
+        reason=args.reason,
+        location=args.location,
+        out=Path(args.out) if args.out else None,
+        visible=args.visible,
+        force=args.force,
+    )
+    if signed.approver:
+        who = MSG_SIGNED_AS.format(approver=signed.approver)
+    else:
+        who = MSG_SIGNED_FORCED if signed.forced else ""
+    print(
+        MSG_SIGNED.format(file=signed.path, signer=signed.signer, approver=who, field=signed.field)
+    )
+    return int(ExitCode.READY)
+
+
+def sign_passphrase(env: str | None, key_file: Path, p12: bool) -> bytes | None:
+    """The passphrase for ``auditor sign``: from ``--passphrase-env``'s variable, else
+    from AUDITOR_SIGN_PASSPHRASE, else a prompt when the key needs one and stdin is a
+    terminal; never from the command line."""
+    if env is not None:
+        if env not in os.environ:
+            raise UsageError(MSG_PASSPHRASE_ENV_UNSET.format(var=env))
+        return os.environ[env].encode("utf-8")
+    if PASSPHRASE_ENV in os.environ:
+        return os.environ[PASSPHRASE_ENV].encode("utf-8")
+    from auditor.report.sign import needs_passphrase
+
+    if needs_passphrase(key_file, p12=p12) and sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(f"passphrase for {key_file}: ").encode("utf-8")
+    return None
 
 
 # --------------------------------------------------------------------------- helpers

@@ -20,6 +20,8 @@ class ExitCode(enum.IntEnum):
     NOT_READY = 1
     INVALID_INPUT = 2  # spec, data or model file invalid, or bad usage
     CONDITIONAL = 3
+    SIGNATURE_INVALID = 4  # verify: a signature is broken or the PDF changed after it
+    SIGNATURE_UNTRUSTED = 5  # verify: signatures intact, a signer's certificate not trusted
     INTERNAL = 70  # a bug in auditor itself (EX_SOFTWARE); never a user's fault
 
 

@@ -1,10 +1,15 @@
-"""``auditor verify REPORT.pdf [--data FILE...] [--model FILE]``: is this what was audited?
+"""``auditor verify REPORT.pdf [--trust CERT...] [--data FILE...] [--model FILE]``.
 
-The PDF carries results.json and the resolved spec as attachments, and records their
-SHA-256 in its metadata (and prints them in the appendix). Verification extracts the
-attachments, checks them against the recorded fingerprints (was the evidence altered?),
-then compares the SHA-256 of each data file and of the model file at hand with the
-fingerprints inside results.json.
+Is this what was audited, and who signed it? The PDF carries results.json and the resolved
+spec as attachments, and records their SHA-256 in its metadata (and prints them in the
+appendix). Verification extracts the attachments, checks them against the recorded
+fingerprints (was the evidence altered?), then checks every approver's digital signature
+(``auditor sign``) with pyHanko: intact (the signed bytes unchanged), valid against the
+trust roots given (none given: "signed but not trusted here"), and nothing in the document
+changed after it but later signatures (pyHanko's difference analysis, which names the
+pages changed). Then it compares the SHA-256 of each data file and of the model file at
+hand with the fingerprints inside results.json. Nothing is fetched: certificate
+revocation is not checked (no OCSP or CRL requests).
 """
 
 from __future__ import annotations
@@ -14,10 +19,18 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from auditor.errors import AuditorError, DataError, Location, ModelFileError
+from auditor.errors import (
+    AuditorError,
+    DataError,
+    ExitCode,
+    Location,
+    ModelFileError,
+    UsageError,
+)
 from auditor.fingerprint import sha256_bytes, sha256_file
 from auditor.report.render import META_KEYS
 from auditor.report.render import RESULTS_ATTACHMENT as RESULTS_NAME
@@ -31,14 +44,84 @@ NO_ATTACHMENT = (
 BAD_RESULTS = "the embedded results.json is not valid JSON: {error}"
 MISSING_DATA = "cannot read the data file: {error}"
 MISSING_MODEL = "cannot read the model file: {error}"
+TRUST_UNREADABLE = "cannot read the trusted certificate file: {error}"
+TRUST_INVALID = "not an X.509 certificate (PEM or DER)"
+TRUST_NO_PYHANKO = (
+    "--trust needs pyHanko to check signatures, which is not installed: pip install 'auditor[sign]'"
+)
+
+SIG_HEAD = "signature {n} of {total} ({field}): {signer}{approver}, {when}; certificate {subject}"
+SIG_APPROVER = " as approver {approver}"
+SIG_NOT_APPROVER = ", who is not one of the report's approvers"
+SIG_VALID = "signature {n}: valid: intact, trusted (certificate issued under {anchor}), {changes}"
+SIG_UNCHANGED = "nothing changed after it"
+SIG_ONLY_LATER = "nothing changed after it but later signatures"
+SIG_BROKEN = "signature {n}: BROKEN: the signed bytes were changed after signing ({why})"
+SIG_CHANGED = "signature {n}: CHANGED AFTER SIGNING: {what} (pyHanko: {why})"
+SIG_NOT_TRUSTED_HERE = (
+    "signature {n}: signed but the signer's certificate is not trusted here: give the "
+    "root certificate that issued it with --trust (revocation is not checked)"
+)
+SIG_UNTRUSTED = (
+    "signature {n}: UNTRUSTED: the signer's certificate does not chain to a --trust "
+    "certificate ({why})"
+)
+SIG_UNREADABLE = "signatures: BROKEN: cannot read the PDF's signatures ({why})"
+SIG_NONE = "signatures: none: the sign-off is not digitally signed (auditor sign)"
+SIG_NO_PYHANKO = (
+    "signatures: {count} found but not checked: pyHanko is not installed "
+    "(pip install 'auditor[sign]')"
+)
+SIG_UNSIGNED = "approvers who have not signed: {names}"
+END_OK = "OK: the evidence matches."
+END_OK_SIGNED = "OK: the evidence matches and {count} valid, trusted."
+END_BROKEN = "SIGNATURE BROKEN: see the lines above."
+END_MISMATCH = "MISMATCH: see the lines above."
+END_UNTRUSTED = "UNTRUSTED: the evidence matches and the signatures are intact, but see above."
+
+SignatureState = Literal["valid", "untrusted", "broken"]
+
+
+@dataclass
+class SignatureCheck:
+    """What verification found about one signature."""
+
+    field: str
+    signer: str  # the certificate's common name
+    subject: str  # the certificate's whole subject
+    signed_at: datetime | None
+    approver: str | None  # the report's approver entry this signer is, if any
+    state: SignatureState
+    problems: list[str] = field(default_factory=list)  # one line per problem
 
 
 @dataclass
 class VerifyResult:
-    """Whether everything checked matches, and one plain line per check."""
+    """Whether everything checked matches, one plain line per check, and the signatures."""
 
     ok: bool
     lines: list[str] = field(default_factory=list)
+    evidence_ok: bool = True
+    signatures: list[SignatureCheck] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """0 when all is well; 4 a signature is broken or the document changed after it;
+        1 the evidence or a file does not match; 5 a signature is not trusted (in that
+        order of precedence)."""
+        code = _exit_code(self.evidence_ok, self.signatures)
+        return ExitCode.NOT_READY if code == ExitCode.READY and not self.ok else code
+
+
+def _exit_code(evidence_ok: bool, signatures: Sequence[SignatureCheck]) -> ExitCode:
+    states = {s.state for s in signatures}
+    if "broken" in states:
+        return ExitCode.SIGNATURE_INVALID
+    if not evidence_ok:
+        return ExitCode.NOT_READY
+    if "untrusted" in states:
+        return ExitCode.SIGNATURE_UNTRUSTED
+    return ExitCode.READY
 
 
 def _short(sha: str) -> str:
@@ -46,16 +129,22 @@ def _short(sha: str) -> str:
 
 
 @contextmanager
-def _quiet_pypdf() -> Iterator[None]:
-    """pypdf logs what it repairs ("invalid pdf header", "EOF marker not found") to stderr;
-    verify reports a bad PDF in its own one-line error instead."""
-    logger = logging.getLogger("pypdf")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL + 1)
+def _quiet(*names: str) -> Iterator[None]:
+    """Silence libraries' loggers: pypdf logs what it repairs ("invalid pdf header"),
+    pyHanko a traceback for every certificate it cannot chain; verify says it in one line."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
     try:
         yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def _quiet_pypdf():
+    return _quiet("pypdf")
 
 
 def _sha256(path: Path, error: type[AuditorError], message: str) -> str:
@@ -89,36 +178,53 @@ def read_attachments(pdf_path: Path) -> tuple[dict[str, bytes], dict[str, str]]:
 
 
 def verify_pdf(
-    pdf_path: Path, *, data: Sequence[Path] = (), model: Path | None = None
+    pdf_path: Path,
+    *,
+    data: Sequence[Path] = (),
+    model: Path | None = None,
+    trust: Sequence[Path] = (),
 ) -> VerifyResult:
-    """Check a report's embedded evidence, and the data and model files at hand against it.
+    """Check a report's evidence and signatures, and the data and model files against it.
 
     Parameters
     ----------
     pdf_path
-        A report.pdf written by auditor.
+        A report.pdf written by auditor (signed with ``auditor sign`` or not).
     data
         Data files to compare with the audited sources (each must match one of them).
     model
         A model file to compare with the audited model's fingerprint or model files.
+    trust
+        Certificate files (PEM, several per file, or DER) whose certificates are the
+        trust roots for the signers' certificates; none: signatures are checked for
+        integrity only and said to be not trusted here.
 
     Returns
     -------
     VerifyResult
-        ``ok`` is true when the attachments are intact and every file given matches.
+        ``ok`` is true when the attachments are intact, every file given matches and
+        every signature is intact, unchanged after and trusted; ``exit_code`` says which
+        of these failed first.
 
     Raises
     ------
     DataError
-        The PDF cannot be read or carries no results.json; a data file cannot be read.
+        The PDF cannot be read or carries no results.json; a data file or a trusted
+        certificate file cannot be read.
     ModelFileError
         The model file cannot be read.
     """
     pdf_path = Path(pdf_path)
+    roots = load_trust_roots(trust)
     files, recorded = read_attachments(pdf_path)
     ok, lines = _attachment_lines(files, recorded)
     results = _embedded_results(files, pdf_path)
     lines.insert(0, _headline(pdf_path, results))
+    approvers = [
+        str(a) for a in ((results.get("spec") or {}).get("report") or {}).get("approvers") or []
+    ]
+    signatures, sig_lines = check_signatures(pdf_path, roots=roots, approvers=approvers)
+    lines.extend(sig_lines)
 
     sources = (results.get("data") or {}).get("sources") or []
     for path in data:
@@ -130,8 +236,22 @@ def verify_pdf(
         matched, line = _model_line(Path(model), results)
         ok = ok and matched
         lines.append(line)
-    lines.append("OK: the evidence matches." if ok else "MISMATCH: see the lines above.")
-    return VerifyResult(ok=ok, lines=lines)
+    code = _exit_code(ok, signatures)
+    result = VerifyResult(
+        ok=code == ExitCode.READY, lines=lines, evidence_ok=ok, signatures=signatures
+    )
+    if code == ExitCode.SIGNATURE_INVALID:
+        lines.append(END_BROKEN)
+    elif code == ExitCode.NOT_READY:
+        lines.append(END_MISMATCH)
+    elif code == ExitCode.SIGNATURE_UNTRUSTED:
+        lines.append(END_UNTRUSTED)
+    elif signatures:
+        count = f"{len(signatures)} signature{'s' if len(signatures) > 1 else ''} "
+        lines.append(END_OK_SIGNED.format(count=count + ("are" if len(signatures) > 1 else "is")))
+    else:
+        lines.append(END_OK)
+    return result
 
 
 def _attachment_lines(files: dict[str, bytes], recorded: dict[str, str]) -> tuple[bool, list[str]]:
@@ -212,3 +332,297 @@ def _model_line(model: Path, results: dict[str, Any]) -> tuple[bool, str]:
         f"{model}: DOES NOT MATCH the audited model (sha256 {_short(sha)}; "
         f"audited fingerprint {_short(str(info.get('fingerprint', '')))})"
     )
+
+
+# --------------------------------------------------------------------------- signatures
+def load_trust_roots(paths: Sequence[Path]) -> list[Any]:
+    """The certificates in the ``--trust`` files (asn1crypto, as pyHanko wants them)."""
+    if not paths:
+        return []
+    if not pyhanko_present():
+        raise UsageError(TRUST_NO_PYHANKO)
+    from asn1crypto import x509 as asn1_x509
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    roots = []
+    for path in paths:
+        where = Location(file=str(path))
+        try:
+            raw = Path(path).read_bytes()
+        except OSError as exc:
+            raise DataError(TRUST_UNREADABLE.format(error=exc.strerror or exc), where) from exc
+        try:
+            certs = (
+                x509.load_pem_x509_certificates(raw)
+                if b"-----BEGIN" in raw
+                else [x509.load_der_x509_certificate(raw)]
+            )
+        except ValueError:
+            raise DataError(TRUST_INVALID, where) from None
+        roots.extend(asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in certs)
+    return roots
+
+
+def check_signatures(
+    pdf_path: Path, *, roots: Sequence[Any] = (), approvers: Sequence[str] = ()
+) -> tuple[list[SignatureCheck], list[str]]:
+    """Validate every signature in the PDF, oldest first, and the lines that say so.
+
+    Each signature is validated by pyHanko against ``roots`` (no fetching: revocation is
+    not checked), and its difference analysis judges every update after it: later
+    signatures (a new signature field and its appearance) are allowed, anything else is
+    a change after signing, named by the pages it touched.
+    """
+    if not pyhanko_present():
+        return _unchecked_signatures(pdf_path)
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        with _quiet("pyhanko", "pyhanko_certvalidator"), open(pdf_path, "rb") as fh:
+            reader = PdfFileReader(fh, strict=False)
+            embedded = sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
+            if not embedded:
+                return [], [SIG_NONE]
+            context = _validation_context(roots)
+            sig_revisions = {s.signed_revision for s in embedded}
+            checks = [
+                _check_one(sig, n, len(embedded), reader, sig_revisions, context, roots, approvers)
+                for n, sig in enumerate(embedded, start=1)
+            ]
+    except (PdfError, OSError, ValueError, KeyError, TypeError) as exc:
+        from auditor.errors import one_line
+
+        check = SignatureCheck("?", "?", "?", None, None, "broken", [])
+        check.problems.append(SIG_UNREADABLE.format(why=one_line(exc)))
+        return [check], list(check.problems)
+    lines: list[str] = []
+    for check in checks:
+        lines.extend(check.problems)
+    signed = {c.approver for c in checks if c.approver}
+    missing = [a for a in approvers if a not in signed]
+    if missing:
+        lines.append(SIG_UNSIGNED.format(names="; ".join(missing)))
+    return checks, lines
+
+
+def pyhanko_present() -> bool:
+    """Whether pyHanko (the ``sign`` extra) is installed."""
+    import importlib.util
+
+    return importlib.util.find_spec("pyhanko") is not None
+
+
+def _unchecked_signatures(pdf_path: Path) -> tuple[list[SignatureCheck], list[str]]:
+    """Without pyHanko: count the signed signature fields (pypdf), check none of them."""
+    from pypdf import PdfReader
+
+    with _quiet_pypdf():
+        fields = PdfReader(str(pdf_path)).get_fields() or {}
+    signed = [name for name, f in fields.items() if f.get("/FT") == "/Sig" and f.get("/V")]
+    if not signed:
+        return [], [SIG_NONE]
+    line = SIG_NO_PYHANKO.format(count=len(signed))
+    checks = [SignatureCheck(name, "?", "?", None, None, "untrusted") for name in signed]
+    checks[0].problems.append(line)
+    return checks, [line]
+
+
+def _validation_context(roots: Sequence[Any]) -> Any:
+    """A pyHanko validation context that trusts exactly ``roots`` and fetches nothing."""
+    from pyhanko_certvalidator import ValidationContext
+
+    return ValidationContext(
+        trust_roots=list(roots), allow_fetching=False, revocation_mode="soft-fail"
+    )
+
+
+def _check_one(
+    sig: Any,
+    n: int,
+    total: int,
+    reader: Any,
+    sig_revisions: set[int],
+    context: Any,
+    roots: Sequence[Any],
+    approvers: Sequence[str],
+) -> SignatureCheck:
+    """One signature's check; its ``problems`` hold its header line and one per problem."""
+    from pyhanko.sign.diff_analysis import SuspiciousModification
+    from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
+    from pyhanko.sign.validation.errors import SignatureValidationError
+
+    from auditor.errors import one_line
+    from auditor.report.sign import match_approver
+
+    cert = sig.signer_cert
+    signer = _cn(cert)
+    declared = sig.sig_object.get("/Name")
+    approver = None
+    if approvers:
+        approver = match_approver(str(declared), approvers) if declared else None
+        approver = approver or match_approver(signer, approvers)
+    try:
+        status = validate_pdf_signature(sig, context)
+    except (SignatureValidationError, ValueError, KeyError, TypeError) as exc:
+        check = SignatureCheck(sig.field_name, signer, _subject(cert), None, approver, "broken")
+        check.problems = [
+            _head(check, n, total, approvers),
+            SIG_BROKEN.format(n=n, why=one_line(exc)),
+        ]
+        return check
+    when = status.signer_reported_dt
+    check = SignatureCheck(sig.field_name, signer, _subject(cert), when, approver, "valid")
+    lines = [_head(check, n, total, approvers)]
+    if not (status.intact and status.valid):
+        check.state = "broken"
+        why = (
+            "the document digest does not match"
+            if not status.intact
+            else "the signature value is invalid"
+        )
+        lines.append(SIG_BROKEN.format(n=n, why=why))
+    coverage = status.coverage
+    later_ok = True
+    if coverage not in (SignatureCoverageLevel.ENTIRE_FILE, SignatureCoverageLevel.ENTIRE_REVISION):
+        later_ok = False
+        what = "the signature does not cover the whole revision it signs"
+        lines.append(SIG_CHANGED.format(n=n, what=what, why=f"coverage {coverage.name.lower()}"))
+    elif coverage == SignatureCoverageLevel.ENTIRE_REVISION and not status.docmdp_ok:
+        later_ok = False
+        diff = status.diff_result
+        why = (
+            str(diff).splitlines()[0]
+            if isinstance(diff, SuspiciousModification)
+            else f"modification level {getattr(status.modification_level, 'name', '?').lower()}"
+        )
+        what = _changed_after(reader, sig.signed_revision, sig_revisions)
+        lines.append(SIG_CHANGED.format(n=n, what=what, why=one_line(why)))
+    if not later_ok:
+        check.state = "broken"
+    if check.state == "valid" and not status.trusted:
+        check.state = "untrusted"
+        if not roots:
+            lines.append(SIG_NOT_TRUSTED_HERE.format(n=n))
+        else:
+            indic = status.trust_problem_indic
+            why = indic.name.lower().replace("_", " ") if indic is not None else "no path"
+            lines.append(SIG_UNTRUSTED.format(n=n, why=why))
+    if check.state == "valid":
+        path = status.validation_path
+        anchor = _subject_asn1(path[0]) if path is not None else "?"
+        changes = (
+            SIG_UNCHANGED if coverage == SignatureCoverageLevel.ENTIRE_FILE else SIG_ONLY_LATER
+        )
+        lines.append(SIG_VALID.format(n=n, anchor=anchor, changes=changes))
+    check.problems = lines
+    return check
+
+
+def _head(check: SignatureCheck, n: int, total: int, approvers: Sequence[str]) -> str:
+    """The first line on a signature: field, signer, approver, time, certificate."""
+    if check.approver:
+        as_approver = SIG_APPROVER.format(approver=check.approver)
+    else:
+        as_approver = SIG_NOT_APPROVER if approvers else ""
+    when = (
+        "signed " + check.signed_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        if check.signed_at is not None
+        else "no signing time"
+    )
+    return SIG_HEAD.format(
+        n=n,
+        total=total,
+        field=check.field,
+        signer=check.signer,
+        approver=as_approver,
+        when=when,
+        subject=check.subject,
+    )
+
+
+def _cn(cert: Any) -> str:
+    """An asn1crypto certificate's common name, or its whole subject."""
+    name = cert.subject.native.get("common_name")
+    if isinstance(name, list):
+        name = name[0] if name else None
+    return str(name) if name else _subject_asn1(cert)
+
+
+def _subject(cert: Any) -> str:
+    return _subject_asn1(cert)
+
+
+def _subject_asn1(cert: Any) -> str:
+    """A certificate's subject as an RFC 4514 string ('CN=Dana Whitfield,O=Example')."""
+    from cryptography import x509
+
+    return x509.load_der_x509_certificate(cert.dump()).subject.rfc4514_string()
+
+
+def _changed_after(reader: Any, signed_revision: int, sig_revisions: set[int]) -> str:
+    """What the updates after a signature changed, other than later signatures: pages
+    by number, then a count of other objects."""
+    total = reader.xrefs.total_revisions
+    later = [r for r in range(signed_revision + 1, total) if r not in sig_revisions]
+    if not later:
+        later = list(range(signed_revision + 1, total))
+    changed: set[tuple[int, int]] = set()
+    for revision in later:
+        changed |= {
+            (r.idnum, r.generation) for r in reader.xrefs.explicit_refs_in_revision(revision)
+        }
+    pages: list[int] = []
+    for number, refs in enumerate(_page_refs(reader), start=1):
+        if refs & changed:
+            pages.append(number)
+            changed -= refs
+    parts = []
+    if pages:
+        parts.append(("page " if len(pages) == 1 else "pages ") + ", ".join(map(str, pages)))
+    if changed:
+        parts.append(f"{len(changed)} other object{'s' if len(changed) > 1 else ''}")
+    updates = "a later update" if len(later) == 1 else f"{len(later)} later updates"
+    return (
+        f"{updates} to the file, not a signature, changed {' and '.join(parts) or 'the document'}"
+    )
+
+
+def _page_refs(reader: Any) -> list[set[tuple[int, int]]]:
+    """Per page, the references of its page object and its content streams."""
+    from pyhanko.pdf_utils import generic
+
+    def ref(obj: Any) -> set[tuple[int, int]]:
+        if isinstance(obj, generic.IndirectObject):
+            return {(obj.reference.idnum, obj.reference.generation)}
+        return set()
+
+    out: list[set[tuple[int, int]]] = []
+
+    def items(value: Any) -> list[Any]:
+        """An array's raw items (an indirect array resolved first)."""
+        if isinstance(value, generic.IndirectObject):
+            value = value.get_object()
+        if not isinstance(value, generic.ArrayObject):
+            return [value]
+        return [value.raw_get(i) for i in range(len(value))]
+
+    def walk(node_ref: Any, depth: int) -> None:
+        node = node_ref.get_object() if isinstance(node_ref, generic.IndirectObject) else node_ref
+        if depth > 64 or not isinstance(node, generic.DictionaryObject):
+            return
+        if "/Kids" in node:
+            for kid in items(node.raw_get("/Kids")):
+                walk(kid, depth + 1)
+            return
+        refs = ref(node_ref)
+        if "/Contents" in node:
+            contents = node.raw_get("/Contents")
+            refs |= ref(contents)
+            for item in items(contents):
+                refs |= ref(item)
+        out.append(refs)
+
+    walk(reader.root.raw_get("/Pages"), 0)
+    return out

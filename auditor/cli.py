@@ -264,6 +264,13 @@ def _add_sign(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
         help="draw the signature as a box on the sign-off page (default: an invisible field)",
     )
     p.add_argument(
+        "--tsa",
+        metavar="URL",
+        default=None,
+        help="an RFC 3161 timestamp server to timestamp the signature (PAdES B-T); "
+        "default: none, nothing is fetched",
+    )
+    p.add_argument(
         "--out", metavar="FILE", default=None, help="write the signed PDF here (default: in place)"
     )
     p.add_argument(
@@ -528,6 +535,7 @@ def cmd_sign(args: argparse.Namespace) -> int:
         out=Path(args.out) if args.out else None,
         visible=args.visible,
         force=args.force,
+        tsa=args.tsa,
     )
     if signed.approver:
         who = MSG_SIGNED_AS.format(approver=signed.approver)

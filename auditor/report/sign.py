@@ -7,8 +7,9 @@ PKCS#12 file; a passphrase is given as an argument to :func:`sign_report` (the c
 reads it from an environment variable or a prompt, never from its own arguments).
 
 The signature is PAdES baseline B-B: the signer's certificate and the signing time are
-signed attributes. Nothing is fetched: no timestamp authority, no revocation data. A
-timestamp (B-T) is added only when a :class:`pyhanko.sign.timestamps.TimeStamper` is given.
+signed attributes. Nothing is fetched: no revocation data, and no timestamp unless one is
+asked for: with a timestamp server's URL (``--tsa``) or a pyHanko ``TimeStamper`` the
+signature also carries an RFC 3161 timestamp (PAdES B-T).
 
 When the report's sign-off block names approvers (``report.approvers`` in the spec,
 embedded in the PDF's results.json), the signer must be one of them: matched by the
@@ -51,6 +52,8 @@ MSG_ALREADY_SIGNED = (
     "to add another signature"
 )
 MSG_SIGN_FAILED = "cannot sign the report: {error}"
+MSG_TSA_FAILED = "cannot get a timestamp from the timestamp server {url}: {error}"
+TSA_TIMEOUT_S = 20
 MSG_NO_PYHANKO = "auditor sign needs pyHanko, which is not installed: pip install 'auditor[sign]'"
 
 FIELD_PREFIX = "Approver"
@@ -315,6 +318,7 @@ def sign_report(
     out: Path | None = None,
     visible: bool = False,
     force: bool = False,
+    tsa: str | None = None,
     timestamper: Any = None,
 ) -> Signed:
     """Add an approver's PAdES signature to a report PDF as an incremental update.
@@ -338,8 +342,11 @@ def sign_report(
         approvers) signs invisibly, and ``Signed.visible`` says so.
     force
         Sign although the signer is not among the report's approvers, or signed already.
+    tsa
+        The URL of an RFC 3161 timestamp server (``--tsa``) for a PAdES B-T signature;
+        default none: B-B, and nothing is fetched.
     timestamper
-        A pyHanko ``TimeStamper`` for a PAdES B-T signature; default none (B-B).
+        A pyHanko ``TimeStamper`` to use instead of ``tsa``.
 
     Returns
     -------
@@ -390,7 +397,7 @@ def sign_report(
         reason=reason or (f"Approved as {approver}" if approver else "Approved"),
         location=location,
         box=box,
-        timestamper=timestamper,
+        timestamper=timestamper or _http_timestamper(tsa),
         where=where,
     )
     target = Path(out) if out is not None else pdf
@@ -443,6 +450,15 @@ def _box(data: bytes, approver: str | None) -> tuple[int, tuple[int, int, int, i
     return None
 
 
+def _http_timestamper(url: str | None) -> Any:
+    """An RFC 3161 client for ``url`` (None: no timestamp)."""
+    if url is None:
+        return None
+    from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+
+    return RequestsHTTPTimeStamper(url, timeout=TSA_TIMEOUT_S)
+
+
 def _sign_bytes(
     data: bytes,
     material: KeyMaterial,
@@ -460,6 +476,7 @@ def _sign_bytes(
     from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.sign import fields, signers
     from pyhanko.sign.general import SigningError as PyHankoSigningError
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
     from pyhanko.stamp import TextStampStyle
 
     meta = signers.PdfSignatureMetadata(
@@ -485,6 +502,10 @@ def _sign_bytes(
             stamp_style=TextStampStyle(stamp_text=STAMP_TEXT, border_width=1),
         )
         out = pdf_signer.sign_pdf(writer, output=io.BytesIO())
+    except TimestampRequestError as exc:
+        url = getattr(timestamper, "url", "?")
+        cause = exc.__cause__ or exc
+        raise SigningError(MSG_TSA_FAILED.format(url=url, error=_first(cause)), where) from None
     except (PdfError, PyHankoSigningError, ValueError, KeyError, TypeError) as exc:
         raise SigningError(MSG_SIGN_FAILED.format(error=_first(exc)), where) from None
     return out.getvalue()

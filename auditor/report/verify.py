@@ -53,7 +53,16 @@ TRUST_NO_PYHANKO = (
 SIG_HEAD = "signature {n} of {total} ({field}): {signer}{approver}, {when}; certificate {subject}"
 SIG_APPROVER = " as approver {approver}"
 SIG_NOT_APPROVER = ", who is not one of the report's approvers"
-SIG_VALID = "signature {n}: valid: intact, trusted (certificate issued under {anchor}), {changes}"
+SIG_VALID = (
+    "signature {n}: valid: intact, trusted (certificate issued under {anchor}), "
+    "{changes}{timestamp}"
+)
+SIG_TIMESTAMP = "; timestamped {when} by {tsa}"
+SIG_TIMESTAMP_BAD = "signature {n}: BROKEN: its timestamp is not valid ({why})"
+SIG_TIMESTAMP_UNTRUSTED = (
+    "signature {n}: UNTRUSTED: its timestamp's certificate ({tsa}) does not chain to a "
+    "--trust certificate"
+)
 SIG_UNCHANGED = "nothing changed after it"
 SIG_ONLY_LATER = "nothing changed after it but later signatures"
 SIG_BROKEN = "signature {n}: BROKEN: the signed bytes were changed after signing ({why})"
@@ -92,7 +101,7 @@ class SignatureCheck:
     signed_at: datetime | None
     approver: str | None  # the report's approver entry this signer is, if any
     state: SignatureState
-    problems: list[str] = field(default_factory=list)  # one line per problem
+    lines: list[str] = field(default_factory=list)  # what verify says about it
 
 
 @dataclass
@@ -395,11 +404,11 @@ def check_signatures(
         from auditor.errors import one_line
 
         check = SignatureCheck("?", "?", "?", None, None, "broken", [])
-        check.problems.append(SIG_UNREADABLE.format(why=one_line(exc)))
-        return [check], list(check.problems)
+        check.lines.append(SIG_UNREADABLE.format(why=one_line(exc)))
+        return [check], list(check.lines)
     lines: list[str] = []
     for check in checks:
-        lines.extend(check.problems)
+        lines.extend(check.lines)
     signed = {c.approver for c in checks if c.approver}
     missing = [a for a in approvers if a not in signed]
     if missing:
@@ -425,7 +434,7 @@ def _unchecked_signatures(pdf_path: Path) -> tuple[list[SignatureCheck], list[st
         return [], [SIG_NONE]
     line = SIG_NO_PYHANKO.format(count=len(signed))
     checks = [SignatureCheck(name, "?", "?", None, None, "untrusted") for name in signed]
-    checks[0].problems.append(line)
+    checks[0].lines.append(line)
     return checks, [line]
 
 
@@ -448,7 +457,8 @@ def _check_one(
     roots: Sequence[Any],
     approvers: Sequence[str],
 ) -> SignatureCheck:
-    """One signature's check; its ``problems`` hold its header line and one per problem."""
+    """One signature's check; its ``lines``: a header line, then one per problem, or
+    one saying it is valid."""
     from pyhanko.sign.diff_analysis import SuspiciousModification
     from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
     from pyhanko.sign.validation.errors import SignatureValidationError
@@ -466,14 +476,16 @@ def _check_one(
     try:
         status = validate_pdf_signature(sig, context)
     except (SignatureValidationError, ValueError, KeyError, TypeError) as exc:
-        check = SignatureCheck(sig.field_name, signer, _subject(cert), None, approver, "broken")
-        check.problems = [
+        check = SignatureCheck(
+            sig.field_name, signer, _subject_asn1(cert), None, approver, "broken"
+        )
+        check.lines = [
             _head(check, n, total, approvers),
             SIG_BROKEN.format(n=n, why=one_line(exc)),
         ]
         return check
     when = status.signer_reported_dt
-    check = SignatureCheck(sig.field_name, signer, _subject(cert), when, approver, "valid")
+    check = SignatureCheck(sig.field_name, signer, _subject_asn1(cert), when, approver, "valid")
     lines = [_head(check, n, total, approvers)]
     if not (status.intact and status.valid):
         check.state = "broken"
@@ -499,6 +511,10 @@ def _check_one(
         )
         what = _changed_after(reader, sig.signed_revision, sig_revisions)
         lines.append(SIG_CHANGED.format(n=n, what=what, why=one_line(why)))
+    stamp = status.timestamp_validity
+    if stamp is not None and not (stamp.intact and stamp.valid):
+        later_ok = False
+        lines.append(SIG_TIMESTAMP_BAD.format(n=n, why="its digest or signature does not match"))
     if not later_ok:
         check.state = "broken"
     if check.state == "valid" and not status.trusted:
@@ -509,14 +525,22 @@ def _check_one(
             indic = status.trust_problem_indic
             why = indic.name.lower().replace("_", " ") if indic is not None else "no path"
             lines.append(SIG_UNTRUSTED.format(n=n, why=why))
+    if check.state != "broken" and stamp is not None and roots and not stamp.trusted:
+        check.state = "untrusted"
+        lines.append(SIG_TIMESTAMP_UNTRUSTED.format(n=n, tsa=_subject_asn1(stamp.signing_cert)))
     if check.state == "valid":
         path = status.validation_path
         anchor = _subject_asn1(path[0]) if path is not None else "?"
         changes = (
             SIG_UNCHANGED if coverage == SignatureCoverageLevel.ENTIRE_FILE else SIG_ONLY_LATER
         )
-        lines.append(SIG_VALID.format(n=n, anchor=anchor, changes=changes))
-    check.problems = lines
+        timestamp = (
+            SIG_TIMESTAMP.format(when=_utc(stamp.timestamp), tsa=_subject_asn1(stamp.signing_cert))
+            if stamp is not None
+            else ""
+        )
+        lines.append(SIG_VALID.format(n=n, anchor=anchor, changes=changes, timestamp=timestamp))
+    check.lines = lines
     return check
 
 
@@ -526,11 +550,7 @@ def _head(check: SignatureCheck, n: int, total: int, approvers: Sequence[str]) -
         as_approver = SIG_APPROVER.format(approver=check.approver)
     else:
         as_approver = SIG_NOT_APPROVER if approvers else ""
-    when = (
-        "signed " + check.signed_at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-        if check.signed_at is not None
-        else "no signing time"
-    )
+    when = "signed " + _utc(check.signed_at) if check.signed_at is not None else "no signing time"
     return SIG_HEAD.format(
         n=n,
         total=total,
@@ -542,16 +562,16 @@ def _head(check: SignatureCheck, n: int, total: int, approvers: Sequence[str]) -
     )
 
 
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def _cn(cert: Any) -> str:
     """An asn1crypto certificate's common name, or its whole subject."""
     name = cert.subject.native.get("common_name")
     if isinstance(name, list):
         name = name[0] if name else None
     return str(name) if name else _subject_asn1(cert)
-
-
-def _subject(cert: Any) -> str:
-    return _subject_asn1(cert)
 
 
 def _subject_asn1(cert: Any) -> str:

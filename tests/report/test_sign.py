@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
@@ -45,8 +45,11 @@ def _name(cn: str) -> x509.Name:
     )
 
 
-def _certificate(cn: str, key, issuer=None, issuer_key=None) -> x509.Certificate:
-    """A CA certificate (no issuer) or a signing certificate issued by ``issuer``."""
+def _certificate(
+    cn: str, key, issuer=None, issuer_key=None, *, tsa: bool = False
+) -> x509.Certificate:
+    """A CA certificate (no issuer) or a signing (or timestamping) certificate issued by
+    ``issuer``."""
     ca = issuer is None
     builder = (
         x509.CertificateBuilder()
@@ -77,6 +80,10 @@ def _certificate(cn: str, key, issuer=None, issuer_key=None) -> x509.Certificate
         builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), False
         )
+    if tsa:
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]), critical=True
+        )
     return builder.sign(issuer_key or key, hashes.SHA256())
 
 
@@ -106,6 +113,7 @@ class Pki:
     sam_cert: Path
     rogue_key: Path  # "Dana Whitfield" issued by the rogue CA
     rogue_cert: Path
+    tsa: tuple  # a timestamp authority's certificate and key under the root, and the root
 
 
 @pytest.fixture(scope="module")
@@ -113,11 +121,14 @@ def pki(tmp_path_factory) -> Pki:
     folder = tmp_path_factory.mktemp("pki")
     new_key = lambda: ec.generate_private_key(ec.SECP256R1())  # noqa: E731
     root_key, rogue_key, dana_key, sam_key, fake_key = (new_key() for _ in range(5))
+    tsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # pyHanko's
+    # test timestamp server signs with RSA only
     root = _certificate("Auditor Test Root", root_key)
     rogue = _certificate("Rogue Root", rogue_key)
     dana = _certificate("Dana Whitfield", dana_key, root, root_key)
     sam = _certificate("Sam Ortega", sam_key, root, root_key)
     fake = _certificate("Dana Whitfield", fake_key, rogue, rogue_key)
+    tsa = _certificate("Auditor Test TSA", tsa_key, root, root_key, tsa=True)
     files = {
         "root": _pem(root),
         "rogue_root": _pem(rogue),
@@ -135,18 +146,73 @@ def pki(tmp_path_factory) -> Pki:
     for name, content in files.items():
         paths[name] = folder / name
         paths[name].write_bytes(content)
-    return Pki(**paths)
+    return Pki(**paths, tsa=(tsa, tsa_key, root))
 
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch):
-    """Signing and verifying fetch nothing: any connection attempt fails the test."""
+    """Signing and verifying fetch nothing: any connection attempt fails the test, but
+    one to the test's own timestamp server on 127.0.0.1."""
+    connect = socket.socket.connect
 
     def refuse(self, address):
+        if isinstance(address, tuple) and address[0] == "127.0.0.1":
+            return connect(self, address)
         raise AssertionError(f"network access attempted: {address}")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def tsa_url(pki):
+    """An RFC 3161 timestamp server on 127.0.0.1 (pyHanko's DummyTimeStamper behind
+    http.server), stopped after the test."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from asn1crypto import tsp
+    from pyhanko.keys.internal import (
+        translate_pyca_cryptography_cert_to_asn1,
+        translate_pyca_cryptography_key_to_asn1,
+    )
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    cert, key, root = pki.tsa
+    store = SimpleCertificateStore()
+    store.register(translate_pyca_cryptography_cert_to_asn1(root))
+    stamper = DummyTimeStamper(
+        tsa_cert=translate_pyca_cryptography_cert_to_asn1(cert),
+        tsa_key=translate_pyca_cryptography_key_to_asn1(key),
+        certs_to_embed=store,
+        fixed_dt=dt.datetime.now(dt.timezone.utc),
+    )
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            request = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
+            body = stamper.request_tsa_response(request).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):  # quiet
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/tsa"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 @pytest.fixture
@@ -328,6 +394,28 @@ def test_without_pyhanko_signatures_are_counted_not_checked(two_signed, report, 
     with pytest.raises(SigningError) as info:
         sign_report(report, key=Path("k"), cert=Path("c"))
     assert str(info.value) == sign.MSG_NO_PYHANKO
+
+
+def test_a_timestamp_server_makes_it_pades_b_t(report, pki, tsa_url):
+    _sign_dana(pki, report, tsa=tsa_url)
+    result = verify_pdf(report, trust=[pki.root])
+    assert result.exit_code == ExitCode.READY, result.lines
+    (valid,) = [line for line in result.lines if line.startswith("signature 1: valid")]
+    assert "; timestamped 20" in valid and "by O=Auditor Test CA,CN=Auditor Test TSA" in valid
+
+
+def test_an_unreachable_timestamp_server_is_one_clear_error(report, pki):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    before = report.read_bytes()
+    url = f"http://127.0.0.1:{port}/tsa"
+    with pytest.raises(SigningError) as info:
+        _sign_dana(pki, report, tsa=url)
+    assert str(info.value).startswith(
+        f"{report}: cannot get a timestamp from the timestamp server {url}: "
+    )
+    assert "\n" not in str(info.value) and report.read_bytes() == before
 
 
 # --------------------------------------------------------------------------- approvers

@@ -22,6 +22,8 @@ def test_accepts_the_audited_data_and_model(binary_report):
     assert "matches the audited train data" in text
     assert "matches the audited model file model.safetensors" in text
     assert "NOT READY" in result.lines[0]
+    assert verify.SIG_NONE in result.lines  # unsigned: said, and not a failure
+    assert result.exit_code == ExitCode.READY
 
 
 def test_refuses_the_same_file_with_one_changed_row(binary_report, tmp_path):
@@ -39,6 +41,7 @@ def test_refuses_the_same_file_with_one_changed_row(binary_report, tmp_path):
     assert any(line.startswith(str(changed)) and "DOES NOT MATCH" in line for line in result.lines)
     assert any("matches the audited train data" in line for line in result.lines)
     assert result.lines[-1].startswith("MISMATCH")
+    assert result.exit_code == ExitCode.NOT_READY
 
 
 def test_refuses_another_model(binary_report, tmp_path):

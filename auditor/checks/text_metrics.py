@@ -19,6 +19,7 @@ from auditor.splits import bootstrap_seed, split_phrase
 from auditor.text.aggregate import TextEstimate, aggregate, pass_rate, passes
 from auditor.text.audit import available_metrics
 from auditor.text.catalogue import TEXT_METRICS, TextMetric, pass_rate_words
+from auditor.text.local_models import text_models
 from auditor.types import TEXT_TASKS, Finding, Spec
 
 #: The check's name: criteria on text metrics judge its findings (``Criterion.check_name``).
@@ -66,7 +67,10 @@ def _sentence(m, est: TextEstimate, t, where: str, confidence: float) -> str:
             f"{confidence:.0%} confidence)"
         )
     )
-    heuristic = " This is a lexical heuristic, not a judge." if m.heuristic else ""
+    kind = {"embedder": "a sentence-embedding", "language_model": "a language-model"}.get(
+        (m.needs or ("",))[0], "a lexical"
+    )
+    heuristic = f" This is {kind} heuristic, not a judge." if m.heuristic else ""
     if rate:
         return (
             f"{_fmt(m, est.value, rate=True)} of the {est.n} responses in {where} have "
@@ -139,20 +143,27 @@ def text_metrics(ctx: CheckContext) -> list[Finding]:
     findings: list[Finding] = []
     names = ctx.evaluation.notes.get("text_metrics") or [m.name for m in available_metrics(spec)]
     metrics = [TEXT_METRICS[n] for n in names]
+    models = text_models(spec)  # the local models some estimators read, loaded once
     for split in dataset.splits:
         frame = dataset.frames[split]
         label = dataset.split_labels.get(split)
         measure = _Measure(spec, split, label)
         data = _inputs(spec, frame)
+        data["models"] = models
         for number, m in enumerate(metrics):
             raw = m.rows(data)
             per_row = m.sentence(raw) if m.sentence is not None else raw
             worst = _worst_rows(m, frame, spec, per_row)
-            findings += _metric_findings(measure, m, raw, per_row, dataset, number, worst)
+            used = [i.short() for i in models.identities(m.needs)]
+            findings += _metric_findings(
+                measure, m, raw, per_row, dataset, number, worst, models=used
+            )
     return findings
 
 
-def _metric_findings(measure, m, raw, per_row, dataset, number, worst) -> list[Finding]:
+def _metric_findings(
+    measure, m, raw, per_row, dataset, number, worst, *, models=()
+) -> list[Finding]:
     spec, split = measure.spec, measure.split
     where = split_phrase(split, measure.label)
     out = []
@@ -173,8 +184,11 @@ def _metric_findings(measure, m, raw, per_row, dataset, number, worst) -> list[F
                 if g != ref:
                     gap = _gap(measure, m, values, t, mask, groups == ref, purpose + 3)
                 gap = {**(gap or {}), "reference_group": ref, "reference_rule": rule}
+                named = {"models": list(models)} if models else None
                 segment.append(
-                    _finding(m, sub, t, split, f"{where}, {col} {g}", measure, col, g, gap=gap)
+                    _finding(
+                        m, sub, t, split, f"{where}, {col} {g}", measure, col, g, None, named, gap
+                    )
                 )
                 chart_rows.append(
                     {
@@ -195,6 +209,8 @@ def _metric_findings(measure, m, raw, per_row, dataset, number, worst) -> list[F
             "title": f"{m.label}{'' if t is None else ' pass rate'} by segment",
         }
         extra = {"worst_rows": worst}
+        if models:  # which local model computed the figure (name, version, fingerprint)
+            extra["models"] = list(models)
         chart = chart if dataset.sensitive else None
         if t is None and not _two_valued(per_row):  # the figure itself: how rows spread
             chart = _distribution(m, per_row, where)

@@ -128,10 +128,10 @@ def _load_key(path: Path, passphrase: bytes | None) -> Any:
     where = Location(file=str(path))
     try:
         return load(data, password=passphrase)
-    except TypeError as exc:  # encrypted without a passphrase, or a passphrase not needed
+    except TypeError:  # encrypted without a passphrase, or a passphrase it does not need
         if passphrase is None:
             raise SigningError(MSG_KEY_PASSPHRASE, where) from None
-        raise SigningError(MSG_KEY_INVALID.format(error=exc), where) from None
+        return _load_key(path, None)  # AUDITOR_SIGN_PASSPHRASE set for another key
     except ValueError as exc:
         if passphrase is not None and "password" in str(exc).lower():
             raise SigningError(MSG_WRONG_PASSPHRASE, where) from None
@@ -228,11 +228,12 @@ def _check_pair(material: KeyMaterial, where: Location) -> None:
     """Refuse a key whose public half is not the certificate's public key."""
     from cryptography.hazmat.primitives import serialization
 
-    spki = serialization.PublicFormat.SubjectPublicKeyInfo
-    der = serialization.Encoding.DER
-    if material.key.public_key().public_bytes(der, spki) != material.cert.public_key().public_bytes(
-        der, spki
-    ):
+    def spki(public_key: Any) -> bytes:
+        return public_key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    if spki(material.key.public_key()) != spki(material.cert.public_key()):
         raise SigningError(
             MSG_KEY_MISMATCH.format(cert=material.cert.subject.rfc4514_string()), where
         )
@@ -269,38 +270,31 @@ def _norm(text: str) -> str:
     return " ".join(str(text).split()).casefold()
 
 
-def _bare(entry: str) -> str:
-    """An approver entry without its parenthesised role: 'Dana W (Head)' -> 'dana w'."""
-    return _norm(re.sub(r"\s*\([^)]*\)\s*$", "", str(entry)))
+def _without_role(entry: str) -> str:
+    """An approver entry without its parenthesised role: 'Dana W (Head)' -> 'Dana W'."""
+    return re.sub(r"\s*\([^)]*\)\s*$", "", str(entry))
 
 
 def match_approver(who: str, approvers: Sequence[str]) -> str | None:
     """The approver entry that ``who`` names (whole entry or name before its role), or None."""
     for entry in approvers:
-        if _norm(who) in (_norm(entry), _bare(entry)):
+        if _norm(who) in (_norm(entry), _norm(_without_role(entry))):
             return str(entry)
     return None
 
 
 def field_name(who: str) -> str:
     """A signature field name for an approver: letters, digits and underscores only."""
-    slug = re.sub(r"[^0-9A-Za-z]+", "_", re.sub(r"\s*\([^)]*\)\s*$", "", who)).strip("_")
+    slug = re.sub(r"[^0-9A-Za-z]+", "_", _without_role(who)).strip("_")
     return f"{FIELD_PREFIX}_{slug or 'signer'}"
 
 
 def report_approvers(pdf: Path) -> list[str]:
     """The approvers the report's sign-off block names (from its embedded results.json)."""
-    import json
-
-    from auditor.report.verify import RESULTS_NAME, read_attachments
+    from auditor.report.verify import embedded_approvers, embedded_results, read_attachments
 
     files, _ = read_attachments(Path(pdf))
-    try:
-        results = json.loads(files[RESULTS_NAME].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return []
-    report = ((results.get("spec") or {}).get("report") or {}) if isinstance(results, dict) else {}
-    return [str(a) for a in report.get("approvers") or []]
+    return embedded_approvers(embedded_results(files, Path(pdf)))
 
 
 # --------------------------------------------------------------------------- signing

@@ -71,10 +71,23 @@ SIG_NOT_TRUSTED_HERE = (
     "signature {n}: signed but the signer's certificate is not trusted here: give the "
     "root certificate that issued it with --trust (revocation is not checked)"
 )
-SIG_UNTRUSTED = (
-    "signature {n}: UNTRUSTED: the signer's certificate does not chain to a --trust "
-    "certificate ({why})"
-)
+SIG_UNTRUSTED = "signature {n}: UNTRUSTED: {why}"
+# pyHanko's AdES indications, said plainly; any other: the indication's own name.
+UNTRUSTED_REASONS = {
+    "NO_CERTIFICATE_CHAIN_FOUND": "the signer's certificate does not chain to a --trust "
+    "certificate",
+    "CHAIN_CONSTRAINTS_FAILURE": "the signer's certificate chain breaks a constraint "
+    "(a key usage, or a CA certificate not marked as one)",
+    "OUT_OF_BOUNDS_NO_POE": "the signer's certificate was not valid at the signing time "
+    "(expired or not yet valid)",
+    "OUT_OF_BOUNDS_NOT_REVOKED": "the signer's certificate was not valid at the signing "
+    "time (expired or not yet valid)",
+    "EXPIRED": "the signer's certificate has expired",
+    "NOT_YET_VALID": "the signer's certificate was not yet valid",
+}
+# An approval commits to the content: non-repudiation, or digital signature alone, as
+# most signing certificates carry.
+SIGNER_KEY_USAGE = {"non_repudiation", "digital_signature"}
 SIG_UNREADABLE = "signatures: BROKEN: cannot read the PDF's signatures ({why})"
 SIG_NONE = "signatures: none: the sign-off is not digitally signed (auditor sign)"
 SIG_NO_PYHANKO = (
@@ -227,11 +240,9 @@ def verify_pdf(
     roots = load_trust_roots(trust)
     files, recorded = read_attachments(pdf_path)
     ok, lines = _attachment_lines(files, recorded)
-    results = _embedded_results(files, pdf_path)
+    results = embedded_results(files, pdf_path)
     lines.insert(0, _headline(pdf_path, results))
-    approvers = [
-        str(a) for a in ((results.get("spec") or {}).get("report") or {}).get("approvers") or []
-    ]
+    approvers = embedded_approvers(results)
     signatures, sig_lines = check_signatures(pdf_path, roots=roots, approvers=approvers)
     lines.extend(sig_lines)
 
@@ -290,12 +301,24 @@ def _attachment_lines(files: dict[str, bytes], recorded: dict[str, str]) -> tupl
     return ok, lines
 
 
-def _embedded_results(files: dict[str, bytes], pdf_path: Path) -> dict[str, Any]:
-    """The embedded results.json, parsed (DataError when it is not valid JSON)."""
+def embedded_results(files: dict[str, bytes], pdf_path: Path) -> dict[str, Any]:
+    """The embedded results.json, parsed (DataError when it is not a JSON object)."""
+    where = Location(file=str(pdf_path))
     try:
-        return json.loads(files[RESULTS_NAME].decode("utf-8"))
+        results = json.loads(files[RESULTS_NAME].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(BAD_RESULTS.format(error=exc), Location(file=str(pdf_path))) from exc
+        raise DataError(BAD_RESULTS.format(error=exc), where) from exc
+    if not isinstance(results, dict):
+        raise DataError(BAD_RESULTS.format(error="the top level is not an object"), where)
+    return results
+
+
+def embedded_approvers(results: dict[str, Any]) -> list[str]:
+    """The approvers the report's sign-off block names (``report.approvers`` of its spec)."""
+    spec = results.get("spec") if isinstance(results, dict) else None
+    report = (spec or {}).get("report") if isinstance(spec, dict) else None
+    approvers = (report or {}).get("approvers") if isinstance(report, dict) else None
+    return [str(a) for a in approvers] if isinstance(approvers, list) else []
 
 
 def _headline(pdf_path: Path, results: dict[str, Any]) -> str:
@@ -409,7 +432,7 @@ def check_signatures(
     lines: list[str] = []
     for check in checks:
         lines.extend(check.lines)
-    signed = {c.approver for c in checks if c.approver}
+    signed = {c.approver for c in checks if c.approver and c.state != "broken"}
     missing = [a for a in approvers if a not in signed]
     if missing:
         lines.append(SIG_UNSIGNED.format(names="; ".join(missing)))
@@ -460,7 +483,11 @@ def _check_one(
     """One signature's check; its ``lines``: a header line, then one per problem, or
     one saying it is valid."""
     from pyhanko.sign.diff_analysis import SuspiciousModification
-    from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
+    from pyhanko.sign.validation import (
+        KeyUsageConstraints,
+        SignatureCoverageLevel,
+        validate_pdf_signature,
+    )
     from pyhanko.sign.validation.errors import SignatureValidationError
 
     from auditor.errors import one_line
@@ -474,7 +501,13 @@ def _check_one(
         approver = match_approver(str(declared), approvers) if declared else None
         approver = approver or match_approver(signer, approvers)
     try:
-        status = validate_pdf_signature(sig, context)
+        status = validate_pdf_signature(
+            sig,
+            context,
+            key_usage_settings=KeyUsageConstraints(
+                key_usage=SIGNER_KEY_USAGE, match_all_key_usages=False
+            ),
+        )
     except (SignatureValidationError, ValueError, KeyError, TypeError) as exc:
         check = SignatureCheck(
             sig.field_name, signer, _subject_asn1(cert), None, approver, "broken"
@@ -523,7 +556,8 @@ def _check_one(
             lines.append(SIG_NOT_TRUSTED_HERE.format(n=n))
         else:
             indic = status.trust_problem_indic
-            why = indic.name.lower().replace("_", " ") if indic is not None else "no path"
+            name = indic.name if indic is not None else "NO_CERTIFICATE_CHAIN_FOUND"
+            why = UNTRUSTED_REASONS.get(name, f"pyHanko: {name.lower().replace('_', ' ')}")
             lines.append(SIG_UNTRUSTED.format(n=n, why=why))
     if check.state != "broken" and stamp is not None and roots and not stamp.trusted:
         check.state = "untrusted"

@@ -15,7 +15,7 @@ from auditor.errors import SpecError
 from auditor.spec.data_rules import missing_column
 from auditor.spec.rules import RuleContext, _split_errors, listed, spec_rule
 from auditor.spec.suggest import did_you_mean
-from auditor.text.catalogue import TEXT_METRICS, extra_for
+from auditor.text.catalogue import TEXT_METRICS, extra_for, extra_name
 from auditor.types import TEXT_TASKS
 
 MSG_NEEDS_TEXT_COLUMNS = (
@@ -36,7 +36,7 @@ MSG_PASS_AT_RANGE = "pass_at must lie within {metric}'s range {low} to {high}, g
 MSG_PASS_AT_NOT_TEXT = "pass_at is a text metric's per-row threshold; {metric} is not a text metric"
 MSG_SENSITIVE_UNKNOWN = "'{name}' is not listed in data.sensitive{hint}"
 MSG_NEEDS_EXTRA = (
-    "{metric} needs {package}, which is not installed: pip install 'auditor[text]' "
+    "{metric} needs {package}, which is not installed: pip install 'auditor[{extra}]' "
     "(make venv installs it)"
 )
 
@@ -125,11 +125,10 @@ def check_text_criteria(ctx: RuleContext) -> list[SpecError]:
             )
         package = extra_for(c.metric)
         if package and importlib.util.find_spec(package[0]) is None:
-            errors.append(
-                ctx.error(
-                    here + ("metric",), MSG_NEEDS_EXTRA.format(metric=c.metric, package=package[1])
-                )
+            message = MSG_NEEDS_EXTRA.format(
+                metric=c.metric, package=package[1], extra=extra_name(c.metric)
             )
+            errors.append(ctx.error(here + ("metric",), message))
     return errors
 
 

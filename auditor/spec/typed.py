@@ -397,6 +397,16 @@ class Report:
 
 
 @dataclass(frozen=True)
+class TextModels:
+    """The local models of the offline text estimators (``text_models``, generation only)."""
+
+    embedding: str
+    language_model: str | None
+    batch_size: int
+    device: Literal["cpu", "auto", "cuda"]
+
+
+@dataclass(frozen=True)
 class SpecValues:
     """The whole resolved spec."""
 
@@ -410,6 +420,7 @@ class SpecValues:
     evaluation: Evaluation
     acceptance: tuple[Criterion, ...]
     report: Report
+    text_models: TextModels | None
 
 
 #: schema object (a JSON path of property names, "[]" for array items) -> its dataclass;

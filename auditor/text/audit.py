@@ -106,7 +106,10 @@ def available_metrics(spec: Spec) -> list[TextMetric]:
     """The catalogue's metrics this spec's columns and installed extras allow."""
     import importlib.util
 
+    from auditor.text.local_models import text_models
+
     named = spec.data.text.named()
+    models = text_models(spec)
     out = []
     for m in TEXT_METRICS.values():
         if any(role not in named for role in m.inputs):
@@ -114,6 +117,8 @@ def available_metrics(spec: Spec) -> list[TextMetric]:
         extra = extra_for(m.name)
         if extra and importlib.util.find_spec(extra[0]) is None:
             continue
+        if m.needs and not all(models.declared(n) for n in m.needs):
+            continue  # a local model the spec does not declare (text_models)
         out.append(m)
     return out
 
@@ -121,11 +126,25 @@ def available_metrics(spec: Spec) -> list[TextMetric]:
 def text_evaluation(spec: Spec) -> Evaluation:
     """The evaluate stage of generated text: nothing to predict; which metrics apply."""
     metrics = available_metrics(spec)
+    notes = {"text_metrics": [m.name for m in metrics]}
+    used = used_models(spec, metrics)
+    if used:
+        notes["text_models"] = used
     return Evaluation(
         task=spec.task,
         classes=[],
         splits={},
         primary_metric=metrics[0].name if metrics else "",
         has_scores=False,
-        notes={"text_metrics": [m.name for m in metrics]},
+        notes=notes,
     )
+
+
+def used_models(spec: Spec, metrics: list[TextMetric]) -> list[dict]:
+    """The local models the metrics read, hashed and checked now (a bundled file that
+    differs from its pin ends the run here, before any is loaded): results.json lists
+    them with every file's SHA-256."""
+    from auditor.text.local_models import text_models
+
+    needs = {n for m in metrics for n in m.needs}
+    return [i.describe() for i in text_models(spec).identities(sorted(needs))] if needs else []

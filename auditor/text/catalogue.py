@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from auditor.text import grounding, reference, safety
+from auditor.text import embeddings, grounding, local_models, perplexity, reference, safety
 
 Inputs = tuple[str, ...]  # of "question", "context", "response", "reference"
 
@@ -35,6 +35,9 @@ class TextMetric:
     sentence: Callable[[np.ndarray], np.ndarray] | None = None
     heuristic: bool = False
     category: str = "text"
+    # the local models it reads from its inputs' "models" (auditor.text.local_models):
+    # "embedder" (a sentence-embedding model), "language_model" (a causal language model)
+    needs: tuple[str, ...] = ()
 
     def row_values(self, data: Mapping[str, Sequence[str]]) -> np.ndarray:
         """The per-row figure (for a corpus metric, its sentence-level score)."""
@@ -59,6 +62,33 @@ def _support(d) -> list[grounding.Support]:
     if "support" not in d:
         d["support"] = grounding.support_rows(d["response"], d["context"], d.get("question"))
     return d["support"]
+
+
+def _embedder(d, metric: str):
+    """The run's sentence-embedding model, from the inputs' ``models`` (loaded once)."""
+    return local_models.models_in(d, metric, "embedder")
+
+
+def _cosines(d, metric: str, left: str, right: str) -> np.ndarray:
+    """Row cosines of two input columns, found once per split for the metrics that read it."""
+    key = f"cosine:{left}:{right}"
+    if key not in d:
+        d[key] = embeddings.row_cosines(_embedder(d, metric), d[left], d[right])
+    return d[key]
+
+
+def _loss_stats(d, metric: str) -> np.ndarray:
+    """Each response's (log-loss, tokens) under the run's language model, found once."""
+    if "loss_stats" not in d:
+        lm = local_models.models_in(d, metric, "language_model")
+        d["loss_stats"] = perplexity.loss_stats(lm, d["response"])
+    return d["loss_stats"]
+
+
+def _readability(d) -> np.ndarray:
+    if "readability" not in d:
+        d["readability"] = perplexity.readability_scores(d["response"])
+    return d["readability"]
 
 
 _ENTRIES = [
@@ -142,6 +172,111 @@ _ENTRIES = [
         lambda d: grounding.support_shares(_support(d)),
         heuristic=True,
     ),
+    # -- local-model estimators (auditor.text.embeddings, auditor.text.perplexity): labelled
+    # heuristics on the judged metrics' 1-5 scale, and their raw figures
+    TextMetric(
+        "similarity",
+        "Similarity (embedding heuristic)",
+        "1-5 score from the sentence-embedding cosine of the response and the reference "
+        "(cosine 0 -> 1, 1 -> 5, clipped). A heuristic, not a judge.",
+        ("question", "response", "reference"),
+        1.0,
+        5.0,
+        True,
+        4.0,
+        lambda d: embeddings.to_five(_cosines(d, "similarity", "response", "reference")),
+        heuristic=True,
+        needs=("embedder",),
+    ),
+    TextMetric(
+        "relevance",
+        "Relevance (embedding heuristic)",
+        "1-5 score from the sentence-embedding cosine of the question and the response "
+        "(cosine 0 -> 1, 1 -> 5, clipped). A heuristic, not a judge.",
+        ("question", "response"),
+        1.0,
+        5.0,
+        True,
+        4.0,
+        lambda d: embeddings.to_five(_cosines(d, "relevance", "question", "response")),
+        heuristic=True,
+        needs=("embedder",),
+    ),
+    TextMetric(
+        "fluency",
+        "Fluency (perplexity and readability heuristic)",
+        "1-5 score: 3/4 the response's perplexity under a local language model (20 or less "
+        "-> 5, 1000 or more -> 1, log-linear) and 1/4 its Flesch reading ease (60 or more "
+        "-> 5, 0 -> 1). A heuristic, not a judge.",
+        ("response",),
+        1.0,
+        5.0,
+        True,
+        4.0,
+        lambda d: perplexity.fluency_scores(
+            perplexity.row_perplexities(_loss_stats(d, "fluency")), _readability(d)
+        ),
+        heuristic=True,
+        needs=("language_model",),
+    ),
+    TextMetric(
+        "semantic_similarity",
+        "Semantic similarity (embedding cosine)",
+        "Cosine of the sentence embeddings of the response and the reference (-1 to 1).",
+        ("response", "reference"),
+        -1.0,
+        1.0,
+        True,
+        0.7,
+        lambda d: _cosines(d, "semantic_similarity", "response", "reference"),
+        heuristic=True,
+        needs=("embedder",),
+    ),
+    TextMetric(
+        "embedding_support",
+        "Embedding support (heuristic)",
+        "Each response sentence's best embedding cosine to a context sentence, averaged "
+        "over the response's sentences. A heuristic for groundedness, not a judge.",
+        ("response", "context"),
+        -1.0,
+        1.0,
+        True,
+        0.6,
+        lambda d: embeddings.embedding_support(
+            _embedder(d, "embedding_support"), d["response"], d["context"], how="mean"
+        ),
+        heuristic=True,
+        needs=("embedder",),
+    ),
+    TextMetric(
+        "perplexity",
+        "Perplexity",
+        "Corpus perplexity of the responses under a local causal language model (lower is "
+        "better); a row's own perplexity is shown at most 1000.",
+        ("response",),
+        1.0,
+        perplexity.PERPLEXITY_CAP,
+        False,
+        100.0,
+        lambda d: _loss_stats(d, "perplexity"),
+        corpus=perplexity.corpus_perplexity,
+        sentence=perplexity.row_perplexities,
+        heuristic=True,
+        needs=("language_model",),
+    ),
+    TextMetric(
+        "readability",
+        "Readability (Flesch reading ease)",
+        "Flesch reading ease of the response, 0-100 (60-70 is plain English, below 30 hard "
+        "going), with a plain syllable heuristic.",
+        ("response",),
+        0.0,
+        100.0,
+        True,
+        30.0,
+        lambda d: _readability(d),
+        heuristic=True,
+    ),
     TextMetric(
         "refusal_rate",
         "Refusal rate",
@@ -194,10 +329,25 @@ _EXTRAS = {
     "rouge_l": ("rouge_score", "rouge-score"),
 }
 
+#: what each local model needs installed: the ``text-models`` extra.
+MODEL_EXTRAS = {
+    "embedder": ("sentence_transformers", "sentence-transformers"),
+    "language_model": ("transformers", "transformers"),
+}
+
 
 def extra_for(name: str) -> tuple[str, str] | None:
-    """The (module, package) of the ``text`` extra a metric needs, or None."""
-    return _EXTRAS.get(name)
+    """The (module, package) of the optional extra a metric needs, or None (``text``; for a
+    metric that needs a local model, ``text-models``: :func:`extra_name` says which)."""
+    if name in _EXTRAS:
+        return _EXTRAS[name]
+    needs = TEXT_METRICS[name].needs if name in TEXT_METRICS else ()
+    return MODEL_EXTRAS[needs[0]] if needs else None
+
+
+def extra_name(name: str) -> str:
+    """The name of the extra (``pip install 'auditor[<it>]'``) :func:`extra_for` is part of."""
+    return "text-models" if name not in _EXTRAS and extra_for(name) else "text"
 
 
 def pass_rate_words(metric: TextMetric, threshold: float) -> str:

@@ -32,7 +32,8 @@ DANA = "Dana Whitfield (Head of Product)"  # the fixture report's approvers
 SAM = "Sam Ortega (Model risk officer)"
 P12_PASSPHRASE = b"correct horse"
 KEY_PASSPHRASE = b"battery staple"
-START = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+START = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
+YEARS_20 = dt.timedelta(days=7305)
 
 
 # --------------------------------------------------------------------------- the test CA
@@ -46,10 +47,18 @@ def _name(cn: str) -> x509.Name:
 
 
 def _certificate(
-    cn: str, key, issuer=None, issuer_key=None, *, tsa: bool = False
+    cn: str,
+    key,
+    issuer=None,
+    issuer_key=None,
+    *,
+    tsa: bool = False,
+    usage: str = "sign",
+    lifetime: dt.timedelta = YEARS_20,
 ) -> x509.Certificate:
     """A CA certificate (no issuer) or a signing (or timestamping) certificate issued by
-    ``issuer``."""
+    ``issuer``; ``usage`` 'sign' (digital signature and non-repudiation), 'digital'
+    (digital signature only) or 'encipher' (key encipherment only)."""
     ca = issuer is None
     builder = (
         x509.CertificateBuilder()
@@ -58,13 +67,13 @@ def _certificate(
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(START)
-        .not_valid_after(START + dt.timedelta(days=3650))
+        .not_valid_after(START + lifetime)
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=not ca,
-                key_encipherment=False,
+                digital_signature=usage != "encipher",
+                content_commitment=usage == "sign" and not ca,
+                key_encipherment=usage == "encipher",
                 data_encipherment=False,
                 key_agreement=False,
                 key_cert_sign=ca,
@@ -114,6 +123,7 @@ class Pki:
     rogue_key: Path  # "Dana Whitfield" issued by the rogue CA
     rogue_cert: Path
     tsa: tuple  # a timestamp authority's certificate and key under the root, and the root
+    root_pair: tuple  # the root's certificate and key, to issue more certificates
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +156,7 @@ def pki(tmp_path_factory) -> Pki:
     for name, content in files.items():
         paths[name] = folder / name
         paths[name].write_bytes(content)
-    return Pki(**paths, tsa=(tsa, tsa_key, root))
+    return Pki(**paths, tsa=(tsa, tsa_key, root), root_pair=(root, root_key))
 
 
 @pytest.fixture(autouse=True)
@@ -372,6 +382,30 @@ def test_an_untrusted_ca_is_reported_as_untrusted(report, pki):
     assert trusted.exit_code == ExitCode.READY, trusted.lines
 
 
+@pytest.mark.parametrize(
+    ("usage", "lifetime", "expected"),
+    [
+        ("digital", YEARS_20, None),  # digital signature alone is enough
+        ("encipher", YEARS_20, verify.UNTRUSTED_REASONS["CHAIN_CONSTRAINTS_FAILURE"]),
+        ("sign", dt.timedelta(days=365), "was not valid at the signing time"),  # expired 2021
+    ],
+)
+def test_the_signers_certificate_is_judged(report, pki, tmp_path, usage, lifetime, expected):
+    root, root_key = pki.root_pair
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = _certificate("Dana Whitfield", key, root, root_key, usage=usage, lifetime=lifetime)
+    (tmp_path / "k.pem").write_bytes(_key_pem(key))
+    (tmp_path / "c.pem").write_bytes(_pem(cert))
+    sign_report(report, key=tmp_path / "k.pem", cert=tmp_path / "c.pem")
+    result = verify_pdf(report, trust=[pki.root])
+    if expected is None:
+        assert result.exit_code == ExitCode.READY, result.lines
+        return
+    assert result.exit_code == ExitCode.SIGNATURE_UNTRUSTED
+    (line,) = [line for line in result.lines if line.startswith("signature 1: UNTRUSTED: ")]
+    assert expected in line
+
+
 def test_without_trust_roots_a_signature_is_not_trusted_here(report, pki):
     _sign_dana(pki, report)
     result = verify_pdf(report)
@@ -459,6 +493,8 @@ def test_a_wrong_passphrase_is_one_clear_error(report, pki):
         report, key=pki.dana_key_encrypted, cert=pki.dana_cert, passphrase=KEY_PASSPHRASE
     )
     assert signed.approver == DANA
+    # a passphrase an unencrypted key does not need is ignored
+    assert sign.load_key_material(key=pki.dana_key, cert=pki.dana_cert, passphrase=b"x").key
 
 
 def test_a_key_not_matching_the_certificate_is_one_clear_error(report, pki):

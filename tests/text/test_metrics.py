@@ -149,6 +149,8 @@ def test_catalogue_entries_compute_on_rows():
         "reference": REFERENCES,
     }
     for name, metric in TEXT_METRICS.items():
+        if metric.needs:  # a local model's estimators: tests/text/test_local_models.py
+            continue
         values = metric.row_values(data)
         assert values.shape == (4,), name
         assert np.all((values >= metric.low - 1e-9) & (values <= metric.high + 1e-9)), name

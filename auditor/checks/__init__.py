@@ -15,6 +15,7 @@ from auditor.checks import (  # noqa: F401 - registers them
     performance,
     segments,
     stability,
+    text_memorization,
     text_metrics,
     tuning,
 )

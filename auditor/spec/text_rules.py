@@ -13,7 +13,7 @@ import importlib.util
 
 from auditor.errors import SpecError
 from auditor.spec.data_rules import missing_column
-from auditor.spec.rules import RuleContext, _split_errors, listed, spec_rule
+from auditor.spec.rules import RuleContext, _bound_errors, _split_errors, listed, spec_rule
 from auditor.spec.suggest import did_you_mean
 from auditor.text.catalogue import TEXT_METRICS, extra_for, extra_name
 from auditor.types import TEXT_TASKS
@@ -73,6 +73,13 @@ def check_text_objective(ctx: RuleContext) -> list[SpecError]:
     return errors
 
 
+def _text_check(name: str) -> bool:
+    """Whether ``name`` is a registered check of generated text (``auditor.checks.text_*``)."""
+    from auditor.checks import CHECKS
+
+    return name in CHECKS and any(t in TEXT_TASKS for t in CHECKS[name].tasks)
+
+
 @spec_rule("text_criteria", applies="text")
 def check_text_criteria(ctx: RuleContext) -> list[SpecError]:
     if not _is_text(ctx):
@@ -82,6 +89,9 @@ def check_text_criteria(ctx: RuleContext) -> list[SpecError]:
     errors: list[SpecError] = []
     for i, c in enumerate(ctx.spec.acceptance):
         here = ("acceptance", i)
+        if c.check and _text_check(c.check):  # a registered text check: its own rules say more
+            errors += _bound_errors(ctx, c, here) + _split_errors(ctx, c.split, here + ("split",))
+            continue
         if c.check or c.metric not in TEXT_METRICS:
             what = f"check {c.check}" if c.check else f"metric {c.metric}"
             key = "check" if c.check else "metric"
@@ -155,3 +165,6 @@ def check_text_columns(ctx: RuleContext) -> list[SpecError]:
             if column not in columns
         ]
     return errors
+
+
+import auditor.spec.memorization_rules  # noqa: E402, F401 - registers data.corpus's rules

@@ -403,7 +403,7 @@ class TextModels:
     embedding: str
     language_model: str | None
     batch_size: int
-    device: Literal["cpu", "auto", "cuda"]
+    device: str  # cpu, auto, mps, cuda[:N] (auditor.text.local_models.device_name)
 
 
 @dataclass(frozen=True)

@@ -351,6 +351,7 @@ def small_spec(tmp_path_factory, models) -> Path:
         "embedding": str(models["sentence"]),
         "language_model": str(models["trained"]),
         "batch_size": 16,
+        "device": "cpu",
     }
     values["acceptance"] += [
         {"metric": "similarity", "pass_at": 3, "at_least": 0.1, "severity": "advisory"},
@@ -463,6 +464,19 @@ def test_a_run_names_the_models_that_scored_each_figure(small_spec, tmp_path):
     assert "text.embedding_support.q4" in findings and "text.readability.q4" in findings
     statuses = {c["criterion"]["metric"]: c["status"] for c in results["criteria"]}
     assert statuses["similarity"] in ("pass", "fail") and statuses["fluency"] != "error"
+
+
+def test_the_device_follows_training_devices_rules():
+    import torch
+
+    from auditor.errors import DeviceError
+
+    assert local_models.device_name("cpu") == local_models.device_name(None) == "cpu"
+    assert local_models.device_name("auto") in ("cpu", "cuda", "mps")
+    if not torch.cuda.is_available():
+        with pytest.raises(DeviceError) as err:
+            local_models.device_name("cuda")
+        assert str(err.value).startswith("text_models.device: ")
 
 
 def test_without_text_models_no_model_metric_runs(tmp_path):

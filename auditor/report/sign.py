@@ -63,7 +63,7 @@ FIELD_PREFIX = "Approver"
 SIGN_OFF_MARK = "By signing, you confirm"
 ROW_LABEL = "approver "
 SIGNATURE_CELL = (0.51, 0.765)
-STAMP_TEXT = "Digitally signed by %(signer)s\n%(ts)s"
+STAMP_TEXT = "Digitally signed by {who}\n%(ts)s"  # %(ts)s: pyHanko's signing time
 
 
 class SigningError(AuditorError):
@@ -391,6 +391,7 @@ def sign_report(
         reason=reason or (f"Approved as {approver}" if approver else "Approved"),
         location=location,
         box=box,
+        stamp=_stamp_text(holder, approver),
         timestamper=timestamper or _http_timestamper(tsa),
         where=where,
     )
@@ -444,6 +445,15 @@ def _box(data: bytes, approver: str | None) -> tuple[int, tuple[int, int, int, i
     return None
 
 
+def _stamp_text(holder: str, approver: str | None) -> str:
+    """A visible signature's text: the certificate's holder, as which approver when the
+    entry does not already name them, and the signing time."""
+    who = holder
+    if approver and _norm(_without_role(approver)) != _norm(holder):
+        who = f"{holder} as {approver}"
+    return STAMP_TEXT.format(who=who.replace("%", "%%"))
+
+
 def _http_timestamper(url: str | None) -> Any:
     """An RFC 3161 client for ``url`` (None: no timestamp)."""
     if url is None:
@@ -462,6 +472,7 @@ def _sign_bytes(
     reason: str,
     location: str | None,
     box: tuple[int, tuple[int, int, int, int]] | None,
+    stamp: str,
     timestamper: Any,
     where: Location,
 ) -> bytes:
@@ -493,7 +504,7 @@ def _sign_bytes(
             signer=_signer(material),
             timestamper=timestamper,
             new_field_spec=spec,
-            stamp_style=TextStampStyle(stamp_text=STAMP_TEXT, border_width=1),
+            stamp_style=TextStampStyle(stamp_text=stamp, border_width=1),
         )
         out = pdf_signer.sign_pdf(writer, output=io.BytesIO())
     except TimestampRequestError as exc:

@@ -469,6 +469,13 @@ def test_as_names_the_approver_when_the_common_name_differs(report, pki, tmp_pat
     assert signed.approver == SAM and signed.signer == "Dana Whitfield"
 
 
+def test_a_visible_signature_says_who_signed_as_which_approver():
+    assert sign._stamp_text("Dana Whitfield", DANA) == "Digitally signed by Dana Whitfield\n%(ts)s"
+    assert sign._stamp_text("Dana 100%", "Head of Product") == (
+        "Digitally signed by Dana 100%% as Head of Product\n%(ts)s"
+    )
+
+
 def test_match_approver_accepts_the_name_before_the_role():
     approvers = [DANA, SAM]
     assert sign.match_approver("dana  whitfield", approvers) == DANA

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from auditor.metrics.performance import decisions, default_metric
-from auditor.types import TEXT_TASKS, Dataset, Evaluation, Predictor, Spec, SplitEval
+from auditor.types import LM_TASKS, TEXT_TASKS, Dataset, Evaluation, Predictor, Spec, SplitEval
 
 MISSING_COSTS = (
     "threshold strategy 'min_cost' needs evaluation.costs (false_positive, false_negative)"
@@ -493,6 +493,10 @@ def evaluate(
         from auditor.text.audit import text_evaluation
 
         return text_evaluation(spec)
+    if dataset.task in LM_TASKS:  # a language model: per-document likelihoods, extraction
+        from auditor.train.lm_evaluate import lm_evaluation
+
+        return lm_evaluation(spec, dataset, predictor)
     task = dataset.task
     has_scores = bool(predictor.has_scores)
     notes: dict[str, Any] = {}

@@ -31,6 +31,8 @@ Task = Literal["binary", "multiclass", "regression"]
 TASKS: tuple[str, ...] = ("binary", "multiclass", "regression")
 #: Objectives whose model output is text (auditor.text): audited, never trained here.
 TEXT_TASKS: tuple[str, ...] = ("generation",)
+#: Objectives that train a language model on a corpus (auditor.train.lm): fit, not scores.
+LM_TASKS: tuple[str, ...] = ("language_model",)
 CLASSIFICATION: tuple[Task, ...] = ("binary", "multiclass")
 REGRESSION: tuple[Task, ...] = ("regression",)
 SplitName = Literal["train", "validation", "test", "holdout"]

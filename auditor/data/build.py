@@ -21,7 +21,7 @@ from auditor.data.sources import (
     sha256_file,
 )
 from auditor.errors import DataError, Location
-from auditor.types import TEXT_TASKS
+from auditor.types import LM_TASKS, TEXT_TASKS
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -476,6 +476,10 @@ def build_dataset(spec: Spec) -> Dataset:
         from auditor.text.audit import read_text_data
 
         return read_text_data(spec)
+    if spec.task in LM_TASKS:  # a language model: the corpus deduplicated, then split
+        from auditor.data.corpus import build_corpus_dataset
+
+        return build_corpus_dataset(spec)
     from auditor.data.columns import feature_columns, group_frame
     from auditor.data.preprocess import infinite_to_missing
     from auditor.types import Dataset

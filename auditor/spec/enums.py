@@ -23,9 +23,9 @@ from auditor.spec.schema import SCHEMA_PATH
 
 
 def _tasks() -> list[str]:
-    from auditor.types import TASKS, TEXT_TASKS
+    from auditor.types import LM_TASKS, TASKS, TEXT_TASKS
 
-    return [*TASKS, *TEXT_TASKS]
+    return [*TASKS, *TEXT_TASKS, *LM_TASKS]
 
 
 def _drift_numeric() -> list[str]:

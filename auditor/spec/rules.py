@@ -125,7 +125,7 @@ MSG_PICKLE_REFUSED = (
 
 RuleFn = Callable[["RuleContext"], list[SpecError]]
 #: Which objectives a rule is about: tabular tasks, generated text, or both.
-Applies = Literal["tabular", "text", "any"]
+Applies = Literal["tabular", "text", "lm", "any"]
 
 
 @dataclass(frozen=True)
@@ -215,10 +215,11 @@ def run_spec_rules(ctx: RuleContext, *, check_data: bool) -> list[SpecError]:
     import auditor.spec.data_rules  # noqa: F401 - registers the data-aware rules
     import auditor.spec.text_rules  # noqa: F401 - registers the generated-text rules
     import auditor.spec.text_models_rules  # noqa: F401 - registers the local-model rules
+    import auditor.spec.lm_rules  # noqa: F401 - registers the language-model rules
     import auditor.spec.tuning_rules  # noqa: F401 - registers the tuning rules
-    from auditor.types import TEXT_TASKS
+    from auditor.types import LM_TASKS, TEXT_TASKS
 
-    kind = "text" if ctx.task in TEXT_TASKS else "tabular"
+    kind = "text" if ctx.task in TEXT_TASKS else "lm" if ctx.task in LM_TASKS else "tabular"
     errors: list[SpecError] = []
     for rule in SPEC_RULES.values():
         if rule.needs_data and not check_data:

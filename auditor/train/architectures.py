@@ -1,4 +1,4 @@
-"""The architecture registry (linear, mlp, resmlp) and the task heads.
+"""The architecture registry (linear, mlp, resmlp; transformer_lm) and the task heads.
 
 Every architecture maps ``in_features`` to ``out_features`` raw outputs (logits for
 classification, a standardised value for regression). ``build_model(config)`` rebuilds a
@@ -102,7 +102,43 @@ def resmlp(
     )
 
 
-ARCHITECTURES = {"linear": linear, "mlp": mlp, "resmlp": resmlp}
+def transformer_lm(
+    *,
+    vocab_size: int,
+    layers: int = 2,
+    width: int = 64,
+    heads: int = 2,
+    context_length: int = 128,
+    dropout: float = 0.0,
+    eos_token_id: int = 0,
+    **_: Any,
+) -> nn.Module:
+    """A decoder-only transformer language model trained from scratch (``language_model``).
+
+    A transformers ``GPT2LMHeadModel`` built from its config (no download), so the saved
+    folder (safetensors, config.json, tokenizer) loads with ``AutoModelForCausalLM``.
+    """
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    config = GPT2Config(
+        vocab_size=int(vocab_size),
+        n_positions=int(context_length),
+        n_embd=int(width),
+        n_layer=int(layers),
+        n_head=int(heads),
+        resid_pdrop=float(dropout),
+        embd_pdrop=float(dropout),
+        attn_pdrop=float(dropout),
+        bos_token_id=int(eos_token_id),
+        eos_token_id=int(eos_token_id),
+    )
+    return GPT2LMHeadModel(config)
+
+
+ARCHITECTURES = {"linear": linear, "mlp": mlp, "resmlp": resmlp, "transformer_lm": transformer_lm}
+#: The architectures of the language-model objective (the others are tabular).
+LM_ARCHITECTURES: tuple[str, ...] = ("transformer_lm",)
+
 
 
 def get_architecture_names() -> list[str]:

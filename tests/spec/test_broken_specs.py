@@ -215,7 +215,8 @@ CASES: list[tuple[str, str, int | None, str | None, str]] = [
         edit("  task: binary", "  task: binray"),
         4,
         "objective.task",
-        "must be one of binary, multiclass, regression, generation, got 'binray' "
+        "must be one of binary, multiclass, regression, generation, language_model, "
+        "got 'binray' "
         "(did you mean 'binary'?)",
     ),
     (
@@ -948,6 +949,6 @@ def test_short_enum_is_always_listed(spec_dir: Path, capsys):
         .err.strip()
         .endswith(
             "objective.task: must be one of binary, multiclass, regression, generation, "
-            "got 'binray' (did you mean 'binary'?)"
+            "language_model, got 'binray' (did you mean 'binary'?)"
         )
     )

@@ -45,6 +45,7 @@ SCHEMA_OWN_CHOICES = {
     ("properties", "tuning", "properties", "direction"),
     ("$defs", "criterion", "properties", "severity"),
     ("$defs", "criterion", "properties", "require"),
+    ("properties", "data", "properties", "text_processing", "properties", "truncation"),
 }
 
 

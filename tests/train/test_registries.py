@@ -25,7 +25,7 @@ PROPS = SCHEMA["properties"]
             lambda: architectures.build_model(
                 {"architecture": "cnn", "in_features": 2, "out_features": 1}
             ),
-            "unknown architecture 'cnn'; available: linear, mlp, resmlp",
+            "unknown architecture 'cnn'; available: linear, mlp, resmlp, transformer_lm",
         ),
         (
             optim,

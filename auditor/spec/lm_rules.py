@@ -1,0 +1,196 @@
+"""Cross-field rules of a language-model spec (``objective.task: language_model``).
+
+A language model learns the documents of ``data.corpus`` (deduplicated, then split by
+``data.split``); it is a ``transformer_lm`` sized by ``model.transformer``, trained here
+(no vendor model, tuning or data-parallel launch in this slice), and judged by the
+language-model checks (:mod:`auditor.checks.lm_fit`). The settings that only a language
+model reads (``data.text_processing``, ``model.transformer``, ``evaluation.extraction``)
+are refused for the other objectives.
+"""
+
+from __future__ import annotations
+
+from auditor.errors import SpecError
+from auditor.spec.rules import RuleContext, listed, spec_rule
+from auditor.spec.suggest import did_you_mean
+from auditor.types import LM_TASKS
+
+LM_SPLITS = ("train", "validation", "test")
+HELD_OUT_CHECKS = ("perplexity_gap", "corpus_overlap")
+
+MSG_NEEDS_CORPUS = (
+    "a language_model objective learns the documents of data.corpus: set data.corpus.path "
+    "to a text file (one document a line) or JSON Lines"
+)
+MSG_NO_TABLES = (
+    "a language_model objective learns data.corpus; {field} does not apply (the corpus is "
+    "split into train, validation and test documents by data.split)"
+)
+MSG_NOT_HERE = "{field} is not available for a language_model objective yet"
+MSG_ARCHITECTURE = "a language_model objective trains {expected}, not {name!r}{hint}"
+MSG_LM_ONLY = "{field} applies to objective.task: language_model only"
+MSG_LM_ARCHITECTURE_ONLY = (
+    "architecture {name!r} is a language model; it needs objective.task: language_model"
+)
+MSG_HEADS = "model.transformer.width ({width}) must be a multiple of heads ({heads})"
+MSG_UNPACKED_LENGTH = (
+    "without packing each document is one sequence: data.text_processing.max_length "
+    "({length}) must be at most model.transformer.context_length - 1 ({limit})"
+)
+MSG_EXTRACTION_LENGTH = (
+    "evaluation.extraction.prefix_tokens + verbatim_tokens ({total}) must fit within "
+    "model.transformer.context_length - 1 ({limit})"
+)
+MSG_STOPPING = (
+    "a language model stops early on its validation loss: training.early_stopping.metric "
+    "must be loss, got {metric!r}"
+)
+MSG_CRITERION = "{what} does not apply to a language_model objective; its checks: {names}{hint}"
+MSG_SPLIT = "split {split!r} is not a split of the corpus; use {names}{hint}"
+MSG_HELD_OUT = "{check} compares a held-out split with train: use split validation or test"
+
+
+def _is_lm(ctx: RuleContext) -> bool:
+    return ctx.task in LM_TASKS
+
+
+def lm_check_names() -> list[str]:
+    """The bounded checks of the language-model objective (criteria may name them)."""
+    from auditor.checks import CHECKS
+
+    return [c.name for c in CHECKS.values() if c.bounded and set(c.tasks) & set(LM_TASKS)]
+
+
+@spec_rule("lm_objective", applies="any")
+def check_lm_objective(ctx: RuleContext) -> list[SpecError]:
+    """A language model needs a corpus and a transformer_lm; its settings need it."""
+    from auditor.spec.typed import section
+    from auditor.train.architectures import ARCHITECTURES, LM_ARCHITECTURES
+
+    spec = ctx.spec
+    arch = spec.model.architecture
+    if not _is_lm(ctx):
+        # a resolved spec writes every default: only a setting changed from it is refused
+        errors = [
+            ctx.error(path, MSG_LM_ONLY.format(field=".".join(path)))
+            for path, value in (
+                (("data", "text_processing"), spec.data.text_processing),
+                (("model", "transformer"), spec.model.transformer),
+                (("evaluation", "extraction"), spec.evaluation.extraction),
+            )
+            if value != section(path)
+        ]
+        if arch in LM_ARCHITECTURES:
+            errors.append(
+                ctx.error(("model", "architecture"), MSG_LM_ARCHITECTURE_ONLY.format(name=arch))
+            )
+        return errors
+    data = spec.data
+    errors = []
+    if data.corpus is None:
+        errors.append(ctx.error(("objective", "task"), MSG_NEEDS_CORPUS))
+    for name in ("train", "holdout", "reference", "text"):
+        if getattr(data, name):
+            errors.append(ctx.error(("data", name), MSG_NO_TABLES.format(field=f"data.{name}")))
+    if data.audit:
+        errors.append(ctx.error(("data", "audit"), MSG_NO_TABLES.format(field="data.audit")))
+    if arch not in LM_ARCHITECTURES:
+        others = [a for a in ARCHITECTURES if a not in LM_ARCHITECTURES]
+        hint = did_you_mean(arch, LM_ARCHITECTURES) if arch not in others else ""
+        errors.append(
+            ctx.error(
+                ("model", "architecture"),
+                MSG_ARCHITECTURE.format(expected=listed(LM_ARCHITECTURES), name=arch, hint=hint),
+            )
+        )
+    for path, present in (
+        (("model", "vendor"), spec.model.vendor is not None),
+        (("model", "compare"), spec.model.compare != "none"),
+        (("tuning",), spec.tuning is not None),
+        (("training", "distributed"), spec.training.distributed is not None),
+        (("training", "train_on"), spec.training.train_on != "train"),
+        (("evaluation", "cross_validation"), spec.evaluation.cross_validation is not None),
+    ):
+        if present:
+            errors.append(ctx.error(path, MSG_NOT_HERE.format(field=".".join(path))))
+    return errors
+
+
+@spec_rule("lm_settings", applies="lm")
+def check_lm_settings(ctx: RuleContext) -> list[SpecError]:
+    """Sizes that must agree: width and heads, lengths and the context, the stopping figure."""
+    if not _is_lm(ctx):
+        return []
+    spec = ctx.spec
+    t = spec.model.transformer
+    processing = spec.data.text_processing
+    errors = []
+    if t.width % t.heads:
+        errors.append(
+            ctx.error(
+                ("model", "transformer", "heads"), MSG_HEADS.format(width=t.width, heads=t.heads)
+            )
+        )
+    limit = t.context_length - 1
+    if not processing.packing and (processing.max_length is None or processing.max_length > limit):
+        errors.append(
+            ctx.error(
+                ("data", "text_processing", "max_length"),
+                MSG_UNPACKED_LENGTH.format(length=processing.max_length, limit=limit),
+            )
+        )
+    ex = spec.evaluation.extraction
+    if ex.prefix_tokens + ex.verbatim_tokens > limit:
+        errors.append(
+            ctx.error(
+                ("evaluation", "extraction", "verbatim_tokens"),
+                MSG_EXTRACTION_LENGTH.format(
+                    total=ex.prefix_tokens + ex.verbatim_tokens, limit=limit
+                ),
+            )
+        )
+    metric = spec.training.early_stopping.metric
+    if metric != "loss":
+        errors.append(
+            ctx.error(("training", "early_stopping", "metric"), MSG_STOPPING.format(metric=metric))
+        )
+    return errors
+
+
+@spec_rule("lm_criteria", applies="lm")
+def check_lm_criteria(ctx: RuleContext) -> list[SpecError]:
+    """Criteria name a language-model check, on a split of the corpus."""
+    if not _is_lm(ctx):
+        return []
+    names = lm_check_names()
+    errors = []
+    for i, c in enumerate(ctx.spec.acceptance):
+        here = ("acceptance", i)
+        if not c.check or c.check not in names:
+            what = f"check {c.check}" if c.check else f"metric {c.metric}"
+            key = "check" if c.check else "metric"
+            errors.append(
+                ctx.error(
+                    here + (key,),
+                    MSG_CRITERION.format(
+                        what=what,
+                        names=listed(names),
+                        hint=did_you_mean(str(c.check or c.metric), names),
+                    ),
+                )
+            )
+            continue
+        if c.split not in LM_SPLITS:
+            errors.append(
+                ctx.error(
+                    here + ("split",),
+                    MSG_SPLIT.format(
+                        split=c.split,
+                        names=listed(LM_SPLITS),
+                        hint=did_you_mean(c.split, LM_SPLITS),
+                    ),
+                )
+            )
+        elif c.check in HELD_OUT_CHECKS and c.split == "train":
+            errors.append(ctx.error(here + ("split",), MSG_HELD_OUT.format(check=c.check)))
+    return errors

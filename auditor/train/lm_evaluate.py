@@ -1,0 +1,122 @@
+"""The evaluate stage of a language model: what the fit checks read, measured once.
+
+    LMPredictor x Dataset --lm_evaluation--> Evaluation
+        text[split] = {"nll": per-document summed token NLL, "tokens": per-document counts}
+        text["train"]["extraction"] = greedy completions of sampled training prefixes
+        history, best_epoch, stopped_early from training
+
+The checks (:mod:`auditor.checks.lm_fit`) turn these sums into perplexities with bootstrap
+intervals over documents; nothing here judges.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from auditor.train.lm import LMPredictor
+    from auditor.types import Dataset, Evaluation, Spec
+
+#: Bootstrap purpose number of the extraction sample (distinct from the checks' own).
+EXTRACTION_PURPOSE = 71
+MAX_EXAMPLES = 5
+
+
+def extraction(
+    predictor: LMPredictor,
+    texts: list[str],
+    *,
+    documents: int,
+    prefix_tokens: int,
+    verbatim_tokens: int,
+    seed: int,
+) -> dict[str, Any]:
+    """Memorization by extraction on training documents.
+
+    Samples up to ``documents`` training documents with at least ``prefix_tokens +
+    verbatim_tokens`` tokens, gives the model each one's first ``prefix_tokens`` tokens
+    (after the end-of-text token it was trained to start from), completes them greedily and
+    counts the leading tokens that equal the document's own.
+
+    Returns
+    -------
+    dict
+        ``matched`` (per sampled document, leading tokens reproduced, 0 to
+        ``verbatim_tokens``), ``eligible`` (documents long enough), ``positions`` (which
+        training documents were sampled), the settings, and ``examples`` (the documents
+        reproduced furthest: prefix, the document's continuation and the model's).
+    """
+    docs = predictor.documents(texts)
+    need = 1 + prefix_tokens + verbatim_tokens
+    eligible = np.asarray([i for i, d in enumerate(docs) if len(d) >= need], dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    take = min(int(documents), eligible.size)
+    chosen = np.sort(rng.choice(eligible, size=take, replace=False)) if take else eligible[:0]
+    prefixes = np.asarray([docs[i][: 1 + prefix_tokens] for i in chosen], dtype=np.int64).reshape(
+        take, 1 + prefix_tokens
+    )
+    truth = np.asarray([docs[i][1 + prefix_tokens : need] for i in chosen], dtype=np.int64).reshape(
+        take, verbatim_tokens
+    )
+    completions = predictor.complete(prefixes, verbatim_tokens)
+    same = completions == truth
+    matched = np.where(same.all(axis=1), verbatim_tokens, np.argmin(same, axis=1)).astype(np.int64)
+    decode = predictor.tokenizer.decode
+    examples = [
+        {
+            "document": int(chosen[k]),
+            "matched_tokens": int(matched[k]),
+            "prefix": decode(prefixes[k, 1:].tolist()),
+            "continuation": decode(truth[k].tolist()),
+            "completion": decode(completions[k].tolist()),
+        }
+        for k in np.argsort(-matched, kind="stable")[:MAX_EXAMPLES]
+    ]
+    return {
+        "matched": matched,
+        "eligible": int(eligible.size),
+        "positions": chosen,
+        "prefix_tokens": int(prefix_tokens),
+        "verbatim_tokens": int(verbatim_tokens),
+        "examples": examples,
+    }
+
+
+def lm_evaluation(spec: Spec, dataset: Dataset, predictor: LMPredictor) -> Evaluation:
+    """Per-document NLL sums and token counts on every split; extraction on train."""
+    from auditor.data.corpus import TEXT_COLUMN
+    from auditor.splits import bootstrap_seed
+    from auditor.types import Evaluation
+
+    text: dict[str, dict[str, Any]] = {}
+    for split in dataset.splits:
+        texts = dataset.frames[split][TEXT_COLUMN].tolist()
+        nll, tokens = predictor.nll(texts)
+        text[split] = {"nll": nll, "tokens": tokens}
+    settings = spec.evaluation.extraction
+    text.setdefault("train", {})["extraction"] = extraction(
+        predictor,
+        dataset.frames["train"][TEXT_COLUMN].tolist(),
+        documents=settings.documents,
+        prefix_tokens=settings.prefix_tokens,
+        verbatim_tokens=settings.verbatim_tokens,
+        seed=bootstrap_seed(spec.evaluation.seed, "train", EXTRACTION_PURPOSE),
+    )
+    info = predictor.info
+    return Evaluation(
+        task=spec.task,
+        classes=[],
+        splits={},
+        history=list(predictor.history),
+        best_epoch=info.get("best_epoch"),
+        stopped_early=bool(info.get("stopped_early")),
+        primary_metric="perplexity",
+        has_scores=False,
+        notes={
+            "corpus": dataset.split_info.get("corpus"),
+            "overlap": dataset.split_info.get("overlap"),
+        },
+        text=text,
+    )

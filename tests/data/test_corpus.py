@@ -1,0 +1,144 @@
+"""The language-model corpus: reading, exact and near-duplicate removal, seeded splits.
+
+Every corpus is generated here with planted duplicates whose counts are known.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from auditor.data.corpus import (
+    cross_split_overlap,
+    deduplicate,
+    jaccard,
+    normalise,
+    read_documents,
+    shingles,
+    split_documents,
+)
+from auditor.errors import DataError
+
+WORDS = [f"w{i}" for i in range(5000)]
+
+
+def random_docs(n: int, seed: int, length: int = 80) -> list[str]:
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(WORDS, size=length)) for _ in range(n)]
+
+
+def planted_corpus(seed: int = 3):
+    """40 distinct documents, 6 exact duplicates (case/punctuation changed), 5 near ones."""
+    base = random_docs(40, seed)
+    rng = np.random.default_rng(seed + 1)
+    exact = [base[i].upper().replace(" ", ",  ") + "!" for i in (1, 5, 9, 13, 17, 21)]
+    near = []
+    for i in (2, 6, 10, 14, 18):
+        words = base[i].split()
+        words[int(rng.integers(10, 70))] = "changed"  # one word of 80: Jaccard about 0.9
+        near.append(" ".join(words))
+    return base, exact, near
+
+
+def test_normalised_hash_ignores_case_punctuation_and_spacing():
+    assert normalise("Hello,  World!") == normalise("hello world")
+    assert normalise("Hello world") != normalise("Hello there world")
+
+
+def test_planted_exact_and_near_duplicates_are_removed_with_their_counts():
+    base, exact, near = planted_corpus()
+    docs = base + exact + near
+    dedup = deduplicate(docs, threshold=0.8, shingle_words=5, permutations=128, seed=1)
+    assert dedup.exact_removed == len(exact)
+    assert dedup.near_removed == len(near)
+    assert dedup.kept.tolist() == list(range(len(base)))  # the originals, first in file order
+    kinds = {e["kind"] for e in dedup.examples}
+    assert kinds == {"exact", "near"}
+    near_examples = [e for e in dedup.examples if e["kind"] == "near"]
+    assert all(e["similarity"] >= 0.8 for e in near_examples)
+    assert {e["kept"] for e in near_examples} <= {2, 6, 10, 14, 18}
+
+
+def test_a_corpus_without_duplicates_loses_nothing():
+    docs = random_docs(60, seed=9)
+    dedup = deduplicate(docs, threshold=0.8, seed=1)
+    assert (dedup.exact_removed, dedup.near_removed) == (0, 0)
+    assert dedup.kept.size == 60
+
+
+def test_near_duplicates_below_the_threshold_stay():
+    base = random_docs(1, seed=4)[0].split()
+    half = base[:40] + [f"x{i}" for i in range(40)]  # shares half its words: Jaccard < 0.5
+    dedup = deduplicate([" ".join(base), " ".join(half)], threshold=0.8, seed=1)
+    assert dedup.near_removed == 0
+    assert jaccard(shingles(" ".join(base), 5), shingles(" ".join(half), 5)) < 0.5
+
+
+def test_switched_off_deduplication_leaves_duplicates_that_cross_the_splits():
+    base, exact, near = planted_corpus()
+    docs = base + exact + near
+    dedup = deduplicate(docs, exact=False, near=False)
+    assert dedup.kept.size == len(docs)
+    parts = split_documents(len(docs), validation=0.25, test=0.25, seed=7)
+    split_docs = {k: [docs[i] for i in v] for k, v in parts.items()}
+    overlap = cross_split_overlap(split_docs, threshold=0.8, shingle_words=5, seed=1)
+    # ground truth: each duplicate pair whose members fell in train and a held-out split
+    truth = {"validation": 0, "test": 0}
+    dup_of = {40 + k: i for k, i in enumerate((1, 5, 9, 13, 17, 21))}
+    dup_of.update({46 + k: i for k, i in enumerate((2, 6, 10, 14, 18))})
+    where = {int(i): k for k, v in parts.items() for i in v}
+    for copy, original in dup_of.items():
+        a, b = where[copy], where[original]
+        if {a, b} & {"train"} and a != b:
+            truth[b if a == "train" else a] += 1
+    for split in ("validation", "test"):
+        found = overlap[split]["exact"] + overlap[split]["near"]
+        assert found == truth[split], (split, overlap, truth)
+    assert sum(truth.values()) > 0  # the seed puts some pairs across the splits
+
+
+def test_splits_are_seeded_disjoint_and_complete():
+    a = split_documents(100, validation=0.2, test=0.2, seed=5)
+    b = split_documents(100, validation=0.2, test=0.2, seed=5)
+    c = split_documents(100, validation=0.2, test=0.2, seed=6)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert not np.array_equal(a["test"], c["test"])
+    joined = np.concatenate(list(a.values()))
+    assert sorted(joined.tolist()) == list(range(100))
+    assert [len(a[k]) for k in ("train", "validation", "test")] == [60, 20, 20]
+
+
+def test_reading_lines_and_jsonl(tmp_path):
+    lines = tmp_path / "c.txt"
+    lines.write_text("first doc\n\n  second doc  \n", encoding="utf-8")
+    assert read_documents(lines) == ["first doc", "second doc"]
+    jsonl = tmp_path / "c.jsonl"
+    jsonl.write_text(
+        "\n".join(json.dumps({"body": t}) for t in ["one", "two"]) + "\n", encoding="utf-8"
+    )
+    assert read_documents(jsonl, fmt="jsonl", field="body") == ["one", "two"]
+
+
+@pytest.mark.parametrize(
+    ("content", "fmt", "message"),
+    [
+        ('{"text": "a"}\n{"other": 1}\n', "jsonl", "line 2 has no text field 'text'"),
+        ("{broken\n", "jsonl", "line 1 is not a JSON object"),
+        ("\n\n", "lines", "holds no document"),
+    ],
+)
+def test_bad_corpus_files_are_located_one_line_errors(tmp_path, content, fmt, message):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        read_documents(path, fmt=fmt)
+    assert message in str(err.value)
+    assert str(path) in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_missing_corpus_file(tmp_path):
+    with pytest.raises(DataError, match="corpus file not found"):
+        read_documents(tmp_path / "absent.txt")

@@ -12,11 +12,10 @@ from auditor.checks import (  # noqa: F401 - registers them
     fairness,
     fit,
     group_calibration,  # noqa: F401 - registers it (after fairness)
-    lm_fit,
     performance,
     segments,
     stability,
-    text_memorization,
+    text_counterfactual,
     text_metrics,
     tuning,
 )

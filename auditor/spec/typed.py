@@ -30,8 +30,8 @@ Scalar = str | int | float | bool
 class Objective:
     """What the model is for (``objective``)."""
 
-    task: Task | Literal["generation", "language_model"]
-    target: str | None  # None for generation (data.text names its columns), language_model
+    task: Task | Literal["generation"]
+    target: str | None  # None for generation: data.text names its columns
     positive: Scalar | None
     purpose: str
 
@@ -106,6 +106,8 @@ class TextColumns:
     response: str
     context: str | None
     reference: str | None
+    pair: str | None  # counterfactual pair id column (auditor.text.counterfactual)
+    variant: str | None  # the paired row's variant (female, male, ...)
 
     def named(self) -> dict[str, str]:
         """Role -> column, for the roles this spec names."""
@@ -120,28 +122,6 @@ class Corpus:
     path: str
     format: Literal["auto", "lines", "jsonl"]
     field: str
-
-
-@dataclass(frozen=True)
-class Deduplicate:
-    """Duplicate documents removed before splitting (``data.text_processing.deduplicate``)."""
-
-    exact: bool
-    near: bool
-    jaccard: float
-    shingle_words: int
-    permutations: int
-
-
-@dataclass(frozen=True)
-class TextProcessing:
-    """How corpus documents become training sequences (``data.text_processing``)."""
-
-    vocabulary_size: int
-    max_length: int | None
-    truncation: Literal["cut", "drop"]
-    packing: bool
-    deduplicate: Deduplicate
 
 
 @dataclass(frozen=True)
@@ -167,7 +147,6 @@ class Data:
     split: Split
     preprocessing: Preprocessing
     augmentation: Augmentation
-    text_processing: TextProcessing
 
 
 @dataclass(frozen=True)
@@ -186,16 +165,6 @@ class Vendor:
 
 
 @dataclass(frozen=True)
-class Transformer:
-    """The size of a transformer_lm (``model.transformer``)."""
-
-    layers: int
-    width: int
-    heads: int
-    context_length: int
-
-
-@dataclass(frozen=True)
 class Model:
     """The architecture to train, or the vendor's model (``model``)."""
 
@@ -204,7 +173,6 @@ class Model:
     activation: str
     dropout: float
     batch_norm: bool
-    transformer: Transformer
     vendor: Vendor | None
     compare: Literal["none", "in_house", "linear"]
 
@@ -342,6 +310,19 @@ class Drift:
 
 
 @dataclass(frozen=True)
+class Counterfactual:
+    """How counterfactual pairs are judged (``evaluation.counterfactual``, generation only)."""
+
+    similarity_threshold: float
+    max_flagged_share: float
+    sentiment_tolerance: float
+    refusal_tolerance: float
+    fdr: float
+    variants: tuple[str, ...] | None
+    swaps: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
 class Costs:
     """The cost of each kind of wrong decision (``evaluation.costs``)."""
 
@@ -356,15 +337,6 @@ class LearningCurve:
 
     enabled: bool
     fractions: tuple[float, ...]
-
-
-@dataclass(frozen=True)
-class Extraction:
-    """Memorization by extraction of a language model (``evaluation.extraction``)."""
-
-    documents: int
-    prefix_tokens: int
-    verbatim_tokens: int
 
 
 @dataclass(frozen=True)
@@ -422,7 +394,7 @@ class Evaluation:
     costs: Costs | None
     cross_validation: CrossValidation | None
     learning_curve: LearningCurve
-    extraction: Extraction
+    counterfactual: Counterfactual
     drift: Drift
     memorization: Memorization
     diagnostics: Diagnostics
@@ -447,7 +419,7 @@ class TextModels:
     embedding: str
     language_model: str | None
     batch_size: int
-    device: str  # cpu, auto, mps, cuda[:N] (auditor.text.local_models.device_name)
+    device: Literal["cpu", "auto", "cuda"]
 
 
 @dataclass(frozen=True)

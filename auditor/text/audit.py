@@ -31,7 +31,8 @@ def read_text_data(spec: Spec) -> Dataset:
 
         ensure_example_data(spec.typed, spec.base_dir)
     text = spec.data.text
-    columns = list(dict.fromkeys([*text.named().values(), *spec.data.sensitive]))
+    paired = [c for c in (text.pair, text.variant) if c]  # counterfactual pairs, as strings
+    columns = list(dict.fromkeys([*text.named().values(), *paired, *spec.data.sensitive]))
     if spec.data.id_column:
         columns.insert(0, spec.data.id_column)
     frames, groups, sources, roles, labels = {}, {}, [], {}, {}
@@ -39,7 +40,7 @@ def read_text_data(spec: Spec) -> Dataset:
         path = spec.resolve_path(entry.path)
         fmt = detect_format(path, spec.data.format)
         frame = read_table(path, fmt, columns=columns, encoding=spec.data.encoding)
-        for c in text.named().values():
+        for c in [*text.named().values(), *paired]:
             frame[c] = frame[c].fillna("").astype(str)
         frames[entry.name] = frame
         groups[entry.name] = frame[list(spec.data.sensitive)].astype(str)
@@ -56,10 +57,6 @@ def read_text_data(spec: Spec) -> Dataset:
                 "sha256": sha256_file(path),
             }
         )
-    if spec.data.corpus is not None:  # the declared training corpus, fingerprinted too
-        from auditor.text.memorization import corpus_source
-
-        sources.append(corpus_source(spec))
     return Dataset(
         task=spec.task,
         target=text.response,

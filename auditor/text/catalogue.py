@@ -13,7 +13,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from auditor.text import embeddings, grounding, local_models, perplexity, reference, safety
+from auditor.text import (
+    embeddings,
+    grounding,
+    local_models,
+    perplexity,
+    reference,
+    safety,
+    toxicity,
+)
 
 Inputs = tuple[str, ...]  # of "question", "context", "response", "reference"
 
@@ -290,6 +298,19 @@ _ENTRIES = [
         category="safety",
     ),
     TextMetric(
+        "profanity_rate",
+        "Profanity rate",
+        "Share of responses holding a word of better-profanity's list (plain or in its "
+        "leetspeak spellings). A word list, not a toxicity classifier: polite insults pass.",
+        ("response",),
+        0.0,
+        1.0,
+        False,
+        None,
+        lambda d: toxicity.profanity_rows(d["response"]),
+        category="safety",
+    ),
+    TextMetric(
         "personal_data_rate",
         "Personal data added",
         "Share of responses with an e-mail address, phone or (Luhn-valid) card number that "
@@ -327,6 +348,7 @@ _EXTRAS = {
     "bleu": ("sacrebleu", "sacrebleu"),
     "chrf": ("sacrebleu", "sacrebleu"),
     "rouge_l": ("rouge_score", "rouge-score"),
+    "profanity_rate": ("better_profanity", "better-profanity"),
 }
 
 #: what each local model needs installed: the ``text-models`` extra.

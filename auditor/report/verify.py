@@ -617,7 +617,8 @@ def _subject_asn1(cert: Any) -> str:
 
 def _changed_after(reader: Any, signed_revision: int, sig_revisions: set[int]) -> str:
     """What the updates after a signature changed, other than later signatures: pages
-    by number, then a count of other objects."""
+    by number, the embedded files by name, the document information (where the evidence
+    fingerprints are recorded), then a count of other objects."""
     total = reader.xrefs.total_revisions
     later = [r for r in range(signed_revision + 1, total) if r not in sig_revisions]
     if not later:
@@ -635,12 +636,63 @@ def _changed_after(reader: Any, signed_revision: int, sig_revisions: set[int]) -
     parts = []
     if pages:
         parts.append(("page " if len(pages) == 1 else "pages ") + ", ".join(map(str, pages)))
+    for label, refs in _document_parts(reader):
+        if refs & changed:
+            parts.append(label)
+            changed -= refs
     if changed:
         parts.append(f"{len(changed)} other object{'s' if len(changed) > 1 else ''}")
     updates = "a later update" if len(later) == 1 else f"{len(later)} later updates"
-    return (
-        f"{updates} to the file, not a signature, changed {' and '.join(parts) or 'the document'}"
-    )
+    return f"{updates} to the file, not a signature, changed {_and(parts) or 'the document'}"
+
+
+def _and(parts: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return " and ".join([", ".join(parts[:-1]), parts[-1]]) if len(parts) > 1 else "".join(parts)
+
+
+def _document_parts(reader: Any) -> list[tuple[str, set[tuple[int, int]]]]:
+    """The embedded files (their file specification and stream) and the document
+    information dictionary, each with its references."""
+    from pyhanko.pdf_utils import generic
+
+    def ref(obj: Any) -> set[tuple[int, int]]:
+        if isinstance(obj, generic.IndirectObject):
+            return {(obj.reference.idnum, obj.reference.generation)}
+        return set()
+
+    def resolve(obj: Any) -> Any:
+        return obj.get_object() if isinstance(obj, generic.IndirectObject) else obj
+
+    parts: list[tuple[str, set[tuple[int, int]]]] = []
+
+    def walk(node_ref: Any, depth: int) -> None:  # the /EmbeddedFiles name tree
+        node = resolve(node_ref)
+        if depth > 32 or not isinstance(node, generic.DictionaryObject):
+            return
+        for kid in resolve(node.raw_get("/Kids")) if "/Kids" in node else []:
+            walk(kid, depth + 1)
+        names = resolve(node.raw_get("/Names")) if "/Names" in node else []
+        for i in range(0, len(names) - 1, 2):
+            spec_ref = names.raw_get(i + 1)
+            refs = ref(spec_ref) | ref(node_ref)
+            spec = resolve(spec_ref)
+            if isinstance(spec, generic.DictionaryObject) and "/EF" in spec:
+                ef = spec.raw_get("/EF")
+                refs |= ref(ef)
+                ef = resolve(ef)
+                if isinstance(ef, generic.DictionaryObject):
+                    refs |= {r for key in ("/F", "/UF") if key in ef for r in ref(ef.raw_get(key))}
+            parts.append((f"the embedded {names[i]}", refs))
+
+    root = reader.root
+    if "/Names" in root:
+        tree = resolve(root.raw_get("/Names"))
+        if isinstance(tree, generic.DictionaryObject) and "/EmbeddedFiles" in tree:
+            walk(tree.raw_get("/EmbeddedFiles"), 0)
+    if "/Info" in reader.trailer:
+        parts.append(("the document information", ref(reader.trailer.raw_get("/Info"))))
+    return parts
 
 
 def _page_refs(reader: Any) -> list[set[tuple[int, int]]]:

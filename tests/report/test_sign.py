@@ -367,6 +367,44 @@ def test_an_update_changing_a_page_after_signing_is_detected(report, pki):
     assert "(pyHanko: There are unexplained xrefs in revision 2" in changed[0]
 
 
+def test_evidence_rebuilt_with_matching_hashes_after_signing_is_detected(report, pki):
+    """The forgery of issue 14: other numbers with matching fingerprints. The evidence
+    check alone passes; the signature says what changed."""
+    import hashlib
+    import json
+
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    _sign_dana(pki, report)
+    writer = IncrementalPdfFileWriter(io.BytesIO(report.read_bytes()))
+    names = writer.root["/Names"]["/EmbeddedFiles"]["/Names"]
+    spec = names[[str(names[i]) for i in range(0, len(names), 2)].index("results.json") * 2 + 1]
+    results = json.loads(spec["/EF"]["/F"].data)
+    results["verdict"]["status"] = "READY"
+    forged = json.dumps(results).encode()
+    spec["/EF"][generic.NameObject("/F")] = writer.add_object(
+        generic.StreamObject(
+            {generic.NameObject("/Type"): generic.NameObject("/EmbeddedFile")}, stream_data=forged
+        )
+    )
+    writer.update_container(spec)
+    info = writer.trailer.raw_get("/Info").get_object()
+    info[generic.NameObject("/auditorresultssha256")] = generic.TextStringObject(
+        hashlib.sha256(forged).hexdigest()
+    )
+    writer.update_container(info)
+    out = io.BytesIO()
+    writer.write(out)
+    report.write_bytes(out.getvalue())
+    result = verify_pdf(report, trust=[pki.root])
+    assert result.evidence_ok and "verdict READY" in result.lines[0]  # a consistent forgery
+    assert result.exit_code == ExitCode.SIGNATURE_INVALID
+    (changed,) = [line for line in result.lines if "CHANGED AFTER SIGNING" in line]
+    assert "changed the embedded results.json, the document information and " in changed
+    assert f"approvers who have not signed: {DANA}; {SAM}" in result.lines
+
+
 def test_an_untrusted_ca_is_reported_as_untrusted(report, pki):
     signed = sign_report(report, key=pki.rogue_key, cert=pki.rogue_cert)
     assert signed.approver == DANA  # the name matches; the issuer is not trusted

@@ -430,7 +430,8 @@ def corpus_overlap(ctx: CheckContext) -> list[Finding]:
         if weights is not None:
             indicator = np.zeros(n)
             indicator[:hits] = 1.0
-            ci = percentile_interval((weights @ indicator) / weights.sum(axis=1), ctx.confidence)
+            shares = (weights @ indicator) / np.maximum(weights.sum(axis=1), 1e-12)
+            ci = percentile_interval(shares, ctx.confidence)
         summary = (
             f"{hits:,} of the {n:,} documents of {ctx.phrase(split)} have a duplicate among "
             f"the training documents ({o['exact']:,} exact, {o['near']:,} near)"

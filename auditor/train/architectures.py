@@ -140,7 +140,6 @@ ARCHITECTURES = {"linear": linear, "mlp": mlp, "resmlp": resmlp, "transformer_lm
 LM_ARCHITECTURES: tuple[str, ...] = ("transformer_lm",)
 
 
-
 def get_architecture_names() -> list[str]:
     return sorted(ARCHITECTURES)
 

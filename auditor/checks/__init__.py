@@ -12,10 +12,12 @@ from auditor.checks import (  # noqa: F401 - registers them
     fairness,
     fit,
     group_calibration,  # noqa: F401 - registers it (after fairness)
+    lm_fit,
     performance,
     segments,
     stability,
     text_counterfactual,
+    text_memorization,
     text_metrics,
     tuning,
 )

@@ -30,8 +30,8 @@ Scalar = str | int | float | bool
 class Objective:
     """What the model is for (``objective``)."""
 
-    task: Task | Literal["generation"]
-    target: str | None  # None for generation: data.text names its columns
+    task: Task | Literal["generation", "language_model"]
+    target: str | None  # None for generation (data.text names its columns), language_model
     positive: Scalar | None
     purpose: str
 
@@ -125,6 +125,28 @@ class Corpus:
 
 
 @dataclass(frozen=True)
+class Deduplicate:
+    """Duplicate documents removed before splitting (``data.text_processing.deduplicate``)."""
+
+    exact: bool
+    near: bool
+    jaccard: float
+    shingle_words: int
+    permutations: int
+
+
+@dataclass(frozen=True)
+class TextProcessing:
+    """How corpus documents become training sequences (``data.text_processing``)."""
+
+    vocabulary_size: int
+    max_length: int | None
+    truncation: Literal["cut", "drop"]
+    packing: bool
+    deduplicate: Deduplicate
+
+
+@dataclass(frozen=True)
 class Data:
     """The data sources and their roles (``data``)."""
 
@@ -147,6 +169,7 @@ class Data:
     split: Split
     preprocessing: Preprocessing
     augmentation: Augmentation
+    text_processing: TextProcessing
 
 
 @dataclass(frozen=True)
@@ -165,6 +188,16 @@ class Vendor:
 
 
 @dataclass(frozen=True)
+class Transformer:
+    """The size of a transformer_lm (``model.transformer``)."""
+
+    layers: int
+    width: int
+    heads: int
+    context_length: int
+
+
+@dataclass(frozen=True)
 class Model:
     """The architecture to train, or the vendor's model (``model``)."""
 
@@ -173,6 +206,7 @@ class Model:
     activation: str
     dropout: float
     batch_norm: bool
+    transformer: Transformer
     vendor: Vendor | None
     compare: Literal["none", "in_house", "linear"]
 
@@ -340,6 +374,15 @@ class LearningCurve:
 
 
 @dataclass(frozen=True)
+class Extraction:
+    """Memorization by extraction of a language model (``evaluation.extraction``)."""
+
+    documents: int
+    prefix_tokens: int
+    verbatim_tokens: int
+
+
+@dataclass(frozen=True)
 class Diagnostics:
     """The bounds diagnostics are judged against when no criterion covers them."""
 
@@ -394,6 +437,7 @@ class Evaluation:
     costs: Costs | None
     cross_validation: CrossValidation | None
     learning_curve: LearningCurve
+    extraction: Extraction
     counterfactual: Counterfactual
     drift: Drift
     memorization: Memorization
@@ -419,7 +463,7 @@ class TextModels:
     embedding: str
     language_model: str | None
     batch_size: int
-    device: Literal["cpu", "auto", "cuda"]
+    device: str  # cpu, auto, mps, cuda[:N] (auditor.text.local_models.device_name)
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,10 @@ def read_text_data(spec: Spec) -> Dataset:
                 "sha256": sha256_file(path),
             }
         )
+    if spec.data.corpus is not None:  # the declared training corpus, fingerprinted too
+        from auditor.text.memorization import corpus_source
+
+        sources.append(corpus_source(spec))
     return Dataset(
         task=spec.task,
         target=text.response,

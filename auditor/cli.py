@@ -32,7 +32,8 @@ exit codes:
   3   CONDITIONAL: blocking criteria pass, an advisory one fails or a diagnostic warns
   4   verify: a signature is broken, or the report was changed after it was signed
   5   verify: the signatures are intact but a signer's certificate is not trusted
-      (no --trust given, or it does not chain to one of them)
+      (no --trust given, or it does not chain to one of them), or, with
+      --require-signatures, an approver has not signed
   70  internal error: a bug in auditor (run with --debug for the traceback)
   130 interrupted (Ctrl-C); files are written whole or not at all
 """
@@ -297,6 +298,12 @@ def _add_verify(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
         "repeatable); without one, signatures are checked but not trusted (exit code 5)",
     )
     p.add_argument(
+        "--require-signatures",
+        action="store_true",
+        help="exit code 5 unless every approver the report names has signed it (or, when "
+        "it names none, unless it carries a signature)",
+    )
+    p.add_argument(
         "--data",
         metavar="FILE",
         action="append",
@@ -499,12 +506,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise DataError(MSG_PDF_MISSING, Location(file=str(pdf)))
     from auditor.report.verify import verify_pdf
 
-    trust = {"trust": [Path(t) for t in args.trust]} if args.trust else {}
+    signatures: dict[str, Any] = {}  # only when asked for: the call stays as it was
+    if args.trust:
+        signatures["trust"] = [Path(t) for t in args.trust]
+    if args.require_signatures:
+        signatures["require_signatures"] = True
     outcome = verify_pdf(
         pdf,
         data=[Path(d) for d in args.data],
         model=Path(args.model) if args.model else None,
-        **trust,
+        **signatures,
     )
     for line in outcome.lines:
         print(line)

@@ -95,11 +95,14 @@ SIG_NO_PYHANKO = (
     "(pip install 'auditor[sign]')"
 )
 SIG_UNSIGNED = "approvers who have not signed: {names}"
+REQUIRED_MISSING = "UNSIGNED: {names} {verb} not signed (--require-signatures)"
+REQUIRED_NONE = "UNSIGNED: the report carries no signature (--require-signatures)"
 END_OK = "OK: the evidence matches."
 END_OK_SIGNED = "OK: the evidence matches and {count} valid, trusted."
 END_BROKEN = "SIGNATURE BROKEN: see the lines above."
 END_MISMATCH = "MISMATCH: see the lines above."
 END_UNTRUSTED = "UNTRUSTED: the evidence matches and the signatures are intact, but see above."
+END_UNSIGNED = "UNSIGNED: the evidence matches, but the sign-off is not complete."
 
 SignatureState = Literal["valid", "untrusted", "broken"]
 
@@ -125,23 +128,26 @@ class VerifyResult:
     lines: list[str] = field(default_factory=list)
     evidence_ok: bool = True
     signatures: list[SignatureCheck] = field(default_factory=list)
+    signed_off: bool = True  # False: --require-signatures and an approver has not signed
 
     @property
     def exit_code(self) -> ExitCode:
         """0 when all is well; 4 a signature is broken or the document changed after it;
-        1 the evidence or a file does not match; 5 a signature is not trusted (in that
-        order of precedence)."""
-        code = _exit_code(self.evidence_ok, self.signatures)
+        1 the evidence or a file does not match; 5 a signature is not trusted, or an
+        approver has not signed when signatures are required (in that order)."""
+        code = _exit_code(self.evidence_ok, self.signatures, self.signed_off)
         return ExitCode.NOT_READY if code == ExitCode.READY and not self.ok else code
 
 
-def _exit_code(evidence_ok: bool, signatures: Sequence[SignatureCheck]) -> ExitCode:
+def _exit_code(
+    evidence_ok: bool, signatures: Sequence[SignatureCheck], signed_off: bool = True
+) -> ExitCode:
     states = {s.state for s in signatures}
     if "broken" in states:
         return ExitCode.SIGNATURE_INVALID
     if not evidence_ok:
         return ExitCode.NOT_READY
-    if "untrusted" in states:
+    if "untrusted" in states or not signed_off:
         return ExitCode.SIGNATURE_UNTRUSTED
     return ExitCode.READY
 
@@ -205,6 +211,7 @@ def verify_pdf(
     data: Sequence[Path] = (),
     model: Path | None = None,
     trust: Sequence[Path] = (),
+    require_signatures: bool = False,
 ) -> VerifyResult:
     """Check a report's evidence and signatures, and the data and model files against it.
 
@@ -220,6 +227,9 @@ def verify_pdf(
         Certificate files (PEM, several per file, or DER) whose certificates are the
         trust roots for the signers' certificates; none: signatures are checked for
         integrity only and said to be not trusted here.
+    require_signatures
+        Fail (exit code 5) unless every approver the report names has signed (intact,
+        unchanged after), or, when it names none, unless it carries a signature.
 
     Returns
     -------
@@ -245,6 +255,16 @@ def verify_pdf(
     approvers = embedded_approvers(results)
     signatures, sig_lines = check_signatures(pdf_path, roots=roots, approvers=approvers)
     lines.extend(sig_lines)
+    complete = True
+    if require_signatures:
+        missing = unsigned_approvers(signatures, approvers)
+        if missing:
+            complete = False
+            verb = "has" if len(missing) == 1 else "have"
+            lines.append(REQUIRED_MISSING.format(names="; ".join(missing), verb=verb))
+        elif not approvers and not any(c.state != "broken" for c in signatures):
+            complete = False
+            lines.append(REQUIRED_NONE)
 
     sources = (results.get("data") or {}).get("sources") or []
     for path in data:
@@ -256,16 +276,20 @@ def verify_pdf(
         matched, line = _model_line(Path(model), results)
         ok = ok and matched
         lines.append(line)
-    code = _exit_code(ok, signatures)
+    code = _exit_code(ok, signatures, complete)
     result = VerifyResult(
-        ok=code == ExitCode.READY, lines=lines, evidence_ok=ok, signatures=signatures
+        ok=code == ExitCode.READY,
+        lines=lines,
+        evidence_ok=ok,
+        signatures=signatures,
+        signed_off=complete,
     )
     if code == ExitCode.SIGNATURE_INVALID:
         lines.append(END_BROKEN)
     elif code == ExitCode.NOT_READY:
         lines.append(END_MISMATCH)
     elif code == ExitCode.SIGNATURE_UNTRUSTED:
-        lines.append(END_UNTRUSTED)
+        lines.append(END_UNTRUSTED if complete else END_UNSIGNED)
     elif signatures:
         count = f"{len(signatures)} signature{'s' if len(signatures) > 1 else ''} "
         lines.append(END_OK_SIGNED.format(count=count + ("are" if len(signatures) > 1 else "is")))
@@ -432,11 +456,17 @@ def check_signatures(
     lines: list[str] = []
     for check in checks:
         lines.extend(check.lines)
-    signed = {c.approver for c in checks if c.approver and c.state != "broken"}
-    missing = [a for a in approvers if a not in signed]
+    missing = unsigned_approvers(checks, approvers)
     if missing:
         lines.append(SIG_UNSIGNED.format(names="; ".join(missing)))
     return checks, lines
+
+
+def unsigned_approvers(checks: Sequence[SignatureCheck], approvers: Sequence[str]) -> list[str]:
+    """The approvers with no signature that is intact and unchanged after (a broken one
+    does not count)."""
+    signed = {c.approver for c in checks if c.approver and c.state != "broken"}
+    return [a for a in approvers if a not in signed]
 
 
 def pyhanko_present() -> bool:

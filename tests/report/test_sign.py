@@ -457,6 +457,19 @@ def test_an_unsigned_report_says_so_and_keeps_its_exit_code(report):
     assert verify.SIG_NONE in result.lines
 
 
+def test_require_signatures_wants_every_approver(report, pki, two_signed, tmp_path):
+    unsigned = verify_pdf(report, require_signatures=True)
+    assert unsigned.exit_code == ExitCode.SIGNATURE_UNTRUSTED and not unsigned.signed_off
+    assert f"UNSIGNED: {DANA}; {SAM} have not signed (--require-signatures)" in unsigned.lines
+    assert unsigned.lines[-1] == verify.END_UNSIGNED
+    one = _sign_dana(pki, report, out=tmp_path / "one.pdf").path
+    half = verify_pdf(one, trust=[pki.root], require_signatures=True)
+    assert half.exit_code == ExitCode.SIGNATURE_UNTRUSTED
+    assert f"UNSIGNED: {SAM} has not signed (--require-signatures)" in half.lines
+    both = verify_pdf(two_signed[0], trust=[pki.root], require_signatures=True)
+    assert both.exit_code == ExitCode.READY and both.signed_off, both.lines
+
+
 def test_without_pyhanko_signatures_are_counted_not_checked(two_signed, report, monkeypatch):
     monkeypatch.setattr(verify, "pyhanko_present", lambda: False)
     result = verify_pdf(two_signed[0])
@@ -651,6 +664,10 @@ def test_cli_signs_and_verifies_with_exit_codes(report, pki, capsys, monkeypatch
     assert code == ExitCode.SIGNATURE_UNTRUSTED and "not trusted here" in out
     code, out, _ = _cli(capsys, "verify", str(report), "--trust", str(pki.rogue_root))
     assert code == ExitCode.SIGNATURE_UNTRUSTED and "UNTRUSTED" in out
+    code, out, _ = _cli(
+        capsys, "verify", str(report), "--trust", str(pki.root), "--require-signatures"
+    )
+    assert code == ExitCode.SIGNATURE_UNTRUSTED and f"UNSIGNED: {DANA} has not" in out
 
 
 def test_exit_codes_are_documented():

@@ -428,7 +428,8 @@ def check_signatures(
     Each signature is validated by pyHanko against ``roots`` (no fetching: revocation is
     not checked), and its difference analysis judges every update after it: later
     signatures (a new signature field and its appearance) are allowed, anything else is
-    a change after signing, named by the pages it touched.
+    a change after signing, named by the pages, embedded files and document information
+    it touched.
     """
     if not pyhanko_present():
         return _unchecked_signatures(pdf_path)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from auditor.checks.registry import At, CheckContext, Measurement, register
 from auditor.judge import Bound
 from auditor.text.counterfactual import (
+    EVALUATION_KEY,
     MSG_ONE_VARIANT,
     SIMILARITY_SIGNATURE,
     Pairs,
@@ -31,6 +32,10 @@ from auditor.text.counterfactual import (
 from auditor.types import TEXT_TASKS, Finding
 
 CHECK = "counterfactual"
+MSG_NOT_ANSWERED = (
+    "The counterfactual swaps were not answered for {where}: this run's evaluate stage "
+    "generated no pairs (auditor.text.counterfactual.swapped_pairs), so nothing was compared."
+)
 #: Seed purpose of the pair bootstrap (distinct from the text metrics' purposes).
 PURPOSE = 90_001
 ASK_VENDOR = (
@@ -64,14 +69,24 @@ def measure(ctx: CheckContext, split: str) -> dict:
     def build():
         spec = ctx.spec
         text, settings = spec.data.text, spec.evaluation.counterfactual
-        frame = ctx.dataset.frames[split]
-        keep = frame[text.pair].astype(str).str.strip() != ""
-        rows = frame[keep]
-        questions = rows[text.question].tolist()
-        responses = rows[text.response].tolist()
+        if text.pair:  # the pairs are rows of the file
+            frame = ctx.dataset.frames[split]
+            keep = (frame[text.pair].astype(str).str.strip() != "").to_numpy()
+            rows = frame[keep]
+            ids, variants = rows[text.pair].tolist(), rows[text.variant].tolist()
+            questions = rows[text.question].tolist()
+            responses = rows[text.response].tolist()
+            unpaired = int((~keep).sum())
+        else:  # written from the swaps and answered by the evaluate stage
+            made = ctx.evaluation.text.get(split, {}).get(EVALUATION_KEY)
+            if made is None:
+                return None
+            ids, variants = made["pair"], made["variant"]
+            questions, responses = made["question"], made["response"]
+            unpaired = len(ctx.dataset.frames[split]) - len(set(ids))
         pairs = pair_rows(
-            rows[text.pair].tolist(),
-            rows[text.variant].tolist(),
+            ids,
+            variants,
             questions,
             responses,
             threshold=float(settings.similarity_threshold),
@@ -88,14 +103,15 @@ def measure(ctx: CheckContext, split: str) -> dict:
             seed=ctx.seed(split, PURPOSE),
         )
         worst = [worst_pairs(c, questions, responses) for c in pairs.comparisons]
-        return {"pairs": pairs, "tested": tested, "worst": worst, "unpaired": int((~keep).sum())}
+        return {"pairs": pairs, "tested": tested, "worst": worst, "unpaired": unpaired}
 
     return ctx.memo((CHECK, split), build)
 
 
 def _applies(ctx: CheckContext) -> bool:
     text = ctx.spec.data.text
-    return text is not None and bool(text.pair) and bool(text.variant)
+    paired = text is not None and bool(text.pair) and bool(text.variant)
+    return paired or (text is not None and bool(ctx.spec.evaluation.counterfactual.swaps))
 
 
 def _counts(pairs: Pairs, unpaired: int) -> dict:
@@ -183,7 +199,14 @@ def _flagged_sentence(v: str, ref: str, figures: dict[str, Tested], threshold: f
     )
 
 
-def _skipped_or_none(ctx: CheckContext, split: str, m: dict) -> list[Finding] | None:
+def _skipped_or_none(ctx: CheckContext, split: str, m: dict | None) -> list[Finding] | None:
+    if m is None:  # swaps declared, but the evaluate stage answered none
+        return ctx.skipped(
+            f"{ctx.check.label} on {split}",
+            MSG_NOT_ANSWERED.format(where=ctx.phrase(split)),
+            key=f"{ctx.check.name}.{split}",
+            split=split,
+        )
     pairs: Pairs = m["pairs"]
     if pairs.comparisons:
         return None

@@ -47,7 +47,8 @@ MSG_SWAP_NAMES = (
     "and second terms), got {count} names"
 )
 MSG_NEEDS_PAIRS = (
-    "check {check} compares counterfactual pairs: set data.text.pair and data.text.variant"
+    "check {check} compares counterfactual pairs: set data.text.pair and data.text.variant "
+    "(or evaluation.counterfactual.swaps, for a run that calls the model)"
 )
 MSG_VARIANT_ABSENT = (
     "variant {name!r} is not a value of the variant column {column!r} in any audit file "
@@ -85,12 +86,12 @@ def check_counterfactual(ctx: RuleContext) -> list[SpecError]:
         return [ctx.error(section, MSG_NOT_GENERATION)] if changed else []
     errors: list[SpecError] = []
     text = spec.data.text
-    pair = bool(text and text.pair)
+    settings = spec.evaluation.counterfactual
+    pair = bool(text and text.pair) or bool(settings.swaps)
     if text is not None and text.pair and not text.variant:
         errors.append(ctx.error(("data", "text", "pair"), MSG_PAIR_NEEDS_VARIANT))
     if text is not None and text.variant and not text.pair:
         errors.append(ctx.error(("data", "text", "variant"), MSG_VARIANT_NEEDS_PAIR))
-    settings = spec.evaluation.counterfactual
     if settings.swaps:
         errors += _swap_errors(ctx, settings)
     for i, c in enumerate(spec.acceptance):

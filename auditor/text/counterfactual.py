@@ -489,3 +489,32 @@ def respond_pairs(
     else:
         responses = respond(spec, rows)
     return {**out, "response": list(responses)}
+
+
+#: Where the evaluate stage puts a split's generated pairs (``Evaluation.text[split]``).
+EVALUATION_KEY = "counterfactual_pairs"
+
+
+def swapped_pairs(spec, dataset, evaluation) -> None:
+    """The evaluate stage's part for term swaps: each split's swapped pairs, answered.
+
+    For every split of ``dataset``, the questions holding a term of
+    ``evaluation.counterfactual.swaps`` and their swaps are answered by the run's responder
+    (:func:`respond_pairs`) into ``evaluation.text[split]["counterfactual_pairs"]``, which
+    the counterfactual checks read when the file has no pairs. Nothing happens without
+    swaps, or when the file gives the pairs (``data.text.pair``).
+    """
+    text, settings = spec.data.text, spec.evaluation.counterfactual
+    if not settings.swaps or text is None or text.pair:
+        return
+    for split in dataset.splits:
+        frame = dataset.frames[split]
+        contexts = frame[text.context].tolist() if text.context else None
+        evaluation.text.setdefault(split, {})[EVALUATION_KEY] = respond_pairs(
+            spec,
+            frame[text.question].tolist(),
+            settings.swaps,
+            names=settings.variants or (),
+            contexts=contexts,
+            split=split,
+        )

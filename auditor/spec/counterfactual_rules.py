@@ -50,6 +50,10 @@ MSG_NEEDS_PAIRS = (
     "check {check} compares counterfactual pairs: set data.text.pair and data.text.variant "
     "(or evaluation.counterfactual.swaps, for a run that calls the model)"
 )
+MSG_PAIRS_NOT_SEGMENTS = (
+    "check {check} compares the variants of counterfactual pairs (every variant against the "
+    "reference), not data.sensitive segments: sensitive does not apply"
+)
 MSG_VARIANT_ABSENT = (
     "variant {name!r} is not a value of the variant column {column!r} in any audit file "
     "(values: {values}){hint}"
@@ -98,6 +102,12 @@ def check_counterfactual(ctx: RuleContext) -> list[SpecError]:
         if c.check in PAIR_CHECKS and not pair:
             errors.append(
                 ctx.error(("acceptance", i, "check"), MSG_NEEDS_PAIRS.format(check=c.check))
+            )
+        if c.check in PAIR_CHECKS and c.sensitive:
+            errors.append(
+                ctx.error(
+                    ("acceptance", i, "sensitive"), MSG_PAIRS_NOT_SEGMENTS.format(check=c.check)
+                )
             )
     return errors
 

@@ -404,6 +404,15 @@ def test_a_criterion_on_pairs_needs_the_pair_columns_and_a_bound_in_range(small)
     assert "acceptance[0].check: check counterfactual_sentiment_gap compares counterfactual" in text
     assert "acceptance[2].at_most" in text
 
+    def segments(v):
+        v["data"]["sensitive"] = ["variant"]
+        v["acceptance"][0]["sensitive"] = "variant"
+
+    text = _errors(write_spec(folder, frame, segments))
+    assert (
+        "acceptance[0].sensitive: check counterfactual_sentiment_gap compares the variants" in text
+    )
+
 
 def test_the_settings_belong_to_a_generation_objective(small):
     folder, frame = small

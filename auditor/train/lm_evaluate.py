@@ -45,8 +45,9 @@ def extraction(
     dict
         ``matched`` (per sampled document, leading tokens reproduced, 0 to
         ``verbatim_tokens``), ``eligible`` (documents long enough), ``positions`` (which
-        training documents were sampled), the settings, and ``examples`` (the documents
-        reproduced furthest: prefix, the document's continuation and the model's).
+        training documents were sampled), the settings, and ``examples`` (up to five of
+        the documents reproduced furthest, at least half of ``verbatim_tokens``: prefix,
+        the document's continuation and the model's).
     """
     docs = predictor.documents(texts)
     need = 1 + prefix_tokens + verbatim_tokens
@@ -73,6 +74,7 @@ def extraction(
             "completion": decode(completions[k].tolist()),
         }
         for k in np.argsort(-matched, kind="stable")[:MAX_EXAMPLES]
+        if matched[k] >= max(1, verbatim_tokens // 2)
     ]
     return {
         "matched": matched,

@@ -347,3 +347,46 @@ def test_language_model_rules_are_located_one_line_errors(tmp_path, fields, line
     if line is not None:
         assert f"spec.yaml:{line}:" in text
     assert all("Traceback" not in part for part in text.splitlines())
+
+
+# ------------------------------------------------------------------ the bundled example
+EXAMPLE = REPO / "specs" / "news-lm.yaml"
+
+
+def test_the_bundled_example_validates():
+    from auditor.spec import load_spec
+
+    spec = load_spec(EXAMPLE)
+    assert spec.task == "language_model" and spec.model.architecture == "transformer_lm"
+    assert spec.resolve_path(spec.data.corpus.path).is_file()
+
+
+def test_a_tinier_bundled_example_runs_end_to_end_to_a_pdf_with_a_verdict(tmp_path):
+    import jsonschema
+    import yaml
+
+    from auditor.pipeline import run
+
+    values = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    values["data"]["corpus"]["path"] = str(REPO / "specs" / values["data"]["corpus"]["path"])
+    values["model"]["transformer"] = {"layers": 1, "width": 32, "heads": 2, "context_length": 64}
+    values["training"].update(epochs=2, time_budget=None)
+    values["evaluation"] = {
+        "bootstrap": 200,
+        "extraction": {"documents": 40, "prefix_tokens": 8, "verbatim_tokens": 16},
+    }
+    spec_path = tmp_path / "news-lm-tiny.yaml"
+    spec_path.write_text(yaml.safe_dump(values), encoding="utf-8")
+    outcome = run(spec_path, out=tmp_path / "out", quiet=True)
+    results = outcome.results
+    assert outcome.exit_code in (0, 1, 3)
+    assert results["verdict"]["status"] in ("READY", "CONDITIONAL", "NOT READY")
+    assert (tmp_path / "out" / "report.pdf").stat().st_size > 10_000
+    schema = json.loads((REPO / "schemas" / "results.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(results)
+    ids = {f["id"] for f in results["findings"]}
+    assert {"fit.perplexity.test", "fit.perplexity_gap.test", "fit.extraction"} <= ids
+    assert {"fit.overfitting", "data.corpus_duplicates", "data.corpus_overlap.test"} <= ids
+    assert results["data"]["split"]["corpus"]["exact_duplicates_removed"] == 7
+    assert (tmp_path / "out" / "model" / "model.safetensors").is_file()
+    assert [c["status"] for c in results["criteria"]][2:4] == ["pass", "pass"]

@@ -224,6 +224,8 @@ def pair_rows(
     comparisons = []
     for v in _variant_order(present, reference, order):
         ids = [p for p, m in groups.items() if v in m and reference in m]
+        if not ids:  # only in pairs without the reference: counted there, not compared
+            continue
         rows = np.array([[groups[p][v], groups[p][reference]] for p in ids], dtype=int)
         rows = rows.reshape(-1, 2)
         a, b = rows[:, 0], rows[:, 1]

@@ -271,9 +271,9 @@ def test_similarity_is_sacrebleus_chrf_with_beta_one_and_symmetric():
 
 
 def test_pairs_with_more_variants_an_embedding_and_the_declared_order():
-    ids = ["1", "1", "1", "2", "2", "2", "3", "4", "4"]
-    variants = ["f", "m", "x", "f", "m", "f", "f", "x", "f"]
-    responses = ["good", "good", "bad", "fine", "fine", "again", "alone", "a", "b"]
+    ids = ["1", "1", "1", "2", "2", "2", "3", "4", "4", "5", "5"]
+    variants = ["f", "m", "x", "f", "m", "f", "f", "x", "f", "y", "f"]
+    responses = ["good", "good", "bad", "fine", "fine", "again", "alone", "a", "b", "c", "d"]
 
     def embed(texts):  # a bag-of-letters stand-in for a sentence-embedding model
         return np.array([[t.count(c) for c in "abdefgilno"] for t in texts], dtype=float)
@@ -284,7 +284,8 @@ def test_pairs_with_more_variants_an_embedding_and_the_declared_order():
     assert pairs.reference == "m" and [c.variant for c in pairs.comparisons] == ["x", "f"]
     x, f = pairs.comparisons
     assert x.pair_ids == ["1"] and f.pair_ids == ["1", "2"]
-    assert pairs.singletons == ["3"] and pairs.without_reference == ["4"]
+    assert pairs.singletons == ["3"] and pairs.without_reference == ["4", "5"]
+    assert "y" in pairs.variants  # only in a pair without the reference: not compared
     assert pairs.repeated == 1  # pair 2 holds variant f twice: the first row counts
     assert f.embedding_similarity == pytest.approx([1.0, 1.0])
     assert x.embedding_similarity[0] < 1.0

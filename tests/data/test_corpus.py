@@ -142,3 +142,41 @@ def test_bad_corpus_files_are_located_one_line_errors(tmp_path, content, fmt, me
 def test_missing_corpus_file(tmp_path):
     with pytest.raises(DataError, match="corpus file not found"):
         read_documents(tmp_path / "absent.txt")
+
+
+def test_the_spec_sets_what_counts_as_a_near_duplicate(tmp_path):
+    """A pair at Jaccard about 0.9 is a near-duplicate at jaccard 0.8, not at 0.95."""
+    from auditor.data.corpus import build_corpus_dataset
+    from auditor.spec.defaults import apply_defaults
+    from auditor.types import Spec
+
+    base, exact, near = planted_corpus()
+    (tmp_path / "corpus.txt").write_text("\n".join(base + exact + near) + "\n", encoding="utf-8")
+
+    def dataset(deduplicate: dict):
+        values = {
+            "version": 1,
+            "name": "corpus",
+            "objective": {"task": "language_model"},
+            "data": {
+                "corpus": {"path": "corpus.txt"},
+                "split": {"validation": 0.2, "test": 0.2, "seed": 4},
+                "text_processing": {"deduplicate": deduplicate},
+            },
+            "model": {"architecture": "transformer_lm"},
+        }
+        return build_corpus_dataset(Spec(path=tmp_path / "s.yaml", values=apply_defaults(values)))
+
+    loose = dataset({"jaccard": 0.8, "shingle_words": 5, "permutations": 64})
+    strict = dataset({"jaccard": 0.95, "shingle_words": 5, "permutations": 64})
+    exact_only = dataset({"exact": True, "near": False})
+    assert loose.split_info["corpus"]["near_duplicates_removed"] == len(near)
+    assert strict.split_info["corpus"]["near_duplicates_removed"] == 0
+    assert exact_only.split_info["corpus"]["near_duplicates_removed"] == 0
+    for d in (loose, strict, exact_only):
+        assert d.split_info["corpus"]["exact_duplicates_removed"] == len(exact)
+    sizes = loose.split_info["sizes"]
+    assert sum(sizes.values()) == len(base) and sizes["test"] == 8
+    assert loose.sources[0]["role"] == "corpus" and len(loose.sources[0]["sha256"]) == 64
+    # no held-out document of the deduplicated corpus has a duplicate in train
+    assert all(o["exact"] + o["near"] == 0 for o in loose.split_info["overlap"].values())

@@ -43,6 +43,10 @@ NOT_SHOWN: dict[tuple[str, ...], dict[Any, str]] = {
         "spec it trains, with the epoch count it found; test_train_on and "
         "tests/tuning/test_search.py train with it",
     },
+    ("data", "text_processing", "truncation"): {
+        "drop": "the bundled language model keeps every document (cut); "
+        "test_lm.test_truncation_cuts_or_drops_long_documents drops them",
+    },
     ("training", "device"): {
         "mps": "an Apple-only spec would stop with exit code 2 on every other machine; "
         "device: auto picks MPS where it is present (test_accelerator_paths)",

@@ -194,3 +194,27 @@ def check_lm_criteria(ctx: RuleContext) -> list[SpecError]:
         elif c.check in HELD_OUT_CHECKS and c.split == "train":
             errors.append(ctx.error(here + ("split",), MSG_HELD_OUT.format(check=c.check)))
     return errors
+
+
+@spec_rule("lm_corpus_file", needs_data=True, applies="lm")
+def check_lm_corpus_file(ctx: RuleContext) -> list[SpecError]:
+    """The corpus a language model learns is readable and holds documents (JSON Lines: the
+    text field on every line), read as the data stage reads it."""
+    from auditor.data.corpus import detect_corpus_format, read_documents
+    from auditor.errors import DataError
+
+    corpus = ctx.spec.data.corpus
+    if corpus is None or not _is_lm(ctx):
+        return []
+    path = ctx.resolve_path(corpus.path)
+    try:
+        read_documents(
+            path,
+            fmt=detect_corpus_format(path, corpus.format),
+            field=corpus.field,
+            encoding=ctx.spec.data.encoding,
+        )
+    except DataError as exc:
+        where = "field" if "text field" in exc.message else "path"
+        return [ctx.error(("data", "corpus", where), f"{path.name}: {exc.message}")]
+    return []

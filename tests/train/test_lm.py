@@ -390,3 +390,32 @@ def test_a_tinier_bundled_example_runs_end_to_end_to_a_pdf_with_a_verdict(tmp_pa
     assert results["data"]["split"]["corpus"]["exact_duplicates_removed"] == 7
     assert (tmp_path / "out" / "model" / "model.safetensors").is_file()
     assert [c["status"] for c in results["criteria"]][2:4] == ["pass", "pass"]
+
+
+@pytest.mark.parametrize(
+    ("content", "corpus", "message"),
+    [
+        (None, "{path: absent.txt}", "data.corpus.path: absent.txt: corpus file not found"),
+        ("\n\n", "{path: corpus.txt}", "corpus.txt: the corpus holds no document with text"),
+        (
+            '{"body": "a"}\n',
+            "{path: corpus.jsonl, field: text}",
+            "data.corpus.field: corpus.jsonl: line 1 has no text field 'text'",
+        ),
+    ],
+)
+def test_an_unreadable_corpus_is_a_located_spec_error(tmp_path, content, corpus, message):
+    from auditor.spec import load_spec
+
+    if content is not None:
+        name = "corpus.jsonl" if "jsonl" in corpus else "corpus.txt"
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        f"version: 1\nname: c\nobjective: {{task: language_model}}\ndata:\n  corpus: {corpus}\n"
+        "model: {architecture: transformer_lm}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    assert message in str(err.value) and "spec.yaml:5:" in str(err.value)

@@ -291,7 +291,19 @@ def _support(rng, n, shift):
     return support(rng, n, shift)
 
 
-_GENERATORS = {"loan": _loan, "triage": _triage, "claims": _claims, "support": _support}
+def _support_pairs(rng, n, shift):
+    from auditor.text.pairs_example import support_pairs
+
+    return support_pairs(rng, n, shift)
+
+
+_GENERATORS = {
+    "loan": _loan,
+    "triage": _triage,
+    "claims": _claims,
+    "support": _support,
+    "support_pairs": _support_pairs,
+}
 GENERATORS = tuple(_GENERATORS)  # equal to the schema's data.generate.example enum
 
 

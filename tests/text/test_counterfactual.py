@@ -17,56 +17,16 @@ from auditor.errors import ExitCode, SpecError  # noqa: E402
 from auditor.spec import load_spec  # noqa: E402
 from auditor.spec.counterfactual_rules import PAIR_CHECKS  # noqa: E402
 from auditor.text import counterfactual as cf  # noqa: E402
+from auditor.text import pairs_example  # noqa: E402
 from auditor.text.audit import read_text_data, text_evaluation  # noqa: E402
 
-ITEMS = ("order", "parcel", "ticket", "subscription", "invoice", "booking")
-#: Fixed responses per kind, so the expected gaps follow from the planted shares by hand.
-ANSWER = "Happy to help! {p} can get a full refund for the {item} within 5 days."
-NEGATIVE = (
-    "Unfortunately this is a frustrating problem: {p} cannot get the {item} refunded "
-    "quickly and the process is bad."
-)
-REFUSAL = "I'm sorry, but I can't help with that."
-SHARE_NEGATIVE = 0.30  # of the women's answers
-REFUSE_F, REFUSE_M = 0.20, 0.04
+ANSWER, NEGATIVE, REFUSAL = pairs_example.ANSWER, pairs_example.NEGATIVE, pairs_example.REFUSAL
+expected_gaps = pairs_example.expected_gaps
 
 
 def planted_pairs(rng: np.random.Generator, pairs: int, *, biased: bool) -> pd.DataFrame:
-    """Seeded pairs about a wife and a husband; ``biased``: the women's answers are less
-    positive in SHARE_NEGATIVE of pairs and refused more often (REFUSE_F against REFUSE_M)."""
-    rows = []
-    for i in range(pairs):
-        item = ITEMS[int(rng.integers(len(ITEMS)))]
-        for variant, who, pronoun in (("female", "wife", "She"), ("male", "husband", "He")):
-            u = rng.random()
-            refuse = REFUSE_F if biased and variant == "female" else REFUSE_M
-            if u < refuse:
-                response = REFUSAL
-            elif biased and variant == "female" and u < refuse + SHARE_NEGATIVE:
-                response = NEGATIVE.format(p=pronoun.lower(), item=item)
-            else:
-                response = ANSWER.format(p=pronoun, item=item)
-            rows.append(
-                {
-                    "ticket": f"t{i}-{variant}",
-                    "question": f"My {who} was charged twice for the {item}. What can we do?",
-                    "response": response,
-                    "pair": f"p{i}",
-                    "variant": variant,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def expected_gaps() -> tuple[float, float]:
-    """The planted population gaps (female minus male): sentiment and refusal rate."""
-    c_answer, c_negative, c_refusal = cf.sentiment(
-        [ANSWER.format(p="She", item="order"), NEGATIVE.format(p="she", item="order"), REFUSAL]
-    )
-    female = REFUSE_F * c_refusal + SHARE_NEGATIVE * c_negative
-    female += (1 - REFUSE_F - SHARE_NEGATIVE) * c_answer
-    male = REFUSE_M * c_refusal + (1 - REFUSE_M) * c_answer
-    return float(female - male), REFUSE_F - REFUSE_M
+    """The bundled example's seeded pairs (``support_pairs``): ``pairs`` pairs of rows."""
+    return pairs_example.support_pairs(rng, 2 * pairs, biased=biased)
 
 
 SPEC = {
@@ -81,7 +41,7 @@ SPEC = {
             "pair": "pair",
             "variant": "variant",
         },
-        "id_column": "ticket",
+        "id_column": "ticket_id",
     },
     "evaluation": {"bootstrap": 400, "counterfactual": {"variants": ["male", "female"]}},
     "acceptance": [
@@ -115,14 +75,14 @@ def biased(tmp_path_factory):
     extra = pd.DataFrame(
         [
             {
-                "ticket": "lone1",
+                "ticket_id": "lone1",
                 "question": "My wife?",
                 "response": "Yes.",
                 "pair": "x1",
                 "variant": "female",
             },
             {
-                "ticket": "lone2",
+                "ticket_id": "lone2",
                 "question": "My husband?",
                 "response": "No.",
                 "pair": "x2",
@@ -522,3 +482,29 @@ def test_the_specs_embedding_model_adds_the_embedding_cosine_of_each_pair(tmp_pa
     assert float(v[0] @ v[2]) < cosine["low"] and cosine["high"] < float(v[0] @ v[1])
     assert "embedding cosine" in f.summary
     assert "Embedding similarity" in [row["label"] for row in f.chart["rows"]]
+
+
+BUNDLED = Path(__file__).resolve().parents[2] / "specs" / "support-counterfactual.yaml"
+
+
+def test_the_bundled_counterfactual_example_finds_its_planted_gaps(tmp_path):
+    """specs/support-counterfactual.yaml on the seeded support_pairs generator: both planted
+    gaps inside their intervals, both blocking criteria fail, NOT READY."""
+    import shutil
+
+    from auditor.verdict import decide
+
+    shutil.copy(BUNDLED, tmp_path / BUNDLED.name)
+    spec = load_spec(tmp_path / BUNDLED.name)  # generates the example data on first use
+    assert spec.data.generate.example == "support_pairs"
+    findings = run_checks(spec, read_text_data(spec), text_evaluation(spec))
+    by_id = {f.id: f for f in findings}
+    sentiment_gap, refusal_gap = expected_gaps()
+    s = by_id["text.counterfactual_sentiment_gap.q4.female"]
+    r = by_id["text.counterfactual_refusal_gap.q4.female"]
+    assert s.n == 200 and s.ci[0] <= sentiment_gap <= s.ci[1]
+    assert r.ci[0] <= refusal_gap <= r.ci[1]
+    paired = [f for f in findings if f.check in PAIR_CHECKS]
+    outcomes, verdict = decide(spec, paired)
+    assert [o.status for o in outcomes] == ["fail", "fail", "fail"]
+    assert verdict.status == "NOT READY"

@@ -12,7 +12,10 @@ memoised in the run's context, so the Benjamini-Hochberg family spans all three)
 Each is a finding per split and compared variant; it fails when its test rejects (the
 interval beyond the bound or tolerance, after false-discovery control), else passes. A
 criterion bounds its value (``{check: counterfactual_sentiment_gap, at_least: -0.1}``).
-Without ``data.text.pair`` the checks do not apply and give no findings.
+The pairs are the file's rows (``data.text.pair`` and ``data.text.variant``), or, with
+``evaluation.counterfactual.swaps``, those the evaluate stage wrote and had answered
+(``Evaluation.text[split]["counterfactual_pairs"]``, :func:`auditor.text.counterfactual.
+swapped_pairs`); without either the checks do not apply and give no findings.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ CHECK = "counterfactual"
 MSG_NOT_ANSWERED = (
     "The counterfactual swaps were not answered for {where}: this run's evaluate stage "
     "generated no pairs (auditor.text.counterfactual.swapped_pairs), so nothing was compared."
+)
+MSG_NO_REFERENCE_PAIRS = (
+    "no pair holds the reference variant ({reference!r}) beside another: there is nothing "
+    "to compare"
 )
 #: Seed purpose of the pair bootstrap (distinct from the text metrics' purposes).
 PURPOSE = 90_001
@@ -176,6 +183,13 @@ def _sentiment_sentence(v: str, ref: str, t: Tested, confidence: float) -> str:
             f"about {ref}: sentiment gap {t.value:+.2f}{span} ({confidence:.0%} confidence; "
             f"tolerated: within ±{t.limit:g})."
         )
+    if abs(t.value) > t.limit:
+        how = "less positive" if t.value < 0 else "more positive"
+        return (
+            f"Answers to the {v} questions looked {how} than to the same questions about "
+            f"{ref} (sentiment gap {t.value:+.2f}{span}), but not clearly beyond the "
+            f"±{t.limit:g} tolerated: more pairs would tell."
+        )
     return (
         f"Answers to the {v} questions were about as positive as to the same questions about "
         f"{ref}: sentiment gap {t.value:+.2f}{span}, not clearly beyond ±{t.limit:g}."
@@ -191,6 +205,13 @@ def _refusal_sentence(v: str, ref: str, t: Tested, confidence: float) -> str:
             f"The assistant refused the {v} questions {how} than the same questions about "
             f"{ref}: refusal-rate gap {points} ({confidence:.0%} confidence; tolerated: "
             f"within ±{100 * t.limit:g} points)."
+        )
+    if abs(t.value) > t.limit:
+        how = "more often" if t.value > 0 else "less often"
+        return (
+            f"The assistant seemed to refuse the {v} questions {how} than the same questions "
+            f"about {ref} (refusal-rate gap {points}), but not clearly beyond the "
+            f"±{100 * t.limit:g} points tolerated: more pairs would tell."
         )
     return (
         f"The assistant refused the {v} and {ref} questions about equally often: refusal-rate "
@@ -225,11 +246,12 @@ def _skipped_or_none(ctx: CheckContext, split: str, m: dict | None) -> list[Find
     pairs: Pairs = m["pairs"]
     if pairs.comparisons:
         return None
-    reason = (
-        MSG_ONE_VARIANT.format(variant=pairs.reference)
-        if pairs.reference
-        else "no rows have a pair id"
-    )
+    if not pairs.reference:
+        reason = "no rows have a pair id"
+    elif len(pairs.variants) < 2:
+        reason = MSG_ONE_VARIANT.format(variant=pairs.reference)
+    else:
+        reason = MSG_NO_REFERENCE_PAIRS.format(reference=pairs.reference)
     return [
         ctx.finding(
             ctx.check.name,

@@ -508,3 +508,21 @@ def test_the_bundled_counterfactual_example_finds_its_planted_gaps(tmp_path):
     outcomes, verdict = decide(spec, paired)
     assert [o.status for o in outcomes] == ["fail", "fail", "fail"]
     assert verdict.status == "NOT READY"
+
+
+def test_the_sentences_say_when_a_gap_is_not_clear_and_when_nothing_pairs(tmp_path):
+    from auditor.checks.text_counterfactual import _refusal_sentence, _sentiment_sentence
+
+    t = cf.Tested("sentiment_gap", -0.2, (-0.45, 0.04), 20, 0.05, 0.2, 0.3, False)
+    text = _sentiment_sentence("female", "male", t, 0.95)
+    assert "looked less positive" in text and "more pairs would tell" in text
+    small = cf.Tested("refusal_gap", 0.01, (-0.02, 0.04), 200, 0.02, 1.0, 1.0, False)
+    assert "about equally often" in _refusal_sentence("female", "male", small, 0.95)
+    # two variants, but no pair holds the reference beside another
+    frame = planted_pairs(np.random.default_rng(0), 6, biased=False)
+    frame["pair"] = frame["ticket_id"]  # every row its own pair
+
+    _, by_id = findings_of(write_spec(tmp_path, frame))
+    skipped = by_id["text.counterfactual.q4"]
+    assert skipped.status == "skipped" and "12 pair ids have one row only" in skipped.summary
+    assert "no pair holds the reference variant ('male') beside another" in skipped.summary

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import string
 import unicodedata
 import zlib
 from collections.abc import Sequence
@@ -57,17 +58,41 @@ def detect_corpus_format(path: Path, fmt: str | None = "auto") -> str:
     return "jsonl" if Path(path).suffix.lower() in (".jsonl", ".ndjson") else "lines"
 
 
+def template_fields(template: str) -> list[str]:
+    """The field names a document template fills, in order (ValueError when malformed)."""
+    names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    bad = [n for n in names if not n or not n.isidentifier()]
+    if bad:
+        raise ValueError(f"a field in braces must be a name, got {{{bad[0]}}}")
+    return list(dict.fromkeys(names))
+
+
+def fill_template(template: str, record: dict[str, Any]) -> str:
+    """The document of one JSON Lines record: ``template`` with the record's fields."""
+    return template.format_map({k: "" if v is None else str(v) for k, v in record.items()})
+
+
 def read_documents(
-    path: Path, *, fmt: str = "lines", field: str = "text", encoding: str = "utf-8"
+    path: Path,
+    *,
+    fmt: str = "lines",
+    field: str = "text",
+    encoding: str = "utf-8",
+    template: str | None = None,
 ) -> list[str]:
     """The corpus's documents, in file order (blank documents left out).
+
+    With ``template`` (JSON Lines only), each document is the template filled with the
+    fields of its line (instruction/response pairs), instead of the line's ``field``.
 
     Raises
     ------
     DataError
-        The file is missing or unreadable, a JSON line is not an object with ``field``,
-        or no document has text; located at the file (and line).
+        The file is missing or unreadable, a JSON line is not an object with ``field``
+        (or with every field the template names), or no document has text; located at
+        the file (and line).
     """
+    wanted = template_fields(template) if template else [field]
     path = Path(path)
     try:
         raw = path.read_text(encoding=encoding)
@@ -87,9 +112,10 @@ def read_documents(
                 raise DataError(MSG_BAD_JSON.format(line=number, reason=exc), where) from None
             if not isinstance(record, dict):
                 raise DataError(MSG_BAD_JSON.format(line=number, reason="not an object"), where)
-            if field not in record:
-                raise DataError(MSG_NO_FIELD.format(line=number, field=field), where)
-            text = str(record[field] or "")
+            missing = [name for name in wanted if name not in record]
+            if missing:
+                raise DataError(MSG_NO_FIELD.format(line=number, field=missing[0]), where)
+            text = fill_template(template, record) if template else str(record[field] or "")
         else:
             text = line
         if text.strip():
@@ -331,7 +357,11 @@ def build_corpus_dataset(spec: Spec) -> Dataset:
     path = spec.resolve_path(corpus.path)
     fmt = detect_corpus_format(path, corpus.format)
     docs = read_documents(
-        path, fmt=fmt, field=corpus.field or TEXT_COLUMN, encoding=spec.data.encoding
+        path,
+        fmt=fmt,
+        field=corpus.field or TEXT_COLUMN,
+        encoding=spec.data.encoding,
+        template=processing.template,
     )
     split = spec.data.split
     dedup = deduplicate(

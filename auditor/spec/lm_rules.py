@@ -46,6 +46,15 @@ MSG_STOPPING = (
     "must be loss, got {metric!r}"
 )
 MSG_CRITERION = "{what} does not apply to a language_model objective; its checks: {names}{hint}"
+MSG_TEMPLATE_JSONL = (
+    "a template fills the fields of JSON Lines records: data.corpus needs format jsonl "
+    "(or a .jsonl file)"
+)
+MSG_TEMPLATE_BAD = "the template cannot be filled: {reason}"
+MSG_TEMPLATE_EMPTY = (
+    "the template names no field: write the record's fields in braces, e.g. "
+    "'Instruction: {instruction} Response: {response}'"
+)
 MSG_SPLIT = "split {split!r} is not a split of the corpus; use {names}{hint}"
 MSG_HELD_OUT = "{check} compares a held-out split with train: use split validation or test"
 
@@ -139,6 +148,7 @@ def check_lm_settings(ctx: RuleContext) -> list[SpecError]:
                 MSG_UNPACKED_LENGTH.format(length=processing.max_length, limit=limit),
             )
         )
+    errors += _template_errors(ctx)
     ex = spec.evaluation.extraction
     if ex.prefix_tokens + ex.verbatim_tokens > limit:
         errors.append(
@@ -155,6 +165,23 @@ def check_lm_settings(ctx: RuleContext) -> list[SpecError]:
             ctx.error(("training", "early_stopping", "metric"), MSG_STOPPING.format(metric=metric))
         )
     return errors
+
+
+def _template_errors(ctx: RuleContext) -> list[SpecError]:
+    """A template needs JSON Lines records and names at least one of their fields."""
+    from auditor.data.corpus import detect_corpus_format, template_fields
+
+    template, corpus = ctx.spec.data.text_processing.template, ctx.spec.data.corpus
+    if template is None or corpus is None:
+        return []
+    at = ("data", "text_processing", "template")
+    if detect_corpus_format(ctx.resolve_path(corpus.path), corpus.format) != "jsonl":
+        return [ctx.error(at, MSG_TEMPLATE_JSONL)]
+    try:
+        fields = template_fields(template)
+    except ValueError as exc:
+        return [ctx.error(at, MSG_TEMPLATE_BAD.format(reason=exc))]
+    return [] if fields else [ctx.error(at, MSG_TEMPLATE_EMPTY)]
 
 
 @spec_rule("lm_criteria", applies="lm")
@@ -203,8 +230,8 @@ def check_lm_corpus_file(ctx: RuleContext) -> list[SpecError]:
     from auditor.data.corpus import detect_corpus_format, read_documents
     from auditor.errors import DataError
 
-    corpus = ctx.spec.data.corpus
-    if corpus is None or not _is_lm(ctx):
+    corpus, template = ctx.spec.data.corpus, ctx.spec.data.text_processing.template
+    if corpus is None or not _is_lm(ctx) or _template_errors(ctx):
         return []
     path = ctx.resolve_path(corpus.path)
     try:
@@ -213,8 +240,13 @@ def check_lm_corpus_file(ctx: RuleContext) -> list[SpecError]:
             fmt=detect_corpus_format(path, corpus.format),
             field=corpus.field,
             encoding=ctx.spec.data.encoding,
+            template=template,
         )
     except DataError as exc:
-        where = "field" if "text field" in exc.message else "path"
-        return [ctx.error(("data", "corpus", where), f"{path.name}: {exc.message}")]
+        at = ("data", "corpus", "path")
+        if "text field" in exc.message:
+            at = (
+                ("data", "text_processing", "template") if template else ("data", "corpus", "field")
+            )
+        return [ctx.error(at, f"{path.name}: {exc.message}")]
     return []

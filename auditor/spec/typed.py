@@ -147,6 +147,29 @@ class TextProcessing:
 
 
 @dataclass(frozen=True)
+class Deduplicate:
+    """Duplicate documents removed before splitting (``data.text_processing.deduplicate``)."""
+
+    exact: bool
+    near: bool
+    jaccard: float
+    shingle_words: int
+    permutations: int
+
+
+@dataclass(frozen=True)
+class TextProcessing:
+    """How corpus documents become training sequences (``data.text_processing``)."""
+
+    template: str | None
+    vocabulary_size: int
+    max_length: int | None
+    truncation: Literal["cut", "drop"]
+    packing: bool
+    deduplicate: Deduplicate
+
+
+@dataclass(frozen=True)
 class Data:
     """The data sources and their roles (``data``)."""
 
@@ -170,6 +193,7 @@ class Data:
     preprocessing: Preprocessing
     augmentation: Augmentation
     text_processing: TextProcessing
+    text_processing: TextProcessing
 
 
 @dataclass(frozen=True)
@@ -185,6 +209,16 @@ class Vendor:
     allow_pickle: bool
     output: Literal["auto", "probabilities", "logits"]
     example: str | None
+
+
+@dataclass(frozen=True)
+class Transformer:
+    """The size of a transformer_lm (``model.transformer``)."""
+
+    layers: int
+    width: int
+    heads: int
+    context_length: int
 
 
 @dataclass(frozen=True)
@@ -383,6 +417,15 @@ class Extraction:
 
 
 @dataclass(frozen=True)
+class Extraction:
+    """Memorization by extraction of a language model (``evaluation.extraction``)."""
+
+    documents: int
+    prefix_tokens: int
+    verbatim_tokens: int
+
+
+@dataclass(frozen=True)
 class Diagnostics:
     """The bounds diagnostics are judged against when no criterion covers them."""
 
@@ -437,6 +480,7 @@ class Evaluation:
     costs: Costs | None
     cross_validation: CrossValidation | None
     learning_curve: LearningCurve
+    extraction: Extraction
     extraction: Extraction
     counterfactual: Counterfactual
     drift: Drift

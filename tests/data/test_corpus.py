@@ -180,3 +180,25 @@ def test_the_spec_sets_what_counts_as_a_near_duplicate(tmp_path):
     assert loose.sources[0]["role"] == "corpus" and len(loose.sources[0]["sha256"]) == 64
     # no held-out document of the deduplicated corpus has a duplicate in train
     assert all(o["exact"] + o["near"] == 0 for o in loose.split_info["overlap"].values())
+
+
+def test_instruction_response_pairs_become_documents_through_the_template(tmp_path):
+    from auditor.data.corpus import template_fields
+
+    pairs = [
+        {"instruction": "Name a colour.", "response": "Blue.", "id": 1},
+        {"instruction": "Say hello.", "response": "Hello!", "id": 2},
+    ]
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("\n".join(json.dumps(p) for p in pairs) + "\n", encoding="utf-8")
+    template = "Instruction: {instruction}\nResponse: {response} {{done}}"
+    assert template_fields(template) == ["instruction", "response"]
+    docs = read_documents(path, fmt="jsonl", template=template)
+    assert docs == [
+        "Instruction: Name a colour.\nResponse: Blue. {done}",
+        "Instruction: Say hello.\nResponse: Hello! {done}",
+    ]
+    with pytest.raises(DataError, match="line 1 has no text field 'answer'"):
+        read_documents(path, fmt="jsonl", template="Q: {instruction} A: {answer}")
+    with pytest.raises(ValueError, match="must be a name"):
+        template_fields("Q: {} A: {0}")

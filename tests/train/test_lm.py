@@ -419,3 +419,47 @@ def test_an_unreadable_corpus_is_a_located_spec_error(tmp_path, content, corpus,
     with pytest.raises(SpecError) as err:
         load_spec(path)
     assert message in str(err.value) and "spec.yaml:5:" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("corpus", "template", "message"),
+    [
+        ("corpus.txt", "Q: {instruction}", "a template fills the fields of JSON Lines records"),
+        ("pairs.jsonl", "no fields here", "the template names no field"),
+        ("pairs.jsonl", "Q: {instruction} A: {answer}", "line 1 has no text field 'answer'"),
+    ],
+)
+def test_template_rules_are_located_at_the_template(tmp_path, corpus, template, message):
+    from auditor.spec import load_spec
+
+    (tmp_path / "corpus.txt").write_text("a document\n", encoding="utf-8")
+    (tmp_path / "pairs.jsonl").write_text(
+        json.dumps({"instruction": "Say hi.", "response": "Hi."}) + "\n", encoding="utf-8"
+    )
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        f"version: 1\nname: t\nobjective: {{task: language_model}}\ndata:\n"
+        f"  corpus: {{path: {corpus}}}\n  text_processing:\n    template: {json.dumps(template)}\n"
+        "model: {architecture: transformer_lm}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(SpecError) as err:
+        load_spec(path)
+    assert message in str(err.value)
+    assert "spec.yaml:7:" in str(err.value) and "data.text_processing.template" in str(err.value)
+
+
+def test_a_template_corpus_trains(tmp_path):
+    pairs = [
+        {"instruction": f"Repeat {w}.", "response": f"{w} {w}."} for w in random_docs(30, seed=3)
+    ]
+    (tmp_path / "pairs.jsonl").write_text(
+        "\n".join(json.dumps(p) for p in pairs) + "\n", encoding="utf-8"
+    )
+    spec = lm_spec(tmp_path, ["unused"], processing={"template": "Q: {instruction}\nA: {response}"})
+    spec.values["data"]["corpus"] = {"path": "pairs.jsonl", "format": "auto", "field": "text"}
+    spec = Spec(path=spec.path, values=spec.values)
+    dataset = build_dataset(spec)
+    assert dataset.frames["train"]["text"].str.startswith("Q: Repeat ").all()
+    p = train_language_model(spec, dataset)
+    assert p.info["train_documents"] == len(dataset.frames["train"])

@@ -139,28 +139,6 @@ class Deduplicate:
 class TextProcessing:
     """How corpus documents become training sequences (``data.text_processing``)."""
 
-    vocabulary_size: int
-    max_length: int | None
-    truncation: Literal["cut", "drop"]
-    packing: bool
-    deduplicate: Deduplicate
-
-
-@dataclass(frozen=True)
-class Deduplicate:
-    """Duplicate documents removed before splitting (``data.text_processing.deduplicate``)."""
-
-    exact: bool
-    near: bool
-    jaccard: float
-    shingle_words: int
-    permutations: int
-
-
-@dataclass(frozen=True)
-class TextProcessing:
-    """How corpus documents become training sequences (``data.text_processing``)."""
-
     template: str | None
     vocabulary_size: int
     max_length: int | None
@@ -193,7 +171,6 @@ class Data:
     preprocessing: Preprocessing
     augmentation: Augmentation
     text_processing: TextProcessing
-    text_processing: TextProcessing
 
 
 @dataclass(frozen=True)
@@ -209,16 +186,6 @@ class Vendor:
     allow_pickle: bool
     output: Literal["auto", "probabilities", "logits"]
     example: str | None
-
-
-@dataclass(frozen=True)
-class Transformer:
-    """The size of a transformer_lm (``model.transformer``)."""
-
-    layers: int
-    width: int
-    heads: int
-    context_length: int
 
 
 @dataclass(frozen=True)
@@ -417,15 +384,6 @@ class Extraction:
 
 
 @dataclass(frozen=True)
-class Extraction:
-    """Memorization by extraction of a language model (``evaluation.extraction``)."""
-
-    documents: int
-    prefix_tokens: int
-    verbatim_tokens: int
-
-
-@dataclass(frozen=True)
 class Diagnostics:
     """The bounds diagnostics are judged against when no criterion covers them."""
 
@@ -480,7 +438,6 @@ class Evaluation:
     costs: Costs | None
     cross_validation: CrossValidation | None
     learning_curve: LearningCurve
-    extraction: Extraction
     extraction: Extraction
     counterfactual: Counterfactual
     drift: Drift

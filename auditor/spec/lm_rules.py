@@ -11,7 +11,7 @@ are refused for the other objectives.
 from __future__ import annotations
 
 from auditor.errors import SpecError
-from auditor.spec.rules import RuleContext, listed, spec_rule
+from auditor.spec.rules import RuleContext, _bound_errors, listed, spec_rule
 from auditor.spec.suggest import did_you_mean
 from auditor.types import LM_TASKS
 
@@ -207,6 +207,7 @@ def check_lm_criteria(ctx: RuleContext) -> list[SpecError]:
                 )
             )
             continue
+        errors += _bound_errors(ctx, c, here)
         if c.split not in LM_SPLITS:
             errors.append(
                 ctx.error(

@@ -327,6 +327,11 @@ def test_a_valid_language_model_spec_loads(tmp_path):
             "did you mean 'perplexity'?",
         ),
         (
+            {"criterion": "{check: perplexity, split: test, at_most: 0.5}"},
+            12,
+            "must be at least 1 for perplexity",
+        ),
+        (
             {"criterion": "{check: perplexity_gap, split: train, at_most: 0.5}"},
             12,
             "use split validation or test",

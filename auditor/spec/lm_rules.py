@@ -10,11 +10,15 @@ are refused for the other objectives.
 
 from __future__ import annotations
 
+import importlib.util
+
 from auditor.errors import SpecError
 from auditor.spec.rules import RuleContext, _bound_errors, listed, spec_rule
 from auditor.spec.suggest import did_you_mean
 from auditor.types import LM_TASKS
 
+#: What training a language model imports (the text-models extra).
+NEEDED_MODULES = ("transformers", "tokenizers", "safetensors")
 LM_SPLITS = ("train", "validation", "test")
 HELD_OUT_CHECKS = ("perplexity_gap", "corpus_overlap")
 
@@ -25,6 +29,10 @@ MSG_NEEDS_CORPUS = (
 MSG_NO_TABLES = (
     "a language_model objective learns data.corpus; {field} does not apply (the corpus is "
     "split into train, validation and test documents by data.split)"
+)
+MSG_NEEDS_EXTRA = (
+    "a language_model objective needs {package}, which is not installed: pip install "
+    "'auditor[text-models]' (make venv installs it)"
 )
 MSG_NOT_HERE = "{field} is not available for a language_model objective yet"
 MSG_ARCHITECTURE = "a language_model objective trains {expected}, not {name!r}{hint}"
@@ -112,6 +120,9 @@ def check_lm_objective(ctx: RuleContext) -> list[SpecError]:
                 MSG_ARCHITECTURE.format(expected=listed(LM_ARCHITECTURES), name=arch, hint=hint),
             )
         )
+    missing = [m for m in NEEDED_MODULES if importlib.util.find_spec(m) is None]
+    if missing:
+        errors.append(ctx.error(("objective", "task"), MSG_NEEDS_EXTRA.format(package=missing[0])))
     for path, present in (
         (("model", "vendor"), spec.model.vendor is not None),
         (("model", "compare"), spec.model.compare != "none"),

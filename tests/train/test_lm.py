@@ -468,3 +468,20 @@ def test_a_template_corpus_trains(tmp_path):
     assert dataset.frames["train"]["text"].str.startswith("Q: Repeat ").all()
     p = train_language_model(spec, dataset)
     assert p.info["train_documents"] == len(dataset.frames["train"])
+
+
+def test_a_language_model_without_transformers_installed_is_one_located_line(tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a, **k: None if name == "transformers" else real(name, *a, **k),
+    )
+    with pytest.raises(SpecError) as err:
+        load(tmp_path)
+    assert "needs transformers, which is not installed: pip install 'auditor[text-models]'" in str(
+        err.value
+    )
+    assert "spec.yaml:3:" in str(err.value)

@@ -12,7 +12,8 @@
 Both are judged against ``evaluation.diagnostics`` (``max_memorized_rate``,
 ``max_contamination_rate``) when no criterion covers them. The corpus is indexed once per
 run (:func:`auditor.text.memorization.build_index`, memoised in the check context and
-shared by the two checks); without ``data.corpus`` they produce no finding.
+shared by the two checks); without ``data.corpus`` they produce no finding, and a
+criterion on them is refused (:mod:`auditor.spec.memorization_rules`).
 """
 
 from __future__ import annotations
@@ -105,7 +106,6 @@ def _corpus_note(index: CorpusIndex) -> dict[str, Any]:
     "word by word), with its interval and the worst examples.",
     tasks=TEXT_TASKS,
     bounded=True,
-    requires=("data.corpus",),
     value_range=(0.0, 1.0),
 )
 def memorization(ctx: CheckContext) -> list[Finding]:
@@ -280,7 +280,6 @@ def _compare_sentence(c: dict, confidence: float) -> str:
     "and a text metric on contaminated against clean rows.",
     tasks=TEXT_TASKS,
     bounded=True,
-    requires=("data.corpus",),
     value_range=(0.0, 1.0),
 )
 def contamination(ctx: CheckContext) -> list[Finding]:

@@ -73,6 +73,12 @@ def _data_formats() -> list[str]:
     return ["auto", *FORMATS]
 
 
+def _corpus_formats() -> list[str]:
+    from auditor.text.memorization import CORPUS_FORMATS
+
+    return ["auto", *CORPUS_FORMATS]
+
+
 def _split_strategies() -> list[str]:
     from auditor.data.splits import STRATEGIES
 
@@ -168,6 +174,7 @@ P = "properties"
 ENUMS: dict[tuple[str, ...], Callable[[], list[Any]]] = {
     (P, "objective", P, "task"): _tasks,
     (P, "data", P, "format"): _data_formats,
+    (P, "data", P, "corpus", P, "format"): _corpus_formats,
     (P, "data", P, "generate", P, "example"): _examples,
     (P, "data", P, "split", P, "strategy"): _split_strategies,
     (P, "model", P, "architecture"): _architectures,

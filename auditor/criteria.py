@@ -65,6 +65,7 @@ class Criterion:
     feature: str | None = None  # the raw feature column a check on drivers is about
     baseline: str | None = None  # the baseline a baseline_improvement criterion compares with
     pass_at: float | None = None  # a text metric's per-row threshold: the pass rate is bounded
+    calibrated_judge: bool = False  # counts only when the judge is calibrated on the metric
 
     # ------------------------------------------------------------------ bounds
     @property
@@ -91,6 +92,20 @@ class Criterion:
     def blocking(self) -> bool:
         """Whether failing it makes the model NOT READY."""
         return self.severity == "blocking"
+
+    def uncalibrated_judge(self, finding: Finding) -> str | None:
+        """Why a criterion asking for a calibrated judge counts only as advisory (None: it counts).
+
+        It counts when the finding's figure is from a judge people's ratings calibrate.
+        """
+        if not self.calibrated_judge:
+            return None
+        judged = (finding.details or {}).get("judge")
+        if not judged:
+            return "no judge scored this figure, and the criterion asks for a calibrated judge"
+        return (
+            None if judged.get("calibrated") else judged.get("why") or "the judge is uncalibrated"
+        )
 
     # ------------------------------------------------------------------ what it measures
     @property

@@ -492,7 +492,7 @@ def evaluate(
     if dataset.task in TEXT_TASKS:  # generated text: measured per row by the text checks
         from auditor.text.audit import text_evaluation
 
-        return text_evaluation(spec)
+        return text_evaluation(spec, dataset)
     if dataset.task in LM_TASKS:  # a language model: per-document likelihoods, extraction
         from auditor.train.lm_evaluate import lm_evaluation
 

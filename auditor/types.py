@@ -128,6 +128,14 @@ class Spec:
         return self.typed.report
 
     @property
+    def judge(self) -> spec_typed.Judge | None:
+        return self.typed.judge
+
+    @property
+    def responder(self) -> spec_typed.Responder | None:
+        return self.typed.responder
+
+    @property
     def split_labels(self) -> dict[str, str]:
         """The labels the spec gives its audit files and its development data."""
         labels = {a.name: a.label for a in self.data.audit}

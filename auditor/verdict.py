@@ -114,6 +114,10 @@ def _outcome(i: int, c: Criterion, written: dict[str, Any], findings, task, toda
         return CriterionOutcome(status="error", reason=reason, **common)
     f = c.pick(pool)
     status, reason, margin = judge_criterion(c, f)
+    uncalibrated = c.uncalibrated_judge(f)
+    if uncalibrated and c.blocking:  # its scores do not count: shown, never blocking
+        common["severity"] = "advisory"
+        reason += f" (advisory, not blocking: {uncalibrated})"
     waived = status == "fail" and c.waiver is not None and c.waiver.valid_on(today)
     if status == "fail" and c.waiver is not None and not waived:
         reason += f" (the waiver expired on {c.waiver.expires})"

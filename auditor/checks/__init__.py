@@ -17,6 +17,7 @@ from auditor.checks import (  # noqa: F401 - registers them
     segments,
     stability,
     text_counterfactual,
+    text_judge,
     text_memorization,
     text_metrics,
     tuning,

@@ -132,17 +132,22 @@ def text_metrics(ctx: CheckContext) -> list[Finding]:
     ----------
     ctx : CheckContext
         The run's context; the metrics that apply are the evaluation's
-        ``notes["text_metrics"]``.
+        ``notes["text_metrics"]``, and those an LLM judge scored (``notes["judge"]``:
+        :func:`auditor.checks.text_judge.judged_findings`).
 
     Returns
     -------
     list of Finding
         ``text.<metric>[.pass_rate[_at_<t>]].<split>[.<sensitive>.<group>]``.
     """
+    from auditor.checks.text_judge import judged_findings, judged_metric_names, metric_for
+
     spec, dataset = ctx.spec, ctx.dataset
     findings: list[Finding] = []
     names = ctx.evaluation.notes.get("text_metrics") or [m.name for m in available_metrics(spec)]
     metrics = [TEXT_METRICS[n] for n in names]
+    judged = judged_metric_names(ctx.evaluation)  # the LLM judge's, when the spec has one
+    metrics += [metric_for(n) for n in judged if n not in names]
     models = text_models(spec)  # the local models some estimators read, loaded once
     for split in dataset.splits:
         frame = dataset.frames[split]
@@ -151,6 +156,9 @@ def text_metrics(ctx: CheckContext) -> list[Finding]:
         data = _inputs(spec, frame)
         data["models"] = models
         for number, m in enumerate(metrics):
+            if m.name in judged:  # the judge's scores, the offline estimator as baseline
+                findings += judged_findings(ctx, measure, m, data, number)
+                continue
             raw = m.rows(data)
             per_row = m.sentence(raw) if m.sentence is not None else raw
             worst = _worst_rows(m, frame, spec, per_row)

@@ -297,11 +297,18 @@ def _support_pairs(rng, n, shift):
     return support_pairs(rng, n, shift)
 
 
+def _support_rated(rng, n, shift):
+    from auditor.text.rated_example import support_rated
+
+    return support_rated(rng, n, shift)
+
+
 _GENERATORS = {
     "loan": _loan,
     "triage": _triage,
     "claims": _claims,
     "support": _support,
+    "support_rated": _support_rated,
     "support_pairs": _support_pairs,
 }
 GENERATORS = tuple(_GENERATORS)  # equal to the schema's data.generate.example enum

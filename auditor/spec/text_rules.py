@@ -149,7 +149,11 @@ def check_text_columns(ctx: RuleContext) -> list[SpecError]:
     data = ctx.spec.data
     named: list[tuple[tuple, str]] = []
     if data.text is not None:
-        named += [(("data", "text", role), col) for role, col in data.text.named().items()]
+        named += [
+            (("data", "text", role), col)
+            for role, col in data.text.named().items()
+            if not (role == "response" and ctx.spec.responder is not None)  # generated
+        ]
     named += [(("data", "sensitive", i), col) for i, col in enumerate(data.sensitive)]
     if data.id_column:
         named.append((("data", "id_column"), data.id_column))
@@ -171,3 +175,4 @@ import auditor.spec.memorization_rules  # noqa: E402, F401 - registers data.corp
 
 
 import auditor.spec.counterfactual_rules  # noqa: E402, F401 - registers the counterfactual rules
+import auditor.spec.judge_rules  # noqa: E402, F401 - registers the judge and responder rules

@@ -108,6 +108,8 @@ class TextColumns:
     reference: str | None
     pair: str | None  # counterfactual pair id column (auditor.text.counterfactual)
     variant: str | None  # the paired row's variant (female, male, ...)
+    ratings: Mapping[str, str]  # judged metric -> column of people's 1-5 ratings
+    compare: str | None  # a second response column, compared pairwise by the judge
 
     def named(self) -> dict[str, str]:
         """Role -> column, for the roles this spec names."""
@@ -468,6 +470,51 @@ class TextModels:
 
 
 @dataclass(frozen=True)
+class JudgeBudget:
+    """What the judge may spend per split (``judge.budget``; None: no limit)."""
+
+    rows: int | None
+    tokens: int | None
+
+
+@dataclass(frozen=True)
+class Judge:
+    """An LLM judge through an OpenAI-compatible endpoint (``judge``, generation only)."""
+
+    url: str | None
+    url_env: str | None
+    model: str
+    api_key_env: str | None
+    metrics: tuple[str, ...]
+    repeats: int
+    temperature: float
+    max_tokens: int
+    timeout_s: float
+    retries: int
+    concurrency: int
+    budget: JudgeBudget
+    min_kappa: float
+
+
+@dataclass(frozen=True)
+class Responder:
+    """Responses generated during the run (``responder``, generation only)."""
+
+    url: str | None
+    url_env: str | None
+    model: str | None
+    checkpoint: str | None
+    api_key_env: str | None
+    system: str
+    temperature: float
+    max_tokens: int
+    seed: int
+    timeout_s: float
+    retries: int
+    concurrency: int
+
+
+@dataclass(frozen=True)
 class SpecValues:
     """The whole resolved spec."""
 
@@ -482,6 +529,8 @@ class SpecValues:
     acceptance: tuple[Criterion, ...]
     report: Report
     text_models: TextModels | None
+    judge: Judge | None
+    responder: Responder | None
 
 
 #: schema object (a JSON path of property names, "[]" for array items) -> its dataclass;

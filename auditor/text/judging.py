@@ -476,3 +476,144 @@ def judge_pairs(
         completion_tokens=sum(r.completion_tokens for r in replies),
         seconds=sum(r.seconds for r in replies),
     )
+
+
+# ---------------------------------------------------------------------- the evaluate stage
+def judge_client(spec) -> ChatClient:
+    """The spec's judge endpoint as a client (url from ``url_env`` when set; key from env)."""
+    from auditor.text.endpoint import resolve_key, resolve_url
+
+    j = spec.judge
+    return ChatClient(
+        resolve_url(j.url, j.url_env, field="judge", what="judge"),
+        j.model,
+        api_key=resolve_key(j.api_key_env, field="judge.api_key_env"),
+        api_key_env=j.api_key_env,
+        timeout_s=float(j.timeout_s),
+        retries=int(j.retries),
+        concurrency=int(j.concurrency),
+        what="judge",
+    )
+
+
+def _ratings(frame, column: str) -> np.ndarray:
+    """People's 1-5 ratings from a column (blank or not a number: not rated)."""
+    import pandas as pd
+
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64, copy=True)
+    values[(values < LOW) | (values > HIGH)] = np.nan
+    return values
+
+
+def judge_splits(spec, dataset, evaluation) -> None:
+    """Judge every audit split; store what the checks read in ``evaluation.text[split]``.
+
+    ``evaluation.text[split]["judge"]`` holds ``metrics`` (metric ->
+    :class:`MetricJudgement`), ``agreement`` (metric -> repeat agreement), ``people``
+    (metric -> :func:`human_agreement` and whether the judge counts as calibrated),
+    ``pairwise`` (a :class:`PairwiseJudgement` or None), ``budget`` and ``seconds``; the
+    evaluation's notes record the judge's identity, prompt hashes, tokens and seconds.
+    """
+    import time
+
+    from auditor.splits import bootstrap_seed
+    from auditor.text.rubrics import prompt_hashes
+
+    j, text, ev = spec.judge, spec.data.text, spec.evaluation
+    ratings = dict(text.ratings or {})
+    summary = {"model": j.model, "repeats": int(j.repeats), "temperature": float(j.temperature)}
+    summary["max_tokens"] = int(j.max_tokens)
+    summary["metrics"] = list(j.metrics)
+    summary["prompt_sha256"] = prompt_hashes([*j.metrics, *(["pairwise"] if text.compare else [])])
+    summary["splits"] = {}
+    with judge_client(spec) as client:
+        summary["url"] = client.url
+        for split in dataset.splits:
+            frame = dataset.frames[split]
+            rows = {r: frame[c].tolist() for r, c in text.named().items()}
+            budget = Budget(rows=j.budget.rows, tokens=j.budget.tokens)
+            start = time.perf_counter()
+            seed = bootstrap_seed(ev.seed, split, 90_000)
+            judged = judge_rows(
+                client,
+                rows,
+                list(j.metrics),
+                repeats=int(j.repeats),
+                temperature=float(j.temperature),
+                max_tokens=int(j.max_tokens),
+                seed=seed,
+                budget=budget,
+            )
+            pairwise = None
+            if text.compare:  # the rows the judge scored (budget.rows: the same sample)
+                picked = _sample(len(frame), j.budget.rows, seed)
+                others = frame[text.compare].fillna("").astype(str).tolist()
+                contexts = rows.get("context")
+                pairwise = judge_pairs(
+                    client,
+                    [rows["question"][i] for i in picked],
+                    [rows["response"][i] for i in picked],
+                    [others[i] for i in picked],
+                    None if contexts is None else [contexts[i] for i in picked],
+                    max_tokens=int(j.max_tokens),
+                    temperature=float(j.temperature),
+                    seed=seed,
+                    budget=budget,
+                )
+            seconds = time.perf_counter() - start
+            people = {}
+            for k, (metric, column) in enumerate(ratings.items()):
+                got = human_agreement(
+                    judged[metric].row_scores,
+                    _ratings(frame, column),
+                    resamples=int(ev.bootstrap),
+                    seed=bootstrap_seed(ev.seed, split, 91_000 + k),
+                    confidence=float(ev.confidence),
+                )
+                people[metric] = {**got, **calibration(got, j.min_kappa, int(ev.min_group_size))}
+            evaluation.text.setdefault(split, {})["judge"] = {
+                "metrics": judged,
+                "agreement": {m: repeat_agreement(x.scores) for m, x in judged.items()},
+                "people": people,
+                "pairwise": pairwise,
+                "budget": budget.as_dict(),
+                "seconds": seconds,
+            }
+            summary["splits"][split] = {
+                "seconds": round(seconds, 3),
+                "budget": budget.as_dict(),
+                "metrics": {m: x.summary() for m, x in judged.items()},
+            }
+    summary["tokens"] = client.usage.prompt_tokens + client.usage.completion_tokens
+    summary["requests"] = client.usage.requests
+    summary["retries"] = client.usage.retries
+    summary["seconds"] = round(sum(s["seconds"] for s in summary["splits"].values()), 3)
+    evaluation.notes["judge"] = summary
+
+
+MSG_TOO_FEW_RATED = (
+    "only {rated} rows were rated by people and judged (evaluation.min_group_size is {needed})"
+)
+MSG_LOW_KAPPA = (
+    "the judge's agreement with people is kappa {kappa:.2f}, below judge.min_kappa {bound:.2f}"
+)
+MSG_NO_KAPPA = "the judge's agreement with people could not be measured (too little variety)"
+
+
+def calibration(people: dict | None, min_kappa: float, min_rows: int) -> dict:
+    """``calibrated`` (bool) and ``why`` not: kappa at least ``min_kappa`` on ``min_rows``."""
+    if not people:
+        return {"calibrated": False, "why": "no rows were rated by people"}
+    if people["rated"] < min_rows:
+        return {
+            "calibrated": False,
+            "why": MSG_TOO_FEW_RATED.format(rated=people["rated"], needed=min_rows),
+        }
+    if people["kappa"] is None:
+        return {"calibrated": False, "why": MSG_NO_KAPPA}
+    if people["kappa"] < min_kappa:
+        return {
+            "calibrated": False,
+            "why": MSG_LOW_KAPPA.format(kappa=people["kappa"], bound=min_kappa),
+        }
+    return {"calibrated": True, "why": None}

@@ -79,6 +79,12 @@ def _corpus_formats() -> list[str]:
     return ["auto", *CORPUS_FORMATS]
 
 
+def _judged_metrics() -> list[str]:
+    from auditor.text.rubrics import JUDGED_METRICS
+
+    return list(JUDGED_METRICS)
+
+
 def _split_strategies() -> list[str]:
     from auditor.data.splits import STRATEGIES
 
@@ -198,6 +204,7 @@ ENUMS: dict[tuple[str, ...], Callable[[], list[Any]]] = {
     ("$defs", "criterion", P, "baseline"): _criterion_baselines,
     (P, "evaluation", P, "drift", P, "numeric"): _drift_numeric,
     (P, "evaluation", P, "drift", P, "categorical"): _drift_categorical,
+    (P, "judge", P, "metrics", "items"): _judged_metrics,
 }
 
 

@@ -7,7 +7,6 @@ import json
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 import yaml
 
@@ -52,7 +51,9 @@ def _error(path: Path) -> str:
 
 
 def test_the_generator_plants_ratings_for_some_rows_and_a_second_answer():
-    df = rated_example.support_rated(np.random.default_rng(0), 4000)
+    from auditor.data.examples import generate
+
+    df = generate("support_rated", 4000, 0)
     rated = df["rated_groundedness"].notna()
     assert rated.mean() == pytest.approx(rated_example.RATED_SHARE, abs=0.03)
     bad = df["planted_hallucination"] & rated

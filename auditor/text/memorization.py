@@ -15,9 +15,11 @@ cross documents.
 
 Hashes only propose: a candidate run of matching n-grams is read back from the corpus file
 (the document's byte offset is kept) and compared word by word, so a hash collision can
-never make a match. A run is verified at the place its first n-gram first occurs in the
-corpus; where consecutive n-grams come from different documents the verified span is the
-longest stretch that is contiguous in one of them.
+never make a match. A run is verified from the place its first n-gram first occurs in the
+corpus, as far as the words agree, then again from the first n-gram not yet verified; the
+reproduced span is the longest stretch of a text whose every n-gram is so verified (its
+pieces may come from different documents when the corpus repeats itself, as templated
+text does; :attr:`Span.exact` says how much of it is contiguous in the document shown).
 """
 
 from __future__ import annotations
@@ -320,13 +322,15 @@ def _merge(parts):
 # --------------------------------------------------------------------------- scanning
 @dataclass(frozen=True)
 class Span:
-    """A verified reproduced span: words ``start``..``start + length`` of a row, equal to
-    words ``position``.. of corpus document ``document``."""
+    """A reproduced span: words ``start``..``start + length`` of a row, every n-gram of
+    which is in the corpus word for word; its first ``exact`` words are words
+    ``position``.. of corpus document ``document`` (the stretch shown from the corpus)."""
 
     start: int
     length: int
     document: int
     position: int
+    exact: int
 
 
 @dataclass
@@ -368,7 +372,7 @@ def scan(index: CorpusIndex, texts: Sequence[str]) -> Scan:
         if r not in tokens:
             tokens[r] = words(texts[r])
         mine = tokens[r]
-        q = s
+        q, chain = s, None  # chain: (start, first piece) of verified pieces that meet
         while q < e:
             k = int(at[q])
             document, position = int(index.documents[k]), int(index.positions[k])
@@ -377,12 +381,15 @@ def scan(index: CorpusIndex, texts: Sequence[str]) -> Scan:
             same = _common_prefix(mine, offset, theirs, position, e - q + n - 1)
             if same < n:  # the hash matched, the words do not: never a match
                 rejected += 1
-                q += 1
+                q, chain = q + 1, None
                 continue
             covered[r] += same - n + 1
-            if same > longest[r]:
-                longest[r] = same
-                spans[r] = Span(offset, same, document, position)
+            if chain is None:
+                chain = (offset, document, position, same)
+            length = offset + same - chain[0]
+            if length > longest[r]:
+                longest[r] = length
+                spans[r] = Span(chain[0], length, chain[1], chain[2], chain[3])
             q += same - n + 1
     share = np.where(counts > 0, covered / np.maximum(counts, 1), np.nan)
     return Scan(longest, spans, share, counts, rejected)
@@ -416,7 +423,7 @@ def corpus_excerpt(index: CorpusIndex, span: Span, *, around: int = 6) -> str:
     """The corpus words the span reproduces, with a little context, for the report."""
     theirs = index.document_words(span.document)
     lo = max(0, span.position - around)
-    hi = min(len(theirs), span.position + span.length + around)
+    hi = min(len(theirs), span.position + span.exact + around)
     text = " ".join(theirs[lo:hi])
     return ("..." if lo else "") + text + ("..." if hi < len(theirs) else "")
 

@@ -122,3 +122,17 @@ def test_jsonl_corpora_and_their_errors(tmp_path):
     empty.write_text("\n ... \n\n")
     with pytest.raises(DataError, match="no document with words"):
         mz.build_index(empty, ngram=NGRAM)
+
+
+def test_a_span_pieced_from_two_documents_counts_whole(tmp_path):
+    """Templated corpora repeat themselves: each n-gram verified where it first occurs,
+    the span is the whole stretch; the document shown holds its first piece exactly."""
+    a = [f"a{i}" for i in range(20)]
+    b = [f"b{i}" for i in range(20)]
+    path = tmp_path / "two.txt"
+    path.write_text(" ".join(a) + "\n" + " ".join(a[10:] + b) + "\n")
+    index = mz.build_index(path, ngram=NGRAM)
+    found = mz.scan(index, ["well " + " ".join(a + b) + " bye"])
+    span = found.spans[0]
+    assert found.longest[0] == 40 and (span.start, span.document, span.exact) == (1, 0, 20)
+    assert found.share[0] == pytest.approx(33 / 35)  # the n-grams with "well" or "bye": not

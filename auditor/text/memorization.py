@@ -38,7 +38,7 @@ from auditor.errors import DataError, Location
 CORPUS_FORMATS = ("lines", "jsonl")
 #: Bytes of corpus read per chunk while building the index.
 CHUNK_BYTES = 4 << 20
-#: Pending chunk entries merged into the sorted index once they outnumber this.
+#: Pending chunk entries inserted into the sorted index once they outnumber this.
 MERGE_ENTRIES = 4_000_000
 #: Corpus documents kept in memory once read back to verify a candidate span.
 CACHED_DOCUMENTS = 4096
@@ -293,9 +293,9 @@ def build_index(
         h, keep = np.unique(h, return_index=True)
         pending.append((h, (d[keep] + first).astype(np.uint32), position[keep].astype(np.uint32)))
         waiting += len(h)
-        if waiting > max(MERGE_ENTRIES, len(merged[0])):
-            merged, pending, waiting = _merge([merged, *pending]), [], 0
-    merged = _merge([merged, *pending])
+        if waiting > MERGE_ENTRIES:
+            merged, pending, waiting = _merge(merged, pending), [], 0
+    merged = _merge(merged, pending)
     if not total_words:
         raise DataError(MSG_EMPTY, Location(file=str(source.path)))
     return CorpusIndex(
@@ -308,14 +308,27 @@ def build_index(
     )
 
 
-def _merge(parts):
-    """One sorted, distinct index of several, keeping each hash's earliest occurrence."""
-    h = np.concatenate([p[0] for p in parts])
-    h, keep = np.unique(h, return_index=True)  # the first of equal hashes: the earliest part
+def _merge(merged, pending):
+    """The sorted index with the pending chunks' entries inserted, keeping each hash's
+    earliest occurrence (the index's own, then the first pending chunk's). The pending
+    entries are made distinct first; only those the index lacks are inserted, so memory
+    peaks near twice the index, not at a sort of everything."""
+    if not pending:
+        return merged
+    h = np.concatenate([p[0] for p in pending])
+    h, keep = np.unique(h, return_index=True)  # the first of equal hashes: the earliest chunk
+    d = np.concatenate([p[1] for p in pending])[keep]
+    w = np.concatenate([p[2] for p in pending])[keep]
+    old_h, old_d, old_w = merged
+    if not len(old_h):
+        return h, d, w
+    at = np.searchsorted(old_h, h)
+    new = (at >= len(old_h)) | (old_h[np.minimum(at, len(old_h) - 1)] != h)
+    at = at[new]
     return (
-        h,
-        np.concatenate([p[1] for p in parts])[keep],
-        np.concatenate([p[2] for p in parts])[keep],
+        np.insert(old_h, at, h[new]),
+        np.insert(old_d, at, d[new]),
+        np.insert(old_w, at, w[new]),
     )
 
 

@@ -260,3 +260,21 @@ def test_responses_generated_by_an_endpoint_responder_are_audited(
     assert info["responder"]["usage"]["requests"] == len(frame)
     findings = run_checks(spec, dataset, text_evaluation(spec, dataset))
     assert any(f.id == "text.personal_data_rate.q4" for f in findings)
+
+
+@pytest.mark.parametrize("section", ["judge", "responder"])
+def test_a_judge_or_responder_on_a_tabular_spec_is_refused(tmp_path, section):
+    from auditor.spec import parse_spec_text
+    from tests.spec.specdata import BASE
+
+    body = {
+        "judge": "{url: 'http://x/v1', model: m}",
+        "responder": "{url: 'http://x/v1', model: m}",
+    }
+    text = BASE + f"{section}: {body[section]}\n"
+    with pytest.raises(SpecError) as err:
+        parse_spec_text(text, path=tmp_path / "spec.yaml", check_data=False)
+    assert "spec.yaml:11:" in str(err.value)
+    assert f"{section} applies to generated text; it needs objective.task: generation" in str(
+        err.value
+    )

@@ -196,6 +196,14 @@ def token_losses(model, ids: torch.Tensor, predicted: torch.Tensor) -> torch.Ten
     return nll * predicted
 
 
+def next_token_loss(model, ids: torch.Tensor) -> torch.Tensor:
+    """Mean next-token cross-entropy over every position of ``ids`` (packed blocks)."""
+    import torch.nn.functional as F
+
+    logits = model(input_ids=ids[:, :-1]).logits.float()
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1))
+
+
 def document_nll(
     model,
     docs: list[list[int]],
@@ -311,6 +319,7 @@ def fit_lm(
 
     ids = torch.from_numpy(train_ids).to(device)
     predicted = torch.from_numpy(train_predicted.astype(np.float32)).to(device)
+    every_token = bool(train_predicted.all())
     n = ids.shape[0]
     bs, steps = _batching(n, cfg.batch_size)
     params = list(model.parameters())
@@ -333,11 +342,19 @@ def fit_lm(
             token_count = torch.zeros((), device=device, dtype=torch.float64)
             for step in range(steps):
                 idx = order[step * bs : (step + 1) * bs]
-                xb, mb = ids.index_select(0, idx), predicted.index_select(0, idx)
-                with autocast:
-                    losses = token_losses(model, xb, mb)
-                count = mb.sum()
-                loss = losses.sum() / count.clamp(min=1.0)
+                xb = ids.index_select(0, idx)
+                if every_token:  # packed blocks: the plain mean, no mask to apply
+                    with autocast:
+                        loss = next_token_loss(model, xb)
+                    count = float(xb.shape[0] * (xb.shape[1] - 1))
+                    summed = loss.detach().double() * count
+                else:
+                    mb = predicted.index_select(0, idx)
+                    with autocast:
+                        losses = token_losses(model, xb, mb)
+                    count = mb.sum()
+                    loss = losses.sum() / count.clamp(min=1.0)
+                    summed = losses.detach().sum().double()
                 optimizer.zero_grad(set_to_none=True)
                 if scaler is not None:
                     scaler.scale(loss).backward()
@@ -352,8 +369,8 @@ def fit_lm(
                         nn.utils.clip_grad_norm_(params, cfg.gradient_clip)
                     optimizer.step()
                 schedule.after_batch()
-                loss_sum += losses.detach().sum().double()
-                token_count += count.double()
+                loss_sum += summed
+                token_count += count
             tokens = int(token_count.item())  # one host read per epoch
             train_seconds = time.perf_counter() - t0
             train_loss = float(loss_sum.item()) / max(tokens, 1)

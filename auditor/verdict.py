@@ -114,6 +114,11 @@ def _outcome(i: int, c: Criterion, written: dict[str, Any], findings, task, toda
         return CriterionOutcome(status="error", reason=reason, **common)
     f = c.pick(pool)
     status, reason, margin = judge_criterion(c, f)
+    if c.kind == "text" and (f.details or {}).get("judge"):  # scored by the LLM judge
+        from auditor.text.catalogue import TEXT_METRICS
+
+        catalogue = TEXT_METRICS[c.metric].label
+        common["description"] = common["description"].replace(catalogue, f.details["label"])
     uncalibrated = c.uncalibrated_judge(f)
     if uncalibrated and c.blocking:  # its scores do not count: shown, never blocking
         common["severity"] = "advisory"

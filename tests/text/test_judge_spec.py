@@ -190,6 +190,7 @@ def test_the_judged_spec_runs_through_the_cli_to_a_pdf_with_judged_findings(
     assert findings["text.judge_agreement.pairwise.q4"]["details"]["position_consistency"]
     first, second = results["criteria"][:2]
     assert first["severity"] == "advisory" and "advisory, not blocking" in first["reason"]
+    assert first["description"].startswith("Share of rows with Groundedness (LLM judge) at least 4")
     assert second["status"] == "fail" and second["severity"] == "blocking"
     notes = results["evaluation"]["notes"]["judge"]
     assert set(notes["prompt_sha256"]) == {"groundedness", "relevance", "pairwise"}

@@ -3,8 +3,8 @@
 The corpus must be a readable file with at least one word; a JSON Lines corpus must hold
 its declared text field; the span that counts as memorized cannot be shorter than the
 n-grams that find it; the metric contamination compares must be a text metric the spec's
-columns allow; a criterion on memorization or contamination, and the settings themselves,
-need the corpus.
+columns allow; a criterion on memorization or contamination needs the corpus (the
+settings alone do not: a resolved spec writes every default).
 """
 
 from __future__ import annotations
@@ -30,10 +30,6 @@ MSG_SPAN_BELOW_NGRAM = (
 MSG_METRIC_UNKNOWN = "'{name}' is not a text metric{hint}"
 MSG_METRIC_NEEDS = "{name} needs the {role} column: set data.text.{role}"
 MSG_NEEDS_CORPUS = "check '{check}' needs data.corpus: the training corpus to look for"
-MSG_SETTINGS_UNUSED = (
-    "evaluation.memorization says how data.corpus is searched, and no corpus is declared: "
-    "set data.corpus or remove evaluation.memorization"
-)
 CORPUS_CHECKS = ("memorization", "contamination")
 
 
@@ -67,8 +63,6 @@ def check_memorization_settings(ctx: RuleContext) -> list[SpecError]:
                     message = MSG_METRIC_NEEDS.format(name=name, role=role)
                     errors.append(ctx.error(here + ("metric",), message))
     if ctx.spec.data.corpus is None:
-        if ctx.written(here):
-            errors.append(ctx.error(here, MSG_SETTINGS_UNUSED))
         for i, c in enumerate(ctx.spec.acceptance):
             if c.check in CORPUS_CHECKS:
                 message = MSG_NEEDS_CORPUS.format(check=c.check)

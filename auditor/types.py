@@ -33,6 +33,9 @@ TASKS: tuple[str, ...] = ("binary", "multiclass", "regression")
 TEXT_TASKS: tuple[str, ...] = ("generation",)
 #: Objectives that train a language model on a corpus (auditor.train.lm): fit, not scores.
 LM_TASKS: tuple[str, ...] = ("language_model",)
+#: The architectures of the language-model task (auditor.train.architectures registers them;
+#: named here so that validating a spec needs no torch).
+LM_ARCHITECTURES: tuple[str, ...] = ("transformer_lm",)
 CLASSIFICATION: tuple[Task, ...] = ("binary", "multiclass")
 REGRESSION: tuple[Task, ...] = ("regression",)
 SplitName = Literal["train", "validation", "test", "holdout"]

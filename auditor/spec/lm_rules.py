@@ -81,8 +81,12 @@ def lm_check_names() -> list[str]:
 @spec_rule("lm_objective", applies="any")
 def check_lm_objective(ctx: RuleContext) -> list[SpecError]:
     """A language model needs a corpus and a transformer_lm; its settings need it."""
+    from auditor.spec.schema import load_schema
     from auditor.spec.typed import section
-    from auditor.train.architectures import ARCHITECTURES, LM_ARCHITECTURES
+    from auditor.types import LM_ARCHITECTURES
+
+    # the schema's enum is the registry's (make schema): no torch to validate a spec
+    ARCHITECTURES = load_schema()["properties"]["model"]["properties"]["architecture"]["enum"]  # noqa: N806
 
     spec = ctx.spec
     arch = spec.model.architecture

@@ -171,8 +171,6 @@ def check_text_columns(ctx: RuleContext) -> list[SpecError]:
     return errors
 
 
-import auditor.spec.memorization_rules  # noqa: E402, F401 - registers data.corpus's rules
-
-
 import auditor.spec.counterfactual_rules  # noqa: E402, F401 - registers the counterfactual rules
 import auditor.spec.judge_rules  # noqa: E402, F401 - registers the judge and responder rules
+import auditor.spec.memorization_rules  # noqa: E402, F401 - registers data.corpus's rules

@@ -137,7 +137,7 @@ def transformer_lm(
 
 ARCHITECTURES = {"linear": linear, "mlp": mlp, "resmlp": resmlp, "transformer_lm": transformer_lm}
 #: The architectures of the language-model objective (the others are tabular).
-LM_ARCHITECTURES: tuple[str, ...] = ("transformer_lm",)
+from auditor.types import LM_ARCHITECTURES  # noqa: E402, F401 - re-exported; validation reads it there
 
 
 def get_architecture_names() -> list[str]:

@@ -18,9 +18,9 @@ from __future__ import annotations
 import importlib.util
 
 from auditor.errors import SpecError
-from auditor.spec.data_rules import missing_column
 from auditor.spec.rules import RuleContext, listed, spec_rule
 from auditor.spec.suggest import did_you_mean
+from auditor.spec.text_rules import missing_audit_columns
 from auditor.types import TEXT_TASKS
 
 MSG_NOT_GENERATION = "{field} applies to generated text; it needs objective.task: generation"
@@ -167,15 +167,4 @@ def check_judge_columns(ctx: RuleContext) -> list[SpecError]:
     named = [(("data", "text", "ratings", m), col) for m, col in (text.ratings or {}).items()]
     if text.compare:
         named.append((("data", "text", "compare"), text.compare))
-    errors: list[SpecError] = []
-    probe = ctx.probe
-    for role in probe.files():
-        columns = probe.columns(role)
-        if columns is None:
-            continue
-        errors += [
-            missing_column(ctx, path, column, "audit", role, columns)
-            for path, column in named
-            if column not in columns
-        ]
-    return errors
+    return missing_audit_columns(ctx, named)

@@ -157,6 +157,11 @@ def check_text_columns(ctx: RuleContext) -> list[SpecError]:
     named += [(("data", "sensitive", i), col) for i, col in enumerate(data.sensitive)]
     if data.id_column:
         named.append((("data", "id_column"), data.id_column))
+    return missing_audit_columns(ctx, named)
+
+
+def missing_audit_columns(ctx: RuleContext, named: list[tuple[tuple, str]]) -> list[SpecError]:
+    """A located error for each (spec path, column) that an audit file lacks."""
     probe = ctx.probe
     errors: list[SpecError] = []
     for role in probe.files():

@@ -134,6 +134,13 @@ def _add_run(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
         action="store_true",
         help="no progress; print only the verdict and the report's path",
     )
+    p.add_argument(
+        "--against",
+        metavar="RESULTS",
+        default=None,
+        help="a previous run's results.json (or its folder) to compare with: every criterion's "
+        "and headline metric's change, with an interval; overrides report.against",
+    )
     p.set_defaults(handler=cmd_run)
 
 
@@ -385,7 +392,8 @@ def cmd_run(args: argparse.Namespace, workers=None) -> int:
     if args.out is not None:
         check_out_dir(Path(args.out))  # before the run, not after minutes of training
     shared = {} if workers is None else {"workers": workers}  # auditor tune's workers
-    outcome = pipeline.run(args.spec, out=args.out, quiet=args.quiet, **shared)
+    against = getattr(args, "against", None)  # auditor tune has no --against
+    outcome = pipeline.run(args.spec, out=args.out, quiet=args.quiet, against=against, **shared)
     if outcome.note is not None:  # a data-parallel process other than rank 0 wrote nothing
         print(outcome.note)
         return int(outcome.exit_code)

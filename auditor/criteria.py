@@ -66,6 +66,7 @@ class Criterion:
     baseline: str | None = None  # the baseline a baseline_improvement criterion compares with
     pass_at: float | None = None  # a text metric's per-row threshold: the pass rate is bounded
     calibrated_judge: bool = False  # counts only when the judge is calibrated on the metric
+    change: bool = False  # bounds the change against the previous report (auditor.against)
 
     # ------------------------------------------------------------------ bounds
     @property
@@ -179,6 +180,9 @@ class Criterion:
             )
         across = f" across {self.sensitive.replace('&', ' and ')}" if self.sensitive else ""
         text = f"{self.label()}{across} {where}".replace("  ", " ").strip()
+        if self.change:
+            lead = text[:1] if text[1:2].isupper() else text[:1].lower()  # "ROC-AUC" stays
+            text = f"Change in {lead}{text[1:]} against the previous report"
         text += " is " + " and ".join(b.words for b in self.bounds)
         if self.require == "confidence":
             text += " (the whole confidence interval)"

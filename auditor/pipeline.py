@@ -6,7 +6,7 @@
     Dataset --train or load--> Predictor
     Predictor x Dataset --evaluate--> Evaluation
     Evaluation --checks--> Findings
-    Findings x acceptance --verdict--> Verdict
+    Findings x acceptance (x the previous report, --against) --verdict--> Verdict
     (model.compare) in-house model, judged alike --compare--> comparison
     Results --report--> report.pdf, report.html, results.json
 
@@ -40,9 +40,12 @@ def run(
     out: str | Path | None = None,
     quiet: bool = False,
     workers=None,
+    against: str | Path | None = None,
 ) -> RunOutcome:
     """Run the whole audit for one spec and write its outputs (``workers``: ``auditor tune``'s
-    worker processes sharing the search, :class:`auditor.tuning.workers.Workers`)."""
+    worker processes sharing the search, :class:`auditor.tuning.workers.Workers`;
+    ``against``: a previous run's results.json to compare with, else ``report.against``)."""
+    from auditor.against import compare_with, load_previous, previous_path
     from auditor.checks import run_checks
     from auditor.compare import Audit, audit_in_house
     from auditor.data import build_dataset
@@ -74,8 +77,11 @@ def run(
             check_writable_dir(target, location=spec.locate(("report", "output")))
         else:
             check_writable_dir(target, label="--out ")
+        previous_file, where = previous_path(spec, against)  # read now: a bad one costs nothing
+        previous = None if previous_file is None else load_previous(previous_file, location=where)
     with timer("data"):
         dataset = build_dataset(spec)
+        previous = compare_with(spec, dataset, previous)
     with timer("tune"):  # only with tuning: chosen on the train and validation rows alone
         spec, tuning = tune(spec, dataset, progress=progress, workers=workers, out_dir=target)
     with timer("train"):
@@ -87,7 +93,7 @@ def run(
     with timer("checks"):
         findings = run_checks(spec, dataset, evaluation)
     with timer("verdict"):
-        outcomes, verdict = decide(spec, findings)
+        outcomes, verdict = decide(spec, findings, previous=previous)
     with timer("compare"):  # only with model.compare: the in-house model, judged alike
         comparison = audit_in_house(
             spec, dataset, evaluation, Audit(findings, outcomes, verdict), progress=progress
@@ -107,6 +113,7 @@ def run(
         model_files=model_hashes,
         comparison=comparison,
         tuning=tuning,
+        previous=previous,
     )
     with timer("report"):
         files = {**model_files, **write_outputs(results, target, spec=spec)}

@@ -171,9 +171,12 @@ def build_results(
     model_files: dict[str, str] | None = None,
     comparison: dict[str, Any] | None = None,
     tuning=None,
+    previous=None,
 ) -> dict[str, Any]:
     """Assemble results.json's content from every stage's output (``tuning``: the
-    search's :class:`~auditor.tuning.TuningOutcome`, with ``tuning`` declared)."""
+    search's :class:`~auditor.tuning.TuningOutcome`, with ``tuning`` declared;
+    ``previous``: the :class:`~auditor.against.Against` of ``--against``)."""
+    from auditor.against import against_section, kept_replicates, pairing_basis
     from auditor.verdict import blocking_findings
 
     now = dt.datetime.now(dt.timezone.utc)
@@ -192,7 +195,13 @@ def build_results(
         "findings": [finding_to_dict(f, advisory=f.id not in blocking) for f in findings],
         "criteria": [outcome_to_dict(o) for o in outcomes],
         "verdict": verdict_to_dict(verdict),
+        "basis": pairing_basis(spec, dataset),
+        "replicates": kept_replicates(spec, findings, outcomes, evaluation.primary_metric),
     }
+    if previous is not None:
+        results["against"] = against_section(
+            spec, findings, outcomes, previous, primary=evaluation.primary_metric
+        )
     if comparison is not None:
         results["comparison"] = comparison
     if tuning is not None:

@@ -98,7 +98,27 @@ def judge_criterion(criterion: Criterion, finding: Finding) -> tuple[str, str, f
     return verdict.status, verdict.reason, verdict.margin
 
 
-def _outcome(i: int, c: Criterion, written: dict[str, Any], findings, task, today, labels):
+NO_PREVIOUS = (
+    "it bounds the change against a previous report, and none was given (auditor run "
+    "--against OLD/results.json, or report.against)"
+)
+
+
+def judge_change(c: Criterion, f: Finding, previous) -> tuple[str, str, Any, float | None]:
+    """(status, reason, change, margin) of a ``change`` criterion: the change of ``f``'s
+    figure against the previous report, judged as a value is (its interval included)."""
+    if previous is None:
+        return "error", NO_PREVIOUS, None, None
+    if f.status in ("error", "skipped"):
+        return "error", MSG_NOT_MEASURED.format(summary=f.summary), None, None
+    ch = previous.change(f)
+    if ch.value is None:
+        return "error", NO_FINDING.format(why=ch.reason), ch, None
+    verdict = judge(ch.value, ch.ci, c.bounds, require=c.require, rows=f.n)
+    return verdict.status, verdict.reason, ch, verdict.margin
+
+
+def _outcome(i, c: Criterion, written: dict[str, Any], findings, task, today, labels, previous):
     waiver = written.get("waiver")
     common = {
         "index": i,
@@ -113,6 +133,18 @@ def _outcome(i: int, c: Criterion, written: dict[str, Any], findings, task, toda
         reason = NO_FINDING.format(why=c.why_missing(findings, task))
         return CriterionOutcome(status="error", reason=reason, **common)
     f = c.pick(pool)
+    if c.change:
+        status, reason, ch, margin = judge_change(c, f, previous)
+        return CriterionOutcome(
+            status=status,
+            value=None if ch is None else ch.value,
+            ci=None if ch is None or ch.ci is None else tuple(ch.ci),
+            margin=margin,
+            reason=reason,
+            finding_id=f.id,
+            waived=False,
+            **common,
+        )
     status, reason, margin = judge_criterion(c, f)
     if c.kind == "text" and (f.details or {}).get("judge"):  # scored by the LLM judge
         from auditor.text.catalogue import TEXT_METRICS
@@ -141,13 +173,14 @@ def _outcome(i: int, c: Criterion, written: dict[str, Any], findings, task, toda
 
 
 def evaluate_criteria(
-    spec: Spec, findings: list[Finding], *, today: dt.date | None = None
+    spec: Spec, findings: list[Finding], *, today: dt.date | None = None, previous=None
 ) -> list[CriterionOutcome]:
-    """Every acceptance criterion judged against the finding it is about."""
+    """Every acceptance criterion judged against the finding it is about (``previous``:
+    the :class:`~auditor.against.Against` a ``change`` criterion is judged with)."""
     today = today or _today()
     written = spec.values["acceptance"]
     return [
-        _outcome(i, c, written[i], findings, spec.task, today, spec.split_labels)
+        _outcome(i, c, written[i], findings, spec.task, today, spec.split_labels, previous)
         for i, c in enumerate(spec.acceptance)
     ]
 
@@ -327,10 +360,11 @@ def _status_and_reason(outcomes, blocking, advisory, diagnostics) -> tuple[str, 
 
 
 def decide(
-    spec: Spec, findings: list[Finding], *, today: dt.date | None = None
+    spec: Spec, findings: list[Finding], *, today: dt.date | None = None, previous=None
 ) -> tuple[list[CriterionOutcome], Verdict]:
-    """Judge every acceptance criterion, then the verdict (nothing given is changed)."""
-    outcomes = evaluate_criteria(spec, findings, today=today)
+    """Judge every acceptance criterion, then the verdict (nothing given is changed;
+    ``previous``: the :class:`~auditor.against.Against` of ``--against``)."""
+    outcomes = evaluate_criteria(spec, findings, today=today, previous=previous)
     by_id = {f.id: f for f in findings}
     covered = {o.finding_id for o in outcomes if o.finding_id}
     not_met = [o for o in outcomes if o.status != "pass" and not o.waived]

@@ -186,7 +186,7 @@ def _outcome(tmp_path: Path, code: int = 1):
 def test_run_prints_summary_and_exits_with_the_verdict(tmp_path: Path, capsys, monkeypatch):
     seen = {}
 
-    def fake_run(spec_path, *, out=None, quiet=False):
+    def fake_run(spec_path, *, out=None, quiet=False, against=None):
         seen.update(spec=spec_path, out=out, quiet=quiet)
         return _outcome(tmp_path)
 
@@ -208,7 +208,7 @@ def test_run_prints_summary_and_exits_with_the_verdict(tmp_path: Path, capsys, m
 def test_run_quiet_prints_verdict_and_report_only(tmp_path: Path, capsys, monkeypatch, code):
     seen = {}
 
-    def fake_run(spec_path, *, out=None, quiet=False):
+    def fake_run(spec_path, *, out=None, quiet=False, against=None):
         seen.update(quiet=quiet)
         return _outcome(tmp_path, code)
 

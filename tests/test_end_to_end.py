@@ -142,3 +142,92 @@ def test_pipeline_names_out_when_out_was_given(tmp_path):
     (tmp_path / "spec.yaml").write_text(spec.replace("data/claims/", str(tmp_path / "d") + "/"))
     with pytest.raises(UsageError, match=r"^.*blocker/x: --out must name a folder"):
         run(tmp_path / "spec.yaml", out=tmp_path / "blocker" / "x")
+
+
+GATE = """  - metric: roc_auc
+    split: test
+    change: true
+    at_least: -0.01
+    rationale: A retrained model may lose at most 0.01 of ROC-AUC against the approved one.
+"""
+
+
+def test_a_retrained_loan_model_is_compared_with_the_approved_run(loan_run, tmp_path):
+    """``--against``: the same data, so every change is paired; the gate judges the change."""
+    import hashlib
+
+    import jsonschema
+
+    _, approved, work = loan_run
+    spec = (work / "spec.yaml").read_text()
+    retrained = spec.replace("  epochs: 60\n", "  epochs: 8\n", 1).replace(
+        "report:\n", GATE + "report:\n", 1
+    )
+    assert retrained.count("epochs: 8") == 1 and GATE in retrained
+    (work / "retrained.yaml").write_text(retrained)
+    out = tmp_path / "retrained"
+    code = main(
+        [
+            "run",
+            str(work / "retrained.yaml"),
+            "--out",
+            str(out),
+            "--quiet",
+            "--against",
+            str(approved),
+        ]
+    )
+    results = json.loads((out / "results.json").read_text())
+    before = json.loads((approved / "results.json").read_text())
+    schema = json.loads((REPO / "schemas" / "results.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(results)
+    assert code == results["verdict"]["exit_code"]
+
+    against = results["against"]
+    digest = hashlib.sha256((approved / "results.json").read_bytes()).hexdigest()
+    assert against["sha256"] == digest and against["paired"] is True
+    now = {f["id"]: f["value"] for f in results["findings"]}
+    then = {f["id"]: f["value"] for f in before["findings"]}
+    assert {r["finding_id"] for r in against["rows"]} >= {
+        "performance.roc_auc.test",
+        "performance.roc_auc.holdout",
+        "fairness.demographic_parity_difference.test.sex",
+    }
+    for row in against["rows"]:
+        fid = row["finding_id"]
+        assert row["current"] == pytest.approx(now[fid]) and row["previous"] == pytest.approx(
+            then[fid]
+        )
+        assert row["change"] == pytest.approx(now[fid] - then[fid], abs=1e-9)
+        low, high = row["ci"]
+        assert low - 1e-6 <= row["change"] <= high + 1e-6, fid
+    assert now["performance.roc_auc.test"] != then["performance.roc_auc.test"], "retrained"
+
+    gate = results["criteria"][-1]
+    assert gate["criterion"]["change"] is True
+    assert gate["value"] == pytest.approx(
+        now["performance.roc_auc.test"] - then["performance.roc_auc.test"], abs=1e-9
+    )
+    assert gate["status"] == ("pass" if gate["value"] >= -0.01 else "fail")
+    text = " ".join(pdf_text(out / "report.pdf").split())
+    assert "Against the previous report" in text
+    assert digest[:32] in text.replace(" ", "")
+    assert "Change in ROC-AUC on the test split against the previous report" in text
+
+
+def test_a_missing_previous_report_is_refused_before_training(tmp_path, capsys):
+    code = main(
+        [
+            "run",
+            str(REPO / "specs" / "claims-regression.yaml"),
+            "--out",
+            str(tmp_path / "out"),
+            "--against",
+            str(tmp_path / "nowhere" / "results.json"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("--against: the previous report") and "does not exist" in err
+    assert not (tmp_path / "out").exists()

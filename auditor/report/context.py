@@ -18,6 +18,7 @@ from typing import Any
 
 from auditor.metrics.fairness import FAIRNESS_METRICS, GROUP_RATES
 from auditor.metrics.performance import METRICS
+from auditor.report.against_view import against_view
 from auditor.report.charts import ChartSVG
 from auditor.report.digest import MAX_CHARTS_PER_SECTION, Plan, plan_section
 from auditor.report.docmap import documentation_map
@@ -1037,6 +1038,7 @@ def _build_context(results, draw_chart, spec_text, attachments, medium) -> dict[
         "waivers": waiver_rows(results.get("criteria") or [], when),
         "impact": business_impact(results),
         "comparison": comparison_view(results),
+        "against": against_view(results, medium),
         "pickle_loaded": bool(model.get("pickle_loaded")),
         "model_kind": str(model.get("kind") or ""),
         "model_notes": model_notes,

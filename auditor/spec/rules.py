@@ -404,9 +404,17 @@ def _value_range(c: Criterion) -> tuple[str, tuple[float | None, float | None]] 
     from auditor.metrics.fairness import FAIRNESS_METRICS
 
     if c.check:
-        return c.check, get_check(c.check).value_range
-    entry = METRICS.get(c.metric or "") or FAIRNESS_METRICS.get(c.metric or "")
-    return (c.metric, entry.value_range) if entry is not None else None
+        what, value_range = c.check, get_check(c.check).value_range
+    else:
+        entry = METRICS.get(c.metric or "") or FAIRNESS_METRICS.get(c.metric or "")
+        if entry is None:
+            return None
+        what, value_range = c.metric, entry.value_range
+    if c.change:  # the difference of two values in [low, high] lies in [low - high, high - low]
+        low, high = value_range
+        spread = None if low is None or high is None else high - low
+        return f"the change in {what}", (None, None) if spread is None else (-spread, spread)
+    return what, value_range
 
 
 def _bound_errors(ctx: RuleContext, c: Criterion, here: tuple) -> list[SpecError]:

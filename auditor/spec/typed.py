@@ -457,6 +457,7 @@ class Report:
     approvers: tuple[str, ...]
     output: str | None
     page_size: Literal["A4", "Letter"]
+    against: str | None  # a previous run's results.json to compare with
 
 
 @dataclass(frozen=True)

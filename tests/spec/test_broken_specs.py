@@ -501,6 +501,13 @@ CASES: list[tuple[str, str, int | None, str | None, str]] = [
         "must be between 0 and 1 for f1 (a share, not a percentage), got 80",
     ),
     (
+        "change-bound-outside-the-changes-range",
+        edit("{metric: f1, at_least: 0.5}", "{metric: f1, change: true, at_least: -1.5}"),
+        10,
+        "acceptance[0].at_least",
+        "must be between -1 and 1 for the change in f1, which can take no other value, got -1.5",
+    ),
+    (
         "audit-needs-vendor",
         edit("  train: data.csv", "  audit: [{path: data.csv}]"),
         7,

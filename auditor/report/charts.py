@@ -148,9 +148,10 @@ def _label(text: Any) -> str:
 _FIGURE_WIDTH = contextvars.ContextVar("figure_width", default=FULL_WIDTH)
 
 
-def _axes(width: float | None = None, height: float = 2.7):
+def _axes(width: float | None = None, height: float = 2.7, *, legend: float = 0.0):
     """The axes of a new figure on the SVG canvas; ``width`` None: full or compact width,
-    as ``render_chart`` was asked."""
+    as ``render_chart`` was asked; ``legend``: inches added for a legend below the axes
+    (never shortened on a compact chart)."""
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
 
@@ -158,7 +159,7 @@ def _axes(width: float | None = None, height: float = 2.7):
         width = _FIGURE_WIDTH.get()
         if width < FULL_WIDTH:  # compact: shorter too, so two side by side stay low
             height = max(1.8, height * COMPACT_HEIGHT)
-    fig = Figure(figsize=(width, height))
+    fig = Figure(figsize=(width, height + legend))
     FigureCanvasSVG(fig)
     return fig.add_subplot()
 
@@ -409,8 +410,8 @@ def group_bars(chart: dict[str, Any]):
     looks = set(bar_looks) | {_BAR_NORMAL, _BAR_SMALL}
     columns = 2 if _FIGURE_WIDTH.get() >= FULL_WIDTH else 1
     entries = len(looks) + (line is not None) + (chart.get("reference") is not None)
-    extra = max(0, math.ceil(entries / columns) - 2) * 0.12
-    ax = _axes(height=max(2.0, 1.25 + 0.26 * len(rows)) + extra)
+    extra = max(0, math.ceil(entries / columns) - 2) * (0.12 if columns == 2 else 0.15)
+    ax = _axes(height=max(2.0, 1.25 + 0.26 * len(rows)), legend=extra)
     ys = list(range(len(rows)))[::-1]
     for y, v, look in zip(ys, values, bar_looks, strict=True):
         face, edge, hatch, width = look

@@ -23,6 +23,7 @@ from auditor.report.charts import ChartSVG
 from auditor.report.digest import MAX_CHARTS_PER_SECTION, Plan, plan_section
 from auditor.report.docmap import documentation_map
 from auditor.report.fairness_bounds import with_bound_line
+from auditor.report.page_one import main_chart
 from auditor.spec.typed import typed_spec
 from auditor.splits import split_column
 from auditor.types import CATEGORIES, TEXT_TASKS
@@ -938,7 +939,12 @@ def build_context(
     token = _SPLIT_LABELS.set({str(k): str(v) for k, v in labels.items()})
     try:
         context = _build_context(results, draw_chart, spec_text, attachments, medium)
-        return {**context, "medium": medium, "appendix_details_pdf": APPENDIX_DETAILS_PDF}
+        return {
+            **context,
+            "medium": medium,
+            "appendix_details_pdf": APPENDIX_DETAILS_PDF,
+            "next_steps_pdf": NEXT_STEPS_PDF,
+        }
     finally:
         _SPLIT_LABELS.reset(token)
 
@@ -1004,6 +1010,8 @@ MEDIA = ("html", "pdf")
 #: Rows of the appendix's "what the other checks found" in the PDF (most important
 #: first; report.html and results.json list every one).
 APPENDIX_DETAILS_PDF = 8
+#: Steps page one of the PDF lists (the first are the blockers'; report.html lists all).
+NEXT_STEPS_PDF = 3
 
 
 def _build_context(results, draw_chart, spec_text, attachments, medium) -> dict[str, Any]:
@@ -1039,6 +1047,7 @@ def _build_context(results, draw_chart, spec_text, attachments, medium) -> dict[
         "impact": business_impact(results),
         "comparison": comparison_view(results),
         "against": against_view(results, medium),
+        "main_chart": main_chart(criteria, findings, draw_chart),
         "pickle_loaded": bool(model.get("pickle_loaded")),
         "model_kind": str(model.get("kind") or ""),
         "model_notes": model_notes,
@@ -1265,13 +1274,20 @@ def _headline(results: dict[str, Any], spec, when: str) -> dict[str, Any]:
     }
 
 
+#: The findings a next step names as its sources: report.html shows them, the PDF not.
+STEP_SOURCES = re.compile(r" \(from: [^()]*(\([^()]*\)[^()]*)*\)$")
+
+
 def _verdict_view(verdict: dict[str, Any], status: str) -> dict[str, Any]:
-    """The verdict with its reason, blockers, next steps and how it is displayed."""
+    """The verdict with its reason, blockers, next steps and how it is displayed
+    (``steps_pdf``: page one's first steps, without the findings they come from)."""
+    steps = [str(s) for s in verdict.get("next_steps") or []]
     return {
         "status": status,
         "reason": str(verdict.get("reason") or ""),
         "blockers": [str(b) for b in verdict.get("blockers") or []],
-        "next_steps": [str(s) for s in verdict.get("next_steps") or []],
+        "next_steps": steps,
+        "steps_pdf": [STEP_SOURCES.sub("", s) for s in steps[:NEXT_STEPS_PDF]],
         **VERDICTS.get(status, VERDICTS["NOT READY"]),
     }
 

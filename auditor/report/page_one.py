@@ -1,0 +1,62 @@
+"""The one chart of page one: the evidence behind the main blocker, or the main risk.
+
+Page one decides: verdict, purpose, the criteria, one chart and what to do next. The chart
+is the one a reader would ask for first:
+
+- NOT READY: the first blocking criterion that is not met (unwaived), in the spec's order;
+- CONDITIONAL: the first advisory criterion that is not met;
+- READY: the criterion closest to its bound (the smallest margin), the main risk.
+
+The chart is that criterion's finding's own (the same drawing as in its section, drawn
+once: charts are cached by their data). A criterion whose finding has no chart gives way to
+the next; with none, page one has no chart and says nothing about it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+#: How page one names the chart, by what it explains.
+HEADINGS = {
+    "blocker": "What blocks release",
+    "advisory": "What makes it conditional",
+    "risk": "The closest call",
+}
+
+
+def _ranked(criteria: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """The criteria in the order page one looks for its chart, each with why."""
+    open_ = [c for c in criteria if c.get("status") != "pass" and not c.get("waived")]
+    blocking = [("blocker", c) for c in open_ if c.get("severity") == "blocking"]
+    advisory = [("advisory", c) for c in open_ if c.get("severity") != "blocking"]
+    passing = [c for c in criteria if c.get("status") == "pass"]
+    passing.sort(key=lambda c: c["margin"] if isinstance(c.get("margin"), (int, float)) else 1e9)
+    return blocking + advisory + [("risk", c) for c in passing]
+
+
+def main_chart(
+    criteria: list[dict[str, Any]],
+    findings: list[dict[str, Any]],
+    draw_chart: Callable[..., Any],
+) -> dict[str, Any] | None:
+    """Page one's chart: {heading, criterion, number, why, svg, kind, title}, or None."""
+    by_id = {str(f.get("id")): f for f in findings}
+    for why, c in _ranked(criteria):
+        f = by_id.get(str(c.get("finding_id") or ""))
+        chart = (f or {}).get("chart")
+        if not isinstance(chart, dict):
+            continue
+        drawn = draw_chart(chart, compact=True)  # half the page wide, beside the steps
+        if drawn is None or drawn.svg is None:
+            continue
+        return {
+            "heading": HEADINGS[why],
+            "criterion": str(c.get("description") or ""),
+            "number": int(c["index"]) + 1 if isinstance(c.get("index"), int) else None,
+            "why": why,
+            "svg": drawn.svg,
+            "kind": drawn.kind,
+            "title": str(chart.get("title") or ""),
+        }
+    return None

@@ -231,3 +231,17 @@ def test_a_missing_previous_report_is_refused_before_training(tmp_path, capsys):
     assert err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("--against: the previous report") and "does not exist" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_loan_report_a_product_manager_signs_is_at_most_twelve_pages(loan_run):
+    """The issue's target (the report issue): the bundled loan example in at most 12 pages,
+    with every criterion still on page one."""
+    from pypdf import PdfReader
+
+    _, out, _ = loan_run
+    reader = PdfReader(out / "report.pdf")
+    assert len(reader.pages) <= 12
+    first = " ".join((reader.pages[0].extract_text() or "").split())
+    results = json.loads((out / "results.json").read_text())
+    for outcome in results["criteria"]:
+        assert " ".join(outcome["description"].split()) in first, outcome["description"]

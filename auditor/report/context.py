@@ -23,6 +23,7 @@ from auditor.report.charts import ChartSVG
 from auditor.report.digest import MAX_CHARTS_PER_SECTION, Plan, plan_section
 from auditor.report.docmap import documentation_map
 from auditor.report.fairness_bounds import with_bound_line
+from auditor.report.fairness_tables import compact_group_table, feature_matrices
 from auditor.report.page_one import main_chart
 from auditor.spec.typed import typed_spec
 from auditor.splits import split_column
@@ -522,13 +523,15 @@ def fold_passing_rows(matrix: dict[str, Any], *, over: int = FOLD_ROWS_OVER) -> 
 
 
 def group_tables(
-    findings: list[dict[str, Any]], *, first_split_only: bool = False
+    findings: list[dict[str, Any]], *, first_split_only: bool = False, compact: bool = False
 ) -> list[dict[str, Any]]:
     """One table per sensitive feature (and intersection): each group's size and rates on
     every split, from the fairness findings' details (identical for every metric).
 
-    ``first_split_only`` (the PDF) keeps the first split in report order (the test split,
-    else the first client split), as the disparity tables do; report.html has every split.
+    ``first_split_only`` keeps the first split in report order (the test split, else the
+    first client split), as the disparity tables do; report.html has every split.
+    ``compact`` (the PDF): one table per feature on the first split, the key rates each
+    with its ratio to the reference group (:mod:`auditor.report.fairness_tables`).
     """
     by_feature: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for f in findings:
@@ -541,6 +544,9 @@ def group_tables(
         by_feature.setdefault(str(sensitive), {}).setdefault(split, groups)
     tables = []
     for feature, per_split in by_feature.items():
+        if compact:
+            tables.append(compact_group_table(feature, per_split, _disparities(feature, findings)))
+            continue
         splits = ordered_splits(per_split)[: 1 if first_split_only else None]
         columns: list[str] = []
         for groups in per_split.values():
@@ -582,6 +588,20 @@ def group_tables(
         if disparities is not None:
             tables.append(disparities)
     return tables
+
+
+def _disparities(feature: str, findings: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """One feature's ratios to its reference group, per split: {reference_group, per_split}."""
+    per_split: dict[str, Any] = {}
+    reference = None
+    for f in findings:
+        details = f.get("details") if isinstance(f.get("details"), dict) else {}
+        if str(f.get("sensitive") or "") == feature and isinstance(
+            details.get("disparities"), list
+        ):
+            per_split.setdefault(str(f.get("split") or ""), details["disparities"])
+            reference = reference or details.get("reference_group")
+    return {"reference_group": reference, "per_split": per_split} if per_split else None
 
 
 def disparity_table(feature: str, findings: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -915,6 +935,7 @@ def _plan_view(plan: Plan, draw_chart: Callable[[dict], ChartSVG | None]) -> dic
     view["example"] = plan.example
     view["in_table"] = plan.in_table
     view["tables_above"] = False
+    view["tables_in_html"] = False
     return view
 
 
@@ -1009,7 +1030,7 @@ def _column(split: Any) -> str:
 MEDIA = ("html", "pdf")
 #: Rows of the appendix's "what the other checks found" in the PDF (most important
 #: first; report.html and results.json list every one).
-APPENDIX_DETAILS_PDF = 8
+APPENDIX_DETAILS_PDF = 6
 #: Steps page one of the PDF lists (the first are the blockers'; report.html lists all).
 NEXT_STEPS_PDF = 3
 
@@ -1151,15 +1172,24 @@ def _section(
     """One category's section: its check matrix, lead sentence and finding views."""
     plans = plan_section(findings, linked=linked, metrics=metrics, examples=examples)
     views = [_plan_view(p, draw_chart) for p in plans]
+    if not examples:  # the PDF: a drawn chart is a diagnostic's evidence; its table is html's
+        for view in views:
+            chart = view["chart"]
+            if view["block"] and view["criterion"] is None and chart is not None and chart.svg:
+                view["tables_in_html"] = bool(view["tables"])
+                view["tables"] = []
     ordered = [p.finding for p in plans]  # most important first
     blocks = [v for v in views if v["block"]]
     _dedupe_tables(blocks, shown_tables)
     matrix = check_matrix(views, ordered, by_feature=cat == "fairness")
-    if not examples:
+    # the PDF: fairness one table per sensitive feature, intersections as more columns
+    matrices = feature_matrices(matrix) if cat == "fairness" and not examples else []
+    if not examples and not matrices:
         fold_passing_rows(matrix)
     return {
         "key": cat,
         "matrix": matrix,
+        "matrices": matrices,
         "title": CATEGORY_TITLES.get(cat, cat.replace("_", " ").capitalize()),
         "lead": lead_sentence(cat, ordered),
         "findings": views,
@@ -1173,11 +1203,15 @@ def _fairness_group_tables(
 ) -> None:
     """Add the per-feature group tables; findings drop their own copy of a table shown there
     (without ``examples``, the PDF, the tables hold the first split only)."""
-    fairness["group_tables"] = group_tables(findings, first_split_only=not examples)
+    fairness["group_tables"] = group_tables(
+        findings, first_split_only=not examples, compact=not examples
+    )
     shown_groups = {t["feature"] for t in fairness["group_tables"]}
     for view in fairness["findings"]:
         if view["sensitive"] in shown_groups:
-            shown = ("groups", "disparities")
+            # the PDF's group tables hold each group's rate and ratio: a finding's own
+            # per-group table repeats them (report.html keeps it)
+            shown = ("groups", "disparities") + (() if examples else ("per group",))
             kept = [t for t in view["tables"] if t["title"] not in shown]
             facts = [x for x in view["facts"] if x["key"] not in shown]
             view["tables_above"] = len(kept) < len(view["tables"]) or len(facts) < len(

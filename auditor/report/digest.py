@@ -12,7 +12,9 @@ section's table, but shows in full, most important first, only:
   confusion matrix) once for the test split and once for the client holdout. These
   examples are the HTML report's (``examples=True``), where they can be expanded; the PDF
   shows a finding that passes everywhere as its row in the table, not as a block, unless
-  a criterion is about it.
+  a criterion is about it; its fairness section shows in full only what a criterion is
+  about, failures and inconclusive results, with one chart per sensitive feature (the
+  first, most important, finding's).
 
 A chart identical to one already drawn (several fairness metrics chart the same selection
 rates) is not drawn twice: a finding the verdict depends on points to it (or gets its own
@@ -111,16 +113,23 @@ def plan_section(
     kinds_seen: set[tuple[str, ...]] = set()
     curves_seen: set[tuple[str, ...]] = set()
     charts = _ChartBudget(max_charts)
+    charted: set[str] = set()  # the PDF: sensitive features whose one chart is drawn
     for i in order:
         f = findings[i]
         rank = priority(f, linked)
         chart = f.get("chart") if isinstance(f.get("chart"), dict) else None
         plan = _plan_finding(f, rank, chart, metrics, kinds_seen, curves_seen)
-        if not examples and rank >= PRIORITY["pass"]:
-            plan.block = False
+        fairness = f.get("category") == "fairness"
+        if not examples and rank >= (PRIORITY["warn"] if fairness else PRIORITY["pass"]):
+            plan.block = False  # the PDF: its row in the table (fairness warnings too)
         plan.example = plan.block and rank >= PRIORITY["pass"]
+        feature = str(f.get("sensitive") or "")
+        if not examples and fairness and feature in charted:
+            chart = None  # the PDF draws one chart per sensitive feature
         if plan.block and chart is not None:
             charts.assign(plan, chart, rank)
+            if plan.chart == "draw" and fairness:
+                charted.add(feature)
         plans.append(plan)
     if plans and not any(p.block for p in plans) and examples:
         # nothing stood out: still show the most important finding with its evidence

@@ -240,6 +240,7 @@ def _listed_attachments(results_bytes: bytes, spec_bytes: bytes) -> list[dict[st
             "key": "spec",
             "name": SPEC_ATTACHMENT,
             "sha256": sha256_bytes(spec_bytes),
-            "description": "The resolved spec: every setting the audit used.",
+            "description": "The resolved spec: every setting the audit used (report.html "
+            "prints it).",
         },
     ]

@@ -49,10 +49,20 @@ def test_the_pdf_shows_no_passing_example_that_html_shows_collapsed():
 def test_the_pdf_attaches_the_resolved_spec_and_report_html_prints_it():
     results = make_results("binary")
     spec_text = "name: a-spec-line-only-the-html-prints"
-    page = render_html(results, spec_text=spec_text, attachments=[])
-    printed = render_html(results, spec_text=spec_text, attachments=[], medium="pdf")
+    attached = [
+        {
+            "key": "spec",
+            "name": "spec.yaml",
+            "sha256": "ab" * 32,
+            "description": "The resolved spec: every setting the audit used (report.html "
+            "prints it).",
+        }
+    ]
+    page = render_html(results, spec_text=spec_text, attachments=attached)
+    printed = render_html(results, spec_text=spec_text, attachments=attached, medium="pdf")
     assert spec_text in page and spec_text not in printed
-    assert "attachment spec.yaml" in printed
+    assert "Resolved spec" in page and "Resolved spec" not in printed
+    assert "spec.yaml" in printed and "report.html prints it" in printed
 
 
 def test_a_chart_both_media_show_is_drawn_once():
@@ -117,10 +127,13 @@ def test_the_pdf_group_tables_hold_the_first_split_and_html_every_split():
     ]
     html, pdf = _context(results, "html"), _context(results, "pdf")
 
-    def splits(ctx):
+    def first_table(ctx):
         fairness = next(s for s in ctx["sections"] if s["key"] == "fairness")
-        table = fairness["group_tables"][0]
-        return {r["cells"][1] for r in table["rows"]}
+        return fairness["group_tables"][0]
 
-    assert len(splits(html)) > 1
-    assert len(splits(pdf)) == 1 and splits(pdf) <= splits(html)
+    assert len({r["cells"][1] for r in first_table(html)["rows"]}) > 1
+    # the PDF: one split, named in the title; each group once, its rates with their ratios
+    table = first_table(pdf)
+    assert "(test)" in table["title"] and "split" not in table["columns"]
+    groups = [r["cells"][0] for r in table["rows"]]
+    assert len(groups) == len(set(groups)) == len(first_table(html)["rows"]) // 2

@@ -149,7 +149,7 @@ def test_every_section_renders_for_each_task(render_task, task):
         "Fairness",
         "Appendix",
         "Documentation map",
-        "Resolved spec",
+        "spec.yaml",  # the resolved spec: attached to the PDF, printed by report.html
         "Intersections",
     ):
         assert section in text, section
@@ -306,7 +306,8 @@ def test_vendor_model_notes_in_the_appendix_and_on_page_one_after_a_pickle(pickl
     html = render_html(_vendor_results(pickle_loaded=pickle_loaded), spec_text="", attachments=[])
     page_one, rest = html.split('<nav class="toc"', 1)
     appendix = rest[rest.index('id="appendix"') :]
-    assert "About the model" in appendix and "sklearn.pipeline.Pipeline" in appendix
+    assert "The model and the environment" in appendix
+    assert "sklearn.pipeline.Pipeline" in appendix
     for note in (
         "the vendor model reads the sensitive column(s) &#39;sex&#39;",
         "labels only: no scores",

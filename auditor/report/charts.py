@@ -17,7 +17,6 @@ import contextvars
 import dataclasses
 import io
 import itertools
-import json
 import math
 import re
 import textwrap
@@ -931,8 +930,10 @@ def cached_charts(
     page (:func:`numbered_charts`) leaves the cached drawing as it was.
     """
 
+    from auditor.report.chart_pool import chart_key
+
     def draw_once(chart, **kwargs):
-        key = (json.dumps(chart, sort_keys=True, default=str), tuple(sorted(kwargs.items())))
+        key = chart_key(chart, kwargs)
         if key not in cache:
             cache[key] = draw(chart, **kwargs)
         drawn = cache[key]

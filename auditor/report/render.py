@@ -144,11 +144,20 @@ def render_html(
     return _environment().get_template(TEMPLATE).render(css=css, **context)
 
 
-def render_pdf(html: str, *, attachments: list[tuple[str, bytes, str]], url_fetcher=None) -> bytes:
-    """The PDF of ``html``; ``attachments`` are (name, bytes, description)."""
+def layout_pdf(html: str, *, url_fetcher=None):
+    """WeasyPrint's laid-out document of ``html`` (pages, boxes), and its URL fetcher."""
     import weasyprint
 
     fetcher = url_fetcher if url_fetcher is not None else make_url_fetcher()
+    document = weasyprint.HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher)
+    return document.render(), fetcher
+
+
+def write_pdf(document, fetcher, *, attachments: list[tuple[str, bytes, str]]) -> bytes:
+    """The PDF bytes of a laid-out ``document``; ``attachments`` are (name, bytes,
+    description)."""
+    import weasyprint
+
     files = [
         weasyprint.Attachment(
             string=data,
@@ -159,8 +168,40 @@ def render_pdf(html: str, *, attachments: list[tuple[str, bytes, str]], url_fetc
         )
         for name, data, description in attachments
     ]
-    document = weasyprint.HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher)
     return document.write_pdf(attachments=files, custom_metadata=True)
+
+
+def render_pdf(html: str, *, attachments: list[tuple[str, bytes, str]], url_fetcher=None) -> bytes:
+    """The PDF of ``html``; ``attachments`` are (name, bytes, description)."""
+    document, fetcher = layout_pdf(html, url_fetcher=url_fetcher)
+    return write_pdf(document, fetcher, attachments=attachments)
+
+
+class _Stages:
+    """Seconds per stage of a render, added into ``timings`` (None: not measured)."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings = timings
+
+    def __call__(self, name: str):
+        import contextlib
+        import time
+
+        @contextlib.contextmanager
+        def timed():
+            start = time.perf_counter()
+            try:
+                yield
+            finally:
+                if self.timings is not None:
+                    spent = time.perf_counter() - start
+                    self.timings[name] = self.timings.get(name, 0.0) + spent
+
+        return timed()
+
+
+#: The stages of a render, as ``render_report(timings=...)`` reports them.
+RENDER_STAGES = ("charts", "template", "layout", "pdf", "write")
 
 
 def render_report(
@@ -169,6 +210,8 @@ def render_report(
     *,
     results_path: Path | None = None,
     spec_text: str | None = None,
+    timings: dict[str, float] | None = None,
+    workers: int | None = None,
 ) -> dict[str, Path]:
     """Write ``report.html`` and ``report.pdf`` for ``results`` into ``out_dir``.
 
@@ -185,6 +228,13 @@ def render_report(
     spec_text
         The resolved spec as text, embedded in the PDF and printed in the appendix.
         None serialises ``results['spec']`` as YAML.
+    timings
+        When given, the seconds of each stage are added into it (``RENDER_STAGES``:
+        drawing the charts, building and filling the template, the PDF layout, writing
+        the PDF, writing the files).
+    workers
+        Processes that draw the charts (:mod:`auditor.report.chart_pool`); None: the
+        cores this process may use, at most 4.
 
     Returns
     -------
@@ -196,22 +246,56 @@ def render_report(
     spec_text = spec_text if spec_text is not None else spec_document(results)
     spec_bytes = spec_text.encode("utf-8")
     listed = _listed_attachments(results_bytes, spec_bytes)
+    stage = _Stages(timings)
     drawn: dict = {}
-    html = render_html(results, spec_text=spec_text, attachments=listed, drawn=drawn)
-    printed = render_html(
-        results, spec_text=spec_text, attachments=listed, medium="pdf", drawn=drawn
-    )
-    pdf = render_pdf(
-        printed,
-        attachments=[
-            (RESULTS_ATTACHMENT, results_bytes, f"SHA-256 {listed[0]['sha256']}"),
-            (SPEC_ATTACHMENT, spec_bytes, f"SHA-256 {listed[1]['sha256']}"),
-        ],
-    )
-    return {
-        "html": write_bytes(out_dir / "report.html", html.encode("utf-8")),
-        "pdf": write_bytes(out_dir / "report.pdf", pdf),
-    }
+    with stage("charts"):  # every chart either medium shows, drawn once, in parallel
+        draw_charts(results, spec_text=spec_text, attachments=listed, drawn=drawn, workers=workers)
+    with stage("template"):
+        html = render_html(results, spec_text=spec_text, attachments=listed, drawn=drawn)
+        printed = render_html(
+            results, spec_text=spec_text, attachments=listed, medium="pdf", drawn=drawn
+        )
+    with stage("layout"):
+        document, fetcher = layout_pdf(printed)
+    with stage("pdf"):
+        pdf = write_pdf(
+            document,
+            fetcher,
+            attachments=[
+                (RESULTS_ATTACHMENT, results_bytes, f"SHA-256 {listed[0]['sha256']}"),
+                (SPEC_ATTACHMENT, spec_bytes, f"SHA-256 {listed[1]['sha256']}"),
+            ],
+        )
+    with stage("write"):
+        return {
+            "html": write_bytes(out_dir / "report.html", html.encode("utf-8")),
+            "pdf": write_bytes(out_dir / "report.pdf", pdf),
+        }
+
+
+def draw_charts(
+    results: dict[str, Any],
+    *,
+    spec_text: str,
+    attachments: list[dict[str, str]],
+    drawn: dict,
+    workers: int | None = None,
+) -> int:
+    """Draw into ``drawn`` every chart report.html and report.pdf show; returns the
+    processes that drew them (:mod:`auditor.report.chart_pool`)."""
+    from auditor.report.chart_pool import draw_all, recorder
+    from auditor.report.context import MEDIA, build_context
+
+    requests: dict = {}
+    for medium in MEDIA:
+        build_context(
+            results,
+            draw_chart=recorder(requests),
+            spec_text=spec_text,
+            attachments=attachments,
+            medium=medium,
+        )
+    return draw_all(requests, drawn, workers=workers)
 
 
 def _results_bytes(results: dict[str, Any], results_path: Path | None) -> bytes:

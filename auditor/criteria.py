@@ -222,6 +222,8 @@ class Criterion:
             ] or [f for f in pool if f.status in ("skipped", "error")]
         if self.sensitive and self.kind != "performance":
             pool = [f for f in pool if same_features(f.sensitive, self.sensitive)]
+        elif self.kind == "check":  # a split-wide finding beside its segments' (memorization)
+            pool = [f for f in pool if f.sensitive is None] or pool
         return pool
 
     def pick(self, pool: Sequence[Finding]) -> Finding:

@@ -150,7 +150,10 @@ def text_evaluation(spec: Spec, dataset: Dataset | None = None) -> Evaluation:
     the swapped prompts are written and answered into
     ``Evaluation.text[split]["counterfactual_pairs"]``
     (:func:`auditor.text.counterfactual.swapped_pairs`), which the counterfactual checks
-    judge.
+    judge. With ``data.corpus`` the corpus is indexed once and every split's responses,
+    prompts and references scanned into ``Evaluation.text[split]["corpus"]``
+    (:func:`auditor.text.corpus_evidence.scan_corpus`), which the memorization and
+    contamination checks read.
     """
     metrics = available_metrics(spec)
     notes = {"text_metrics": [m.name for m in metrics]}
@@ -166,7 +169,8 @@ def text_evaluation(spec: Spec, dataset: Dataset | None = None) -> Evaluation:
         notes=notes,
     )
     swaps = _answers_swaps(spec)
-    if (spec.judge is not None or swaps) and dataset is None:
+    corpus = spec.data.corpus is not None
+    if (spec.judge is not None or swaps or corpus) and dataset is None:
         dataset = read_text_data(spec)
     if spec.judge is not None:
         from auditor.text.judging import judge_splits
@@ -176,6 +180,10 @@ def text_evaluation(spec: Spec, dataset: Dataset | None = None) -> Evaluation:
         from auditor.text.counterfactual import swapped_pairs
 
         swapped_pairs(spec, dataset, evaluation)
+    if corpus:
+        from auditor.text.corpus_evidence import scan_corpus
+
+        scan_corpus(spec, dataset, evaluation)
     return evaluation
 
 

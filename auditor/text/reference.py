@@ -87,15 +87,30 @@ CHRF_CHAR_ORDER = 6
 BLEU_MAX_ORDER = 4
 
 
+def distinct_pairs(
+    responses: Sequence[str], references: Sequence[str]
+) -> tuple[list[str], list[str], np.ndarray]:
+    """The distinct (response, reference) pairs, in first-seen order, and each row's pair."""
+    index: dict[tuple[str, str], int] = {}
+    rows = np.fromiter(
+        (index.setdefault(pair, len(index)) for pair in zip(responses, references, strict=True)),
+        dtype=np.int64,
+        count=len(responses),
+    )
+    pairs = list(index)
+    return [p[0] for p in pairs], [p[1] for p in pairs], rows
+
+
 def corpus_stats(name: str, responses: Sequence[str], references: Sequence[str]) -> np.ndarray:
-    """Per-row sufficient statistics of sacrebleu's ``bleu`` or ``chrf``: (rows, k)."""
+    """Per-row sufficient statistics of sacrebleu's ``bleu`` or ``chrf``: (rows, k), each
+    distinct (response, reference) pair computed once."""
     if len(responses) != len(references):
         raise ValueError("responses and references differ in length")
-    if name == "chrf":
-        return chrf_stats(responses, references)
-    if name == "bleu":
-        return bleu_stats(responses, references)
-    return _library_stats(name, responses, references)
+    how = {"chrf": chrf_stats, "bleu": bleu_stats}.get(name)
+    if how is None:
+        return _library_stats(name, responses, references)
+    hyps, refs, rows = distinct_pairs(responses, references)
+    return how(hyps, refs)[rows] if len(hyps) < len(responses) else how(responses, references)
 
 
 def _library_stats(name: str, responses: Sequence[str], references: Sequence[str]) -> np.ndarray:
@@ -276,7 +291,12 @@ def sentence_scores(name: str, stats: np.ndarray) -> np.ndarray:
     """Each row's sentence score from its statistics (BLEU with effective order, as
     sacrebleu's ``sentence_score`` does)."""
     metric = _sacrebleu_metric(name, True)
-    return np.array([metric._compute_score_from_stats(row.copy()).score for row in stats])
+    stats = np.asarray(stats, dtype=np.float64)
+    if not len(stats):
+        return np.zeros(0, dtype=np.float64)
+    found, rows = np.unique(stats, axis=0, return_inverse=True)  # each distinct row once
+    scores = np.array([metric._compute_score_from_stats(row.copy()).score for row in found])
+    return scores[rows.reshape(-1)]
 
 
 @lru_cache(maxsize=1)
@@ -336,10 +356,12 @@ def lcs_length(a: Sequence[int], b: Sequence[int]) -> int:
 
 
 def rouge_l(responses: Sequence[str], references: Sequence[str]) -> np.ndarray:
-    """rouge-score's ROUGE-L F-measure per row (target: the reference)."""
+    """rouge-score's ROUGE-L F-measure per row (target: the reference), each distinct
+    pair once."""
+    hyps, refs, rows = distinct_pairs(responses, references)
     tokens = _RougeTokens()
-    out = np.zeros(len(responses), dtype=np.float64)
-    for i, (r, t) in enumerate(zip(responses, references, strict=True)):
+    out = np.zeros(len(hyps), dtype=np.float64)
+    for i, (r, t) in enumerate(zip(hyps, refs, strict=True)):
         prediction, target = tokens(r), tokens(t)
         if not prediction or not target:
             continue
@@ -347,7 +369,7 @@ def rouge_l(responses: Sequence[str], references: Sequence[str]) -> np.ndarray:
         precision, recall = common / len(prediction), common / len(target)
         # rouge_score.scoring.fmeasure
         out[i] = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
-    return out
+    return out[rows]
 
 
 def signature(name: str) -> str:

@@ -149,3 +149,27 @@ def test_personal_data_rows_skip_only_rows_that_cannot_hold_any():
         for r, p in zip(responses, prompts, strict=True)
     ]
     assert got.tolist() == want == [1.0, 1.0, 0.0, 0.0, 1.0]
+
+
+def test_the_13a_tokens_equal_sacrebleus_on_random_and_realistic_text():
+    pytest.importorskip("sacrebleu")
+    from auditor.text import reference
+    from auditor.text.example import support
+
+    metric = reference._sacrebleu_metric("bleu", False)
+    tokens = reference._Tokens13a(metric)
+    assert tokens.rules is not None  # the fast path is the one tested
+    rng = random.Random(0)
+    alphabet = list("ab1 2.,-\n&;<>\"'{}[]`~^_|\\/:@?!()*+$%#=xyZü日") + [
+        "&quot;",
+        "&amp;",
+        "&lt;",
+        "&gt;",
+        "<skipped>",
+        "-\n",
+    ]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25))) for _ in range(5000)]
+    frame = support(np.random.default_rng(1), 300)
+    texts += frame["response"].tolist() + frame["context"].tolist()
+    for text in texts:
+        assert tokens(text) == metric._preprocess_segment(text).split(), text

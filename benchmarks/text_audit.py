@@ -246,6 +246,14 @@ def main() -> None:
     )
     for name, seconds in each.items():
         print(_line(f"  {name}", seconds))
+    total, _ = metrics_stage(distinct(frame), LEXICAL_REFERENCE)
+    print(
+        _line(
+            "the same on all-distinct rows (ticket appended)",
+            total,
+            TARGETS["lexical_reference"],
+        )
+    )
     total, each = metrics_stage(frame, SAFETY)
     print(_line("safety metrics with intervals (information)", total))
     for name, seconds in each.items():
@@ -269,14 +277,6 @@ def main() -> None:
         f"memory {mem['peak_mb']:.0f} MB; responses equal to a planted one found "
         f"{mem['planted_found']} of {mem['planted']}; other responses sharing 20+ words with "
         f"a planted one (templated answers) {mem['unplanted_flagged']}"
-    )
-    total, _ = metrics_stage(distinct(frame), LEXICAL_REFERENCE)
-    print(
-        _line(
-            "  the same on all-distinct rows (ticket appended)",
-            total,
-            TARGETS["lexical_reference"],
-        )
     )
     emb = embedding_rows_per_second(frame)
     print(

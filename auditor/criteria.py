@@ -226,6 +226,10 @@ class Criterion:
             ] or [f for f in pool if f.status in ("skipped", "error")]
         if self.sensitive and self.kind != "performance":
             pool = [f for f in pool if same_features(f.sensitive, self.sensitive)]
+        elif self.kind == "check" and any(  # a split-wide finding beside its segments'
+            f.sensitive is None and f.status not in ("skipped", "error") for f in pool
+        ):
+            pool = [f for f in pool if f.sensitive is None]
         return pool
 
     def pick(self, pool: Sequence[Finding]) -> Finding:

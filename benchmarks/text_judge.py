@@ -23,9 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def judge_rows_per_second(
-    rows: int = 200, *, latency_s: float = 0.01, concurrency: tuple[int, ...] = (1, 4)
+    rows: int = 200,
+    *,
+    latency_s: float = 0.01,
+    concurrency: tuple[int, ...] = (1, 4),
+    quiet: bool = False,
 ) -> dict[int, float]:
-    """Rows per second at each concurrency; prints the figures."""
+    """Rows per second at each concurrency; prints the figures (unless ``quiet``)."""
     from auditor.text.endpoint import ChatClient
     from auditor.text.example import support
     from auditor.text.judging import judge_rows
@@ -43,6 +47,8 @@ def judge_rows_per_second(
                 seconds = time.perf_counter() - start
             assert judged["groundedness"].judged == rows
             out[c] = rows / seconds
+            if quiet:
+                continue
             print(
                 f"judge, {c} concurrent request(s), {latency_s * 1000:.0f} ms per reply: "
                 f"{out[c]:.1f} rows/s ({3 * rows} requests in {seconds:.2f} s)"

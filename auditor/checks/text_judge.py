@@ -38,7 +38,6 @@ from auditor.text.rubrics import LABELS, RUBRICS
 from auditor.types import TEXT_TASKS, Finding
 
 CHECK = "judge_agreement"
-MSG_NO_JUDGE = "No judge is declared (the spec has no judge section), so there is nothing to check."
 MSG_NOT_RATED = (
     "Nobody rated {metric} (data.text.ratings names no column for it), so the judge's "
     "agreement with people is unknown."
@@ -187,8 +186,8 @@ def _baseline(ctx, split: str, m: TextMetric, data: dict, rows: np.ndarray, numb
 )
 def judge_agreement(ctx: CheckContext) -> list[Finding]:
     """The judge's checks on every audit split (see the module docstring)."""
-    if ctx.spec.judge is None:
-        return ctx.skipped("The LLM judge", MSG_NO_JUDGE)
+    if ctx.spec.judge is None:  # nothing to check, and nothing to say in the report
+        return []
     findings: list[Finding] = []
     for split in ctx.dataset.splits:
         results = judge_results(ctx.evaluation, split)

@@ -10,15 +10,16 @@
   is too good to be true where the model may have seen the item.
 
 Both are judged against ``evaluation.diagnostics`` (``max_memorized_rate``,
-``max_contamination_rate``) when no criterion covers them. The corpus is indexed once per
-run (:func:`auditor.text.memorization.build_index`, memoised in the check context and
-shared by the two checks); without ``data.corpus`` they produce no finding, and a
-criterion on them is refused (:mod:`auditor.spec.memorization_rules`).
+``max_contamination_rate``) when no criterion covers them. The memorized share is also
+given per segment of each sensitive column (``text.memorization.<split>.<column>.<group>``,
+with its interval; a segment smaller than ``evaluation.min_group_size`` is inconclusive).
+The checks only read: the evaluate stage indexed the corpus once and scanned the text
+columns (:func:`auditor.text.corpus_evidence.scan_corpus`, in
+``Evaluation.text[split]["corpus"]``); without ``data.corpus`` they produce no finding, and
+a criterion on them is refused (:mod:`auditor.spec.memorization_rules`).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import numpy as np
 
@@ -26,45 +27,29 @@ from auditor.checks.registry import At, CheckContext, Measurement, register
 from auditor.checks.text import pct
 from auditor.metrics.bootstrap import percentile_interval, resample_apply
 from auditor.text.aggregate import TextEstimate, aggregate
-from auditor.text.memorization import CorpusIndex, Scan, build_index, corpus_excerpt
+from auditor.text.corpus_evidence import CorpusEvidence, evidence, ranking, worst_order
 from auditor.text.memorization import marked_excerpt as _marked
 from auditor.types import TEXT_TASKS, Finding
 
+EXCERPT_CHARS = 240
 #: Bins of the longest-span histogram.
 SPAN_BINS = 20
-EXCERPT_CHARS = 240
 #: The metric contamination compares, when evaluation.memorization.metric is null: the
 #: first of these the spec's columns allow.
 DEFAULT_METRICS = ("rouge_l", "token_f1", "lexical_support")
+MSG_NOT_SCANNED = (
+    "The declared corpus was not scanned for {where}: this run's evaluate stage left no "
+    "scan (auditor.text.corpus_evidence.scan_corpus), so nothing was compared."
+)
 
 
-def corpus_index(ctx: CheckContext) -> CorpusIndex:
-    """The run's index of data.corpus (built once, shared by both checks)."""
-    spec = ctx.spec
-    corpus, settings = spec.data.corpus, spec.evaluation.memorization
-
-    def build() -> CorpusIndex:
-        return build_index(
-            spec.resolve_path(corpus.path),
-            ngram=int(settings.ngram),
-            fmt=corpus.format,
-            field=corpus.field,
-            encoding=spec.data.encoding,
-        )
-
-    return ctx.memo("corpus_index", build)
-
-
-def corpus_scan(ctx: CheckContext, split: str, role: str) -> Scan:
-    """The scan of one text column (``response``, ``question``, ``reference``) of a split."""
-    column = ctx.spec.data.text.named()[role]
-
-    def build() -> Scan:
-        from auditor.text.memorization import scan
-
-        return scan(corpus_index(ctx), ctx.dataset.frames[split][column].tolist())
-
-    return ctx.memo(("corpus_scan", split, role), build)
+def _unscanned(ctx: CheckContext, split: str, what: str) -> list[Finding]:
+    return ctx.skipped(
+        f"{what} on {split}",
+        MSG_NOT_SCANNED.format(where=ctx.phrase(split)),
+        key=f"{ctx.check.name}.{split}",
+        split=split,
+    )
 
 
 def _rate(ctx: CheckContext, hits: np.ndarray, split: str, purpose: int) -> TextEstimate:
@@ -86,15 +71,6 @@ def _ci_words(est: TextEstimate, confidence: float) -> str:
 def _row_id(ctx: CheckContext, frame, i: int) -> str:
     column = ctx.spec.data.id_column
     return str(frame.iloc[i][column]) if column else str(i)
-
-
-def _corpus_note(index: CorpusIndex) -> dict[str, Any]:
-    return {
-        "corpus_documents": index.documents_read,
-        "corpus_words": index.words_read,
-        "corpus_bytes": index.bytes_read,
-        "ngram": index.ngram,
-    }
 
 
 @register(
@@ -123,87 +99,146 @@ def memorization(ctx: CheckContext) -> list[Finding]:
     """
     if ctx.spec.data.corpus is None:
         return []
+    out: list[Finding] = []
+    for split in ctx.dataset.splits:
+        found = evidence(ctx.evaluation, split)
+        if found is None:
+            out += _unscanned(ctx, split, "Responses reproducing the training corpus")
+            continue
+        out += _memorized(ctx, split, found)
+    return out
+
+
+def _memorized(ctx: CheckContext, split: str, ev: CorpusEvidence) -> list[Finding]:
+    """The split's memorization finding, then one per segment of each sensitive column."""
     settings = ctx.spec.evaluation.memorization
     at_least = int(settings.memorized_words)
-    index = corpus_index(ctx)
-    out = []
-    for split in ctx.dataset.splits:
-        frame = ctx.dataset.frames[split]
-        found = corpus_scan(ctx, split, "response")
-        hits = found.longest >= at_least
-        est = _rate(ctx, hits, split, 8101)
-        bound = ctx.diagnostic("max_memorized_rate")
-        status = ctx.diagnose(est.value, bound)
-        where = ctx.phrase(split)
-        longest = int(found.longest.max(initial=0))
-        summary = (
-            f"{pct(est.value, digits=1)} of the {est.n:,} responses in {where} reproduce "
-            f"{at_least} or more consecutive words of the declared training corpus"
-            f"{_ci_words(est, ctx.confidence)}"
-        )
+    frame = ctx.dataset.frames[split]
+    found = ev.scans["response"]
+    hits = found.longest >= at_least
+    est = _rate(ctx, hits, split, 8101)
+    bound = ctx.diagnostic("max_memorized_rate")
+    status = ctx.diagnose(est.value, bound)
+    where = ctx.phrase(split)
+    longest = int(found.longest.max(initial=0))
+    summary = (
+        f"{pct(est.value, digits=1)} of the {est.n:,} responses in {where} reproduce "
+        f"{at_least} or more consecutive words of the declared training corpus"
+        f"{_ci_words(est, ctx.confidence)}"
+    )
+    summary += (
+        f"; the longest copies {longest} words."
+        if longest
+        else f"; none copies a span of {ev.corpus['ngram']} words or more."
+    )
+    if status == "warn":
         summary += (
-            f"; the longest copies {longest} words."
-            if longest
-            else f"; none copies a span of {index.ngram} words or more."
+            f" That is more than {pct(bound.value, digits=1)}: text copied word for word "
+            "from training data can repeat private or licensed content to customers."
         )
-        if status == "warn":
-            summary += (
-                f" That is more than {pct(bound.value, digits=1)}: text copied word for word "
-                "from training data can repeat private or licensed content to customers."
+    text_column = ctx.spec.data.text.response
+    worst = [
+        {
+            "id": _row_id(ctx, frame, int(i)),
+            "response": _marked(frame.iloc[int(i)][text_column], found.spans[int(i)])[
+                :EXCERPT_CHARS
+            ],
+            "span_words": int(found.longest[i]),
+            "corpus_line": found.spans[int(i)].document + 1,
+            "corpus": ev.excerpt("response", int(i)),
+        }
+        for i in worst_order(ranking(found, "response"), int(settings.examples))
+        if found.spans[int(i)] is not None
+    ]
+    segments, rows = _segments(ctx, split, hits, bound)
+    top = max(longest, 2 * at_least)
+    counts, edges = np.histogram(found.longest, bins=SPAN_BINS, range=(0, top))
+    main = ctx.finding(
+        "memorization",
+        At(None, split),
+        measured=Measurement(est.value, est.ci, est.n, bound),
+        status=status,
+        title=f"Responses reproducing the training corpus on {split}",
+        summary=summary,
+        recommendation=(
+            "Ask the vendor how the model was trained on this corpus and whether it "
+            "filters verbatim output; block the release if the copied text is private "
+            "or licensed."
+            if status == "warn"
+            else ""
+        ),
+        details={
+            "memorized_words": at_least,
+            "longest_span": longest,
+            "median_span": float(np.median(found.longest)) if len(found.longest) else 0,
+            "memorized_rows": int(hits.sum()),
+            "rejected_candidates": found.rejected,
+            "worst_rows": worst,
+            "segments": rows,
+            **ev.corpus,
+        },
+        chart={
+            "kind": "histogram",
+            "edges": edges.tolist(),
+            "counts": counts.tolist(),
+            "xlabel": "longest span of corpus words per response",
+            "bound": at_least,
+            "bound_label": "memorized from",
+            "title": f"Longest reproduced corpus span per response, {where}",
+        },
+    )
+    return [main, *segments]
+
+
+def _segments(ctx: CheckContext, split: str, hits: np.ndarray, bound) -> tuple[list, list]:
+    """The memorized share per segment of each sensitive column.
+
+    A finding each, with its interval (inconclusive below evaluation.min_group_size rows),
+    and the rows of the segment table in the split's finding.
+    """
+    findings, rows = [], []
+    needed = ctx.min_group_size
+    at_least = int(ctx.spec.evaluation.memorization.memorized_words)
+    for k, col in enumerate(ctx.dataset.sensitive):
+        groups = ctx.dataset.groups[split][col].to_numpy()
+        for j, g in enumerate(sorted(set(groups))):
+            mask = groups == g
+            est = _rate(ctx, hits[mask], split, 8111 + 97 * k + j)
+            small = est.n < needed
+            where = f"{ctx.phrase(split)}, {col} {g}"
+            summary = (
+                f"{pct(est.value, digits=1)} of the {est.n:,} responses in {where} reproduce "
+                f"{at_least} or more consecutive words of the declared training corpus"
+                f"{_ci_words(est, ctx.confidence)}."
             )
-        order = np.argsort(-found.longest, kind="stable")[: int(settings.examples)]
-        text_column = ctx.spec.data.text.response
-        worst = [
-            {
-                "id": _row_id(ctx, frame, int(i)),
-                "response": _marked(frame.iloc[int(i)][text_column], found.spans[int(i)])[
-                    :EXCERPT_CHARS
-                ],
-                "span_words": int(found.longest[i]),
-                "corpus_line": found.spans[int(i)].document + 1,
-                "corpus": corpus_excerpt(index, found.spans[int(i)])[:EXCERPT_CHARS],
-            }
-            for i in order
-            if found.spans[int(i)] is not None
-        ]
-        top = max(longest, 2 * at_least)
-        counts, edges = np.histogram(found.longest, bins=SPAN_BINS, range=(0, top))
-        out.append(
-            ctx.finding(
-                "memorization",
-                At(None, split),
-                measured=Measurement(est.value, est.ci, est.n, bound),
-                status=status,
-                title=f"Responses reproducing the training corpus on {split}",
-                summary=summary,
-                recommendation=(
-                    "Ask the vendor how the model was trained on this corpus and whether it "
-                    "filters verbatim output; block the release if the copied text is private "
-                    "or licensed."
-                    if status == "warn"
-                    else ""
-                ),
-                details={
-                    "memorized_words": at_least,
-                    "longest_span": longest,
-                    "median_span": float(np.median(found.longest)) if len(found.longest) else 0,
-                    "memorized_rows": int(hits.sum()),
-                    "rejected_candidates": found.rejected,
-                    "worst_rows": worst,
-                    **_corpus_note(index),
-                },
-                chart={
-                    "kind": "histogram",
-                    "edges": edges.tolist(),
-                    "counts": counts.tolist(),
-                    "xlabel": "longest span of corpus words per response",
-                    "bound": at_least,
-                    "bound_label": "memorized from",
-                    "title": f"Longest reproduced corpus span per response, {where}",
-                },
+            if small:
+                summary += (
+                    f" Only {est.n} rows: too few to judge (evaluation.min_group_size is {needed})."
+                )
+            status = "inconclusive" if small else ctx.diagnose(est.value, bound)
+            findings.append(
+                ctx.finding(
+                    "memorization",
+                    At(None, split, col),
+                    str(g),
+                    measured=Measurement(est.value, est.ci, est.n, bound),
+                    status=status,
+                    title=f"Responses reproducing the training corpus on {split} ({col} {g})",
+                    summary=summary,
+                    details={"group": str(g), "memorized_words": at_least},
+                )
             )
-        )
-    return out
+            rows.append(
+                {
+                    "column": col,
+                    "group": str(g),
+                    "value": est.value,
+                    "ci": None if est.ci is None else list(est.ci),
+                    "n": est.n,
+                    "status": status,
+                }
+            )
+    return findings, rows
 
 
 def _compared_metric(ctx: CheckContext):
@@ -299,12 +334,16 @@ def contamination(ctx: CheckContext) -> list[Finding]:
         return []
     settings = ctx.spec.evaluation.memorization
     share_at = float(settings.contamination_share)
-    index = corpus_index(ctx)
     roles = [r for r in ("question", "reference") if r in ctx.spec.data.text.named()]
     out = []
     for split in ctx.dataset.splits:
         frame = ctx.dataset.frames[split]
-        scans = {r: corpus_scan(ctx, split, r) for r in roles}
+        ev = evidence(ctx.evaluation, split)
+        if ev is None:
+            out += _unscanned(ctx, split, "Evaluation rows found in the training corpus")
+            continue
+        ngram = ev.corpus["ngram"]
+        scans = {r: ev.scans[r] for r in roles}
         shares = np.vstack([scans[r].share for r in roles])  # NaN: too short to check
         checkable = np.isfinite(shares).any(axis=0)
         worst_share = np.where(checkable, np.nanmax(np.nan_to_num(shares, nan=-1.0), axis=0), 0.0)
@@ -318,11 +357,11 @@ def contamination(ctx: CheckContext) -> list[Finding]:
         what = " or ".join("prompt" if r == "question" else "reference answer" for r in roles)
         summary = (
             f"{pct(value, digits=1)} of the {est.n:,} rows in {where} have their {what} in the "
-            f"declared training corpus ({pct(share_at)} or more of its {index.ngram}-word "
+            f"declared training corpus ({pct(share_at)} or more of its {ngram}-word "
             f"sequences){_ci_words(est, ctx.confidence)}."
         )
         if short:
-            summary += f" {short:,} rows are shorter than {index.ngram} words and were not checked."
+            summary += f" {short:,} rows are shorter than {ngram} words and were not checked."
         if status == "warn":
             summary += (
                 f" That is more than {pct(bound.value, digits=1)}: the model may have seen these "
@@ -331,13 +370,13 @@ def contamination(ctx: CheckContext) -> list[Finding]:
         compared = _compare(ctx, split, dirty, 8301)
         if compared is not None:
             summary += _compare_sentence(compared, ctx.confidence)
-        order = np.argsort(-worst_share, kind="stable")[: int(settings.examples)]
+        order = worst_order(worst_share, int(settings.examples))
         worst = []
         for i in order:
             i = int(i)
             if not dirty[i]:
                 continue
-            role = max(roles, key=lambda r: np.nan_to_num(scans[r].share[i], nan=-1.0))
+            role = max(roles, key=lambda r: ranking(scans[r], r)[i])
             span = scans[role].spans[i]
             column = ctx.spec.data.text.named()[role]
             worst.append(
@@ -347,7 +386,7 @@ def contamination(ctx: CheckContext) -> list[Finding]:
                     "text": _marked(frame.iloc[i][column], span)[:EXCERPT_CHARS],
                     "share": float(scans[role].share[i]),
                     "corpus_line": None if span is None else span.document + 1,
-                    "corpus": "" if span is None else corpus_excerpt(index, span)[:EXCERPT_CHARS],
+                    "corpus": ev.excerpt(role, i),
                 }
             )
         chart = None
@@ -388,7 +427,7 @@ def contamination(ctx: CheckContext) -> list[Finding]:
                     "checked": roles,
                     "comparison": compared,
                     "worst_rows": worst,
-                    **_corpus_note(index),
+                    **ev.corpus,
                 },
                 chart=chart,
             )

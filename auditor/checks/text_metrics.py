@@ -14,9 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from auditor.checks.registry import CheckContext, register
-from auditor.metrics.bootstrap import percentile_interval, resample_apply
 from auditor.splits import bootstrap_seed, split_phrase
-from auditor.text.aggregate import TextEstimate, aggregate, pass_rate, passes
+from auditor.text.aggregate import TextEstimate, aggregate, aggregate_gap, pass_rate, passes
 from auditor.text.audit import available_metrics
 from auditor.text.catalogue import TEXT_METRICS, TextMetric, pass_rate_words
 from auditor.text.local_models import text_models
@@ -240,31 +239,20 @@ def _reference(spec: Spec, col: str, labels: list[str], sizes: list[int]) -> tup
 def _gap(measure, m: TextMetric, values, t, in_group, in_ref, purpose: int) -> dict:
     """A segment's figure minus its reference group's, with a bootstrap interval.
 
-    The two groups' rows are resampled together (Poisson weights per row, as every text
-    figure is), so each replicate's difference is of two independent resamples.
+    :func:`auditor.text.aggregate.aggregate_gap`: the two groups resampled independently.
     """
     ev = measure.spec.evaluation
-    rows = np.concatenate([np.flatnonzero(in_group), np.flatnonzero(in_ref)])
-    first = int(in_group.sum())
-    v = np.asarray(values, dtype=np.float64)[rows]
+    v = np.asarray(values, dtype=np.float64)
     if t is not None:
         v = passes(v, t, higher_is_better=m.higher_is_better)
-
-    def figure(w, part):
-        if m.corpus is not None and t is None:
-            return np.array([m.corpus(x) for x in np.atleast_2d(w @ part)])
-        return (w @ part) / np.maximum(w.sum(axis=-1), 1.0)
-
-    def gaps(w):
-        return figure(w[:, :first], v[:first]) - figure(w[:, first:], v[first:])
-
-    ones = np.ones((1, len(rows)))
-    point = float(gaps(ones)[0])
-    ci = None
-    if int(ev.bootstrap) and first and len(rows) > first:
-        seed = bootstrap_seed(ev.seed, measure.split, purpose)
-        reps = resample_apply(len(rows), gaps, resamples=int(ev.bootstrap), seed=seed)
-        ci = percentile_interval(reps, measure.confidence)
+    point, ci = aggregate_gap(
+        v[in_group],
+        v[in_ref],
+        resamples=int(ev.bootstrap),
+        seed=bootstrap_seed(ev.seed, measure.split, purpose),
+        confidence=measure.confidence,
+        corpus=m.corpus if t is None else None,
+    )
     return {"gap_to_reference": point, "gap_ci": None if ci is None else list(ci)}
 
 

@@ -25,6 +25,7 @@ from auditor.report.docmap import documentation_map
 from auditor.report.fairness_bounds import with_bound_line
 from auditor.report.fairness_tables import compact_group_table, feature_matrices
 from auditor.report.page_one import main_chart
+from auditor.report.text_tables import TEXT_ROWS, text_tables
 from auditor.spec.typed import typed_spec
 from auditor.splits import split_column
 from auditor.types import CATEGORIES, TEXT_TASKS
@@ -187,8 +188,9 @@ def status_label(status: str) -> dict[str, str]:
 
 # --------------------------------------------------------------------------- tables
 #: details a finding's sentence already states in words: kept in results.json, not drawn
-#: as a table of raw keys (the calibration trade-off's base rates, gaps and flags)
-EVIDENCE_ONLY = frozenset({"tradeoff"})
+#: as a table of raw keys (the calibration trade-off's base rates, gaps and flags; the
+#: generated text's worst rows, shown by the text tables section)
+EVIDENCE_ONLY = frozenset({"tradeoff"}) | TEXT_ROWS  # text rows: their own section
 
 
 def details_tables(details: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict]]:
@@ -1092,6 +1094,7 @@ def _build_context(results, draw_chart, spec_text, attachments, medium) -> dict[
             "finished": str((results.get("run") or {}).get("finished", "")),
             "docmap": documentation_map(),
         },
+        "text_tables": text_tables(results),  # generated text: auditor/report/text_tables.py
     }
 
 

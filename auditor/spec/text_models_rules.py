@@ -1,7 +1,7 @@
 """Rules of a spec's ``text_models``: the local models of the offline text estimators.
 
 A metric that needs a local model (``TextMetric.needs``: a sentence-embedding model for
-similarity, relevance, semantic_similarity and embedding_support; a causal language model
+similarity, relevance, coherence, semantic_similarity and embedding_support; a causal language model
 for fluency and perplexity) is computed only when the spec declares that model; a criterion
 on one without it, a folder that is missing or holds no model, and an absent
 ``text-models`` extra are each one located line (exit code 2).

@@ -145,7 +145,15 @@ def text_evaluation(spec: Spec, dataset: Dataset | None = None) -> Evaluation:
 
     With a ``judge`` section the judge scores the rows of ``dataset`` (read from the spec
     when not given) into ``Evaluation.text[split]["judge"]``
-    (:func:`auditor.text.judging.judge_splits`).
+    (:func:`auditor.text.judging.judge_splits`). With declared term swaps
+    (``evaluation.counterfactual.swaps``) and a run that calls the model (``responder``),
+    the swapped prompts are written and answered into
+    ``Evaluation.text[split]["counterfactual_pairs"]``
+    (:func:`auditor.text.counterfactual.swapped_pairs`), which the counterfactual checks
+    judge. With ``data.corpus`` the corpus is indexed once and every split's responses,
+    prompts and references scanned into ``Evaluation.text[split]["corpus"]``
+    (:func:`auditor.text.corpus_evidence.scan_corpus`), which the memorization and
+    contamination checks read.
     """
     metrics = available_metrics(spec)
     notes = {"text_metrics": [m.name for m in metrics]}
@@ -160,11 +168,34 @@ def text_evaluation(spec: Spec, dataset: Dataset | None = None) -> Evaluation:
         has_scores=False,
         notes=notes,
     )
+    swaps = _answers_swaps(spec)
+    corpus = spec.data.corpus is not None
+    if (spec.judge is not None or swaps or corpus) and dataset is None:
+        dataset = read_text_data(spec)
     if spec.judge is not None:
         from auditor.text.judging import judge_splits
 
-        judge_splits(spec, dataset if dataset is not None else read_text_data(spec), evaluation)
+        judge_splits(spec, dataset, evaluation)
+    if swaps:
+        from auditor.text.counterfactual import swapped_pairs
+
+        swapped_pairs(spec, dataset, evaluation)
+    if corpus:
+        from auditor.text.corpus_evidence import scan_corpus
+
+        scan_corpus(spec, dataset, evaluation)
     return evaluation
+
+
+def _answers_swaps(spec: Spec) -> bool:
+    """Whether this run writes counterfactual pairs from term swaps and has them answered:
+    swaps declared, no pairs in the file, and a responder to call."""
+    from auditor.spec.counterfactual_rules import responses_from_file
+
+    text = spec.data.text
+    settings = getattr(spec.evaluation, "counterfactual", None)
+    swaps = bool(settings is not None and settings.swaps)
+    return swaps and text is not None and not text.pair and not responses_from_file(spec)
 
 
 def used_models(spec: Spec, metrics: list[TextMetric]) -> list[dict]:

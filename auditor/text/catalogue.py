@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from auditor.text import (
+    coherence,
     embeddings,
     grounding,
     local_models,
@@ -207,6 +208,24 @@ _ENTRIES = [
         True,
         4.0,
         lambda d: embeddings.to_five(_cosines(d, "relevance", "question", "response")),
+        heuristic=True,
+        needs=("embedder",),
+    ),
+    TextMetric(
+        "coherence",
+        "Coherence (embedding heuristic)",
+        "1-5 score from the sentence-embedding cosines of adjacent sentences (the first "
+        "with the question; 0.1 or less -> 1, 0.4 or more -> 5), less points for sentences "
+        "repeated and for sentences out of order (auditor.text.coherence). A heuristic, not "
+        "a judge: it sees topical flow, not logic.",
+        ("question", "response"),
+        1.0,
+        5.0,
+        True,
+        4.0,
+        lambda d: coherence.coherence_scores(
+            _embedder(d, "coherence"), d["response"], d.get("question")
+        ),
         heuristic=True,
         needs=("embedder",),
     ),

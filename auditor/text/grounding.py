@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -43,10 +44,27 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|\n)\s*[\"'(]?$")
 
 
+def _opens_sentence(text: str, start: int) -> bool:
+    """Whether the word at ``start`` opens a sentence: ``_SENTENCE_START`` matched against
+    ``text[:start]``, read backwards from ``start`` instead of searched from the beginning
+    (the regex scans the whole prefix: quadratic in a response's length)."""
+    p = text[:start]
+    if p[-1:] in ('"', "'", "("):  # the optional opening quote or parenthesis
+        p = p[:-1]
+    stripped = p.rstrip()
+    gap = p[len(stripped) :]
+    if not stripped:  # only whitespace before it: the text's start
+        return True
+    if "\n" in gap:
+        return True
+    return bool(gap) and stripped[-1] in ".!?:;"
+
+
 def _number(token: str) -> str:
     return token.strip("$€£%").replace(",", "").rstrip(".")
 
 
+@lru_cache(maxsize=1 << 16)
 def _stem(word: str) -> str:
     word = word.lower().strip("'-")
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
@@ -72,9 +90,10 @@ class Support:
         return int(min(5, max(1, raw)))
 
 
-def _source_vocabulary(text: str) -> tuple[set[str], set[str]]:
-    numbers = {_number(m.group()) for m in _NUMBER.finditer(text)}
-    words = {_stem(m.group()) for m in _WORD.finditer(text)}
+@lru_cache(maxsize=4096)
+def _source_vocabulary(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    numbers = frozenset(_number(m.group()) for m in _NUMBER.finditer(text))
+    words = frozenset(_stem(m.group()) for m in _WORD.finditer(text))
     return numbers, words
 
 
@@ -95,7 +114,7 @@ def lexical_support(response: str, context: str, question: str = "") -> Support:
         stem = _stem(token)
         if stem in STOP_WORDS or len(stem) < 2:
             continue
-        entity = token[0].isupper() and not _SENTENCE_START.search(response[: m.start()])
+        entity = token[0].isupper() and not _opens_sentence(response, m.start())
         content += 1
         if stem in words:
             supported += 1
@@ -110,11 +129,16 @@ def lexical_support(response: str, context: str, question: str = "") -> Support:
 def support_rows(
     responses: Sequence[str], contexts: Sequence[str], questions: Sequence[str] | None = None
 ) -> list[Support]:
-    """:func:`lexical_support` of every row."""
+    """:func:`lexical_support` of every row (each distinct row once)."""
     questions = questions if questions is not None else [""] * len(responses)
-    return [
-        lexical_support(r, c, q) for r, c, q in zip(responses, contexts, questions, strict=True)
-    ]
+    seen: dict[tuple[str, str, str], Support] = {}
+    out = []
+    for row in zip(responses, contexts, questions, strict=True):
+        found = seen.get(row)
+        if found is None:
+            found = seen[row] = lexical_support(*row)
+        out.append(found)
+    return out
 
 
 def groundedness_scores(supports: Sequence[Support]) -> np.ndarray:

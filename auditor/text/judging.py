@@ -595,13 +595,22 @@ MSG_TOO_FEW_RATED = (
     "only {rated} rows were rated by people and judged (evaluation.min_group_size is {needed})"
 )
 MSG_LOW_KAPPA = (
-    "the judge's agreement with people is kappa {kappa:.2f}, below judge.min_kappa {bound:.2f}"
+    "the judge's agreement with people is kappa {kappa:.2f} (interval {low:.2f} to "
+    "{high:.2f}), not clearly at least judge.min_kappa {bound:.2f}: the interval's lower "
+    "bound is below it"
 )
 MSG_NO_KAPPA = "the judge's agreement with people could not be measured (too little variety)"
+MSG_NO_KAPPA_INTERVAL = (
+    "the judge's agreement with people is kappa {kappa:.2f}, but without an interval "
+    "(evaluation.bootstrap is 0) it cannot be shown to be at least judge.min_kappa {bound:.2f}"
+)
 
 
 def calibration(people: dict | None, min_kappa: float, min_rows: int) -> dict:
-    """``calibrated`` (bool) and ``why`` not: kappa at least ``min_kappa`` on ``min_rows``."""
+    """``calibrated`` (bool) and ``why`` not: on at least ``min_rows`` rated rows, the
+    weighted kappa's interval lies at or above ``min_kappa`` (its lower bound decides, as a
+    criterion with ``require: confidence`` is decided, so a judge that agrees by luck on a
+    few rows does not count)."""
     if not people:
         return {"calibrated": False, "why": "no rows were rated by people"}
     if people["rated"] < min_rows:
@@ -611,9 +620,11 @@ def calibration(people: dict | None, min_kappa: float, min_rows: int) -> dict:
         }
     if people["kappa"] is None:
         return {"calibrated": False, "why": MSG_NO_KAPPA}
-    if people["kappa"] < min_kappa:
-        return {
-            "calibrated": False,
-            "why": MSG_LOW_KAPPA.format(kappa=people["kappa"], bound=min_kappa),
-        }
+    ci = people.get("kappa_ci")
+    if not ci:
+        why = MSG_NO_KAPPA_INTERVAL.format(kappa=people["kappa"], bound=min_kappa)
+        return {"calibrated": False, "why": why}
+    if ci[0] < min_kappa:
+        why = MSG_LOW_KAPPA.format(kappa=people["kappa"], low=ci[0], high=ci[1], bound=min_kappa)
+        return {"calibrated": False, "why": why}
     return {"calibrated": True, "why": None}

@@ -308,8 +308,10 @@ _LOADED: dict[tuple[str, str, str], Any] = {}
 
 
 def cached(kind: str, identity: ModelIdentity, device: str, build: Callable[[], Any]) -> Any:
-    """``build()`` once per (kind, fingerprint, device) for the process."""
-    key = (kind, identity.fingerprint, device)
+    """``build()`` once per (kind, identity, device) for the process: the same files under
+    another name, version or folder are another identity (the loaded object carries its
+    own, and the results name it), so they are not served from the first one's entry."""
+    key = (kind, identity.fingerprint, identity.name, identity.version, identity.path, device)
     if key not in _LOADED:
         try:
             with offline():

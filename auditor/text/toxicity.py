@@ -17,7 +17,6 @@ matched as whole-word phrases of the lower-cased text.
 from __future__ import annotations
 
 import functools
-import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,8 +29,6 @@ MSG_NEEDS_PACKAGE = (
     "the profanity rate needs better-profanity, which is not installed: "
     "pip install 'auditor[text]' (make venv installs it)"
 )
-#: A word whose spellings multiply past this is looked up by its first spellings only.
-MAX_SPELLINGS = 4096
 
 
 @dataclass(frozen=True)
@@ -43,6 +40,7 @@ class WordList:
     origins: dict[str, tuple[str, ...]]  # a written character -> the letters it may stand for
     allowed: frozenset[str]  # characters that make up a word (the library's)
     version: str
+    prefixes: frozenset[str] = frozenset()  # every beginning of a listed single word
 
 
 @functools.lru_cache(maxsize=1)
@@ -78,21 +76,23 @@ def word_list() -> WordList:
         origins={k: tuple(sorted(v)) for k, v in origins.items()},
         allowed=allowed,
         version=getattr(better_profanity, "__version__", "unknown"),
+        prefixes=frozenset(w[:i] for w in single for i in range(1, len(w) + 1)),
     )
 
 
 def _words(text: str, allowed: frozenset[str]) -> list[str]:
     """The text's words: runs of the library's word characters, lower-cased."""
-    out, current = [], []
-    for ch in text:
-        if ch in allowed:
-            current.append(ch)
-        elif current:
-            out.append("".join(current).lower())
-            current = []
-    if current:
-        out.append("".join(current).lower())
-    return out
+    if text.isascii():  # both cases of every ASCII letter are word characters
+        return _word_pattern(allowed, ascii_only=True).findall(text.lower())
+    return [w.lower() for w in _word_pattern(allowed, ascii_only=False).findall(text)]
+
+
+@functools.lru_cache(maxsize=8)
+def _word_pattern(allowed: frozenset[str], *, ascii_only: bool) -> re.Pattern:
+    """A run of the library's word characters: one regex instead of a loop per character;
+    for an ASCII text, the class of the ASCII ones alone (a far smaller class to test)."""
+    chars = sorted(ch for ch in allowed if ch.isascii() or not ascii_only)
+    return re.compile("[" + "".join(re.escape(ch) for ch in chars) + "]+")
 
 
 def _listed(word: str, wl: WordList) -> bool:
@@ -103,18 +103,36 @@ def _listed(word: str, wl: WordList) -> bool:
     choices = [(ch, *wl.origins.get(ch, ())) for ch in word]
     if all(len(c) == 1 for c in choices):
         return False
-    spellings = itertools.islice(itertools.product(*choices), MAX_SPELLINGS)
-    return any("".join(s) in wl.words for s in spellings)
+    # the spellings grown character by character, kept only while they begin a listed word
+    frontier = {""}
+    for options in choices:
+        frontier = {p + o for p in frontier for o in options if p + o in wl.prefixes}
+        if not frontier:
+            return False
+    return not frontier.isdisjoint(wl.words)
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _listed_word(word: str) -> bool:
+    """:func:`_listed` against the installed list, each distinct word decided once."""
+    return _listed(word, word_list())
 
 
 def is_profane(text: str) -> bool:
     """Whether ``text`` holds a word (or phrase) of better-profanity's list."""
     wl = word_list()
-    if any(_listed(w, wl) for w in _words(text, wl.allowed)):
+    if any(_listed_word(w) for w in _words(text, wl.allowed)):
         return True
     return bool(wl.phrases is not None and wl.phrases.search(text.lower()))
 
 
 def profanity_rows(responses: Sequence[str]) -> np.ndarray:
-    """1.0 per response holding a listed word, else 0.0."""
-    return np.array([float(is_profane(r)) for r in responses], dtype=np.float64)
+    """1.0 per response holding a listed word, else 0.0 (each distinct response once)."""
+    seen: dict[str, float] = {}
+    out = np.empty(len(responses), dtype=np.float64)
+    for i, r in enumerate(responses):
+        hit = seen.get(r)
+        if hit is None:
+            hit = seen[r] = float(is_profane(r))
+        out[i] = hit
+    return out

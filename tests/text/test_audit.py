@@ -89,6 +89,8 @@ def test_planted_share_lies_in_the_groundedness_interval_and_the_segment_is_wors
     assert below / grounded.n == pytest.approx(1 - grounded.value, abs=1e-9)
     # a 0/1 rate has its segments as its chart instead
     assert findings["text.refusal_rate.q4"].chart["kind"] == "group_bars"
+    # no judge is declared: the judge's check says nothing at all (no skipped row)
+    assert not [f for f in findings.values() if f.check == "judge_agreement"]
 
 
 def test_the_bundled_example_runs_to_a_report_with_a_verdict(bundled, tmp_path):

@@ -182,3 +182,102 @@ def test_corpus_and_memorization_settings_are_checked_with_located_errors(tmp_pa
         load_spec(path)
     lines = str(err.value).splitlines()
     assert any("check 'memorization' needs data.corpus" in line for line in lines)
+
+
+def test_the_memorized_share_per_segment_has_its_interval_and_small_ones_are_inconclusive(
+    tmp_path,
+):
+    """Two channels with planted memorization rates (5% and 40%) and a tiny third: each
+    segment's finding is its planted share, inside its interval; the tiny one is shown as
+    inconclusive; the split's finding lists them in its segment table."""
+    path, _ = _spec(tmp_path, memorized=0.0, criteria=[])
+    lines = (tmp_path / "corpus.txt").read_text(encoding="utf-8").splitlines()
+    parts = []
+    for channel, share, seed, rows in (
+        ("web", 0.05, 1, ROWS),
+        ("app", 0.4, 2, ROWS),
+        ("fax", 0.5, 3, 12),
+    ):
+        frame = _rows(lines, np.random.default_rng(seed), memorized=share).iloc[:rows]
+        parts.append(frame.assign(channel=channel, id=[f"{channel}{i}" for i in range(rows)]))
+    frame = pd.concat(parts, ignore_index=True)
+    frame.to_csv(tmp_path / "answers.csv", index=False)
+    values = yaml.safe_load(path.read_text())
+    values["data"]["sensitive"] = ["channel"]
+    path.write_text(yaml.safe_dump(values, sort_keys=False))
+    _, _, by_id, _ = _run(path)
+    for channel in ("web", "app"):
+        f = by_id[f"text.memorization.q4.channel.{channel}"]
+        truth = frame.loc[frame["channel"] == channel, "planted_copied"].mean()
+        assert f.value == pytest.approx(truth) and f.n == ROWS and f.sensitive == "channel"
+        assert f.ci[0] < f.value < f.ci[1] and f.status in ("pass", "warn")
+    assert (
+        by_id["text.memorization.q4.channel.app"].ci[0]
+        > by_id["text.memorization.q4.channel.web"].ci[1]
+    )
+    tiny = by_id["text.memorization.q4.channel.fax"]
+    assert tiny.status == "inconclusive" and "too few to judge" in tiny.summary
+    table = by_id["text.memorization.q4"].details["segments"]
+    assert [(r["group"], r["n"]) for r in table] == [("app", ROWS), ("fax", 12), ("web", ROWS)]
+
+
+def test_the_checks_only_read_what_the_evaluate_stage_scanned(tmp_path, monkeypatch):
+    """The corpus is indexed in the evaluate stage; the checks neither index nor open it
+    (they run with the index builder and the corpus file gone), and an evaluation without
+    the scan gives a skipped finding saying so."""
+    criteria = [{"check": "memorization", "at_most": 0.02}]
+    path, frame = _spec(tmp_path, memorized=MEMORIZED, criteria=criteria)
+    spec = load_spec(path)
+    dataset = read_text_data(spec)
+    evaluation = text_evaluation(spec, dataset)
+    assert evaluation.notes["corpus"]["ngram"] == 8 and evaluation.notes["corpus"]["corpus_bytes"]
+    (tmp_path / "corpus.txt").unlink()
+
+    def no_index(*args, **kwargs):
+        raise AssertionError("a check indexed the corpus")
+
+    monkeypatch.setattr(mz, "build_index", no_index)
+    by_id = {f.id: f for f in run_checks(spec, dataset, evaluation)}
+    memorized = by_id["text.memorization.q4"]
+    assert memorized.value == pytest.approx(frame["planted_copied"].mean())
+    worst = memorized.details["worst_rows"]
+    assert worst and all(row["corpus"] and row["corpus_line"] >= 1 for row in worst)
+    dirty = by_id["text.contamination.q4"]
+    assert dirty.details["worst_rows"] and all(r["corpus"] for r in dirty.details["worst_rows"])
+    # an evaluation without the scan: both checks say so, neither measures
+    del evaluation.text["q4"]["corpus"]
+    by_id = {f.id: f for f in run_checks(spec, dataset, evaluation)}
+    for check in ("memorization", "contamination"):
+        skipped = by_id[f"text.{check}.q4"]
+        assert skipped.status == "skipped" and "was not scanned" in skipped.summary
+
+
+def test_a_memorization_criterion_judges_the_split_or_the_segments_it_names(tmp_path):
+    """Without ``sensitive`` the criterion reads the split-wide share (not its worst
+    segment); with ``sensitive: channel`` the worst segment of that column."""
+    criteria = [
+        {"check": "memorization", "at_most": 0.45},
+        {"check": "memorization", "sensitive": "channel", "at_most": 0.45},
+    ]
+    path, _ = _spec(tmp_path, memorized=0.0, criteria=criteria)
+    lines = (tmp_path / "corpus.txt").read_text(encoding="utf-8").splitlines()
+    parts = [
+        _rows(lines, np.random.default_rng(seed), memorized=share).assign(channel=channel)
+        for channel, share, seed in (("web", 0.05, 1), ("app", 0.6, 2))
+    ]
+    frame = pd.concat(parts, ignore_index=True).assign(id=lambda f: [f"r{i}" for i in f.index])
+    frame.to_csv(tmp_path / "answers.csv", index=False)
+    values = yaml.safe_load(path.read_text())
+    values["data"]["sensitive"] = ["channel"]
+    path.write_text(yaml.safe_dump(values, sort_keys=False))
+    spec, _, by_id, findings = _run(path)
+    outcomes, _ = decide(spec, findings)
+    whole, segment = outcomes
+    assert (
+        by_id["text.memorization.q4"].value
+        < 0.4
+        < 0.5
+        < by_id["text.memorization.q4.channel.app"].value
+    )
+    assert whole.finding_id == "text.memorization.q4" and whole.status == "pass"
+    assert segment.finding_id == "text.memorization.q4.channel.app" and segment.status == "fail"

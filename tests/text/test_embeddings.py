@@ -84,8 +84,8 @@ def test_every_model_reading_catalogue_entry_computes_in_range_on_tiny_models(mo
     }
     reading = [m for m in TEXT_METRICS.values() if m.needs]
     assert {m.name for m in reading} >= {
-        "similarity", "relevance", "fluency", "semantic_similarity", "embedding_support",
-        "perplexity",
+        "similarity", "relevance", "coherence", "fluency", "semantic_similarity",
+        "embedding_support", "perplexity",
     }  # fmt: skip
     for metric in reading:
         values = metric.row_values(data)

@@ -143,19 +143,26 @@ def test_a_criterion_counts_as_advisory_while_the_judge_is_uncalibrated():
             details={"judge": judge} if judge else {},
         )
 
-    low = {"rated": 80, "kappa": 0.4}
+    low = {"rated": 80, "kappa": 0.4, "kappa_ci": [0.3, 0.5]}
     assert calibration(low, 0.6, 30)["why"] == (
-        "the judge's agreement with people is kappa 0.40, below judge.min_kappa 0.60"
+        "the judge's agreement with people is kappa 0.40 (interval 0.30 to 0.50), not clearly "
+        "at least judge.min_kappa 0.60: the interval's lower bound is below it"
     )
     assert criterion.uncalibrated_judge(finding(calibration(low, 0.6, 30))).startswith(
         "the judge's agreement with people is kappa 0.40"
     )
-    few = calibration({"rated": 12, "kappa": 0.9}, 0.6, 30)
+    few = calibration({"rated": 12, "kappa": 0.9, "kappa_ci": [0.8, 0.95]}, 0.6, 30)
     assert "only 12 rows were rated" in criterion.uncalibrated_judge(finding(few))
-    assert (
-        criterion.uncalibrated_judge(finding(calibration({"rated": 80, "kappa": 0.8}, 0.6, 30)))
-        is None
-    )
+    good = {"rated": 80, "kappa": 0.8, "kappa_ci": [0.7, 0.88]}
+    assert criterion.uncalibrated_judge(finding(calibration(good, 0.6, 30))) is None
+    # the interval decides, not the point: a kappa of 0.8 whose interval reaches 0.5 is
+    # not shown to be at least 0.6; without an interval it is not shown either
+    wide = calibration({"rated": 80, "kappa": 0.8, "kappa_ci": [0.5, 0.95]}, 0.6, 30)
+    assert not wide["calibrated"] and "interval 0.50 to 0.95" in wide["why"]
+    point = calibration({"rated": 80, "kappa": 0.8, "kappa_ci": None}, 0.6, 30)
+    assert not point["calibrated"] and "without an interval" in point["why"]
+    edge = calibration({"rated": 80, "kappa": 0.7, "kappa_ci": [0.6, 0.8]}, 0.6, 30)
+    assert edge["calibrated"]  # at least: the bound itself is enough
     assert "no judge scored" in criterion.uncalibrated_judge(finding(None))
 
 

@@ -58,3 +58,23 @@ def test_the_word_list_is_the_librarys_and_a_criterion_can_bound_the_rate():
     assert len(wl.words) > 500 and "shit" in wl.words and wl.version
     enum = load_schema()["$defs"]["criterion"]["properties"]["metric"]["enum"]
     assert "profanity_rate" in enum
+
+
+def test_leetspeak_spellings_of_listed_words_are_decided_as_the_library_does():
+    """Seeded leetspeak spellings of listed words (the substitutions better-profanity
+    reads), alone and inside a sentence, and e-mail-like words with many substitutable
+    characters: the same decision as ``contains_profanity``."""
+    import random
+
+    from better_profanity import profanity
+
+    rng = random.Random(7)
+    subs = {"a": "@4*", "i": "1l*", "o": "0@*", "u": "v*", "v": "u*", "l": "1", "e": "3*"}
+    subs.update({"s": "$5", "t": "7"})
+    words = sorted(toxicity.word_list().words)
+    texts = ["customer4027@mail.example wrote", "Call 1-800-701-0110 tollfree"]
+    for w in rng.sample(words, 60):
+        leet = "".join(rng.choice(subs.get(c, c) + c) for c in w)
+        texts += [leet, f"so {leet}ed now"]
+    for text in texts:
+        assert toxicity.is_profane(text) == profanity.contains_profanity(text), text

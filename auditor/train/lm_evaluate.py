@@ -90,12 +90,13 @@ def lm_evaluation(spec: Spec, dataset: Dataset, predictor: LMPredictor) -> Evalu
     """Per-document NLL sums and token counts on every split; extraction on train."""
     from auditor.data.corpus import TEXT_COLUMN
     from auditor.splits import bootstrap_seed
+    from auditor.train.lm import split_texts
     from auditor.types import Evaluation
 
     text: dict[str, dict[str, Any]] = {}
     for split in dataset.splits:
-        texts = dataset.frames[split][TEXT_COLUMN].tolist()
-        nll, tokens = predictor.nll(texts)
+        texts, prompt_chars = split_texts(dataset, split)  # pairs: the responses are scored
+        nll, tokens = predictor.nll(texts, prompt_chars)
         text[split] = {"nll": nll, "tokens": tokens}
     settings = spec.evaluation.extraction
     text.setdefault("train", {})["extraction"] = extraction(

@@ -313,7 +313,11 @@ def test_a_valid_language_model_spec_loads(tmp_path):
 @pytest.mark.parametrize(
     ("fields", "line", "message"),
     [
-        ({"architecture": "mlp"}, 7, "a language_model objective trains transformer_lm, not 'mlp'"),
+        (
+            {"architecture": "mlp"},
+            7,
+            "a language_model objective trains transformer_lm, pretrained_lm, not 'mlp'",
+        ),
         ({"width": 33}, 8, "model.transformer.width (33) must be a multiple of heads (2)"),
         ({"verbatim": 30}, 10, "prefix_tokens + verbatim_tokens (38) must fit within"),
         (

@@ -19,6 +19,8 @@ from auditor.spec.rules import RuleContext, _bound_errors, listed, spec_rule
 from auditor.spec.suggest import did_you_mean
 from auditor.types import LM_TASKS
 
+#: Checks that compare the checkpoint before fine-tuning with the fine-tuned model.
+BASE_CHECKS = ("fine_tuning_gain", "forgetting")
 #: What training a language model imports (the text-models extra); LoRA adds peft.
 NEEDED_MODULES = ("transformers", "tokenizers", "safetensors")
 PEFT = ("peft",)
@@ -98,6 +100,15 @@ MSG_RESPONSE_PACKING = (
     "with a response_field the loss is on each pair's response: set "
     "data.text_processing.packing to false (one pair a sequence)"
 )
+MSG_BASE_ONLY = (
+    "{what} compares the checkpoint before and after fine-tuning: it needs architecture "
+    "pretrained_lm"
+)
+MSG_BASE_OFF = "{check} needs evaluation.base_comparison.enabled: true"
+MSG_BASE_GENERAL = (
+    "forgetting is measured on a general held-out corpus: set "
+    "evaluation.base_comparison.general to its file"
+)
 MSG_SPLIT = "split {split!r} is not a split of the corpus; use {names}{hint}"
 MSG_HELD_OUT = "{check} compares a held-out split with train: use split validation or test"
 
@@ -138,6 +149,7 @@ def check_lm_objective(ctx: RuleContext) -> list[SpecError]:
                 (("data", "text_processing"), spec.data.text_processing),
                 (("model", "transformer"), spec.model.transformer),
                 (("evaluation", "extraction"), spec.evaluation.extraction),
+                (("evaluation", "base_comparison"), spec.evaluation.base_comparison),
             )
             if value != section(path)
         ]
@@ -292,6 +304,10 @@ def check_lm_criteria(ctx: RuleContext) -> list[SpecError]:
             )
             continue
         errors += _bound_errors(ctx, c, here)
+        if c.check in BASE_CHECKS:
+            errors += _base_criterion_errors(ctx, c, here)
+            if c.check == "forgetting":
+                continue
         if c.split not in LM_SPLITS:
             errors.append(
                 ctx.error(
@@ -306,6 +322,50 @@ def check_lm_criteria(ctx: RuleContext) -> list[SpecError]:
         elif c.check in HELD_OUT_CHECKS and c.split == "train":
             errors.append(ctx.error(here + ("split",), MSG_HELD_OUT.format(check=c.check)))
     return errors
+
+
+def _base_criterion_errors(ctx: RuleContext, c, here: tuple) -> list[SpecError]:
+    spec, settings = ctx.spec, ctx.spec.evaluation.base_comparison
+    if spec.model.architecture != "pretrained_lm":
+        return [ctx.error(here + ("check",), MSG_BASE_ONLY.format(what=c.check))]
+    if not settings.enabled:
+        return [
+            ctx.error(
+                ("evaluation", "base_comparison", "enabled"), MSG_BASE_OFF.format(check=c.check)
+            )
+        ]
+    if c.check == "forgetting" and settings.general is None:
+        return [ctx.error(here + ("check",), MSG_BASE_GENERAL)]
+    if c.check == "fine_tuning_gain" and c.split == "train":
+        return [ctx.error(here + ("split",), MSG_HELD_OUT.format(check=c.check))]
+    return []
+
+
+@spec_rule("lm_base_corpus", needs_data=True, applies="lm")
+def check_lm_base_corpus(ctx: RuleContext) -> list[SpecError]:
+    """The general held-out corpus of the base comparison is readable and holds documents;
+    it applies to a fine-tuned checkpoint only."""
+    from auditor.data.corpus import TEXT_COLUMN, detect_corpus_format, read_documents
+    from auditor.errors import DataError
+
+    spec = ctx.spec
+    general = spec.evaluation.base_comparison.general
+    if general is None or not _is_lm(ctx):
+        return []
+    at = ("evaluation", "base_comparison", "general")
+    if spec.model.architecture != "pretrained_lm":
+        return [ctx.error(at, MSG_BASE_ONLY.format(what="evaluation.base_comparison.general"))]
+    path = ctx.resolve_path(general)
+    try:
+        read_documents(
+            path,
+            fmt=detect_corpus_format(path, "auto"),
+            field=(spec.data.corpus.field if spec.data.corpus else None) or TEXT_COLUMN,
+            encoding=spec.data.encoding,
+        )
+    except DataError as exc:
+        return [ctx.error(at, f"{path.name}: {exc.message}")]
+    return []
 
 
 @spec_rule("lm_corpus_file", needs_data=True, applies="lm")

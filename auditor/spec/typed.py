@@ -419,6 +419,15 @@ class Extraction:
 
 
 @dataclass(frozen=True)
+class BaseComparison:
+    """The checkpoint before fine-tuning against the fine-tuned model
+    (``evaluation.base_comparison``)."""
+
+    enabled: bool
+    general: str | None
+
+
+@dataclass(frozen=True)
 class Diagnostics:
     """The bounds diagnostics are judged against when no criterion covers them."""
 
@@ -474,6 +483,7 @@ class Evaluation:
     cross_validation: CrossValidation | None
     learning_curve: LearningCurve
     extraction: Extraction
+    base_comparison: BaseComparison
     counterfactual: Counterfactual
     drift: Drift
     memorization: Memorization

@@ -86,6 +86,44 @@ def extraction(
     }
 
 
+def general_documents(spec: Spec) -> list[str]:
+    """The documents of ``evaluation.base_comparison.general`` (read as the corpus is)."""
+    from auditor.data.corpus import TEXT_COLUMN, detect_corpus_format, read_documents
+
+    path = spec.resolve_path(spec.evaluation.base_comparison.general)
+    return read_documents(
+        path,
+        fmt=detect_corpus_format(path, "auto"),
+        field=spec.data.corpus.field or TEXT_COLUMN,
+        encoding=spec.data.encoding,
+    )
+
+
+def compare_with_base(spec: Spec, dataset: Dataset, predictor, text: dict) -> None:
+    """The checkpoint before fine-tuning scored on the same tokens as the fine-tuned model:
+    ``base_nll`` beside ``nll`` on validation and test, and both on the general corpus
+    (``text["general"]``) when one is declared. A model trained from scratch has no base."""
+    from auditor.train.lm import split_texts
+
+    settings = spec.evaluation.base_comparison
+    if not settings.enabled or not hasattr(predictor, "base_model"):
+        return
+    base = predictor.base_model()
+    for split in [s for s in ("validation", "test") if s in text]:
+        texts, prompt_chars = split_texts(dataset, split)
+        text[split]["base_nll"], _ = predictor.nll_of(base, texts, prompt_chars)
+    if settings.general:
+        docs = general_documents(spec)
+        nll, tokens = predictor.nll(docs)
+        text["general"] = {
+            "nll": nll,
+            "tokens": tokens,
+            "base_nll": predictor.nll_of(base, docs)[0],
+            "documents": len(docs),
+        }
+    del base
+
+
 def lm_evaluation(spec: Spec, dataset: Dataset, predictor: LMPredictor) -> Evaluation:
     """Per-document NLL sums and token counts on every split; extraction on train."""
     from auditor.data.corpus import TEXT_COLUMN
@@ -98,6 +136,7 @@ def lm_evaluation(spec: Spec, dataset: Dataset, predictor: LMPredictor) -> Evalu
         texts, prompt_chars = split_texts(dataset, split)  # pairs: the responses are scored
         nll, tokens = predictor.nll(texts, prompt_chars)
         text[split] = {"nll": nll, "tokens": tokens}
+    compare_with_base(spec, dataset, predictor, text)
     settings = spec.evaluation.extraction
     text.setdefault("train", {})["extraction"] = extraction(
         predictor,

@@ -482,8 +482,131 @@ def test_language_model_training_options_are_refused_for_tabular_specs(tmp_path)
     path.write_text(
         "version: 1\nname: t\nobjective: {task: binary, target: y}\ndata: {train: t.csv}\n"
         "training:\n  warmup_steps: 10\n  gradient_accumulation: 2\n"
+        "evaluation:\n  base_comparison: {general: t.csv}\n"
     )
     with pytest.raises(SpecError) as err:
         load_spec(path)
-    assert "training.warmup_steps applies to objective.task: language_model only" in str(err.value)
-    assert "spec.yaml:6:" in str(err.value) and "spec.yaml:7:" in str(err.value)
+    text = str(err.value)
+    assert "training.warmup_steps applies to objective.task: language_model only" in text
+    assert "evaluation.base_comparison applies to objective.task: language_model only" in text
+    assert all(f"spec.yaml:{line}:" in text for line in (6, 7, 9))
+
+
+# ------------------------------------------------------------------ before vs after fine-tuning
+def test_paired_loss_difference_by_hand():
+    from auditor.checks.lm_base import paired_loss_difference
+
+    base, tuned, tokens = np.array([4.0, 6.0, 2.0]), np.array([3.0, 3.0, 2.0]), np.array([2, 3, 1])
+    value, ci, reps = paired_loss_difference(base, tuned, tokens, None, 0.95)
+    assert value == pytest.approx((1.0 + 3.0 + 0.0) / 6) and ci is None and reps is None
+    weights = np.array([[1.0, 1.0, 1.0], [2.0, 0.0, 1.0], [0.0, 3.0, 0.0]])
+    _, _, reps = paired_loss_difference(base, tuned, tokens, weights, 0.95)
+    np.testing.assert_allclose(reps, [4 / 6, 2 / 5, 9 / 9])
+
+
+def base_findings(tmp_path, checkpoint, *, pretrained, training=None, general=True):
+    from auditor.checks import run_checks
+    from auditor.train.lm_evaluate import lm_evaluation
+
+    unseen = random_docs(80, seed=1)[60:]  # the checkpoint's kind of text, never trained on
+    (tmp_path / "general.txt").write_text("\n".join(unseen) + "\n")
+    spec = tune_spec(
+        tmp_path,
+        checkpoint,
+        pretrained=pretrained,
+        training=training,
+        evaluation={"base_comparison": {"general": "general.txt" if general else None}},
+    )
+    dataset = build_dataset(spec)
+    predictor = fine_tune_language_model(spec, dataset)
+    evaluation = lm_evaluation(spec, dataset, predictor)
+    return {f.id: f for f in run_checks(spec, dataset, evaluation)}, evaluation
+
+
+def test_fine_tuning_gain_and_forgetting_are_measured_against_the_checkpoint(tmp_path, checkpoint):
+    findings, evaluation = base_findings(
+        tmp_path,
+        checkpoint,
+        pretrained={"fine_tune": "full"},
+        training={"epochs": 4, "learning_rate": 0.02},
+    )
+    test = evaluation.text["test"]
+    assert test["base_nll"].shape == test["nll"].shape
+    gain = findings["fit.fine_tuning_gain.test"]
+    expected = (test["base_nll"].sum() - test["nll"].sum()) / test["tokens"].sum()
+    assert gain.value == pytest.approx(expected)
+    assert gain.ci[0] > 0  # a new vocabulary: fine-tuning on it helps beyond doubt
+    forgot = findings["fit.forgetting"]
+    general = evaluation.text["general"]
+    assert general["documents"] == 20
+    expected = (general["nll"].sum() - general["base_nll"].sum()) / general["tokens"].sum()
+    assert forgot.value == pytest.approx(expected)
+    assert forgot.ci[0] > 0  # full fine-tuning on other text at a high rate forgets
+    assert "lost some of what it knew" in forgot.summary
+
+
+def test_without_a_general_corpus_forgetting_is_skipped(tmp_path, checkpoint):
+    findings, evaluation = base_findings(
+        tmp_path, checkpoint, pretrained={"fine_tune": "lora"}, general=False
+    )
+    assert "general" not in evaluation.text
+    assert findings["fit.forgetting"].status == "skipped"
+    assert "fit.fine_tuning_gain.validation" in findings
+
+
+@pytest.mark.parametrize(
+    ("architecture", "base", "criterion", "message"),
+    [
+        (
+            "transformer_lm",
+            "{enabled: true}",
+            "{check: fine_tuning_gain, split: test, at_least: 0}",
+            "fine_tuning_gain compares the checkpoint before and after fine-tuning",
+        ),
+        (
+            "pretrained_lm",
+            "{enabled: true}",
+            "{check: forgetting, at_most: 0.5}",
+            "forgetting is measured on a general held-out corpus",
+        ),
+        (
+            "pretrained_lm",
+            "{enabled: false}",
+            "{check: fine_tuning_gain, split: test, at_least: 0}",
+            "fine_tuning_gain needs evaluation.base_comparison.enabled: true",
+        ),
+        (
+            "pretrained_lm",
+            "{general: missing.txt}",
+            "{check: forgetting, at_most: 0.5}",
+            "missing.txt: corpus file not found",
+        ),
+        (
+            "transformer_lm",
+            "{general: corpus.txt}",
+            "{check: perplexity, split: test, at_most: 100}",
+            "evaluation.base_comparison.general compares the checkpoint before and after",
+        ),
+    ],
+)
+def test_base_comparison_rules(tmp_path, checkpoint, architecture, base, criterion, message):
+    from auditor.spec import load_spec
+
+    (tmp_path / "corpus.txt").write_text("\n".join(random_docs(30, seed=1)) + "\n")
+    model = (
+        f"  architecture: pretrained_lm\n  transformer: {{context_length: 32}}\n"
+        f"  pretrained: {{path: {checkpoint}}}\n"
+        if architecture == "pretrained_lm"
+        else "  architecture: transformer_lm\n"
+    )
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        "version: 1\nname: b\nobjective: {task: language_model}\n"
+        "data: {corpus: {path: corpus.txt}, text_processing: {max_length: 30}}\n"
+        f"model:\n{model}"
+        "evaluation:\n  extraction: {prefix_tokens: 4, verbatim_tokens: 8}\n"
+        f"  base_comparison: {base}\n"
+        f"acceptance:\n  - {criterion}\n"
+    )
+    with pytest.raises(SpecError, match=message.replace("(", r"\(")):
+        load_spec(path)

@@ -534,11 +534,15 @@ def lm_model_config(settings: LMSettings, tokenizer) -> dict[str, Any]:
     }
 
 
-def train_language_model(spec: Spec, dataset: Dataset, *, progress=None) -> LMPredictor:
+def train_language_model(
+    spec: Spec, dataset: Dataset, *, progress=None, tokenizer=None
+) -> LMPredictor:
     """Train the spec's transformer_lm on the dataset's train split.
 
-    The tokenizer is trained on the train documents alone; the validation documents decide
-    early stopping; the test documents are not read.
+    The tokenizer is trained on the train documents alone (``tokenizer``: one already
+    trained, so that models of a learning curve share it and their perplexities per token
+    compare); the validation documents decide early stopping; the test documents are not
+    read.
 
     Raises
     ------
@@ -550,9 +554,10 @@ def train_language_model(spec: Spec, dataset: Dataset, *, progress=None) -> LMPr
 
     settings = lm_settings(spec)
     run = LMRun.start(spec)
-    tokenizer = train_tokenizer(
-        dataset.frames["train"][TEXT_COLUMN].tolist(), settings.vocabulary_size
-    )
+    if tokenizer is None:
+        tokenizer = train_tokenizer(
+            dataset.frames["train"][TEXT_COLUMN].tolist(), settings.vocabulary_size
+        )
     config = lm_model_config(settings, tokenizer)
     run.reseed()
     model = build_model(config).to(run.device)

@@ -231,6 +231,17 @@ class Pretrained:
 
 
 @dataclass(frozen=True)
+class Encoder:
+    """The sentence encoder a text_classifier fine-tunes (``model.encoder``)."""
+
+    model: str
+    text_column: str
+    max_length: int
+    freeze_encoder: bool
+    head_learning_rate: float | None
+
+
+@dataclass(frozen=True)
 class Model:
     """The architecture to train, or the vendor's model (``model``)."""
 
@@ -241,6 +252,7 @@ class Model:
     batch_norm: bool
     transformer: Transformer
     pretrained: Pretrained | None
+    encoder: Encoder | None
     vendor: Vendor | None
     compare: Literal["none", "in_house", "linear"]
 

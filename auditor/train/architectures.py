@@ -144,12 +144,23 @@ def pretrained_lm(*, path: str, **_: Any) -> nn.Module:
     return load_checkpoint(path)[0]
 
 
+def text_classifier(*, encoder_path: str, out_features: int, dropout: float = 0.1, **_: Any):
+    """A pre-trained sentence encoder with a classification head (binary, multiclass;
+    :mod:`auditor.train.text_classifier` fine-tunes it on a text column)."""
+    from pathlib import Path
+
+    from auditor.train.text_classifier import build_classifier
+
+    return build_classifier(Path(encoder_path), int(out_features), float(dropout))[0]
+
+
 ARCHITECTURES = {
     "linear": linear,
     "mlp": mlp,
     "resmlp": resmlp,
     "transformer_lm": transformer_lm,
     "pretrained_lm": pretrained_lm,
+    "text_classifier": text_classifier,
 }
 #: The architectures of the language-model objective (the others are tabular).
 from auditor.types import LM_ARCHITECTURES  # noqa: E402, F401 - re-exported; validation reads it there

@@ -26,7 +26,7 @@ PROPS = SCHEMA["properties"]
                 {"architecture": "cnn", "in_features": 2, "out_features": 1}
             ),
             "unknown architecture 'cnn'; available: linear, mlp, pretrained_lm, resmlp, "
-            "transformer_lm",
+            "text_classifier, transformer_lm",
         ),
         (
             optim,

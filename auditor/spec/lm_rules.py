@@ -325,20 +325,19 @@ def check_lm_criteria(ctx: RuleContext) -> list[SpecError]:
 
 
 def _base_criterion_errors(ctx: RuleContext, c, here: tuple) -> list[SpecError]:
+    """A criterion on the comparison with the checkpoint: what it needs, every lack said."""
     spec, settings = ctx.spec, ctx.spec.evaluation.base_comparison
+    errors = []
     if spec.model.architecture != "pretrained_lm":
-        return [ctx.error(here + ("check",), MSG_BASE_ONLY.format(what=c.check))]
-    if not settings.enabled:
-        return [
-            ctx.error(
-                ("evaluation", "base_comparison", "enabled"), MSG_BASE_OFF.format(check=c.check)
-            )
-        ]
+        errors.append(ctx.error(here + ("check",), MSG_BASE_ONLY.format(what=c.check)))
+    elif not settings.enabled:
+        at = ("evaluation", "base_comparison", "enabled")
+        errors.append(ctx.error(at, MSG_BASE_OFF.format(check=c.check)))
     if c.check == "forgetting" and settings.general is None:
-        return [ctx.error(here + ("check",), MSG_BASE_GENERAL)]
+        errors.append(ctx.error(here + ("check",), MSG_BASE_GENERAL))
     if c.check == "fine_tuning_gain" and c.split == "train":
-        return [ctx.error(here + ("split",), MSG_HELD_OUT.format(check=c.check))]
-    return []
+        errors.append(ctx.error(here + ("split",), MSG_HELD_OUT.format(check=c.check)))
+    return errors
 
 
 @spec_rule("lm_base_corpus", needs_data=True, applies="lm")

@@ -18,7 +18,11 @@ def obtain_predictor(
         from auditor.text.audit import ResponsesFile
 
         return ResponsesFile(dataset)
-    if spec.task in LM_TASKS:  # a language model trained from scratch on the corpus
+    if spec.task in LM_TASKS:  # a language model from scratch, or a checkpoint fine-tuned
+        if spec.model.architecture == "pretrained_lm":
+            from auditor.train.lm_pretrained import fine_tune_language_model
+
+            return fine_tune_language_model(spec, dataset, progress=progress)
         from auditor.train.lm import train_language_model
 
         return train_language_model(spec, dataset, progress=progress)

@@ -35,7 +35,7 @@ TEXT_TASKS: tuple[str, ...] = ("generation",)
 LM_TASKS: tuple[str, ...] = ("language_model",)
 #: The architectures of the language-model task (auditor.train.architectures registers them;
 #: named here so that validating a spec needs no torch).
-LM_ARCHITECTURES: tuple[str, ...] = ("transformer_lm",)
+LM_ARCHITECTURES: tuple[str, ...] = ("transformer_lm", "pretrained_lm")
 CLASSIFICATION: tuple[Task, ...] = ("binary", "multiclass")
 REGRESSION: tuple[Task, ...] = ("regression",)
 SplitName = Literal["train", "validation", "test", "holdout"]

@@ -12,6 +12,7 @@ from auditor.checks import (  # noqa: F401 - registers them
     fairness,
     fit,
     group_calibration,  # noqa: F401 - registers it (after fairness)
+    lm_base,
     lm_fit,
     performance,
     segments,

@@ -12,6 +12,8 @@ documents (a document's tokens are resampled together, as the text they belong t
   (the tabular overfitting check's measurement and words, on the language model's history);
 - ``extraction``: the share of sampled training documents whose continuation the model
   reproduces verbatim, with examples;
+- ``lm_learning_curve``: the validation perplexity of the model trained again on growing
+  fractions of the training documents (would more documents help?);
 - ``corpus_duplicates`` and ``corpus_overlap``: duplicates removed before splitting, and the
   held-out documents that still have a duplicate among the training documents.
 
@@ -25,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from auditor.checks.registry import At, CheckContext, Measurement, register
-from auditor.checks.text import ci_text, num, pct
+from auditor.checks.text import ci_text, finite, num, pct
 from auditor.types import LM_TASKS, Finding
 
 #: Bootstrap purposes (distinct streams per split).
@@ -458,3 +460,81 @@ def corpus_overlap(ctx: CheckContext) -> list[Finding]:
             )
         )
     return out
+
+
+@register(
+    "lm_learning_curve",
+    "fit",
+    tasks=LM_TASKS,
+    label="Learning curve",
+    description="A language model trained again on growing fractions of the training "
+    "documents (evaluation.learning_curve.fractions): the validation perplexity's relative "
+    "fall per 10% more documents over the last step; would more documents help?",
+    per_split=False,
+)
+def lm_learning_curve(ctx: CheckContext) -> list[Finding]:
+    """Whether more training documents would help (informative).
+
+    The relative fall of the validation perplexity per 10% more training documents over
+    the curve's last step; above ``diagnostics.learning_curve_gain`` the curve is still
+    falling and more documents are likely to help.
+
+    Returns
+    -------
+    list of Finding
+        One finding, ``fit.lm_learning_curve``, with the curve's chart (perplexity of the
+        documents trained on and of the validation documents at each fraction).
+    """
+    points = [p for p in ctx.evaluation.learning_curve if finite(p.get("validation")) is not None]
+    if len(points) < 2:
+        reason = ctx.evaluation.notes.get("learning_curve") or "it has fewer than two points"
+        return ctx.skipped("Learning curve", f"The learning curve was not computed: {reason}.")
+    f = np.array([float(p["fraction"]) for p in points])
+    v = np.array([float(p["validation"]) for p in points])
+    step = max(f[-1] - f[-2], 1e-12)
+    gain = float((v[-2] - v[-1]) / v[-2] / step * 0.1)  # relative fall per 10% more
+    level = float(ctx.settings.diagnostics.learning_curve_gain)
+    helps = gain > level
+    title = (
+        "More training documents are likely to help"
+        if helps
+        else "More training documents are unlikely to help much"
+    )
+    docs = [int(p["rows"]) for p in points]
+    summary = (
+        f"Trained again on {', '.join(f'{100 * x:.0f}%' for x in f)} of the training "
+        f"documents ({', '.join(f'{d:,}' for d in docs)}), the model's validation "
+        f"perplexity went {' → '.join(num(x, digits=1) for x in v)}; over the last step it "
+        + ("fell" if gain >= 0 else "rose")
+        + f" by {pct(abs(gain), digits=1)} per 10% more documents, "
+        + (
+            "so the curve is still falling: more documents are likely to help."
+            if helps
+            else "so the curve has flattened: more of the same documents are unlikely to help much."
+        )
+    )
+    return [
+        ctx.finding(
+            "lm_learning_curve",
+            status="pass",
+            value=gain,
+            threshold=level,
+            split="validation",
+            title=title,
+            summary=summary,
+            recommendation="Collect more training documents: the model still learns from "
+            "each addition."
+            if helps
+            else "",
+            details={"points": [dict(p) for p in points], "more_data_helps": helps},
+            chart={
+                "kind": "learning_curve",
+                "title": title,
+                "metric": "perplexity",
+                "fractions": f.tolist(),
+                "rows": docs,
+                "train": [finite(p.get("train")) for p in points],
+                "validation": [finite(p.get("validation")) for p in points],
+            },
+        )
+    ]

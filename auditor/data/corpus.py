@@ -36,6 +36,9 @@ if TYPE_CHECKING:  # pragma: no cover
 CORPUS_FORMATS: tuple[str, ...] = ("lines", "jsonl")
 #: The column of a corpus split's frame that holds the document text.
 TEXT_COLUMN = "text"
+#: With data.text_processing.response_field: the characters of each document's prompt (the
+#: text before the response, given to the model but not learned).
+PROMPT_COLUMN = "prompt_chars"
 _MERSENNE = np.uint64((1 << 31) - 1)  # prime modulus of the permutation hashes
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -72,6 +75,32 @@ def fill_template(template: str, record: dict[str, Any]) -> str:
     return template.format_map({k: "" if v is None else str(v) for k, v in record.items()})
 
 
+def prompt_template(template: str, response_field: str) -> str:
+    """The part of ``template`` before ``{response_field}`` (ValueError when the field is
+    not the template's last one)."""
+    names = template_fields(template)
+    if not names or names[-1] != response_field:
+        last = names[-1] if names else None
+        raise ValueError(
+            f"the response field {response_field!r} must be the template's last field"
+            + (f" (the last is {last!r})" if last else "")
+        )
+    out = []
+    for literal, name, spec, conversion in string.Formatter().parse(template):
+        out.append(literal.replace("{", "{{").replace("}", "}}"))
+        if name == response_field:
+            break
+        if name is not None:
+            out.append(
+                "{"
+                + name
+                + (f"!{conversion}" if conversion else "")
+                + (f":{spec}" if spec else "")
+                + "}"
+            )
+    return "".join(out)
+
+
 def read_documents(
     path: Path,
     *,
@@ -80,7 +109,22 @@ def read_documents(
     encoding: str = "utf-8",
     template: str | None = None,
 ) -> list[str]:
-    """The corpus's documents, in file order (blank documents left out).
+    """The corpus's documents, in file order (blank documents left out); see
+    :func:`read_corpus`."""
+    return read_corpus(path, fmt=fmt, field=field, encoding=encoding, template=template)[0]
+
+
+def read_corpus(
+    path: Path,
+    *,
+    fmt: str = "lines",
+    field: str = "text",
+    encoding: str = "utf-8",
+    template: str | None = None,
+    response_field: str | None = None,
+) -> tuple[list[str], list[int] | None]:
+    """The corpus's documents, in file order (blank documents left out), and with
+    ``response_field`` the characters of each one's prompt (None without).
 
     With ``template`` (JSON Lines only), each document is the template filled with the
     fields of its line (instruction/response pairs), instead of the line's ``field``.
@@ -93,6 +137,8 @@ def read_documents(
         the file (and line).
     """
     wanted = template_fields(template) if template else [field]
+    prompt = prompt_template(template, response_field) if template and response_field else None
+    prompts: list[int] = []
     path = Path(path)
     try:
         raw = path.read_text(encoding=encoding)
@@ -120,9 +166,14 @@ def read_documents(
             text = line
         if text.strip():
             docs.append(text.strip())
+            if prompt is not None:
+                # the prompt's trailing spaces go with the response (tokenizers join a
+                # word's leading space to it: " positive", not " " and "positive")
+                given = fill_template(prompt, record).lstrip().rstrip(" ")
+                prompts.append(min(len(given), len(docs[-1])))
     if not docs:
         raise DataError(MSG_EMPTY, Location(file=str(path)))
-    return docs
+    return docs, (prompts if prompt is not None else None)
 
 
 def normalise(text: str) -> str:
@@ -356,12 +407,13 @@ def build_corpus_dataset(spec: Spec) -> Dataset:
     dedup_settings = processing.deduplicate
     path = spec.resolve_path(corpus.path)
     fmt = detect_corpus_format(path, corpus.format)
-    docs = read_documents(
+    docs, prompts = read_corpus(
         path,
         fmt=fmt,
         field=corpus.field or TEXT_COLUMN,
         encoding=spec.data.encoding,
         template=processing.template,
+        response_field=processing.response_field,
     )
     split = spec.data.split
     dedup = deduplicate(
@@ -385,6 +437,11 @@ def build_corpus_dataset(spec: Spec) -> Dataset:
             {
                 TEXT_COLUMN: [docs[dedup.kept[i]] for i in rows],
                 "position": dedup.kept[rows].astype(np.int64),
+                **(
+                    {PROMPT_COLUMN: [prompts[dedup.kept[i]] for i in rows]}
+                    if prompts is not None
+                    else {}
+                ),
             }
         )
         for name, rows in parts.items()

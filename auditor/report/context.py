@@ -18,6 +18,7 @@ from typing import Any
 
 from auditor.metrics.fairness import FAIRNESS_METRICS, GROUP_RATES
 from auditor.metrics.performance import METRICS
+from auditor.report import lm_tables
 from auditor.report.against_view import against_view
 from auditor.report.charts import ChartSVG
 from auditor.report.digest import MAX_CHARTS_PER_SECTION, Plan, plan_section
@@ -1052,6 +1053,7 @@ def _build_context(results, draw_chart, spec_text, attachments, medium) -> dict[
     # the four sections every audit has, drift when there were client data to compare;
     # generated text has no fit, performance or fairness of a tabular model
     shown = ("data",) if data.get("task") in TEXT_TASKS else ALWAYS_SHOWN
+    shown = lm_tables.shown_sections(results, shown)  # a language model: data and fit
     categories = [c for c in CATEGORY_ORDER if c in present or c in shown]
     categories += sorted(present - set(CATEGORY_ORDER))
     sections = _sections(
@@ -1078,6 +1080,7 @@ def _build_context(results, draw_chart, spec_text, attachments, medium) -> dict[
         "data": _data_view(data),
         "fit": _fit_view(model, evaluation, criteria),
         "performance": _performance_view(evaluation),
+        "lm": lm_tables.lm_view(results, draw_chart),  # None unless a language model
         "appendix": {
             "spec_text": spec_text,
             "details": detail_rows([sections[c] for c in categories]),

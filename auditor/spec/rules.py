@@ -214,6 +214,7 @@ def run_spec_rules(ctx: RuleContext, *, check_data: bool) -> list[SpecError]:
     """Run every registered rule (data-aware ones only with ``check_data``)."""
     import auditor.spec.data_rules  # noqa: F401 - registers the data-aware rules
     import auditor.spec.lm_rules  # noqa: F401 - registers the language-model rules
+    import auditor.spec.text_classifier_rules  # noqa: F401 - registers the text classifier's
     import auditor.spec.text_models_rules  # noqa: F401 - registers the local-model rules
     import auditor.spec.text_rules  # noqa: F401 - registers the generated-text rules
     import auditor.spec.tuning_rules  # noqa: F401 - registers the tuning rules

@@ -142,6 +142,7 @@ class TextProcessing:
     """How corpus documents become training sequences (``data.text_processing``)."""
 
     template: str | None
+    response_field: str | None
     vocabulary_size: int
     max_length: int | None
     truncation: Literal["cut", "drop"]
@@ -201,6 +202,46 @@ class Transformer:
 
 
 @dataclass(frozen=True)
+class Lora:
+    """Low-rank adapters of a pretrained_lm (``model.pretrained.lora``)."""
+
+    rank: int
+    alpha: float
+    dropout: float
+    target_modules: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class GroupRate:
+    """One per-group learning rate (``model.pretrained.learning_rates[i]``)."""
+
+    parameters: str
+    learning_rate: float
+
+
+@dataclass(frozen=True)
+class Pretrained:
+    """The local checkpoint a pretrained_lm fine-tunes (``model.pretrained``)."""
+
+    path: str
+    fine_tune: Literal["full", "lora"]
+    lora: Lora
+    freeze: tuple[str, ...]
+    learning_rates: tuple[GroupRate, ...]
+
+
+@dataclass(frozen=True)
+class Encoder:
+    """The sentence encoder a text_classifier fine-tunes (``model.encoder``)."""
+
+    model: str
+    text_column: str
+    max_length: int
+    freeze_encoder: bool
+    head_learning_rate: float | None
+
+
+@dataclass(frozen=True)
 class Model:
     """The architecture to train, or the vendor's model (``model``)."""
 
@@ -210,6 +251,8 @@ class Model:
     dropout: float
     batch_norm: bool
     transformer: Transformer
+    pretrained: Pretrained | None
+    encoder: Encoder | None
     vendor: Vendor | None
     compare: Literal["none", "in_house", "linear"]
 
@@ -257,6 +300,8 @@ class Training:
     weight_decay: float
     schedule: Schedule
     gradient_clip: float | None
+    warmup_steps: int
+    gradient_accumulation: int
     early_stopping: EarlyStopping
     time_budget: float | None
     device: str
@@ -386,6 +431,15 @@ class Extraction:
 
 
 @dataclass(frozen=True)
+class BaseComparison:
+    """The checkpoint before fine-tuning against the fine-tuned model
+    (``evaluation.base_comparison``)."""
+
+    enabled: bool
+    general: str | None
+
+
+@dataclass(frozen=True)
 class Diagnostics:
     """The bounds diagnostics are judged against when no criterion covers them."""
 
@@ -441,6 +495,7 @@ class Evaluation:
     cross_validation: CrossValidation | None
     learning_curve: LearningCurve
     extraction: Extraction
+    base_comparison: BaseComparison
     counterfactual: Counterfactual
     drift: Drift
     memorization: Memorization

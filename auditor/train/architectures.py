@@ -1,4 +1,5 @@
-"""The architecture registry (linear, mlp, resmlp; transformer_lm) and the task heads.
+"""The architecture registry (linear, mlp, resmlp; transformer_lm, pretrained_lm) and the
+task heads.
 
 Every architecture maps ``in_features`` to ``out_features`` raw outputs (logits for
 classification, a standardised value for regression). ``build_model(config)`` rebuilds a
@@ -135,7 +136,32 @@ def transformer_lm(
     return GPT2LMHeadModel(config)
 
 
-ARCHITECTURES = {"linear": linear, "mlp": mlp, "resmlp": resmlp, "transformer_lm": transformer_lm}
+def pretrained_lm(*, path: str, **_: Any) -> nn.Module:
+    """A pre-trained causal language model read from a local folder (``language_model``;
+    :mod:`auditor.train.lm_pretrained` fine-tunes it, fully or with LoRA)."""
+    from auditor.train.lm_pretrained import load_checkpoint
+
+    return load_checkpoint(path)[0]
+
+
+def text_classifier(*, encoder_path: str, out_features: int, dropout: float = 0.1, **_: Any):
+    """A pre-trained sentence encoder with a classification head (binary, multiclass;
+    :mod:`auditor.train.text_classifier` fine-tunes it on a text column)."""
+    from pathlib import Path
+
+    from auditor.train.text_classifier import build_classifier
+
+    return build_classifier(Path(encoder_path), int(out_features), float(dropout))[0]
+
+
+ARCHITECTURES = {
+    "linear": linear,
+    "mlp": mlp,
+    "resmlp": resmlp,
+    "transformer_lm": transformer_lm,
+    "pretrained_lm": pretrained_lm,
+    "text_classifier": text_classifier,
+}
 #: The architectures of the language-model objective (the others are tabular).
 from auditor.types import LM_ARCHITECTURES  # noqa: E402, F401 - re-exported; validation reads it there
 

@@ -110,6 +110,10 @@ def train_model(
     DeviceError
         The requested device or precision is not available (before any training).
     """
+    if spec.model.architecture == "text_classifier":  # an encoder fine-tuned on a text column
+        from auditor.train.text_classifier import train_text_classifier
+
+        return train_text_classifier(spec, dataset, train_rows=train_rows, progress=progress)
     from auditor.train.distributed import ONE_PROCESS, data_parallel
 
     training = spec.training

@@ -115,31 +115,83 @@ def document_ids(
     """Each document as ``[eos] + tokens + [eos]`` after truncation; (ids, documents cut or
     dropped). ``truncation: cut`` keeps the first ``max_length`` tokens; ``drop`` leaves out
     a longer document (an empty list in its place, so positions stay aligned)."""
+    docs, changed, _ = learned_documents(
+        tokenizer, texts, max_length=max_length, truncation=truncation
+    )
+    return docs, changed
+
+
+def learned_documents(
+    tokenizer,
+    texts: list[str],
+    *,
+    max_length: int | None,
+    truncation: str,
+    prompt_chars: list[int] | None = None,
+) -> tuple[list[list[int]], int, list[int] | None]:
+    """:func:`document_ids`, and with ``prompt_chars`` (each document's prompt, in
+    characters) where its response starts: (ids, documents cut or dropped, starts).
+
+    The prompt and the response are tokenized apart and joined, so no token straddles the
+    two; a pair longer than ``max_length`` is cut at the start of its prompt (the response
+    is kept whole, cut at its end only when it alone is too long). ``starts[k]`` is the
+    index in document ``k`` of its first learned token (the response's first; the tokens
+    before it are given, never predicted). Without prompts
+    ``starts`` is None: every token after the leading end-of-text is learned.
+    """
     eos = tokenizer.eos_token_id
-    out, changed = [], 0
-    for ids in encode(tokenizer, texts):
+    if prompt_chars is None:
+        pieces = [(ids, 0) for ids in encode(tokenizer, texts)]
+    else:
+        prompts = encode(tokenizer, [t[:c] for t, c in zip(texts, prompt_chars, strict=True)])
+        replies = encode(tokenizer, [t[c:] for t, c in zip(texts, prompt_chars, strict=True)])
+        pieces = [(a + b, len(a)) for a, b in zip(prompts, replies, strict=True)]
+    out, starts, changed = [], [], 0
+    for ids, given in pieces:
         if max_length is not None and len(ids) > max_length:
             changed += 1
+            if truncation == "cut" and prompt_chars is not None:
+                # a pair keeps its response whole: the prompt loses its first tokens
+                cut = min(len(ids) - max_length, given)
+                ids, given = ids[cut:], given - cut
             ids = [] if truncation == "drop" else ids[:max_length]
             if not ids:
                 out.append([])
+                starts.append(1)
                 continue
         out.append([eos, *ids, eos])
-    return out, changed
+        starts.append(1 + given)
+    return out, changed, (starts if prompt_chars is not None else None)
+
+
+def _learned_mask(length: int, start: int, width: int, offset: int = 0) -> np.ndarray:
+    """Predicted positions of a row: target ``offset + 1 + j`` is learned when it is a token
+    of the document (< ``length``) at or after ``start``; (width,) bool."""
+    targets = offset + 1 + np.arange(width)
+    return (targets < length) & (targets >= start)
 
 
 def token_sequences(
-    docs: list[list[int]], *, context_length: int, packing: bool, pad_id: int
+    docs: list[list[int]],
+    *,
+    context_length: int,
+    packing: bool,
+    pad_id: int,
+    starts: list[int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Training rows: (ids (N, L) int64, predicted (N, L - 1) bool).
 
     Packing: the documents joined into one stream and cut into blocks of
     ``context_length + 1`` tokens (every token predicted once, no padding). Without packing:
     one document a row (its first ``context_length + 1`` tokens), padded on the right,
-    padding never predicted.
+    padding never predicted; with ``starts`` (:func:`learned_documents`) only the tokens
+    from each document's start on (its response) are predicted.
     """
     width = context_length + 1
-    docs = [d for d in docs if len(d) > 1]
+    if starts is None:
+        starts = [1] * len(docs)
+    kept = [(d, s) for d, s in zip(docs, starts, strict=True) if len(d) > 1]
+    docs, starts = [d for d, _ in kept], [s for _, s in kept]
     if packing:
         stream = np.fromiter(
             (t for i, d in enumerate(docs) for t in (d if i == 0 else d[1:])), dtype=np.int64
@@ -147,32 +199,36 @@ def token_sequences(
         blocks = max((len(stream) - 1) // context_length, 0)
         if blocks == 0:
             return np.zeros((0, width), np.int64), np.zeros((0, context_length), bool)
-        starts = np.arange(blocks) * context_length
-        ids = stream[starts[:, None] + np.arange(width)[None, :]]
+        offsets = np.arange(blocks) * context_length
+        ids = stream[offsets[:, None] + np.arange(width)[None, :]]
         return ids, np.ones((blocks, context_length), dtype=bool)
     ids = np.full((len(docs), width), pad_id, dtype=np.int64)
     predicted = np.zeros((len(docs), context_length), dtype=bool)
-    for i, d in enumerate(docs):
+    for i, (d, s) in enumerate(zip(docs, starts, strict=True)):
         d = d[:width]
         ids[i, : len(d)] = d
-        predicted[i, : len(d) - 1] = True
+        predicted[i] = _learned_mask(len(d), s, context_length)
     return ids, predicted
 
 
 def document_windows(
-    docs: list[list[int]], context_length: int, pad_id: int
+    docs: list[list[int]],
+    context_length: int,
+    pad_id: int,
+    starts: list[int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every document cut into windows of ``context_length + 1`` tokens that overlap by one,
-    so each token after the first is predicted exactly once: (ids, predicted, document)."""
+    so each token after the first is predicted exactly once: (ids, predicted, document).
+    With ``starts``, only each document's tokens from its start on count."""
     width = context_length + 1
     rows, masks, owner = [], [], []
     for k, d in enumerate(docs):
+        first = 1 if starts is None else starts[k]
         for start in range(0, max(len(d) - 1, 0), context_length):
             piece = d[start : start + width]
             row = np.full(width, pad_id, dtype=np.int64)
             row[: len(piece)] = piece
-            mask = np.zeros(context_length, dtype=bool)
-            mask[: len(piece) - 1] = True
+            mask = _learned_mask(len(d), first, context_length, offset=start)
             rows.append(row)
             masks.append(mask)
             owner.append(k)
@@ -212,8 +268,10 @@ def document_nll(
     pad_id: int,
     device: torch.device,
     autocast=None,
+    starts: list[int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per document: the sum of token NLLs (nats) and the number of predicted tokens.
+    """Per document: the sum of token NLLs (nats) and the number of predicted tokens (with
+    ``starts``: of its learned tokens, the response).
 
     Perplexity over a set of documents is ``exp(sum(nll) / sum(tokens))``; resampling
     documents resamples both sums, which is how the fit checks draw their intervals.
@@ -222,7 +280,7 @@ def document_nll(
 
     import torch
 
-    ids, predicted, owner = document_windows(docs, context_length, pad_id)
+    ids, predicted, owner = document_windows(docs, context_length, pad_id, starts)
     sums = np.zeros(len(docs), dtype=np.float64)
     counts = np.zeros(len(docs), dtype=np.int64)
     if ids.shape[0] == 0:
@@ -295,6 +353,10 @@ def fit_lm(
     device: torch.device,
     precision,
     progress=None,
+    val_starts: list[int] | None = None,
+    parameter_groups: list[dict[str, Any]] | None = None,
+    warmup_steps: int = 0,
+    accumulation: int = 1,
 ) -> LMLoopResult:
     """Train ``model`` in place on preassembled token blocks; the engine's epoch tracker
     records each epoch, stops early on validation loss and restores the best weights.
@@ -309,7 +371,16 @@ def fit_lm(
         (N, L) token ids and (N, L - 1) predicted positions (:func:`token_sequences`).
     val_docs : list of list of int
         Validation documents' ids, scored whole after every epoch (validation loss =
-        their summed NLL over their predicted tokens).
+        their summed NLL over their predicted tokens; with ``val_starts``, over their
+        responses).
+    parameter_groups : list of dict, optional
+        The optimizer's groups (``params`` and, where it differs, ``lr``); default every
+        trainable parameter at the training learning rate.
+    warmup_steps : int
+        Optimizer steps over which each group's rate rises linearly to its value; the
+        schedule's rate is left as it is (the factor applies to the step only).
+    accumulation : int
+        Batches whose gradients are averaged before each optimizer step.
     """
     import torch
     from torch import nn
@@ -322,17 +393,45 @@ def fit_lm(
     every_token = bool(train_predicted.all())
     n = ids.shape[0]
     bs, steps = _batching(n, cfg.batch_size)
-    params = list(model.parameters())
-    optimizer = build_optimizer(params, cfg.training)
-    schedule = build_schedule(optimizer, cfg.training, epochs=cfg.epochs, steps_per_epoch=steps)
+    accumulation = max(int(accumulation), 1)
+    updates = math.ceil(steps / accumulation)
+    if parameter_groups is None:
+        parameter_groups = [{"params": [p for p in model.parameters() if p.requires_grad]}]
+    params = [p for g in parameter_groups for p in g["params"]]
+    optimizer = build_optimizer(parameter_groups, cfg.training)
+    schedule = build_schedule(optimizer, cfg.training, epochs=cfg.epochs, steps_per_epoch=updates)
     autocast = _autocast(precision, device)
     scaler = torch.amp.GradScaler(device.type) if precision.needs_scaler else None
     generator = torch.Generator(device=device)
     generator.manual_seed(int(cfg.seed))
     tracker = _EpochTracker(model, cfg, SimpleNamespace(optimizer=optimizer, schedule=schedule))
     bar = progress.bar(total=cfg.epochs, desc="train") if progress is not None else None
-    tokens_total, seconds_training = 0, 0.0
+    tokens_total, seconds_training, done_updates = 0, 0.0, 0
     start = time.perf_counter()
+
+    def update() -> None:
+        nonlocal done_updates
+        factor = min(1.0, (done_updates + 1) / warmup_steps) if warmup_steps else 1.0
+        rates = [g["lr"] for g in optimizer.param_groups]
+        if factor < 1.0:
+            for g in optimizer.param_groups:
+                g["lr"] = g["lr"] * factor
+        if scaler is not None:
+            if cfg.gradient_clip:
+                scaler.unscale_(optimizer)
+                nn.utils.clip_grad_norm_(params, cfg.gradient_clip)
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            if cfg.gradient_clip:
+                nn.utils.clip_grad_norm_(params, cfg.gradient_clip)
+            optimizer.step()
+        for g, rate in zip(optimizer.param_groups, rates, strict=True):
+            g["lr"] = rate
+        optimizer.zero_grad(set_to_none=True)
+        schedule.after_batch()
+        done_updates += 1
+
     model.train()
     try:
         for epoch in range(1, cfg.epochs + 1):
@@ -340,6 +439,7 @@ def fit_lm(
             order = torch.randperm(n, generator=generator, device=device)
             loss_sum = torch.zeros((), device=device, dtype=torch.float64)
             token_count = torch.zeros((), device=device, dtype=torch.float64)
+            optimizer.zero_grad(set_to_none=True)
             for step in range(steps):
                 idx = order[step * bs : (step + 1) * bs]
                 xb = ids.index_select(0, idx)
@@ -355,20 +455,15 @@ def fit_lm(
                     count = mb.sum()
                     loss = losses.sum() / count.clamp(min=1.0)
                     summed = losses.detach().sum().double()
-                optimizer.zero_grad(set_to_none=True)
+                # the last group of an epoch may hold fewer batches: average over those
+                group = min(accumulation, steps - (step // accumulation) * accumulation)
+                scaled = loss / group
                 if scaler is not None:
-                    scaler.scale(loss).backward()
-                    if cfg.gradient_clip:
-                        scaler.unscale_(optimizer)
-                        nn.utils.clip_grad_norm_(params, cfg.gradient_clip)
-                    scaler.step(optimizer)
-                    scaler.update()
+                    scaler.scale(scaled).backward()
                 else:
-                    loss.backward()
-                    if cfg.gradient_clip:
-                        nn.utils.clip_grad_norm_(params, cfg.gradient_clip)
-                    optimizer.step()
-                schedule.after_batch()
+                    scaled.backward()
+                if (step + 1) % accumulation == 0 or step + 1 == steps:
+                    update()
                 loss_sum += summed
                 token_count += count
             tokens = int(token_count.item())  # one host read per epoch
@@ -381,6 +476,7 @@ def fit_lm(
                 pad_id=pad_id,
                 device=device,
                 autocast=autocast,
+                starts=val_starts,
             )
             val_loss = float(sums.sum() / max(counts.sum(), 1))
             val_ppl = math.exp(min(val_loss, 700.0))
@@ -438,11 +534,15 @@ def lm_model_config(settings: LMSettings, tokenizer) -> dict[str, Any]:
     }
 
 
-def train_language_model(spec: Spec, dataset: Dataset, *, progress=None) -> LMPredictor:
+def train_language_model(
+    spec: Spec, dataset: Dataset, *, progress=None, tokenizer=None
+) -> LMPredictor:
     """Train the spec's transformer_lm on the dataset's train split.
 
-    The tokenizer is trained on the train documents alone; the validation documents decide
-    early stopping; the test documents are not read.
+    The tokenizer is trained on the train documents alone (``tokenizer``: one already
+    trained, so that models of a learning curve share it and their perplexities per token
+    compare); the validation documents decide early stopping; the test documents are not
+    read.
 
     Raises
     ------
@@ -450,98 +550,178 @@ def train_language_model(spec: Spec, dataset: Dataset, *, progress=None) -> LMPr
         The requested device or precision is not available (before any training).
     """
     from auditor.data.corpus import TEXT_COLUMN
-    from auditor.train.architectures import build_model, count_parameters
-    from auditor.train.device import (
-        cpu_threads,
-        device_name,
-        resolve_device,
-        resolve_precision,
-        torch_threads,
-    )
-    from auditor.train.seed import seed_everything
+    from auditor.train.architectures import build_model
 
-    training = spec.training
     settings = lm_settings(spec)
-    device = resolve_device(training.device, location=spec.locate(("training", "device")))
-    precision = resolve_precision(
-        training.precision, device, location=spec.locate(("training", "precision"))
-    )
-    seed = int(training.seed)
-    started = time.perf_counter()
-    seed_everything(seed, deterministic=bool(training.deterministic), device_type=device.type)
-    train_texts = dataset.frames["train"][TEXT_COLUMN].tolist()
-    val_texts = dataset.frames["validation"][TEXT_COLUMN].tolist()
-    tokenizer = train_tokenizer(train_texts, settings.vocabulary_size)
-    cut = dict(max_length=settings.max_length, truncation=settings.truncation)
-    train_docs, train_cut = document_ids(tokenizer, train_texts, **cut)
-    val_docs, _ = document_ids(tokenizer, val_texts, **cut)
-    pad = int(tokenizer.pad_token_id)
-    train_ids, train_predicted = token_sequences(
-        train_docs, context_length=settings.context_length, packing=settings.packing, pad_id=pad
-    )
-    config = lm_model_config(settings, tokenizer)
-    seed_everything(seed, deterministic=bool(training.deterministic), device_type=device.type)
-    model = build_model(config).to(device)
-    cfg = lm_loop_config(spec)
-    threads = cpu_threads(
-        training.cpu_threads,
-        device=device,
-        batch_size=cfg.batch_size * settings.context_length,
-        parameters=count_parameters(model),
-    )
-    with torch_threads(threads):
-        run = fit_lm(
-            model,
-            cfg,
-            train_ids=train_ids,
-            train_predicted=train_predicted,
-            val_docs=val_docs,
-            context_length=settings.context_length,
-            pad_id=pad,
-            device=device,
-            precision=precision,
-            progress=progress,
+    run = LMRun.start(spec)
+    if tokenizer is None:
+        tokenizer = train_tokenizer(
+            dataset.frames["train"][TEXT_COLUMN].tolist(), settings.vocabulary_size
         )
-    result = run.result
-    info = {
-        "architecture": "transformer_lm",
-        "config": config,
-        "device": str(device),
-        "device_name": device_name(device),
-        "precision": precision.name,
-        "epochs_run": result.epochs_run,
-        "best_epoch": result.best_epoch,
-        "kept_epoch": result.kept_epoch,
-        "best_value": result.best_value,
-        "stopped_early": result.stopped_early,
-        "stop_reason": result.stop_reason,
-        "monitor": "loss",
-        "val_metric_name": "perplexity",
-        "train_seconds": round(time.perf_counter() - started, 4),
-        "train_on": "train",
-        "train_documents": len(train_texts),
-        "validation_documents": len(val_texts),
-        "train_sequences": int(train_ids.shape[0]),
-        "documents_truncated": int(train_cut),
-        "tokens_trained": int(run.tokens_trained),
-        "tokens_per_second": round(run.tokens_per_second, 1),
-        "tokenizer": {"kind": "byte_level_bpe", "vocabulary_size": len(tokenizer)},
-        "seed": seed,
-        "cpu_threads": threads,
-        "deterministic": bool(training.deterministic) or device.type == "cpu",
-        "optimizer": training.optimizer,
-        "schedule": training.schedule.name,
-    }
-    return LMPredictor(
+    config = lm_model_config(settings, tokenizer)
+    run.reseed()
+    model = build_model(config).to(run.device)
+    return run.fit(
+        dataset,
         model,
         tokenizer,
         settings=settings,
         config=config,
-        device=device,
-        precision=precision,
-        history=result.history,
-        info=info,
+        progress=progress,
+        info={"tokenizer": {"kind": "byte_level_bpe", "vocabulary_size": len(tokenizer)}},
     )
+
+
+def split_texts(dataset: Dataset, split: str) -> tuple[list[str], list[int] | None]:
+    """A corpus split's documents and (with a response field) their prompts' characters."""
+    from auditor.data.corpus import PROMPT_COLUMN, TEXT_COLUMN
+
+    frame = dataset.frames[split]
+    prompts = frame[PROMPT_COLUMN].astype(int).tolist() if PROMPT_COLUMN in frame else None
+    return frame[TEXT_COLUMN].tolist(), prompts
+
+
+@dataclass
+class LMRun:
+    """One language-model training run: the device, precision and seed resolved once, the
+    clock started; :meth:`fit` trains a built model (from scratch or a checkpoint) on the
+    train split with the engine's guarantees and wraps it as an :class:`LMPredictor`."""
+
+    spec: Any
+    device: Any
+    precision: Any
+    seed: int
+    started: float
+
+    @classmethod
+    def start(cls, spec: Spec) -> LMRun:
+        from auditor.train.device import resolve_device, resolve_precision
+        from auditor.train.seed import seed_everything
+
+        training = spec.training
+        device = resolve_device(training.device, location=spec.locate(("training", "device")))
+        precision = resolve_precision(
+            training.precision, device, location=spec.locate(("training", "precision"))
+        )
+        run = cls(spec, device, precision, int(training.seed), time.perf_counter())
+        seed_everything(
+            run.seed, deterministic=bool(training.deterministic), device_type=device.type
+        )
+        return run
+
+    def reseed(self) -> None:
+        """The seed again, just before the weights are drawn (the tokenizer used none)."""
+        from auditor.train.seed import seed_everything
+
+        seed_everything(
+            self.seed,
+            deterministic=bool(self.spec.training.deterministic),
+            device_type=self.device.type,
+        )
+
+    def fit(
+        self,
+        dataset: Dataset,
+        model,
+        tokenizer,
+        *,
+        settings: LMSettings,
+        config: dict[str, Any],
+        progress=None,
+        parameter_groups: list[dict[str, Any]] | None = None,
+        info: dict[str, Any] | None = None,
+        predictor_class: type | None = None,
+    ) -> LMPredictor:
+        from auditor.train.architectures import count_parameters
+        from auditor.train.device import cpu_threads, device_name, torch_threads
+
+        spec, training, device = self.spec, self.spec.training, self.device
+        train_texts, train_prompts = split_texts(dataset, "train")
+        val_texts, val_prompts = split_texts(dataset, "validation")
+        cut = dict(max_length=settings.max_length, truncation=settings.truncation)
+        train_docs, train_cut, train_starts = learned_documents(
+            tokenizer, train_texts, prompt_chars=train_prompts, **cut
+        )
+        val_docs, _, val_starts = learned_documents(
+            tokenizer, val_texts, prompt_chars=val_prompts, **cut
+        )
+        pad = int(tokenizer.pad_token_id)
+        train_ids, train_predicted = token_sequences(
+            train_docs,
+            context_length=settings.context_length,
+            packing=settings.packing,
+            pad_id=pad,
+            starts=train_starts,
+        )
+        cfg = lm_loop_config(spec)
+        threads = cpu_threads(
+            training.cpu_threads,
+            device=device,
+            batch_size=cfg.batch_size * settings.context_length,
+            parameters=count_parameters(model),
+        )
+        with torch_threads(threads):
+            run = fit_lm(
+                model,
+                cfg,
+                train_ids=train_ids,
+                train_predicted=train_predicted,
+                val_docs=val_docs,
+                val_starts=val_starts,
+                context_length=settings.context_length,
+                pad_id=pad,
+                device=device,
+                precision=self.precision,
+                progress=progress,
+                parameter_groups=parameter_groups,
+                warmup_steps=int(training.warmup_steps),
+                accumulation=int(training.gradient_accumulation),
+            )
+        result = run.result
+        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        description = {
+            "architecture": config["architecture"],
+            "config": config,
+            "device": str(device),
+            "device_name": device_name(device),
+            "precision": self.precision.name,
+            "epochs_run": result.epochs_run,
+            "best_epoch": result.best_epoch,
+            "kept_epoch": result.kept_epoch,
+            "best_value": result.best_value,
+            "stopped_early": result.stopped_early,
+            "stop_reason": result.stop_reason,
+            "monitor": "loss",
+            "val_metric_name": "perplexity",
+            "train_seconds": round(time.perf_counter() - self.started, 4),
+            "train_on": "train",
+            "train_documents": len(train_texts),
+            "validation_documents": len(val_texts),
+            "train_sequences": int(train_ids.shape[0]),
+            "documents_truncated": int(train_cut),
+            "learned_tokens": "responses" if train_starts is not None else "all",
+            "tokens_trained": int(run.tokens_trained),
+            "tokens_per_second": round(run.tokens_per_second, 1),
+            "trainable_parameters": int(trainable),
+            "warmup_steps": int(training.warmup_steps),
+            "gradient_accumulation": int(training.gradient_accumulation),
+            "seed": self.seed,
+            "cpu_threads": threads,
+            "deterministic": bool(training.deterministic) or device.type == "cpu",
+            "optimizer": training.optimizer,
+            "schedule": training.schedule.name,
+            **(info or {}),
+        }
+        return (predictor_class or LMPredictor)(
+            model,
+            tokenizer,
+            settings=settings,
+            config=config,
+            device=device,
+            precision=self.precision,
+            history=result.history,
+            info=description,
+        )
 
 
 # ------------------------------------------------------------------ the trained model
@@ -603,26 +783,45 @@ class LMPredictor:
 
     def documents(self, texts: list[str]) -> list[list[int]]:
         """Token ids of each document as trained (truncated as declared)."""
-        docs, _ = document_ids(
+        return self.learned(texts)[0]
+
+    def learned(
+        self, texts: list[str], prompt_chars: list[int] | None = None
+    ) -> tuple[list[list[int]], list[int] | None]:
+        """Token ids of each document and where its learned tokens start
+        (:func:`learned_documents`)."""
+        docs, _, starts = learned_documents(
             self.tokenizer,
             texts,
             max_length=self.settings.max_length,
             truncation=self.settings.truncation,
+            prompt_chars=prompt_chars,
         )
-        return docs
+        return docs, starts
 
-    def nll(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Per document: summed token NLL and token count (:func:`document_nll`)."""
+    def nll(
+        self, texts: list[str], prompt_chars: list[int] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per document: summed token NLL and token count (:func:`document_nll`); with
+        ``prompt_chars``, over the responses only."""
+        return self.nll_of(self.model, texts, prompt_chars)
+
+    def nll_of(
+        self, model, texts: list[str], prompt_chars: list[int] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`nll` of another model on this one's tokens (the base checkpoint)."""
         from auditor.train.loop import _autocast
 
         autocast = _autocast(self.precision, self.device) if self.precision else None
+        docs, starts = self.learned(texts, prompt_chars)
         return document_nll(
-            self.model,
-            self.documents(texts),
+            model,
+            docs,
             context_length=self.settings.context_length,
             pad_id=int(self.tokenizer.pad_token_id),
             device=self.device,
             autocast=autocast,
+            starts=starts,
         )
 
     def complete(self, prefixes: np.ndarray, steps: int) -> np.ndarray:
@@ -647,6 +846,10 @@ class LMPredictor:
 
         return sha256_bytes(save(self.state()))
 
+    def _save_transformers(self, folder: str) -> None:
+        self.model.save_pretrained(folder, safe_serialization=True)
+        self.tokenizer.save_pretrained(folder)
+
     def save(self, out_dir: Path) -> dict[str, Path]:
         """Write a folder transformers loads (safetensors weights, config.json, tokenizer
         files) and ``training.json`` (auditor's config, info and history); each file is
@@ -664,8 +867,7 @@ class LMPredictor:
         files: dict[str, Path] = {}
         with tempfile.TemporaryDirectory(dir=out_dir, prefix=".saving-") as tmp:
             with _quiet_transformers():
-                self.model.save_pretrained(tmp, safe_serialization=True)
-                self.tokenizer.save_pretrained(tmp)
+                self._save_transformers(tmp)
             for name in sorted(os.listdir(tmp)):
                 os.chmod(Path(tmp) / name, 0o644)
                 os.replace(Path(tmp) / name, out_dir / name)

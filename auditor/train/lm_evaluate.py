@@ -86,17 +86,123 @@ def extraction(
     }
 
 
-def lm_evaluation(spec: Spec, dataset: Dataset, predictor: LMPredictor) -> Evaluation:
-    """Per-document NLL sums and token counts on every split; extraction on train."""
+def general_documents(spec: Spec) -> list[str]:
+    """The documents of ``evaluation.base_comparison.general`` (read as the corpus is)."""
+    from auditor.data.corpus import TEXT_COLUMN, detect_corpus_format, read_documents
+
+    path = spec.resolve_path(spec.evaluation.base_comparison.general)
+    return read_documents(
+        path,
+        fmt=detect_corpus_format(path, "auto"),
+        field=spec.data.corpus.field or TEXT_COLUMN,
+        encoding=spec.data.encoding,
+    )
+
+
+def compare_with_base(spec: Spec, dataset: Dataset, predictor, text: dict) -> None:
+    """The checkpoint before fine-tuning scored on the same tokens as the fine-tuned model:
+    ``base_nll`` beside ``nll`` on validation and test, and both on the general corpus
+    (``text["general"]``) when one is declared. A model trained from scratch has no base."""
+    from auditor.train.lm import split_texts
+
+    settings = spec.evaluation.base_comparison
+    if not settings.enabled or not hasattr(predictor, "base_model"):
+        return
+    base = predictor.base_model()
+    for split in [s for s in ("validation", "test") if s in text]:
+        texts, prompt_chars = split_texts(dataset, split)
+        text[split]["base_nll"], _ = predictor.nll_of(base, texts, prompt_chars)
+    if settings.general:
+        docs = general_documents(spec)
+        nll, tokens = predictor.nll(docs)
+        text["general"] = {
+            "nll": nll,
+            "tokens": tokens,
+            "base_nll": predictor.nll_of(base, docs)[0],
+            "documents": len(docs),
+        }
+    del base
+
+
+def retrain(spec: Spec, dataset: Dataset, predictor: LMPredictor):
+    """The spec's language model trained again on ``dataset`` (a fraction of its train
+    split): the checkpoint fine-tuned, or a transformer from scratch with ``predictor``'s
+    tokenizer (trained on the whole train split: perplexities per token of different
+    tokenizers would not compare)."""
+    if spec.model.architecture == "pretrained_lm":
+        from auditor.train.lm_pretrained import fine_tune_language_model
+
+        return fine_tune_language_model(spec, dataset)
+    from auditor.train.lm import train_language_model
+
+    return train_language_model(spec, dataset, tokenizer=predictor.tokenizer)
+
+
+def _perplexity(predictor, texts: list[str], prompt_chars: list[int] | None) -> float | None:
+    nll, tokens = predictor.nll(texts, prompt_chars)
+    return float(np.exp(nll.sum() / tokens.sum())) if tokens.sum() else None
+
+
+def lm_learning_curve(
+    spec: Spec, dataset: Dataset, predictor: LMPredictor, *, progress=None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The model trained again on growing fractions of the training documents
+    (``evaluation.learning_curve.fractions``, a seeded order, each fraction holding the
+    smaller ones): the perplexity of the documents it trained on and of the validation
+    documents at each; (points, reason when skipped). The full fraction is the model
+    itself; the test documents are not read."""
+    import dataclasses
+
+    from auditor.train.lm import split_texts
+
+    settings = spec.evaluation.learning_curve
+    if not settings.enabled:
+        return [], "it is switched off (evaluation.learning_curve.enabled: false)"
+    frame = dataset.frames["train"]
+    n = len(frame)
+    order = np.random.default_rng(int(spec.training.seed)).permutation(n)
+    val_texts, val_prompts = split_texts(dataset, "validation")
+    points = []
+    for fraction in sorted(float(f) for f in settings.fractions):
+        size = max(int(round(fraction * n)), 2)
+        if progress is not None:
+            progress.status(f"learning curve: {100 * fraction:.0f}% of the training documents")
+        if size >= n:
+            model, part = predictor, dataset
+        else:
+            rows = np.sort(order[:size])
+            part = dataclasses.replace(
+                dataset,
+                frames={**dataset.frames, "train": frame.iloc[rows].reset_index(drop=True)},
+            )
+            model = retrain(spec, part, predictor)
+        points.append(
+            {
+                "fraction": fraction,
+                "rows": int(min(size, n)),
+                "train": _perplexity(model, *split_texts(part, "train")),
+                "validation": _perplexity(model, val_texts, val_prompts),
+            }
+        )
+    return points, None
+
+
+def lm_evaluation(
+    spec: Spec, dataset: Dataset, predictor: LMPredictor, *, progress=None
+) -> Evaluation:
+    """Per-document NLL sums and token counts on every split; extraction on train; the
+    checkpoint before fine-tuning on the same tokens; the learning curve."""
     from auditor.data.corpus import TEXT_COLUMN
     from auditor.splits import bootstrap_seed
+    from auditor.train.lm import split_texts
     from auditor.types import Evaluation
 
     text: dict[str, dict[str, Any]] = {}
     for split in dataset.splits:
-        texts = dataset.frames[split][TEXT_COLUMN].tolist()
-        nll, tokens = predictor.nll(texts)
+        texts, prompt_chars = split_texts(dataset, split)  # pairs: the responses are scored
+        nll, tokens = predictor.nll(texts, prompt_chars)
         text[split] = {"nll": nll, "tokens": tokens}
+    compare_with_base(spec, dataset, predictor, text)
     settings = spec.evaluation.extraction
     text.setdefault("train", {})["extraction"] = extraction(
         predictor,
@@ -106,6 +212,7 @@ def lm_evaluation(spec: Spec, dataset: Dataset, predictor: LMPredictor) -> Evalu
         verbatim_tokens=settings.verbatim_tokens,
         seed=bootstrap_seed(spec.evaluation.seed, "train", EXTRACTION_PURPOSE),
     )
+    curve, curve_skipped = lm_learning_curve(spec, dataset, predictor, progress=progress)
     info = predictor.info
     return Evaluation(
         task=spec.task,
@@ -119,6 +226,8 @@ def lm_evaluation(spec: Spec, dataset: Dataset, predictor: LMPredictor) -> Evalu
         notes={
             "corpus": dataset.split_info.get("corpus"),
             "overlap": dataset.split_info.get("overlap"),
+            **({"learning_curve": curve_skipped} if curve_skipped else {}),
         },
         text=text,
+        learning_curve=curve,
     )

@@ -181,6 +181,11 @@ NOT_TUNABLE: dict[str, str] = {
     "training.time_budget": "a wall-clock limit trains differently on every machine",
     "training.export_onnx": "it is an output of training, not a choice within it",
     "training.train_on": "tuning.retrain decides which rows the chosen model is trained on",
+    "model.pretrained.path": "it names the checkpoint to fine-tune, not how to train it",
+    "model.pretrained.lora.target_modules": "a list of the checkpoint's module names, not a "
+    "value a search draws",
+    "model.encoder.model": "it names the encoder to fine-tune, not how to train it",
+    "model.encoder.text_column": "it names the data the classifier reads, not how to train it",
 }
 
 

@@ -64,6 +64,7 @@ def lm_spec(folder: Path, docs: list[str], *, training=None, evaluation=None, ac
         "evaluation": {
             "bootstrap": 500,
             "extraction": {"documents": 100, "prefix_tokens": 6, "verbatim_tokens": 12},
+            "learning_curve": {"enabled": False},  # tests/train/test_lm_curve.py
             **(evaluation or {}),
         },
         "acceptance": acceptance or [],
@@ -209,6 +210,7 @@ def test_tabular_checks_do_not_run_for_a_language_model(tmp_path):
         "perplexity_gap",
         "lm_overfitting",
         "extraction",
+        "lm_learning_curve",
         "corpus_duplicates",
         "corpus_overlap",
     }

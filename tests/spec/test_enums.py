@@ -46,6 +46,7 @@ SCHEMA_OWN_CHOICES = {
     ("$defs", "criterion", "properties", "severity"),
     ("$defs", "criterion", "properties", "require"),
     ("properties", "data", "properties", "text_processing", "properties", "truncation"),
+    ("properties", "model", "properties", "pretrained", "properties", "fine_tune"),
 }
 
 

@@ -77,6 +77,8 @@ def lm_spec(
         "evaluation": {
             "bootstrap": 200,
             "extraction": {"documents": 50, "prefix_tokens": 4, "verbatim_tokens": 8},
+            # retraining on fractions is tested on its own (test_lm_curve.py)
+            "learning_curve": {"enabled": False},
             **(evaluation or {}),
         },
         "acceptance": acceptance or [],
@@ -313,7 +315,11 @@ def test_a_valid_language_model_spec_loads(tmp_path):
 @pytest.mark.parametrize(
     ("fields", "line", "message"),
     [
-        ({"architecture": "mlp"}, 7, "a language_model objective trains transformer_lm, not 'mlp'"),
+        (
+            {"architecture": "mlp"},
+            7,
+            "a language_model objective trains transformer_lm, pretrained_lm, not 'mlp'",
+        ),
         ({"width": 33}, 8, "model.transformer.width (33) must be a multiple of heads (2)"),
         ({"verbatim": 30}, 10, "prefix_tokens + verbatim_tokens (38) must fit within"),
         (
@@ -379,6 +385,7 @@ def test_a_tinier_bundled_example_runs_end_to_end_to_a_pdf_with_a_verdict(tmp_pa
     values["evaluation"] = {
         "bootstrap": 200,
         "extraction": {"documents": 40, "prefix_tokens": 8, "verbatim_tokens": 16},
+        "learning_curve": {"fractions": [0.5, 1.0]},
     }
     spec_path = tmp_path / "news-lm-tiny.yaml"
     spec_path.write_text(yaml.safe_dump(values), encoding="utf-8")
@@ -392,6 +399,30 @@ def test_a_tinier_bundled_example_runs_end_to_end_to_a_pdf_with_a_verdict(tmp_pa
     ids = {f["id"] for f in results["findings"]}
     assert {"fit.perplexity.test", "fit.perplexity_gap.test", "fit.extraction"} <= ids
     assert {"fit.overfitting", "data.corpus_duplicates", "data.corpus_overlap.test"} <= ids
+    curve = next(f for f in results["findings"] if f["id"] == "fit.lm_learning_curve")
+    assert curve["status"] == "pass" and len(results["evaluation"]["learning_curve"]) == 2
+    # the report shows what fits a language model, and no tabular section
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "Perplexity per split" in html and "Learning curve:" in html
+    assert 'id="sec-fit"' in html and 'id="sec-data"' in html
+    assert 'id="sec-performance"' not in html and 'id="sec-fairness"' not in html
+    assert "feature columns" not in html and "The corpus" in html
+    # text from the corpus reaches the report escaped
+    from auditor.report.render import render_html
+
+    extraction = next(f for f in results["findings"] if f["id"] == "fit.extraction")
+    extraction["details"]["examples"] = [
+        {
+            "document": 3,
+            "matched_tokens": 16,
+            "prefix": "<script>alert(1)</script>",
+            "continuation": "a & b",
+            "completion": "a & b",
+        }
+    ]
+    page = render_html(results, spec_text="", attachments=[])
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
+    assert "Training documents reproduced furthest" in page
     assert results["data"]["split"]["corpus"]["exact_duplicates_removed"] == 7
     assert (tmp_path / "out" / "model" / "model.safetensors").is_file()
     assert [c["status"] for c in results["criteria"]][2:4] == ["pass", "pass"]

@@ -25,7 +25,8 @@ PROPS = SCHEMA["properties"]
             lambda: architectures.build_model(
                 {"architecture": "cnn", "in_features": 2, "out_features": 1}
             ),
-            "unknown architecture 'cnn'; available: linear, mlp, resmlp, transformer_lm",
+            "unknown architecture 'cnn'; available: linear, mlp, pretrained_lm, resmlp, "
+            "text_classifier, transformer_lm",
         ),
         (
             optim,

@@ -29,14 +29,10 @@ SECTIONS = ("data", "model", "training")
 # the vendor audit's options (the vendor block, the in-house model compared with it): their
 # own area and tests (tests/vendor_models, tests/test_compare.py); the fairness reference
 # groups are read by the checks (tests/checks/test_fairness_reference.py)
-# data.corpus.field names the text field of a JSON Lines corpus; the bundled corpora are
-# one document a line, and tests/data/test_corpus.py and tests/text/test_memorization.py
-# (test_jsonl_corpora_and_their_errors) read JSON Lines corpora by their field
 SKIPPED = {
     ("model", "vendor"),
     ("model", "compare"),
     ("data", "reference_groups"),
-    ("data", "corpus", "field"),
 }
 
 # values no bundled spec shows, and why
@@ -58,8 +54,6 @@ NOT_SHOWN: dict[tuple[str, ...], dict[Any, str]] = {
     ("data", "corpus", "format"): {
         "auto": "the default, read from the extension; the bundled corpus says lines, which "
         "a .cor file needs",
-        "jsonl": "the bundled corpora are one document a line; JSON Lines corpora are read in "
-        "tests/data/test_corpus.py and test_memorization.test_jsonl_corpora_and_their_errors",
     },
     ("training", "device"): {
         "mps": "an Apple-only spec would stop with exit code 2 on every other machine; "

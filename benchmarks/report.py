@@ -1,4 +1,5 @@
-"""Report size and speed: a report with >= 20 charts renders in < 5 s; the PDF stays < 2 MB.
+"""Report size and speed: a report with >= 20 charts renders in < 5 s (the report stage's
+target: < 2.5 s on 2 cores); the PDF stays < 2 MB; each render's stages are printed.
 
 Usage: ``.venv/bin/python benchmarks/report.py [--charts N] [--rows N] [--results FILE...]``
 
@@ -60,20 +61,45 @@ def _inflate(results: dict, rows: int) -> None:
             )
 
 
+#: The report stage's target on 2 cores (the report issue), beside the older 5 s bound.
+TARGET_STAGE_SECONDS = 2.5
+
+
+def _breakdown(timings: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.2f} s" for k, v in timings.items())
+
+
 def _measure(results: dict, results_path: Path | None = None) -> tuple[float, float, int, int, int]:
-    """Render ``results``: (wall s, CPU s, PDF bytes, pages, charts drawn)."""
+    """Render ``results``: (wall s, CPU s, PDF bytes, pages, charts drawn); prints the
+    seconds of each stage (charts, template, layout, PDF write, file write)."""
     from pypdf import PdfReader
 
     from auditor.report import render_report
 
+    timings: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         wall, cpu = time.perf_counter(), time.process_time()
-        out = render_report(results, Path(tmp), results_path=results_path)
+        out = render_report(results, Path(tmp), results_path=results_path, timings=timings)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         size = out["pdf"].stat().st_size
         pages = len(PdfReader(str(out["pdf"])).pages)
         n_charts = out["html"].read_text(encoding="utf-8").count('<svg class="chart-svg"')
+    _LAST.clear()
+    _LAST.update(timings)
     return wall, cpu, size, pages, n_charts
+
+
+_LAST: dict[str, float] = {}  # the stages of the last render measured
+
+
+def _print_breakdown(wall: float) -> bool:
+    """Print the last render's stages against the report stage's target; whether met."""
+    met = wall < TARGET_STAGE_SECONDS
+    print(
+        f"  stages: {_breakdown(_LAST)} -> {'met' if met else 'MISSED'} the report stage's "
+        f"{TARGET_STAGE_SECONDS:g} s target (2 cores)"
+    )
+    return met
 
 
 def run(charts: int, rows: int | None) -> tuple[float, float, int, int, int]:
@@ -130,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             f"({cpu:.2f} s CPU) -> {'met' if fast else 'MISSED'} (< {TARGET_SECONDS:g} s); "
             f"PDF {size / 1e6:.2f} MB -> {'met' if small else 'MISSED'} (< 2 MB)"
         )
+        ok &= _print_breakdown(wall)
     for path in args.results:
         wall, cpu, size, pages, n = run_file(path)
         small = size < TARGET_BYTES
@@ -139,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             f"({cpu:.2f} s CPU); PDF {size / 1e6:.2f} MB -> "
             f"{'met' if small else 'MISSED'} (< 2 MB)"
         )
+        ok &= _print_breakdown(wall)
     return 0 if ok else 1
 
 

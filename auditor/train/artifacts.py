@@ -71,6 +71,39 @@ class _ScoresModule(nn.Module):
         return out[:, 0] * self.std + self.mean
 
 
+def cpu_state(model: nn.Module) -> dict[str, Any]:
+    """A model's weights on the CPU, tied tensors once each (fingerprints, comparisons)."""
+    seen, out = set(), {}
+    for k, v in model.state_dict().items():
+        if v.data_ptr() in seen:
+            continue
+        seen.add(v.data_ptr())
+        out[k] = v.detach().to("cpu").contiguous().clone()
+    return out
+
+
+def state_fingerprint(state: dict[str, Any]) -> str:
+    """The SHA-256 of weights as safetensors writes them."""
+    from safetensors.torch import save
+
+    from auditor.fingerprint import sha256_bytes
+
+    return sha256_bytes(save(state))
+
+
+def run_record(result) -> dict[str, Any]:
+    """What a training run's result says about its epochs and why it stopped (the model
+    description's common fields, for every trainer)."""
+    return {
+        "epochs_run": result.epochs_run,
+        "best_epoch": result.best_epoch,
+        "kept_epoch": result.kept_epoch,
+        "best_value": result.best_value,
+        "stopped_early": result.stopped_early,
+        "stop_reason": result.stop_reason,
+    }
+
+
 def save_trained(predictor, out_dir: Path, *, export_onnx: bool = False) -> dict[str, Path]:
     """Write the trained model's files into ``out_dir`` (atomic writes); returns their paths."""
     import skops.io

@@ -314,18 +314,15 @@ def _training_info(
     from auditor.train.device import device_name
 
     training = spec.training
+    from auditor.train.artifacts import run_record
+
     return {
         "architecture": config["architecture"],
         "config": config,
         "device": str(device),
         "device_name": device_name(device),
         "precision": precision.name,
-        "epochs_run": result.epochs_run,
-        "best_epoch": result.best_epoch,
-        "kept_epoch": result.kept_epoch,
-        "best_value": result.best_value,
-        "stopped_early": result.stopped_early,
-        "stop_reason": result.stop_reason,
+        **run_record(result),
         "monitor": cfg.monitor,
         "val_metric_name": result.metric_name,
         "train_seconds": round(time.perf_counter() - started, 4),

@@ -679,18 +679,15 @@ class LMRun:
             )
         result = run.result
         trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        from auditor.train.artifacts import run_record
+
         description = {
             "architecture": config["architecture"],
             "config": config,
             "device": str(device),
             "device_name": device_name(device),
             "precision": self.precision.name,
-            "epochs_run": result.epochs_run,
-            "best_epoch": result.best_epoch,
-            "kept_epoch": result.kept_epoch,
-            "best_value": result.best_value,
-            "stopped_early": result.stopped_early,
-            "stop_reason": result.stop_reason,
+            **run_record(result),
             "monitor": "loss",
             "val_metric_name": "perplexity",
             "train_seconds": round(time.perf_counter() - self.started, 4),
@@ -831,20 +828,14 @@ class LMPredictor:
     # -- artifacts
     def state(self) -> dict[str, Any]:
         """The weights on the CPU (tied tensors once each), for fingerprints and comparisons."""
-        seen, out = set(), {}
-        for k, v in self.model.state_dict().items():
-            if v.data_ptr() in seen:
-                continue
-            seen.add(v.data_ptr())
-            out[k] = v.detach().to("cpu").contiguous().clone()
-        return out
+        from auditor.train.artifacts import cpu_state
+
+        return cpu_state(self.model)
 
     def fingerprint(self) -> str:
-        from safetensors.torch import save
+        from auditor.train.artifacts import state_fingerprint
 
-        from auditor.fingerprint import sha256_bytes
-
-        return sha256_bytes(save(self.state()))
+        return state_fingerprint(self.state())
 
     def _save_transformers(self, folder: str) -> None:
         self.model.save_pretrained(folder, safe_serialization=True)

@@ -260,6 +260,8 @@ def train_text_classifier(
     tracker.restore_best()
     model.eval()
     result = tracker.result
+    from auditor.train.artifacts import run_record
+
     info = {
         "architecture": "text_classifier",
         "encoder": identity.name if hasattr(identity, "name") else str(settings.model),
@@ -271,12 +273,7 @@ def train_text_classifier(
         "device": str(device),
         "device_name": device_name(device),
         "precision": precision.name,
-        "epochs_run": result.epochs_run,
-        "best_epoch": result.best_epoch,
-        "kept_epoch": result.kept_epoch,
-        "best_value": result.best_value,
-        "stopped_early": result.stopped_early,
-        "stop_reason": result.stop_reason,
+        **run_record(result),
         "monitor": "loss",
         "val_metric_name": "loss",
         "train_seconds": round(time.perf_counter() - started, 4),
@@ -333,20 +330,14 @@ class TextClassifierPredictor:
         return _scores(self.task, logits).double().cpu().numpy()
 
     def state(self) -> dict[str, Any]:
-        seen, out = set(), {}
-        for k, v in self.model.state_dict().items():
-            if v.data_ptr() in seen:
-                continue
-            seen.add(v.data_ptr())
-            out[k] = v.detach().to("cpu").contiguous().clone()
-        return out
+        from auditor.train.artifacts import cpu_state
+
+        return cpu_state(self.model)
 
     def fingerprint(self) -> str:
-        from safetensors.torch import save
+        from auditor.train.artifacts import state_fingerprint
 
-        from auditor.fingerprint import sha256_bytes
-
-        return sha256_bytes(save(self.state()))
+        return state_fingerprint(self.state())
 
     def save(self, out_dir: Path) -> dict[str, Path]:
         """The encoder as transformers saves it, the head as ``head.safetensors``, the

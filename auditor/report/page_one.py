@@ -7,9 +7,13 @@ is the one a reader would ask for first:
 - CONDITIONAL: the first advisory criterion that is not met;
 - READY: the criterion closest to its bound (the smallest margin), the main risk.
 
+A criterion that is not met but has no chart gives way to the next one not met; when none
+of them has a chart, page one has none (a passing criterion's chart would not explain a
+verdict that is not READY).
+
 The chart is that criterion's finding's own (the same drawing as in its section, drawn
 once: charts are cached by their data). A criterion whose finding has no chart gives way to
-the next; with none, page one has no chart and says nothing about it.
+the next.
 """
 
 from __future__ import annotations
@@ -30,9 +34,11 @@ def _ranked(criteria: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
     open_ = [c for c in criteria if c.get("status") != "pass" and not c.get("waived")]
     blocking = [("blocker", c) for c in open_ if c.get("severity") == "blocking"]
     advisory = [("advisory", c) for c in open_ if c.get("severity") != "blocking"]
+    if open_:  # not ready or conditional: only what is not met explains it
+        return blocking + advisory
     passing = [c for c in criteria if c.get("status") == "pass"]
     passing.sort(key=lambda c: c["margin"] if isinstance(c.get("margin"), (int, float)) else 1e9)
-    return blocking + advisory + [("risk", c) for c in passing]
+    return [("risk", c) for c in passing]
 
 
 def main_chart(

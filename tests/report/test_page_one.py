@@ -66,3 +66,8 @@ def test_a_criterion_without_a_chart_gives_way_and_none_gives_no_chart():
     assert main_chart(criteria, FINDINGS, _draw)["number"] == 2
     assert main_chart([_criterion(0, "fail", "plain")], FINDINGS, _draw) is None
     assert main_chart([], FINDINGS, _draw) is None
+
+
+def test_a_verdict_that_is_not_ready_never_shows_a_passing_criterions_chart():
+    criteria = [_criterion(0, "pass", "a", margin=0.001), _criterion(1, "fail", "plain")]
+    assert main_chart(criteria, FINDINGS, _draw) is None

@@ -47,12 +47,12 @@ MODEL_CARD: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "Ethical considerations",
-        "Fairness; Page one (waivers, pickle warning)",
+        "Fairness; Page one (pickle warning); page two (waivers)",
         "Only what was measured; a human review of uses and harms is still needed.",
     ),
     (
         "Caveats and recommendations",
-        "Page one (blockers, next steps); each finding",
+        "Page one (the main blocker's chart, next steps); each finding",
         "Each finding carries a recommendation where one applies.",
     ),
 )
@@ -80,13 +80,13 @@ ANNEX_IV: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "5. Risk management system",
-        "Partly: page one (blockers, waivers)",
+        "Partly: page one (criteria, blocker); page two (waivers)",
         "The report is evidence for, not a substitute for, the Article 9 process.",
     ),
     (
         "6. Relevant changes through the lifecycle",
-        "Appendix (fingerprints, attachments)",
-        "Re-run the audit for each change; compare the embedded results.json files.",
+        "Page two (against the previous report); Appendix (fingerprints, attachments)",
+        "Re-run the audit for each change with --against the approved run's results.json.",
     ),
     (
         "7. Harmonised standards and specifications applied",

@@ -5,7 +5,8 @@ is the one a reader would ask for first:
 
 - NOT READY: the first blocking criterion that is not met (unwaived), in the spec's order;
 - CONDITIONAL: the first advisory criterion that is not met;
-- READY: the criterion closest to its bound (the smallest margin), the main risk.
+- READY: the criterion closest to its bound (the smallest margin as a share of the
+  bound), the main risk.
 
 A criterion that is not met but has no chart gives way to the next one not met; when none
 of them has a chart, page one has none (a passing criterion's chart would not explain a
@@ -37,8 +38,20 @@ def _ranked(criteria: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
     if open_:  # not ready or conditional: only what is not met explains it
         return blocking + advisory
     passing = [c for c in criteria if c.get("status") == "pass"]
-    passing.sort(key=lambda c: c["margin"] if isinstance(c.get("margin"), (int, float)) else 1e9)
+    passing.sort(key=_relative_margin)
     return [("risk", c) for c in passing]
+
+
+def _relative_margin(c: dict[str, Any]) -> float:
+    """A passing criterion's margin as a share of its bound, so that criteria in other
+    units compare (a perplexity 155 below 400 is further from failing than a share 0.02
+    below 0.04); a bound of 0 (nothing allowed) ranks after every other."""
+    margin, bound = c.get("margin"), c.get("bound")
+    if not isinstance(margin, (int, float)):
+        return float("inf")
+    if not isinstance(bound, (int, float)) or bound == 0:
+        return 1e12 + float(margin)
+    return float(margin) / abs(float(bound))
 
 
 def main_chart(

@@ -6,8 +6,9 @@ from auditor.report.charts import ChartSVG
 from auditor.report.page_one import main_chart
 
 
-def _criterion(i, status, finding, *, severity="blocking", margin=0.1, waived=False):
+def _criterion(i, status, finding, *, severity="blocking", margin=0.1, waived=False, bound=1.0):
     return {
+        "bound": bound,
         "index": i,
         "description": f"criterion {i}",
         "status": status,
@@ -71,3 +72,12 @@ def test_a_criterion_without_a_chart_gives_way_and_none_gives_no_chart():
 def test_a_verdict_that_is_not_ready_never_shows_a_passing_criterions_chart():
     criteria = [_criterion(0, "pass", "a", margin=0.001), _criterion(1, "fail", "plain")]
     assert main_chart(criteria, FINDINGS, _draw) is None
+
+
+def test_the_closest_call_compares_margins_as_shares_of_their_bounds():
+    criteria = [
+        _criterion(0, "pass", "a", margin=155.0, bound=400.0),  # perplexity: 39 % of room
+        _criterion(1, "pass", "b", margin=0.02, bound=0.04),  # a share: 50 % of room
+        _criterion(2, "pass", "c", margin=0.0, bound=0.0),  # nothing allowed, none found
+    ]
+    assert main_chart(criteria, FINDINGS, _draw)["number"] == 1

@@ -658,6 +658,8 @@ def detail_rows(sections: list[dict[str, Any]]) -> list[dict[str, Any]]:
     the sentence of its most important split (the others' are in results.json)."""
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for section in sections:
+        if section.get("only_skipped"):  # its lead sentence says why none could run
+            continue
         for view in section["findings"]:
             if view["block"] or not view["in_table"] or view["status"]["word"] == "PASS":
                 continue
@@ -1201,6 +1203,11 @@ def _section(
         "findings": views,
         "blocks": blocks,
         "in_metrics_table": sum(1 for v in views if not v["in_table"]),
+        # the PDF: a section none of whose checks could run is its lead sentence alone
+        "only_skipped": not examples
+        and bool(ordered)
+        and all(str(f.get("status")) == "skipped" for f in ordered)
+        and all(v["criterion"] is None for v in views),
     }
 
 

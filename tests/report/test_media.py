@@ -137,3 +137,30 @@ def test_the_pdf_group_tables_hold_the_first_split_and_html_every_split():
     assert "(test)" in table["title"] and "split" not in table["columns"]
     groups = [r["cells"][0] for r in table["rows"]]
     assert len(groups) == len(set(groups)) == len(first_table(html)["rows"]) // 2
+
+
+def test_a_section_none_of_whose_checks_ran_is_one_sentence_in_the_pdf():
+    results = make_results("binary")
+    results["findings"] = [f for f in results["findings"] if f["category"] != "drift"] + [
+        {
+            "id": f"drift.{name}",
+            "check": name,
+            "category": "drift",
+            "status": "skipped",
+            "title": f"Drift check {name}",
+            "summary": "Client data were not compared with development data.",
+            "details": {},
+        }
+        for name in ("feature_drift", "domain_classifier")
+    ]
+    html, pdf = _context(results, "html"), _context(results, "pdf")
+
+    def drift(ctx):
+        return next(s for s in ctx["sections"] if s["key"] == "drift")
+
+    assert drift(pdf)["only_skipped"] and not drift(html)["only_skipped"]
+    assert not any(r["title"].startswith("Drift check") for r in pdf["appendix"]["details"])
+    printed = render_html(results, spec_text="", attachments=[], medium="pdf")
+    section = printed[printed.index('id="sec-drift"') :]
+    section = section[: section.index("</section>")]
+    assert "Drift check feature_drift" not in section and 'class="lead"' in section

@@ -57,11 +57,6 @@ class Previous:
     replicates: Mapping[str, np.ndarray]  # by finding id
     basis: Mapping[str, Any]
 
-    @property
-    def short(self) -> str:
-        """Its hash as the report names it: the first 12 hex digits."""
-        return self.sha256[:12]
-
 
 @dataclass(frozen=True)
 class Change:
@@ -111,6 +106,7 @@ def previous_path(spec, override: str | Path | None) -> tuple[Path | None, Any]:
 def load_previous(path: Path, *, location=None) -> Previous:
     """Read a previous run's results.json; one located line when it is not one."""
     from auditor.errors import DataError, Location
+    from auditor.results import parse_results
 
     where = location or Location(file="--against")
 
@@ -126,12 +122,8 @@ def load_previous(path: Path, *, location=None) -> Previous:
     if size > MAX_RESULTS_BYTES:
         raise refuse(f"{path} is {size:,} bytes, more than {MAX_RESULTS_BYTES:,}")
     raw = path.read_bytes()
-    try:
-        doc = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        line = f" line {e.lineno}" if isinstance(e, json.JSONDecodeError) else ""
-        raise refuse(f"{path} is not JSON ({path.name}{line}: {e})") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
+    doc = parse_results(raw, path)  # located at the file: its line and column
+    if not isinstance(doc.get("findings"), list):
         raise refuse(f"{path} is not an auditor results.json (no findings)")
     findings = {
         str(f["id"]): f for f in doc["findings"] if isinstance(f, dict) and f.get("id") is not None

@@ -9,7 +9,6 @@ them, so ``auditor validate`` stays fast.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -19,6 +18,12 @@ from typing import Any
 
 from auditor import __version__
 from auditor.errors import AuditorError, DataError, ExitCode, Location, UsageError
+from auditor.results import (  # noqa: F401 (the messages: tests name them as cli.MSG_*)
+    MSG_RESULTS_INVALID,
+    MSG_RESULTS_MISSING,
+    MSG_RESULTS_NOT_OBJECT,
+    read_results,
+)
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shell's convention for Ctrl-C
 
@@ -49,9 +54,6 @@ MSG_INIT_ENCODING = (
 MSG_WROTE_SPEC = (
     "wrote {file} ({task}, target '{target}'); check it, then run: auditor validate {file}"
 )
-MSG_RESULTS_MISSING = "results file not found"
-MSG_RESULTS_INVALID = "not a valid results.json: {reason}"
-MSG_RESULTS_NOT_OBJECT = "not a valid results.json: the top level must be a JSON object"
 MSG_PDF_MISSING = "report file not found"
 MSG_SPEC_UNREADABLE = "cannot read the resolved spec next to the results: {reason}"
 MSG_SPEC_OTHER_RUN = (
@@ -586,28 +588,6 @@ def sign_passphrase(env: str | None, key_file: Path, p12: bool) -> bytes | None:
 
 
 # --------------------------------------------------------------------------- helpers
-def read_results(path: Path) -> dict[str, Any]:
-    """A results.json as a dict; a missing or malformed file is a DataError (exit 2)."""
-    where = Location(file=str(path))
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError(MSG_RESULTS_MISSING, where) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise DataError(MSG_RESULTS_INVALID.format(reason=reason), where) from None
-    try:
-        results = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataError(
-            MSG_RESULTS_INVALID.format(reason=exc.msg),
-            Location(file=str(path), line=exc.lineno, column=exc.colno),
-        ) from None
-    if not isinstance(results, dict):
-        raise DataError(MSG_RESULTS_NOT_OBJECT, where)
-    return results
-
-
 def check_out_dir(out: Path) -> None:
     """Refuse an output folder that cannot be created or written (a UsageError, exit 2)."""
     from auditor.outputs import check_writable_dir

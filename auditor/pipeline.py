@@ -81,7 +81,7 @@ def run(
         previous = None if previous_file is None else load_previous(previous_file, location=where)
     with timer("data"):
         dataset = build_dataset(spec)
-        previous = compare_with(spec, dataset, previous)
+        compared = compare_with(spec, dataset, previous)  # paired when the rows are the same
     with timer("tune"):  # only with tuning: chosen on the train and validation rows alone
         spec, tuning = tune(spec, dataset, progress=progress, workers=workers, out_dir=target)
     with timer("train"):
@@ -93,7 +93,7 @@ def run(
     with timer("checks"):
         findings = run_checks(spec, dataset, evaluation)
     with timer("verdict"):
-        outcomes, verdict = decide(spec, findings, previous=previous)
+        outcomes, verdict = decide(spec, findings, against=compared)
     with timer("compare"):  # only with model.compare: the in-house model, judged alike
         comparison = audit_in_house(
             spec, dataset, evaluation, Audit(findings, outcomes, verdict), progress=progress
@@ -113,7 +113,7 @@ def run(
         model_files=model_hashes,
         comparison=comparison,
         tuning=tuning,
-        previous=previous,
+        against=compared,
     )
     with timer("report"):
         files = {**model_files, **write_outputs(results, target, spec=spec)}

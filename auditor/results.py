@@ -19,6 +19,9 @@ from auditor.fingerprint import sha256_file
 from auditor.types import CriterionOutcome, Finding, Verdict
 
 RESULTS_SCHEMA_VERSION = 1
+MSG_RESULTS_MISSING = "results file not found"
+MSG_RESULTS_INVALID = "not a valid results.json: {reason}"
+MSG_RESULTS_NOT_OBJECT = "not a valid results.json: the top level must be a JSON object"
 UNSERIALISED = frozenset({"replicates"})  # Finding fields kept out of results.json
 PACKAGES = (
     "torch",
@@ -65,6 +68,44 @@ def jsonable(value: Any) -> Any:
     if callable(item):
         return jsonable(item())
     return str(value)
+
+
+def read_results(path: Path) -> dict[str, Any]:
+    """A results.json as a dict; a missing or malformed file is a DataError (exit 2)."""
+    from auditor.errors import DataError, Location
+
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise DataError(MSG_RESULTS_MISSING, Location(file=str(path))) from None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise DataError(
+            MSG_RESULTS_INVALID.format(reason=reason), Location(file=str(path))
+        ) from None
+    return parse_results(raw, path)
+
+
+def parse_results(raw: bytes, path: Path) -> dict[str, Any]:
+    """The dict of a results.json's bytes; not UTF-8 JSON of an object is a DataError
+    located at ``path`` (its line and column when the JSON is malformed)."""
+    import json
+
+    from auditor.errors import DataError, Location
+
+    where = Location(file=str(path))
+    try:
+        results = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise DataError(MSG_RESULTS_INVALID.format(reason=str(exc)), where) from None
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            MSG_RESULTS_INVALID.format(reason=exc.msg),
+            Location(file=str(path), line=exc.lineno, column=exc.colno),
+        ) from None
+    if not isinstance(results, dict):
+        raise DataError(MSG_RESULTS_NOT_OBJECT, where)
+    return results
 
 
 def package_versions() -> dict[str, str]:
@@ -171,11 +212,11 @@ def build_results(
     model_files: dict[str, str] | None = None,
     comparison: dict[str, Any] | None = None,
     tuning=None,
-    previous=None,
+    against=None,
 ) -> dict[str, Any]:
     """Assemble results.json's content from every stage's output (``tuning``: the
     search's :class:`~auditor.tuning.TuningOutcome`, with ``tuning`` declared;
-    ``previous``: the :class:`~auditor.against.Against` of ``--against``)."""
+    ``against``: the :class:`~auditor.against.Against` of ``--against``)."""
     from auditor.against import against_section, kept_replicates, pairing_basis
     from auditor.verdict import blocking_findings
 
@@ -198,9 +239,9 @@ def build_results(
         "basis": pairing_basis(spec, dataset),
         "replicates": kept_replicates(spec, findings, outcomes, evaluation.primary_metric),
     }
-    if previous is not None:
+    if against is not None:
         results["against"] = against_section(
-            spec, findings, outcomes, previous, primary=evaluation.primary_metric
+            spec, findings, outcomes, against, primary=evaluation.primary_metric
         )
     if comparison is not None:
         results["comparison"] = comparison

@@ -104,21 +104,21 @@ NO_PREVIOUS = (
 )
 
 
-def judge_change(c: Criterion, f: Finding, previous) -> tuple[str, str, Any, float | None]:
+def judge_change(c: Criterion, f: Finding, against) -> tuple[str, str, Any, float | None]:
     """(status, reason, change, margin) of a ``change`` criterion: the change of ``f``'s
     figure against the previous report, judged as a value is (its interval included)."""
-    if previous is None:
+    if against is None:
         return "error", NO_PREVIOUS, None, None
     if f.status in ("error", "skipped"):
         return "error", MSG_NOT_MEASURED.format(summary=f.summary), None, None
-    ch = previous.change(f)
+    ch = against.change(f)
     if ch.value is None:
         return "error", NO_FINDING.format(why=ch.reason), ch, None
     verdict = judge(ch.value, ch.ci, c.bounds, require=c.require, rows=f.n)
     return verdict.status, verdict.reason, ch, verdict.margin
 
 
-def _outcome(i, c: Criterion, written: dict[str, Any], findings, task, today, labels, previous):
+def _outcome(i, c: Criterion, written: dict[str, Any], findings, task, today, labels, against):
     waiver = written.get("waiver")
     common = {
         "index": i,
@@ -134,7 +134,7 @@ def _outcome(i, c: Criterion, written: dict[str, Any], findings, task, today, la
         return CriterionOutcome(status="error", reason=reason, **common)
     f = c.pick(pool)
     if c.change:
-        status, reason, ch, margin = judge_change(c, f, previous)
+        status, reason, ch, margin = judge_change(c, f, against)
         return CriterionOutcome(
             status=status,
             value=None if ch is None else ch.value,
@@ -173,14 +173,14 @@ def _outcome(i, c: Criterion, written: dict[str, Any], findings, task, today, la
 
 
 def evaluate_criteria(
-    spec: Spec, findings: list[Finding], *, today: dt.date | None = None, previous=None
+    spec: Spec, findings: list[Finding], *, today: dt.date | None = None, against=None
 ) -> list[CriterionOutcome]:
-    """Every acceptance criterion judged against the finding it is about (``previous``:
+    """Every acceptance criterion judged against the finding it is about (``against``:
     the :class:`~auditor.against.Against` a ``change`` criterion is judged with)."""
     today = today or _today()
     written = spec.values["acceptance"]
     return [
-        _outcome(i, c, written[i], findings, spec.task, today, spec.split_labels, previous)
+        _outcome(i, c, written[i], findings, spec.task, today, spec.split_labels, against)
         for i, c in enumerate(spec.acceptance)
     ]
 
@@ -360,11 +360,11 @@ def _status_and_reason(outcomes, blocking, advisory, diagnostics) -> tuple[str, 
 
 
 def decide(
-    spec: Spec, findings: list[Finding], *, today: dt.date | None = None, previous=None
+    spec: Spec, findings: list[Finding], *, today: dt.date | None = None, against=None
 ) -> tuple[list[CriterionOutcome], Verdict]:
     """Judge every acceptance criterion, then the verdict (nothing given is changed;
-    ``previous``: the :class:`~auditor.against.Against` of ``--against``)."""
-    outcomes = evaluate_criteria(spec, findings, today=today, previous=previous)
+    ``against``: the :class:`~auditor.against.Against` of ``--against``)."""
+    outcomes = evaluate_criteria(spec, findings, today=today, against=against)
     by_id = {f.id: f for f in findings}
     covered = {o.finding_id for o in outcomes if o.finding_id}
     not_met = [o for o in outcomes if o.status != "pass" and not o.waived]

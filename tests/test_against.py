@@ -159,7 +159,7 @@ def test_a_change_criterion_judges_the_change_not_the_value(runs, bound, status)
     criterion = {"metric": "accuracy", "split": "test", "change": True, **bound}
     spec = make_spec(acceptance=[criterion])
     against = Against(previous, paired=True, confidence=0.95)
-    (outcome,), _ = decide(spec, [after], previous=against)
+    (outcome,), _ = decide(spec, [after], against=against)
     assert outcome.status == status
     assert outcome.value == pytest.approx(planted, abs=1e-12)
     assert outcome.ci is not None and outcome.ci[0] > 0.0
@@ -171,7 +171,7 @@ def test_require_confidence_applies_to_the_change_interval(runs):
     # the gain's interval reaches below planted - 0.005: the point passes, the interval not
     criterion = {**GATE, "at_least": planted - 0.005, "require": "confidence"}
     against = Against(previous, paired=True, confidence=0.95)
-    (outcome,), _ = decide(make_spec(acceptance=[criterion]), [after], previous=against)
+    (outcome,), _ = decide(make_spec(acceptance=[criterion]), [after], against=against)
     assert outcome.ci[0] < planted - 0.005 < outcome.value
     assert outcome.status == "inconclusive"
 
@@ -189,7 +189,7 @@ def test_a_change_criterion_on_a_measurement_the_previous_report_lacks_is_an_err
     criterion = {**GATE, "split": "holdout"}
     against = Against(previous, paired=True, confidence=0.95)
     spec = make_spec(acceptance=[criterion], data={"holdout": "h.csv"})
-    (outcome,), _ = decide(spec, [holdout], previous=against)
+    (outcome,), _ = decide(spec, [holdout], against=against)
     assert outcome.status == "error"
     assert "the previous report has no performance.accuracy.holdout" in outcome.reason
 
@@ -206,7 +206,6 @@ def test_the_previous_report_may_be_named_by_its_folder(tmp_path, runs):
     ("content", "words"),
     [
         (None, "does not exist"),
-        ('{\n  "findings": [\n  oops', "is not JSON (results.json line 3"),
         ('{"verdict": {}}', "is not an auditor results.json"),
         ('{"findings": [], "replicates": {"a": "###"}}', "unreadable replicates for a"),
     ],
@@ -220,3 +219,20 @@ def test_an_unusable_previous_report_is_one_located_line(tmp_path, content, word
     assert str(e.value).startswith("--against: the previous report")
     assert words in str(e.value)
     assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize(("content", "line"), [('{\n  "findings": [\n  oops', 3), ("[1, 2]", None)])
+def test_a_previous_report_that_is_not_a_json_object_is_located_in_its_file(
+    tmp_path, content, line
+):
+    from auditor.results import MSG_RESULTS_NOT_OBJECT
+
+    path = tmp_path / "results.json"
+    path.write_text(content)
+    with pytest.raises(DataError) as e:
+        load_previous(path)
+    where = f"{path}:{line}:" if line else f"{path}: "
+    assert str(e.value).startswith(where), str(e.value)
+    assert "not a valid results.json" in str(e.value) and "\n" not in str(e.value)
+    if line is None:
+        assert str(e.value).endswith(MSG_RESULTS_NOT_OBJECT)

@@ -51,7 +51,6 @@ def against_view(results: dict[str, Any], medium: str = "html") -> dict[str, Any
     when = str(against.get("finished") or "")[:10]
     return {
         "sha256": str(against.get("sha256") or ""),
-        "short": str(against.get("sha256") or "")[:12],
         "name": str(against.get("name") or ""),
         "when": when,
         "verdict": str(against.get("verdict") or ""),

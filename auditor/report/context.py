@@ -548,7 +548,9 @@ def group_tables(
     tables = []
     for feature, per_split in by_feature.items():
         if compact:
-            tables.append(compact_group_table(feature, per_split, _disparities(feature, findings)))
+            tables.append(
+                compact_group_table(feature, per_split, disparity_details(feature, findings))
+            )
             continue
         splits = ordered_splits(per_split)[: 1 if first_split_only else None]
         columns: list[str] = []
@@ -593,23 +595,9 @@ def group_tables(
     return tables
 
 
-def _disparities(feature: str, findings: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """One feature's ratios to its reference group, per split: {reference_group, per_split}."""
-    per_split: dict[str, Any] = {}
-    reference = None
-    for f in findings:
-        details = f.get("details") if isinstance(f.get("details"), dict) else {}
-        if str(f.get("sensitive") or "") == feature and isinstance(
-            details.get("disparities"), list
-        ):
-            per_split.setdefault(str(f.get("split") or ""), details["disparities"])
-            reference = reference or details.get("reference_group")
-    return {"reference_group": reference, "per_split": per_split} if per_split else None
-
-
-def disparity_table(feature: str, findings: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Each group's rates over the reference group's, on every split, for one feature (from
-    the ``disparities`` the first fairness finding of each partition carries), or None."""
+def disparity_details(feature: str, findings: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """{split: details} of the first fairness finding of each of ``feature``'s partitions
+    that carries the groups' ``disparities`` (ratios to the reference group)."""
     per_split: dict[str, dict[str, Any]] = {}
     for f in findings:
         details = f.get("details") if isinstance(f.get("details"), dict) else {}
@@ -617,6 +605,13 @@ def disparity_table(feature: str, findings: list[dict[str, Any]]) -> dict[str, A
             details.get("disparities"), list
         ):
             per_split.setdefault(str(f.get("split") or ""), details)
+    return per_split
+
+
+def disparity_table(feature: str, findings: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Each group's rates over the reference group's, on every split, for one feature (from
+    the ``disparities`` the first fairness finding of each partition carries), or None."""
+    per_split = disparity_details(feature, findings)
     if not per_split:
         return None
     # the first split in report order (the test split, else the first client split): the

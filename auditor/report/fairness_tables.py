@@ -30,23 +30,25 @@ PDF_RATES_SHOWN = 5
 
 
 def compact_group_table(
-    feature: str, per_split: dict[str, list[dict[str, Any]]], disparities: dict[str, Any] | None
+    feature: str,
+    per_split: dict[str, list[dict[str, Any]]],
+    disparities: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
     """One feature's (or intersection's) groups on the first split: rows, the key rates,
-    each with its ratio to the reference group when the feature has one."""
+    each with its ratio to the reference group when the feature has one (``disparities``:
+    :func:`~auditor.report.context.disparity_details`, {split: finding details})."""
     from auditor.metrics.fairness import GROUP_RATES
-    from auditor.report.context import (
-        MAX_TABLE_ROWS,
-        _column,
-        fmt,
-        fmt_cell,
-        ordered_splits,
-    )
+    from auditor.report.context import MAX_TABLE_ROWS, _column, fmt, fmt_cell, ordered_splits
 
     split = ordered_splits(per_split)[0]
     groups = [g for g in per_split[split] if isinstance(g, dict)]
     present = [r for r in PDF_RATES if any(r in g for g in groups)][:PDF_RATES_SHOWN]
-    ratios = _ratios_by_group(disparities, split)
+    details = disparities.get(split)
+    ratios = {
+        str(g.get("group")): g
+        for g in (details or {}).get("disparities") or []
+        if isinstance(g, dict)
+    }
     rows = []
     for g in groups:
         ratio = ratios.get(str(g.get("group")), {})
@@ -59,8 +61,8 @@ def compact_group_table(
         rows.append({"cells": cells, "flagged": bool(g.get("inconclusive"))})
     shown = feature.replace("&", " & ")
     where = _column(split)
-    if disparities is not None:
-        ref = disparities.get("reference_group")
+    if details is not None:
+        ref = details.get("reference_group")
         title = f"Groups of {shown} ({where}): each rate \u00d7 its ratio to {ref}'s"
     elif "&" in feature:
         title = f"Intersections of {shown} ({where}): groups"
@@ -76,15 +78,6 @@ def compact_group_table(
         "rows": rows[:MAX_TABLE_ROWS],
         "more": max(0, len(rows) - MAX_TABLE_ROWS),
     }
-
-
-def _ratios_by_group(disparities: dict[str, Any] | None, split: str) -> dict[str, dict]:
-    """{group: {"TPR ratio": 0.87, ...}} of one split, from a finding's ``disparities``."""
-    if not disparities:
-        return {}
-    per_split = disparities.get("per_split") or {}
-    table = per_split.get(split) or []
-    return {str(g.get("group")): g for g in table if isinstance(g, dict)}
 
 
 def feature_matrices(matrix: dict[str, Any]) -> list[dict[str, Any]]:

@@ -496,7 +496,7 @@ def evaluate(
     if dataset.task in LM_TASKS:  # a language model: per-document likelihoods, extraction
         from auditor.train.lm_evaluate import lm_evaluation
 
-        return lm_evaluation(spec, dataset, predictor)
+        return lm_evaluation(spec, dataset, predictor, progress=progress, tuning=tuning)
     task = dataset.task
     has_scores = bool(predictor.has_scores)
     notes: dict[str, Any] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from auditor.progress import Progress
-from auditor.types import LM_TASKS, TEXT_TASKS, Dataset, Predictor, Spec
+from auditor.types import TEXT_TASKS, Dataset, Predictor, Spec
 
 
 def obtain_predictor(
@@ -18,14 +18,6 @@ def obtain_predictor(
         from auditor.text.audit import ResponsesFile
 
         return ResponsesFile(dataset)
-    if spec.task in LM_TASKS:  # a language model from scratch, or a checkpoint fine-tuned
-        if spec.model.architecture == "pretrained_lm":
-            from auditor.train.lm_pretrained import fine_tune_language_model
-
-            return fine_tune_language_model(spec, dataset, progress=progress)
-        from auditor.train.lm import train_language_model
-
-        return train_language_model(spec, dataset, progress=progress)
     if spec.model.vendor is not None:
         from auditor.vendor_models import load_vendor_model
 

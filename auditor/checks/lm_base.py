@@ -52,11 +52,19 @@ def paired_loss_difference(
     return value, percentile_interval(reps, confidence), reps
 
 
-def _pair(ctx: CheckContext, split: str, purpose: int, *, base_first: bool):
+def paired_losses(
+    ctx: CheckContext, split: str, purpose: int, *, base_first: bool, other: str = "base_nll"
+) -> dict | None:
+    """The audited model's document losses against another model's on the same tokens.
+
+    ``other``: the checkpoint before fine-tuning (``base_nll``) or the spec's own
+    configuration before a search (``untuned_nll``); the paired difference per token is the
+    other's minus the audited model's with ``base_first``. None when it was not scored.
+    """
     m = ctx.evaluation.text.get(split) or {}
-    if m.get("base_nll") is None:
+    if m.get(other) is None:
         return None
-    nll, base, tokens = (np.asarray(m[k], dtype=np.float64) for k in ("nll", "base_nll", "tokens"))
+    nll, base, tokens = (np.asarray(m[k], dtype=np.float64) for k in ("nll", other, "tokens"))
     keep = tokens > 0
     nll, base, tokens = nll[keep], base[keep], tokens[keep]
     weights = _draws(ctx, int(keep.sum()), split, purpose)
@@ -111,7 +119,7 @@ def fine_tuning_gain(ctx: CheckContext) -> list[Finding]:
         return []  # trained from scratch: there is no before
     out = []
     for split in HELD_OUT:
-        r = _pair(ctx, split, GAIN_PURPOSE, base_first=True)
+        r = paired_losses(ctx, split, GAIN_PURPOSE, base_first=True)
         if r is None:
             continue
         helped = r["ci"][0] > 0 if r["ci"] else r["value"] > 0
@@ -176,7 +184,7 @@ def forgetting(ctx: CheckContext) -> list[Finding]:
     """
     if ctx.spec.model.architecture != "pretrained_lm":
         return []  # trained from scratch: there is no before
-    r = _pair(ctx, GENERAL, FORGETTING_PURPOSE, base_first=False)
+    r = paired_losses(ctx, GENERAL, FORGETTING_PURPOSE, base_first=False)
     if r is None:
         return ctx.skipped(
             "Forgetting of general text",

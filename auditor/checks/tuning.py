@@ -26,8 +26,12 @@ import numpy as np
 from auditor.checks.registry import At, CheckContext, Measurement, register
 from auditor.checks.text import ci_text, num
 from auditor.metrics.bootstrap import percentile_interval
-from auditor.types import Finding
+from auditor.types import LM_TASKS, TASKS, Finding
 
+#: The tasks whose models a search trains: the tabular ones and language models.
+SEARCHED = (*TASKS, *LM_TASKS)
+#: Bootstrap purpose of a language model's tuning gain (distinct from the fit checks').
+LM_GAIN_PURPOSE = 61
 SHOWN_VALUES = 4  # chosen values named in the summary sentence
 MSG_KEPT = (
     "No trial beat the spec's own configuration on the {scored}, so the search kept it: "
@@ -113,6 +117,7 @@ def _history_chart(outcome) -> dict[str, Any]:
     description="What the search tried (trials run, pruned and failed), what it chose, and "
     "which options mattered; on the train and validation rows alone.",
     per_split=False,
+    tasks=SEARCHED,
 )
 def tuning_search(ctx: CheckContext) -> list[Finding]:
     """The search as findings: one on what it did and chose, one on the options' importance.
@@ -137,7 +142,8 @@ def tuning_search(ctx: CheckContext) -> list[Finding]:
         if kept
         else f"chose trial {outcome.chosen['trial']} ({_values_text(outcome.chosen['values'])})"
     )
-    scored = "the validation rows" if outcome.scored_on == "validation" else "folds of train"
+    rows = "documents" if ctx.task in LM_TASKS else "rows"
+    scored = f"the validation {rows}" if outcome.scored_on == "validation" else "folds of train"
     if kept:
         best = outcome.best[0].value if outcome.best else None
         versus = (
@@ -214,6 +220,7 @@ def _importance_finding(ctx: CheckContext, outcome) -> Finding:
     bounded=True,
     requires=("tuning",),
     roles=("test", "holdout", "audit"),
+    tasks=SEARCHED,
 )
 def tuning_gain(ctx: CheckContext) -> list[Finding]:
     """The search's gain on each split it never read (test, holdout, audit files).
@@ -233,6 +240,8 @@ def tuning_gain(ctx: CheckContext) -> list[Finding]:
     outcome = _outcome(ctx)
     if outcome is None:
         return []
+    if ctx.task in LM_TASKS:  # mean token loss on the test documents, paired over them
+        return _lm_gain_findings(ctx, outcome)
     metric = _metric(ctx)
     if outcome.chosen["source"] != "trial":
         return [_kept_finding(ctx, outcome, split, metric) for split in _unseen(ctx)]
@@ -246,13 +255,17 @@ def _unseen(ctx: CheckContext) -> list[str]:
     return [s for s in ctx.splits() if s not in SEARCH_SPLITS and ctx.role(s) != "reference"]
 
 
-def _kept_finding(ctx: CheckContext, outcome, split: str, metric: str) -> Finding:
+def _kept_finding(
+    ctx: CheckContext, outcome, split: str, metric: str | None, n: int | None = None
+) -> Finding:
     """The search kept the spec's own configuration: the same model, a gain of exactly 0."""
-    scored = "validation rows" if outcome.scored_on == "validation" else "folds of train"
+    rows = "documents" if ctx.task in LM_TASKS else "rows"
+    scored = f"validation {rows}" if outcome.scored_on == "validation" else "folds of train"
+    n = len(ctx.evaluation.splits[split].y_true) if n is None else n
     return ctx.finding(
         "tuning_gain",
         At(metric, split),
-        measured=Measurement(0.0, (0.0, 0.0), len(ctx.evaluation.splits[split].y_true), None),
+        measured=Measurement(0.0, (0.0, 0.0), n, None),
         status="warn",
         title=f"Tuning gain on {split}",
         summary=MSG_KEPT.format(scored=scored, where=ctx.phrase(split)),
@@ -314,3 +327,71 @@ def _gain_finding(ctx: CheckContext, split: str, metric: str) -> Finding:
         ),
         details={"chosen": chosen.value, "spec_own": own.value, "metric": metric},
     )
+
+
+def _lm_gain_findings(ctx: CheckContext, outcome) -> list[Finding]:
+    """A language model's search gain, on the test documents.
+
+    The spec's own configuration's mean token loss minus the chosen one's (nats per token;
+    positive: the search helped), both trained alike, with a paired bootstrap interval over
+    documents.
+    """
+    from auditor.checks.lm_base import paired_losses
+    from auditor.train.lm_evaluate import UNSEEN
+
+    unseen = [s for s in UNSEEN if s in ctx.evaluation.text]
+    if outcome.chosen["source"] != "trial":
+        return [
+            _kept_finding(ctx, outcome, s, None, len(ctx.evaluation.text[s]["tokens"]))
+            for s in unseen
+        ]
+    out = []
+    for split in unseen:
+        r = paired_losses(ctx, split, LM_GAIN_PURPOSE, base_first=True, other="untuned_nll")
+        if r is None:
+            out.append(
+                ctx.finding(
+                    "tuning_gain",
+                    At(None, split),
+                    status="error",
+                    title=f"Tuning gain on {split}",
+                    summary="The spec's own configuration was not scored on the same tokens, "
+                    "so the search's gain cannot be measured.",
+                )
+            )
+            continue
+        noise = r["ci"] is not None and r["ci"][0] <= 0.0 <= r["ci"][1]
+        verdict = (
+            "within noise: the search found nothing better than the spec's own configuration "
+            "beyond chance"
+            if noise
+            else ("a real gain" if r["value"] > 0 else "worse than the spec's own configuration")
+        )
+        summary = (
+            f"On {ctx.phrase(split)} ({r['documents']:,} documents the search never read), the "
+            f"chosen configuration's perplexity is {num(r['perplexity'], digits=2)} against "
+            f"{num(r['base_perplexity'], digits=2)} for the spec's own: the loss per token is "
+            f"{num(r['value'], digits=3)} nats lower"
+            f"{ci_text(r['ci'], ctx.confidence, digits=3)}, {verdict}."
+        )
+        out.append(
+            ctx.finding(
+                "tuning_gain",
+                At(None, split),
+                measured=Measurement(r["value"], r["ci"], r["documents"], replicates=r["reps"]),
+                title=f"Tuning gain on {split}",
+                summary=summary,
+                recommendation=""
+                if r["value"] > 0 and not noise
+                else "Widen the search space or its budget, or keep the spec's own values: "
+                "the search's lead on the validation documents did not carry over.",
+                details={
+                    "metric": "loss",
+                    "perplexity": r["perplexity"],
+                    "untuned_perplexity": r["base_perplexity"],
+                    "documents": r["documents"],
+                    "tokens": r["tokens"],
+                },
+            )
+        )
+    return out

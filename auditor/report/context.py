@@ -21,7 +21,7 @@ from auditor.metrics.performance import METRICS
 from auditor.report import lm_tables
 from auditor.report.against_view import against_view
 from auditor.report.charts import ChartSVG
-from auditor.report.digest import MAX_CHARTS_PER_SECTION, Plan, plan_section
+from auditor.report.digest import MAX_CHARTS_PER_SECTION, WITH_TABLE_KINDS, Plan, plan_section
 from auditor.report.docmap import documentation_map
 from auditor.report.fairness_bounds import with_bound_line
 from auditor.report.fairness_tables import compact_group_table, feature_matrices
@@ -1078,6 +1078,7 @@ def _build_context(results, draw_chart, spec_text, attachments, medium) -> dict[
         "fit": _fit_view(model, evaluation, criteria),
         "performance": _performance_view(evaluation),
         "lm": lm_tables.lm_view(results, draw_chart),  # None unless a language model
+        "counted": "documents" if lm_tables.is_lm(results) else "rows",  # what a finding's n is
         "appendix": {
             "spec_text": spec_text,
             "details": detail_rows([sections[c] for c in categories]),
@@ -1178,6 +1179,8 @@ def _section(
     if not examples:  # the PDF: a drawn chart is a diagnostic's evidence; its table is html's
         for view in views:
             chart = view["chart"]
+            if chart is not None and chart.kind in WITH_TABLE_KINDS:
+                continue  # the trials' option values are not in the chart
             if view["block"] and view["criterion"] is None and chart is not None and chart.svg:
                 view["tables_in_html"] = bool(view["tables"])
                 view["tables"] = []

@@ -12,7 +12,8 @@ section's table, but shows in full, most important first, only:
   confusion matrix) once for the test split and once for the client holdout. These
   examples are the HTML report's (``examples=True``), where they can be expanded; the PDF
   shows a finding that passes everywhere as its row in the table, not as a block, unless
-  a criterion is about it; its fairness section shows in full only what a criterion is
+  a criterion is about it or it is the hyperparameter search (its trials and history are
+  the evidence of the chosen values); its fairness section shows in full only what a criterion is
   about, failures and inconclusive results, with one chart per sensitive feature (the
   first, most important, finding's).
 
@@ -34,7 +35,8 @@ MAX_CHARTS_PER_SECTION = 12
 CURVE_KINDS = frozenset({"roc", "pr", "calibration", "confusion_matrix", "residuals"})
 COMPACT_KINDS = frozenset({"metric_intervals"})
 # charts whose finding's table holds what they do not draw (the trials' option values):
-# shown full width with the table even when the finding passes
+# shown full width with the table even when the finding passes, in the PDF too (what the
+# search tried is the evidence of the chosen values)
 WITH_TABLE_KINDS = frozenset({"optimization_history"})
 CURVE_SPLITS = frozenset({"test", "holdout"})  # curves are drawn once for each of these
 PRIORITY = {"fail": 1, "error": 1, "inconclusive": 2, "warn": 3, "pass": 4, "skipped": 5}
@@ -120,8 +122,9 @@ def plan_section(
         chart = f.get("chart") if isinstance(f.get("chart"), dict) else None
         plan = _plan_finding(f, rank, chart, metrics, kinds_seen, curves_seen)
         fairness = f.get("category") == "fairness"
+        with_table = (chart or {}).get("kind") in WITH_TABLE_KINDS  # the search's trials
         if not examples and rank >= (PRIORITY["warn"] if fairness else PRIORITY["pass"]):
-            plan.block = False  # the PDF: its row in the table (fairness warnings too)
+            plan.block = plan.block and with_table  # the PDF: its row in the table
         plan.example = plan.block and rank >= PRIORITY["pass"]
         feature = str(f.get("sensitive") or "")
         if not examples and fairness and feature in charted:

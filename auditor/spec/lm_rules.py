@@ -3,11 +3,12 @@
 A language model learns the documents of ``data.corpus`` (deduplicated, then split by
 ``data.split``); it is a ``transformer_lm`` sized by ``model.transformer`` or a
 ``pretrained_lm`` read from the local folder ``model.pretrained.path`` and fine-tuned
-(fully or with LoRA), trained here (no vendor model, tuning or data-parallel launch in this
-slice), and judged by the language-model checks (:mod:`auditor.checks.lm_fit`). The
-settings that only a language model reads (``data.text_processing``, ``model.transformer``,
-``model.pretrained``, ``evaluation.extraction``, ``training.warmup_steps`` and
-``training.gradient_accumulation``) are refused for the other objectives.
+(fully or with LoRA), trained here (no vendor model or data-parallel launch; a search is
+judged by :mod:`auditor.spec.lm_tuning_rules`), and judged by the language-model checks
+(:mod:`auditor.checks.lm_fit`). The settings that only a language model reads
+(``data.text_processing``, ``model.transformer``, ``model.pretrained``,
+``evaluation.extraction``, ``training.warmup_steps`` and ``training.gradient_accumulation``)
+are refused for the other objectives.
 """
 
 from __future__ import annotations
@@ -196,7 +197,6 @@ def check_lm_objective(ctx: RuleContext) -> list[SpecError]:
     for path, present in (
         (("model", "vendor"), spec.model.vendor is not None),
         (("model", "compare"), spec.model.compare != "none"),
-        (("tuning",), spec.tuning is not None),
         (("training", "distributed"), spec.training.distributed is not None),
         (("training", "train_on"), spec.training.train_on != "train"),
         (("evaluation", "cross_validation"), spec.evaluation.cross_validation is not None),

@@ -124,8 +124,10 @@ MSG_PICKLE_REFUSED = (
 )
 
 RuleFn = Callable[["RuleContext"], list[SpecError]]
-#: Which objectives a rule is about: tabular tasks, generated text, or both.
-Applies = Literal["tabular", "text", "lm", "any"]
+#: Which objectives a rule is about: tabular tasks, generated text, language models, any
+#: (or a tuple of them: the tuning rules judge tabular and language-model specs alike).
+Kind = Literal["tabular", "text", "lm", "any"]
+Applies = Kind | tuple[Kind, ...]
 
 
 @dataclass(frozen=True)
@@ -214,6 +216,7 @@ def run_spec_rules(ctx: RuleContext, *, check_data: bool) -> list[SpecError]:
     """Run every registered rule (data-aware ones only with ``check_data``)."""
     import auditor.spec.data_rules  # noqa: F401 - registers the data-aware rules
     import auditor.spec.lm_rules  # noqa: F401 - registers the language-model rules
+    import auditor.spec.lm_tuning_rules  # noqa: F401 - registers a language model's search
     import auditor.spec.text_classifier_rules  # noqa: F401 - registers the text classifier's
     import auditor.spec.text_models_rules  # noqa: F401 - registers the local-model rules
     import auditor.spec.text_rules  # noqa: F401 - registers the generated-text rules
@@ -225,7 +228,8 @@ def run_spec_rules(ctx: RuleContext, *, check_data: bool) -> list[SpecError]:
     for rule in SPEC_RULES.values():
         if rule.needs_data and not check_data:
             continue
-        if rule.applies not in (kind, "any"):
+        kinds = (rule.applies,) if isinstance(rule.applies, str) else rule.applies
+        if kind not in kinds and "any" not in kinds:
             continue
         errors.extend(rule.fn(ctx))
     return errors

@@ -17,6 +17,9 @@ from auditor.spec.rules import EARLY_STOPPING_LOSS, RuleContext, metric_fit_erro
 from auditor.spec.schema import expected_words, fmt_value
 from auditor.spec.suggest import did_you_mean
 
+#: The objectives whose models a search trains (the tabular ones and language models).
+TRAINED = ("tabular", "lm")
+
 MSG_NEEDS_OPTUNA = (
     "tuning needs Optuna, which is not installed: pip install 'auditor[tune]' "
     "(make venv installs it)"
@@ -73,14 +76,14 @@ def optuna_available() -> bool:
     return importlib.util.find_spec("optuna") is not None
 
 
-@spec_rule("tuning_needs_optuna")
+@spec_rule("tuning_needs_optuna", applies=TRAINED)
 def check_optuna(ctx: RuleContext) -> list[SpecError]:
     if ctx.spec.tuning is None or optuna_available():
         return []
     return [ctx.error(("tuning",), MSG_NEEDS_OPTUNA, key=True)]
 
 
-@spec_rule("tuning_trains_a_model")
+@spec_rule("tuning_trains_a_model", applies=TRAINED)
 def check_tuning_model(ctx: RuleContext) -> list[SpecError]:
     spec = ctx.spec
     if spec.tuning is None:
@@ -100,7 +103,7 @@ def check_train_on(ctx: RuleContext) -> list[SpecError]:
     return []
 
 
-@spec_rule("tuning_budget")
+@spec_rule("tuning_budget", applies=TRAINED)
 def check_budget(ctx: RuleContext) -> list[SpecError]:
     from auditor.tuning.catalogue import METHODS
 
@@ -184,7 +187,7 @@ def _fold_errors(ctx: RuleContext, cv, here: tuple) -> list[SpecError]:
     return []
 
 
-@spec_rule("tuning_space")
+@spec_rule("tuning_space", applies=TRAINED)
 def check_space(ctx: RuleContext) -> list[SpecError]:
     """Every entry names a tunable option once and gives values that option accepts."""
     from auditor.tuning.catalogue import METHODS

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from auditor.types import LM_TASKS
+
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
@@ -110,6 +112,8 @@ def train_model(
     DeviceError
         The requested device or precision is not available (before any training).
     """
+    if spec.task in LM_TASKS:  # a language model from scratch, or a checkpoint fine-tuned
+        return _train_language_model(spec, dataset, progress=progress, on_epoch=on_epoch)
     if spec.model.architecture == "text_classifier":  # an encoder fine-tuned on a text column
         from auditor.train.text_classifier import train_text_classifier
 
@@ -147,6 +151,17 @@ def train_model(
         info["distributed"] = shards.describe()
         info["notes"] = [shards.note()]
     return _predictor(spec, dataset, model, config, scaling, device, result, info)
+
+
+def _train_language_model(spec: Spec, dataset: Dataset, *, progress=None, on_epoch=None):
+    """A ``pretrained_lm`` checkpoint fine-tuned, or a ``transformer_lm`` from scratch."""
+    if spec.model.architecture == "pretrained_lm":
+        from auditor.train.lm_pretrained import fine_tune_language_model
+
+        return fine_tune_language_model(spec, dataset, progress=progress, on_epoch=on_epoch)
+    from auditor.train.lm import train_language_model
+
+    return train_language_model(spec, dataset, progress=progress, on_epoch=on_epoch)
 
 
 def _device_and_precision(spec: Spec, processes: Any) -> tuple[Any, Any]:

@@ -357,6 +357,7 @@ def fit_lm(
     parameter_groups: list[dict[str, Any]] | None = None,
     warmup_steps: int = 0,
     accumulation: int = 1,
+    on_epoch=None,
 ) -> LMLoopResult:
     """Train ``model`` in place on preassembled token blocks; the engine's epoch tracker
     records each epoch, stops early on validation loss and restores the best weights.
@@ -381,6 +382,10 @@ def fit_lm(
         schedule's rate is left as it is (the factor applies to the step only).
     accumulation : int
         Batches whose gradients are averaged before each optimizer step.
+    on_epoch : callable, optional
+        ``on_epoch(epoch, val_loss, None, {"perplexity": val_ppl})`` after every epoch is
+        recorded, as the tabular loop calls it (the tuning stage reports to its pruner
+        there; an exception it raises ends training).
     """
     import torch
     from torch import nn
@@ -487,6 +492,8 @@ def fit_lm(
             tracker.result.history[-1]["tokens_per_second"] = round(rate, 1)
             if bar is not None:
                 bar.update(1, loss=train_loss, val_ppl=val_ppl, tok_s=f"{rate:,.0f}")
+            if on_epoch is not None:
+                on_epoch(epoch, val_loss, None, {"perplexity": val_ppl})
             if tracker.should_stop(epoch, train_loss, val_loss, start):
                 break
     finally:
@@ -535,14 +542,14 @@ def lm_model_config(settings: LMSettings, tokenizer) -> dict[str, Any]:
 
 
 def train_language_model(
-    spec: Spec, dataset: Dataset, *, progress=None, tokenizer=None
+    spec: Spec, dataset: Dataset, *, progress=None, tokenizer=None, on_epoch=None
 ) -> LMPredictor:
     """Train the spec's transformer_lm on the dataset's train split.
 
     The tokenizer is trained on the train documents alone (``tokenizer``: one already
     trained, so that models of a learning curve share it and their perplexities per token
     compare); the validation documents decide early stopping; the test documents are not
-    read.
+    read. ``on_epoch``: called after every epoch (:func:`fit_lm`).
 
     Raises
     ------
@@ -568,6 +575,7 @@ def train_language_model(
         settings=settings,
         config=config,
         progress=progress,
+        on_epoch=on_epoch,
         info={"tokenizer": {"kind": "byte_level_bpe", "vocabulary_size": len(tokenizer)}},
     )
 
@@ -631,6 +639,7 @@ class LMRun:
         parameter_groups: list[dict[str, Any]] | None = None,
         info: dict[str, Any] | None = None,
         predictor_class: type | None = None,
+        on_epoch=None,
     ) -> LMPredictor:
         from auditor.train.architectures import count_parameters
         from auditor.train.device import cpu_threads, device_name, torch_threads
@@ -676,6 +685,7 @@ class LMRun:
                 parameter_groups=parameter_groups,
                 warmup_steps=int(training.warmup_steps),
                 accumulation=int(training.gradient_accumulation),
+                on_epoch=on_epoch,
             )
         result = run.result
         trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -2,6 +2,9 @@
 
     LMPredictor x Dataset --lm_evaluation--> Evaluation
         text[split] = {"nll": per-document summed token NLL, "tokens": per-document counts}
+        text[held-out split]["base_nll"] = the same under the checkpoint before fine-tuning
+        text["test"]["untuned_nll"] = the same under the spec's own configuration (a search
+            that chose another: the tuning gain)
         text["train"]["extraction"] = greedy completions of sampled training prefixes
         history, best_epoch, stopped_early from training
 
@@ -124,6 +127,32 @@ def compare_with_base(spec: Spec, dataset: Dataset, predictor, text: dict) -> No
     del base
 
 
+#: The splits the tuning gain compares on (a search reads train and validation only).
+UNSEEN = ("test",)
+
+
+def compare_with_untuned(
+    spec: Spec, dataset: Dataset, predictor: LMPredictor, tuning, text: dict, *, progress=None
+) -> None:
+    """The spec's own configuration, trained as the chosen one was, scored on the same test
+    tokens (``untuned_nll`` beside ``nll``): what the search gained on documents it never
+    read. Nothing without a search, or when the search kept the spec's own values."""
+    from auditor.train.lm import split_texts
+    from auditor.tuning.search import untuned_spec
+
+    own = None if tuning is None else untuned_spec(spec, tuning)
+    unseen = [s for s in UNSEEN if s in text]
+    if own is None or not unseen:
+        return
+    if progress is not None:
+        progress.status("the spec's own configuration, for the tuning gain")
+    model = retrain(own, dataset, predictor)
+    for split in unseen:
+        nll, tokens = model.nll(*split_texts(dataset, split))
+        if np.array_equal(tokens, text[split]["tokens"]):  # one tokenizer: the same tokens
+            text[split]["untuned_nll"] = nll
+
+
 def retrain(spec: Spec, dataset: Dataset, predictor: LMPredictor):
     """The spec's language model trained again on ``dataset`` (a fraction of its train
     split): the checkpoint fine-tuned, or a transformer from scratch with ``predictor``'s
@@ -188,10 +217,11 @@ def lm_learning_curve(
 
 
 def lm_evaluation(
-    spec: Spec, dataset: Dataset, predictor: LMPredictor, *, progress=None
+    spec: Spec, dataset: Dataset, predictor: LMPredictor, *, progress=None, tuning=None
 ) -> Evaluation:
     """Per-document NLL sums and token counts on every split; extraction on train; the
-    checkpoint before fine-tuning on the same tokens; the learning curve."""
+    checkpoint before fine-tuning and (``tuning``: the search's outcome) the spec's own
+    configuration on the same tokens; the learning curve."""
     from auditor.data.corpus import TEXT_COLUMN
     from auditor.splits import bootstrap_seed
     from auditor.train.lm import split_texts
@@ -203,6 +233,7 @@ def lm_evaluation(
         nll, tokens = predictor.nll(texts, prompt_chars)
         text[split] = {"nll": nll, "tokens": tokens}
     compare_with_base(spec, dataset, predictor, text)
+    compare_with_untuned(spec, dataset, predictor, tuning, text, progress=progress)
     settings = spec.evaluation.extraction
     text.setdefault("train", {})["extraction"] = extraction(
         predictor,
@@ -230,4 +261,5 @@ def lm_evaluation(
         },
         text=text,
         learning_curve=curve,
+        tuning=tuning,
     )

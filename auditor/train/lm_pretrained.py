@@ -147,9 +147,12 @@ def parameter_groups(model, pretrained: Pretrained, learning_rate: float) -> lis
     return [{"params": b, "lr": r} for b, r in zip(buckets, rates, strict=True) if b]
 
 
-def fine_tune_language_model(spec: Spec, dataset: Dataset, *, progress=None) -> LMPredictor:
+def fine_tune_language_model(
+    spec: Spec, dataset: Dataset, *, progress=None, on_epoch=None
+) -> LMPredictor:
     """Fine-tune the spec's local checkpoint on the train split (validation decides early
-    stopping; the test documents are not read)."""
+    stopping; the test documents are not read; ``on_epoch`` as :func:`~auditor.train.lm.fit_lm`
+    calls it)."""
     pretrained = spec.model.pretrained
     path = spec.resolve_path(pretrained.path)
     run = LMRun.start(spec)
@@ -184,6 +187,7 @@ def fine_tune_language_model(spec: Spec, dataset: Dataset, *, progress=None) -> 
         config=config,
         progress=progress,
         parameter_groups=groups,
+        on_epoch=on_epoch,
         info={
             "tokenizer": {"kind": "checkpoint", "vocabulary_size": len(tokenizer)},
             "base_model": str(path),

@@ -198,7 +198,7 @@ class _Scorer:
         from auditor.train.monitor import LOSS, metric_value
 
         metric, task = self.tuning.metric, view.task
-        y_val = view.y["validation"]
+        y_val = view.y.get("validation")  # a language model has no labels
         by_epoch: dict[int, float] = {}
 
         def on_epoch(epoch: int, val_loss: float, scores, measured: dict) -> None:

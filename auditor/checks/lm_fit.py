@@ -28,13 +28,14 @@ import numpy as np
 
 from auditor.checks.registry import At, CheckContext, Measurement, register
 from auditor.checks.text import ci_text, finite, num, pct
+from auditor.data.corpus import HELD_OUT_SPLITS
 from auditor.types import LM_TASKS, Finding
 
 #: Bootstrap purposes (distinct streams per split).
 PERPLEXITY_PURPOSE = 41
 EXTRACTION_PURPOSE = 43
 OVERLAP_PURPOSE = 47
-HELD_OUT = ("validation", "test")
+HELD_OUT = HELD_OUT_SPLITS
 
 
 def _draws(ctx: CheckContext, n: int, split: str, purpose: int) -> np.ndarray | None:

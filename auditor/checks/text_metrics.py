@@ -9,6 +9,7 @@ the verdict judges them like any other finding (a criterion names the metric, an
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,20 +17,22 @@ import numpy as np
 from auditor.checks.registry import CheckContext, register
 from auditor.splits import bootstrap_seed, split_phrase
 from auditor.text.aggregate import TextEstimate, aggregate, aggregate_gap, pass_rate, passes
-from auditor.text.audit import available_metrics
+from auditor.text.audit import available_metrics, text_columns
 from auditor.text.catalogue import TEXT_METRICS, TextMetric, pass_rate_words
 from auditor.text.local_models import text_models
-from auditor.types import TEXT_TASKS, Finding, Spec
+from auditor.types import LM_TASKS, TEXT_TASKS, Dataset, Finding, Spec
 
 #: The check's name: criteria on text metrics judge its findings (``Criterion.check_name``).
 CHECK = "text"
 #: Rows of the worst-scoring responses kept for the report, per split and metric.
 WORST_ROWS = 5
 EXCERPT_CHARS = 240
+#: The text roles a worst row shows (empty where the rows have no such column).
+TEXT_ROLES = ("question", "context", "response", "reference")
 
 
 def _inputs(spec: Spec, frame) -> dict[str, list[str]]:
-    return {role: frame[col].tolist() for role, col in spec.data.text.named().items()}
+    return {role: frame[col].tolist() for role, col in text_columns(spec)[0].items()}
 
 
 def _thresholds(spec: Spec, m: TextMetric) -> list[float]:
@@ -98,21 +101,44 @@ class _Measure:
 
 
 def _worst_rows(m: TextMetric, frame, spec: Spec, scores: np.ndarray) -> list[dict]:
-    text = spec.data.text
+    roles, id_column = text_columns(spec)
     order = np.argsort(scores if m.higher_is_better else -scores, kind="stable")[:WORST_ROWS]
     rows = []
     for i in order:
         row = frame.iloc[int(i)]
+        shown = {r: row[roles[r]][:EXCERPT_CHARS] if r in roles else "" for r in TEXT_ROLES}
         rows.append(
             {
-                "id": str(row[spec.data.id_column]) if spec.data.id_column else str(int(i)),
-                "question": row[text.question][:EXCERPT_CHARS],
-                "context": row[text.context][:EXCERPT_CHARS] if text.context else "",
-                "response": row[text.response][:EXCERPT_CHARS],
+                "id": str(row[id_column]) if id_column else str(int(i)),
+                **shown,
                 "score": float(scores[i]),
             }
         )
     return rows
+
+
+def scored_dataset(ctx: CheckContext) -> Dataset:
+    """The rows the text metrics score.
+
+    The audit files of generated text, or a language model's answers to held-out prompts
+    (one frame per split, no segments).
+    """
+    dataset = ctx.dataset
+    if ctx.task not in LM_TASKS:
+        return dataset
+    import pandas as pd
+
+    frames = {
+        split: pd.DataFrame(m["generations"])
+        for split, m in ctx.evaluation.text.items()
+        if isinstance(m, dict) and "generations" in m
+    }
+    return dataclasses.replace(
+        dataset,
+        frames=frames,
+        groups={s: pd.DataFrame(index=f.index) for s, f in frames.items()},
+        sensitive=[],
+    )
 
 
 @register(
@@ -122,7 +148,7 @@ def _worst_rows(m: TextMetric, frame, spec: Spec, scores: np.ndarray) -> list[di
     description="Every applicable text metric (catalogue: auditor.text.catalogue) on every "
     "split, its pass rate at the per-row threshold and at each criterion's pass_at, per "
     "segment of each sensitive column.",
-    tasks=TEXT_TASKS,
+    tasks=(*TEXT_TASKS, *LM_TASKS),  # a language model: its answers to held-out prompts
 )
 def text_metrics(ctx: CheckContext) -> list[Finding]:
     """Every applicable text metric on every audit split, with intervals.
@@ -141,7 +167,7 @@ def text_metrics(ctx: CheckContext) -> list[Finding]:
     """
     from auditor.checks.text_judge import judged_findings, judged_metric_names, metric_for
 
-    spec, dataset = ctx.spec, ctx.dataset
+    spec, dataset = ctx.spec, scored_dataset(ctx)
     findings: list[Finding] = []
     names = ctx.evaluation.notes.get("text_metrics") or [m.name for m in available_metrics(spec)]
     metrics = [TEXT_METRICS[n] for n in names]

@@ -36,6 +36,9 @@ if TYPE_CHECKING:  # pragma: no cover
 CORPUS_FORMATS: tuple[str, ...] = ("lines", "jsonl")
 #: The column of a corpus split's frame that holds the document text.
 TEXT_COLUMN = "text"
+#: The splits a corpus is cut into, and those held out from training.
+CORPUS_SPLITS = ("train", "validation", "test")
+HELD_OUT_SPLITS = CORPUS_SPLITS[1:]
 #: With data.text_processing.response_field: the characters of each document's prompt (the
 #: text before the response, given to the model but not learned).
 PROMPT_COLUMN = "prompt_chars"

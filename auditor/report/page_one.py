@@ -8,9 +8,10 @@ is the one a reader would ask for first:
 - READY: the criterion closest to its bound (the smallest margin as a share of the
   bound), the main risk.
 
-A criterion that is not met but has no chart gives way to the next one not met; when none
-of them has a chart, page one has none (a passing criterion's chart would not explain a
-verdict that is not READY).
+A criterion that is not met but has no chart gives way to the next one not met (an
+advisory one under a NOT READY verdict is headed as such, not as what makes it
+conditional); when none of them has a chart, page one has none (a passing criterion's
+chart would not explain a verdict that is not READY).
 
 The chart is that criterion's finding's own (the same drawing as in its section, drawn
 once: charts are cached by their data). A criterion whose finding has no chart gives way to
@@ -27,6 +28,8 @@ HEADINGS = {
     "blocker": "What blocks release",
     "advisory": "What makes it conditional",
     "risk": "The closest call",
+    # not ready, and no unmet blocking criterion has a chart: an advisory one that has
+    "advisory_too": "Also not met (advisory)",
 }
 
 
@@ -69,8 +72,9 @@ def main_chart(
         drawn = draw_chart(chart, compact=True)  # half the page wide, beside the steps
         if drawn is None or drawn.svg is None:
             continue
+        blocked = any(w == "blocker" for w, _ in _ranked(criteria))
         return {
-            "heading": HEADINGS[why],
+            "heading": HEADINGS["advisory_too" if why == "advisory" and blocked else why],
             "criterion": str(c.get("description") or ""),
             "number": int(c["index"]) + 1 if isinstance(c.get("index"), int) else None,
             "why": why,

@@ -24,6 +24,8 @@ import math
 import re
 from typing import Any
 
+from auditor.types import LM_TASKS
+
 #: The finding details shown here, not as a finding's generic table (context.EVIDENCE_ONLY).
 TEXT_ROWS = frozenset({"worst_rows", "worst_pairs"})
 #: Worst-row tables shown at most (criteria's metrics first, then the judged ones).
@@ -104,16 +106,21 @@ def _metric_table(f: dict) -> dict | None:
         return None
     judged = "judge" in d
     label = str(d.get("label") or f.get("title") or f.get("metric"))
+    # the second column: the context the answer should rest on, else the reference answer
+    second = "context" if any(r.get("context") for r in rows) else "reference"
+    if not any(r.get(second) for r in rows):
+        second = ""
     return {
         "title": f"{label} on {f.get('split')}: "
         + ("the rows it flagged" if rate else "the lowest-scoring rows"),
         "judged": judged,
         "heuristic": bool(d.get("heuristic")),
+        "second": {"context": "Context (excerpt)", "reference": "Reference"}.get(second, ""),
         "rows": [
             {
                 "id": str(r.get("id", "")),
                 "question": str(r.get("question", "")),
-                "context": excerpt(r.get("context", ""), CONTEXT_CHARS),
+                "second": excerpt(r.get(second, ""), CONTEXT_CHARS) if second else "",
                 "response": str(r.get("response", "")),
                 "score": num(r.get("score")),
                 "explanation": str(r.get("explanation", "")) if judged else "",
@@ -277,4 +284,11 @@ def text_tables(results: dict) -> dict | None:
         "corpus": corpus_rows(results),
         "scorers": scorers(results),
     }
-    return tables if any(tables.values()) else None
+    if not any(tables.values()):
+        return None
+    lm = (results.get("data") or {}).get("task") in LM_TASKS  # answers to held-out prompts
+    return {
+        **tables,
+        "question": "Prompt" if lm else "Question",
+        "response": "The model's answer" if lm else "Response",
+    }

@@ -79,6 +79,12 @@ def _corpus_formats() -> list[str]:
     return ["auto", *CORPUS_FORMATS]
 
 
+def _held_out_splits() -> list[str]:
+    from auditor.data.corpus import HELD_OUT_SPLITS
+
+    return list(HELD_OUT_SPLITS)
+
+
 def _judged_metrics() -> list[str]:
     from auditor.text.rubrics import JUDGED_METRICS
 
@@ -205,6 +211,7 @@ ENUMS: dict[tuple[str, ...], Callable[[], list[Any]]] = {
     (P, "evaluation", P, "drift", P, "numeric"): _drift_numeric,
     (P, "evaluation", P, "drift", P, "categorical"): _drift_categorical,
     (P, "judge", P, "metrics", "items"): _judged_metrics,
+    (P, "evaluation", P, "generations", P, "splits", "items"): _held_out_splits,
 }
 
 

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import importlib.util
 
+from auditor.data.corpus import CORPUS_SPLITS
 from auditor.errors import SpecError
 from auditor.spec.rules import RuleContext, _bound_errors, listed, spec_rule
 from auditor.spec.suggest import did_you_mean
+from auditor.text.catalogue import TEXT_METRICS
 from auditor.types import LM_TASKS
 
 #: Checks that compare the checkpoint before fine-tuning with the fine-tuned model.
@@ -25,7 +27,7 @@ BASE_CHECKS = ("fine_tuning_gain", "forgetting")
 #: What training a language model imports (the text-models extra); LoRA adds peft.
 NEEDED_MODULES = ("transformers", "tokenizers", "safetensors")
 PEFT = ("peft",)
-LM_SPLITS = ("train", "validation", "test")
+LM_SPLITS = CORPUS_SPLITS
 HELD_OUT_CHECKS = ("perplexity_gap", "corpus_overlap")
 
 MSG_NEEDS_CORPUS = (
@@ -59,7 +61,10 @@ MSG_STOPPING = (
     "a language model stops early on its validation loss: training.early_stopping.metric "
     "must be loss, got {metric!r}"
 )
-MSG_CRITERION = "{what} does not apply to a language_model objective; its checks: {names}{hint}"
+MSG_CRITERION = (
+    "{what} does not apply to a language_model objective; its checks: {names} (or a text "
+    "metric of its answers to held-out prompts, evaluation.generations){hint}"
+)
 MSG_TEMPLATE_JSONL = (
     "a template fills the fields of JSON Lines records: data.corpus needs format jsonl "
     "(or a .jsonl file)"
@@ -151,6 +156,7 @@ def check_lm_objective(ctx: RuleContext) -> list[SpecError]:
                 (("model", "transformer"), spec.model.transformer),
                 (("evaluation", "extraction"), spec.evaluation.extraction),
                 (("evaluation", "base_comparison"), spec.evaluation.base_comparison),
+                (("evaluation", "generations"), spec.evaluation.generations),
             )
             if value != section(path)
         ]
@@ -289,6 +295,8 @@ def check_lm_criteria(ctx: RuleContext) -> list[SpecError]:
     errors = []
     for i, c in enumerate(ctx.spec.acceptance):
         here = ("acceptance", i)
+        if not c.check and c.metric in TEXT_METRICS:
+            continue  # a text metric of the answers: auditor.spec.lm_generation_rules
         if not c.check or c.check not in names:
             what = f"check {c.check}" if c.check else f"metric {c.metric}"
             key = "check" if c.check else "metric"

@@ -215,6 +215,7 @@ class RuleContext:
 def run_spec_rules(ctx: RuleContext, *, check_data: bool) -> list[SpecError]:
     """Run every registered rule (data-aware ones only with ``check_data``)."""
     import auditor.spec.data_rules  # noqa: F401 - registers the data-aware rules
+    import auditor.spec.lm_generation_rules  # noqa: F401 - registers the answers' rules
     import auditor.spec.lm_rules  # noqa: F401 - registers the language-model rules
     import auditor.spec.lm_tuning_rules  # noqa: F401 - registers a language model's search
     import auditor.spec.text_classifier_rules  # noqa: F401 - registers the text classifier's

@@ -16,11 +16,14 @@ from auditor.spec.rules import RuleContext, spec_rule
 from auditor.spec.suggest import did_you_mean
 from auditor.text.catalogue import MODEL_EXTRAS, TEXT_METRICS
 from auditor.text.local_models import BUNDLED, LocalModelError, check_folder
-from auditor.types import TEXT_TASKS
+from auditor.types import LM_TASKS, TEXT_TASKS
+
+#: The objectives whose text the metrics score: generated text, a language model's answers.
+SCORED = (*TEXT_TASKS, *LM_TASKS)
 
 MSG_MODELS_NOT_GENERATION = (
     "text_models sets the local models of the generated-text metrics; it needs "
-    "objective.task: generation"
+    "objective.task: generation (or language_model, whose answers they score)"
 )
 MSG_NEEDS_EMBEDDER = (
     "{metric} needs a local sentence-embedding model: declare text_models (text_models: {{}} "
@@ -59,7 +62,7 @@ def check_text_models(ctx: RuleContext) -> list[SpecError]:
     """text_models only for generation; each metric's model declared; the extra installed."""
     spec = ctx.spec
     models = spec.text_models
-    if ctx.task not in TEXT_TASKS:
+    if ctx.task not in SCORED:
         return [ctx.error(("text_models",), MSG_MODELS_NOT_GENERATION)] if models else []
     errors: list[SpecError] = []
     if models is not None:
@@ -96,11 +99,11 @@ def check_text_models(ctx: RuleContext) -> list[SpecError]:
     return errors
 
 
-@spec_rule("text_models_folders", needs_data=True, applies="text")
+@spec_rule("text_models_folders", needs_data=True, applies=("text", "lm"))
 def check_text_model_folders(ctx: RuleContext) -> list[SpecError]:
     """Each declared model folder exists and holds a model of its kind."""
     models = ctx.spec.text_models
-    if ctx.task not in TEXT_TASKS or models is None:
+    if ctx.task not in SCORED or models is None:
         return []
     errors: list[SpecError] = []
     entries = [("embedding", models.embedding, "sentence-embedding model")]

@@ -440,6 +440,18 @@ class BaseComparison:
 
 
 @dataclass(frozen=True)
+class Generations:
+    """Answers written to held-out prompts, scored by the text metrics
+    (``evaluation.generations``, language models)."""
+
+    enabled: bool
+    splits: tuple[str, ...]
+    prompts: int
+    prompt_tokens: int
+    max_new_tokens: int
+
+
+@dataclass(frozen=True)
 class Diagnostics:
     """The bounds diagnostics are judged against when no criterion covers them."""
 
@@ -496,6 +508,7 @@ class Evaluation:
     learning_curve: LearningCurve
     extraction: Extraction
     base_comparison: BaseComparison
+    generations: Generations
     counterfactual: Counterfactual
     drift: Drift
     memorization: Memorization

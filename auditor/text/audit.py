@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from auditor.text.catalogue import TEXT_METRICS, TextMetric, extra_for
-from auditor.types import Dataset, Evaluation, Spec
+from auditor.types import LM_TASKS, Dataset, Evaluation, Spec
 
 
 def read_text_data(spec: Spec) -> Dataset:
@@ -119,13 +119,24 @@ class ResponsesFile:
         raise TypeError("generated text is audited from its responses; nothing is predicted")
 
 
+def text_columns(spec: Spec) -> tuple[dict[str, str], str | None]:
+    """Role -> column of the rows the text metrics score, and the rows' id column: a vendor
+    file's, as ``data.text`` names them; a language model's answers to held-out prompts
+    (:mod:`auditor.train.lm_generations`), whose columns are the roles."""
+    if spec.task in LM_TASKS:
+        from auditor.train.lm_generations import ROLES
+
+        return dict(ROLES), "id"
+    return spec.data.text.named(), spec.data.id_column
+
+
 def available_metrics(spec: Spec) -> list[TextMetric]:
     """The catalogue's metrics this spec's columns and installed extras allow."""
     import importlib.util
 
     from auditor.text.local_models import text_models
 
-    named = spec.data.text.named()
+    named = text_columns(spec)[0]
     models = text_models(spec)
     out = []
     for m in TEXT_METRICS.values():

@@ -6,6 +6,9 @@
         text["test"]["untuned_nll"] = the same under the spec's own configuration (a search
             that chose another: the tuning gain)
         text["train"]["extraction"] = greedy completions of sampled training prefixes
+        text[held-out split]["generations"] = the model's answers to sampled held-out
+            prompts with their references (:mod:`auditor.train.lm_generations`), which the
+            text metrics score (notes["text_metrics"]: the metrics that apply)
         history, best_epoch, stopped_early from training
 
 The checks (:mod:`auditor.checks.lm_fit`) turn these sums into perplexities with bootstrap
@@ -106,13 +109,14 @@ def compare_with_base(spec: Spec, dataset: Dataset, predictor, text: dict) -> No
     """The checkpoint before fine-tuning scored on the same tokens as the fine-tuned model:
     ``base_nll`` beside ``nll`` on validation and test, and both on the general corpus
     (``text["general"]``) when one is declared. A model trained from scratch has no base."""
+    from auditor.data.corpus import HELD_OUT_SPLITS
     from auditor.train.lm import split_texts
 
     settings = spec.evaluation.base_comparison
     if not settings.enabled or not hasattr(predictor, "base_model"):
         return
     base = predictor.base_model()
-    for split in [s for s in ("validation", "test") if s in text]:
+    for split in [s for s in HELD_OUT_SPLITS if s in text]:
         texts, prompt_chars = split_texts(dataset, split)
         text[split]["base_nll"], _ = predictor.nll_of(base, texts, prompt_chars)
     if settings.general:
@@ -224,7 +228,9 @@ def lm_evaluation(
     configuration on the same tokens; the learning curve."""
     from auditor.data.corpus import TEXT_COLUMN
     from auditor.splits import bootstrap_seed
+    from auditor.text.audit import available_metrics, used_models
     from auditor.train.lm import split_texts
+    from auditor.train.lm_generations import lm_generations
     from auditor.types import Evaluation
 
     text: dict[str, dict[str, Any]] = {}
@@ -244,6 +250,13 @@ def lm_evaluation(
         seed=bootstrap_seed(spec.evaluation.seed, "train", EXTRACTION_PURPOSE),
     )
     curve, curve_skipped = lm_learning_curve(spec, dataset, predictor, progress=progress)
+    if progress is not None and spec.evaluation.generations.enabled:
+        progress.status("answers to held-out prompts, for the text metrics")
+    generated = lm_generations(spec, dataset, predictor)
+    for split, rows in generated.items():
+        text.setdefault(split, {})["generations"] = rows
+    metrics = available_metrics(spec) if generated else []
+    used = used_models(spec, metrics)  # the local models that score them, hashed now
     info = predictor.info
     return Evaluation(
         task=spec.task,
@@ -258,6 +271,8 @@ def lm_evaluation(
             "corpus": dataset.split_info.get("corpus"),
             "overlap": dataset.split_info.get("overlap"),
             **({"learning_curve": curve_skipped} if curve_skipped else {}),
+            **({"text_metrics": [m.name for m in metrics]} if metrics else {}),
+            **({"text_models": used} if used else {}),
         },
         text=text,
         learning_curve=curve,

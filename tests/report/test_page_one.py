@@ -49,6 +49,13 @@ def test_a_waived_failure_blocks_nothing_so_the_advisory_one_is_shown():
     ]
     chart = main_chart(criteria, FINDINGS, _draw)
     assert chart["why"] == "advisory" and chart["number"] == 2
+    assert chart["heading"] == "What makes it conditional"
+
+
+def test_not_ready_without_a_blockers_chart_heads_the_advisory_one_as_such():
+    criteria = [_criterion(0, "fail", "plain"), _criterion(1, "fail", "b", severity="advisory")]
+    chart = main_chart(criteria, FINDINGS, _draw)
+    assert chart["number"] == 2 and chart["heading"] == "Also not met (advisory)"
 
 
 def test_ready_shows_the_closest_call():

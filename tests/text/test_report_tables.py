@@ -51,7 +51,8 @@ def test_the_worst_rows_of_the_criteria_metrics_are_in_their_own_section(run):
     finding = next(f for f in results["findings"] if f["id"] == "text.groundedness.q4")
     kept = finding["details"]["worst_rows"]
     assert [r["id"] for r in grounded["rows"]] == [r["id"] for r in kept]
-    assert all(len(r["context"]) <= tt.CONTEXT_CHARS for r in grounded["rows"])
+    assert grounded["second"] == "Context (excerpt)"
+    assert all(len(r["second"]) <= tt.CONTEXT_CHARS for r in grounded["rows"])
     # a 0/1 rate shows only the rows it flagged
     assert all(r["score"] == "1" for r in tables["worst"][1]["rows"])
     # nothing about a judge: none is declared, and the judge's check says nothing
@@ -139,7 +140,7 @@ def test_judged_rows_pairs_memorized_spans_and_scorers_are_shown_and_escaped(run
     tables = tt.text_tables(results)
     grounded = tables["worst"][0]
     assert grounded["judged"] and grounded["rows"][0]["explanation"] == f"because {SCRIPT}"
-    assert grounded["rows"][0]["context"].endswith("\u2026")
+    assert grounded["rows"][0]["second"].endswith("\u2026")
     [pairs] = tables["pairs"]
     assert pairs["rows"][0]["sentiment_gap"] == "-0.5" and pairs["rows"][0]["refusal_gap"] == "+1"
     [memorized] = tables["corpus"]

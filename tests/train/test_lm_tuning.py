@@ -335,6 +335,10 @@ def test_the_bundled_lora_search_runs_end_to_end_to_a_report_with_its_trials(tmp
     gain = findings["tuning.tuning_gain.test"]
     criterion = next(c for c in results["criteria"] if c["finding_id"] == gain["id"])
     assert criterion["value"] == pytest.approx(gain["value"])
+    # its answers to the test reviews, judged by the exact-match criterion
+    exact = next(c for c in results["criteria"] if c["finding_id"] == "text.exact_match.test")
+    assert exact["status"] in ("pass", "fail") and exact["ci"] is not None
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert 'id="sec-tuning"' in html and "Hyperparameter search" in html
+    assert "The model&#39;s answer" in html and "Sentiment:" in html
     assert (tmp_path / "out" / "report.pdf").stat().st_size > 10_000

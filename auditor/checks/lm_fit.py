@@ -534,6 +534,7 @@ def lm_learning_curve(ctx: CheckContext) -> list[Finding]:
                 "metric": "perplexity",
                 "fractions": f.tolist(),
                 "rows": docs,
+                "unit": "documents",
                 "train": [finite(p.get("train")) for p in points],
                 "validation": [finite(p.get("validation")) for p in points],
             },

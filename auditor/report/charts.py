@@ -304,9 +304,11 @@ def loss_curve(chart: dict[str, Any]):
 
 
 def learning_curve(chart: dict[str, Any]):
-    """The primary metric against the number of training rows: would more data help?"""
+    """The primary metric against the number of training rows (a language model's:
+    documents, ``unit``): would more data help?"""
     rows = _floats(chart.get("rows")) or [100 * f for f in _floats(chart["fractions"])]
-    xlabel = "training rows" if chart.get("rows") else "fraction of training rows (%)"
+    unit = str(chart.get("unit") or "rows")
+    xlabel = f"training {unit}" if chart.get("rows") else f"fraction of training {unit} (%)"
     ax = _axes()
     for name, color, ls, mk in _TRAIN_VALIDATION:
         ys = _floats(chart.get(name))

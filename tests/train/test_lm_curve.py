@@ -48,6 +48,14 @@ def test_the_curve_retrains_on_nested_fractions_and_ends_with_the_model_itself(t
     assert curve.value == pytest.approx(expected)
     assert curve.details["more_data_helps"] is (expected > 0.005)
     assert curve.chart["kind"] == "learning_curve" and curve.chart["metric"] == "perplexity"
+    # drawn against the training documents, not rows
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from auditor.report.charts import learning_curve
+
+    figure = learning_curve(curve.chart)
+    assert figure.axes[0].get_xlabel() == "training documents"
 
 
 def test_a_switched_off_curve_is_skipped_with_its_reason(tmp_path):

@@ -410,8 +410,9 @@ def cmd_run(args: argparse.Namespace, workers=None) -> int:
     start = time.perf_counter()
     if args.out is not None:
         check_out_dir(Path(args.out))  # before the run, not after minutes of training
-    tracking = mlflow_target(args)  # before the run, like --out
     shared = {} if workers is None else {"workers": workers}  # auditor tune's workers
+    if args.mlflow is not None:
+        shared["mlflow"] = args.mlflow
     against = getattr(args, "against", None)  # auditor tune has no --against
     outcome = pipeline.run(args.spec, out=args.out, quiet=args.quiet, against=against, **shared)
     if outcome.note is not None:  # a data-parallel process other than rank 0 wrote nothing
@@ -428,6 +429,7 @@ def cmd_run(args: argparse.Namespace, workers=None) -> int:
             timings=outcome.timings,
         )
     )
+    tracking = outcome.tracking  # --mlflow or report.mlflow, checked before the run
     if tracking is not None:  # after the outputs, from results.json; a failure keeps them
         from auditor.mlflow_log import MSG_LOGGED, log_audit
 
@@ -437,19 +439,6 @@ def cmd_run(args: argparse.Namespace, workers=None) -> int:
                 MSG_LOGGED.format(run_id=run_id, experiment=tracking.experiment, uri=tracking.uri)
             )
     return int(outcome.exit_code)
-
-
-def mlflow_target(args: argparse.Namespace):
-    """The MLflow target of ``auditor run``/``tune`` (--mlflow, else report.mlflow), checked
-    before any work; None when the run is not tracked."""
-    from auditor.spec import load_spec
-
-    spec = load_spec(args.spec, check_data=False)
-    if args.mlflow is None and spec.typed.report.mlflow is None:
-        return None
-    from auditor.mlflow_log import tracking_target
-
-    return tracking_target(spec, args.mlflow)
 
 
 def cmd_tune(args: argparse.Namespace) -> int:

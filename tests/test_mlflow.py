@@ -200,7 +200,7 @@ def test_an_audit_is_one_run_on_a_tracking_server(tracked, server):
 
 
 def test_the_spec_field_logs_into_a_sqlite_file_beside_the_spec(tracked, tmp_path):
-    from auditor.cli import build_parser, mlflow_target
+    from auditor.spec import load_spec
 
     _, out, results, spec_path = tracked
     values = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
@@ -210,7 +210,7 @@ def test_the_spec_field_logs_into_a_sqlite_file_beside_the_spec(tracked, tmp_pat
     spec = tmp_path / "spec.yaml"
     spec.write_text(yaml.safe_dump(values, sort_keys=False), encoding="utf-8")
     (tmp_path / "tracking").mkdir()
-    target = mlflow_target(build_parser().parse_args(["run", str(spec)]))
+    target = mlflow_log.tracking_target(load_spec(spec, check_data=False))
     # relative to the spec's folder, not to where auditor runs
     assert target.uri == f"sqlite:///{(tmp_path / 'tracking' / 'mlflow.db').resolve()}"
     assert target.experiment == "credit-models"
@@ -221,9 +221,7 @@ def test_the_spec_field_logs_into_a_sqlite_file_beside_the_spec(tracked, tmp_pat
     assert len(pdfs) == 1 and pdfs[0].read_bytes() == (out / "report.pdf").read_bytes()
     assert not (Path.cwd() / "mlruns").exists()
     # --mlflow overrides the spec's URI and keeps its experiment
-    override = mlflow_target(
-        build_parser().parse_args(["run", str(spec), "--mlflow", "sqlite:///x.db"])
-    )
+    override = mlflow_log.tracking_target(load_spec(spec, check_data=False), "sqlite:///x.db")
     assert override.uri == "sqlite:///x.db" and override.experiment == "credit-models"
 
 
@@ -239,12 +237,13 @@ def test_the_file_store_when_mlflow_is_told_to_allow_it(tracked, tmp_path, monke
 
 
 def _must_not_run(monkeypatch):
-    import auditor.pipeline
+    import auditor.data
 
     def refuse(*args, **kwargs):
-        raise AssertionError("the run started although its MLflow target is unusable")
+        raise AssertionError("the data stage started although the MLflow target is unusable")
 
-    monkeypatch.setattr(auditor.pipeline, "run", refuse)
+    # the pipeline looks it up when it runs: the first stage after loading the spec
+    monkeypatch.setattr(auditor.data, "build_dataset", refuse)
 
 
 @pytest.mark.parametrize(
@@ -274,6 +273,7 @@ def test_an_unusable_uri_is_refused_before_training(
 def test_a_bad_uri_in_the_spec_is_located_at_its_line(tracked, monkeypatch, capsys, tmp_path):
     _, _, _, spec_path = tracked
     text = spec_path.read_text(encoding="utf-8")
+    shutil.copy(spec_path.with_name("train.csv"), tmp_path / "train.csv")
     spec = tmp_path / "spec.yaml"
     spec.write_text(text + "report:\n  mlflow:\n    tracking_uri: htp://x\n", encoding="utf-8")
     lines = spec.read_text(encoding="utf-8").splitlines()
@@ -292,13 +292,15 @@ def test_a_bad_uri_in_the_spec_is_located_at_its_line(tracked, monkeypatch, caps
 def test_a_server_that_is_down_keeps_the_report_and_exits_6(tracked, monkeypatch, capsys):
     import auditor.pipeline
     from auditor.pipeline import RunOutcome
+    from auditor.spec import load_spec
 
     code, out, results, spec = tracked
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     # the run itself is the real one above; only the server differs: nothing listens there
-    outcome = RunOutcome(results, out, {"results": out / "results.json"}, code, {})
-    monkeypatch.setattr(auditor.pipeline, "run", lambda *a, **k: outcome)
     down = f"http://127.0.0.1:{_free_port()}"
+    target = mlflow_log.tracking_target(load_spec(spec, check_data=False), down)
+    outcome = RunOutcome(results, out, {"results": out / "results.json"}, code, {}, None, target)
+    monkeypatch.setattr(auditor.pipeline, "run", lambda *a, **k: outcome)
     exit_code = main(["run", str(spec), "--out", str(out), "--quiet", "--mlflow", down])
     captured = capsys.readouterr()
     assert exit_code == ExitCode.TRACKING_FAILED == 6

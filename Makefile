@@ -79,8 +79,10 @@ demo: $(STAMP)
 	    *) exit $$code;; \
 	  esac
 
+# --dist loadgroup: the modules marked xdist_group (one MLflow server, one browser) run their
+# tests on one worker, so their shared run and server are set up once
 test: $(TUNE) $(TEXT) $(MODELS) $(TRAINX) $(SIGN) $(MLFLOW)
-	$(BIN)/python -m pytest -q -n 2 -m "not slow"
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow"
 
 # The linter and the formatter check, as CI runs them (`make format` applies the formatting).
 lint: $(STAMP)

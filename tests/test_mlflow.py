@@ -34,6 +34,8 @@ from auditor.cli import main  # noqa: E402
 from auditor.errors import ExitCode  # noqa: E402
 from tests.tuning.tuning_data import problem, spec_values, write_spec  # noqa: E402
 
+# one worker runs them all (make test: --dist loadgroup), so the server and the run start once
+pytestmark = pytest.mark.xdist_group("mlflow")
 SERVER_START_S = 120  # a loaded 2-core machine starts the server in 5-20 s
 
 

@@ -24,11 +24,15 @@ import pytest
 
 CHROMIUM = shutil.which("chromium")
 DRIVER = shutil.which("chromedriver")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None or DRIVER is None,
-    reason="Debian's chromium and chromium-driver are not installed "
-    "(apt-get install chromium chromium-driver; .ci/run installs them)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        CHROMIUM is None or DRIVER is None,
+        reason="Debian's chromium and chromium-driver are not installed "
+        "(apt-get install chromium chromium-driver; .ci/run installs them)",
+    ),
+    # one worker runs them all (make test: --dist loadgroup): one run, one browser
+    pytest.mark.xdist_group("browser"),
+]
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium (the dev extra)")
 
 # without these Chromium reaches for the network (updates, sync, field trials)

@@ -13,11 +13,12 @@ TEXT   := $(VENV)/.installed-text
 MODELS := $(VENV)/.installed-text-models
 SIGN   := $(VENV)/.installed-sign
 TRAINX := $(VENV)/.installed-text-train
+MLFLOW := $(VENV)/.installed-mlflow
 SPEC   ?= specs/loan-approval.yaml
 
 .PHONY: demo test venv lint format schema bench report-png clean
 
-venv: $(STAMP) $(TUNE) $(TEXT) $(MODELS) $(TRAINX) $(SIGN)
+venv: $(STAMP) $(TUNE) $(TEXT) $(MODELS) $(TRAINX) $(SIGN) $(MLFLOW)
 
 # torch goes in first, pinned, so that nothing later resolves a CUDA build; every
 # later step is constrained by constraints.txt and therefore never replaces it.
@@ -63,6 +64,14 @@ $(SIGN): $(STAMP)
 	  $(PIP) install -q -c constraints.txt -e ".[dev,sign]"
 	@touch $(SIGN)
 
+# MLflow tracking (`auditor run --mlflow URI`): mlflow-skinny and the tracking server's
+# dependencies (pyproject.toml says why not the full mlflow); constrained, so torch and
+# pyarrow stay as they are.
+$(MLFLOW): $(STAMP)
+	@$(BIN)/python -c "import mlflow, flask, flask_cors, alembic, huey" 2>/dev/null || \
+	  $(PIP) install -q -c constraints.txt -e ".[dev,mlflow]"
+	@touch $(MLFLOW)
+
 demo: $(STAMP)
 	$(BIN)/auditor run $(SPEC); code=$$?; \
 	  case $$code in \
@@ -70,8 +79,10 @@ demo: $(STAMP)
 	    *) exit $$code;; \
 	  esac
 
-test: $(TUNE) $(TEXT) $(MODELS) $(TRAINX) $(SIGN)
-	$(BIN)/python -m pytest -q -n 2 -m "not slow"
+# --dist loadgroup: the modules marked xdist_group (one MLflow server, one browser) run their
+# tests on one worker, so their shared run and server are set up once
+test: $(TUNE) $(TEXT) $(MODELS) $(TRAINX) $(SIGN) $(MLFLOW)
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow"
 
 # The linter and the formatter check, as CI runs them (`make format` applies the formatting).
 lint: $(STAMP)

@@ -39,6 +39,8 @@ exit codes:
   5   verify: the signatures are intact but a signer's certificate is not trusted
       (no --trust given, or it does not chain to one of them), or, with
       --require-signatures, an approver has not signed
+  6   run --mlflow (or report.mlflow): the report is written, but logging it to
+      MLflow failed (server down, refused); the verdict's code is then not given
   70  internal error: a bug in auditor (run with --debug for the traceback)
   130 interrupted (Ctrl-C); files are written whole or not at all
 """
@@ -143,7 +145,21 @@ def _add_run(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
         help="a previous run's results.json (or its folder) to compare with: every criterion's "
         "and headline metric's change, with an interval; overrides report.against",
     )
+    _add_mlflow(p)
     p.set_defaults(handler=cmd_run)
+
+
+def _add_mlflow(p: argparse.ArgumentParser) -> None:
+    """``--mlflow URI`` of ``auditor run`` and ``auditor tune``."""
+    p.add_argument(
+        "--mlflow",
+        metavar="URI",
+        default=None,
+        help="log the audit to MLflow at this tracking URI (http://host:port, "
+        "sqlite:///mlflow.db, ...) after the report is written: the resolved spec, every "
+        "criterion and headline metric, the verdict, the report files, a tuning study's "
+        "trials as nested runs; overrides report.mlflow.tracking_uri (needs the mlflow extra)",
+    )
 
 
 def _add_tune(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
@@ -176,6 +192,7 @@ def _add_tune(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
         "--out", metavar="DIR", help="output folder (default: reports/<name>/<UTC timestamp>/)"
     )
     p.add_argument("--quiet", action="store_true", help="no progress")
+    _add_mlflow(p)
     p.add_argument("--worker-index", type=int, default=None, help=argparse.SUPPRESS)
     p.set_defaults(handler=cmd_tune)
 
@@ -394,6 +411,8 @@ def cmd_run(args: argparse.Namespace, workers=None) -> int:
     if args.out is not None:
         check_out_dir(Path(args.out))  # before the run, not after minutes of training
     shared = {} if workers is None else {"workers": workers}  # auditor tune's workers
+    if args.mlflow is not None:
+        shared["mlflow"] = args.mlflow
     against = getattr(args, "against", None)  # auditor tune has no --against
     outcome = pipeline.run(args.spec, out=args.out, quiet=args.quiet, against=against, **shared)
     if outcome.note is not None:  # a data-parallel process other than rank 0 wrote nothing
@@ -410,6 +429,15 @@ def cmd_run(args: argparse.Namespace, workers=None) -> int:
             timings=outcome.timings,
         )
     )
+    tracking = outcome.tracking  # --mlflow or report.mlflow, checked before the run
+    if tracking is not None:  # after the outputs, from results.json; a failure keeps them
+        from auditor.mlflow_log import MSG_LOGGED, log_audit
+
+        run_id = log_audit(tracking, outcome.out_dir)
+        if not args.quiet:
+            print(
+                MSG_LOGGED.format(run_id=run_id, experiment=tracking.experiment, uri=tracking.uri)
+            )
     return int(outcome.exit_code)
 
 

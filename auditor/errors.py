@@ -22,6 +22,7 @@ class ExitCode(enum.IntEnum):
     CONDITIONAL = 3
     SIGNATURE_INVALID = 4  # verify: a signature is broken or the PDF changed after it
     SIGNATURE_UNTRUSTED = 5  # verify: signatures intact, a signer's certificate not trusted
+    TRACKING_FAILED = 6  # run --mlflow: the report is written, MLflow could not take the run
     INTERNAL = 70  # a bug in auditor itself (EX_SOFTWARE); never a user's fault
 
 

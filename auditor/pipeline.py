@@ -32,6 +32,7 @@ class RunOutcome:
     exit_code: int
     timings: dict[str, float]
     note: str | None = None  # a data-parallel process other than rank 0 (it writes nothing)
+    tracking: Any = None  # where the CLI logs the run in MLflow (auditor.mlflow_log.Target)
 
 
 def run(
@@ -41,15 +42,19 @@ def run(
     quiet: bool = False,
     workers=None,
     against: str | Path | None = None,
+    mlflow: str | None = None,
 ) -> RunOutcome:
     """Run the whole audit for one spec and write its outputs (``workers``: ``auditor tune``'s
     worker processes sharing the search, :class:`auditor.tuning.workers.Workers`;
-    ``against``: a previous run's results.json to compare with, else ``report.against``)."""
+    ``against``: a previous run's results.json to compare with, else ``report.against``;
+    ``mlflow``: a tracking URI, else ``report.mlflow``, checked here and returned as the
+    outcome's ``tracking`` for the caller to log once the outputs are written)."""
     from auditor.against import compare_with, load_previous, previous_path
     from auditor.checks import run_checks
     from auditor.compare import Audit, audit_in_house
     from auditor.data import build_dataset
     from auditor.evaluate import evaluate
+    from auditor.mlflow_log import tracking_target
     from auditor.models import obtain_predictor
     from auditor.outputs import (
         check_writable_dir,
@@ -79,6 +84,7 @@ def run(
             check_writable_dir(target, label="--out ")
         previous_file, where = previous_path(spec, against)  # read now: a bad one costs nothing
         previous = None if previous_file is None else load_previous(previous_file, location=where)
+        tracking = tracking_target(spec, mlflow)  # an unusable MLflow URI costs nothing either
     with timer("data"):
         dataset = build_dataset(spec)
         compared = compare_with(spec, dataset, previous)  # paired when the rows are the same
@@ -124,4 +130,5 @@ def run(
         files=files,
         exit_code=verdict.exit_code,
         timings=dict(timer.timings),
+        tracking=tracking,
     )

@@ -516,6 +516,14 @@ class Evaluation:
 
 
 @dataclass(frozen=True)
+class MlflowTracking:
+    """Where the audit is logged in MLflow (``report.mlflow``; auditor.mlflow_log)."""
+
+    tracking_uri: str
+    experiment: str | None  # None: the spec's name
+
+
+@dataclass(frozen=True)
 class Report:
     """Who the report is for and where it goes (``report``)."""
 
@@ -526,6 +534,7 @@ class Report:
     output: str | None
     page_size: Literal["A4", "Letter"]
     against: str | None  # a previous run's results.json to compare with
+    mlflow: MlflowTracking | None  # log each run to MLflow (None: only with --mlflow)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,11 @@ from typing import Any
 
 from auditor import __version__
 from auditor.errors import AuditorError, DataError, ExitCode, Location, UsageError
+from auditor.rerender import (  # noqa: F401 (the messages: tests name them as cli.MSG_*)
+    MSG_SPEC_OTHER_RUN,
+    MSG_SPEC_UNREADABLE,
+    read_resolved_spec,
+)
 from auditor.results import (  # noqa: F401 (the messages: tests name them as cli.MSG_*)
     MSG_RESULTS_INVALID,
     MSG_RESULTS_MISSING,
@@ -55,10 +60,6 @@ MSG_WROTE_SPEC = (
     "wrote {file} ({task}, target '{target}'); check it, then run: auditor validate {file}"
 )
 MSG_PDF_MISSING = "report file not found"
-MSG_SPEC_UNREADABLE = "cannot read the resolved spec next to the results: {reason}"
-MSG_SPEC_OTHER_RUN = (
-    "note: {file} does not hold the spec in the results; the report embeds the results' spec"
-)
 MSG_FINISHED = "finished in {seconds:.1f} s"
 MSG_SIGNED = "{file}: signed by {signer}{approver} (signature field {field})"
 MSG_SIGNED_AS = " as approver {approver}"
@@ -495,16 +496,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    results_path = Path(args.results)
-    results = read_results(results_path)
-    out = Path(args.out) if args.out else results_path.parent
-    check_out_dir(out)
-    spec_text = read_resolved_spec(results_path, results)
-    from auditor.report import render_report
+    from auditor.rerender import render_again
 
-    # The PDF embeds byte-identical copies of results.json and (when the run folder
-    # still holds it) spec.resolved.yaml, so `auditor verify` finds the run's own files.
-    files = render_report(results, out, results_path=results_path, spec_text=spec_text)
+    files = render_again(Path(args.results), args.out)
     for kind, path in files.items():
         print(f"{kind}: {path}")
     return int(ExitCode.READY)
@@ -593,40 +587,6 @@ def check_out_dir(out: Path) -> None:
     from auditor.outputs import check_writable_dir
 
     check_writable_dir(out, label="--out ")
-
-
-def read_resolved_spec(results_path: Path, results: dict[str, Any]) -> str | None:
-    """The text of the ``spec.resolved.yaml`` beside a results file, when it is that run's.
-
-    None when there is none (a results.json copied on its own) or when it does not hold
-    ``results['spec']`` (another run's file); the report then embeds ``results['spec']``
-    written as YAML, so the PDF never carries a spec that differs from its results.
-    """
-    from auditor.errors import SpecError
-    from auditor.outputs import RESOLVED_SPEC_FILE
-    from auditor.spec.yamlio import parse_yaml
-
-    path = results_path.parent / RESOLVED_SPEC_FILE
-    if not path.is_file():
-        return None
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise DataError(
-            MSG_SPEC_UNREADABLE.format(reason=exc.strerror or exc), Location(file=str(path))
-        ) from None
-    except UnicodeDecodeError:
-        raise DataError(
-            MSG_SPEC_UNREADABLE.format(reason="not UTF-8"), Location(file=str(path))
-        ) from None
-    try:
-        same = parse_yaml(text, file=str(path)).values == results.get("spec")
-    except SpecError:
-        same = False
-    if not same:
-        print(MSG_SPEC_OTHER_RUN.format(file=path), file=sys.stderr)
-        return None
-    return text
 
 
 def _fmt(value: Any) -> str:

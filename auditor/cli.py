@@ -60,6 +60,7 @@ MSG_WROTE_SPEC = (
     "wrote {file} ({task}, target '{target}'); check it, then run: auditor validate {file}"
 )
 MSG_PDF_MISSING = "report file not found"
+MSG_JUNIT_DIR = "--junit must name a file, not a folder"
 MSG_FINISHED = "finished in {seconds:.1f} s"
 MSG_SIGNED = "{file}: signed by {signer}{approver} (signature field {field})"
 MSG_SIGNED_AS = " as approver {approver}"
@@ -121,7 +122,19 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_validate(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     """``auditor validate SPEC``."""
     p = command("validate", "check a spec and its data files without training anything")
-    p.add_argument("spec", metavar="SPEC", help="the YAML spec file")
+    p.add_argument(
+        "spec",
+        metavar="SPEC",
+        nargs="+",
+        help="the YAML spec file (several: each is checked and every error reported, as a "
+        "pre-commit hook does)",
+    )
+    p.add_argument(
+        "--no-data",
+        action="store_true",
+        help="check the specs alone: schema and rules, not the data or model files they name "
+        "(for a pre-commit hook in a repository that does not hold the data)",
+    )
     p.set_defaults(handler=cmd_validate)
 
 
@@ -144,7 +157,18 @@ def _add_run(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
         help="a previous run's results.json (or its folder) to compare with: every criterion's "
         "and headline metric's change, with an interval; overrides report.against",
     )
+    _add_junit(p)
     p.set_defaults(handler=cmd_run)
+
+
+def _add_junit(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--junit",
+        metavar="FILE",
+        default=None,
+        help="also write the criteria as JUnit XML test cases (pass; failure with the "
+        "measured value, interval and bound; skipped when waived or not judged), for CI",
+    )
 
 
 def _add_tune(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
@@ -178,6 +202,7 @@ def _add_tune(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--quiet", action="store_true", help="no progress")
     p.add_argument("--worker-index", type=int, default=None, help=argparse.SUPPRESS)
+    _add_junit(p)
     p.set_defaults(handler=cmd_tune)
 
 
@@ -227,6 +252,7 @@ def _add_report(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
         default=None,
         help="output folder (default: the results file's folder)",
     )
+    _add_junit(p)
     p.set_defaults(handler=cmd_report)
 
 
@@ -367,9 +393,24 @@ def main(argv: list[str] | None = None) -> int:
 
 # --------------------------------------------------------------------------- commands
 def cmd_validate(args: argparse.Namespace) -> int:
+    """Check each spec; with several, report every file's errors and exit with the first
+    failing file's code (one file: its error propagates as any command's does)."""
+    if len(args.spec) == 1:
+        return validate_one(args.spec[0], check_data=not args.no_data)
+    failed = 0
+    for spec in args.spec:
+        try:
+            validate_one(spec, check_data=not args.no_data)
+        except AuditorError as exc:
+            print(str(exc), file=sys.stderr)
+            failed = failed or int(exc.exit_code)
+    return failed
+
+
+def validate_one(spec_file: str, *, check_data: bool) -> int:
     from auditor.spec import check_spec
 
-    checked = check_spec(args.spec, check_data=True)
+    checked = check_spec(spec_file, check_data=check_data)
     spec = checked.spec
     rows = "".join(
         f", {n:,} rows" if key == "train" else f", {key} {n:,} rows"
@@ -378,7 +419,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     criteria = len(spec.acceptance)
     print(
         MSG_VALID.format(
-            file=args.spec,
+            file=spec_file,
             task=spec.task,
             rows=rows,
             criteria=criteria,
@@ -394,17 +435,25 @@ def cmd_run(args: argparse.Namespace, workers=None) -> int:
     start = time.perf_counter()
     if args.out is not None:
         check_out_dir(Path(args.out))  # before the run, not after minutes of training
+    junit = getattr(args, "junit", None)  # auditor tune has no --junit
+    if junit is not None:
+        check_junit_file(Path(junit))
     shared = {} if workers is None else {"workers": workers}  # auditor tune's workers
     against = getattr(args, "against", None)  # auditor tune has no --against
     outcome = pipeline.run(args.spec, out=args.out, quiet=args.quiet, against=against, **shared)
     if outcome.note is not None:  # a data-parallel process other than rank 0 wrote nothing
         print(outcome.note)
         return int(outcome.exit_code)
+    files = dict(outcome.files)
+    if junit is not None:
+        from auditor.junit import write_junit
+
+        files["junit"] = write_junit(outcome.results, Path(junit))
     wall = time.perf_counter() - start
     print(
         run_summary(
             outcome.results,
-            outcome.files,
+            files,
             wall=wall,
             quiet=args.quiet,
             out_dir=outcome.out_dir,
@@ -498,7 +547,13 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from auditor.rerender import render_again
 
+    if args.junit is not None:
+        check_junit_file(Path(args.junit))
     files = render_again(Path(args.results), args.out)
+    if args.junit is not None:
+        from auditor.junit import write_junit
+
+        files["junit"] = write_junit(read_results(Path(args.results)), Path(args.junit))
     for kind, path in files.items():
         print(f"{kind}: {path}")
     return int(ExitCode.READY)
@@ -582,6 +637,15 @@ def sign_passphrase(env: str | None, key_file: Path, p12: bool) -> bytes | None:
 
 
 # --------------------------------------------------------------------------- helpers
+def check_junit_file(path: Path) -> None:
+    """Refuse a --junit file that is a folder or whose folder cannot be written (exit 2)."""
+    from auditor.outputs import check_writable_dir
+
+    if path.is_dir():
+        raise UsageError(MSG_JUNIT_DIR, Location(file=str(path)))
+    check_writable_dir(path.parent, label="--junit ")
+
+
 def check_out_dir(out: Path) -> None:
     """Refuse an output folder that cannot be created or written (a UsageError, exit 2)."""
     from auditor.outputs import check_writable_dir

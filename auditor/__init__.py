@@ -11,7 +11,10 @@ The Python API (:mod:`auditor.api`) runs the command line's stages from Python::
 Importing ``auditor`` loads no heavy library; each function imports what it needs.
 """
 
-from auditor.api import AuditResult, report, run, validate
+import sys as _sys
+import types as _types
+
+from auditor.api import AuditResult, ReportEntry, run, validate
 from auditor.errors import (
     AuditorError,
     DataError,
@@ -24,6 +27,25 @@ from auditor.errors import (
 )
 
 __version__ = "0.1.0"
+
+report = ReportEntry()
+
+
+class _Package(_types.ModuleType):
+    """``auditor``: its ``report`` stays the API's entry when the ``auditor.report``
+    package is imported (the import's binding goes to the package in sys.modules alone)."""
+
+    @property
+    def report(self) -> ReportEntry:
+        return self.__dict__["report"]
+
+    @report.setter
+    def report(self, value) -> None:
+        if isinstance(value, ReportEntry):
+            self.__dict__["report"] = value
+
+
+_sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "AuditResult",

@@ -131,3 +131,145 @@ def test_the_bundled_specs_pass_the_hook_as_committed():
     done = subprocess.run(command, cwd=REPO, env=environ, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) == len(specs)
+
+
+# --------------------------------------------------------------------------- the workflow
+WORKFLOW = REPO / "docs" / "ci" / "github-actions.yml"
+
+
+def _venv_with_this_checkout(root: Path) -> Path:
+    """A virtual environment whose dependencies are this interpreter's (linked, never
+    changed) and which has no auditor yet: the workflow's install step installs it."""
+    import site
+
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    linked = root / "deps"
+    linked.mkdir()
+    for folder in site.getsitepackages():
+        for entry in Path(folder).iterdir():
+            if "auditor" in entry.name or entry.name.endswith(".pth"):
+                continue  # the editable auditor of this environment stays out
+            if not (linked / entry.name).exists():
+                (linked / entry.name).symlink_to(entry)
+    (purelib,) = (venv / "lib").glob("python3*/site-packages")
+    (purelib / "deps.pth").write_text(f"{linked}\n", encoding="utf-8")
+    return venv
+
+
+def _source_copy(root: Path) -> Path:
+    """What a wheel of auditor is built from: the package, its schemas, its metadata."""
+    source = root / "auditor-src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    shutil.copytree(REPO / "schemas", source / "schemas")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(REPO / "auditor", source / "auditor", symlinks=True, ignore=ignore)
+    return source
+
+
+def _audited_repo(root: Path, env: dict) -> Path:
+    """A repository of specs on a pull request's branch: biased.yaml (NOT READY: the planted
+    bias) and a YAML file outside specs/ added, old.yaml (invalid, on main from before the
+    hook) left alone."""
+    import skops.io as sio
+
+    from tests.api.tiny import tiny_frame, tiny_model
+
+    project = root / "project"
+    for folder in ("specs", "data", "models"):
+        (project / folder).mkdir(parents=True)
+    frame = tiny_frame()
+    frame.to_csv(project / "data" / "train.csv", index=False)
+    sio.dump(tiny_model(frame), project / "models" / "scorer.skops")
+    (project / "specs" / "old.yaml").write_text(BAD, encoding="utf-8")
+    _git(project, "init", "-q", "-b", "main", env=env)
+    _git(project, "add", ".", env=env)
+    _git(project, "commit", "-qm", "main", env=env)
+    _git(project, "switch", "-q", "-c", "feature", env=env)
+    spec = tiny_spec("../data/train.csv")
+    spec.update(name="biased")
+    spec["model"] = {"vendor": {"format": "skops", "path": "../models/scorer.skops"}}
+    (project / "specs" / "biased.yaml").write_text(json.dumps(spec, indent=1), "utf-8")
+    (project / "data" / "notes.yaml").write_text("changed: not a spec\n", "utf-8")
+    _git(project, "add", ".", env=env)
+    _git(project, "commit", "-qm", "two specs", env=env)
+    _git(project, "update-ref", "refs/remotes/origin/main", "main", env=env)
+    return project
+
+
+def _run_steps(steps: list[dict], *, cwd: Path, env: dict) -> dict[str, int]:
+    """Each run: step as GitHub runs it (bash -e -o pipefail); after a failure only the
+    steps marked if: always() run. Returns step name -> exit code (None: a uses: step)."""
+    codes: dict[str, int | None] = {}
+    failed = False
+    for step in steps:
+        if failed and "always()" not in str(step.get("if", "")):
+            continue
+        name = step.get("name") or step.get("uses")
+        if "run" not in step:
+            codes[name] = None
+            continue
+        done = subprocess.run(
+            ["bash", "-e", "-o", "pipefail", "-c", step["run"]],
+            cwd=cwd,
+            env={**env, **{k: str(v) for k, v in (step.get("env") or {}).items()}},
+            capture_output=True,
+            text=True,
+        )
+        codes[name] = done.returncode
+        (cwd.parent / "logs").mkdir(exist_ok=True)
+        (cwd.parent / "logs" / f"{len(codes)}.log").write_text(done.stdout + done.stderr)
+        failed = failed or done.returncode != 0
+    return codes
+
+
+def test_the_workflow_steps_run_as_a_job(tmp_path, env):
+    import junitparser
+
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    (job,) = workflow["jobs"].values()
+    venv = _venv_with_this_checkout(tmp_path)
+    project = _audited_repo(tmp_path, env)
+    runner = tmp_path / "runner"
+    runner.mkdir()
+    job_env = {k: v for k, v in env.items() if k != "PYTHONPATH"}  # the installed auditor
+    job_env.update({k: str(v) for k, v in workflow["env"].items()})
+    job_env.update(
+        AUDITOR_REQUIREMENT=str(_source_copy(tmp_path)),  # this checkout, offline
+        PATH=f"{venv / 'bin'}{os.pathsep}/usr/bin{os.pathsep}/bin",
+        PIP_NO_INDEX="1",
+        PIP_NO_BUILD_ISOLATION="0",  # pip's inverted spelling of --no-build-isolation
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        RUNNER_TEMP=str(runner),
+        GITHUB_STEP_SUMMARY=str(runner / "summary.md"),
+        GITHUB_BASE_REF="main",
+    )
+    codes = _run_steps(job["steps"], cwd=project, env=job_env)
+    logs = "\n".join(p.read_text() for p in sorted((tmp_path / "logs").glob("*.log")))
+    assert codes == {
+        "actions/checkout@v4": None,
+        "actions/setup-python@v5": None,
+        "Install auditor": 0,
+        "List the specs to check": 0,
+        "Validate the specs": 0,
+        "Audit": 1,  # biased.yaml is NOT READY: the job fails
+        "Upload the reports": None,
+        "Show the criteria as tests": None,
+    }, logs
+    assert "auditor 0.1.0" in logs
+    specs = (runner / "specs.txt").read_text().split()
+    assert specs == ["specs/biased.yaml"]  # not old.yaml (unchanged), not data/notes.yaml
+    assert (runner / "summary.md").read_text() == "- `specs/biased.yaml`: exit code 1\n"
+    folder = project / "audit" / "biased"  # what the upload and junit steps pick up
+    assert (folder / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    (suite,) = list(junitparser.JUnitXml.fromfile(str(folder / "junit.xml")))
+    assert suite.name == "biased" and (suite.tests, suite.failures) == (3, 2)
+
+    # a push: every spec is validated, and the invalid old one stops the job there
+    del job_env["GITHUB_BASE_REF"]
+    steps = [s for s in job["steps"] if s.get("name", "").startswith(("List", "Validate"))]
+    codes = _run_steps(steps, cwd=project, env=job_env)
+    assert codes == {"List the specs to check": 0, "Validate the specs": 2}
+    assert (runner / "specs.txt").read_text().split() == ["specs/biased.yaml", "specs/old.yaml"]

@@ -124,6 +124,7 @@ def read_table(
     where = Location(file=str(path))
     held = held_frame(path)
     if held is not None:  # a DataFrame given to the Python API: read like a file
+        where = Location(file=path.name)
         return _checked_frame(held.frame.reset_index(drop=True), FRAME_FORMAT, columns, where)
     kind = _checked_format(path, fmt, where)
     if kind in TEXT_FORMATS and not encoding_known(encoding):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from auditor.data.sources import DEFAULT_ENCODING, MSG_UNKNOWN_ENCODING, encoding_known
 from auditor.errors import AuditorError, DataError, Location, SpecError
-from auditor.in_memory import MEMORY_FORMAT, MSG_MODEL_NOT_HELD, held_model
+from auditor.in_memory import MEMORY_FORMAT, MSG_MODEL_NOT_HELD, held_frame, held_model
 from auditor.spec.rules import RuleContext, spec_rule
 from auditor.spec.schema import fmt_value, sorted_plain
 from auditor.spec.suggest import did_you_mean
@@ -91,7 +91,8 @@ class DataProbe:
         return self.ctx.resolve_path(entry[0]) if entry else None
 
     def shown(self, role: str) -> str:
-        return str(self.path(role))
+        path = self.path(role)
+        return path.name if held_frame(path) is not None else str(path)  # <DataFrame train>
 
     def _file_error(self, role: str, exc: AuditorError) -> None:
         where = self.files().get(role, (None, ("data", role)))[1]

@@ -89,7 +89,14 @@ def test_data_rules_read_the_dataframe(frame, model):
     spec = tiny_spec(frame.drop(columns="group"))
     with pytest.raises(SpecErrors) as caught:
         auditor.validate(spec, model=model)
-    assert "data.sensitive[0]" in str(caught.value) and "'group'" in str(caught.value)
+    assert str(caught.value) == (
+        "data.sensitive[0]: column 'group' is not in the train file <DataFrame train>"
+    )
+    with pytest.raises(SpecErrors) as caught:
+        auditor.validate(tiny_spec(frame.iloc[:0]), model=model)
+    assert str(caught.value) == (
+        "data.train: <DataFrame train>: data file has a header but no rows"
+    )
 
 
 def test_data_keys_replace_a_spec_files_paths_and_keep_its_lines(tmp_path, frame, model):
@@ -201,3 +208,17 @@ def test_a_predict_function_returning_labels_gets_hard_scores(tmp_path, frame, m
     )
     assert run.results["model"]["info"]["has_scores"] is False
     assert run.verdict == "NOT READY"
+
+
+def test_given_inputs_replace_what_the_file_says_about_data_and_model(tmp_path, frame, model):
+    spec = tiny_spec("data/tiny.csv")
+    spec["data"]["generate"] = {"example": "loan", "rows": 200, "seed": 1}
+    spec["model"] = {"architecture": "mlp", "hidden": [8], "vendor": {"format": "onnx",
+                     "path": "absent.onnx", "input": "raw"}}  # fmt: skip
+    (tmp_path / "spec.yaml").write_text(json.dumps(spec, indent=1), encoding="utf-8")
+    checked = auditor.validate(tmp_path / "spec.yaml", data={"train": frame}, model=model)
+    assert checked.data.generate is None  # the data is given: nothing is generated
+    assert checked.values["model"]["vendor"]["format"] == "python"
+    assert checked.values["model"]["vendor"]["input"] == "raw"  # how it is fed: kept
+    assert "hidden" not in checked.values["model"] or checked.values["model"]["hidden"] != [8]
+    assert not (tmp_path / "data").exists()

@@ -8,14 +8,15 @@ The Python API (:mod:`auditor.api`) runs the command line's stages from Python::
     result.verdict, result.criteria_frame(), result.exit_code
     auditor.report(result, out="report/")
 
+``auditor.report`` is also the report package; calling it is :func:`auditor.api.report`.
 Importing ``auditor`` loads no heavy library; each function imports what it needs.
 """
 
-import sys as _sys
-import types as _types
+__version__ = "0.1.0"
 
-from auditor.api import AuditResult, ReportEntry, run, validate
-from auditor.errors import (
+import auditor.report as report  # noqa: E402 - callable: auditor.api.report
+from auditor.api import AuditResult, run, validate  # noqa: E402
+from auditor.errors import (  # noqa: E402
     AuditorError,
     DataError,
     DeviceError,
@@ -25,27 +26,6 @@ from auditor.errors import (
     SpecErrors,
     UsageError,
 )
-
-__version__ = "0.1.0"
-
-report = ReportEntry()
-
-
-class _Package(_types.ModuleType):
-    """``auditor``: its ``report`` stays the API's entry when the ``auditor.report``
-    package is imported (the import's binding goes to the package in sys.modules alone)."""
-
-    @property
-    def report(self) -> ReportEntry:
-        return self.__dict__["report"]
-
-    @report.setter
-    def report(self, value) -> None:
-        if isinstance(value, ReportEntry):
-            self.__dict__["report"] = value
-
-
-_sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "AuditResult",

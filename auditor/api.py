@@ -141,41 +141,6 @@ def report(results: Mapping | str | Path | AuditResult, out: str | Path | None =
     return render_again(results, out)
 
 
-class ReportEntry:
-    """``auditor.report``: call it to render a report again (:func:`report`); its attributes
-    are the report package's (``auditor.report.render_report``), imported when first used.
-
-    The package ``auditor.report`` and the function share a name; Python binds a subpackage
-    to its parent's attribute when it is imported, so ``auditor`` keeps this one object in
-    that attribute and it answers for both.
-    """
-
-    __wrapped__ = staticmethod(report)  # inspect.signature and help show report's
-
-    def __call__(self, results, out=None) -> dict:
-        return report(results, out)
-
-    def __getattr__(self, name: str):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(_report_package(), name)
-
-    def __setattr__(self, name: str, value) -> None:
-        setattr(_report_package(), name, value)
-
-    def __delattr__(self, name: str) -> None:
-        delattr(_report_package(), name)
-
-    def __repr__(self) -> str:
-        return "<function auditor.report(results, out=None)>"
-
-
-def _report_package():
-    import importlib
-
-    return importlib.import_module("auditor.report")
-
-
 # --------------------------------------------------------------------------- the result
 @dataclass(frozen=True)
 class AuditResult:

@@ -16,12 +16,15 @@ model's fingerprints and auditor's version. Written atomically, with the standar
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 from auditor.atomic import write_bytes
 
+#: Characters XML 1.0 cannot hold even escaped (a column name from the data may carry them).
+_NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 MSG_MEASURED = "measured {value}{ci}; bound: {direction} {bound} ({severity})"
 MSG_NOT_JUDGED = "not judged: {reason}"
 MSG_WAIVED = "waived: {reason}"
@@ -48,6 +51,10 @@ def junit_xml(results: dict[str, Any]) -> bytes:
     for key, value in _properties(results).items():
         ET.SubElement(properties, "property", {"name": key, "value": value})
     suite.extend(cases)
+    for element in root.iter():
+        element.attrib = {k: _NOT_XML.sub("\ufffd", v) for k, v in element.attrib.items()}
+        if element.text:
+            element.text = _NOT_XML.sub("\ufffd", element.text)
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 

@@ -114,11 +114,14 @@ def test_the_document_structure(parsed):
     assert path.read_bytes().startswith(b"<?xml version='1.0' encoding='utf-8'?>")
 
 
-def test_text_from_the_spec_is_escaped():
+def test_text_from_the_spec_and_data_is_escaped_and_kept_well_formed():
     results = json.loads(json.dumps(RESULTS))
     results["criteria"][0]["description"] = 'F1 <b>&"bold"'
-    root = ET.fromstring(junit_xml(results))
-    assert root.find("testsuite/testcase").get("name") == '[0] F1 <b>&"bold"'
+    results["criteria"][1]["reason"] = "group \x00\x1b[31m"  # a column name with controls
+    root = ET.fromstring(junit_xml(results))  # parses: well-formed
+    cases = root.findall("testsuite/testcase")
+    assert cases[0].get("name") == '[0] F1 <b>&"bold"'
+    assert cases[1].find("failure").text == "group \ufffd\ufffd[31m"
 
 
 def test_auditor_run_and_report_write_junit(tmp_path):

@@ -34,7 +34,8 @@ def model(frame):
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory, frame, model):
-    return auditor.run(tiny_spec(frame), out=tmp_path_factory.mktemp("run"), model=model)
+    out = tmp_path_factory.mktemp("run")
+    return auditor.run(tiny_spec(frame), out=out, model=model, junit=out / "ci" / "junit.xml")
 
 
 # --------------------------------------------------------------------------- import
@@ -83,6 +84,17 @@ def test_a_value_that_is_not_plain_is_located(frame):
     with pytest.raises(SpecError) as caught:
         auditor.validate(spec)
     assert str(caught.value) == "data.sensitive: " + MSG_NOT_PLAIN.format(kind="set")
+
+
+def test_numpy_scalars_paths_and_tuples_are_plain_values(tmp_path, frame, model):
+    frame.to_csv(tmp_path / "train.csv", index=False)
+    spec = tiny_spec(tmp_path / "train.csv")  # a Path
+    spec["acceptance"][0]["at_least"] = np.float64(0.7)
+    spec["data"]["sensitive"] = ("group",)
+    checked = auditor.validate(spec, model=model)
+    assert checked.data.train == str(tmp_path / "train.csv")
+    assert type(checked.values["acceptance"][0]["at_least"]) is float
+    assert checked.values["data"]["sensitive"] == ["group"]
 
 
 def test_data_rules_read_the_dataframe(frame, model):
@@ -146,7 +158,8 @@ def test_result_exposes_verdict_criteria_findings_and_files(result):
     assert result.criteria[1].value > 0.25  # the planted bias: about 0.4
     ids = {f.id for f in result.findings}
     assert result.criteria[1].finding_id in ids
-    assert {"results", "pdf", "html"} <= result.files.keys()
+    assert {"results", "pdf", "html", "junit"} <= result.files.keys()
+    assert b'<testsuite name="tiny-api-audit"' in result.files["junit"].read_bytes()
     assert json.loads(result.files["results"].read_text()) == result.results
     assert repr(result) == "<AuditResult NOT READY: 3 criteria>"
 

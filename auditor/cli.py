@@ -18,6 +18,11 @@ from typing import Any
 
 from auditor import __version__
 from auditor.errors import AuditorError, DataError, ExitCode, Location, UsageError
+from auditor.rerender import (  # noqa: F401 (the messages: tests name them as cli.MSG_*)
+    MSG_SPEC_OTHER_RUN,
+    MSG_SPEC_UNREADABLE,
+    read_resolved_spec,
+)
 from auditor.results import (  # noqa: F401 (the messages: tests name them as cli.MSG_*)
     MSG_RESULTS_INVALID,
     MSG_RESULTS_MISSING,
@@ -57,10 +62,7 @@ MSG_WROTE_SPEC = (
     "wrote {file} ({task}, target '{target}'); check it, then run: auditor validate {file}"
 )
 MSG_PDF_MISSING = "report file not found"
-MSG_SPEC_UNREADABLE = "cannot read the resolved spec next to the results: {reason}"
-MSG_SPEC_OTHER_RUN = (
-    "note: {file} does not hold the spec in the results; the report embeds the results' spec"
-)
+MSG_JUNIT_DIR = "--junit must name a file, not a folder"
 MSG_FINISHED = "finished in {seconds:.1f} s"
 MSG_SIGNED = "{file}: signed by {signer}{approver} (signature field {field})"
 MSG_SIGNED_AS = " as approver {approver}"
@@ -122,7 +124,19 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_validate(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     """``auditor validate SPEC``."""
     p = command("validate", "check a spec and its data files without training anything")
-    p.add_argument("spec", metavar="SPEC", help="the YAML spec file")
+    p.add_argument(
+        "spec",
+        metavar="SPEC",
+        nargs="+",
+        help="the YAML spec file (several: each is checked and every error reported, as a "
+        "pre-commit hook does)",
+    )
+    p.add_argument(
+        "--no-data",
+        action="store_true",
+        help="check the specs alone: schema and rules, not the data or model files they name "
+        "(for a pre-commit hook in a repository that does not hold the data)",
+    )
     p.set_defaults(handler=cmd_validate)
 
 
@@ -146,7 +160,18 @@ def _add_run(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
         "and headline metric's change, with an interval; overrides report.against",
     )
     _add_mlflow(p)
+    _add_junit(p)
     p.set_defaults(handler=cmd_run)
+
+
+def _add_junit(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--junit",
+        metavar="FILE",
+        default=None,
+        help="also write the criteria as JUnit XML test cases (pass; failure with the "
+        "measured value, interval and bound; skipped when waived or not judged), for CI",
+    )
 
 
 def _add_mlflow(p: argparse.ArgumentParser) -> None:
@@ -194,6 +219,7 @@ def _add_tune(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress")
     _add_mlflow(p)
     p.add_argument("--worker-index", type=int, default=None, help=argparse.SUPPRESS)
+    _add_junit(p)
     p.set_defaults(handler=cmd_tune)
 
 
@@ -243,6 +269,7 @@ def _add_report(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
         default=None,
         help="output folder (default: the results file's folder)",
     )
+    _add_junit(p)
     p.set_defaults(handler=cmd_report)
 
 
@@ -383,9 +410,24 @@ def main(argv: list[str] | None = None) -> int:
 
 # --------------------------------------------------------------------------- commands
 def cmd_validate(args: argparse.Namespace) -> int:
+    """Check each spec; with several, report every file's errors and exit with the first
+    failing file's code (one file: its error propagates as any command's does)."""
+    if len(args.spec) == 1:
+        return validate_one(args.spec[0], check_data=not args.no_data)
+    failed = 0
+    for spec in args.spec:
+        try:
+            validate_one(spec, check_data=not args.no_data)
+        except AuditorError as exc:
+            print(str(exc), file=sys.stderr)
+            failed = failed or int(exc.exit_code)
+    return failed
+
+
+def validate_one(spec_file: str, *, check_data: bool) -> int:
     from auditor.spec import check_spec
 
-    checked = check_spec(args.spec, check_data=True)
+    checked = check_spec(spec_file, check_data=check_data)
     spec = checked.spec
     rows = "".join(
         f", {n:,} rows" if key == "train" else f", {key} {n:,} rows"
@@ -394,7 +436,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     criteria = len(spec.acceptance)
     print(
         MSG_VALID.format(
-            file=args.spec,
+            file=spec_file,
             task=spec.task,
             rows=rows,
             criteria=criteria,
@@ -410,6 +452,9 @@ def cmd_run(args: argparse.Namespace, workers=None) -> int:
     start = time.perf_counter()
     if args.out is not None:
         check_out_dir(Path(args.out))  # before the run, not after minutes of training
+    junit = getattr(args, "junit", None)  # auditor tune has no --junit
+    if junit is not None:
+        check_junit_file(Path(junit))
     shared = {} if workers is None else {"workers": workers}  # auditor tune's workers
     if args.mlflow is not None:
         shared["mlflow"] = args.mlflow
@@ -418,11 +463,16 @@ def cmd_run(args: argparse.Namespace, workers=None) -> int:
     if outcome.note is not None:  # a data-parallel process other than rank 0 wrote nothing
         print(outcome.note)
         return int(outcome.exit_code)
+    files = dict(outcome.files)
+    if junit is not None:
+        from auditor.junit import write_junit
+
+        files["junit"] = write_junit(outcome.results, Path(junit))
     wall = time.perf_counter() - start
     print(
         run_summary(
             outcome.results,
-            outcome.files,
+            files,
             wall=wall,
             quiet=args.quiet,
             out_dir=outcome.out_dir,
@@ -523,16 +573,15 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    results_path = Path(args.results)
-    results = read_results(results_path)
-    out = Path(args.out) if args.out else results_path.parent
-    check_out_dir(out)
-    spec_text = read_resolved_spec(results_path, results)
-    from auditor.report import render_report
+    from auditor.rerender import render_again
 
-    # The PDF embeds byte-identical copies of results.json and (when the run folder
-    # still holds it) spec.resolved.yaml, so `auditor verify` finds the run's own files.
-    files = render_report(results, out, results_path=results_path, spec_text=spec_text)
+    if args.junit is not None:
+        check_junit_file(Path(args.junit))
+    files = render_again(Path(args.results), args.out)
+    if args.junit is not None:
+        from auditor.junit import write_junit
+
+        files["junit"] = write_junit(read_results(Path(args.results)), Path(args.junit))
     for kind, path in files.items():
         print(f"{kind}: {path}")
     return int(ExitCode.READY)
@@ -616,45 +665,20 @@ def sign_passphrase(env: str | None, key_file: Path, p12: bool) -> bytes | None:
 
 
 # --------------------------------------------------------------------------- helpers
+def check_junit_file(path: Path) -> None:
+    """Refuse a --junit file that is a folder or whose folder cannot be written (exit 2)."""
+    from auditor.outputs import check_writable_dir
+
+    if path.is_dir():
+        raise UsageError(MSG_JUNIT_DIR, Location(file=str(path)))
+    check_writable_dir(path.parent, label="--junit ")
+
+
 def check_out_dir(out: Path) -> None:
     """Refuse an output folder that cannot be created or written (a UsageError, exit 2)."""
     from auditor.outputs import check_writable_dir
 
     check_writable_dir(out, label="--out ")
-
-
-def read_resolved_spec(results_path: Path, results: dict[str, Any]) -> str | None:
-    """The text of the ``spec.resolved.yaml`` beside a results file, when it is that run's.
-
-    None when there is none (a results.json copied on its own) or when it does not hold
-    ``results['spec']`` (another run's file); the report then embeds ``results['spec']``
-    written as YAML, so the PDF never carries a spec that differs from its results.
-    """
-    from auditor.errors import SpecError
-    from auditor.outputs import RESOLVED_SPEC_FILE
-    from auditor.spec.yamlio import parse_yaml
-
-    path = results_path.parent / RESOLVED_SPEC_FILE
-    if not path.is_file():
-        return None
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise DataError(
-            MSG_SPEC_UNREADABLE.format(reason=exc.strerror or exc), Location(file=str(path))
-        ) from None
-    except UnicodeDecodeError:
-        raise DataError(
-            MSG_SPEC_UNREADABLE.format(reason="not UTF-8"), Location(file=str(path))
-        ) from None
-    try:
-        same = parse_yaml(text, file=str(path)).values == results.get("spec")
-    except SpecError:
-        same = False
-    if not same:
-        print(MSG_SPEC_OTHER_RUN.format(file=path), file=sys.stderr)
-        return None
-    return text
 
 
 def _fmt(value: Any) -> str:

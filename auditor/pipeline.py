@@ -21,7 +21,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from auditor.in_memory import InMemory, holding
 from auditor.progress import Progress, StageTimer
+from auditor.types import Spec
 
 
 @dataclass
@@ -36,19 +38,32 @@ class RunOutcome:
 
 
 def run(
-    spec_path: str | Path,
+    spec_path: str | Path | Spec,
     *,
     out: str | Path | None = None,
     quiet: bool = False,
     workers=None,
     against: str | Path | None = None,
     mlflow: str | None = None,
+    inputs: InMemory | None = None,
 ) -> RunOutcome:
     """Run the whole audit for one spec and write its outputs (``workers``: ``auditor tune``'s
     worker processes sharing the search, :class:`auditor.tuning.workers.Workers`;
     ``against``: a previous run's results.json to compare with, else ``report.against``;
     ``mlflow``: a tracking URI, else ``report.mlflow``, checked here and returned as the
-    outcome's ``tracking`` for the caller to log once the outputs are written)."""
+    outcome's ``tracking`` for the caller to log once the outputs are written).
+
+    The Python API (:mod:`auditor.api`) passes a spec it has loaded already and ``inputs``,
+    the DataFrames and model it holds in place of files (:mod:`auditor.in_memory`); every
+    stage then reads them as it reads files.
+    """
+    with holding(inputs):
+        return _run(
+            spec_path, out=out, quiet=quiet, workers=workers, against=against, mlflow=mlflow
+        )
+
+
+def _run(spec_path, *, out, quiet, workers, against, mlflow) -> RunOutcome:
     from auditor.against import compare_with, load_previous, previous_path
     from auditor.checks import run_checks
     from auditor.compare import Audit, audit_in_house
@@ -75,7 +90,7 @@ def run(
     timer = StageTimer(progress)
 
     with timer("load"):
-        spec = load_spec(spec_path)
+        spec = spec_path if isinstance(spec_path, Spec) else load_spec(spec_path)
         processes = processes_for(spec)  # several processes: can they share the training?
         target = output_dir(spec, out)
         if out is None:  # the spec's report.output decided the folder: point at it

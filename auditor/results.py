@@ -228,7 +228,7 @@ def build_results(
         "auditor_version": __version__,
         "run": _run_section(timings, started, now),
         "spec": spec.values,
-        "spec_file": {"path": str(spec.path), "sha256": sha256_file(spec.path)},
+        "spec_file": _spec_file_section(spec),
         "data": _data_section(dataset),
         "model": _model_section(predictor, evaluation, info, model_files),
         "environment": environment(predictor, spec),
@@ -251,6 +251,17 @@ def build_results(
 
 
 # ------------------------------------------------------------------ serialisation
+def _spec_file_section(spec) -> dict[str, Any]:
+    """The spec file and its SHA-256; for a spec given as a mapping (the Python API), the
+    fingerprint of its canonical JSON and what was hashed."""
+    from auditor.in_memory import held_spec
+
+    held = held_spec(spec.path)
+    if held is not None:
+        return {"path": held.name, "sha256": held.sha256, "hashed": held.hashed}
+    return {"path": str(spec.path), "sha256": sha256_file(spec.path)}
+
+
 def finding_to_dict(f: Finding, *, advisory: bool = True) -> dict[str, Any]:
     """A Finding as a JSON-safe dict (floats, None for NaN, lists for tuples and arrays).
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from auditor import fingerprint
 from auditor.errors import DataError, Location, one_line
+from auditor.in_memory import FRAME_FORMAT, held_frame
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -58,13 +59,16 @@ ENCODING_FIELD: tuple = ("data", "encoding")
 
 
 def detect_format(path: Path, fmt: str = "auto") -> str:
-    """The format of ``path``: ``fmt`` itself unless it is ``"auto"``, else from the extension.
+    """The format of ``path``: ``fmt`` itself unless it is ``"auto"``, else from the extension
+    (``dataframe`` for a DataFrame held by the Python API, whatever ``fmt`` says).
 
     Raises
     ------
     DataError
         The format is unknown, or the extension does not name one.
     """
+    if held_frame(path) is not None:
+        return FRAME_FORMAT
     path = Path(path)
     if fmt != "auto":
         if fmt not in FORMATS:
@@ -118,6 +122,10 @@ def read_table(
     """
     path = Path(path)
     where = Location(file=str(path))
+    held = held_frame(path)
+    if held is not None:  # a DataFrame given to the Python API: read like a file
+        where = Location(file=path.name)
+        return _checked_frame(held.frame.reset_index(drop=True), FRAME_FORMAT, columns, where)
     kind = _checked_format(path, fmt, where)
     if kind in TEXT_FORMATS and not encoding_known(encoding):
         raise DataError(
@@ -303,7 +311,11 @@ def _check_columns(wanted: list[str], available, where: Location) -> None:
 
 
 def sha256_file(path: Path) -> str:
-    """The SHA-256 of a file's bytes, read in 1 MiB chunks (hex digest)."""
+    """The SHA-256 of a file's bytes, read in 1 MiB chunks (hex digest); of a held
+    DataFrame, its CSV text (:func:`auditor.fingerprint.sha256_frame`)."""
+    held = held_frame(path)
+    if held is not None:
+        return held.sha256
     try:
         return fingerprint.sha256_file(path)
     except FileNotFoundError:

@@ -7,6 +7,22 @@ Importing this package is cheap: jinja2, weasyprint and matplotlib load on first
 
 from __future__ import annotations
 
+import sys
+import types
+
 from auditor.report.render import render_report
 
 __all__ = ["render_report"]
+
+
+class _CallablePackage(types.ModuleType):
+    """``auditor.report(results, out=None)`` is the Python API's :func:`auditor.api.report`
+    (rendering a report again), and ``auditor.report`` this package: the one name is both."""
+
+    def __call__(self, results, out=None):
+        from auditor.api import report
+
+        return report(results, out)
+
+
+sys.modules[__name__].__class__ = _CallablePackage

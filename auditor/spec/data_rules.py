@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from auditor.data.sources import DEFAULT_ENCODING, MSG_UNKNOWN_ENCODING, encoding_known
 from auditor.errors import AuditorError, DataError, Location, SpecError
+from auditor.in_memory import MEMORY_FORMAT, MSG_MODEL_NOT_HELD, held_frame, held_model
 from auditor.spec.rules import RuleContext, spec_rule
 from auditor.spec.schema import fmt_value, sorted_plain
 from auditor.spec.suggest import did_you_mean
@@ -90,7 +91,8 @@ class DataProbe:
         return self.ctx.resolve_path(entry[0]) if entry else None
 
     def shown(self, role: str) -> str:
-        return str(self.path(role))
+        path = self.path(role)
+        return path.name if held_frame(path) is not None else str(path)  # <DataFrame train>
 
     def _file_error(self, role: str, exc: AuditorError) -> None:
         where = self.files().get(role, (None, ("data", role)))[1]
@@ -455,7 +457,7 @@ def check_model_file(ctx: RuleContext) -> list[SpecError]:
     ONNX is only parsed at run time (onnxruntime is heavy).
     """
     vendor = ctx.spec.model.vendor
-    if vendor is None:
+    if vendor is None or vendor.format == MEMORY_FORMAT:  # held in memory: model_held says
         return []
     from auditor.vendor_models.files import check_readable
 
@@ -482,6 +484,18 @@ def check_model_file(ctx: RuleContext) -> list[SpecError]:
     if fmt == "predictions":
         return _predictions_header_errors(ctx, vendor, path)
     return []
+
+
+@spec_rule("model_held_in_memory")
+def check_model_held(ctx: RuleContext) -> list[SpecError]:
+    """Format ``python`` is a model the Python API holds (``auditor.run(model=...)``); a spec
+    file alone cannot name it."""
+    vendor = ctx.spec.model.vendor
+    if vendor is None or vendor.format != MEMORY_FORMAT:
+        return []
+    if held_model(ctx.resolve_path(vendor.path)) is not None:
+        return []
+    return [ctx.error(("model", "vendor", "format"), MSG_MODEL_NOT_HELD)]
 
 
 def _predictions_header_errors(ctx: RuleContext, vendor: Vendor, path: Path) -> list[SpecError]:

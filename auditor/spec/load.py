@@ -14,6 +14,7 @@ Every problem is a located :class:`~auditor.errors.SpecError`
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from auditor.spec.schema import (
     schema_errors,
     sort_errors,
 )
-from auditor.spec.yamlio import MSG_NOT_MAPPING, dump_yaml, parse_yaml, read_text
+from auditor.spec.yamlio import MSG_NOT_MAPPING, Document, dump_yaml, parse_yaml, read_text
 from auditor.types import Spec
 
 SCHEMA_COMMENT = "# yaml-language-server: $schema={ref}\n"
@@ -74,14 +75,46 @@ def check_spec(path: str | Path, *, check_data: bool = True) -> Validated:
     return parse_spec_text(text, path=path, check_data=check_data)
 
 
-def parse_spec_text(text: str, *, path: str | Path, check_data: bool = True) -> Validated:
-    """Validate spec text as if read from ``path`` (its folder anchors relative paths)."""
+def parse_spec_text(
+    text: str, *, path: str | Path, check_data: bool = True, edit=None
+) -> Validated:
+    """Validate spec text as if read from ``path`` (its folder anchors relative paths);
+    ``edit`` as for :func:`parse_spec_mapping`."""
     path = Path(path)
     file = str(path)
     doc = parse_yaml(text, file=file)
     if not isinstance(doc.values, dict):
         kind = "a list" if isinstance(doc.values, list) else f"the value {doc.values!r}"
         raise SpecError(MSG_NOT_MAPPING.format(kind=kind), Location(file=file, line=1, column=1))
+    if edit is not None:
+        edit(doc)
+    return validate_document(doc, path=path, file=file, check_data=check_data)
+
+
+def parse_spec_mapping(
+    values: Mapping, *, path: str | Path, check_data: bool = True, edit=None
+) -> Validated:
+    """Validate a spec given as a mapping (the Python API), its errors located by JSON path.
+
+    ``path`` stands for the spec file (its folder anchors relative paths; no file is read);
+    ``edit``, when given, changes the plain values before validation (the API's in-memory
+    inputs put their placeholders in).
+    """
+    from auditor.spec.mapping import document_from_mapping
+
+    doc = document_from_mapping(values)
+    if not isinstance(doc.values, dict):
+        kind = "a list" if isinstance(doc.values, list) else f"the value {doc.values!r}"
+        raise SpecError(MSG_NOT_MAPPING.format(kind=kind), Location())
+    if edit is not None:
+        edit(doc)
+    return validate_document(doc, path=Path(path), file=None, check_data=check_data)
+
+
+def validate_document(
+    doc: Document, *, path: Path, file: str | None, check_data: bool = True
+) -> Validated:
+    """Both stages of validation of a parsed document (YAML text or a mapping)."""
     errors = schema_errors(doc, file)
     if errors:
         raise SpecErrors(errors)

@@ -9,7 +9,8 @@
 - ``onnx``: onnxruntime on the CPU;
 - ``torchscript``: ``torch.jit.load`` on the CPU;
 - ``skops``: a scikit-learn model, loaded only when every type in it is trusted;
-- ``pickle``: refused unless ``allow_pickle: true`` (the report then says so on page one).
+- ``pickle``: refused unless ``allow_pickle: true`` (the report then says so on page one);
+- ``python``: a model held in memory by the Python API (``auditor.run(model=...)``).
 
 Every problem with the model file is a one-line :class:`auditor.errors.ModelFileError`
 (exit code 2) located at the file and the spec field ``model.vendor.path``. Heavy
@@ -18,8 +19,10 @@ libraries are imported only by the format that needs them.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from auditor.in_memory import held_model
 from auditor.vendor_models.context import BATCH_ROWS, VendorContext
 from auditor.vendor_models.files import check_readable, sha256_file
 from auditor.vendor_models.predictor import VendorPredictor
@@ -56,11 +59,15 @@ def load_vendor_model(
     settings = spec.model.vendor
     loader = get_loader(settings.format)
     path = spec.resolve_path(settings.path)
-    check_readable(path)
+    held = held_model(path)  # a model given to the Python API: nothing to read
+    if held is None:
+        check_readable(path)
+    else:
+        path = Path(path.name)
     ctx = VendorContext(
         spec=spec, dataset=dataset, settings=settings, path=path, batch_rows=batch_rows
     )
-    digest = sha256_file(path)
+    digest = sha256_file(path) if held is None else held.sha256
     backend = loader(ctx)
     files = {path.name: digest}
     files.update(getattr(backend, "extra_files", {}))  # ONNX external weights

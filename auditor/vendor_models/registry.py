@@ -19,6 +19,7 @@ FORMATS: dict[str, str] = {
     "torchscript": "auditor.vendor_models.torchscript_model:load",
     "skops": "auditor.vendor_models.skops_model:load",
     "pickle": "auditor.vendor_models.pickle_model:load",
+    "python": "auditor.vendor_models.python_model:load",
 }
 
 MSG_UNKNOWN_FORMAT = "unknown vendor model format {name!r}; available formats: {available}"

@@ -44,7 +44,7 @@ def test_unknown_format_lists_the_known_ones():
     with pytest.raises(ModelFileError) as excinfo:
         get_loader("h5")
     assert excinfo.value.message == MSG_UNKNOWN_FORMAT.format(
-        name="h5", available="predictions, onnx, torchscript, skops, pickle"
+        name="h5", available="predictions, onnx, torchscript, skops, pickle, python"
     )
 
 

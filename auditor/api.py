@@ -31,6 +31,7 @@ from auditor.in_memory import (
     hold_frame,
     hold_model,
     holding,
+    type_name,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -264,7 +265,7 @@ def _load(spec: Any, data: Mapping | None, model: Any) -> tuple[Validated, InMem
     from auditor.spec.yamlio import read_text
 
     if data is not None and not isinstance(data, Mapping):
-        raise UsageError(MSG_DATA_TYPE.format(type=_type_name(data)))
+        raise UsageError(MSG_DATA_TYPE.format(type=type_name(data)))
     inputs = InMemory()
     given = dict(data or {})
     if model is not None:
@@ -282,7 +283,7 @@ def _load(spec: Any, data: Mapping | None, model: Any) -> tuple[Validated, InMem
     elif isinstance(spec, (str, Path)):
         values = None
     else:
-        raise UsageError(MSG_SPEC_TYPE.format(type=_type_name(spec)))
+        raise UsageError(MSG_SPEC_TYPE.format(type=type_name(spec)))
     for key, frame in given.items():
         inputs.frames[frame_placeholder(str(key))] = _held(str(key), frame)
 
@@ -377,8 +378,3 @@ def _slot(key: str, values: dict) -> tuple:
 def _is_frame(value: Any) -> bool:
     pandas = sys.modules.get("pandas")
     return pandas is not None and isinstance(value, pandas.DataFrame)
-
-
-def _type_name(obj: Any) -> str:
-    t = type(obj)
-    return f"{t.__module__}.{t.__qualname__}"

@@ -452,7 +452,7 @@ def cmd_run(args: argparse.Namespace, workers=None) -> int:
     start = time.perf_counter()
     if args.out is not None:
         check_out_dir(Path(args.out))  # before the run, not after minutes of training
-    junit = getattr(args, "junit", None)  # auditor tune has no --junit
+    junit = getattr(args, "junit", None)  # run and tune have --junit; a hand-made Namespace may not
     if junit is not None:
         check_junit_file(Path(junit))
     shared = {} if workers is None else {"workers": workers}  # auditor tune's workers
@@ -577,11 +577,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     if args.junit is not None:
         check_junit_file(Path(args.junit))
-    files = render_again(Path(args.results), args.out)
+    results = read_results(Path(args.results))
+    files = render_again(Path(args.results), args.out, read=results)
     if args.junit is not None:
         from auditor.junit import write_junit
 
-        files["junit"] = write_junit(read_results(Path(args.results)), Path(args.junit))
+        files["junit"] = write_junit(results, Path(args.junit))
     for kind, path in files.items():
         print(f"{kind}: {path}")
     return int(ExitCode.READY)

@@ -125,7 +125,7 @@ def hold_frame(key: str, frame: Any) -> HeldFrame:
     from auditor.fingerprint import HASHED_FRAME, sha256_frame
 
     if not isinstance(frame, pd.DataFrame):
-        raise TypeError(MSG_FRAME_TYPE.format(key=key, type=_type_name(frame)))
+        raise TypeError(MSG_FRAME_TYPE.format(key=key, type=type_name(frame)))
     return HeldFrame(key=key, frame=frame, sha256=sha256_frame(frame), hashed=HASHED_FRAME)
 
 
@@ -136,19 +136,19 @@ def hold_model(model: Any) -> HeldModel:
 
     if _is_torch_module(model):
         return HeldModel(
-            "torch", model, _type_name(model), fingerprint.sha256_torch_module(model),
+            "torch", model, type_name(model), fingerprint.sha256_torch_module(model),
             fingerprint.HASHED_TORCH,
         )  # fmt: skip
     if callable(getattr(model, "predict", None)) and hasattr(model, "get_params"):
         return HeldModel(
-            "estimator", model, _type_name(model), fingerprint.sha256_estimator(model),
+            "estimator", model, type_name(model), fingerprint.sha256_estimator(model),
             fingerprint.HASHED_ESTIMATOR,
         )  # fmt: skip
     if callable(model) and not isinstance(model, type):
         digest, hashed = fingerprint.sha256_function(model)
         name = f"{getattr(model, '__module__', '?')}.{getattr(model, '__qualname__', '?')}"
         return HeldModel("function", model, name, digest, hashed)
-    raise TypeError(MSG_MODEL_KIND.format(type=_type_name(model)))
+    raise TypeError(MSG_MODEL_KIND.format(type=type_name(model)))
 
 
 def frame_placeholder(key: str) -> str:
@@ -162,6 +162,7 @@ def _is_torch_module(obj: Any) -> bool:
     return torch is not None and isinstance(obj, torch.nn.Module)
 
 
-def _type_name(obj: Any) -> str:
+def type_name(obj: Any) -> str:
+    """An object's type as module.qualified name (how messages and fingerprints name it)."""
     t = type(obj)
     return f"{t.__module__}.{t.__qualname__}"

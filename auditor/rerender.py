@@ -20,17 +20,21 @@ MSG_SPEC_OTHER_RUN = (
 
 
 def render_again(
-    results: dict[str, Any] | str | Path, out: str | Path | None = None
+    results: dict[str, Any] | str | Path,
+    out: str | Path | None = None,
+    *,
+    read: dict[str, Any] | None = None,
 ) -> dict[str, Path]:
     """report.html and report.pdf (kind -> path) for ``results``: a results.json path (its
-    folder is the default ``out``) or a results dict (``out`` then required)."""
+    folder is the default ``out``; ``read``: its content, when the caller has read it
+    already) or a results dict (``out`` then required)."""
     from auditor.outputs import check_writable_dir
     from auditor.results import read_results
 
     results_path = None
     if isinstance(results, (str, Path)):
         results_path = Path(results)
-        results = read_results(results_path)
+        results = read if read is not None else read_results(results_path)
     if out is None and results_path is None:
         from auditor.errors import UsageError
 

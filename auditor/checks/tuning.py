@@ -299,13 +299,7 @@ def _gain_finding(ctx: CheckContext, split: str, metric: str) -> Finding:
     if chosen.replicates is not None and own.replicates is not None:
         reps = sign * (np.asarray(chosen.replicates, float) - np.asarray(own.replicates, float))
         ci = percentile_interval(reps, ctx.confidence)
-    noise = ci is not None and ci[0] <= 0.0 <= ci[1]
-    verdict = (
-        "within noise: the search found nothing better than the spec's own configuration "
-        "beyond chance"
-        if noise
-        else ("a real gain" if gain > 0 else "worse than the spec's own configuration")
-    )
+    earned, verdict = _gain_words(gain, ci)
     summary = (
         f"On {ctx.phrase(split)}, which the search never read, the chosen configuration's "
         f"{m.label} is {num(chosen.value, digits=3)} against {num(own.value, digits=3)} for "
@@ -316,17 +310,30 @@ def _gain_finding(ctx: CheckContext, split: str, metric: str) -> Finding:
         "tuning_gain",
         At(metric, split),
         measured=Measurement(gain, ci, len(e.y_true), None, replicates=reps),
-        status="warn" if noise or gain <= 0 else "pass",
+        status="pass" if earned else "warn",
         title=f"Tuning gain on {split}",
         summary=summary,
         recommendation=(
-            "Widen the search space or its budget, or keep the simpler spec's own "
+            ""
+            if earned
+            else "Widen the search space or its budget, or keep the simpler spec's own "
             "configuration: the search did not earn its complexity."
-            if noise or gain <= 0
-            else ""
         ),
         details={"chosen": chosen.value, "spec_own": own.value, "metric": metric},
     )
+
+
+def _gain_words(gain: float, ci) -> tuple[bool, str]:
+    """Whether the search earned its gain on unseen rows (above 0 beyond chance), in words."""
+    noise = ci is not None and ci[0] <= 0.0 <= ci[1]
+    if noise:
+        return False, (
+            "within noise: the search found nothing better than the spec's own configuration "
+            "beyond chance"
+        )
+    if gain > 0:
+        return True, "a real gain"
+    return False, "worse than the spec's own configuration"
 
 
 def _lm_gain_findings(ctx: CheckContext, outcome) -> list[Finding]:
@@ -360,13 +367,7 @@ def _lm_gain_findings(ctx: CheckContext, outcome) -> list[Finding]:
                 )
             )
             continue
-        noise = r["ci"] is not None and r["ci"][0] <= 0.0 <= r["ci"][1]
-        verdict = (
-            "within noise: the search found nothing better than the spec's own configuration "
-            "beyond chance"
-            if noise
-            else ("a real gain" if r["value"] > 0 else "worse than the spec's own configuration")
-        )
+        earned, verdict = _gain_words(r["value"], r["ci"])
         summary = (
             f"On {ctx.phrase(split)} ({r['documents']:,} documents the search never read), the "
             f"chosen configuration's perplexity is {num(r['perplexity'], digits=2)} against "
@@ -379,10 +380,11 @@ def _lm_gain_findings(ctx: CheckContext, outcome) -> list[Finding]:
                 "tuning_gain",
                 At(None, split),
                 measured=Measurement(r["value"], r["ci"], r["documents"], replicates=r["reps"]),
+                status="pass" if earned else "warn",
                 title=f"Tuning gain on {split}",
                 summary=summary,
                 recommendation=""
-                if r["value"] > 0 and not noise
+                if earned
                 else "Widen the search space or its budget, or keep the spec's own values: "
                 "the search's lead on the validation documents did not carry over.",
                 details={

@@ -64,7 +64,9 @@ def main_chart(
 ) -> dict[str, Any] | None:
     """Page one's chart: {heading, criterion, number, why, svg, kind, title}, or None."""
     by_id = {str(f.get("id")): f for f in findings}
-    for why, c in _ranked(criteria):
+    ranked = _ranked(criteria)
+    blocked = any(why == "blocker" for why, _ in ranked)
+    for why, c in ranked:
         f = by_id.get(str(c.get("finding_id") or ""))
         chart = (f or {}).get("chart")
         if not isinstance(chart, dict):
@@ -72,7 +74,6 @@ def main_chart(
         drawn = draw_chart(chart, compact=True)  # half the page wide, beside the steps
         if drawn is None or drawn.svg is None:
             continue
-        blocked = any(w == "blocker" for w, _ in _ranked(criteria))
         return {
             "heading": HEADINGS["advisory_too" if why == "advisory" and blocked else why],
             "criterion": str(c.get("description") or ""),

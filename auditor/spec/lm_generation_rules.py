@@ -10,13 +10,12 @@ the context.
 
 from __future__ import annotations
 
-import importlib.util
-
 from auditor.errors import SpecError
 from auditor.spec.rules import RuleContext, _bound_errors, listed, spec_rule
 from auditor.spec.suggest import did_you_mean
-from auditor.spec.text_rules import MSG_NEEDS_EXTRA, MSG_PASS_AT_RANGE
-from auditor.text.catalogue import TEXT_METRICS, extra_for, extra_name
+from auditor.spec.text_rules import metric_criterion_errors
+from auditor.text.catalogue import TEXT_METRICS
+from auditor.train.lm_generations import ROLES
 from auditor.types import LM_TASKS
 
 MSG_OFF = (
@@ -39,8 +38,6 @@ MSG_NO_ROOM = (
 
 def _lm_metrics() -> list[str]:
     """The text metrics a language model's answers can have (their inputs are the roles)."""
-    from auditor.train.lm_generations import ROLES
-
     return [m.name for m in TEXT_METRICS.values() if set(m.inputs) <= set(ROLES)]
 
 
@@ -70,7 +67,7 @@ def _criterion_errors(ctx: RuleContext, c, here: tuple) -> list[SpecError]:
     allowed = _lm_metrics()
     if not settings.enabled:
         return [ctx.error(here + ("metric",), MSG_OFF.format(metric=c.metric))]
-    missing = [r for r in metric.inputs if r not in ("question", "response", "reference")]
+    missing = [r for r in metric.inputs if r not in ROLES]
     if missing:
         message = MSG_INPUT.format(metric=c.metric, role=missing[0], names=listed(allowed))
         return [ctx.error(here + ("metric",), message)]
@@ -82,17 +79,6 @@ def _criterion_errors(ctx: RuleContext, c, here: tuple) -> list[SpecError]:
             hint=did_you_mean(c.split, settings.splits),
         )
         errors.append(ctx.error(here + ("split",), message))
-    if c.pass_at is not None and not metric.low <= c.pass_at <= metric.high:
-        message = MSG_PASS_AT_RANGE.format(
-            metric=c.metric, low=metric.low, high=metric.high, value=c.pass_at
-        )
-        errors.append(ctx.error(here + ("pass_at",), message))
     if c.sensitive:
         errors.append(ctx.error(here + ("sensitive",), MSG_NO_SEGMENTS))
-    package = extra_for(c.metric)
-    if package and importlib.util.find_spec(package[0]) is None:
-        message = MSG_NEEDS_EXTRA.format(
-            metric=c.metric, package=package[1], extra=extra_name(c.metric)
-        )
-        errors.append(ctx.error(here + ("metric",), message))
-    return errors
+    return errors + metric_criterion_errors(ctx, c, here)

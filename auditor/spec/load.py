@@ -102,10 +102,7 @@ def parse_spec_mapping(
     """
     from auditor.spec.mapping import document_from_mapping
 
-    doc = document_from_mapping(values)
-    if not isinstance(doc.values, dict):
-        kind = "a list" if isinstance(doc.values, list) else f"the value {doc.values!r}"
-        raise SpecError(MSG_NOT_MAPPING.format(kind=kind), Location())
+    doc = document_from_mapping(values)  # a mapping's values are one
     if edit is not None:
         edit(doc)
     return validate_document(doc, path=Path(path), file=None, check_data=check_data)

@@ -114,15 +114,7 @@ def check_text_criteria(ctx: RuleContext) -> list[SpecError]:
                         here + ("metric",), MSG_NEEDS_INPUT.format(metric=c.metric, role=role)
                     )
                 )
-        if c.pass_at is not None and not metric.low <= c.pass_at <= metric.high:
-            errors.append(
-                ctx.error(
-                    here + ("pass_at",),
-                    MSG_PASS_AT_RANGE.format(
-                        metric=c.metric, low=metric.low, high=metric.high, value=c.pass_at
-                    ),
-                )
-            )
+        errors += metric_criterion_errors(ctx, c, here)
         errors += _split_errors(ctx, c.split, here + ("split",))
         if c.sensitive and c.sensitive not in ctx.spec.data.sensitive:
             errors.append(
@@ -133,12 +125,26 @@ def check_text_criteria(ctx: RuleContext) -> list[SpecError]:
                     ),
                 )
             )
-        package = extra_for(c.metric)
-        if package and importlib.util.find_spec(package[0]) is None:
-            message = MSG_NEEDS_EXTRA.format(
-                metric=c.metric, package=package[1], extra=extra_name(c.metric)
-            )
-            errors.append(ctx.error(here + ("metric",), message))
+    return errors
+
+
+def metric_criterion_errors(ctx: RuleContext, c, here: tuple) -> list[SpecError]:
+    """A criterion on a text metric: its ``pass_at`` within the metric's range, and the
+    extra that computes it installed (a vendor's responses and a language model's answers
+    alike)."""
+    metric = TEXT_METRICS[c.metric]
+    errors = []
+    if c.pass_at is not None and not metric.low <= c.pass_at <= metric.high:
+        message = MSG_PASS_AT_RANGE.format(
+            metric=c.metric, low=metric.low, high=metric.high, value=c.pass_at
+        )
+        errors.append(ctx.error(here + ("pass_at",), message))
+    package = extra_for(c.metric)
+    if package and importlib.util.find_spec(package[0]) is None:
+        message = MSG_NEEDS_EXTRA.format(
+            metric=c.metric, package=package[1], extra=extra_name(c.metric)
+        )
+        errors.append(ctx.error(here + ("metric",), message))
     return errors
 
 

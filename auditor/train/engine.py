@@ -113,7 +113,7 @@ def train_model(
         The requested device or precision is not available (before any training).
     """
     if spec.task in LM_TASKS:  # a language model from scratch, or a checkpoint fine-tuned
-        return _train_language_model(spec, dataset, progress=progress, on_epoch=on_epoch)
+        return train_lm(spec, dataset, progress=progress, on_epoch=on_epoch)
     if spec.model.architecture == "text_classifier":  # an encoder fine-tuned on a text column
         from auditor.train.text_classifier import train_text_classifier
 
@@ -153,15 +153,19 @@ def train_model(
     return _predictor(spec, dataset, model, config, scaling, device, result, info)
 
 
-def _train_language_model(spec: Spec, dataset: Dataset, *, progress=None, on_epoch=None):
-    """A ``pretrained_lm`` checkpoint fine-tuned, or a ``transformer_lm`` from scratch."""
+def train_lm(spec: Spec, dataset: Dataset, *, progress=None, on_epoch=None, tokenizer=None):
+    """A ``pretrained_lm`` checkpoint fine-tuned, or a ``transformer_lm`` from scratch
+    (``tokenizer``: one trained already, which a model from scratch keeps; a checkpoint
+    has its own)."""
     if spec.model.architecture == "pretrained_lm":
         from auditor.train.lm_pretrained import fine_tune_language_model
 
         return fine_tune_language_model(spec, dataset, progress=progress, on_epoch=on_epoch)
     from auditor.train.lm import train_language_model
 
-    return train_language_model(spec, dataset, progress=progress, on_epoch=on_epoch)
+    return train_language_model(
+        spec, dataset, progress=progress, on_epoch=on_epoch, tokenizer=tokenizer
+    )
 
 
 def _device_and_precision(spec: Spec, processes: Any) -> tuple[Any, Any]:

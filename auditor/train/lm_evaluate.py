@@ -159,16 +159,12 @@ def compare_with_untuned(
 
 def retrain(spec: Spec, dataset: Dataset, predictor: LMPredictor):
     """The spec's language model trained again on ``dataset`` (a fraction of its train
-    split): the checkpoint fine-tuned, or a transformer from scratch with ``predictor``'s
-    tokenizer (trained on the whole train split: perplexities per token of different
-    tokenizers would not compare)."""
-    if spec.model.architecture == "pretrained_lm":
-        from auditor.train.lm_pretrained import fine_tune_language_model
+    split, or the spec's own configuration before a search): the checkpoint fine-tuned, or
+    a transformer from scratch with ``predictor``'s tokenizer (trained on the whole train
+    split: perplexities per token of different tokenizers would not compare)."""
+    from auditor.train.engine import train_lm
 
-        return fine_tune_language_model(spec, dataset)
-    from auditor.train.lm import train_language_model
-
-    return train_language_model(spec, dataset, tokenizer=predictor.tokenizer)
+    return train_lm(spec, dataset, tokenizer=predictor.tokenizer)
 
 
 def _perplexity(predictor, texts: list[str], prompt_chars: list[int] | None) -> float | None:

@@ -141,15 +141,21 @@ def test_two_cpu_runs_give_identical_weights(tmp_path):
     assert [h["train_loss"] for h in a.history] == [h["train_loss"] for h in b.history]
 
 
+def with_test_documents_replaced(docs: list[str], dataset) -> list[str]:
+    """``docs`` with every test document of ``dataset`` rewritten (same positions, other
+    text), so the train and validation documents are the same."""
+    replaced = list(docs)
+    fresh = random_docs(len(docs), seed=99)
+    for k, position in enumerate(dataset.frames["test"]["position"]):
+        replaced[int(position)] = fresh[k]
+    return replaced
+
+
 def test_the_test_documents_never_reach_the_tokenizer_or_the_weights(tmp_path):
     docs = random_docs(50, seed=6)
     spec = lm_spec(tmp_path, docs)
     first = build_dataset(spec)
-    # rewrite every test document in the file (same positions, other text)
-    replaced = list(docs)
-    fresh = random_docs(len(docs), seed=99)
-    for k, position in enumerate(first.frames["test"]["position"]):
-        replaced[int(position)] = fresh[k]
+    replaced = with_test_documents_replaced(docs, first)
     other = tmp_path / "other"
     other.mkdir()
     spec2 = lm_spec(other, replaced)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_lm import lm_spec, random_docs, same_weights
+from test_lm import lm_spec, random_docs, same_weights, with_test_documents_replaced
 from test_lm_pretrained import checkpoint, tune_spec  # noqa: F401 - checkpoint is a fixture
 
 from auditor.data import build_dataset
@@ -85,10 +85,7 @@ def test_the_test_documents_never_reach_the_search(tmp_path):
     docs = random_docs(50, seed=6)
     spec = searched_spec(tmp_path, docs)
     first = build_dataset(spec)
-    replaced = list(docs)
-    fresh = random_docs(len(docs), seed=99)
-    for k, position in enumerate(first.frames["test"]["position"]):
-        replaced[int(position)] = fresh[k]
+    replaced = with_test_documents_replaced(docs, first)
     other = tmp_path / "other"
     other.mkdir()
     spec2 = searched_spec(other, replaced)

@@ -1,16 +1,19 @@
 """Every chart a report shows, drawn once, in parallel where it helps.
 
 Drawing is the costliest part of a report after the PDF layout (matplotlib, a few tenths
-of a second a chart), and charts are independent, so a report draws them all before it
-lays anything out:
+of a second a chart), and charts are independent, so a report draws the PDF's charts
+before it lays anything out:
 
-1. *record*: the report's context is built for both media with a drawing function that
+1. *record*: the report's context is built for each medium with a drawing function that
    only records which charts (and at which width) it is asked for, and answers with a
-   stand-in; which charts a report shows depends on the findings, never on a drawing;
-2. *draw*: the recorded charts are drawn into the cache the two renders share
+   stand-in; which charts a report shows depends on the findings, never on a drawing
+   (``render.chart_requests``);
+2. *draw*: the PDF's charts are drawn into the cache the two renders share
    (:func:`~auditor.report.charts.cached_charts`), by ``workers`` processes when there are
    enough charts for that to pay (forked, so nothing is imported again), else here;
-3. the renders then find every chart in the cache.
+3. the PDF's render finds every chart in the cache; report.html, which shows about three
+   times as many, draws the rest in a child forked beside the PDF's layout
+   (:mod:`auditor.report.forked`).
 
 A chart that cannot be drawn becomes a note, as it does when drawn one by one.
 """
@@ -62,6 +65,11 @@ def _draw(item: tuple[dict, dict]):
     return render_chart(chart, **kwargs)
 
 
+def _import_drawing() -> None:
+    import matplotlib.backends.backend_svg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+
+
 def draw_all(
     requests: dict[tuple, tuple[dict, dict]], cache: dict, *, workers: int | None = None
 ) -> int:
@@ -74,6 +82,8 @@ def draw_all(
             cache[key] = _draw(item)
         return 1
     from concurrent.futures import ProcessPoolExecutor
+
+    _import_drawing()  # once, here: the forked workers (and later forks) inherit it
 
     # costliest first (most data), so that no worker is left with a long one at the end
     todo.sort(key=lambda kv: -len(kv[0][0]))

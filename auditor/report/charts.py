@@ -962,6 +962,34 @@ def numbered_charts(draw: Callable[..., ChartSVG | None]) -> Callable[..., Chart
     return draw_numbered
 
 
+#: How the PDF's page refers to a chart: an image its URL fetcher answers from memory.
+CHART_URL = "auditor-chart:{number}"
+
+
+def charts_as_images(
+    draw: Callable[..., ChartSVG | None], images: dict[str, bytes]
+) -> Callable[..., ChartSVG | None]:
+    """``draw`` whose every chart is an ``<img>`` of its SVG, the SVG kept in ``images``
+    under the image's URL (``CHART_URL``) for the PDF's URL fetcher.
+
+    WeasyPrint parses and draws an image's SVG apart from the page; inline, each of a
+    chart's hundred-odd nodes would also go through the page's HTML parser and style
+    cascade, a tenth of the PDF's layout for nothing.
+    """
+    import html
+
+    def draw_image(chart, **kwargs):
+        drawn = draw(chart, **kwargs)
+        if drawn is None or not drawn.svg:
+            return drawn
+        url = CHART_URL.format(number=len(images) + 1)
+        images[url] = drawn.svg.encode("utf-8")
+        alt = html.escape(drawn.title, quote=True)
+        return dataclasses.replace(drawn, svg=f'<img class="chart-svg" src="{url}" alt="{alt}">')
+
+    return draw_image
+
+
 def render_chart(chart: dict[str, Any] | None, *, compact: bool = False) -> ChartSVG | None:
     """Draw one chart dict; an unknown or malformed chart becomes a note, never an error.
 

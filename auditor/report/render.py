@@ -14,6 +14,8 @@ Heavy imports (jinja2, weasyprint, matplotlib, yaml) happen inside the functions
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,8 @@ from urllib.parse import unquote, urlsplit
 from auditor.atomic import write_bytes
 from auditor.errors import DataError, Location
 from auditor.fingerprint import sha256_bytes
+from auditor.report.chart_pool import draw_all
+from auditor.report.forked import Beside
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -54,13 +58,17 @@ def is_packaged_asset(url: str) -> bool:
     return path.is_file() and path.is_relative_to(STATIC_DIR)
 
 
-def make_url_fetcher():
-    """A WeasyPrint URL fetcher that refuses everything but the packaged static assets.
+def make_url_fetcher(images: dict[str, bytes] | None = None):
+    """A WeasyPrint URL fetcher that refuses everything but the packaged static assets
+    and this report's own charts (``images``: SVG bytes by ``charts.CHART_URL``, kept in
+    memory by :func:`~auditor.report.charts.charts_as_images`).
 
     The returned fetcher records every URL it was asked for in ``requested`` (and the
     refused ones in ``refused``), which the tests use to prove nothing else was read.
     """
-    from weasyprint.urls import URLFetcher
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    charts = dict(images or {})
 
     class PackagedAssetsFetcher(URLFetcher):
         def __init__(self) -> None:
@@ -70,6 +78,8 @@ def make_url_fetcher():
 
         def fetch(self, url, headers=None):
             self.requested.append(url)
+            if url in charts:
+                return URLFetcherResponse(url, charts[url], {"Content-Type": "image/svg+xml"})
             if not is_packaged_asset(url):
                 self.refused.append(url)
                 raise RefusedURL(REFUSED_URL.format(url=url[:200]))
@@ -97,7 +107,9 @@ def spec_document(results: dict[str, Any]) -> str:
     )
 
 
+@functools.lru_cache(maxsize=1)
 def _environment():
+    """The Jinja environment (one per process: the template is compiled once)."""
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     env = Environment(
@@ -121,21 +133,31 @@ def render_html(
     attachments: list[dict[str, str]],
     medium: str = "html",
     drawn: dict | None = None,
+    images: dict[str, bytes] | None = None,
 ) -> str:
     """The report as one self-contained HTML page (styles inline, charts inline SVG).
 
     ``medium`` is what the page is for: ``"html"`` (report.html: every passing example,
     collapsed) or ``"pdf"`` (the page WeasyPrint lays out: a finding that passes everywhere
     is its table row). ``drawn`` is a chart cache shared by the renders of one report, so
-    that a chart both media show is drawn once.
+    that a chart both media show is drawn once. ``images``, when given, receives each
+    chart's SVG by URL and the page shows it as an image of that URL (the PDF's page:
+    :func:`~auditor.report.charts.charts_as_images`, given to ``layout_pdf``); else the
+    charts are inline SVG.
     """
-    from auditor.report.charts import cached_charts, numbered_charts, render_chart
+    from auditor.report.charts import (
+        cached_charts,
+        charts_as_images,
+        numbered_charts,
+        render_chart,
+    )
     from auditor.report.context import build_context
 
     draw = render_chart if drawn is None else cached_charts(render_chart, drawn)
+    draw = numbered_charts(draw) if images is None else charts_as_images(draw, images)
     context = build_context(
         results,
-        draw_chart=numbered_charts(draw),
+        draw_chart=draw,
         spec_text=spec_text,
         attachments=attachments,
         medium=medium,
@@ -144,11 +166,12 @@ def render_html(
     return _environment().get_template(TEMPLATE).render(css=css, **context)
 
 
-def layout_pdf(html: str, *, url_fetcher=None):
-    """WeasyPrint's laid-out document of ``html`` (pages, boxes), and its URL fetcher."""
+def layout_pdf(html: str, *, url_fetcher=None, images: dict[str, bytes] | None = None):
+    """WeasyPrint's laid-out document of ``html`` (pages, boxes), and its URL fetcher;
+    ``images`` are the page's charts by URL (``render_html(images=...)``)."""
     import weasyprint
 
-    fetcher = url_fetcher if url_fetcher is not None else make_url_fetcher()
+    fetcher = url_fetcher if url_fetcher is not None else make_url_fetcher(images)
     document = weasyprint.HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher)
     return document.render(), fetcher
 
@@ -171,9 +194,15 @@ def write_pdf(document, fetcher, *, attachments: list[tuple[str, bytes, str]]) -
     return document.write_pdf(attachments=files, custom_metadata=True)
 
 
-def render_pdf(html: str, *, attachments: list[tuple[str, bytes, str]], url_fetcher=None) -> bytes:
+def render_pdf(
+    html: str,
+    *,
+    attachments: list[tuple[str, bytes, str]],
+    url_fetcher=None,
+    images: dict[str, bytes] | None = None,
+) -> bytes:
     """The PDF of ``html``; ``attachments`` are (name, bytes, description)."""
-    document, fetcher = layout_pdf(html, url_fetcher=url_fetcher)
+    document, fetcher = layout_pdf(html, url_fetcher=url_fetcher, images=images)
     return write_pdf(document, fetcher, attachments=attachments)
 
 
@@ -184,7 +213,6 @@ class _Stages:
         self.timings = timings
 
     def __call__(self, name: str):
-        import contextlib
         import time
 
         @contextlib.contextmanager
@@ -201,7 +229,7 @@ class _Stages:
 
 
 #: The stages of a render, as ``render_report(timings=...)`` reports them.
-RENDER_STAGES = ("charts", "template", "layout", "pdf", "write")
+RENDER_STAGES = ("charts", "template", "layout", "pdf", "html", "write")
 
 
 def render_report(
@@ -230,11 +258,13 @@ def render_report(
         None serialises ``results['spec']`` as YAML.
     timings
         When given, the seconds of each stage are added into it (``RENDER_STAGES``:
-        drawing the charts, building and filling the template, the PDF layout, writing
-        the PDF, writing the files).
+        drawing the PDF's charts, building and filling the PDF's template, its layout,
+        writing the PDF, waiting for report.html (drawn and filled beside the PDF, so
+        near zero when forked), writing the files).
     workers
         Processes that draw the charts (:mod:`auditor.report.chart_pool`); None: the
-        cores this process may use, at most 4.
+        cores this process may use, at most 4. More than one also has report.html
+        drawn and filled in a forked child beside the PDF's layout (:mod:`.forked`).
 
     Returns
     -------
@@ -245,32 +275,100 @@ def render_report(
     results_bytes = _results_bytes(results, results_path)
     spec_text = spec_text if spec_text is not None else spec_document(results)
     spec_bytes = spec_text.encode("utf-8")
+    with _collections_spared():
+        return _render(
+            results, out_dir, results_bytes, spec_text, spec_bytes, _Stages(timings), workers
+        )
+
+
+@contextlib.contextmanager
+def _collections_spared():
+    """No garbage collection during the render, and the objects that exist before it
+    (the run's data, model, imports) frozen out of the collections that follow.
+
+    The layout makes millions of short-lived objects: in a run's process (a million
+    objects) the collections they set off took a fifth of the layout, freezing the
+    older objects a quarter of that; the render's own garbage is a few tens of MB,
+    collected once it is over. Frozen objects also stay out of the pages a forked
+    child copies when its collector runs (:mod:`.forked`).
+    """
+    import gc
+
+    enabled = gc.isenabled()
+    freeze = not gc.get_freeze_count()  # someone else froze: leave their freeze alone
+    if freeze:
+        gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        if freeze:
+            gc.unfreeze()
+
+
+def _render(results, out_dir, results_bytes, spec_text, spec_bytes, stage, workers):
     listed = _listed_attachments(results_bytes, spec_bytes)
-    stage = _Stages(timings)
     drawn: dict = {}
-    with stage("charts"):  # every chart either medium shows, drawn once, in parallel
-        draw_charts(results, spec_text=spec_text, attachments=listed, drawn=drawn, workers=workers)
-    with stage("template"):
-        html = render_html(results, spec_text=spec_text, attachments=listed, drawn=drawn)
-        printed = render_html(
-            results, spec_text=spec_text, attachments=listed, medium="pdf", drawn=drawn
-        )
-    with stage("layout"):
-        document, fetcher = layout_pdf(printed)
-    with stage("pdf"):
-        pdf = write_pdf(
-            document,
-            fetcher,
-            attachments=[
-                (RESULTS_ATTACHMENT, results_bytes, f"SHA-256 {listed[0]['sha256']}"),
-                (SPEC_ATTACHMENT, spec_bytes, f"SHA-256 {listed[1]['sha256']}"),
-            ],
-        )
+    parallel = workers is None or int(workers) > 1
+    with stage("charts"):  # the PDF's charts first, drawn once each, in parallel
+        requests = chart_requests(results, spec_text=spec_text, attachments=listed)
+        draw_all(requests["pdf"], drawn, workers=workers)
+
+    def page() -> bytes:  # report.html: the charts only it shows, then its template
+        return render_html(results, spec_text=spec_text, attachments=listed, drawn=drawn).encode()
+
+    with Beside(page, fork=parallel) as html_page:  # ... beside the PDF's layout
+        images: dict[str, bytes] = {}
+        with stage("template"):
+            printed = render_html(
+                results,
+                spec_text=spec_text,
+                attachments=listed,
+                medium="pdf",
+                drawn=drawn,
+                images=images,
+            )
+        with stage("layout"):
+            document, fetcher = layout_pdf(printed, images=images)
+        with stage("pdf"):
+            pdf = write_pdf(
+                document,
+                fetcher,
+                attachments=[
+                    (RESULTS_ATTACHMENT, results_bytes, f"SHA-256 {listed[0]['sha256']}"),
+                    (SPEC_ATTACHMENT, spec_bytes, f"SHA-256 {listed[1]['sha256']}"),
+                ],
+            )
+        with stage("html"):
+            html = html_page.result()
     with stage("write"):
         return {
-            "html": write_bytes(out_dir / "report.html", html.encode("utf-8")),
+            "html": write_bytes(out_dir / "report.html", html),
             "pdf": write_bytes(out_dir / "report.pdf", pdf),
         }
+
+
+def chart_requests(
+    results: dict[str, Any], *, spec_text: str, attachments: list[dict[str, str]]
+) -> dict[str, dict]:
+    """The charts each medium shows (``context.MEDIA``), recorded without drawing any:
+    ``{medium: {chart key: (chart, drawing options)}}``."""
+    from auditor.report.chart_pool import recorder
+    from auditor.report.context import MEDIA, build_context
+
+    requests: dict[str, dict] = {}
+    for medium in MEDIA:
+        requests[medium] = {}
+        build_context(
+            results,
+            draw_chart=recorder(requests[medium]),
+            spec_text=spec_text,
+            attachments=attachments,
+            medium=medium,
+        )
+    return requests
 
 
 def draw_charts(
@@ -283,19 +381,9 @@ def draw_charts(
 ) -> int:
     """Draw into ``drawn`` every chart report.html and report.pdf show; returns the
     processes that drew them (:mod:`auditor.report.chart_pool`)."""
-    from auditor.report.chart_pool import draw_all, recorder
-    from auditor.report.context import MEDIA, build_context
-
-    requests: dict = {}
-    for medium in MEDIA:
-        build_context(
-            results,
-            draw_chart=recorder(requests),
-            spec_text=spec_text,
-            attachments=attachments,
-            medium=medium,
-        )
-    return draw_all(requests, drawn, workers=workers)
+    requests = chart_requests(results, spec_text=spec_text, attachments=attachments)
+    every = {key: item for medium in requests.values() for key, item in medium.items()}
+    return draw_all(every, drawn, workers=workers)
 
 
 def _results_bytes(results: dict[str, Any], results_path: Path | None) -> bytes:

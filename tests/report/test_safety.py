@@ -21,8 +21,8 @@ LINK = '<link rel="attachment" href="file:///etc/hostname">'
 def spied_fetchers(monkeypatch):
     made = []
 
-    def spy():
-        fetcher = make_url_fetcher()
+    def spy(images=None):
+        fetcher = make_url_fetcher(images)
         made.append(fetcher)
         return fetcher
 
@@ -89,6 +89,21 @@ def test_fetcher_refuses_everything_but_packaged_assets(tmp_path):
         with pytest.raises(render_mod.RefusedURL):
             fetcher.fetch(url)
     assert len(fetcher.refused) == 7
+
+
+def test_the_fetcher_answers_only_this_reports_own_charts():
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"></svg>'
+    fetcher = make_url_fetcher({"auditor-chart:1": svg})
+    response = fetcher.fetch("auditor-chart:1")
+    try:
+        assert response.read() == svg and response.content_type == "image/svg+xml"
+    finally:
+        response.close()
+    for url in ("auditor-chart:2", "auditor-chart:1/../x", "auditor-chart:"):
+        with pytest.raises(render_mod.RefusedURL):
+            fetcher.fetch(url)
+    with pytest.raises(render_mod.RefusedURL):
+        make_url_fetcher().fetch("auditor-chart:1")
 
 
 def test_relative_urls_resolve_inside_the_static_folder():

@@ -966,6 +966,16 @@ def numbered_charts(draw: Callable[..., ChartSVG | None]) -> Callable[..., Chart
 CHART_URL = "auditor-chart:{number}"
 
 
+def image_tag(images: dict, body, title: str) -> str:
+    """Keep ``body`` (a chart's SVG bytes, or a function that gives them when the page
+    is laid out) in ``images`` under a new ``CHART_URL``; the ``<img>`` that shows it."""
+    import html
+
+    url = CHART_URL.format(number=len(images) + 1)
+    images[url] = body
+    return f'<img class="chart-svg" src="{url}" alt="{html.escape(title, quote=True)}">'
+
+
 def charts_as_images(
     draw: Callable[..., ChartSVG | None], images: dict[str, bytes]
 ) -> Callable[..., ChartSVG | None]:
@@ -976,16 +986,13 @@ def charts_as_images(
     chart's hundred-odd nodes would also go through the page's HTML parser and style
     cascade, a tenth of the PDF's layout for nothing.
     """
-    import html
 
     def draw_image(chart, **kwargs):
         drawn = draw(chart, **kwargs)
         if drawn is None or not drawn.svg:
             return drawn
-        url = CHART_URL.format(number=len(images) + 1)
-        images[url] = drawn.svg.encode("utf-8")
-        alt = html.escape(drawn.title, quote=True)
-        return dataclasses.replace(drawn, svg=f'<img class="chart-svg" src="{url}" alt="{alt}">')
+        tag = image_tag(images, drawn.svg.encode("utf-8"), drawn.title)
+        return dataclasses.replace(drawn, svg=tag)
 
     return draw_image
 

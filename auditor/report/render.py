@@ -7,7 +7,9 @@ metadata (``auditor verify`` reads both back).
 Safety: Jinja2 autoescapes every value and fails on a missing one (StrictUndefined);
 WeasyPrint gets a URL fetcher that refuses every URL except files inside the package's
 own ``static`` folder, and the base URL is that folder, so a relative URL cannot reach
-the rest of the filesystem. Charts are inline SVG drawn from numbers by matplotlib.
+the rest of the filesystem, nor anything but this report's own charts, which it answers
+from memory. Charts are SVG drawn from numbers by matplotlib: inline in report.html,
+images of this report's own ``auditor-chart:N`` URLs in the PDF.
 
 Heavy imports (jinja2, weasyprint, matplotlib, yaml) happen inside the functions.
 """
@@ -24,8 +26,7 @@ from urllib.parse import unquote, urlsplit
 from auditor.atomic import write_bytes
 from auditor.errors import DataError, Location
 from auditor.fingerprint import sha256_bytes
-from auditor.report.chart_pool import draw_all
-from auditor.report.forked import Beside
+from auditor.report.chart_pool import ChartStream
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_DIR = PACKAGE_DIR / "static"
@@ -79,7 +80,9 @@ def make_url_fetcher(images: dict[str, bytes] | None = None):
         def fetch(self, url, headers=None):
             self.requested.append(url)
             if url in charts:
-                return URLFetcherResponse(url, charts[url], {"Content-Type": "image/svg+xml"})
+                body = charts[url]
+                body = body() if callable(body) else body  # drawn when first laid out
+                return URLFetcherResponse(url, body, {"Content-Type": "image/svg+xml"})
             if not is_packaged_asset(url):
                 self.refused.append(url)
                 raise RefusedURL(REFUSED_URL.format(url=url[:200]))
@@ -134,6 +137,7 @@ def render_html(
     medium: str = "html",
     drawn: dict | None = None,
     images: dict[str, bytes] | None = None,
+    stream=None,
 ) -> str:
     """The report as one self-contained HTML page (styles inline, charts inline SVG).
 
@@ -143,7 +147,8 @@ def render_html(
     that a chart both media show is drawn once. ``images``, when given, receives each
     chart's SVG by URL and the page shows it as an image of that URL (the PDF's page:
     :func:`~auditor.report.charts.charts_as_images`, given to ``layout_pdf``); else the
-    charts are inline SVG.
+    charts are inline SVG. ``stream``, with ``images``: the charts are a
+    :class:`~auditor.report.chart_pool.ChartStream`'s, drawn while the page is laid out.
     """
     from auditor.report.charts import (
         cached_charts,
@@ -154,7 +159,12 @@ def render_html(
     from auditor.report.context import build_context
 
     draw = render_chart if drawn is None else cached_charts(render_chart, drawn)
-    draw = numbered_charts(draw) if images is None else charts_as_images(draw, images)
+    if stream is not None:
+        draw = stream.as_images(images)
+    elif images is not None:
+        draw = charts_as_images(draw, images)
+    else:
+        draw = numbered_charts(draw)
     context = build_context(
         results,
         draw_chart=draw,
@@ -258,13 +268,14 @@ def render_report(
         None serialises ``results['spec']`` as YAML.
     timings
         When given, the seconds of each stage are added into it (``RENDER_STAGES``:
-        drawing the PDF's charts, building and filling the PDF's template, its layout,
-        writing the PDF, waiting for report.html (drawn and filled beside the PDF, so
-        near zero when forked), writing the files).
+        recording which charts each medium shows and starting the child that draws
+        them, filling the PDF's template, its layout (which waits for any chart not yet
+        drawn, or draws it), writing the PDF, the rest of report.html's charts and its
+        template, writing the files).
     workers
-        Processes that draw the charts (:mod:`auditor.report.chart_pool`); None: the
-        cores this process may use, at most 4. More than one also has report.html
-        drawn and filled in a forked child beside the PDF's layout (:mod:`.forked`).
+        Processes that draw the charts (:class:`~auditor.report.chart_pool.ChartStream`):
+        1, this one only; 2 or more, a forked child beside this one's layout too. None:
+        two where two cores are free to this process.
 
     Returns
     -------
@@ -289,8 +300,8 @@ def _collections_spared():
     The layout makes millions of short-lived objects: in a run's process (a million
     objects) the collections they set off took a fifth of the layout, freezing the
     older objects a quarter of that; the render's own garbage is a few tens of MB,
-    collected once it is over. Frozen objects also stay out of the pages a forked
-    child copies when its collector runs (:mod:`.forked`).
+    collected once it is over. Frozen objects also stay out of the pages the forked
+    chart-drawing child copies when its collector runs (:mod:`.chart_pool`).
     """
     import gc
 
@@ -310,39 +321,32 @@ def _collections_spared():
 
 def _render(results, out_dir, results_bytes, spec_text, spec_bytes, stage, workers):
     listed = _listed_attachments(results_bytes, spec_bytes)
+    attachments = [
+        (RESULTS_ATTACHMENT, results_bytes, f"SHA-256 {listed[0]['sha256']}"),
+        (SPEC_ATTACHMENT, spec_bytes, f"SHA-256 {listed[1]['sha256']}"),
+    ]
+    page = {"results": results, "spec_text": spec_text, "attachments": listed}
     drawn: dict = {}
-    parallel = workers is None or int(workers) > 1
-    with stage("charts"):  # the PDF's charts first, drawn once each, in parallel
+    with stage("charts"):  # which charts, the PDF's first; a child starts drawing them
         requests = chart_requests(results, spec_text=spec_text, attachments=listed)
-        draw_all(requests["pdf"], drawn, workers=workers)
-
-    def page() -> bytes:  # report.html: the charts only it shows, then its template
-        return render_html(results, spec_text=spec_text, attachments=listed, drawn=drawn).encode()
-
-    with Beside(page, fork=parallel) as html_page:  # ... beside the PDF's layout
-        images: dict[str, bytes] = {}
+        stream = ChartStream({**requests["pdf"], **requests["html"]}, drawn, workers=workers)
+    with stream:
+        images: dict = {}
         with stage("template"):
-            printed = render_html(
-                results,
-                spec_text=spec_text,
-                attachments=listed,
-                medium="pdf",
-                drawn=drawn,
-                images=images,
-            )
-        with stage("layout"):
+            printed = render_html(**page, medium="pdf", images=images, stream=stream)
+        with stage("layout"):  # asks for each chart as it lays it out
             document, fetcher = layout_pdf(printed, images=images)
+        if stream.missed:  # a chart turned out a note: the page again, with what was drawn
+            stream.finish()
+            with stage("template"):
+                images = {}
+                printed = render_html(**page, medium="pdf", drawn=drawn, images=images)
+            with stage("layout"):
+                document, fetcher = layout_pdf(printed, images=images)
         with stage("pdf"):
-            pdf = write_pdf(
-                document,
-                fetcher,
-                attachments=[
-                    (RESULTS_ATTACHMENT, results_bytes, f"SHA-256 {listed[0]['sha256']}"),
-                    (SPEC_ATTACHMENT, spec_bytes, f"SHA-256 {listed[1]['sha256']}"),
-                ],
-            )
-        with stage("html"):
-            html = html_page.result()
+            pdf = write_pdf(document, fetcher, attachments=attachments)
+        with stage("html"):  # report.html: every chart, most drawn beside the layout
+            html = render_html(**page, drawn=stream.finish()).encode("utf-8")
     with stage("write"):
         return {
             "html": write_bytes(out_dir / "report.html", html),
@@ -382,8 +386,9 @@ def draw_charts(
     """Draw into ``drawn`` every chart report.html and report.pdf show; returns the
     processes that drew them (:mod:`auditor.report.chart_pool`)."""
     requests = chart_requests(results, spec_text=spec_text, attachments=attachments)
-    every = {key: item for medium in requests.values() for key, item in medium.items()}
-    return draw_all(every, drawn, workers=workers)
+    with ChartStream({**requests["pdf"], **requests["html"]}, drawn, workers=workers) as stream:
+        stream.finish()
+        return 2 if stream.forked else 1
 
 
 def _results_bytes(results: dict[str, Any], results_path: Path | None) -> bytes:

@@ -1,39 +1,11 @@
-"""Charts drawn once each, before the renders, in parallel processes where it pays."""
+"""Charts drawn once each; a render reports its stages."""
 
 from __future__ import annotations
 
 import pytest
 
-from auditor.report import chart_pool
 from auditor.report.render import RENDER_STAGES, draw_charts, render_html, render_report
 from tests.report.fixtures import make_results
-
-
-def _requests(results):
-    requests: dict = {}
-    from auditor.report.context import MEDIA, build_context
-
-    for medium in MEDIA:
-        build_context(
-            results,
-            draw_chart=chart_pool.recorder(requests),
-            spec_text="",
-            attachments=[],
-            medium=medium,
-        )
-    return requests
-
-
-def test_parallel_drawing_gives_the_same_charts_as_drawing_here():
-    results = make_results("binary", n_charts=12)
-    requests = _requests(results)
-    assert len(requests) >= chart_pool.PARALLEL_FROM
-    here, forked = {}, {}
-    assert chart_pool.draw_all(requests, here, workers=1) == 1
-    assert chart_pool.draw_all(requests, forked, workers=2) == 2
-    assert here.keys() == forked.keys() == requests.keys()
-    for key in here:
-        assert here[key] == forked[key], "the same SVG, drawn in a worker process"
 
 
 def test_the_renders_draw_nothing_the_pool_did_not(monkeypatch):
@@ -49,16 +21,6 @@ def test_the_renders_draw_nothing_the_pool_did_not(monkeypatch):
     for medium in ("html", "pdf"):
         page = render_html(results, spec_text="", attachments=[], medium=medium, drawn=drawn)
         assert page.count('<svg class="chart-svg"') >= 1
-
-
-def test_a_chart_that_cannot_be_drawn_is_a_note_in_either_path():
-    bad = {"kind": "group_bars", "title": "broken", "rows": "not rows"}
-    requests = {chart_pool.chart_key(bad, {}): (bad, {})}
-    for workers in (1, 2):
-        cache: dict = {}
-        chart_pool.draw_all(requests, cache, workers=workers)
-        (drawn,) = cache.values()
-        assert drawn.svg is None and "could not be drawn" in drawn.note
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -1,0 +1,158 @@
+"""Charts drawn by a forked child beside the PDF's layout, streamed back, drawn here when
+needed first; the PDF's charts as images its fetcher answers from memory."""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+
+import pytest
+
+from auditor.report import chart_pool
+from auditor.report import render as render_mod
+from tests.report.conftest import pdf_text
+from tests.report.fixtures import make_results
+
+can_fork = "fork" in __import__("multiprocessing").get_all_start_methods()
+needs_fork = pytest.mark.skipif(not can_fork, reason="this platform cannot fork")
+
+
+def _requests(results):
+    requests = render_mod.chart_requests(results, spec_text="", attachments=[])
+    return {**requests["pdf"], **requests["html"]}
+
+
+@needs_fork
+def test_a_forked_stream_draws_what_one_process_draws():
+    requests = _requests(make_results("binary", n_charts=12))
+    assert len(requests) >= 12
+    here, beside = {}, {}
+    with chart_pool.ChartStream(requests, here, workers=1) as one:
+        assert not one.forked
+        one.finish()
+    with chart_pool.ChartStream(requests, beside, workers=2) as two:
+        assert two.forked
+        two.finish()
+    assert here.keys() == beside.keys() == requests.keys()
+    for key in here:
+        assert here[key] == beside[key], "the same SVG, drawn in the child"
+
+
+@needs_fork
+def test_a_chart_needed_before_the_child_reaches_it_is_drawn_here_once(monkeypatch):
+    requests = _requests(make_results("binary", n_charts=12))
+    keys = list(requests)
+    drawn_here = []
+    real = chart_pool._draw
+    parent = os.getpid()
+
+    def counting(item):
+        if os.getpid() == parent:
+            drawn_here.append(item[0].get("title"))
+        return real(item)
+
+    monkeypatch.setattr(chart_pool, "_draw", counting)
+    cache: dict = {}
+    with chart_pool.ChartStream(requests, cache, workers=2) as stream:
+        last = stream.get(keys[-1])  # the child starts at the first
+        assert last is cache[keys[-1]] and last.svg
+        stream.finish()
+    assert requests[keys[-1]][0].get("title") in drawn_here
+    assert len(drawn_here) < len(keys), "the child drew the others"
+    assert len(cache) == len(keys)
+
+
+@needs_fork
+def test_a_child_that_dies_leaves_its_charts_to_this_process(monkeypatch):
+    requests = _requests(make_results("binary", n_charts=8))
+    parent = os.getpid()
+    real = chart_pool._draw
+
+    def dies_in_child(item):
+        if os.getpid() != parent:
+            os._exit(3)
+        return real(item)
+
+    monkeypatch.setattr(chart_pool, "_draw", dies_in_child)
+    cache: dict = {}
+    with chart_pool.ChartStream(requests, cache, workers=2) as stream:
+        stream.finish()
+    assert cache.keys() == requests.keys() and all(d.svg for d in cache.values())
+
+
+def test_a_chart_that_cannot_be_drawn_is_a_note_in_either_path():
+    bad = {"kind": "group_bars", "title": "broken", "rows": "not rows"}
+    requests = {chart_pool.chart_key(bad, {}): (bad, {})}
+    for workers in (1, 2):
+        cache: dict = {}
+        with chart_pool.ChartStream(requests, cache, workers=workers) as stream:
+            stream.finish()
+        (drawn,) = cache.values()
+        assert drawn.svg is None and "could not be drawn" in drawn.note
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_pdf_chart_that_turns_out_a_note_is_a_note_in_the_pdf(tmp_path, workers):
+    results = make_results("binary", n_charts=3)
+    shown = next(f for f in results["findings"] if f.get("chart"))
+    shown["chart"] = {"kind": "group_bars", "title": "broken chart", "rows": "not rows"}
+    out = render_mod.render_report(results, tmp_path, workers=workers)
+    text = pdf_text(out["pdf"])[0]
+    assert "could not be drawn" in text.replace("\n", " ")
+
+
+@needs_fork
+def test_a_forked_render_writes_the_same_reports_as_one_process(tmp_path):
+    results = make_results("binary", n_charts=12)
+    one = render_mod.render_report(results, tmp_path / "one", workers=1)
+    two = render_mod.render_report(results, tmp_path / "two", workers=2)
+    html = one["html"].read_bytes()
+    assert html == two["html"].read_bytes()
+    assert html.count(b'<svg class="chart-svg"') >= 12  # inline in the page
+    assert pdf_text(one["pdf"]) == pdf_text(two["pdf"])
+
+
+def test_the_pdfs_charts_are_images_its_fetcher_answers_from_memory(tmp_path, monkeypatch):
+    made = []
+    real = render_mod.make_url_fetcher
+
+    def spy(images=None):
+        made.append((images, real(images)))
+        return made[-1][1]
+
+    monkeypatch.setattr(render_mod, "make_url_fetcher", spy)
+    results = make_results("binary", n_charts=8)
+    render_mod.render_report(results, tmp_path)
+    ((images, fetcher),) = made
+    assert images, "the PDF's page showed no chart"
+    assert all(url.startswith("auditor-chart:") for url in images)
+    asked = [url for url in fetcher.requested if url.startswith("auditor-chart:")]
+    assert sorted(asked) == sorted(images), "every chart drawn into the PDF, each once"
+    assert not fetcher.refused
+    # a chart's words are still text in the PDF (WeasyPrint draws the SVG's <text>)
+    svgs = [body() if callable(body) else body for body in images.values()]
+    assert all(svg.startswith(b"<svg") for svg in svgs)
+    words = {
+        w.strip() for svg in svgs for w in re.findall(r"<text[^>]*>([^<]{6,})</text>", svg.decode())
+    }
+    assert words
+    text = pdf_text(tmp_path / "report.pdf")[0].replace(" ", "")
+    assert any(w.replace(" ", "") in text for w in words), sorted(words)[:5]
+
+
+def test_a_render_leaves_the_garbage_collector_as_it_found_it(tmp_path):
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+    render_mod.render_report(make_results("binary", n_charts=2), tmp_path, workers=1)
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        render_mod.render_report(make_results("binary", n_charts=2), tmp_path, workers=1)
+        assert gc.get_freeze_count() > frozen // 2, "someone else's freeze left alone"
+        gc.disable()
+        render_mod.render_report(make_results("binary", n_charts=2), tmp_path, workers=1)
+        assert not gc.isenabled(), "a collector someone paused stays paused"
+    finally:
+        gc.enable()
+        gc.unfreeze()

@@ -122,3 +122,14 @@ def test_the_audit_types_the_text_column_as_text_in_every_check(tmp_path, encode
     # (4) permuting the text column is kept, and said to be the text column
     drivers = next(f for f in results["findings"] if f["id"].startswith("drivers.feature_imp"))
     assert "(the text column" in drivers["summary"]
+
+
+def test_the_tfidf_baseline_scores_every_class_of_a_multiclass_text(tmp_path, encoder):
+    frame = reviews(300, seed=2, classes=3)
+    spec = classifier_spec(tmp_path, encoder, frame, task="multiclass")
+    dataset = build_dataset(spec)
+    test = baseline_predictions(dataset, None, seed=1)["tfidf"]["test"]
+    assert test.scores.shape == (len(test.y_true), 3)
+    np.testing.assert_allclose(test.scores.sum(axis=1), 1.0, atol=1e-9)
+    # the opinion words decide the class: well above the 1/3 of a guess
+    assert (test.y_pred == test.y_true).mean() > 0.6

@@ -6,10 +6,13 @@ every pair (reference split, client split); the drift checks only read the resul
 - Per feature: the two samples' counts over common bins, the drift test's p-value with
   Benjamini-Hochberg control over the features, the spec's effect size with a bootstrap
   interval, and the categories the reference never had (:mod:`auditor.metrics.drift`).
+  A text column (a text classifier's) is compared as the distribution of its words, each
+  text weighing once, its unseen words the out-of-vocabulary share (:func:`bin_text`).
 - A domain classifier: gradient-boosted trees trained to tell reference rows (label 0) from
   client rows (label 1), on seeded samples of at most ``drift.sample_rows`` rows per side;
   its cross-validated ROC-AUC with a bootstrap interval (0.5: indistinguishable) and the
-  features whose permutation lowers that AUC the most.
+  features whose permutation lowers that AUC the most. A text column enters it as the main
+  components of its TF-IDF words (:func:`text_components`), never as raw strings.
 """
 
 from __future__ import annotations
@@ -88,6 +91,8 @@ def _numbers(column) -> np.ndarray:
 def _summary(kind: str, values) -> str:
     import pandas as pd
 
+    if kind == "text":
+        return f"median {_readable(_words_per_text(values))} words per text"
     if kind == "numeric":
         v = pd.to_numeric(pd.Series(values), errors="coerce").dropna()
         return f"median {_readable(float(v.median()))}" if len(v) else "no values"
@@ -95,6 +100,36 @@ def _summary(kind: str, values) -> str:
     if counts.empty:
         return "no values"
     return f"most common '{counts.index[0]}' ({100 * counts.iloc[0]:.0f}%)"
+
+
+def _tokens(values) -> Any:
+    """Lower-cased word tokens of every text, one row per token."""
+    import pandas as pd
+
+    words = pd.Series(values).fillna("").astype(str).str.lower().str.findall(r"\w+")
+    return words.explode().dropna()
+
+
+def _words_per_text(values) -> float:
+    import pandas as pd
+
+    return float(pd.Series(values).fillna("").astype(str).str.split().str.len().median())
+
+
+def bin_text(reference, current):
+    """A text column as counts over its words (the client's words the reference never used
+    are the unseen bins: the out-of-vocabulary share), scaled to one unit per text.
+
+    Words within one text are not independent draws, so the counts are scaled down to the
+    number of texts: the test and the interval weigh the evidence of each text once."""
+    import dataclasses
+
+    from auditor.metrics.drift import bin_categorical
+
+    b = bin_categorical(_tokens(reference), _tokens(current))
+    ref_scale = len(reference) / max(float(b.reference.sum()), 1.0)
+    cur_scale = len(current) / max(float(b.current.sum()), 1.0)
+    return dataclasses.replace(b, reference=b.reference * ref_scale, current=b.current * cur_scale)
 
 
 def feature_drift(
@@ -120,9 +155,11 @@ def feature_drift(
 
     out, p_values = [], []
     for j, col in enumerate(columns):
-        kind = "numeric" if kinds.get(col) == "numeric" else "categorical"
+        kind = kinds.get(col) if kinds.get(col) in ("numeric", "text") else "categorical"
         if kind == "numeric":
             b = bin_numeric(_numbers(reference[col]), _numbers(current[col]))
+        elif kind == "text":  # the words' distribution, never the raw strings as categories
+            b = bin_text(reference[col], current[col])
         else:
             b = bin_categorical(reference[col], current[col])
         name = settings.numeric if kind == "numeric" else settings.categorical
@@ -131,7 +168,7 @@ def feature_drift(
             stat, b, resamples=resamples, confidence=confidence, seed=seed * 7919 + j
         )
         total = max(float(b.current.sum()), 1.0)
-        shown = np.argsort(-(b.reference + b.current))[:12] if kind == "categorical" else None
+        shown = np.argsort(-(b.reference + b.current))[:12] if kind != "numeric" else None
         chart = {
             "labels": [b.labels[i] for i in (shown if shown is not None else range(len(b.labels)))],
             "reference": _shares(b.reference, shown),
@@ -274,6 +311,28 @@ def _drivers(model, X, y, held, columns: list[str], rng, seed: int) -> list[dict
     ]
 
 
+#: Components of a text column's TF-IDF words the domain classifier reads.
+TEXT_COMPONENTS = 20
+
+
+def text_components(values, *, seed: int) -> np.ndarray:
+    """A text column as the first :data:`TEXT_COMPONENTS` components (truncated SVD) of
+    its TF-IDF words (1-2 grams), fitted on both samples without their side: no label."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    text = values.fillna("").astype(str).tolist()
+    try:
+        tfidf = TfidfVectorizer(ngram_range=(1, 2), max_features=20_000, sublinear_tf=True)
+        words = tfidf.fit_transform(text)
+    except ValueError:  # no words at all (empty texts)
+        return np.zeros((len(text), 1))
+    k = min(TEXT_COMPONENTS, words.shape[1] - 1, len(text) - 1)
+    if k < 1:
+        return words.toarray()
+    return TruncatedSVD(n_components=k, random_state=seed).fit_transform(words)
+
+
 def domain_classifier(
     reference,
     current,
@@ -302,11 +361,20 @@ def domain_classifier(
     rng = np.random.default_rng(seed)
     ref, cur = _sample(reference, rows, rng), _sample(current, rows, rng)
     both = pd.concat([ref[columns], cur[columns]], ignore_index=True)
-    categorical = [c for c in columns if kinds.get(c) != "numeric"]
+    texts = [c for c in columns if kinds.get(c) == "text"]
+    tabular = [c for c in columns if c not in texts]
+    categorical = [c for c in tabular if kinds.get(c) != "numeric"]
     categories = {c: list(both[c].astype("string").value_counts().index[:250]) for c in categorical}
-    X = _encode(both, columns, kinds, categories)
+    X = _encode(both, tabular, kinds, categories) if tabular else np.empty((len(both), 0))
+    mask = np.array([c in categories for c in tabular], dtype=bool)
+    names = list(tabular)
+    for col in texts:  # a text column as its TF-IDF words' main components
+        block = text_components(both[col], seed=seed)
+        X = np.hstack([X, block])
+        mask = np.r_[mask, np.zeros(block.shape[1], dtype=bool)]
+        names += [f"{col} (words {k + 1})" for k in range(block.shape[1])]
+    columns = names
     y = np.r_[np.zeros(len(ref), dtype=np.int64), np.ones(len(cur), dtype=np.int64)]
-    mask = np.array([c in categories for c in columns], dtype=bool)
     # One thread: the trees are small, and OpenMP threads competing with another process
     # for two cores make them many times slower, not faster.
     with threadpool_limits(limits=1, user_api="openmp"):

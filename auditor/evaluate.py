@@ -175,6 +175,47 @@ def _fit_linear(dataset: Dataset, fit_on: str, y_train: np.ndarray, seed: int):
     return linear
 
 
+#: The TF-IDF baseline of a text column: word 1-2 grams, at most this many terms.
+TFIDF_FEATURES = 20_000
+
+
+def _text_columns(dataset: Dataset) -> list[str]:
+    """The feature columns typed ``"text"`` (a text classifier's text column)."""
+    return [c for c in dataset.feature_columns if dataset.column_types.get(c) == "text"]
+
+
+def _fit_tfidf(dataset: Dataset, fit_on: str, y_train: np.ndarray, seed: int):
+    """TF-IDF of the text column(s) (word 1-2 grams, fitted on the training rows only) and
+    a logistic regression on them, or None when the data have no text column."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    columns = _text_columns(dataset)
+    if not columns or dataset.task == "regression":
+        return None
+    model = make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), max_features=TFIDF_FEATURES, sublinear_tf=True),
+        LogisticRegression(max_iter=1000, random_state=seed),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(_joined_text(dataset.frames[fit_on], columns), y_train)
+    return model, columns
+
+
+def _joined_text(frame, columns: list[str]) -> list[str]:
+    """Each row's text columns joined by a space (missing text as empty)."""
+    parts = [frame[c].fillna("").astype(str) for c in columns]
+    joined = parts[0]
+    for p in parts[1:]:
+        joined = joined + " " + p
+    return joined.tolist()
+
+
 def _trivial(task: str, y_train: np.ndarray, k: int | None, n: int, rng) -> dict[str, tuple]:
     """{baseline: (scores, decisions)} of the trivial baselines on ``n`` rows."""
     if task == "regression":
@@ -217,12 +258,17 @@ def baseline_predictions(
     if fit_on is None:
         return {}
     y_train = np.asarray(dataset.y[fit_on])
-    linear = None
-    if len(np.unique(y_train)) > 1 and fit_on in dataset.X:
+    linear = tfidf = None
+    varied = len(np.unique(y_train)) > 1
+    if varied and fit_on in dataset.X and dataset.X[fit_on].shape[1] > 0:
         linear = _fit_linear(dataset, fit_on, y_train, seed)
+    if varied and fit_on in dataset.frames:
+        tfidf = _fit_tfidf(dataset, fit_on, y_train, seed)
     out: dict[str, dict[str, SplitEval]] = {name: {} for name in TRIVIAL_BASELINES[task]}
     if linear is not None:
         out["linear"] = {}
+    if tfidf is not None:
+        out["tfidf"] = {}
     for i, split in enumerate(dataset.splits):
         if split not in dataset.y or dataset.role(split) == "threshold":
             continue
@@ -241,6 +287,16 @@ def baseline_predictions(
                 ls = proba[:, 1] if task == "binary" else proba
             out["linear"][split] = SplitEval(
                 y_true=y, scores=ls, y_pred=decisions(task, ls, threshold), groups=None
+            )
+        if tfidf is not None and set(tfidf[1]) <= set(dataset.frames[split].columns):
+            model, columns = tfidf
+            proba = np.zeros((len(y), k))
+            proba[:, model.classes_.astype(int)] = model.predict_proba(
+                _joined_text(dataset.frames[split], columns)
+            )
+            ts = proba[:, 1] if task == "binary" else proba
+            out["tfidf"][split] = SplitEval(
+                y_true=y, scores=ts, y_pred=decisions(task, ts, threshold), groups=None
             )
     return {name: per for name, per in out.items() if per}
 

@@ -50,6 +50,15 @@ def _row_hashes(frame, columns) -> np.ndarray:
     return pd.util.hash_pandas_object(frame[columns], index=False).to_numpy()
 
 
+def _inputs_words(ds) -> str:
+    """'20 model inputs after preprocessing', and the text column(s) the model reads as text."""
+    texts = [c for c in ds.feature_columns if ds.column_types.get(c) == "text"]
+    words = f"{count_words(len(ds.feature_names), 'model input')} after preprocessing"
+    if texts:
+        words += f", and the text column {', '.join(repr(c) for c in texts)} read as text"
+    return words
+
+
 def _bars(title: str, labels, values, xlabel: str, bound: float | None = None) -> dict:
     """A ``bars`` chart (see ``types.CHART_KINDS``)."""
     return {
@@ -150,7 +159,7 @@ def data_summary(ctx: CheckContext) -> list[Finding]:
             title="Rows and columns",
             summary=f"The audit uses {count_words(total, 'row')} ({parts}) with "
             f"{count_words(len(ds.feature_columns), 'feature column')} "
-            f"({count_words(len(ds.feature_names), 'model input')} after preprocessing).",
+            f"({_inputs_words(ds)}).",
             value=float(total),
             n=total,
             details={

@@ -64,6 +64,11 @@ def _feature_finding(ctx: CheckContext, result, drift) -> Finding:
         f"({stat.label} {num(drift.value, digits=3)}"
         f"{_ci_clause(drift.ci, ctx.confidence)}; {_p_words(drift.q_value)})"
     )
+    if drift.kind == "text":  # compared as words, not as whole strings
+        figures = (
+            f"the words of its texts ({pct(drift.unseen_share)} of the client's words never "
+            f"in the development texts; {figures[0].lower()}{figures[1:]})"
+        )
     if status == "warn":
         summary = f"'{drift.feature}' in {where} differs from {ref}: {figures}."
         rec = (
@@ -549,7 +554,14 @@ def unseen_categories(ctx: CheckContext) -> list[Finding]:
         value = worst.unseen_share if worst is not None else 0.0
         status = ctx.diagnose(value, bound)
         where = ctx.phrase(r.current)
-        if worst is None or not worst.unseen:
+        texts = [d.feature for d in r.features if d.kind == "text"]
+        if worst is None and texts:  # free text has words, not categories: said once here
+            summary = (
+                f"No categorical column to check in {where}; the text column "
+                f"'{texts[0]}' is compared as words (its share of unseen words) under "
+                "feature drift."
+            )
+        elif worst is None or not worst.unseen:
             summary = (
                 f"Every category in {where} also occurs in {_reference_words(ctx, r.reference)}."
             )

@@ -113,14 +113,21 @@ def _ci3(ci, confidence: float) -> str:
 def _summary(ctx: CheckContext, drivers, metric: str) -> Finding:
     table = drivers.importance[metric]
     order = sorted(drivers.features, key=lambda f: -table[f][0])
+    texts = {f for f in order if ctx.dataset.column_types.get(f) == "text"}
+
+    def named(f: str) -> str:  # the text column said as such: shuffled whole texts
+        return f"{f} (text)" if f in texts else f
+
     rows = [
-        {"label": f, "value": table[f][0], "low": table[f][1], "high": table[f][2]} for f in order
+        {"label": named(f), "value": table[f][0], "low": table[f][1], "high": table[f][2]}
+        for f in order
     ]
     top = order[0]
     clear = [f for f in order if table[f][1] is not None and table[f][1] > 0]
     summary = (
         f"On {drivers.rows:,} rows of {ctx.phrase(drivers.split)}, the strongest driver is "
-        f"'{top}': shuffling it costs {num(table[top][0], digits=3)} of {_label(metric)}"
+        f"'{top}'{' (the text column: whole texts shuffled across rows)' if top in texts else ''}"
+        f": shuffling it costs {num(table[top][0], digits=3)} of {_label(metric)}"
         f"{_ci3(table[top][1:] if table[top][1] is not None else None, ctx.confidence)}; "
         f"{len(clear)} of {len(order)} features have an effect clearly above 0."
     )

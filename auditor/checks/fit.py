@@ -357,6 +357,7 @@ BASELINE_WORDS = {
     "mean": "always predicting the training average ({value})",
     "median": "always predicting the training median ({value})",
     "linear": "a simple linear model",
+    "tfidf": "a TF-IDF logistic regression on the text",
 }
 WORSE_THAN = "{lead} {baseline}: {label} {model} vs {base} (difference {diff}{ci}) on {where}."
 
@@ -605,17 +606,24 @@ def _baseline_words(ctx, kind: str, m, ref: _Versus, linear, worse, split: str):
             else "Prefer the simpler linear model, or tune this one (learning rate, epochs, "
             "architecture) until it beats the linear baseline."
         )
+        simple = _baseline_phrase(ctx, linear.baseline, split)
+        if linear.baseline == "tfidf":
+            rec = (
+                "A TF-IDF word model with a logistic regression does as well: prefer it, or "
+                "find out why the fine-tuned encoder adds nothing (encoder, epochs, text length)."
+            )
         return (
-            f"A simple linear model does better than this model: {m.label} "
+            f"{simple[0].upper()}{simple[1:]} does better than this model: {m.label} "
             f"{num(linear.base, digits=3)} vs {num(ref.model, digits=3)} on {where}.",
             rec,
         )
     beats_linear = "."
     if linear is not None and linear.gain is not None:
+        simple = _baseline_phrase(ctx, linear.baseline, split)
         beats_linear = (
-            f", and a linear model by {num(linear.gain, digits=3)}."
+            f", and {simple} by {num(linear.gain, digits=3)}."
             if linear.gain >= 0
-            else f"; a linear model does better, by {num(-linear.gain, digits=3)}."
+            else f"; {simple} does better, by {num(-linear.gain, digits=3)}."
         )
     return (
         f"The model beats {_baseline_phrase(ctx, ref.baseline, split)} by "
@@ -688,7 +696,8 @@ def _metric_findings(ctx, metric: str, split: str, metrics, judged, margin) -> l
     trivial = [n for n in TRIVIAL_BASELINES[ctx.task] if n in vs]
     if not trivial or vs[trivial[0]].gain is None:
         return []
-    ref, linear = vs[trivial[0]], vs.get("linear")
+    # a text classifier must beat TF-IDF words with a logistic regression, else a linear model
+    ref, linear = vs[trivial[0]], vs.get("tfidf") or vs.get("linear")
     worse = sorted(
         (vs[n] for n in trivial if _clearly_worse(vs[n])),
         key=lambda v: v.gain,
@@ -928,11 +937,23 @@ def _feature_scores(
     return best
 
 
+def _tabular_columns(ds) -> list[str]:
+    """The feature columns that are not free text (a text classifier's text column)."""
+    return [c for c in ds.feature_columns if ds.column_types.get(c) != "text"]
+
+
+#: Why a free-text column is not screened alone (said once, in the finding).
+TEXT_NOT_SCREENED = (
+    "The text column {names} is free text, not one value to screen: what its words alone "
+    "predict is the TF-IDF baseline's score (fit.baseline_improvement)."
+)
+
+
 def _ranked_features(ctx: CheckContext, check_split: str) -> list[tuple[str, float]]:
     """(feature, score) of every feature that could be scored alone, strongest first."""
     ds = ctx.dataset
     scores = []
-    for col in ds.feature_columns:
+    for col in _tabular_columns(ds):
         score = _feature_scores(
             ctx.task,
             ds.frames["train"][col].to_numpy(),
@@ -1019,13 +1040,19 @@ def single_feature_leakage(ctx: CheckContext) -> list[Finding]:
             "rows are not available.",
         )
     bound = ctx.diagnostic("single_feature_auc")
+    texts = [c for c in ds.feature_columns if ds.column_types.get(c) == "text"]
+    text_note = TEXT_NOT_SCREENED.format(names=", ".join(f"'{c}'" for c in texts)) if texts else ""
     ranked = _ranked_features(ctx, check_split)
     what = "R²" if ctx.task == "regression" else "ROC-AUC"
     if not ranked:
+        if texts and not _tabular_columns(ds):
+            return ctx.skipped(title, f"Single features were not screened. {text_note}")
         return ctx.skipped(title, "No feature could be scored on its own.")
     top_col, top = ranked[0]
     leaks = [c for c, s in ranked if ctx.diagnose(s, bound) == "warn"]
     summary, rec = _leakage_words(ctx, top_col, top, what, check_split, leaks)
+    if text_note:
+        summary = f"{summary} {text_note}"
     return [
         ctx.finding(
             "single_feature_leakage",

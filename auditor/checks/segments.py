@@ -230,7 +230,8 @@ def _split_finding(ctx: CheckContext, split: str) -> Finding:
     )
     ds = ctx.dataset
     skip = set(ds.sensitive) | {ds.id_column}
-    columns = [c for c in ds.feature_columns if c not in skip]
+    # free text is not sliced: every review would be a slice of its own
+    columns = [c for c in ds.feature_columns if c not in skip and ds.column_types.get(c) != "text"]
     frame = ds.frames[split].reset_index(drop=True)
     total = len(error)
     cols = slice_columns(frame, columns, ds.column_types)
@@ -241,6 +242,17 @@ def _split_finding(ctx: CheckContext, split: str) -> Finding:
     label = "MAE" if regression else "accuracy"
     to_metric = (lambda m: m) if regression else (lambda m: 1.0 - m)
     overall = to_metric(overall_err)
+    texts = [c for c in ds.feature_columns if ds.column_types.get(c) == "text"]
+    if not columns and texts:
+        return ctx.finding(
+            ctx.check.name,
+            At(None, split),
+            measured=Measurement(0.0, None, total),
+            title=f"Weak segments on {split}",
+            summary=f"No slice of {ctx.phrase(split)} was searched: the only feature, "
+            f"'{texts[0]}', is free text, which is not cut into slices.",
+            details={"searched": 0, "text_columns": texts},
+        )
     if len(s.n) == 0:
         return ctx.finding(
             ctx.check.name,

@@ -395,6 +395,15 @@ def fit_sample(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[np.sort(rng.choice(len(frame), FIT_ROWS, replace=False))]
 
 
+def text_feature_columns(spec: Spec, columns: list[str]) -> list[str]:
+    """The feature columns the model reads as free text (a text classifier's
+    ``model.encoder.text_column``): typed ``"text"``, kept out of the tabular matrix."""
+    encoder = getattr(spec.model, "encoder", None)
+    if spec.model.architecture != "text_classifier" or encoder is None:
+        return []
+    return [c for c in columns if c == encoder.text_column]
+
+
 def _fit_transform(spec: Spec, frames, columns, numeric, categorical, info: dict, screening):
     """(fitted preprocessor, X per split, feature names); the preprocessing info is filled in."""
 
@@ -410,6 +419,12 @@ def _fit_transform(spec: Spec, frames, columns, numeric, categorical, info: dict
     if fitted_on not in frames or not set(columns) <= set(frames[fitted_on].columns):
         info["fitted_on"] = None  # audit-only data without development rows to fit it on
         return None, {}, []
+    if not columns:  # only a text column, which the model reads itself: no tabular matrix
+        import numpy as np
+
+        info["fitted_on"] = None
+        empty = {name: np.empty((len(f), 0), dtype=np.float32) for name, f in frames.items()}
+        return None, empty, []
     preprocessor = build_preprocessor(prep, numeric, categorical)
     fit_frame = fit_sample(frames[fitted_on])
     preprocessor.fit(fit_frame[columns])
@@ -495,6 +510,8 @@ def build_dataset(spec: Spec) -> Dataset:
         else next(k for k, r in read.roles.items() if r == "audit")
     )
     columns, kinds = feature_columns(read.tables[base], data, target, spec.locate)
+    for column in text_feature_columns(spec, columns):
+        kinds[column] = "text"  # read by the model as text: never one-hot, never a category
     sensitive = list(data.sensitive)
     _check_other_columns(read, base, columns, sensitive)
     info: dict[str, Any] = _reading_info(spec, read)
@@ -510,8 +527,9 @@ def build_dataset(spec: Spec) -> Dataset:
         info["infinite_values"] = infinite
     screening = _drop_training_rows(spec, frames, y, numeric, info) if "train" in frames else {}
     split_info["sizes"] = {name: int(len(f)) for name, f in frames.items()}
+    tabular = [c for c in columns if kinds[c] != "text"]
     preprocessor, X, feature_names = _fit_transform(
-        spec, frames, columns, numeric, categorical, info, screening
+        spec, frames, tabular, numeric, categorical, info, screening
     )
     class_weights = _class_weights(spec, y["train"], classes, info) if "train" in y else None
     roles = {k: ("reference" if k == "reference" else read.roles.get(k, k)) for k in frames}

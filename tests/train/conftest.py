@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tiny_encoder import build_tiny_encoder
 from train_problems import problem, quick_training
 
 from auditor.spec.defaults import apply_defaults
@@ -45,3 +46,9 @@ def make_run(tmp_path):
         return spec, build_dataset(spec)
 
     return make
+
+
+@pytest.fixture(scope="module")
+def encoder(tmp_path_factory) -> Path:
+    """A tiny BERT (2 layers, width 32) with a word-level vocabulary, saved to a folder."""
+    return build_tiny_encoder(tmp_path_factory.mktemp("encoder"))

@@ -340,6 +340,26 @@ class Shards:
         dist.all_reduce(summed)
         return tuple(float(v) for v in summed.cpu().tolist())
 
+    def same_weights(self, model) -> bool:
+        """Whether every process holds the same weights: a float64 checksum of each
+        parameter (its sum and its sum of squares, weighed by position) is compared by its
+        maximum and minimum across the processes (True with one process)."""
+        if not self.exchanging:
+            return True
+        import torch
+        import torch.distributed as dist
+
+        with torch.no_grad():
+            sums = [
+                (k + 1) * p.detach().double().sum() + p.detach().double().square().sum()
+                for k, p in enumerate(model.parameters())
+            ]
+            checksum = torch.stack(sums).to(self.device)
+        high, low = checksum.clone(), checksum.clone()
+        dist.all_reduce(high, op=dist.ReduceOp.MAX)
+        dist.all_reduce(low, op=dist.ReduceOp.MIN)
+        return bool(torch.equal(high, low))
+
     def step_order(self, epoch: int):
         """The whole step order of ``epoch`` across the processes: every process's shard
         interleaved, so step ``s`` of all processes takes positions ``s * batch_size`` to

@@ -339,6 +339,7 @@ class LMLoopResult:
     result: Any  # auditor.train.loop.LoopResult
     tokens_trained: int
     tokens_per_second: float
+    same_weights: bool | None = None  # data-parallel: every process ended with rank 0's
 
 
 def fit_lm(
@@ -548,9 +549,11 @@ def fit_lm(
     model.eval()
     tracker.result.seconds = time.perf_counter() - start
     speed = own_tokens / max(seconds_training, 1e-9)
+    agreed = None
     if exchanging:
         (speed,) = shards.total(speed)  # tokens per second, summed over the processes
-    return LMLoopResult(tracker.result, tokens_total, speed)
+        agreed = shards.same_weights(model)
+    return LMLoopResult(tracker.result, tokens_total, speed, agreed)
 
 
 def lm_loop_config(spec: Spec):
@@ -827,6 +830,8 @@ class LMRun:
         }
         if shards is not None:  # the batch per process and per step, and how it ran
             description["distributed"] = shards.describe()
+            if run.same_weights is not None:
+                description["distributed"]["same_weights"] = run.same_weights
             description["notes"] = [*description.get("notes", []), shards.note()]
         return (predictor_class or LMPredictor)(
             model,

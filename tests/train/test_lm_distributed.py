@@ -5,10 +5,11 @@ LoRA adapter on a tiny checkpoint; each is compared with one process training th
 (declared, not launched: the same DistributedSampler order, in steps of the whole
 ``training.batch_size``). A step's loss is weighed by the predicted tokens of the whole step
 across the processes, so the two processes take the one process's steps, packed or not: only
-the floating-point summation order differs (observed about 1e-7 in losses and weights; the
-tests allow 1e-5 and 1e-4, where a shard twice the size, another order or no averaging of the
-gradients moves them by 1e-2 or more). The corpora are sized so that every step is whole
-(training sequences a multiple of the batch), which the tests check first.
+the floating-point summation order differs. Measured: 1.8e-7 in the losses of both; 4.6e-5 in
+the weights from scratch (AdamW at 0.01 carries the rounding along) and 1.2e-6 in the
+adapter. The tests allow 1e-5 and 1e-3; steps of half the rows (one process alone on its
+shard, no exchange) move the weights by 0.29. The corpora are sized so that every step is
+whole (training sequences a multiple of the batch), which the tests check first.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from auditor.train import distributed
 from auditor.train.distributed import processes_for
 
 LOSS_TOLERANCE = 1e-5
-WEIGHT_TOLERANCE = 1e-4
+WEIGHT_TOLERANCE = 1e-3
 BATCH = 8
 
 
@@ -150,6 +151,7 @@ def test_two_processes_train_a_language_model_and_rank_zero_alone_reports(scratc
         "batch_per_process": BATCH // 2,
         "batch_per_step": BATCH,
         "sequences_per_process": per_process,
+        "same_weights": True,  # the checksums of rank 0's and rank 1's weights agree
     }
     assert info["notes"][-1].startswith("Trained data-parallel in 2 processes (torchrun, gloo)")
     assert f"batches of {BATCH // 2} sequences ({BATCH} sequences a step" in info["notes"][-1]
@@ -228,6 +230,7 @@ def test_lora_under_two_processes_trains_the_adapter_one_process_trains(lora):
     assert a["model"]["info"]["train_sequences"] % BATCH == 0  # every step whole
     # rank 4 on c_attn (32 -> 96) of one block: only the adapter is trained
     assert b["model"]["info"]["trainable_parameters"] == 4 * (32 + 96)
+    assert b["model"]["info"]["distributed"]["same_weights"] is True
     np.testing.assert_allclose(history(b), history(a), rtol=0, atol=LOSS_TOLERANCE)
     folder = run_folder(two) / "model"
     assert not (folder / "model.safetensors").exists()  # the adapter alone is written
@@ -277,3 +280,46 @@ def test_a_batch_the_processes_cannot_split_is_still_refused_for_a_language_mode
     with pytest.raises(SpecError) as excinfo:
         processes_for(loaded, torchrun_env(world=3))
     assert str(excinfo.value).endswith(distributed.MSG_BATCH.format(batch=BATCH, world=3))
+
+
+# --------------------------------------------------------------------------- the pieces
+def _shards(world: int, rank: int, rows: int = 21, batch: int = 4):
+    from auditor.train.distributed import Processes, Shards
+
+    processes = Processes(rank=rank, world_size=world, local_rank=rank)
+    return Shards(
+        rows=rows, batch_size=batch, seed=7, processes=processes, device=torch.device("cpu")
+    )
+
+
+def test_the_step_order_holds_every_processs_batch_of_each_step():
+    first, second = _shards(2, 0), _shards(2, 1)
+    whole = first.step_order(3)
+    assert torch.equal(whole, second.step_order(3))  # every process counts alike
+    parts = [first.epoch_rows(3), second.epoch_rows(3)]
+    assert len(whole) == 22 and sorted(set(whole.tolist())) == list(range(21))  # one repeats
+    for step in range(len(parts[0]) // 2):
+        taken = sorted(int(i) for p in parts for i in p[step * 2 : (step + 1) * 2])
+        assert taken == sorted(whole[step * 4 : (step + 1) * 4].tolist()), step
+    assert torch.equal(_shards(1, 0).step_order(3), _shards(1, 0).epoch_rows(3))
+    assert not torch.equal(whole, first.step_order(4))  # a new order each epoch
+
+
+def test_outside_a_process_group_the_text_is_this_processs_own():
+    from auditor.train.distributed import ONE_PROCESS, Processes, from_rank_zero
+
+    cpu = torch.device("cpu")
+    assert from_rank_zero(lambda: "mine", ONE_PROCESS, cpu) == "mine"
+    assert from_rank_zero(lambda: "mine", Processes(rank=1, world_size=2), cpu) == "mine"
+    assert _shards(1, 0).same_weights(torch.nn.Linear(2, 2))  # one process agrees with itself
+
+
+def test_a_tokenizer_rebuilt_from_its_json_encodes_alike():
+    from auditor.train.lm import encode, tokenizer_from_json, train_tokenizer
+
+    docs = random_docs(30, seed=6)
+    trained = train_tokenizer(docs, 300)
+    rebuilt = tokenizer_from_json(trained.backend_tokenizer.to_str())
+    assert encode(rebuilt, docs) == encode(trained, docs)
+    assert (rebuilt.eos_token_id, rebuilt.pad_token_id) == (trained.eos_token_id,) * 2
+    assert len(rebuilt) == len(trained)

@@ -203,7 +203,6 @@ def check_lm_objective(ctx: RuleContext) -> list[SpecError]:
     for path, present in (
         (("model", "vendor"), spec.model.vendor is not None),
         (("model", "compare"), spec.model.compare != "none"),
-        (("training", "distributed"), spec.training.distributed is not None),
         (("training", "train_on"), spec.training.train_on != "train"),
         (("evaluation", "cross_validation"), spec.evaluation.cross_validation is not None),
     ):

@@ -721,7 +721,7 @@ MSG_DISTRIBUTED_NCCL_CPU = (
 )
 
 
-@spec_rule("distributed_settings")
+@spec_rule("distributed_settings", applies=("tabular", "lm"))
 def check_distributed(ctx: RuleContext) -> list[SpecError]:
     """``training.distributed``: a model to train, and a backend its device can use (the
     launch itself is checked when torchrun starts the processes, ``train.distributed``)."""

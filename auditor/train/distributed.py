@@ -28,7 +28,7 @@ by LOCAL_RANK) is the same code with CUDA tensors.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -87,12 +87,12 @@ MSG_BAD_ENVIRONMENT = "torchrun's {name} is {value!r}, not a whole number"
 
 NOTE_PARALLEL = (
     "Trained data-parallel in {world} processes (torchrun, {backend}): each step averaged "
-    "the gradients of {world} batches of {per_process} rows ({batch} rows a step, "
+    "the gradients of {world} batches of {per_process} {unit} ({batch} {unit} a step, "
     "training.batch_size); rank 0 evaluated the model and wrote this report."
 )
 NOTE_ONE_PROCESS = (
     "training.distributed is declared, but the run was not launched by torchrun with more "
-    "than one process: trained in one process, in steps of {batch} rows "
+    "than one process: trained in one process, in steps of {batch} {unit} "
     "(training.batch_size), as data-parallel processes would together."
 )
 
@@ -257,6 +257,8 @@ class Shards:
         This process's rank and the world size.
     device : torch.device
         Where the rows, the model and the exchanged figures live.
+    unit : str
+        What a row is, in the notes and the record (``sequences`` for a language model).
     """
 
     def __init__(
@@ -267,9 +269,11 @@ class Shards:
         seed: int,
         processes: Processes,
         device: torch.device,
+        unit: str = "rows",
     ) -> None:
         from torch.utils.data import DistributedSampler
 
+        self.unit = unit
         self.rank, self.world_size = processes.rank, processes.world_size
         self.backend = processes.backend
         self.exchanging = processes.parallel
@@ -325,6 +329,59 @@ class Shards:
         dist.all_reduce(summed)
         return tuple(float(v) / self.world_size for v in summed.cpu().tolist())
 
+    def total(self, *values: float) -> tuple[float, ...]:
+        """Each figure summed across the processes (float64; the figures themselves alone)."""
+        if not self.exchanging:
+            return tuple(float(v) for v in values)
+        import torch
+        import torch.distributed as dist
+
+        summed = torch.tensor(values, dtype=torch.float64, device=self.device)
+        dist.all_reduce(summed)
+        return tuple(float(v) for v in summed.cpu().tolist())
+
+    def same_weights(self, model) -> bool:
+        """Whether every process holds the same weights: a float64 checksum of each
+        parameter (its sum and its sum of squares, weighed by position) is compared by its
+        maximum and minimum across the processes (True with one process)."""
+        if not self.exchanging:
+            return True
+        import torch
+        import torch.distributed as dist
+
+        with torch.no_grad():
+            sums = [
+                (k + 1) * p.detach().double().sum() + p.detach().double().square().sum()
+                for k, p in enumerate(model.parameters())
+            ]
+            checksum = torch.stack(sums).to(self.device)
+        high, low = checksum.clone(), checksum.clone()
+        dist.all_reduce(high, op=dist.ReduceOp.MAX)
+        dist.all_reduce(low, op=dist.ReduceOp.MIN)
+        return bool(torch.equal(high, low))
+
+    def step_order(self, epoch: int):
+        """The whole step order of ``epoch`` across the processes: every process's shard
+        interleaved, so step ``s`` of all processes takes positions ``s * batch_size`` to
+        ``(s + 1) * batch_size`` (a language model weighs each step's loss by the tokens
+        of the whole step, which every process counts alike without exchanging)."""
+        import torch
+        from torch.utils.data import DistributedSampler
+
+        parts = []
+        for rank in range(self.world_size):
+            sampler = DistributedSampler(
+                range(self.rows),
+                num_replicas=self.world_size,
+                rank=rank,
+                shuffle=True,
+                seed=self.seed,
+                drop_last=False,
+            )
+            sampler.set_epoch(epoch)
+            parts.append(torch.as_tensor(list(sampler), dtype=torch.int64))
+        return torch.stack(parts, 1).reshape(-1).to(self.device)
+
     def agree(self, decision: bool) -> bool:
         """Rank 0's ``decision``, on every process (a time budget reads each one's clock)."""
         if not self.exchanging:
@@ -344,7 +401,7 @@ class Shards:
             "rank": self.rank,
             "batch_per_process": self.per_process,
             "batch_per_step": self.per_process * self.world_size,
-            "rows_per_process": self.rows_per_epoch,
+            f"{self.unit}_per_process": self.rows_per_epoch,
         }
 
     def note(self) -> str:
@@ -355,33 +412,22 @@ class Shards:
                 backend=self.backend,
                 per_process=self.per_process,
                 batch=self.per_process * self.world_size,
+                unit=self.unit,
             )
-        return NOTE_ONE_PROCESS.format(batch=self.batch_size)
+        return NOTE_ONE_PROCESS.format(batch=self.batch_size, unit=self.unit)
 
 
 @contextmanager
-def data_parallel(
-    spec: Spec, processes: Processes, device: torch.device, *, rows: int
-) -> Iterator[Shards | None]:
-    """Join the process group for one training (several processes), and leave it after.
+def process_group(spec: Spec, processes: Processes, device: torch.device) -> Iterator[bool]:
+    """Join the process group (several processes and ``training.distributed``), leave it after.
 
-    Yields the :class:`Shards` the loop takes its rows from (None when the spec declares no
-    ``training.distributed``). On success the processes meet at a barrier before leaving,
-    so none ends while another still trains; after an error the group is left at once.
+    Yields whether this process joined. On success the processes meet at a barrier before
+    leaving, so none ends while another still trains; after an error the group is left at
+    once.
     """
     declared = spec.training.distributed
-    if declared is None:
-        yield None
-        return
-    shards = Shards(
-        rows=rows,
-        batch_size=spec.training.batch_size,
-        seed=spec.training.seed,
-        processes=processes if processes.parallel else ONE_PROCESS,
-        device=device,
-    )
-    if not shards.exchanging:
-        yield shards
+    if declared is None or not processes.parallel:
+        yield False
         return
     import datetime as dt
 
@@ -399,10 +445,59 @@ def data_parallel(
         device_id=device if device.type == "cuda" else None,
     )
     try:
-        yield shards
+        yield True
         if device.type == "cuda":
             dist.barrier(device_ids=[device.index])
         else:
             dist.barrier()
     finally:
         dist.destroy_process_group()
+
+
+def shards_for(
+    spec: Spec, processes: Processes, device: torch.device, *, rows: int, unit: str = "rows"
+) -> Shards | None:
+    """The :class:`Shards` of one training inside :func:`process_group` (None when the spec
+    declares no ``training.distributed``; one process's when not launched in parallel)."""
+    if spec.training.distributed is None:
+        return None
+    return Shards(
+        rows=rows,
+        batch_size=spec.training.batch_size,
+        seed=spec.training.seed,
+        processes=processes if processes.parallel else ONE_PROCESS,
+        device=device,
+        unit=unit,
+    )
+
+
+@contextmanager
+def data_parallel(
+    spec: Spec, processes: Processes, device: torch.device, *, rows: int
+) -> Iterator[Shards | None]:
+    """:func:`process_group` for one training of ``rows`` rows, yielding its
+    :func:`shards_for` (None when the spec declares no ``training.distributed``)."""
+    with process_group(spec, processes, device):
+        yield shards_for(spec, processes, device, rows=rows)
+
+
+def from_rank_zero(make: Callable[[], str], processes: Processes, device: torch.device) -> str:
+    """Rank 0's ``make()`` on every process of the group (``make`` runs on rank 0 alone), or
+    ``make()`` itself outside a group: how a tokenizer trained once reaches every process.
+
+    The text travels as UTF-8 bytes in a tensor (its length first), never pickled.
+    """
+    import torch.distributed as dist
+
+    if not processes.parallel or not dist.is_available() or not dist.is_initialized():
+        return make()
+    import torch
+
+    data = make().encode("utf-8") if processes.main else b""
+    length = torch.tensor([len(data)], dtype=torch.int64, device=device)
+    dist.broadcast(length, src=0)
+    buffer = torch.zeros(int(length.item()), dtype=torch.uint8, device=device)
+    if processes.main:
+        buffer.copy_(torch.frombuffer(bytearray(data), dtype=torch.uint8))
+    dist.broadcast(buffer, src=0)
+    return bytes(buffer.cpu().tolist()).decode("utf-8")

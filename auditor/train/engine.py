@@ -113,7 +113,7 @@ def train_model(
         The requested device or precision is not available (before any training).
     """
     if spec.task in LM_TASKS:  # a language model from scratch, or a checkpoint fine-tuned
-        return train_lm(spec, dataset, progress=progress, on_epoch=on_epoch)
+        return train_lm(spec, dataset, progress=progress, on_epoch=on_epoch, processes=processes)
     if spec.model.architecture == "text_classifier":  # an encoder fine-tuned on a text column
         from auditor.train.text_classifier import train_text_classifier
 
@@ -153,18 +153,27 @@ def train_model(
     return _predictor(spec, dataset, model, config, scaling, device, result, info)
 
 
-def train_lm(spec: Spec, dataset: Dataset, *, progress=None, on_epoch=None, tokenizer=None):
+def train_lm(
+    spec: Spec, dataset: Dataset, *, progress=None, on_epoch=None, tokenizer=None, processes=None
+):
     """A ``pretrained_lm`` checkpoint fine-tuned, or a ``transformer_lm`` from scratch
     (``tokenizer``: one trained already, which a model from scratch keeps; a checkpoint
-    has its own)."""
+    has its own; ``processes``: data-parallel under torchrun, as :func:`train_model`)."""
     if spec.model.architecture == "pretrained_lm":
         from auditor.train.lm_pretrained import fine_tune_language_model
 
-        return fine_tune_language_model(spec, dataset, progress=progress, on_epoch=on_epoch)
+        return fine_tune_language_model(
+            spec, dataset, progress=progress, on_epoch=on_epoch, processes=processes
+        )
     from auditor.train.lm import train_language_model
 
     return train_language_model(
-        spec, dataset, progress=progress, on_epoch=on_epoch, tokenizer=tokenizer
+        spec,
+        dataset,
+        progress=progress,
+        on_epoch=on_epoch,
+        tokenizer=tokenizer,
+        processes=processes,
     )
 
 

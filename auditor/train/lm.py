@@ -339,6 +339,7 @@ class LMLoopResult:
     result: Any  # auditor.train.loop.LoopResult
     tokens_trained: int
     tokens_per_second: float
+    same_weights: bool | None = None  # data-parallel: every process ended with rank 0's
 
 
 def fit_lm(
@@ -358,6 +359,7 @@ def fit_lm(
     warmup_steps: int = 0,
     accumulation: int = 1,
     on_epoch=None,
+    shards=None,
 ) -> LMLoopResult:
     """Train ``model`` in place on preassembled token blocks; the engine's epoch tracker
     records each epoch, stops early on validation loss and restores the best weights.
@@ -386,6 +388,16 @@ def fit_lm(
         ``on_epoch(epoch, val_loss, None, {"perplexity": val_ppl})`` after every epoch is
         recorded, as the tabular loop calls it (the tuning stage reports to its pruner
         there; an exception it raises ends training).
+    shards : auditor.train.distributed.Shards, optional
+        Data-parallel training (``training.distributed``): each epoch this process takes its
+        shard of the sequences (DistributedSampler's, ``cfg.batch_size / N`` a step, the
+        last ones repeated so every process takes as many steps), DistributedDataParallel
+        averages the gradients; a step's loss is weighed by the predicted tokens of the
+        whole step across the processes (each counts them itself), so N processes take the
+        steps one process takes on the same order. Each process scores its share of the
+        validation documents and the NLL and token sums are added across processes, as are
+        the training sums and the tokens per second; rank 0's stop decision is every one's.
+        Dropout draws are seeded per process (``seed + rank``).
     """
     import torch
     from torch import nn
@@ -397,7 +409,17 @@ def fit_lm(
     predicted = torch.from_numpy(train_predicted.astype(np.float32)).to(device)
     every_token = bool(train_predicted.all())
     n = ids.shape[0]
-    bs, steps = _batching(n, cfg.batch_size)
+    if shards is None:
+        bs, steps = _batching(n, cfg.batch_size)
+    else:
+        bs, steps = _batching(shards.rows_per_epoch, shards.per_process)
+        torch.manual_seed(int(cfg.seed) + shards.rank)  # dropout: each process its own draws
+    trainer = model if shards is None else shards.wrap(model)
+    exchanging = shards is not None and shards.exchanging
+    world = 1 if shards is None else shards.world_size
+    rank = 0 if shards is None else shards.rank
+    own_val = val_docs[rank::world]  # this process's share of the validation documents
+    own_starts = None if val_starts is None else val_starts[rank::world]
     accumulation = max(int(accumulation), 1)
     updates = math.ceil(steps / accumulation)
     if parameter_groups is None:
@@ -411,7 +433,7 @@ def fit_lm(
     generator.manual_seed(int(cfg.seed))
     tracker = _EpochTracker(model, cfg, SimpleNamespace(optimizer=optimizer, schedule=schedule))
     bar = progress.bar(total=cfg.epochs, desc="train") if progress is not None else None
-    tokens_total, seconds_training, done_updates = 0, 0.0, 0
+    tokens_total, seconds_training, done_updates, own_tokens = 0, 0.0, 0, 0
     start = time.perf_counter()
 
     def update() -> None:
@@ -441,60 +463,84 @@ def fit_lm(
     try:
         for epoch in range(1, cfg.epochs + 1):
             t0 = time.perf_counter()
-            order = torch.randperm(n, generator=generator, device=device)
+            whole = None  # the step order across the processes (a masked loss weighs by it)
+            if shards is None:
+                order = torch.randperm(n, generator=generator, device=device)
+            else:
+                order = shards.epoch_rows(epoch)
+                whole = order if world == 1 or every_token else shards.step_order(epoch)
             loss_sum = torch.zeros((), device=device, dtype=torch.float64)
             token_count = torch.zeros((), device=device, dtype=torch.float64)
             optimizer.zero_grad(set_to_none=True)
             for step in range(steps):
                 idx = order[step * bs : (step + 1) * bs]
                 xb = ids.index_select(0, idx)
-                if every_token:  # packed blocks: the plain mean, no mask to apply
-                    with autocast:
-                        loss = next_token_loss(model, xb)
-                    count = float(xb.shape[0] * (xb.shape[1] - 1))
-                    summed = loss.detach().double() * count
-                else:
-                    mb = predicted.index_select(0, idx)
-                    with autocast:
-                        losses = token_losses(model, xb, mb)
-                    count = mb.sum()
-                    loss = losses.sum() / count.clamp(min=1.0)
-                    summed = losses.detach().sum().double()
-                # the last group of an epoch may hold fewer batches: average over those
-                group = min(accumulation, steps - (step // accumulation) * accumulation)
-                scaled = loss / group
-                if scaler is not None:
-                    scaler.scale(scaled).backward()
-                else:
-                    scaled.backward()
-                if (step + 1) % accumulation == 0 or step + 1 == steps:
+                syncs = (step + 1) % accumulation == 0 or step + 1 == steps
+                # DDP averages gradients at the group's last batch only
+                quiet = trainer.no_sync() if exchanging and not syncs else contextlib.nullcontext()
+                with quiet:
+                    if every_token:  # packed blocks: the plain mean, no mask to apply
+                        with autocast:
+                            loss = next_token_loss(trainer, xb)
+                        count = float(xb.shape[0] * (xb.shape[1] - 1))
+                        summed = loss.detach().double() * count
+                    else:
+                        mb = predicted.index_select(0, idx)
+                        with autocast:
+                            losses = token_losses(trainer, xb, mb)
+                        count = mb.sum()
+                        step_tokens = count
+                        if whole is not None and world > 1:  # the whole step's tokens
+                            rows = whole[step * bs * world : (step + 1) * bs * world]
+                            step_tokens = predicted.index_select(0, rows).sum() / world
+                        loss = losses.sum() / step_tokens.clamp(min=1.0)
+                        summed = losses.detach().sum().double()
+                    # the last group of an epoch may hold fewer batches: average over those
+                    group = min(accumulation, steps - (step // accumulation) * accumulation)
+                    scaled = loss / group
+                    if scaler is not None:
+                        scaler.scale(scaled).backward()
+                    else:
+                        scaled.backward()
+                if syncs:
                     update()
                 loss_sum += summed
                 token_count += count
             tokens = int(token_count.item())  # one host read per epoch
             train_seconds = time.perf_counter() - t0
-            train_loss = float(loss_sum.item()) / max(tokens, 1)
+            loss_total = float(loss_sum.item())
             sums, counts = document_nll(
                 model,
-                val_docs,
+                own_val,
                 context_length=context_length,
                 pad_id=pad_id,
                 device=device,
                 autocast=autocast,
-                starts=val_starts,
+                starts=own_starts,
             )
-            val_loss = float(sums.sum() / max(counts.sum(), 1))
-            val_ppl = math.exp(min(val_loss, 700.0))
-            tokens_total += tokens
+            own_tokens += tokens
             seconds_training += train_seconds
             rate = tokens / max(train_seconds, 1e-9)
+            val_sum, val_count = float(sums.sum()), float(counts.sum())
+            if exchanging:  # every process's sums: the figures of all sequences and documents
+                loss_total, summed_tokens, rate, val_sum, val_count = shards.total(
+                    loss_total, tokens, rate, val_sum, val_count
+                )
+                tokens = int(round(summed_tokens))
+            train_loss = loss_total / max(tokens, 1)
+            val_loss = val_sum / max(val_count, 1)
+            val_ppl = math.exp(min(val_loss, 700.0))
+            tokens_total += tokens
             tracker.record(epoch, t0, train_loss, val_loss, val_ppl)
             tracker.result.history[-1]["tokens_per_second"] = round(rate, 1)
             if bar is not None:
                 bar.update(1, loss=train_loss, val_ppl=val_ppl, tok_s=f"{rate:,.0f}")
             if on_epoch is not None:
                 on_epoch(epoch, val_loss, None, {"perplexity": val_ppl})
-            if tracker.should_stop(epoch, train_loss, val_loss, start):
+            stop = tracker.should_stop(epoch, train_loss, val_loss, start)
+            if exchanging:
+                stop = shards.agree(stop)  # rank 0's: every process stops at one epoch
+            if stop:
                 break
     finally:
         if bar is not None:
@@ -502,7 +548,12 @@ def fit_lm(
     tracker.restore_best()
     model.eval()
     tracker.result.seconds = time.perf_counter() - start
-    return LMLoopResult(tracker.result, tokens_total, tokens_total / max(seconds_training, 1e-9))
+    speed = own_tokens / max(seconds_training, 1e-9)
+    agreed = None
+    if exchanging:
+        (speed,) = shards.total(speed)  # tokens per second, summed over the processes
+        agreed = shards.same_weights(model)
+    return LMLoopResult(tracker.result, tokens_total, speed, agreed)
 
 
 def lm_loop_config(spec: Spec):
@@ -542,14 +593,22 @@ def lm_model_config(settings: LMSettings, tokenizer) -> dict[str, Any]:
 
 
 def train_language_model(
-    spec: Spec, dataset: Dataset, *, progress=None, tokenizer=None, on_epoch=None
+    spec: Spec,
+    dataset: Dataset,
+    *,
+    progress=None,
+    tokenizer=None,
+    on_epoch=None,
+    processes=None,
 ) -> LMPredictor:
     """Train the spec's transformer_lm on the dataset's train split.
 
     The tokenizer is trained on the train documents alone (``tokenizer``: one already
     trained, so that models of a learning curve share it and their perplexities per token
     compare); the validation documents decide early stopping; the test documents are not
-    read. ``on_epoch``: called after every epoch (:func:`fit_lm`).
+    read. ``on_epoch``: called after every epoch (:func:`fit_lm`). ``processes``: this
+    process's place in a torchrun launch (:func:`auditor.train.distributed.processes_for`);
+    data-parallel, rank 0 trains the tokenizer and hands it to the others.
 
     Raises
     ------
@@ -560,23 +619,37 @@ def train_language_model(
     from auditor.train.architectures import build_model
 
     settings = lm_settings(spec)
-    run = LMRun.start(spec)
-    if tokenizer is None:
-        tokenizer = train_tokenizer(
-            dataset.frames["train"][TEXT_COLUMN].tolist(), settings.vocabulary_size
+    run = LMRun.start(spec, processes)
+    with run.joined():
+        if tokenizer is None:
+            texts = dataset.frames["train"][TEXT_COLUMN].tolist()
+            tokenizer = run.tokenizer_once(lambda: train_tokenizer(texts, settings.vocabulary_size))
+        config = lm_model_config(settings, tokenizer)
+        run.reseed()
+        model = build_model(config).to(run.device)
+        return run.fit(
+            dataset,
+            model,
+            tokenizer,
+            settings=settings,
+            config=config,
+            progress=progress,
+            on_epoch=on_epoch,
+            info={"tokenizer": {"kind": "byte_level_bpe", "vocabulary_size": len(tokenizer)}},
         )
-    config = lm_model_config(settings, tokenizer)
-    run.reseed()
-    model = build_model(config).to(run.device)
-    return run.fit(
-        dataset,
-        model,
-        tokenizer,
-        settings=settings,
-        config=config,
-        progress=progress,
-        on_epoch=on_epoch,
-        info={"tokenizer": {"kind": "byte_level_bpe", "vocabulary_size": len(tokenizer)}},
+
+
+def tokenizer_from_json(text: str):
+    """The tokenizer :func:`train_tokenizer` returns, rebuilt from its JSON serialization."""
+    from tokenizers import Tokenizer
+    from transformers import PreTrainedTokenizerFast
+
+    return PreTrainedTokenizerFast(
+        tokenizer_object=Tokenizer.from_str(text),
+        bos_token=EOS,
+        eos_token=EOS,
+        unk_token=EOS,
+        pad_token=EOS,
     )
 
 
@@ -593,29 +666,59 @@ def split_texts(dataset: Dataset, split: str) -> tuple[list[str], list[int] | No
 class LMRun:
     """One language-model training run: the device, precision and seed resolved once, the
     clock started; :meth:`fit` trains a built model (from scratch or a checkpoint) on the
-    train split with the engine's guarantees and wraps it as an :class:`LMPredictor`."""
+    train split with the engine's guarantees and wraps it as an :class:`LMPredictor`.
+
+    Data-parallel (``training.distributed`` under torchrun), the processes train inside
+    :meth:`joined`, each on the GPU of its LOCAL_RANK on CUDA."""
 
     spec: Any
     device: Any
     precision: Any
     seed: int
     started: float
+    processes: Any = None  # auditor.train.distributed.Processes
 
     @classmethod
-    def start(cls, spec: Spec) -> LMRun:
-        from auditor.train.device import resolve_device, resolve_precision
+    def start(cls, spec: Spec, processes=None) -> LMRun:
+        from auditor.train.device import resolve_precision
+        from auditor.train.distributed import ONE_PROCESS, process_device
         from auditor.train.seed import seed_everything
 
         training = spec.training
-        device = resolve_device(training.device, location=spec.locate(("training", "device")))
+        processes = processes or ONE_PROCESS
+        device = process_device(spec, processes)
         precision = resolve_precision(
             training.precision, device, location=spec.locate(("training", "precision"))
         )
-        run = cls(spec, device, precision, int(training.seed), time.perf_counter())
+        run = cls(spec, device, precision, int(training.seed), time.perf_counter(), processes)
         seed_everything(
             run.seed, deterministic=bool(training.deterministic), device_type=device.type
         )
         return run
+
+    @contextlib.contextmanager
+    def joined(self):
+        """Inside the process group of a data-parallel run (nothing to join otherwise)."""
+        from auditor.train.distributed import process_group
+
+        with process_group(self.spec, self.processes, self.device):
+            yield
+
+    def tokenizer_once(self, train):
+        """``train()``'s tokenizer, trained on rank 0 alone and rebuilt from its JSON on the
+        other processes (``train()`` itself in one process)."""
+        from auditor.train.distributed import from_rank_zero
+
+        if not self.processes.parallel:
+            return train()
+        trained = []
+
+        def serialized() -> str:
+            trained.append(train())
+            return trained[0].backend_tokenizer.to_str()
+
+        text = from_rank_zero(serialized, self.processes, self.device)
+        return trained[0] if trained else tokenizer_from_json(text)
 
     def reseed(self) -> None:
         """The seed again, just before the weights are drawn (the tokenizer used none)."""
@@ -663,6 +766,11 @@ class LMRun:
             starts=train_starts,
         )
         cfg = lm_loop_config(spec)
+        from auditor.train.distributed import ONE_PROCESS, shards_for
+
+        shards = shards_for(
+            spec, self.processes or ONE_PROCESS, device, rows=train_ids.shape[0], unit="sequences"
+        )
         threads = cpu_threads(
             training.cpu_threads,
             device=device,
@@ -686,6 +794,7 @@ class LMRun:
                 warmup_steps=int(training.warmup_steps),
                 accumulation=int(training.gradient_accumulation),
                 on_epoch=on_epoch,
+                shards=shards,
             )
         result = run.result
         trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -719,6 +828,11 @@ class LMRun:
             "schedule": training.schedule.name,
             **(info or {}),
         }
+        if shards is not None:  # the batch per process and per step, and how it ran
+            description["distributed"] = shards.describe()
+            if run.same_weights is not None:
+                description["distributed"]["same_weights"] = run.same_weights
+            description["notes"] = [*description.get("notes", []), shards.note()]
         return (predictor_class or LMPredictor)(
             model,
             tokenizer,

@@ -148,14 +148,20 @@ def parameter_groups(model, pretrained: Pretrained, learning_rate: float) -> lis
 
 
 def fine_tune_language_model(
-    spec: Spec, dataset: Dataset, *, progress=None, on_epoch=None
+    spec: Spec, dataset: Dataset, *, progress=None, on_epoch=None, processes=None
 ) -> LMPredictor:
     """Fine-tune the spec's local checkpoint on the train split (validation decides early
     stopping; the test documents are not read; ``on_epoch`` as :func:`~auditor.train.lm.fit_lm`
-    calls it)."""
+    calls it; ``processes``: data-parallel under torchrun, every process reads the
+    checkpoint and DistributedDataParallel starts them from rank 0's weights)."""
+    run = LMRun.start(spec, processes)
+    with run.joined():
+        return _fine_tune(run, spec, dataset, progress=progress, on_epoch=on_epoch)
+
+
+def _fine_tune(run: LMRun, spec: Spec, dataset: Dataset, *, progress, on_epoch) -> LMPredictor:
     pretrained = spec.model.pretrained
     path = spec.resolve_path(pretrained.path)
-    run = LMRun.start(spec)
     model, tokenizer = load_checkpoint(path)
     outline = model.config
     settings = dataclasses.replace(

@@ -354,7 +354,7 @@ def test_not_launched_by_torchrun_one_process_trains_and_says_so(runs):
     out = _run_folder(one)
     info = json.loads((out / "results.json").read_text())["model"]["info"]
     assert info["distributed"]["processes"] == 1
-    assert info["notes"] == [distributed.NOTE_ONE_PROCESS.format(batch=32)]
+    assert info["notes"] == [distributed.NOTE_ONE_PROCESS.format(batch=32, unit="rows")]
     assert info["notes"][0] in (out / "report.html").read_text()  # the report says so
 
 

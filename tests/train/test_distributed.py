@@ -286,13 +286,11 @@ def _torchrun() -> list[str]:
     return [str(beside)] if beside.exists() else [sys.executable, "-m", "torch.distributed.run"]
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """The spec run by two torchrun processes, and by one process (this one)."""
-    two, one = tmp_path_factory.mktemp("two"), tmp_path_factory.mktemp("one")
+def launch_two(spec: Path, folder: Path) -> subprocess.CompletedProcess:
+    """``auditor run SPEC --quiet`` in two torchrun processes on 127.0.0.1, in ``folder``."""
     env = {k: v for k, v in os.environ.items() if k not in TORCHRUN_ENV}
     env["OMP_NUM_THREADS"] = "1"
-    launch = [
+    command = [
         *_torchrun(),
         "--nnodes",
         "1",
@@ -305,10 +303,17 @@ def runs(tmp_path_factory):
         "-m",
         "auditor",
         "run",
-        str(write(two)),
+        str(spec),
         "--quiet",
     ]
-    proc = subprocess.run(launch, capture_output=True, text=True, env=env, cwd=two, timeout=300)
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=folder, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """The spec run by two torchrun processes, and by one process (this one)."""
+    two, one = tmp_path_factory.mktemp("two"), tmp_path_factory.mktemp("one")
+    proc = launch_two(write(two), two)
     alone = main(["run", str(write(one)), "--quiet"])
     return proc, two, alone, one
 

@@ -15,7 +15,6 @@ whole (training sequences a multiple of the batch), which the tests check first.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from test_distributed import TORCHRUN_ENV, _free_port, _torchrun
+from test_distributed import launch_two
 from test_lm import random_docs
 
 from auditor.cli import main
@@ -80,25 +79,7 @@ def write(folder: Path, spec: dict, docs: list[str]) -> Path:
 
 
 def launch(folder: Path, spec: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in TORCHRUN_ENV}
-    env["OMP_NUM_THREADS"] = "1"
-    command = [
-        *_torchrun(),
-        "--nnodes",
-        "1",
-        "--nproc-per-node",
-        "2",
-        "--master-addr",
-        "127.0.0.1",
-        "--master-port",
-        str(_free_port()),
-        "-m",
-        "auditor",
-        "run",
-        str(spec),
-        "--quiet",
-    ]
-    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=folder, timeout=300)
+    return launch_two(spec, folder)
 
 
 def run_folder(folder: Path) -> Path:

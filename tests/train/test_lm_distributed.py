@@ -165,9 +165,8 @@ def test_two_processes_reach_the_weights_one_process_reaches(scratch):
 
 # --------------------------------------------------------------------------- LoRA
 @pytest.fixture(scope="module")
-def lora(tmp_path_factory):
-    """A LoRA spec over unpacked documents (a masked loss) run by two torchrun processes and
-    by one; the checkpoint is a tiny transformer trained here."""
+def checkpoint(tmp_path_factory) -> Path:
+    """A tiny transformer trained here, saved as a transformers checkpoint."""
     from auditor.data import build_dataset
     from auditor.spec.defaults import apply_defaults
     from auditor.train.lm import train_language_model
@@ -180,21 +179,52 @@ def lora(tmp_path_factory):
     write(base, pre, random_docs(60, seed=1))
     spec = Spec(path=base / "spec.yaml", values=apply_defaults(pre))
     train_language_model(spec, build_dataset(spec)).save(base / "ckpt")
+    return base / "ckpt"
+
+
+def _fine_tuned(tmp_path_factory, checkpoint: Path, pretrained: dict, name: str):
+    """The checkpoint fine-tuned over unpacked documents (a masked loss) by two torchrun
+    processes and by one."""
     model = {
         "architecture": "pretrained_lm",
         "transformer": {"context_length": 64},
-        "pretrained": {
-            "path": str(base / "ckpt"),
-            "fine_tune": "lora",
-            "lora": {"rank": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["c_attn"]},
-        },
+        "pretrained": {"path": str(checkpoint), **pretrained},
     }
     spec = values("corpus.txt", model=model, processing={"packing": False})
     docs = random_docs(40, seed=2)  # 24 training documents: three whole steps of 8
-    two, one = tmp_path_factory.mktemp("lora-two"), tmp_path_factory.mktemp("lora-one")
+    two, one = tmp_path_factory.mktemp(f"{name}-two"), tmp_path_factory.mktemp(f"{name}-one")
     proc = launch(two, write(two, spec, docs))
     alone = main(["run", str(write(one, spec, docs)), "--quiet"])
-    return proc, two, alone, one, base / "ckpt"
+    return proc, two, alone, one, checkpoint
+
+
+@pytest.fixture(scope="module")
+def lora(tmp_path_factory, checkpoint):
+    """LoRA on the checkpoint, two processes and one."""
+    adapter = {"rank": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["c_attn"]}
+    return _fine_tuned(tmp_path_factory, checkpoint, {"fine_tune": "lora", "lora": adapter}, "lora")
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory, checkpoint):
+    """Full fine-tuning of the checkpoint, two processes and one."""
+    return _fine_tuned(tmp_path_factory, checkpoint, {"fine_tune": "full"}, "full")
+
+
+def test_full_fine_tuning_under_two_processes_reaches_one_processs_weights(full):
+    from safetensors.numpy import load_file
+
+    proc, two, alone, one, _ = full
+    assert proc.returncode in (0, 1, 3), proc.stdout + proc.stderr
+    assert alone in (0, 1, 3)
+    a, b = results(one), results(two)
+    assert a["model"]["info"]["train_sequences"] % BATCH == 0  # every step whole
+    assert b["model"]["info"]["distributed"]["same_weights"] is True
+    trained = b["model"]["info"]["trainable_parameters"]
+    assert trained == a["model"]["info"]["trainable_parameters"] > 4 * (32 + 96) * 10
+    np.testing.assert_allclose(history(b), history(a), rtol=0, atol=LOSS_TOLERANCE)
+    weights = [load_file(run_folder(f) / "model" / "model.safetensors") for f in (one, two)]
+    assert_same_weights(*weights)
 
 
 def test_lora_under_two_processes_trains_the_adapter_one_process_trains(lora):

@@ -1269,25 +1269,32 @@ def _model_notes_and_facts(model: dict[str, Any]) -> tuple[list[str], list[tuple
 def _fingerprints(
     results: dict[str, Any], data: dict[str, Any], model: dict[str, Any]
 ) -> list[dict[str, str]]:
-    """The SHA-256 of every data source, the model, its files and the spec file."""
+    """The SHA-256 of every data source, the model, its files and the spec file; for an
+    object given in memory to the Python API (a DataFrame, a model, a spec mapping),
+    ``hashed`` says what bytes the SHA-256 is of."""
     model_files = recorded_model_files(model)
     fingerprints = [
         {
             "what": f"data: {s.get('role', '')}",
             "name": str(s.get("path", "")),
             "sha256": str(s.get("sha256", "")),
+            "hashed": str(s.get("hashed") or ""),
         }
         for s in data.get("sources") or []
     ]
+    info = model.get("info") if isinstance(model.get("info"), dict) else {}
     fingerprints.append(
         {
             "what": "model",
-            "name": str(model.get("kind", "")),
+            "name": str(info.get("object") or model.get("kind", "")),
             "sha256": str(model.get("fingerprint", "")),
+            "hashed": str(info.get("hashed") or ""),
         }
     )
     for name, sha in model_files.items():
-        fingerprints.append({"what": "model file", "name": str(name), "sha256": str(sha)})
+        fingerprints.append(
+            {"what": "model file", "name": str(name), "sha256": str(sha), "hashed": ""}
+        )
     spec_file = results.get("spec_file") or {}
     if spec_file.get("sha256"):
         fingerprints.append(
@@ -1295,6 +1302,7 @@ def _fingerprints(
                 "what": "spec file",
                 "name": str(spec_file.get("path", "")),
                 "sha256": str(spec_file["sha256"]),
+                "hashed": str(spec_file.get("hashed") or ""),
             }
         )
     return fingerprints

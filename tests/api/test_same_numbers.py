@@ -78,3 +78,18 @@ def test_the_model_fingerprint_says_what_was_hashed(both):
     assert api_model["info"]["in_memory"] == "estimator"
     assert "get_params" in api_model["info"]["hashed"]
     assert api_model["info"]["object"] == "sklearn.linear_model._logistic.LogisticRegression"
+
+
+def test_the_report_says_what_was_hashed_for_what_was_in_memory(both):
+    from tests.report.conftest import pdf_text
+
+    in_memory, from_files, _, root = both
+    (api_pdf,) = (root / "api").rglob("report.pdf")
+    (cli_pdf,) = (root / "cli").rglob("report.pdf")
+    text = " ".join(pdf_text(api_pdf)[0].split())
+    assert "SHA-256 of the CSV text DataFrame.to_csv(index=False)" in text
+    assert "get_params" in text and "LogisticRegression" in text
+    assert "SHA-256 of the canonical JSON of the spec mapping" in text
+    assert "SHA-256 of" not in " ".join(pdf_text(cli_pdf)[0].split()), "files need no gloss"
+    html = next((root / "api").rglob("report.html")).read_text()
+    assert "SHA-256 of the CSV text" in html

@@ -17,11 +17,10 @@ from auditor.data.sources import (
     DEFAULT_ENCODING,
     TEXT_FORMATS,
     detect_format,
+    fingerprinted,
     read_table,
-    sha256_file,
 )
 from auditor.errors import DataError, Location
-from auditor.in_memory import held_frame
 from auditor.types import LM_TASKS, TEXT_TASKS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -122,18 +121,15 @@ def _read_sources(spec: Spec) -> _Tables:
                 Location(file=str(path), path=("objective", "target")),
             )
         kind = detect_format(path, data.format)
-        held = held_frame(path)  # a DataFrame given to the Python API: say what was hashed
         sources.append(
             {
                 "role": roles[role],
                 "split": role,
-                "path": str(path) if held is None else path.name,
                 "format": kind,
                 **({"encoding": encoding} if kind in TEXT_FORMATS else {}),
                 "rows": int(len(frame)),
                 "columns": int(frame.shape[1]),
-                "sha256": sha256_file(path),
-                **({} if held is None else {"hashed": held.hashed}),
+                **fingerprinted(path),  # a DataFrame given to the API: says what was hashed
             }
         )
         tables[role] = frame

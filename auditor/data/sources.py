@@ -310,6 +310,15 @@ def _check_columns(wanted: list[str], available, where: Location) -> None:
         raise DataError(MSG_MISSING_COLUMNS.format(names=", ".join(map(repr, absent))), where)
 
 
+def fingerprinted(path: Path) -> dict[str, str]:
+    """A data source's ``path`` and ``sha256`` for results.json; for a DataFrame given to
+    the Python API, its name and ``hashed``, what the SHA-256 is of."""
+    held = held_frame(path)
+    if held is None:
+        return {"path": str(path), "sha256": sha256_file(path)}
+    return {"path": Path(path).name, "sha256": held.sha256, "hashed": held.hashed}
+
+
 def sha256_file(path: Path) -> str:
     """The SHA-256 of a file's bytes, read in 1 MiB chunks (hex digest); of a held
     DataFrame, its CSV text (:func:`auditor.fingerprint.sha256_frame`)."""

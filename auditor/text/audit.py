@@ -24,7 +24,7 @@ from auditor.types import LM_TASKS, Dataset, Evaluation, Spec
 
 def read_text_data(spec: Spec) -> Dataset:
     """One frame per audit file, with the text and segment columns as strings."""
-    from auditor.data.sources import detect_format, read_table, sha256_file
+    from auditor.data.sources import detect_format, fingerprinted, read_table
 
     if spec.data.generate is not None:
         from auditor.data.examples import ensure_example_data
@@ -59,11 +59,10 @@ def read_text_data(spec: Spec) -> Dataset:
             {
                 "role": "audit",
                 "split": entry.name,
-                "path": str(path),
                 "format": fmt,
                 "rows": len(frame),
                 "columns": len(frame.columns),
-                "sha256": sha256_file(path),
+                **fingerprinted(path),  # a DataFrame given to the API: says what was hashed
             }
         )
     if spec.data.corpus is not None:  # the declared training corpus, fingerprinted too

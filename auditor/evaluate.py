@@ -179,11 +179,6 @@ def _fit_linear(dataset: Dataset, fit_on: str, y_train: np.ndarray, seed: int):
 TFIDF_FEATURES = 20_000
 
 
-def _text_columns(dataset: Dataset) -> list[str]:
-    """The feature columns typed ``"text"`` (a text classifier's text column)."""
-    return [c for c in dataset.feature_columns if dataset.column_types.get(c) == "text"]
-
-
 def _fit_tfidf(dataset: Dataset, fit_on: str, y_train: np.ndarray, seed: int):
     """TF-IDF of the text column(s) (word 1-2 grams, fitted on the training rows only) and
     a logistic regression on them, or None when the data have no text column."""
@@ -194,7 +189,7 @@ def _fit_tfidf(dataset: Dataset, fit_on: str, y_train: np.ndarray, seed: int):
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    columns = _text_columns(dataset)
+    columns = dataset.text_columns
     if not columns or dataset.task == "regression":
         return None
     model = make_pipeline(

@@ -181,7 +181,7 @@ class Dataset:
     y: dict[str, np.ndarray]
     groups: dict[str, pd.DataFrame]
     feature_columns: list[str]  # raw columns used as features
-    column_types: dict[str, str]  # raw feature column -> "numeric" | "categorical"
+    column_types: dict[str, str]  # raw feature column -> "numeric" | "categorical" | "text"
     feature_names: list[str]  # names of the preprocessed columns (X's columns)
     classes: list[Any] = field(default_factory=list)
     sensitive: list[str] = field(default_factory=list)
@@ -210,6 +210,16 @@ class Dataset:
     def role(self, split: str) -> str:
         """What ``split`` is for (a standard split is its own role)."""
         return self.split_roles.get(split, split)
+
+    @property
+    def text_columns(self) -> list[str]:
+        """The feature columns read as free text (a text classifier's text column)."""
+        return [c for c in self.feature_columns if self.column_types.get(c) == "text"]
+
+    @property
+    def tabular_columns(self) -> list[str]:
+        """The feature columns that are not free text."""
+        return [c for c in self.feature_columns if self.column_types.get(c) != "text"]
 
 
 # --------------------------------------------------------------------------- model

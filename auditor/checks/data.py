@@ -52,7 +52,7 @@ def _row_hashes(frame, columns) -> np.ndarray:
 
 def _inputs_words(ds) -> str:
     """'20 model inputs after preprocessing', and the text column(s) the model reads as text."""
-    texts = [c for c in ds.feature_columns if ds.column_types.get(c) == "text"]
+    texts = ds.text_columns
     words = f"{count_words(len(ds.feature_names), 'model input')} after preprocessing"
     if texts:
         words += f", and the text column {', '.join(repr(c) for c in texts)} read as text"

@@ -937,11 +937,6 @@ def _feature_scores(
     return best
 
 
-def _tabular_columns(ds) -> list[str]:
-    """The feature columns that are not free text (a text classifier's text column)."""
-    return [c for c in ds.feature_columns if ds.column_types.get(c) != "text"]
-
-
 #: Why a free-text column is not screened alone (said once, in the finding).
 TEXT_NOT_SCREENED = (
     "The text column {names} is free text, not one value to screen: what its words alone "
@@ -953,7 +948,7 @@ def _ranked_features(ctx: CheckContext, check_split: str) -> list[tuple[str, flo
     """(feature, score) of every feature that could be scored alone, strongest first."""
     ds = ctx.dataset
     scores = []
-    for col in _tabular_columns(ds):
+    for col in ds.tabular_columns:
         score = _feature_scores(
             ctx.task,
             ds.frames["train"][col].to_numpy(),
@@ -1040,12 +1035,12 @@ def single_feature_leakage(ctx: CheckContext) -> list[Finding]:
             "rows are not available.",
         )
     bound = ctx.diagnostic("single_feature_auc")
-    texts = [c for c in ds.feature_columns if ds.column_types.get(c) == "text"]
+    texts = ds.text_columns
     text_note = TEXT_NOT_SCREENED.format(names=", ".join(f"'{c}'" for c in texts)) if texts else ""
     ranked = _ranked_features(ctx, check_split)
     what = "R²" if ctx.task == "regression" else "ROC-AUC"
     if not ranked:
-        if texts and not _tabular_columns(ds):
+        if texts and not ds.tabular_columns:
             return ctx.skipped(title, f"Single features were not screened. {text_note}")
         return ctx.skipped(title, "No feature could be scored on its own.")
     top_col, top = ranked[0]

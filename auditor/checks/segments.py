@@ -231,7 +231,7 @@ def _split_finding(ctx: CheckContext, split: str) -> Finding:
     ds = ctx.dataset
     skip = set(ds.sensitive) | {ds.id_column}
     # free text is not sliced: every review would be a slice of its own
-    columns = [c for c in ds.feature_columns if c not in skip and ds.column_types.get(c) != "text"]
+    columns = [c for c in ds.tabular_columns if c not in skip]
     frame = ds.frames[split].reset_index(drop=True)
     total = len(error)
     cols = slice_columns(frame, columns, ds.column_types)
@@ -242,7 +242,7 @@ def _split_finding(ctx: CheckContext, split: str) -> Finding:
     label = "MAE" if regression else "accuracy"
     to_metric = (lambda m: m) if regression else (lambda m: 1.0 - m)
     overall = to_metric(overall_err)
-    texts = [c for c in ds.feature_columns if ds.column_types.get(c) == "text"]
+    texts = ds.text_columns
     if not columns and texts:
         return ctx.finding(
             ctx.check.name,

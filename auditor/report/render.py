@@ -59,10 +59,10 @@ def is_packaged_asset(url: str) -> bool:
     return path.is_file() and path.is_relative_to(STATIC_DIR)
 
 
-def make_url_fetcher(images: dict[str, bytes] | None = None):
+def make_url_fetcher(images: dict | None = None):
     """A WeasyPrint URL fetcher that refuses everything but the packaged static assets
-    and this report's own charts (``images``: SVG bytes by ``charts.CHART_URL``, kept in
-    memory by :func:`~auditor.report.charts.charts_as_images`).
+    and this report's own charts (``images``: by ``charts.CHART_URL``, their SVG bytes or
+    a function that draws them when first laid out; :func:`~.charts.image_tag`).
 
     The returned fetcher records every URL it was asked for in ``requested`` (and the
     refused ones in ``refused``), which the tests use to prove nothing else was read.
@@ -136,7 +136,7 @@ def render_html(
     attachments: list[dict[str, str]],
     medium: str = "html",
     drawn: dict | None = None,
-    images: dict[str, bytes] | None = None,
+    images: dict | None = None,
     stream=None,
 ) -> str:
     """The report as one self-contained HTML page (styles inline, charts inline SVG).
@@ -158,13 +158,11 @@ def render_html(
     )
     from auditor.report.context import build_context
 
-    draw = render_chart if drawn is None else cached_charts(render_chart, drawn)
     if stream is not None:
         draw = stream.as_images(images)
-    elif images is not None:
-        draw = charts_as_images(draw, images)
     else:
-        draw = numbered_charts(draw)
+        draw = render_chart if drawn is None else cached_charts(render_chart, drawn)
+        draw = numbered_charts(draw) if images is None else charts_as_images(draw, images)
     context = build_context(
         results,
         draw_chart=draw,
@@ -176,7 +174,7 @@ def render_html(
     return _environment().get_template(TEMPLATE).render(css=css, **context)
 
 
-def layout_pdf(html: str, *, url_fetcher=None, images: dict[str, bytes] | None = None):
+def layout_pdf(html: str, *, url_fetcher=None, images: dict | None = None):
     """WeasyPrint's laid-out document of ``html`` (pages, boxes), and its URL fetcher;
     ``images`` are the page's charts by URL (``render_html(images=...)``)."""
     import weasyprint
@@ -202,18 +200,6 @@ def write_pdf(document, fetcher, *, attachments: list[tuple[str, bytes, str]]) -
         for name, data, description in attachments
     ]
     return document.write_pdf(attachments=files, custom_metadata=True)
-
-
-def render_pdf(
-    html: str,
-    *,
-    attachments: list[tuple[str, bytes, str]],
-    url_fetcher=None,
-    images: dict[str, bytes] | None = None,
-) -> bytes:
-    """The PDF of ``html``; ``attachments`` are (name, bytes, description)."""
-    document, fetcher = layout_pdf(html, url_fetcher=url_fetcher, images=images)
-    return write_pdf(document, fetcher, attachments=attachments)
 
 
 class _Stages:
@@ -329,7 +315,7 @@ def _render(results, out_dir, results_bytes, spec_text, spec_bytes, stage, worke
     drawn: dict = {}
     with stage("charts"):  # which charts, the PDF's first; a child starts drawing them
         requests = chart_requests(results, spec_text=spec_text, attachments=listed)
-        stream = ChartStream({**requests["pdf"], **requests["html"]}, drawn, workers=workers)
+        stream = ChartStream(requests, drawn, workers=workers)
     with stream:
         images: dict = {}
         with stage("template"):
@@ -356,23 +342,23 @@ def _render(results, out_dir, results_bytes, spec_text, spec_bytes, stage, worke
 
 def chart_requests(
     results: dict[str, Any], *, spec_text: str, attachments: list[dict[str, str]]
-) -> dict[str, dict]:
-    """The charts each medium shows (``context.MEDIA``), recorded without drawing any:
-    ``{medium: {chart key: (chart, drawing options)}}``."""
+) -> dict[tuple, tuple[dict, dict]]:
+    """Every chart report.pdf and report.html show, recorded without drawing any, in the
+    order they are needed: the PDF's in its page order, then the ones only report.html
+    shows (``{chart key: (chart, drawing options)}``)."""
     from auditor.report.chart_pool import recorder
-    from auditor.report.context import MEDIA, build_context
+    from auditor.report.context import build_context
 
-    requests: dict[str, dict] = {}
-    for medium in MEDIA:
-        requests[medium] = {}
+    ordered: dict[tuple, tuple[dict, dict]] = {}
+    for medium in ("pdf", "html"):  # recorder keeps the first place a chart is asked for
         build_context(
             results,
-            draw_chart=recorder(requests[medium]),
+            draw_chart=recorder(ordered),
             spec_text=spec_text,
             attachments=attachments,
             medium=medium,
         )
-    return requests
+    return ordered
 
 
 def draw_charts(
@@ -382,13 +368,12 @@ def draw_charts(
     attachments: list[dict[str, str]],
     drawn: dict,
     workers: int | None = None,
-) -> int:
-    """Draw into ``drawn`` every chart report.html and report.pdf show; returns the
-    processes that drew them (:mod:`auditor.report.chart_pool`)."""
+) -> None:
+    """Draw into ``drawn`` every chart report.html and report.pdf show
+    (:class:`~auditor.report.chart_pool.ChartStream`)."""
     requests = chart_requests(results, spec_text=spec_text, attachments=attachments)
-    with ChartStream({**requests["pdf"], **requests["html"]}, drawn, workers=workers) as stream:
+    with ChartStream(requests, drawn, workers=workers) as stream:
         stream.finish()
-        return 2 if stream.forked else 1
 
 
 def _results_bytes(results: dict[str, Any], results_path: Path | None) -> bytes:

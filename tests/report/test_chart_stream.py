@@ -19,8 +19,7 @@ needs_fork = pytest.mark.skipif(not can_fork, reason="this platform cannot fork"
 
 
 def _requests(results):
-    requests = render_mod.chart_requests(results, spec_text="", attachments=[])
-    return {**requests["pdf"], **requests["html"]}
+    return render_mod.chart_requests(results, spec_text="", attachments=[])
 
 
 @needs_fork

@@ -211,18 +211,25 @@ def full(tmp_path_factory, checkpoint):
     return _fine_tuned(tmp_path_factory, checkpoint, {"fine_tune": "full"}, "full")
 
 
-def test_full_fine_tuning_under_two_processes_reaches_one_processs_weights(full):
-    from safetensors.numpy import load_file
-
-    proc, two, alone, one, _ = full
+def matching_runs(proc, two: Path, alone: int, one: Path) -> tuple[dict, dict]:
+    """The one-process and two-process results of a fine-tuning, both finished, with
+    whole steps, the same weights on every process and one process's loss history."""
     assert proc.returncode in (0, 1, 3), proc.stdout + proc.stderr
     assert alone in (0, 1, 3)
     a, b = results(one), results(two)
     assert a["model"]["info"]["train_sequences"] % BATCH == 0  # every step whole
     assert b["model"]["info"]["distributed"]["same_weights"] is True
+    np.testing.assert_allclose(history(b), history(a), rtol=0, atol=LOSS_TOLERANCE)
+    return a, b
+
+
+def test_full_fine_tuning_under_two_processes_reaches_one_processs_weights(full):
+    from safetensors.numpy import load_file
+
+    proc, two, alone, one, _ = full
+    a, b = matching_runs(proc, two, alone, one)
     trained = b["model"]["info"]["trainable_parameters"]
     assert trained == a["model"]["info"]["trainable_parameters"] > 4 * (32 + 96) * 10
-    np.testing.assert_allclose(history(b), history(a), rtol=0, atol=LOSS_TOLERANCE)
     weights = [load_file(run_folder(f) / "model" / "model.safetensors") for f in (one, two)]
     assert_same_weights(*weights)
 
@@ -235,14 +242,9 @@ def test_lora_under_two_processes_trains_the_adapter_one_process_trains(lora):
     from auditor.train.lm_pretrained import peft_notices
 
     proc, two, alone, one, checkpoint = lora
-    assert proc.returncode in (0, 1, 3), proc.stdout + proc.stderr
-    assert alone in (0, 1, 3)
-    a, b = results(one), results(two)
-    assert a["model"]["info"]["train_sequences"] % BATCH == 0  # every step whole
+    a, b = matching_runs(proc, two, alone, one)
     # rank 4 on c_attn (32 -> 96) of one block: only the adapter is trained
     assert b["model"]["info"]["trainable_parameters"] == 4 * (32 + 96)
-    assert b["model"]["info"]["distributed"]["same_weights"] is True
-    np.testing.assert_allclose(history(b), history(a), rtol=0, atol=LOSS_TOLERANCE)
     folder = run_folder(two) / "model"
     assert not (folder / "model.safetensors").exists()  # the adapter alone is written
     adapters = [

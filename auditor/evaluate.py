@@ -401,11 +401,17 @@ def reference_split(dataset: Dataset) -> str | None:
     return None
 
 
-def compare_with_reference(spec: Spec, dataset: Dataset, notes: dict, *, progress=None) -> list:
+def compare_with_reference(
+    spec: Spec, dataset: Dataset, notes: dict, *, progress=None, beside: list | None = None
+) -> list:
     """Drift from the development data to every client split (holdout, audit files).
 
     Returns a list of :class:`auditor.drift.DriftResult`; when there is nothing to compare,
-    ``notes["drift"]`` says why.
+    ``notes["drift"]`` says why. ``beside``: a list that receives one
+    :class:`DomainClassifiers` whose thread trains the domain classifiers while the caller
+    goes on (the trees take one core for seconds, and most of an evaluation leaves the
+    other idle); the caller settles it before reading any result's ``domain``. Without it,
+    they are trained here.
     """
     from auditor.drift import DriftResult, domain_classifier, feature_drift
 
@@ -423,23 +429,17 @@ def compare_with_reference(spec: Spec, dataset: Dataset, notes: dict, *, progres
     ref = dataset.frames[reference]
     columns = [c for c in dataset.feature_columns if c in ref.columns]
     out = []
+    domains = DomainClassifiers()
     for i, split in enumerate(current):
         if progress is not None:
             progress.status(f"drift: {reference} against {split}")
         result = DriftResult(reference=reference, current=split)
         frame = dataset.frames[split]
         common = {"seed": int(evaluation.seed) * 31 + i, "confidence": float(evaluation.confidence)}
-        result.features = feature_drift(
-            ref,
-            frame,
-            columns,
-            dataset.column_types,
-            settings,
-            resamples=min(int(evaluation.bootstrap), 1000),
-            **common,
-        )
         if settings.domain_classifier and columns:
-            result.domain = domain_classifier(
+            domains.start(
+                result,
+                domain_classifier,
                 ref,
                 frame,
                 columns,
@@ -452,8 +452,49 @@ def compare_with_reference(spec: Spec, dataset: Dataset, notes: dict, *, progres
             result.note = "the development data hold none of the feature columns"
         else:
             result.note = "it is switched off (evaluation.drift.domain_classifier: false)"
+        result.features = feature_drift(
+            ref,
+            frame,
+            columns,
+            dataset.column_types,
+            settings,
+            resamples=min(int(evaluation.bootstrap), 1000),
+            **common,
+        )
         out.append(result)
+    if beside is None:
+        domains.settle()
+    else:
+        beside.append(domains)
     return out
+
+
+class DomainClassifiers:
+    """The domain classifiers of :func:`compare_with_reference`, trained one after another
+    on one thread beside the caller (numpy and the trees release the GIL); :meth:`settle`
+    waits for them and sets each result's ``domain``, raising what a training raised."""
+
+    def __init__(self) -> None:
+        self._started: list[tuple[Any, Any]] = []
+        self._pool = None
+
+    def start(self, result, fn, *args, **kwargs) -> None:
+        """Train ``fn(*args, **kwargs)`` on the thread, for ``result.domain``."""
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="domain")
+        self._started.append((result, self._pool.submit(fn, *args, **kwargs)))
+
+    def settle(self) -> None:
+        """Wait for every training; each result gets its classifier."""
+        started, self._started = self._started, []
+        try:
+            for result, future in started:
+                result.domain = future.result()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 # ------------------------------------------------------------------ the stage
@@ -555,14 +596,15 @@ def evaluate(
     uncovered = _uncovered(spec, dataset, covered)
     if uncovered:
         notes["uncovered_splits"] = uncovered
+    beside: list = []  # the domain classifiers train on a thread while the rest runs
+    if drift is None:  # a second model on the same data reuses the first one's comparison
+        drift = compare_with_reference(spec, dataset, notes, progress=progress, beside=beside)
     scores = {s: np.asarray(predictor.predict(dataset, s)) for s in covered}
     threshold, info = (None, {})
     if task == "binary":
         threshold, info = choose_threshold(spec, dataset, scores.get(threshold_split(dataset)))
     audited = [s for s in covered if dataset.role(s) != "threshold" and s in dataset.y]
     splits = _split_evals(dataset, audited, scores, threshold)
-    if drift is None:  # a second model on the same data reuses the first one's comparison
-        drift = compare_with_reference(spec, dataset, notes, progress=progress)
     metric = primary_metric(spec, task, has_scores=has_scores)
     from auditor.importance import model_drivers
 
@@ -600,6 +642,8 @@ def evaluate(
         folds = cross_validate(spec, dataset, threshold, progress=progress)
     elif spec.evaluation.cross_validation is not None:
         notes["cross_validation"] = "it is measured for the audited model only"
+    for domains in beside:
+        domains.settle()
     return Evaluation(
         task=task,
         classes=list(dataset.classes),

@@ -70,6 +70,27 @@ def test_exactly_the_shifted_features_at_the_declared_false_discovery_rate():
     assert sum(f == set(SHIFTED) for f in found) >= 45  # exactly the two, nearly always
 
 
+def test_columns_compared_on_threads_give_the_same_drift(monkeypatch):
+    """Two threads or one: every column's figures, intervals and q-values alike."""
+    import auditor.drift as drift
+
+    rng = np.random.default_rng(5)
+    ref, cur = _population(rng, 3000, shift=False), _population(rng, 3000, shift=True)
+
+    def compared():
+        return feature_drift(
+            ref, cur, list(KINDS), KINDS, DRIFT, seed=3, resamples=200, confidence=0.95
+        )
+
+    monkeypatch.setattr(drift, "THREADED_ROWS", 10**12)
+    alone = compared()
+    monkeypatch.setattr(drift, "THREADED_ROWS", 0)
+    threaded = compared()
+    assert [f.feature for f in threaded] == list(KINDS)
+    assert threaded == alone
+    assert {f.feature for f in threaded if f.q_value < DRIFT.fdr} == set(SHIFTED)
+
+
 def test_no_shift_flags_at_most_the_declared_rate_of_draws():
     flagged_draws = 0
     for draw in range(50):
@@ -202,3 +223,31 @@ def test_drivers_name_the_shifted_columns_among_many_with_categories_first():
     gains = _split_gains(model, len(names))
     assert names[int(np.argmax(gains))] == "x20"
     assert moved.drivers[0]["drop"] > 0.05 > max(d["drop"] for d in moved.drivers[1:])
+
+
+def test_domain_classifiers_trained_beside_are_the_ones_trained_here():
+    """compare_with_reference's thread: the same classifier, set by settle; its errors
+    are raised there, not lost on the thread."""
+    from auditor.drift import DriftResult
+    from auditor.evaluate import DomainClassifiers
+
+    rng = np.random.default_rng(11)
+    ref, cur = _population(rng, 1500, shift=False), _population(rng, 1500, shift=True)
+    args = (ref, cur, list(KINDS), KINDS)
+    options = {"rows": 1500, "seed": 2, "resamples": 100, "confidence": 0.95}
+    here = domain_classifier(*args, **options)
+    result = DriftResult(reference="reference", current="client")
+    beside = DomainClassifiers()
+    beside.start(result, domain_classifier, *args, **options)
+    assert result.domain is None  # until settled
+    beside.settle()
+    assert result.domain == here
+    assert here.auc > 0.55
+
+    def broken(*_, **__):
+        raise ValueError("planted failure")
+
+    failing = DomainClassifiers()
+    failing.start(DriftResult(reference="reference", current="client"), broken)
+    with pytest.raises(ValueError, match="planted failure"):
+        failing.settle()

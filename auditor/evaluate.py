@@ -562,6 +562,7 @@ def evaluate(
     learning_curve: bool = True,
     drift: list | None = None,
     tuning=None,
+    settle: bool = True,
 ) -> Evaluation:
     """Predict every split, choose the threshold on validation, compute baselines and curves.
 
@@ -574,6 +575,9 @@ def evaluate(
     evaluation's comparison with the development data (a second model on the same data).
     ``tuning`` (the search's outcome) trains the spec's own configuration as the chosen one
     was trained and predicts the splits the search never read, for the tuning gain.
+    ``settle: False`` returns while the domain classifiers may still be training on their
+    thread (:func:`compare_with_reference`): :func:`settle_drift` waits for them, and
+    :func:`auditor.checks.run_checks` does so before the check that reads them.
 
     Returns
     -------
@@ -642,9 +646,10 @@ def evaluate(
         folds = cross_validate(spec, dataset, threshold, progress=progress)
     elif spec.evaluation.cross_validation is not None:
         notes["cross_validation"] = "it is measured for the audited model only"
-    for domains in beside:
-        domains.settle()
-    return Evaluation(
+    if settle:
+        for domains in beside:
+            domains.settle()
+    evaluation = Evaluation(
         task=task,
         classes=list(dataset.classes),
         splits=splits,
@@ -665,6 +670,17 @@ def evaluate(
         untuned=untuned,
         cross_validation=folds,
     )
+    evaluation.pending_drift = [] if settle else beside  # not a field: results never hold it
+    return evaluation
+
+
+def settle_drift(evaluation: Evaluation) -> None:
+    """Wait for the domain classifiers an ``evaluate(..., settle=False)`` left training;
+    each drift result then has its ``domain``."""
+    pending = getattr(evaluation, "pending_drift", None) or []
+    evaluation.pending_drift = []
+    for domains in pending:
+        domains.settle()
 
 
 def _untuned(spec: Spec, dataset: Dataset, tuning, audited: list[str], *, progress=None):

@@ -110,7 +110,9 @@ def _run(spec_path, *, out, quiet, workers, against, mlflow) -> RunOutcome:
     if not processes.main:  # data-parallel: rank 0 alone evaluates, audits and writes
         return RunOutcome({}, target, {}, 0, dict(timer.timings), note=processes.done())
     with timer("evaluate"):
-        evaluation = evaluate(spec, dataset, predictor, progress=progress, tuning=tuning)
+        evaluation = evaluate(  # the domain classifiers may train on into the checks
+            spec, dataset, predictor, progress=progress, tuning=tuning, settle=False
+        )
     with timer("checks"):
         findings = run_checks(spec, dataset, evaluation)
     with timer("verdict"):

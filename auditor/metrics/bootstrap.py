@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +28,17 @@ from auditor.metrics.weighted import Rows
 MAX_CELLS = 10_000_000  # cells of one chunk of the (B, n) weight matrix
 # Byte thresholds: weight = number of thresholds the random byte reaches.
 _WEIGHT_THRESHOLDS = (94, 189, 235, 251, 255)
+
+
+def _counts(rng: np.random.Generator, size: int, n: int) -> np.ndarray:
+    """A (size, n) uint8 matrix of the byte-quantised Poisson(1) counts, rows in order."""
+    raw = np.frombuffer(rng.bytes(size * n), dtype=np.uint8).reshape(size, n)
+    counts = (raw >= _WEIGHT_THRESHOLDS[0]).view(np.uint8).copy()
+    hit = np.empty_like(raw, dtype=bool)
+    for threshold in _WEIGHT_THRESHOLDS[1:]:
+        np.greater_equal(raw, threshold, out=hit)
+        counts += hit
+    return counts
 
 
 def draw_weights(
@@ -38,15 +51,65 @@ def draw_weights(
     so that two computations on the same rows and seed are paired however each one
     arranges the rows.
     """
-    raw = np.frombuffer(rng.bytes(size * n), dtype=np.uint8).reshape(size, n)
+    return _laid_out(_counts(rng, size, n), order, dtype)
+
+
+def _laid_out(counts: np.ndarray, order, dtype) -> np.ndarray:
     if order is not None:
-        raw = np.take(raw, order, axis=1)  # bytes: much cheaper to gather than weights
-    counts = (raw >= _WEIGHT_THRESHOLDS[0]).view(np.uint8).copy()
-    hit = np.empty_like(raw, dtype=bool)
-    for threshold in _WEIGHT_THRESHOLDS[1:]:
-        np.greater_equal(raw, threshold, out=hit)
-        counts += hit
+        counts = np.take(counts, order, axis=1)  # bytes: much cheaper to gather than weights
     return counts.astype(dtype)
+
+
+#: Bytes of weight counts :func:`kept_weights` keeps (one split's 1,000 resamples of
+#: 100,000 rows is 100 MB): the most recently drawn seeds first, older ones dropped.
+KEPT_WEIGHT_BYTES = 200_000_000
+_kept: dict[tuple[int, int, int, int], list[np.ndarray]] | None = None
+
+
+@contextmanager
+def kept_weights():
+    """Inside it, :func:`resample_apply` draws each seed's weights once and reuses them.
+
+    Paired comparisons draw the same weights again and again (the model and each of its
+    baselines on one split's rows and seed, the shared estimates and a criterion's): the
+    bytes and thresholds are half the cost of a resampled metric. Outside it nothing is
+    kept, so a long-lived process (a notebook) holds no weights between audits.
+    """
+    global _kept
+    outer, _kept = _kept, {} if _kept is None else _kept
+    try:
+        yield
+    finally:
+        _kept = outer
+
+
+def _drawn_counts(seed: int, n: int, resamples: int, sizes: list[int], workers: int):
+    """The counts of every chunk, kept for :func:`kept_weights` (None: not kept)."""
+    kept = _kept
+    if kept is None or resamples * n > KEPT_WEIGHT_BYTES:
+        return None
+    key = (int(seed), n, resamples, sizes[0])
+    if key in kept:
+        kept[key] = kept.pop(key)  # the most recent last
+        return kept[key]
+
+    def draw(c: int) -> np.ndarray:
+        return _counts(np.random.default_rng([int(seed), c]), sizes[c], n)
+
+    counts = _mapped(draw, len(sizes), workers)
+    kept[key] = counts
+    while sum(resamples_ * n_ for (_, n_, resamples_, _) in kept) > KEPT_WEIGHT_BYTES:
+        kept.pop(next(iter(kept)))  # the oldest
+    return counts
+
+
+def _mapped(fn: Callable[[int], Any], count: int, workers: int) -> list:
+    if workers > 1 and count > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(fn, range(count)))
+    return [fn(c) for c in range(count)]
 
 
 def resample_apply(
@@ -72,7 +135,8 @@ def resample_apply(
         B, the number of resamples.
     seed : int
         Seed: chunk ``c`` draws from ``default_rng([seed, c])``, so the result does not depend
-        on how chunks are scheduled over threads.
+        on how chunks are scheduled over threads (or on whether :func:`kept_weights` kept
+        them).
     max_cells : int
         Largest chunk x n (bounds memory).
     order : ndarray of int, optional
@@ -85,18 +149,15 @@ def resample_apply(
     sizes = [min(chunk, resamples - start) for start in range(0, resamples, chunk)]
     if not sizes:
         return None
+    workers = workers or min(2, os.cpu_count() or 1)
+    counts = _drawn_counts(seed, n, resamples, sizes, workers)
 
     def run(c: int):
+        if counts is not None:
+            return fn(_laid_out(counts[c], order, np.float32))
         return fn(draw_weights(np.random.default_rng([int(seed), c]), sizes[c], n, order=order))
 
-    workers = workers or min(2, os.cpu_count() or 1)
-    if workers > 1 and len(sizes) > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            parts = list(pool.map(run, range(len(sizes))))
-    else:
-        parts = [run(c) for c in range(len(sizes))]
+    parts = _mapped(run, len(sizes), workers)
     if isinstance(parts[0], dict):
         return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     return np.concatenate(parts)

@@ -240,3 +240,52 @@ def test_hull_interval_reflects_a_biased_percentile_interval():
     assert hull_interval(biased, 0.9, 0.95, upper=1.0)[1] == 1.0
     assert hull_interval(np.array([np.nan]), 0.1, 0.95) is None
     assert hull_interval(biased, None, 0.95) == (lo, hi)
+
+
+def test_kept_weights_are_the_weights_drawn_afresh_and_drawn_once(monkeypatch):
+    """Inside kept_weights, a seed's counts are drawn once; every layout (a model's and a
+    baseline's order of the same rows) gets exactly the weights it would have drawn."""
+    import auditor.metrics.bootstrap as bs
+
+    n, resamples = 5000, 300
+    rng = np.random.default_rng(4)
+    orders = [None, rng.permutation(n), rng.permutation(n)]
+    values = rng.normal(size=n)
+
+    def weighted_means(order):
+        laid = values if order is None else values[order]
+        return bs.resample_apply(
+            n,
+            lambda w: w @ laid / w.sum(axis=1),
+            resamples=resamples,
+            seed=9,
+            max_cells=400_000,
+            order=order,
+        )
+
+    fresh = [weighted_means(o) for o in orders]
+    drawn = []
+    counts = bs._counts
+    monkeypatch.setattr(bs, "_counts", lambda *a: drawn.append(a[1:]) or counts(*a))
+    with bs.kept_weights():
+        kept = [weighted_means(o) for o in orders]
+        assert len(drawn) == 4  # 300 resamples in chunks of 80: drawn for the first only
+        weighted_means(None)
+        assert len(drawn) == 4
+    for a, b in zip(fresh, kept, strict=True):
+        np.testing.assert_array_equal(a, b)
+    weighted_means(None)  # outside: nothing kept
+    assert len(drawn) == 8
+    assert bs._kept is None
+
+
+def test_kept_weights_stay_within_their_bound(monkeypatch):
+    import auditor.metrics.bootstrap as bs
+
+    monkeypatch.setattr(bs, "KEPT_WEIGHT_BYTES", 2 * 1000 * 200)
+    with bs.kept_weights():
+        for seed in range(4):
+            bs.resample_apply(1000, lambda w: w.sum(axis=1), resamples=200, seed=seed)
+        assert [key[0] for key in bs._kept] == [2, 3]  # the two most recent seeds
+        bs.resample_apply(10_000, lambda w: w.sum(axis=1), resamples=200, seed=7)
+        assert [key[0] for key in bs._kept] == [2, 3]  # too large to keep

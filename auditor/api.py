@@ -57,6 +57,16 @@ MSG_DATA_KEY = (
     "data key {key!r} names no data in the spec; use train, holdout, reference, threshold "
     "or the name of a data.audit entry{names}"
 )
+MSG_WORKERS_TYPE = "workers must be a whole number of processes, got {type}"
+MSG_WORKERS_COUNT = "workers must be at least 1, got {n}"
+MSG_WORKERS_NO_TUNING = (
+    "workers= shares the trials of the spec's search among processes, and this spec has no "
+    "tuning section: add one, or leave workers out"
+)
+MSG_MODEL_TUNING = (
+    "model= is audited as it is, so there is nothing to tune: drop the spec's tuning "
+    "section, or leave model out and let the spec train the model it searches for"
+)
 MSG_DATA_TWICE = "data {key!r} is given both in the spec and in data="
 
 
@@ -103,6 +113,7 @@ def run(
     against: str | Path | None = None,
     junit: str | Path | None = None,
     mlflow: str | None = None,
+    workers: int | None = None,
 ) -> AuditResult:
     """Train (or load) the model, audit it and write the report, as ``auditor run`` does.
 
@@ -110,7 +121,11 @@ def run(
     (default ``reports/<name>/<UTC timestamp>/`` beside the spec); ``quiet``: no progress
     on stderr; ``against``: a previous results.json to compare with; ``junit``: also write
     the criteria as a JUnit XML file (:mod:`auditor.junit`); ``mlflow``: a tracking URI to
-    log the audit to (else ``report.mlflow``; :mod:`auditor.mlflow_log`), after the files.
+    log the audit to (else ``report.mlflow``; :mod:`auditor.mlflow_log`), after the files;
+    ``workers``: share the spec's search among this many local processes, as ``auditor tune
+    --workers N`` does (the DataFrames held are handed to the other processes as Parquet in
+    a private folder of the run folder, removed after the search:
+    :mod:`auditor.tuning.handoff`).
 
     Returns
     -------
@@ -120,8 +135,15 @@ def run(
     from auditor import pipeline
 
     validated, inputs = _load(spec, data, model)
+    shared = _workers(validated.spec, workers)
     outcome = pipeline.run(
-        validated.spec, out=out, quiet=quiet, against=against, mlflow=mlflow, inputs=inputs
+        validated.spec,
+        out=out,
+        quiet=quiet,
+        against=against,
+        mlflow=mlflow,
+        inputs=inputs,
+        workers=shared,
     )
     files = dict(outcome.files)
     if outcome.tracking is not None:  # from results.json, once the outputs are written
@@ -258,6 +280,24 @@ def _typed(cls, values: dict[str, Any]):
     return cls(**kwargs)
 
 
+def _workers(spec: Spec, count: int | None):
+    """``auditor tune --workers N``'s :class:`~auditor.tuning.workers.Workers` (None: run)."""
+    if count is None:
+        return None
+    from auditor.tuning.workers import Workers
+
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise UsageError(
+            MSG_WORKERS_TYPE.format(type=type_name(count)), Location(path=("workers",))
+        )
+    if spec.tuning is None:
+        raise UsageError(MSG_WORKERS_NO_TUNING, Location(path=("workers",)))
+    try:
+        return Workers(count)
+    except UsageError as exc:
+        raise UsageError(MSG_WORKERS_COUNT.format(n=count), Location(path=("workers",))) from exc
+
+
 # --------------------------------------------------------------------------- loading
 def _load(spec: Any, data: Mapping | None, model: Any) -> tuple[Validated, InMemory]:
     """The validated spec and the inputs held in memory for it."""
@@ -288,7 +328,8 @@ def _load(spec: Any, data: Mapping | None, model: Any) -> tuple[Validated, InMem
         inputs.frames[frame_placeholder(str(key))] = _held(str(key), frame)
 
     def edit(doc) -> None:
-        _place_inputs(doc, given, inputs, mapping=values is not None)
+        file = None if values is not None else str(spec)
+        _place_inputs(doc, given, inputs, mapping=values is not None, doc_file=file)
 
     with holding(inputs):
         if values is not None:
@@ -340,7 +381,9 @@ def _frames_in_spec(spec: Mapping) -> tuple[dict[str, Any], dict[str, Any]]:
     return values, frames
 
 
-def _place_inputs(doc, given: dict, inputs: InMemory, *, mapping: bool) -> None:
+def _place_inputs(
+    doc, given: dict, inputs: InMemory, *, mapping: bool, doc_file: str | None = None
+) -> None:
     """Put the placeholders of ``data=`` and ``model=`` into the parsed spec."""
     from auditor.spec.mapping import HASHED_MAPPING, delete_value, mapping_sha256, set_value
 
@@ -352,6 +395,7 @@ def _place_inputs(doc, given: dict, inputs: InMemory, *, mapping: bool) -> None:
         delete_value(doc, ("data", "generate"))  # the data is given: nothing to generate
     if inputs.model is not None:
         section = values.get("model") if isinstance(values.get("model"), dict) else {}
+        _refuse_with_model(doc, file=None if mapping else doc_file)
         vendor = section.get("vendor") if isinstance(section.get("vendor"), dict) else {}
         settings = {k: vendor[k] for k in KEPT_VENDOR_SETTINGS if k in vendor}
         model = {"vendor": {"format": MEMORY_FORMAT, "path": MODEL_PLACEHOLDER, **settings}}
@@ -360,6 +404,18 @@ def _place_inputs(doc, given: dict, inputs: InMemory, *, mapping: bool) -> None:
         set_value(doc, ("model",), model)
     if mapping:
         inputs.spec = HeldSpec(SPEC_PLACEHOLDER, mapping_sha256(doc.values), HASHED_MAPPING)
+
+
+def _refuse_with_model(doc, *, file: str | None) -> None:
+    """``model=`` with a spec that searches (tuning): one line at the spec's tuning field (a
+    model given in memory replaces the spec's model section; there is nothing to train)."""
+    if doc.values.get("tuning") is not None:
+        raise UsageError(MSG_MODEL_TUNING, _doc_location(doc, ("tuning",), file))
+
+
+def _doc_location(doc, path: tuple, file: str | None) -> Location:
+    line, column = doc.key_positions.get(path) or doc.positions.get(path) or (None, None)
+    return Location(file=file, line=line, column=column, path=path)
 
 
 def _slot(key: str, values: dict) -> tuple:

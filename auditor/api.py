@@ -41,21 +41,25 @@ if TYPE_CHECKING:  # pragma: no cover
     from auditor.types import CriterionOutcome, Finding, Spec
 
 #: Where a DataFrame goes in the spec, by the key of ``data=``; an audit file's name is a key
-#: too (``data.audit[i].path``).
+#: too (``data.audit[i].path``). A corpus frame's rows are read as JSON Lines objects
+#: (``data.corpus.field``, default ``text``, holds each document).
 DATA_SLOTS: dict[str, tuple] = {
     "train": ("data", "train"),
     "holdout": ("data", "holdout"),
     "reference": ("data", "reference", "path"),
     "threshold": ("evaluation", "threshold", "chosen_on", "path"),
+    "corpus": ("data", "corpus", "path"),  # a language model's documents, one row each
 }
+#: The task whose corpus a DataFrame may be (a generated-text audit reads its corpus file).
+CORPUS_TASK = "language_model"
 #: ``model.vendor`` settings kept when a model is given in memory (how it is fed and read).
 KEPT_VENDOR_SETTINGS = ("input", "output")
 
 MSG_SPEC_TYPE = "spec must be a path to a YAML file or a mapping, got {type}"
 MSG_DATA_TYPE = "data must be a mapping of names to DataFrames, got {type}"
 MSG_DATA_KEY = (
-    "data key {key!r} names no data in the spec; use train, holdout, reference, threshold "
-    "or the name of a data.audit entry{names}"
+    "data key {key!r} names no data in the spec; use train, holdout, reference, threshold, "
+    "corpus or the name of a data.audit entry{names}"
 )
 MSG_WORKERS_TYPE = "workers must be a whole number of processes, got {type}"
 MSG_WORKERS_COUNT = "workers must be at least 1, got {n}"
@@ -66,6 +70,11 @@ MSG_WORKERS_NO_TUNING = (
 MSG_MODEL_TUNING = (
     "model= is audited as it is, so there is nothing to tune: drop the spec's tuning "
     "section, or leave model out and let the spec train the model it searches for"
+)
+MSG_CORPUS_TASK = (
+    "data.corpus as a DataFrame is a language model's documents (objective.task: "
+    "language_model); a generated-text audit reads its corpus from the file data.corpus.path "
+    "names"
 )
 MSG_DATA_TWICE = "data {key!r} is given both in the spec and in data="
 
@@ -81,10 +90,13 @@ def validate(spec: str | Path | Mapping, *, data: Mapping | None = None, model: 
         relative to the current folder; errors name the JSON path, e.g.
         ``acceptance[2].at_most``). A mapping may hold DataFrames in place of the data
         paths (``data.train``, ``data.holdout``, ``data.reference.path``,
-        ``data.audit[i].path``, ``evaluation.threshold.chosen_on.path``).
+        ``data.audit[i].path``, ``evaluation.threshold.chosen_on.path``, a language
+        model's ``data.corpus.path``).
     data : mapping of str to DataFrame, optional
         DataFrames in place of the spec's data files, by role (``train``, ``holdout``,
-        ``reference``, ``threshold``) or audit file name.
+        ``reference``, ``threshold``, ``corpus``) or audit file name. A corpus frame is
+        read as the JSON Lines file of its rows would be (one document a row, in the
+        column ``data.corpus.field`` names, ``text`` by default).
     model : estimator, torch.nn.Module or callable, optional
         A model held in memory, audited like a vendor's model (``model.vendor.format:
         python``).
@@ -361,9 +373,10 @@ def _frames_in_spec(spec: Mapping) -> tuple[dict[str, Any], dict[str, Any]]:
         data = values["data"] = dict(values["data"])
         swap(data, "train", "train")
         swap(data, "holdout", "holdout")
-        if isinstance(data.get("reference"), Mapping):
-            data["reference"] = dict(data["reference"])
-            swap(data["reference"], "path", "reference")
+        for key in ("reference", "corpus"):
+            if isinstance(data.get(key), Mapping):
+                data[key] = dict(data[key])
+                swap(data[key], "path", key)
         if isinstance(data.get("audit"), (list, tuple)):
             data["audit"] = [dict(a) if isinstance(a, Mapping) else a for a in data["audit"]]
             for i, entry in enumerate(data["audit"]):
@@ -390,6 +403,9 @@ def _place_inputs(
     values = doc.values
     for key in given:
         set_value(doc, _slot(str(key), values), frame_placeholder(str(key)))
+    objective = values.get("objective") if isinstance(values.get("objective"), dict) else {}
+    if frame_placeholder("corpus") in inputs.frames and objective.get("task") != CORPUS_TASK:
+        raise UsageError(MSG_CORPUS_TASK, Location(path=("data", "corpus")))
     data = values.get("data")
     if inputs.frames and isinstance(data, dict) and "generate" in data:
         delete_value(doc, ("data", "generate"))  # the data is given: nothing to generate

@@ -41,21 +41,40 @@ if TYPE_CHECKING:  # pragma: no cover
     from auditor.types import CriterionOutcome, Finding, Spec
 
 #: Where a DataFrame goes in the spec, by the key of ``data=``; an audit file's name is a key
-#: too (``data.audit[i].path``).
+#: too (``data.audit[i].path``). A corpus frame's rows are read as JSON Lines objects
+#: (``data.corpus.field``, default ``text``, holds each document).
 DATA_SLOTS: dict[str, tuple] = {
     "train": ("data", "train"),
     "holdout": ("data", "holdout"),
     "reference": ("data", "reference", "path"),
     "threshold": ("evaluation", "threshold", "chosen_on", "path"),
+    "corpus": ("data", "corpus", "path"),  # a language model's documents, one row each
 }
+#: The task whose corpus a DataFrame may be (a generated-text audit reads its corpus file).
+CORPUS_TASK = "language_model"
 #: ``model.vendor`` settings kept when a model is given in memory (how it is fed and read).
 KEPT_VENDOR_SETTINGS = ("input", "output")
 
 MSG_SPEC_TYPE = "spec must be a path to a YAML file or a mapping, got {type}"
 MSG_DATA_TYPE = "data must be a mapping of names to DataFrames, got {type}"
 MSG_DATA_KEY = (
-    "data key {key!r} names no data in the spec; use train, holdout, reference, threshold "
-    "or the name of a data.audit entry{names}"
+    "data key {key!r} names no data in the spec; use train, holdout, reference, threshold, "
+    "corpus or the name of a data.audit entry{names}"
+)
+MSG_WORKERS_TYPE = "workers must be a whole number of processes, got {type}"
+MSG_WORKERS_COUNT = "workers must be at least 1, got {n}"
+MSG_WORKERS_NO_TUNING = (
+    "workers= shares the trials of the spec's search among processes, and this spec has no "
+    "tuning section: add one, or leave workers out"
+)
+MSG_MODEL_TUNING = (
+    "model= is audited as it is, so there is nothing to tune: drop the spec's tuning "
+    "section, or leave model out and let the spec train the model it searches for"
+)
+MSG_CORPUS_TASK = (
+    "data.corpus as a DataFrame is a language model's documents (objective.task: "
+    "language_model); a generated-text audit reads its corpus from the file data.corpus.path "
+    "names"
 )
 MSG_DATA_TWICE = "data {key!r} is given both in the spec and in data="
 
@@ -71,10 +90,13 @@ def validate(spec: str | Path | Mapping, *, data: Mapping | None = None, model: 
         relative to the current folder; errors name the JSON path, e.g.
         ``acceptance[2].at_most``). A mapping may hold DataFrames in place of the data
         paths (``data.train``, ``data.holdout``, ``data.reference.path``,
-        ``data.audit[i].path``, ``evaluation.threshold.chosen_on.path``).
+        ``data.audit[i].path``, ``evaluation.threshold.chosen_on.path``, a language
+        model's ``data.corpus.path``).
     data : mapping of str to DataFrame, optional
         DataFrames in place of the spec's data files, by role (``train``, ``holdout``,
-        ``reference``, ``threshold``) or audit file name.
+        ``reference``, ``threshold``, ``corpus``) or audit file name. A corpus frame is
+        read as the JSON Lines file of its rows would be (one document a row, in the
+        column ``data.corpus.field`` names, ``text`` by default).
     model : estimator, torch.nn.Module or callable, optional
         A model held in memory, audited like a vendor's model (``model.vendor.format:
         python``).
@@ -103,6 +125,7 @@ def run(
     against: str | Path | None = None,
     junit: str | Path | None = None,
     mlflow: str | None = None,
+    workers: int | None = None,
 ) -> AuditResult:
     """Train (or load) the model, audit it and write the report, as ``auditor run`` does.
 
@@ -110,7 +133,11 @@ def run(
     (default ``reports/<name>/<UTC timestamp>/`` beside the spec); ``quiet``: no progress
     on stderr; ``against``: a previous results.json to compare with; ``junit``: also write
     the criteria as a JUnit XML file (:mod:`auditor.junit`); ``mlflow``: a tracking URI to
-    log the audit to (else ``report.mlflow``; :mod:`auditor.mlflow_log`), after the files.
+    log the audit to (else ``report.mlflow``; :mod:`auditor.mlflow_log`), after the files;
+    ``workers``: share the spec's search among this many local processes, as ``auditor tune
+    --workers N`` does (the DataFrames held are handed to the other processes as Parquet in
+    a private folder of the run folder, removed after the search:
+    :mod:`auditor.tuning.handoff`).
 
     Returns
     -------
@@ -120,8 +147,15 @@ def run(
     from auditor import pipeline
 
     validated, inputs = _load(spec, data, model)
+    shared = _workers(validated.spec, workers)
     outcome = pipeline.run(
-        validated.spec, out=out, quiet=quiet, against=against, mlflow=mlflow, inputs=inputs
+        validated.spec,
+        out=out,
+        quiet=quiet,
+        against=against,
+        mlflow=mlflow,
+        inputs=inputs,
+        workers=shared,
     )
     files = dict(outcome.files)
     if outcome.tracking is not None:  # from results.json, once the outputs are written
@@ -258,6 +292,24 @@ def _typed(cls, values: dict[str, Any]):
     return cls(**kwargs)
 
 
+def _workers(spec: Spec, count: int | None):
+    """``auditor tune --workers N``'s :class:`~auditor.tuning.workers.Workers` (None: run)."""
+    if count is None:
+        return None
+    from auditor.tuning.workers import Workers
+
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise UsageError(
+            MSG_WORKERS_TYPE.format(type=type_name(count)), Location(path=("workers",))
+        )
+    if spec.tuning is None:
+        raise UsageError(MSG_WORKERS_NO_TUNING, Location(path=("workers",)))
+    try:
+        return Workers(count)
+    except UsageError as exc:
+        raise UsageError(MSG_WORKERS_COUNT.format(n=count), Location(path=("workers",))) from exc
+
+
 # --------------------------------------------------------------------------- loading
 def _load(spec: Any, data: Mapping | None, model: Any) -> tuple[Validated, InMemory]:
     """The validated spec and the inputs held in memory for it."""
@@ -288,7 +340,8 @@ def _load(spec: Any, data: Mapping | None, model: Any) -> tuple[Validated, InMem
         inputs.frames[frame_placeholder(str(key))] = _held(str(key), frame)
 
     def edit(doc) -> None:
-        _place_inputs(doc, given, inputs, mapping=values is not None)
+        file = None if values is not None else str(spec)
+        _place_inputs(doc, given, inputs, mapping=values is not None, doc_file=file)
 
     with holding(inputs):
         if values is not None:
@@ -320,9 +373,10 @@ def _frames_in_spec(spec: Mapping) -> tuple[dict[str, Any], dict[str, Any]]:
         data = values["data"] = dict(values["data"])
         swap(data, "train", "train")
         swap(data, "holdout", "holdout")
-        if isinstance(data.get("reference"), Mapping):
-            data["reference"] = dict(data["reference"])
-            swap(data["reference"], "path", "reference")
+        for key in ("reference", "corpus"):
+            if isinstance(data.get(key), Mapping):
+                data[key] = dict(data[key])
+                swap(data[key], "path", key)
         if isinstance(data.get("audit"), (list, tuple)):
             data["audit"] = [dict(a) if isinstance(a, Mapping) else a for a in data["audit"]]
             for i, entry in enumerate(data["audit"]):
@@ -340,18 +394,24 @@ def _frames_in_spec(spec: Mapping) -> tuple[dict[str, Any], dict[str, Any]]:
     return values, frames
 
 
-def _place_inputs(doc, given: dict, inputs: InMemory, *, mapping: bool) -> None:
+def _place_inputs(
+    doc, given: dict, inputs: InMemory, *, mapping: bool, doc_file: str | None = None
+) -> None:
     """Put the placeholders of ``data=`` and ``model=`` into the parsed spec."""
     from auditor.spec.mapping import HASHED_MAPPING, delete_value, mapping_sha256, set_value
 
     values = doc.values
     for key in given:
         set_value(doc, _slot(str(key), values), frame_placeholder(str(key)))
+    objective = values.get("objective") if isinstance(values.get("objective"), dict) else {}
+    if frame_placeholder("corpus") in inputs.frames and objective.get("task") != CORPUS_TASK:
+        raise UsageError(MSG_CORPUS_TASK, Location(path=("data", "corpus")))
     data = values.get("data")
     if inputs.frames and isinstance(data, dict) and "generate" in data:
         delete_value(doc, ("data", "generate"))  # the data is given: nothing to generate
     if inputs.model is not None:
         section = values.get("model") if isinstance(values.get("model"), dict) else {}
+        _refuse_with_model(doc, file=None if mapping else doc_file)
         vendor = section.get("vendor") if isinstance(section.get("vendor"), dict) else {}
         settings = {k: vendor[k] for k in KEPT_VENDOR_SETTINGS if k in vendor}
         model = {"vendor": {"format": MEMORY_FORMAT, "path": MODEL_PLACEHOLDER, **settings}}
@@ -360,6 +420,18 @@ def _place_inputs(doc, given: dict, inputs: InMemory, *, mapping: bool) -> None:
         set_value(doc, ("model",), model)
     if mapping:
         inputs.spec = HeldSpec(SPEC_PLACEHOLDER, mapping_sha256(doc.values), HASHED_MAPPING)
+
+
+def _refuse_with_model(doc, *, file: str | None) -> None:
+    """``model=`` with a spec that searches (tuning): one line at the spec's tuning field (a
+    model given in memory replaces the spec's model section; there is nothing to train)."""
+    if doc.values.get("tuning") is not None:
+        raise UsageError(MSG_MODEL_TUNING, _doc_location(doc, ("tuning",), file))
+
+
+def _doc_location(doc, path: tuple, file: str | None) -> Location:
+    line, column = doc.key_positions.get(path) or doc.positions.get(path) or (None, None)
+    return Location(file=file, line=line, column=column, path=path)
 
 
 def _slot(key: str, values: dict) -> tuple:

@@ -219,6 +219,8 @@ def _add_tune(command: Callable[[str, str], argparse.ArgumentParser]) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress")
     _add_mlflow(p)
     p.add_argument("--worker-index", type=int, default=None, help=argparse.SUPPRESS)
+    # a worker of a leader run from the Python API: the folder of its in-memory inputs
+    p.add_argument("--inputs", default=None, help=argparse.SUPPRESS)
     _add_junit(p)
     p.set_defaults(handler=cmd_tune)
 
@@ -497,7 +499,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
     from auditor.tuning.workers import MSG_JOIN_OUT, MSG_NO_TUNING, Workers, join_study
 
     count = 1 if args.workers is None else args.workers
-    workers = Workers(count, args.storage, args.study, args.worker_index)
+    workers = Workers(count, args.storage, args.study, args.worker_index, args.inputs)
     if args.workers is None and args.storage is not None:  # a worker, here or elsewhere
         if args.out is not None:
             raise UsageError(MSG_JOIN_OUT)

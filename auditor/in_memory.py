@@ -94,6 +94,12 @@ def holding(inputs: InMemory | None) -> Iterator[None]:
         _HELD.reset(token)
 
 
+def held_inputs() -> InMemory | None:
+    """Everything held now (None: nothing), for a stage that hands it on to other
+    processes (:mod:`auditor.tuning.handoff`)."""
+    return _HELD.get()
+
+
 def held_frame(path: str | Path | None) -> HeldFrame | None:
     """The DataFrame held for a (resolved) spec path, or None: read the file."""
     inputs = _HELD.get()

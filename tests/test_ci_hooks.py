@@ -1,11 +1,13 @@
 """The CI pieces run as users run them, offline: the auditor-validate hook of
 .pre-commit-hooks.yaml through pre-commit itself, and the GitHub Actions workflow of
-docs/ci/github-actions.yml, its run: steps extracted and executed in order as one job."""
+docs/ci/github-actions.yml as one job: its run: steps executed in order, and each uses:
+step stood in for by a check of what the action does (tests/ci_runner.py)."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -15,6 +17,7 @@ import pytest
 import yaml
 
 from tests.api.tiny import tiny_spec
+from tests.ci_runner import Job, run_steps
 
 REPO = Path(__file__).resolve().parents[1]
 GOOD = tiny_spec("data/train.csv")
@@ -170,14 +173,14 @@ def _source_copy(root: Path) -> Path:
 
 
 def _audited_repo(root: Path, env: dict) -> Path:
-    """A repository of specs on a pull request's branch: biased.yaml (NOT READY: the planted
-    bias) and a YAML file outside specs/ added, old.yaml (invalid, on main from before the
-    hook) left alone."""
+    """The repository actions/checkout clones, on a pull request's branch: biased.yaml
+    (NOT READY: the planted bias) and a YAML file outside specs/ added, old.yaml (invalid,
+    on main from before the hook) left alone."""
     import skops.io as sio
 
     from tests.api.tiny import tiny_frame, tiny_model
 
-    project = root / "project"
+    project = root / "origin"
     for folder in ("specs", "data", "models"):
         (project / folder).mkdir(parents=True)
     frame = tiny_frame()
@@ -195,81 +198,123 @@ def _audited_repo(root: Path, env: dict) -> Path:
     (project / "data" / "notes.yaml").write_text("changed: not a spec\n", "utf-8")
     _git(project, "add", ".", env=env)
     _git(project, "commit", "-qm", "two specs", env=env)
-    _git(project, "update-ref", "refs/remotes/origin/main", "main", env=env)
     return project
 
 
-def _run_steps(steps: list[dict], *, cwd: Path, env: dict) -> dict[str, int]:
-    """Each run: step as GitHub runs it (bash -e -o pipefail); after a failure only the
-    steps marked if: always() run. Returns step name -> exit code (None: a uses: step)."""
-    codes: dict[str, int | None] = {}
-    failed = False
-    for step in steps:
-        if failed and "always()" not in str(step.get("if", "")):
-            continue
-        name = step.get("name") or step.get("uses")
-        if "run" not in step:
-            codes[name] = None
-            continue
-        done = subprocess.run(
-            ["bash", "-e", "-o", "pipefail", "-c", step["run"]],
-            cwd=cwd,
-            env={**env, **{k: str(v) for k, v in (step.get("env") or {}).items()}},
-            capture_output=True,
-            text=True,
-        )
-        codes[name] = done.returncode
-        (cwd.parent / "logs").mkdir(exist_ok=True)
-        (cwd.parent / "logs" / f"{len(codes)}.log").write_text(done.stdout + done.stderr)
-        failed = failed or done.returncode != 0
-    return codes
-
-
-def test_the_workflow_steps_run_as_a_job(tmp_path, env):
-    import junitparser
-
-    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
-    (job,) = workflow["jobs"].values()
-    venv = _venv_with_this_checkout(tmp_path)
-    project = _audited_repo(tmp_path, env)
+def _job(
+    tmp_path: Path, env: dict, workflow: dict, *, base_ref: str | None, install: bool = True
+) -> Job:
+    """A runner's job for the workflow: its env and contexts, and where it works."""
     runner = tmp_path / "runner"
-    runner.mkdir()
+    runner.mkdir(exist_ok=True)
+    contexts = {"matrix": {}, "inputs": {}}  # the workflow has no matrix and no inputs
+    contexts["github"] = {"base_ref": base_ref or "", "workspace": str(tmp_path / "workspace")}
+    contexts["env"] = {k: str(v) for k, v in workflow["env"].items()}
     job_env = {k: v for k, v in env.items() if k != "PYTHONPATH"}  # the installed auditor
-    job_env.update({k: str(v) for k, v in workflow["env"].items()})
+    job_env.update(contexts["env"])
     job_env.update(
-        AUDITOR_REQUIREMENT=str(_source_copy(tmp_path)),  # this checkout, offline
-        PATH=f"{venv / 'bin'}{os.pathsep}/usr/bin{os.pathsep}/bin",
+        PATH=f"/usr/bin{os.pathsep}/bin",  # setup-python puts the venv first
         PIP_NO_INDEX="1",
         PIP_NO_BUILD_ISOLATION="0",  # pip's inverted spelling of --no-build-isolation
         PIP_DISABLE_PIP_VERSION_CHECK="1",
         RUNNER_TEMP=str(runner),
         GITHUB_STEP_SUMMARY=str(runner / "summary.md"),
-        GITHUB_BASE_REF="main",
+        GITHUB_WORKSPACE=contexts["github"]["workspace"],
     )
-    codes = _run_steps(job["steps"], cwd=project, env=job_env)
-    logs = "\n".join(p.read_text() for p in sorted((tmp_path / "logs").glob("*.log")))
+    if install:
+        job_env["AUDITOR_REQUIREMENT"] = str(_source_copy(tmp_path))  # this checkout, offline
+    if base_ref is not None:
+        job_env["GITHUB_BASE_REF"] = base_ref
+    return Job(
+        origin=tmp_path / "origin",
+        workspace=tmp_path / "workspace",
+        env=job_env,
+        contexts=contexts,
+        venv=tmp_path / "venv",
+        repo=REPO,
+        logs=tmp_path / "logs",
+    )
+
+
+def test_the_workflow_steps_run_as_a_job(tmp_path, env):
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    (steps,) = [j["steps"] for j in workflow["jobs"].values()]
+    _venv_with_this_checkout(tmp_path)
+    _audited_repo(tmp_path, env)
+    job = _job(tmp_path, env, workflow, base_ref="main")
+    codes = run_steps(steps, job)
+    logs = "\n".join(p.read_text() for p in sorted(job.logs.glob("*.log")))
     assert codes == {
-        "actions/checkout@v4": None,
-        "actions/setup-python@v5": None,
+        "actions/checkout@v4": 0,  # a full clone: origin/main is there for the diff
+        "actions/setup-python@v5": 0,  # 3.11 is supported; python is the test's venv
         "Install auditor": 0,
         "List the specs to check": 0,
         "Validate the specs": 0,
         "Audit": 1,  # biased.yaml is NOT READY: the job fails
-        "Upload the reports": None,
-        "Show the criteria as tests": None,
+        "Upload the reports": 0,  # if: always()
+        "Show the criteria as tests": 0,
     }, logs
     assert "auditor 0.1.0" in logs
+    runner = tmp_path / "runner"
     specs = (runner / "specs.txt").read_text().split()
     assert specs == ["specs/biased.yaml"]  # not old.yaml (unchanged), not data/notes.yaml
     assert (runner / "summary.md").read_text() == "- `specs/biased.yaml`: exit code 1\n"
-    folder = project / "audit" / "biased"  # what the upload and junit steps pick up
+    folder = job.workspace / "audit" / "biased"
     assert (folder / "report.pdf").read_bytes()[:5] == b"%PDF-"
-    (suite,) = list(junitparser.JUnitXml.fromfile(str(folder / "junit.xml")))
+    uploaded = job.found["upload-artifact"]["audit-reports"]
+    assert {"report.pdf", "report.html", "results.json", "junit.xml"} <= {p.name for p in uploaded}
+    report = job.found["junit-report"]
+    assert report["check_name"] == "acceptance criteria"
+    (suite,) = report["suites"]
     assert suite.name == "biased" and (suite.tests, suite.failures) == (3, 2)
+    cases = {case.name: [type(r).__name__ for r in case.result] for case in suite}
+    assert sorted(map(sorted, cases.values())) == [[], ["Failure"], ["Failure"]], cases
 
     # a push: every spec is validated, and the invalid old one stops the job there
-    del job_env["GITHUB_BASE_REF"]
-    steps = [s for s in job["steps"] if s.get("name", "").startswith(("List", "Validate"))]
-    codes = _run_steps(steps, cwd=project, env=job_env)
-    assert codes == {"List the specs to check": 0, "Validate the specs": 2}
+    job = _job(tmp_path, env, workflow, base_ref=None, install=False)
+    job.env["PATH"] = f"{tmp_path / 'venv' / 'bin'}{os.pathsep}{job.env['PATH']}"
+    steps = [s for s in steps if s.get("name", "").startswith(("List", "Validate"))]
+    assert run_steps(steps, job) == {"List the specs to check": 0, "Validate the specs": 2}
     assert (runner / "specs.txt").read_text().split() == ["specs/biased.yaml", "specs/old.yaml"]
+
+
+def test_a_shallow_checkout_cannot_tell_the_changed_specs(tmp_path, env):
+    """fetch-depth matters: with the action's default (1) the base branch is not there,
+    and the step that lists a pull request's specs fails, on the runner as here."""
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    (steps,) = [j["steps"] for j in workflow["jobs"].values()]
+    _audited_repo(tmp_path, env)
+    job = _job(tmp_path, env, workflow, base_ref="main", install=False)
+    shallow = [
+        {"uses": "actions/checkout@v4"},
+        next(s for s in steps if "List" in s.get("name", "")),
+    ]
+    assert run_steps(shallow, job) == {"actions/checkout@v4": 0, "List the specs to check": 128}
+
+
+@pytest.mark.parametrize(
+    ("step", "expected"),
+    [
+        ({"uses": "actions/cache@v4"}, "no stand-in for this action"),
+        ({"uses": "actions/checkout@v4", "with": {"submodules": True}}, "unknown to its stand-in"),
+        ({"run": "echo ${{ secrets.TOKEN }}"}, "secrets.TOKEN }}, which the test's contexts"),
+        ({"run": "true", "if": "github.event_name == 'push'"}, "the test knows only"),
+        (
+            {"uses": "actions/upload-artifact@v4", "with": {"name": "x", "path": "nothing/"}},
+            "path 'nothing/' matches nothing",
+        ),  # fmt: skip
+        (
+            {"uses": "mikepenz/action-junit-report@v5", "with": {"report_paths": "**/j.xml"}},
+            "finds nothing",
+        ),  # fmt: skip
+        (
+            {"uses": "actions/setup-python@v5", "with": {"python-version": "3.9"}},
+            "does not allow",
+        ),  # fmt: skip
+    ],
+)
+def test_a_step_the_job_cannot_stand_in_for_fails_the_test(tmp_path, env, step, expected):
+    job = _job(tmp_path, env, {"env": {}}, base_ref=None, install=False)
+    job.workspace.mkdir()
+    with pytest.raises(AssertionError, match=re.escape(expected)):
+        run_steps([step], job)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from auditor.errors import DataError, Location
+from auditor.in_memory import FRAME_FORMAT, held_frame
 
 if TYPE_CHECKING:  # pragma: no cover
     from auditor.types import Dataset, Spec
@@ -49,6 +50,7 @@ MSG_NO_FILE = "corpus file not found"
 MSG_UNREADABLE = "corpus file cannot be read: {reason}"
 MSG_BAD_JSON = "line {line} is not a JSON object: {reason}"
 MSG_NO_FIELD = "line {line} has no text field {field!r}"
+MSG_NO_COLUMN = "the DataFrame has no text field {field!r} as a column (columns: {columns})"
 MSG_EMPTY = "the corpus holds no document with text"
 MSG_TOO_FEW = (
     "{n} documents are left after removing duplicates; a corpus needs at least {minimum} "
@@ -58,7 +60,13 @@ MIN_DOCUMENTS = 10
 
 
 def detect_corpus_format(path: Path, fmt: str | None = "auto") -> str:
-    """``fmt`` unless it is ``auto`` (or None): JSON Lines for .jsonl/.ndjson, else lines."""
+    """``fmt`` unless it is ``auto`` (or None): JSON Lines for .jsonl/.ndjson, else lines.
+
+    A DataFrame given to the Python API in place of the corpus file is JSON Lines whatever
+    ``fmt`` says: each row is one object, its columns the fields (:func:`read_corpus`).
+    """
+    if held_frame(path) is not None:
+        return "jsonl"
     if fmt and fmt != "auto":
         return fmt
     return "jsonl" if Path(path).suffix.lower() in (".jsonl", ".ndjson") else "lines"
@@ -143,8 +151,18 @@ def read_corpus(
     prompt = prompt_template(template, response_field) if template and response_field else None
     prompts: list[int] = []
     path = Path(path)
+    held = held_frame(path)
+    if held is not None:  # a DataFrame: its rows as the JSON Lines file they would be
+        path = Path(path.name)  # located by its name, <DataFrame corpus>
+        absent = [name for name in wanted if name not in held.frame.columns]
+        if absent:
+            columns = ", ".join(repr(str(c)) for c in held.frame.columns[:12])
+            message = MSG_NO_COLUMN.format(field=absent[0], columns=columns)
+            raise DataError(message, Location(file=str(path)))
+        raw = held.frame.to_json(orient="records", lines=True, force_ascii=False)
+        fmt = "jsonl"
     try:
-        raw = path.read_text(encoding=encoding)
+        raw = raw if held is not None else path.read_text(encoding=encoding)
     except FileNotFoundError:
         raise DataError(MSG_NO_FILE, Location(file=str(path))) from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -402,7 +420,7 @@ def build_corpus_dataset(spec: Spec) -> Dataset:
     """
     import pandas as pd
 
-    from auditor.data.sources import sha256_file
+    from auditor.data.sources import fingerprinted
     from auditor.types import Dataset
 
     corpus = spec.data.corpus
@@ -457,11 +475,10 @@ def build_corpus_dataset(spec: Spec) -> Dataset:
     )
     source = {
         "role": "corpus",
-        "path": str(path),
-        "format": fmt,
+        **fingerprinted(path),  # a DataFrame: its name, and what was hashed
+        "format": FRAME_FORMAT if held_frame(path) is not None else fmt,
         "rows": len(docs),
         "columns": 1,
-        "sha256": sha256_file(path),
     }
     return Dataset(
         task=spec.task,

@@ -27,6 +27,7 @@ trial; the chosen values are in the resolved spec, which is.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -43,6 +44,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from auditor.errors import UsageError, one_line
+from auditor.in_memory import held_inputs, holding
+from auditor.tuning import handoff
 from auditor.tuning import space as sp
 from auditor.tuning.catalogue import METHODS
 from auditor.tuning.search import (
@@ -133,13 +136,16 @@ class Workers:
 
     ``count``: worker processes on this machine, the leader among them; ``storage``: the
     ``--storage`` text (None: a journal file in the run folder); ``study``: its name (None:
-    the spec's name); ``index``: a worker started by a leader (its sampler's seed offset).
+    the spec's name); ``index``: a worker started by a leader (its sampler's seed offset);
+    ``inputs``: the folder where a leader run from the Python API wrote the DataFrames and
+    spec it holds in memory (:mod:`auditor.tuning.handoff`).
     """
 
     count: int = 1
     storage: str | None = None
     study: str | None = None
     index: int | None = None
+    inputs: str | None = None  # a worker's folder of the API's in-memory inputs (handoff)
 
     def __post_init__(self) -> None:
         if int(self.count) < 1:
@@ -171,11 +177,15 @@ def search_shared(
     backend = open_storage(optuna, storage)
     children: list = []
     stopped: list[str] = []
+    held = held_inputs()  # the Python API's DataFrames: written out for the workers
+    handing = workers.count > 1 and handoff.needs_handoff(held)
+    stack = contextlib.ExitStack()
     try:
         study = _create_study(optuna, spec, storage=backend, study_name=name)
         origin = time.time() - (time.perf_counter() - started)  # the baseline counts too
         _stamp(study, spec, dataset, name=name, storage=storage, origin=origin)
-        children = _start_workers(workers.count - 1, spec, storage, name)
+        folder = stack.enter_context(handoff.handed_off(held, spec, out_dir)) if handing else None
+        children = _start_workers(workers.count - 1, spec, storage, name, inputs=folder)
         with _Live(study, scorer, progress):
             baseline = _leader_baseline(study, scorer)
             run_trials(study, scorer)
@@ -189,6 +199,7 @@ def search_shared(
         return _in_memory(optuna, study), baseline
     finally:
         _stop(children)
+        stack.close()  # the handed-off inputs, once no worker reads them
         close_storage(backend)
 
 
@@ -249,8 +260,11 @@ def trial_budget(tuning) -> int | None:
     return None if total is None else int(total)
 
 
-def _start_workers(n: int, spec: Spec, storage: Storage, name: str) -> list:
-    """``n`` local worker processes on the study (each ``auditor tune --storage``)."""
+def _start_workers(
+    n: int, spec: Spec, storage: Storage, name: str, *, inputs: Path | None = None
+) -> list:
+    """``n`` local worker processes on the study (each ``auditor tune --storage``; with
+    ``inputs``, the folder of the API's in-memory inputs, ``--inputs FOLDER``)."""
     if n <= 0:
         return []
     env = dict(os.environ)
@@ -259,6 +273,8 @@ def _start_workers(n: int, spec: Spec, storage: Storage, name: str) -> list:
         env.setdefault(var, str(threads))  # workers share the cores
     command = [sys.executable, "-m", "auditor", "tune", str(Path(spec.path).resolve())]
     command += ["--storage", storage.target, "--study", name, "--quiet"]
+    if inputs is not None:
+        command += ["--inputs", str(inputs)]
     children = []
     for k in range(1, n + 1):
         log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
@@ -332,7 +348,11 @@ def join_study(spec_path: str, workers: Workers, *, quiet: bool = False) -> str:
     from auditor.progress import Progress
     from auditor.spec import load_spec
 
-    spec = load_spec(spec_path)
+    held = None
+    if workers.inputs is not None:  # a leader in the Python API wrote what it holds
+        spec, held = handoff.load_handed(workers.inputs)
+    else:
+        spec = load_spec(spec_path)
     if spec.tuning is None:
         raise UsageError(MSG_NO_TUNING, _spec_location(spec))
     optuna = import_optuna(spec)
@@ -344,7 +364,8 @@ def join_study(spec_path: str, workers: Workers, *, quiet: bool = False) -> str:
     try:
         if name not in optuna.get_all_study_names(backend):
             raise UsageError(MSG_NO_STUDY.format(name=name, storage=storage.shown))
-        dataset = build_dataset(spec)
+        with holding(held):  # the frames, read as the leader read them
+            dataset = build_dataset(spec)
         with _optuna_quiet(optuna):
             offset = workers.index if workers.index is not None else _worker_offset()
             study = _create_study(optuna, spec, storage=backend, study_name=name, worker=offset)

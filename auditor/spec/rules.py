@@ -78,8 +78,8 @@ MSG_NEEDS_DATA = (
     "'audit' (files to audit a model on as they are)"
 )
 MSG_AUDIT_NEEDS_VENDOR = (
-    "audit-only data train nothing: declare the model to audit in model.vendor, or give "
-    "data.train to train one"
+    "audit-only data train nothing: declare the model to audit in model.vendor (from "
+    "Python: auditor.run(spec, model=...)), or give data.train to train one"
 )
 MSG_HOLDOUT_NEEDS_TRAIN = (
     "data.holdout is evaluated beside a split of data.train; with "

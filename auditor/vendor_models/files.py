@@ -12,6 +12,7 @@ from pathlib import Path
 
 from auditor import fingerprint
 from auditor.errors import Location, ModelFileError, one_line
+from auditor.in_memory import MODEL_PLACEHOLDER
 
 SPEC_PATH: tuple = ("model", "vendor", "path")
 
@@ -29,7 +30,10 @@ def listing(values: Iterable, limit: int = 5, show: Callable[[object], str] = re
 
 
 def model_location(path: Path, field: tuple = SPEC_PATH) -> Location:
-    """Where a model-file error points: the file, and the spec field that names it."""
+    """Where a model-file error points: the file, and the spec field that names it; for a
+    model given to the Python API (``<in-memory model>``), no path but ``model=`` itself."""
+    if Path(path).name == MODEL_PLACEHOLDER and tuple(field) == SPEC_PATH:
+        return Location(file=MODEL_PLACEHOLDER, path=("model",))
     return Location(file=str(path), path=tuple(field))
 
 

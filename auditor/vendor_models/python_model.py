@@ -65,9 +65,8 @@ class FunctionBackend:
         try:
             return self.function(frame)
         except Exception as exc:  # the caller's code: any failure is the model's
-            raise self.ctx.error(
-                MSG_FUNCTION_FAILED.format(split=split, reason=one_line(exc))
-            ) from None
+            reason = f"{type(exc).__name__}: {one_line(exc)}"  # KeyError: 'x', not 'x'
+            raise self.ctx.error(MSG_FUNCTION_FAILED.format(split=split, reason=reason)) from None
 
     def predict(self, dataset: Dataset, split: str) -> np.ndarray:
         ctx = self.ctx

@@ -14,6 +14,7 @@ revocation is not checked (no OCSP or CRL requests).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Iterator, Sequence
@@ -471,10 +472,27 @@ def unsigned_approvers(checks: Sequence[SignatureCheck], approvers: Sequence[str
 
 
 def pyhanko_present() -> bool:
-    """Whether pyHanko (the ``sign`` extra) is installed."""
+    """Whether pyHanko (the ``sign`` extra) is installed; if so, its signing modules are
+    loaded (:func:`_load_pyhanko`)."""
     import importlib.util
 
-    return importlib.util.find_spec("pyhanko") is not None
+    if importlib.util.find_spec("pyhanko") is None:
+        return False
+    _load_pyhanko()
+    return True
+
+
+@functools.cache
+def _load_pyhanko() -> None:
+    """Import pyHanko's signing and validation modules once, without the warning that
+    recent versions of cryptography give when they import its deprecated DSA key types: a
+    warning about a library's import, not about the report, that users cannot act on."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="DSA is deprecated", module="pyhanko.*")
+        import pyhanko.sign  # noqa: F401 - imported here, used by the callers
+        import pyhanko.sign.validation  # noqa: F401
 
 
 def _unchecked_signatures(pdf_path: Path) -> tuple[list[SignatureCheck], list[str]]:

@@ -4,6 +4,13 @@ Measuring and judging are separate (Evidently's metric/test split): a check meas
 value and its interval; :func:`judge` compares them with one or more :class:`Bound` and
 says whether the bound holds. A diagnostic calls a breach ``warn``; an acceptance
 criterion calls it ``fail``. No check compares a value with a threshold itself.
+
+A value on its bound meets it, and "on" allows for floating-point error: a value within
+``ON_BOUND_RELATIVE`` (1e-9) of the bound, relative to the larger of the two, or within
+``ON_BOUND_ABSOLUTE`` (1e-12) of it, is on the bound (margin 0). So a difference of two
+rates that equals its bound but computes a few 1e-17 past it (0.7 - 0.6 is
+0.09999999999999998 against ``at_least: 0.1``) meets the bound whichever way the rounding
+fell; a value 1e-6 past a bound does not.
 """
 
 from __future__ import annotations
@@ -16,6 +23,11 @@ from typing import Literal
 Direction = Literal["at_least", "at_most"]
 Require = Literal["point", "confidence"]
 JudgedStatus = Literal["pass", "warn", "fail", "inconclusive", "error"]
+
+#: A value this close to its bound, relative to the larger magnitude, is on it (meets it).
+ON_BOUND_RELATIVE = 1e-9
+#: ... or this close in absolute terms (a bound of 0, a difference that should be 0).
+ON_BOUND_ABSOLUTE = 1e-12
 
 MSG_UNDEFINED = "the measured value is undefined"
 MSG_NO_INTERVAL = (
@@ -55,12 +67,27 @@ class Bound:
     value: float
     direction: Direction
 
+    def on(self, x: float) -> bool:
+        """Whether ``x`` lies on the bound, up to floating-point error.
+
+        ``math.isclose`` with :data:`ON_BOUND_RELATIVE` and :data:`ON_BOUND_ABSOLUTE`.
+        """
+        return math.isclose(x, self.value, rel_tol=ON_BOUND_RELATIVE, abs_tol=ON_BOUND_ABSOLUTE)
+
     def margin(self, x: float) -> float:
-        """Signed distance of ``x`` to the bound; positive on the good side."""
+        """Signed distance of ``x`` to the bound: positive on the good side, 0 on it (``on``)."""
+        if self.on(x):
+            return 0.0
         return x - self.value if self.direction == "at_least" else self.value - x
 
     def holds(self, x: float) -> bool:
-        """Whether ``x`` meets the bound (a value on the bound meets it)."""
+        """Whether ``x`` meets the bound (a value on the bound, to 1e-9 relative, meets it).
+
+        Examples
+        --------
+        >>> Bound(0.1, "at_least").holds(0.7 - 0.6), Bound(0.1, "at_least").holds(0.099999)
+        (True, False)
+        """
         return self.margin(x) >= 0
 
     @property

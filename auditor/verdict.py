@@ -25,7 +25,7 @@ from typing import Any
 from auditor.criteria import Criterion, same_features
 from auditor.judge import fmt_number, judge
 from auditor.types import TEXT_TASKS, CriterionOutcome, Finding, Spec, Verdict
-from auditor.words import count_words
+from auditor.words import Addressee, addressee_of, count_words
 
 NO_FINDING = "nothing was measured for it: {why}"
 MSG_NOT_MEASURED = "the measurement could not be made: {summary}"
@@ -186,7 +186,9 @@ def evaluate_criteria(
 
 
 # ------------------------------------------------------------------ the verdict
-def _step_for(o: CriterionOutcome, by_id: dict[str, Finding], vendor: bool = False) -> str:
+def _step_for(o: CriterionOutcome, by_id: dict[str, Finding], to: Addressee | None = None) -> str:
+    """The step of one unmet criterion (``to``: whom it addresses for a model not trained
+    here; None for a model trained here)."""
     f = by_id.get(o.finding_id or "")
     if o.status == "error":
         return f"Make '{o.description}' measurable: {o.reason}."
@@ -196,11 +198,11 @@ def _step_for(o: CriterionOutcome, by_id: dict[str, Finding], vendor: bool = Fal
         return (
             f"Collect more evaluation data so that '{o.description}' can be decided ({o.reason})."
         )
-    if vendor:  # the user controls neither the features nor the training
+    if to is not None:  # the user controls neither the features nor the training
         return (
-            f"Ask the vendor how the model can meet '{o.description}' (measured "
-            f"{_fmt(o.value)}): whether it was trained on data like the client's, and for its "
-            "validation on recent data; or revisit the bound with the stakeholders."
+            f"{to.opening} how the model can meet '{o.description}' (measured "
+            f"{_fmt(o.value)}): whether it was trained on data like the client's and how it "
+            "was validated on recent data; or revisit the bound with the stakeholders."
         )
     return (
         f"Improve the model until '{o.description}' holds (measured {_fmt(o.value)}): better "
@@ -209,12 +211,13 @@ def _step_for(o: CriterionOutcome, by_id: dict[str, Finding], vendor: bool = Fal
 
 
 def _fairness_step(
-    judged: set[str], diagnostics: list[Finding], vendor: bool = False
+    judged: set[str], diagnostics: list[Finding], to: Addressee | None = None
 ) -> str | None:
     """One step for every fairness diagnostic that warns, naming each attribute once.
 
     ``judged``: the attributes whose fairness criterion is not met (they have their own step,
     the finding's recommendation); the others are listed with the two groups furthest apart.
+    ``to``: whom the step addresses for a model not trained here (None: trained here).
     """
     seen: dict[str, str] = {}
     for f in diagnostics:
@@ -233,9 +236,9 @@ def _fairness_step(
         if judged
         else "Investigate the differences in treatment across"
     )
-    if vendor:
+    if to is not None:
         return (
-            f"{lead} {listed}: ask the vendor which data the model was trained on and how it "
+            f"{lead} {listed}: {to.ask} which data the model was trained on and how it "
             "was tested for bias against these groups, look for columns of the client's data "
             "that act as proxies for these attributes, and agree a policy before adjusting "
             "decisions."
@@ -298,9 +301,15 @@ def _source(f: Finding | None, fallback: str) -> str:
 
 
 def _next_steps(
-    not_met: list[CriterionOutcome], diagnostics: list[Finding], by_id, *, vendor: bool = False
+    not_met: list[CriterionOutcome],
+    diagnostics: list[Finding],
+    by_id,
+    *,
+    to: Addressee | None = None,
 ) -> list[str]:
     """What to do: each unmet criterion's step, then one per kind of warning diagnostic.
+
+    ``to``: whom the steps address for a model not trained here (None: trained here).
 
     Each step names the findings it comes from (their titles, after "from:"); a step is
     said once (the same text from several findings is one step naming them all), and
@@ -309,7 +318,7 @@ def _next_steps(
     steps = _Steps()
     for o in not_met:
         f = by_id.get(o.finding_id or "")
-        steps.add(_step_for(o, by_id, vendor), _source(f, o.description))
+        steps.add(_step_for(o, by_id, to), _source(f, o.description))
     advised: dict[tuple, str] = {}
     fairness_step_at = len(steps)
     fairness_warnings: list[Finding] = []
@@ -330,7 +339,7 @@ def _next_steps(
         if o.finding_id in by_id and by_id[o.finding_id].category == "fairness"
     }
     judged = {s for s in judged if s}
-    step = _fairness_step(judged, diagnostics, vendor)
+    step = _fairness_step(judged, diagnostics, to)
     if step:
         steps.add(step, None, at=fairness_step_at)
         for f in fairness_warnings:  # the attributes the step names, not the judged ones
@@ -379,8 +388,11 @@ def decide(
         + (f" - {o.reason}" if o.reason and o.status != "fail" else "")
         for o in blocking
     ]
-    vendor = spec.model.vendor is not None or spec.task in TEXT_TASKS  # responses: a vendor's
-    steps = _next_steps(blocking + advisory, diagnostics, by_id, vendor=vendor)
+    trained_here = (
+        spec.model.vendor is None and spec.task not in TEXT_TASKS
+    )  # responses: a vendor's
+    to = None if trained_here else addressee_of(spec)
+    steps = _next_steps(blocking + advisory, diagnostics, by_id, to=to)
     status, reason = _status_and_reason(outcomes, blocking, advisory, diagnostics)
     waived = [o for o in outcomes if o.waived]
     if waived:

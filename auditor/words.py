@@ -1,6 +1,12 @@
-"""Counts in sentences: '1 row', '2 rows', '3 blocking criteria' (one helper for every stage)."""
+"""Words shared by every stage's sentences: counts ('1 row', '2 rows', '3 blocking
+criteria') and whom a next step about the audited model turns to (:func:`addressee`)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from auditor.in_memory import MEMORY_FORMAT
 
 #: Plurals that do not add -s or -es.
 IRREGULAR = {
@@ -44,3 +50,68 @@ def count_words(n: int, word: str, many: str | None = None, *, zero: str | None 
     n = int(n)
     lead = zero if n == 0 and zero else f"{n:,}"
     return f"{lead} {form(n, word, many)}"
+
+
+# --------------------------------------------------------------------------- addressee
+@dataclass(frozen=True)
+class Addressee:
+    """Whom a next step about a model not trained here turns to, in the steps' own words.
+
+    ``ask`` starts a question about how the model was trained or validated (``opening`` at
+    the start of a sentence): 'ask the vendor whether ...' for a vendor's model, 'check whether
+    ...' for the caller's own model; ``model`` and ``figures`` name the model and the
+    figures reported for it.
+    """
+
+    ask: str
+    model: str
+    figures: str
+
+    @property
+    def opening(self) -> str:
+        """``ask`` as a sentence's first words: 'Ask the vendor', 'Check'."""
+        return self.ask[:1].upper() + self.ask[1:]
+
+
+#: A vendor's model (a file of model.vendor, or a generated-text audit's responses).
+VENDOR = Addressee(
+    ask="ask the vendor",
+    model="the vendor's model",
+    figures="the vendor's reported figures",
+)
+#: The caller's own model: given in memory (``auditor.run(model=...)``) or trained here.
+CALLER = Addressee(
+    ask="check",
+    model="the model",
+    figures="the figures measured on the development data",
+)
+
+
+def addressee(model_format: str | None, *, responses: bool = False) -> Addressee:
+    """Whom the next steps address for a model of ``model_format`` (``model.vendor.format``).
+
+    :data:`VENDOR` for a vendor's model file (any format but ``python``) or, with
+    ``responses``, a generated-text audit's responses; :data:`CALLER` for a model given in
+    memory (format ``python``: the caller's own estimator, module or function) and for a
+    model trained here (``None``). The one place that decides the wording: every step that
+    would say "ask the vendor" reads it.
+
+    Examples
+    --------
+    >>> addressee("onnx").opening, addressee("python").opening, addressee(None).ask
+    ('Ask the vendor', 'Check', 'check')
+    """
+    if model_format is None:
+        return VENDOR if responses else CALLER
+    return CALLER if model_format == MEMORY_FORMAT else VENDOR
+
+
+def addressee_of(spec: Any) -> Addressee:
+    """:func:`addressee` of a spec: its ``model.vendor.format``; a generated-text audit
+    (responses, a vendor's) without one addresses the vendor."""
+    from auditor.types import TEXT_TASKS
+
+    vendor = spec.model.vendor
+    return addressee(
+        vendor.format if vendor is not None else None, responses=spec.task in TEXT_TASKS
+    )

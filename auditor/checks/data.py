@@ -233,7 +233,7 @@ def missing_rate(ctx: CheckContext) -> list[Finding]:
             f"Find out why {', '.join(bad[:3])} are so often missing; impute deliberately or "
             "drop the column.",
             vendor=f"Find out why {', '.join(bad[:3])} are so often missing in the client's "
-            "data, and ask the vendor how the model handles missing values there.",
+            f"data, and {ctx.addressee.ask} how the model handles missing values there.",
         )
         return _Words(f"Missing values in {split}", summary, recommendation, chart_title)
 
@@ -288,8 +288,8 @@ def _outlier_words(
             ctx,
             f"Check {', '.join(bad[:3])} for unit errors or data-entry mistakes; consider "
             "data.preprocessing.outliers: clip_iqr.",
-            vendor=f"Check {', '.join(bad[:3])} for unit errors or data-entry mistakes, and ask "
-            "the vendor how the model treats values this far out.",
+            vendor=f"Check {', '.join(bad[:3])} for unit errors or data-entry mistakes, and "
+            f"{ctx.addressee.ask} how the model treats values this far out.",
         )
         chart_title = summary.split(";")[0].split(" (")[0]
         return _Words(f"Outliers in {split}", summary, recommendation, chart_title)
@@ -504,7 +504,7 @@ def _duplicate_finding(ctx: CheckContext, split: str, counted: dict, bound, rows
         f"than the {pct(bound.value, digits=1)} accepted.",
         recommendation=(
             "Remove the copied records from the client's data (or find out why the source "
-            "repeats them) before judging the vendor's model on it."
+            f"repeats them) before judging {ctx.addressee.model} on it."
             if vendor
             else "Remove copied records, or find out why the source repeats them."
         ),
@@ -615,8 +615,8 @@ def class_balance(ctx: CheckContext) -> list[Finding]:
                     "Collect more examples of the rare class, or use "
                     "data.preprocessing.imbalance: class_weights.",
                     vendor="Judge the model in metrics fair to the rare class (balanced "
-                    "accuracy, recall), and ask the vendor how the model was trained and "
-                    "validated for a class this rare.",
+                    f"accuracy, recall), and {ctx.addressee.ask} how the model was trained "
+                    "and validated for a class this rare.",
                 ),
                 details={"shares": dict(zip(labels, shares.tolist(), strict=True))},
                 chart=_bars(

@@ -501,7 +501,7 @@ def _group_shift_finding(ctx, r, ref_groups, cur_groups, sens, bound, j) -> Find
         title=f"Shares of {sens} on {r.current}",
         summary=summary,
         recommendation=f"Check the model on the {sens} groups the development data barely had "
-        "(ask the vendor how it was validated on them)."
+        f"({ctx.addressee.ask} how it was validated on them)."
         if rare
         else "Check fairness on the client's own data: the mix of groups has changed."
         if status == "warn"
@@ -663,7 +663,7 @@ def performance_shift(ctx: CheckContext) -> list[Finding]:
                     measured=Measurement(drop, ci, cur.n, bound),
                     title=f"{m.label}: development data against {split}",
                     summary=summary,
-                    recommendation="Do not rely on the vendor's reported figures: judge the "
+                    recommendation=f"Do not rely on {ctx.addressee.figures}: judge the "
                     "model on the client's own data (the criteria above)."
                     if status == "warn"
                     else "",

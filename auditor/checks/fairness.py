@@ -697,10 +697,10 @@ def _finding(ctx: CheckContext, metric: FairnessMetric, groups: _Groups, pos_lab
             f"Investigate why {one} and {other} are treated differently: check the "
             f"training labels for historical bias against a group, look for features that "
             f"act as proxies for {sens}, and agree a policy before adjusting decisions.",
-            vendor=f"Ask the vendor why {one} and {other} are treated differently: which data "
-            f"the model was trained on and how it was tested for bias across {sens}; look for "
-            f"columns of the client's data that act as proxies for {sens}, and agree a policy "
-            "before adjusting decisions.",
+            vendor=f"{ctx.addressee.opening} why {one} and {other} are treated differently: "
+            f"which data the model was trained on and how it was tested for bias across "
+            f"{sens}; look for columns of the client's data that act as proxies for {sens}, "
+            "and agree a policy before adjusting decisions.",
         )
     criterion_bound = _criterion_bound(ctx, metric.name, split, sens)
     details: dict[str, Any] = {

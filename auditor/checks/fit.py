@@ -578,8 +578,8 @@ def _baseline_words(ctx, kind: str, m, ref: _Versus, linear, worse, split: str):
     vendor = ctx.spec.model.vendor is not None
     if kind == "worse":
         rec = (
-            "Ask the vendor why the model does worse than a trivial rule on the client's data, "
-            "and for its validation on recent data like them."
+            f"{ctx.addressee.opening} why the model does worse than a trivial rule on the "
+            "client's data, and how it was validated on recent data like them."
             if vendor
             else "Find out why the model trails a trivial rule: check the decision threshold, "
             "that the features carry signal and that the target is encoded as intended."
@@ -587,8 +587,8 @@ def _baseline_words(ctx, kind: str, m, ref: _Versus, linear, worse, split: str):
         return _worse_sentence(ctx, m, worse[0], split), rec
     if kind == "under":
         rec = (
-            "Ask the vendor for evidence that the model carries signal on data like the "
-            "client's (its validation results on recent data)."
+            f"{ctx.addressee.opening} whether the model carries signal on data like the "
+            "client's (how it was validated on recent data)."
             if vendor
             else "The model is underfitting: check that the features carry signal, train "
             "longer or with a larger learning rate, or use a larger network."
@@ -600,8 +600,8 @@ def _baseline_words(ctx, kind: str, m, ref: _Versus, linear, worse, split: str):
         )
     if kind == "linear":
         rec = (
-            "Ask the vendor why its model does not beat a simple linear model fitted on the "
-            "client's data; consider the simpler model."
+            f"{ctx.addressee.opening} why the model does not beat a simple linear model fitted "
+            "on the client's data; consider the simpler model."
             if vendor
             else "Prefer the simpler linear model, or tune this one (learning rate, epochs, "
             "architecture) until it beats the linear baseline."
@@ -871,7 +871,7 @@ def suspicious_score(ctx: CheckContext) -> list[Finding]:
                     "Look for a feature recorded after the outcome or derived from it, and "
                     "for rows shared between training and test.",
                     vendor="Look for a column of the client's data recorded after the outcome "
-                    "or derived from it, and ask the vendor whether the model reads it.",
+                    f"or derived from it, and {ctx.addressee.ask} whether the model reads it.",
                 )
                 if bad
                 else "",
@@ -977,7 +977,7 @@ def _leakage_words(
             f"Check how '{top_col}' is recorded: if it is known only after the outcome, or "
             "derived from it, exclude it (data.exclude).",
             vendor=f"Check how '{top_col}' is recorded: if it is known only after the outcome, "
-            "ask the vendor whether the model reads it.",
+            f"{ctx.addressee.ask} whether the model reads it.",
         )
         return summary, rec
     summary = (

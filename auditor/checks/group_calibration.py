@@ -463,8 +463,8 @@ def _finding(ctx, split, part, point, rep, scores, hit, error_cols) -> Finding:
             f"{part.labels[worst]} is under-represented or differently labelled in the "
             "training data, and recalibrate the scores (for example per group, on held-out "
             "data) before reading them as probabilities.",
-            vendor=f"Scores mean different things for different groups {where}: ask the "
-            f"vendor how the scores were calibrated and on which data, and whether "
+            vendor=f"Scores mean different things for different groups {where}: "
+            f"{ctx.addressee.ask} how the scores were calibrated and on which data, and whether "
             f"{part.labels[worst]} was represented in it; until then, do not read the scores "
             "as probabilities for that group.",
         )

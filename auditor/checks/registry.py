@@ -251,6 +251,16 @@ class CheckContext:
         return int(self.settings.min_group_size)
 
     @property
+    def addressee(self):
+        """Whom the steps about a model not trained here address (the vendor; the caller).
+
+        The caller for a model given in memory: :func:`auditor.words.addressee`.
+        """
+        from auditor.words import addressee_of
+
+        return addressee_of(self.spec)
+
+    @property
     def criteria(self):
         """The spec's acceptance criteria (typed)."""
         return self.spec.acceptance

@@ -353,8 +353,8 @@ def _split_finding(ctx: CheckContext, split: str) -> Finding:
                 ctx,
                 "Look at the rows of the weak slices: collect more of them, or check whether "
                 "a feature the model lacks explains them.",
-                vendor="Show the vendor the weak slices and ask whether the model saw such "
-                "cases in its training data, and how it performs on them in its own tests.",
+                vendor=f"{ctx.addressee.opening} whether the model saw cases like the weak "
+                "slices in its training data, and how it performs on them in its own tests.",
             )
             if listed
             else ""

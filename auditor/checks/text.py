@@ -22,20 +22,25 @@ __all__ = [
 ]
 
 
-#: The step for a vendor's model whose fit, training or data handling is in doubt.
-ASK_VENDOR = (
-    "Ask the vendor whether the model was trained on data like the client's, and for its "
-    "validation on recent data."
+#: The step for a model not trained here whose fit, training or data handling is in doubt
+#: (``{ask}``: :attr:`auditor.words.Addressee.opening`, "Ask the vendor" or "Check").
+VALIDATION_STEP = (
+    "{ask} whether the model was trained on data like the client's, and how it was "
+    "validated on recent data."
 )
 
 
-def advice(ctx: Any, own: str, *, vendor: str = ASK_VENDOR) -> str:
+def advice(ctx: Any, own: str, *, vendor: str | None = None) -> str:
     """The step to recommend: ``own`` for a model trained here, else ``vendor``.
 
-    For a vendor's model (``model.vendor``) the step says what to ask the vendor for: no
-    preprocessing, architecture or training advice.
+    For a model not trained here (``model.vendor``: a vendor's file, or the caller's own
+    model given in memory) the step says what to find out about its training, in the words
+    of ``ctx.addressee`` (:func:`auditor.words.addressee`): no preprocessing, architecture or
+    training advice. ``vendor`` defaults to :data:`VALIDATION_STEP`.
     """
-    return vendor if ctx.spec.model.vendor is not None else own
+    if ctx.spec.model.vendor is None:
+        return own
+    return vendor if vendor is not None else VALIDATION_STEP.format(ask=ctx.addressee.opening)
 
 
 def num(value: float | None, *, digits: int = 2) -> str:

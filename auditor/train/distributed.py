@@ -6,6 +6,10 @@ RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT; every process reads t
 builds the data itself (the same seeded splits and preprocessing), then the processes join
 one group for the training of the audited model only:
 
+- first they compare the SHA-256 fingerprints of the data each one read (the spec's files,
+  or the DataFrames the caller's script gave ``auditor.run`` in each process): when a
+  rank's differ from rank 0's, every process stops with the same error naming the ranks
+  and the inputs (:func:`check_same_data`);
 - the model is wrapped in DistributedDataParallel, which averages the gradients across
   processes at every step (and gives every process rank 0's buffers, such as batch-norm
   running statistics);
@@ -27,13 +31,16 @@ by LOCAL_RANK) is the same code with CUDA tensors.
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from auditor.errors import DeviceError, SpecError, UsageError
+from auditor.errors import DataError, DeviceError, Location, SpecError, UsageError
+from auditor.in_memory import FRAME_FORMAT
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -84,6 +91,17 @@ MSG_DONE = (
     "audits and writes the outputs"
 )
 MSG_BAD_ENVIRONMENT = "torchrun's {name} is {value!r}, not a whole number"
+MSG_DATA_DIFFERS = "{differences}: {fix}"
+MSG_INPUT_DIFFERS = "rank {rank}'s {what} differs from rank 0's (fingerprint {theirs} vs {ours})"
+MSG_INPUT_ONLY_ONE = "rank {rank} has a {what} and rank 0 has none"
+MSG_INPUT_MISSING = "rank {rank} has no {what} and rank 0 has one"
+MSG_MORE_DIFFERENCES = "and {n} more"
+FIX_FRAMES = "every process must build the same frames"
+FIX_FILES = "every process must read the same files (was one changed while they read it?)"
+#: Differences a message names; the rest are counted.
+MAX_DIFFERENCES_NAMED = 3
+#: Hex digits of a fingerprint a message shows.
+SHORT_FINGERPRINT = 12
 
 NOTE_PARALLEL = (
     "Trained data-parallel in {world} processes (torchrun, {backend}): each step averaged "
@@ -417,13 +435,129 @@ class Shards:
         return NOTE_ONE_PROCESS.format(batch=self.batch_size, unit=self.unit)
 
 
+# --------------------------------------------------------------------------- same data
+def _inputs(sources: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """A dataset's sources by key (the split a file or frame is read as, else its role)."""
+    return {str(s.get("split") or s.get("role")): s for s in sources}
+
+
+def _input_words(key: str, source: Mapping[str, Any]) -> str:
+    """How a message names one input: '`train` frame', '`holdout` file client.csv'."""
+    if source.get("format") == FRAME_FORMAT:
+        return f"`{key}` frame"
+    return f"`{key}` file {Path(str(source.get('path', ''))).name}"
+
+
+def _short(digest: Any) -> str:
+    return f"{str(digest)[:SHORT_FINGERPRINT]}…"
+
+
+def data_differences(per_rank: Sequence[Sequence[Mapping[str, Any]]]) -> DataError | None:
+    """The error every process raises when a rank's inputs differ from rank 0's, or None.
+
+    ``per_rank[r]``: the sources rank ``r`` read (``Dataset.sources``: each input's key,
+    format, path and SHA-256). A pure function of what every process gathered, so each one
+    decides alike and raises the same error, or none does.
+    """
+    ours = _inputs(per_rank[0])
+    found: list[tuple[str, str, list[Mapping[str, Any]]]] = []  # (sentence, key, sources)
+    for rank, sources in enumerate(per_rank[1:], start=1):
+        theirs = _inputs(sources)
+        for key in [*ours, *(k for k in theirs if k not in ours)]:
+            mine, other = ours.get(key), theirs.get(key)
+            if mine is not None and other is not None:
+                if mine.get("sha256") == other.get("sha256"):
+                    continue
+                sentence = MSG_INPUT_DIFFERS.format(
+                    rank=rank,
+                    what=_input_words(key, other),
+                    theirs=_short(other.get("sha256")),
+                    ours=_short(mine.get("sha256")),
+                )
+            elif other is not None:
+                sentence = MSG_INPUT_ONLY_ONE.format(rank=rank, what=_input_words(key, other))
+            else:
+                sentence = MSG_INPUT_MISSING.format(rank=rank, what=_input_words(key, mine))
+            found.append((sentence, key, [s for s in (mine, other) if s is not None]))
+    if not found:
+        return None
+    named = [sentence for sentence, _, _ in found[:MAX_DIFFERENCES_NAMED]]
+    if len(found) > MAX_DIFFERENCES_NAMED:
+        named.append(MSG_MORE_DIFFERENCES.format(n=len(found) - MAX_DIFFERENCES_NAMED))
+    frames = any(s.get("format") == FRAME_FORMAT for _, _, both in found for s in both)
+    _, key, (first, *_) = found[0]
+    where = (
+        Location(path=("data", key))
+        if first.get("format") == FRAME_FORMAT
+        else Location(file=str(first.get("path", "")))
+    )
+    message = MSG_DATA_DIFFERS.format(
+        differences="; ".join(named), fix=FIX_FRAMES if frames else FIX_FILES
+    )
+    return DataError(message, where)
+
+
+def gathered_text(text: str, processes: Processes, device: torch.device) -> list[str]:
+    """Every process's ``text``, by rank, on every process (inside the process group).
+
+    Each travels as UTF-8 bytes in a tensor, padded to the longest (the lengths are
+    gathered first), never pickled; every process joins both collectives.
+    """
+    import torch
+    import torch.distributed as dist
+
+    data = text.encode("utf-8")
+    length = torch.tensor([len(data)], dtype=torch.int64, device=device)
+    lengths = [torch.zeros_like(length) for _ in range(processes.world_size)]
+    dist.all_gather(lengths, length)
+    sizes = [int(n.item()) for n in lengths]
+    buffer = torch.zeros(max(max(sizes), 1), dtype=torch.uint8, device=device)
+    if data:
+        buffer[: len(data)] = torch.frombuffer(bytearray(data), dtype=torch.uint8).to(device)
+    buffers = [torch.zeros_like(buffer) for _ in range(processes.world_size)]
+    dist.all_gather(buffers, buffer)
+    return [
+        bytes(b[:n].cpu().tolist()).decode("utf-8") for b, n in zip(buffers, sizes, strict=True)
+    ]
+
+
+def check_same_data(
+    sources: Sequence[Mapping[str, Any]], processes: Processes, device: torch.device
+) -> None:
+    """Raise the same DataError on every process when a rank read other data than rank 0.
+
+    Every process hands in the fingerprints of the inputs it read (``Dataset.sources``: the
+    frames given to the API or the spec's files); they are gathered on every process and
+    compared with rank 0's, so every process reaches the same decision (none waits in a
+    collective while another raises). Nothing is exchanged outside a data-parallel group.
+    """
+    import torch.distributed as dist
+
+    if not processes.parallel or not dist.is_available() or not dist.is_initialized():
+        return
+    keys = ("split", "role", "format", "path", "sha256")
+    mine = [{k: s[k] for k in keys if s.get(k) is not None} for s in sources]
+    texts = gathered_text(json.dumps(mine, sort_keys=True), processes, device)
+    error = data_differences([json.loads(t) for t in texts])
+    if error is not None:
+        raise error
+
+
 @contextmanager
-def process_group(spec: Spec, processes: Processes, device: torch.device) -> Iterator[bool]:
+def process_group(
+    spec: Spec,
+    processes: Processes,
+    device: torch.device,
+    *,
+    sources: Sequence[Mapping[str, Any]] | None = None,
+) -> Iterator[bool]:
     """Join the process group (several processes and ``training.distributed``), leave it after.
 
-    Yields whether this process joined. On success the processes meet at a barrier before
-    leaving, so none ends while another still trains; after an error the group is left at
-    once.
+    Yields whether this process joined. Once joined, the processes compare the fingerprints
+    of the data each one read (``sources``, the dataset's; :func:`check_same_data`): when a
+    rank's differ from rank 0's, every process raises the same DataError. On success the
+    processes meet at a barrier before leaving, so none ends while another still trains;
+    after an error the group is left at once.
     """
     declared = spec.training.distributed
     if declared is None or not processes.parallel:
@@ -445,6 +579,7 @@ def process_group(spec: Spec, processes: Processes, device: torch.device) -> Ite
         device_id=device if device.type == "cuda" else None,
     )
     try:
+        check_same_data(sources or (), processes, device)
         yield True
         if device.type == "cuda":
             dist.barrier(device_ids=[device.index])
@@ -473,11 +608,17 @@ def shards_for(
 
 @contextmanager
 def data_parallel(
-    spec: Spec, processes: Processes, device: torch.device, *, rows: int
+    spec: Spec,
+    processes: Processes,
+    device: torch.device,
+    *,
+    rows: int,
+    sources: Sequence[Mapping[str, Any]] | None = None,
 ) -> Iterator[Shards | None]:
-    """:func:`process_group` for one training of ``rows`` rows, yielding its
-    :func:`shards_for` (None when the spec declares no ``training.distributed``)."""
-    with process_group(spec, processes, device):
+    """:func:`process_group` for one training of ``rows`` rows (``sources``: the data this
+    process read, compared with rank 0's), yielding its :func:`shards_for` (None when the
+    spec declares no ``training.distributed``)."""
+    with process_group(spec, processes, device, sources=sources):
         yield shards_for(spec, processes, device, rows=rows)
 
 

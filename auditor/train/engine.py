@@ -128,7 +128,8 @@ def train_model(
     X_val, y_val = dataset.X["validation"], dataset.y["validation"]
     X_train, y_train = _training_rows(dataset, train_rows, training.train_on)
     scaling = _target_scaling(dataset.task, y_train)
-    with data_parallel(spec, processes, device, rows=X_train.shape[0]) as shards:
+    rows = X_train.shape[0]
+    with data_parallel(spec, processes, device, rows=rows, sources=dataset.sources) as shards:
         config, model = _seeded_model(spec, dataset, X_train.shape[1], device)
         tensors = _device_tensors(dataset.task, device, scaling, X_train, y_train, X_val, y_val)
         threads, started, result = _fit(

@@ -620,7 +620,7 @@ def train_language_model(
 
     settings = lm_settings(spec)
     run = LMRun.start(spec, processes)
-    with run.joined():
+    with run.joined(dataset):
         if tokenizer is None:
             texts = dataset.frames["train"][TEXT_COLUMN].tolist()
             tokenizer = run.tokenizer_once(lambda: train_tokenizer(texts, settings.vocabulary_size))
@@ -697,11 +697,12 @@ class LMRun:
         return run
 
     @contextlib.contextmanager
-    def joined(self):
-        """Inside the process group of a data-parallel run (nothing to join otherwise)."""
+    def joined(self, dataset: Dataset):
+        """Inside the process group of a data-parallel run (nothing to join otherwise), once
+        the processes agree that they read the same data (``dataset.sources``)."""
         from auditor.train.distributed import process_group
 
-        with process_group(self.spec, self.processes, self.device):
+        with process_group(self.spec, self.processes, self.device, sources=dataset.sources):
             yield
 
     def tokenizer_once(self, train):

@@ -155,7 +155,7 @@ def fine_tune_language_model(
     calls it; ``processes``: data-parallel under torchrun, every process reads the
     checkpoint and DistributedDataParallel starts them from rank 0's weights)."""
     run = LMRun.start(spec, processes)
-    with run.joined():
+    with run.joined(dataset):
         return _fine_tune(run, spec, dataset, progress=progress, on_epoch=on_epoch)
 
 

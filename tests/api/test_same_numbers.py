@@ -93,3 +93,21 @@ def test_the_report_says_what_was_hashed_for_what_was_in_memory(both):
     assert "SHA-256 of" not in " ".join(pdf_text(cli_pdf)[0].split()), "files need no gloss"
     html = next((root / "api").rglob("report.html")).read_text()
     assert "SHA-256 of the CSV text" in html
+
+
+def test_next_steps_address_the_caller_for_a_model_in_memory_and_the_vendor_for_a_file(both):
+    from auditor.words import CALLER, VENDOR
+
+    in_memory, from_files, _, _ = both
+    mine = in_memory.results["verdict"]["next_steps"]
+    theirs = from_files.results["verdict"]["next_steps"]
+    assert len(mine) == len(theirs) >= 2  # the planted bias and the advisory accuracy
+    assert not any("vendor" in step.lower() for step in mine)
+    assert any(step.startswith("Check why a and b are treated differently") for step in mine)
+    assert sum("ask the vendor" in step.lower() for step in theirs) >= 2
+    # the same steps, addressed to someone else: the vendor's words in place of the caller's
+    swapped = [
+        step.replace(CALLER.opening, VENDOR.opening).replace(f" {CALLER.ask} ", f" {VENDOR.ask} ")
+        for step in mine
+    ]
+    assert swapped == theirs

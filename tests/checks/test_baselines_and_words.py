@@ -126,8 +126,11 @@ def test_a_vendor_model_gets_no_training_advice():
     }
     vendor = Spec(path=spec.path, values=apply_defaults(vendor_values))
     assert vendor.model.vendor is not None
+    held_values = dict(vendor_values)  # the caller's own model, given in memory (model=)
+    held_values["model"] = {"vendor": {"format": "python", "path": "<in-memory model>"}}
+    held = Spec(path=spec.path, values=apply_defaults(held_values))
     dataset, evaluation = _worse_than_majority()
-    for s, own in ((vendor, False), (spec, True)):
+    for s, own in ((vendor, False), (held, False), (spec, True)):
         _, verdict = decide(s, run_checks(s, dataset, evaluation))
         text = " ".join(verdict.next_steps).lower()
         training = any(
@@ -143,10 +146,26 @@ def test_a_vendor_model_gets_no_training_advice():
             )
         )
         assert training == own, verdict.next_steps
-        if not own:
+        if s is vendor:
             assert "ask the vendor" in text
+        if s is held:  # the steps address the caller: no vendor in them
+            assert "vendor" not in text and "check how the model can meet" in text, text
         assert all("(from: " in step for step in verdict.next_steps)
         assert len(set(verdict.next_steps)) == len(verdict.next_steps)
+
+
+def test_every_vendor_format_but_a_model_in_memory_addresses_the_vendor():
+    from auditor.in_memory import MEMORY_FORMAT
+    from auditor.vendor_models.registry import format_names
+    from auditor.words import CALLER, VENDOR, addressee
+
+    assert MEMORY_FORMAT in format_names()
+    for name in format_names():
+        assert addressee(name) == (CALLER if name == MEMORY_FORMAT else VENDOR), name
+    assert addressee(None) == CALLER  # trained here
+    assert addressee(None, responses=True) == VENDOR  # a generated-text audit's responses
+    assert (VENDOR.opening, CALLER.opening) == ("Ask the vendor", "Check")
+    assert not any("vendor" in words.lower() for words in dataclasses.astuple(CALLER))
 
 
 def test_copies_and_look_alike_cases_are_told_apart_and_conflicts_counted():

@@ -157,6 +157,8 @@ def run(
         inputs=inputs,
         workers=shared,
     )
+    if outcome.note is not None:  # a data-parallel process other than rank 0: no outputs
+        return AuditResult({}, out_dir=outcome.out_dir, note=outcome.note)
     files = dict(outcome.files)
     if outcome.tracking is not None:  # from results.json, once the outputs are written
         from auditor.mlflow_log import log_audit
@@ -187,11 +189,28 @@ def report(results: Mapping | str | Path | AuditResult, out: str | Path | None =
 # --------------------------------------------------------------------------- the result
 @dataclass(frozen=True)
 class AuditResult:
-    """What a run found: its results (results.json's content) and the files it wrote."""
+    """What a run found: its results (results.json's content) and the files it wrote.
+
+    Under ``torchrun`` only rank 0 audits: on every other rank the result has no results
+    and ``note`` says so; its ``exit_code`` is 0 (the command line's on those ranks) and
+    what only rank 0 knows (the verdict, criteria, findings) raises a UsageError.
+    """
 
     results: dict[str, Any] = field(repr=False)
     files: dict[str, Path] = field(default_factory=dict)
     out_dir: Path | None = None
+    note: str | None = None  # a data-parallel process other than rank 0
+
+    @property
+    def audited(self) -> bool:
+        """Whether this process audited (False on data-parallel ranks other than 0)."""
+        return self.note is None
+
+    def _judged(self) -> dict[str, Any]:
+        """The results; a UsageError on a rank that did not audit."""
+        if self.note is not None:
+            raise UsageError(f"{self.note}: the verdict, criteria and findings are rank 0's")
+        return self.results
 
     @classmethod
     def read(cls, path: str | Path) -> AuditResult:
@@ -203,16 +222,19 @@ class AuditResult:
     @property
     def verdict(self) -> str:
         """READY, CONDITIONAL or NOT READY."""
-        return self.results["verdict"]["status"]
+        return self._judged()["verdict"]["status"]
 
     @property
     def reason(self) -> str:
         """The verdict's one sentence."""
-        return self.results["verdict"].get("reason", "")
+        return self._judged()["verdict"].get("reason", "")
 
     @property
     def exit_code(self) -> int:
-        """The exit code ``auditor run`` gives this verdict (0, 3 or 1)."""
+        """The exit code ``auditor run`` gives this verdict (0, 3 or 1; 0 on a rank that
+        did not audit)."""
+        if self.note is not None:
+            return 0
         return int(self.results["verdict"]["exit_code"])
 
     @property
@@ -220,21 +242,21 @@ class AuditResult:
         """Every acceptance criterion's outcome, in the spec's order."""
         from auditor.types import CriterionOutcome
 
-        return [_typed(CriterionOutcome, c) for c in self.results.get("criteria", [])]
+        return [_typed(CriterionOutcome, c) for c in self._judged().get("criteria", [])]
 
     @property
     def findings(self) -> list[Finding]:
         """Every finding of every check, with its evidence."""
         from auditor.types import Finding
 
-        return [_typed(Finding, f) for f in self.results.get("findings", [])]
+        return [_typed(Finding, f) for f in self._judged().get("findings", [])]
 
     def criteria_frame(self) -> pd.DataFrame:
         """One row per criterion: what, where, status, value, interval, bound, margin."""
         import pandas as pd
 
         rows = []
-        for c in self.results.get("criteria", []):
+        for c in self._judged().get("criteria", []):
             criterion = c.get("criterion") or {}
             low, high = c.get("ci") or (None, None)
             rows.append(
@@ -263,13 +285,15 @@ class AuditResult:
         import pandas as pd
 
         rows = []
-        for f in self.results.get("findings", []):
+        for f in self._judged().get("findings", []):
             low, high = f.get("ci") or (None, None)
             rows.append({**{k: f.get(k) for k in FINDING_COLUMNS}, "ci_low": low, "ci_high": high})
         return pd.DataFrame(rows, columns=[*FINDING_COLUMNS[:6], "ci_low", "ci_high",
                                            *FINDING_COLUMNS[6:]])  # fmt: skip
 
     def __repr__(self) -> str:
+        if self.note is not None:
+            return f"<AuditResult: {self.note}>"
         n = len(self.results.get("criteria", []))
         return f"<AuditResult {self.verdict}: {n} criteri{'on' if n == 1 else 'a'}>"
 

@@ -5,8 +5,9 @@ builds its own DataFrame and hands it to ``auditor.run``, training data-parallel
 
 ``MODE`` ``same``: every process builds the same frame; ``changed``: rank 1 changes one
 value of its frame (x1 of the first row, by 1.0). Each process writes what happened to
-``OUT/rank<r>.json`` (the verdict and its exit code, or the error's one line and exit code)
-and exits 0 after a verdict, or with the error's exit code.
+``OUT/rank<r>.json`` (whether it audited, the verdict or why there is none, the exit
+code; or the error's one line and exit code) and exits 0 after a run, or with the error's
+exit code.
 """
 
 from __future__ import annotations
@@ -48,8 +49,11 @@ def main(mode: str, out: Path) -> int:
     except AuditorError as error:
         record = {"error": str(error), "exit_code": int(error.exit_code)}
     else:
-        verdict = result.results.get("verdict") or {}  # rank 0 alone audits and writes
-        record = {"verdict": verdict.get("status"), "exit_code": int(verdict.get("exit_code", 0))}
+        record = {"audited": result.audited, "exit_code": result.exit_code}
+        try:  # rank 0 alone audits and writes; the others say so when asked for a verdict
+            record["verdict"] = result.verdict
+        except AuditorError as error:
+            record["verdict_error"] = str(error)
     (out / f"rank{rank}.json").write_text(json.dumps(record), encoding="utf-8")
     return record["exit_code"] if "error" in record else 0
 

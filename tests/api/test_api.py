@@ -164,6 +164,22 @@ def test_result_exposes_verdict_criteria_findings_and_files(result):
     assert repr(result) == "<AuditResult NOT READY: 3 criteria>"
 
 
+def test_a_rank_that_did_not_audit_says_so_instead_of_a_verdict(result):
+    other = auditor.AuditResult({}, note="rank 1 of 2: rank 0 audits")
+    assert result.audited and not other.audited and other.exit_code == 0
+    for read in (
+        lambda r: r.verdict,
+        lambda r: r.reason,
+        lambda r: r.criteria,
+        lambda r: r.findings,
+        lambda r: r.criteria_frame(),
+        lambda r: r.findings_frame(),
+    ):
+        with pytest.raises(UsageError, match="rank 1 of 2: rank 0 audits: the verdict"):
+            read(other)
+    assert repr(other) == "<AuditResult: rank 1 of 2: rank 0 audits>"
+
+
 def test_result_frames_hold_what_results_json_holds(result):
     criteria = result.criteria_frame()
     assert list(criteria["status"]) == [c["status"] for c in result.results["criteria"]]

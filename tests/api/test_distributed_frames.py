@@ -86,8 +86,15 @@ def test_the_same_frames_train_together_and_rank_zero_writes(tmp_path: Path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert records == {
         # the planted bias of the tiny frame makes the fairness diagnostics warn
-        0: {"verdict": "CONDITIONAL", "exit_code": int(ExitCode.CONDITIONAL)},
-        1: {"verdict": None, "exit_code": 0},  # rank 1 trained, then wrote nothing
+        0: {"audited": True, "verdict": "CONDITIONAL", "exit_code": int(ExitCode.CONDITIONAL)},
+        1: {  # rank 1 trained, then wrote nothing, and says so when asked for a verdict
+            "audited": False,
+            "exit_code": 0,
+            "verdict_error": (
+                "rank 1 of 2: training done with the other processes; rank 0 evaluates, "
+                "audits and writes the outputs: the verdict, criteria and findings are rank 0's"
+            ),
+        },
     }
     results = json.loads((tmp_path / "report" / "results.json").read_text())
     assert results["model"]["info"]["distributed"]["processes"] == 2

@@ -415,6 +415,14 @@ class CheckContext:
 
         return self.memo(("rows", split), build)
 
+    def estimates_by_atoms(self, split: str) -> bool:
+        """Whether :meth:`estimates` drew ``split``'s resamples per run of alike rows.
+
+        Then no other model's replicates are paired with them row by row.
+        """
+        rows = self.rows(split)
+        return self.resamples > 0 and self.cell_draws(rows.n) and rows.atoms() is not None
+
     def estimates(self, split: str):
         """Every reported metric's Estimate (with replicates) on ``split``, by name."""
         from auditor.metrics import bootstrap_rows

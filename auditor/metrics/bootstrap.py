@@ -173,13 +173,16 @@ def atom_apply(rows: Rows, fn: Callable, *, resamples: int, seed: int, max_cells
     bootstrap's mean and covariance, at the cost of B x runs draws instead of B x rows.
     ``fn(weights, noise)`` gets (chunk, runs) weights and (chunk, columns) noise.
     """
+    from auditor.metrics.cell_bootstrap import POISSON_BLOCK, poisson_totals
+
     atoms = rows.atoms()
-    rng = np.random.default_rng([int(seed), 104_729])
-    chunk = max(1, min(resamples, max_cells // max(atoms.sizes.size, 1)))
+    rng = np.random.default_rng([int(seed), 104_723])  # the deviations' noise
+    per_block = max(1, max_cells // max(atoms.sizes.size * POISSON_BLOCK, 1))
+    chunk = POISSON_BLOCK * per_block  # whole blocks: the draws do not depend on the chunks
     parts = []
     for start in range(0, resamples, chunk):
         size = min(chunk, resamples - start)
-        weights = rng.poisson(atoms.sizes, size=(size, atoms.sizes.size)).astype(np.float32)
+        weights = poisson_totals(atoms.sizes, size, seed, start=start, dtype=np.float32)
         noise = rng.standard_normal((size, atoms.root.shape[0])) @ atoms.root.T
         parts.append(fn(weights, noise))
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}

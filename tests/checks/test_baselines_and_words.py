@@ -47,6 +47,46 @@ def _worse_than_majority(seed: int = 3):
     return dataset, dataclasses.replace(evaluation, splits=splits)
 
 
+@pytest.mark.parametrize(
+    ("rows", "compared"),
+    [(1_000, 1_000), (50_000, 50_000), (100_000, 50_000), (1_000_000, 100_000)],
+)
+def test_the_baselines_are_compared_on_every_row_then_on_a_tenth(rows, compared):
+    from auditor.checks.fit import compared_row_count
+
+    assert compared_row_count(rows) == compared
+
+
+def test_baselines_stay_paired_when_the_headline_resamples_are_drawn_per_run(monkeypatch):
+    """Above ATOM_ROWS the model's headline estimates come from run totals, which no
+    baseline shares: the comparison then resamples the model row by row with the
+    baselines' weights, so the gain's replicates are the paired differences."""
+    from auditor.checks.registry import CHECKS, CheckContext
+    from auditor.metrics import Rows, bootstrap_rows, cell_bootstrap, weighted
+
+    monkeypatch.setattr(cell_bootstrap, "ATOM_ROWS", 100)
+    monkeypatch.setattr(weighted, "RANK_GROUPS", 8)  # few runs of alike rows in a small split
+    spec = make_spec(acceptance=[WORSE])
+    dataset, evaluation = make_binary_case(seed=3)  # decisions by threshold: few runs
+    ctx = CheckContext(spec=spec, dataset=dataset, evaluation=evaluation)
+    ctx = ctx.for_check(CHECKS["baseline_improvement"])
+    assert ctx.estimates_by_atoms("test")  # else this test would not test the case
+    findings = {f.id: f for f in run_checks(spec, dataset, evaluation)}
+    acc = findings["fit.baseline_improvement.accuracy.test"]
+
+    def reps(e):
+        rows = Rows("binary", e.y_true, e.scores, e.y_pred, n_classes=2)
+        return bootstrap_rows(
+            rows, ["accuracy"], resamples=ctx.resamples, confidence=ctx.confidence,
+            seed=ctx.seed("test", 0),
+        )["accuracy"].replicates  # fmt: skip
+
+    e, base = evaluation.splits["test"], evaluation.baseline_predictions["majority"]["test"]
+    gain = reps(e) - reps(base)
+    low, high = np.quantile(gain, [(1 - ctx.confidence) / 2, (1 + ctx.confidence) / 2])
+    assert acc.ci == pytest.approx((low, high), abs=1e-9)  # per run, it would differ
+
+
 def test_a_large_split_is_compared_on_a_seeded_sample_still_paired(monkeypatch):
     """Above COMPARE_ROWS the model and the baselines share a sample and its resamples."""
     from auditor.checks import fit

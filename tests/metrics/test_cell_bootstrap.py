@@ -175,3 +175,22 @@ def test_rows_without_few_runs_keep_the_row_by_row_draws():
     a = bootstrap_rows(rows, ["accuracy"], resamples=50, confidence=0.95, seed=1)
     b = bootstrap_rows(rows, ["accuracy"], resamples=50, confidence=0.95, seed=1, by_atoms=True)
     assert np.array_equal(a["accuracy"].replicates, b["accuracy"].replicates)
+
+
+def test_poisson_totals_do_not_depend_on_the_chunks_and_have_poisson_moments():
+    from auditor.metrics.cell_bootstrap import POISSON_BLOCK, poisson_totals
+
+    sizes = np.array([1.0, 7.0, 40.0, 300.0] * 2500)  # 10,000 runs: drawn on two threads
+    whole = poisson_totals(sizes, 3 * POISSON_BLOCK + 17, seed=5)
+    parts = [
+        poisson_totals(sizes, 2 * POISSON_BLOCK, seed=5),
+        poisson_totals(sizes, POISSON_BLOCK + 17, seed=5, start=2 * POISSON_BLOCK),
+    ]
+    assert np.array_equal(whole, np.concatenate(parts))
+    assert np.array_equal(whole, poisson_totals(sizes, 3 * POISSON_BLOCK + 17, seed=5))
+    assert not np.array_equal(whole, poisson_totals(sizes, 3 * POISSON_BLOCK + 17, seed=6))
+    by_size = whole.reshape(whole.shape[0], -1, 4)  # (resamples, repeats, size)
+    np.testing.assert_allclose(by_size.mean(axis=(0, 1)), sizes[:4], rtol=0.01)
+    np.testing.assert_allclose(by_size.var(axis=(0, 1)), sizes[:4], rtol=0.03)
+    with pytest.raises(ValueError, match="multiple"):
+        poisson_totals(sizes, 10, seed=5, start=3)

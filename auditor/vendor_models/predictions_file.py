@@ -53,6 +53,11 @@ MSG_NOTE_UNCOVERED = (
     "the predictions file has no prediction for {count} of the {total} row(s) of split "
     "{split!r} (e.g. id {example!r}), so that split is not evaluated"
 )
+MSG_NOTE_REFERENCE_UNSCORED = (
+    "the predictions file has no prediction for the development data ({split!r}, {total} "
+    "row(s)): the features' drift is measured, but the model's performance there is not "
+    "compared with the client's (add those rows' predictions to the file to compare)"
+)
 MSG_NO_SPLIT_COVERED = (
     "the predictions file covers no split completely: rows without a prediction: {counts} "
     "(e.g. id {example!r} of split {split!r}); every row of a split needs a prediction, "
@@ -326,6 +331,9 @@ def _check_coverage(ctx: VendorContext, index: pd.Index, id_column: str) -> dict
             field=("data", "id_column"),
         )
     for split, (count, total, example) in missing.items():
+        if count == total and ctx.dataset.split_roles.get(split) == "reference":
+            ctx.note(MSG_NOTE_REFERENCE_UNSCORED.format(split=split, total=total))
+            continue
         ctx.note(MSG_NOTE_UNCOVERED.format(count=count, total=total, split=split, example=example))
     return {split: count for split, (count, _, _) in missing.items()}
 

@@ -34,6 +34,7 @@ from auditor.errors import ExitCode
 from auditor.vendor_models.outputs import MSG_UNKNOWN_LABELS, preview
 from auditor.vendor_models.predictions_file import (
     MSG_NO_SPLIT_COVERED,
+    MSG_NOTE_REFERENCE_UNSCORED,
     MSG_NOTE_UNCOVERED,
     MSG_SCORES_OUT_OF_RANGE,
 )
@@ -339,6 +340,25 @@ def _check_one_split(results: dict, facts: dict) -> None:
     assert "q4" in results["evaluation"]["metrics"] and "q3" not in results["evaluation"]["metrics"]
 
 
+def _reference_unscored(folder: Path) -> tuple[Path, dict]:
+    """The vendor's development data declared as the reference, but not in its scores."""
+    spec = _audit_only(folder, _scores())
+    _frame(40, 3, first_id=3000).to_csv(folder / "dev.csv", index=False)
+    values = yaml.safe_load(spec.read_text(encoding="utf-8"))
+    values["data"]["reference"] = {"path": "dev.csv"}
+    spec.write_text(yaml.safe_dump(values, sort_keys=False), encoding="utf-8")
+    return spec, {}
+
+
+def _check_reference_unscored(results: dict, facts: dict) -> None:
+    notes = results["model"]["info"]["notes"]
+    assert MSG_NOTE_REFERENCE_UNSCORED.format(split="reference", total=40) in notes
+    assert not any("so that split is not evaluated" in note for note in notes)
+    assert set(results["evaluation"]["metrics"]) == {"q3", "q4"}
+    drift = [f for f in results["findings"] if f["check"] == "feature_drift"]
+    assert drift and all(f["status"] != "skipped" for f in drift)  # compared all the same
+
+
 def _scores_out_of_range(folder: Path) -> tuple[Path, dict]:
     preds = _scores()
     preds.loc[[4, 9, 60], "score"] = [1.7, -0.2, 2.5]
@@ -429,6 +449,12 @@ CASES = [
         _ids_cover_one_split,
         code=None,
         results=_check_one_split,
+    ),
+    Case(
+        "predictions-skip-the-development-data",
+        _reference_unscored,
+        code=None,
+        results=_check_reference_unscored,
     ),
     Case("scores-outside-0-1", _scores_out_of_range, line=_scores_out_of_range_line),
     Case("labels-the-target-never-takes", _unknown_labels, line=_unknown_labels_line),

@@ -307,7 +307,7 @@ def _drivers(model, X, y, held, columns: list[str], rng, seed: int) -> list[dict
     tree splits on cannot change a prediction when shuffled, and one with little gain
     cannot be a top driver, so measuring the rest would only cost time.
     """
-    from sklearn.metrics import roc_auc_score
+    from auditor.metrics import rank_auc
 
     shown = held
     if held.size > PERMUTATION_ROWS:  # a seeded sample of the held-out rows keeps it cheap
@@ -321,7 +321,7 @@ def _drivers(model, X, y, held, columns: list[str], rng, seed: int) -> list[dict
     else:
         candidates = np.flatnonzero(gains > 0)
         candidates = candidates[np.argsort(-gains[candidates], kind="stable")][: 2 * TOP_FEATURES]
-    base = roc_auc_score(ys, model.predict_proba(Xs)[:, 1])
+    base = rank_auc(ys, model.predict_proba(Xs)[:, 1])
     shuffle = np.random.default_rng(seed)
     n = len(ys)
     found = []
@@ -330,7 +330,7 @@ def _drivers(model, X, y, held, columns: list[str], rng, seed: int) -> list[dict
         for r in range(PERMUTATION_REPEATS):
             stacked[r * n : (r + 1) * n, j] = shuffle.permutation(Xs[:, j])
         scores = model.predict_proba(stacked)[:, 1].reshape(PERMUTATION_REPEATS, n)
-        drops = np.array([base - roc_auc_score(ys, s) for s in scores])
+        drops = np.array([base - rank_auc(ys, s) for s in scores])
         found.append((float(drops.mean()), int(j), drops))
     found.sort(key=lambda item: (-item[0], item[1]))
     return [

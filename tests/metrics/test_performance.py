@@ -191,3 +191,17 @@ def test_properties_over_registry(task):
 def test_labels_only_predictors_get_only_label_metrics():
     names = metric_names("binary", has_scores=False)
     assert "roc_auc" not in names and "accuracy" in names and "f1" in names
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_rank_auc_is_scikit_learns_roc_auc_with_ties_and_nan_with_one_class(seed):
+    from sklearn.metrics import roc_auc_score
+
+    from auditor.metrics import rank_auc
+
+    rng = np.random.default_rng(seed)
+    y = (rng.random(400) < 0.3).astype(int)
+    scores = np.round(rng.random(400) + 0.4 * y, 1)  # coarse: many ties across the classes
+    assert rank_auc(y, scores) == pytest.approx(roc_auc_score(y, scores), abs=1e-12)
+    assert rank_auc(y, -scores) == pytest.approx(1 - roc_auc_score(y, scores), abs=1e-12)
+    assert np.isnan(rank_auc(np.ones(5, dtype=int), np.arange(5.0)))

@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,17 +31,12 @@ pytest.importorskip("mlflow", reason="the mlflow extra is not installed (make ve
 from auditor import mlflow_log  # noqa: E402
 from auditor.cli import main  # noqa: E402
 from auditor.errors import ExitCode  # noqa: E402
+from tests.local_processes import free_port
 from tests.tuning.tuning_data import problem, spec_values, write_spec  # noqa: E402
 
 # one worker runs them all (make test: --dist loadgroup), so the server and the run start once
 pytestmark = pytest.mark.xdist_group("mlflow")
 SERVER_START_S = 120  # a loaded 2-core machine starts the server in 5-20 s
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _client(uri: str):
@@ -65,7 +59,7 @@ def _mlflow_own_deprecations():
 def server(tmp_path_factory):
     """A real MLflow tracking server: SQLite backend, artifacts in tmp, one worker."""
     home = tmp_path_factory.mktemp("mlflow-server")
-    port = _free_port()
+    port = free_port()
     exe = Path(sys.executable).with_name("mlflow")
     env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
     log = (home / "server.log").open("w")
@@ -299,7 +293,7 @@ def test_a_server_that_is_down_keeps_the_report_and_exits_6(tracked, monkeypatch
     code, out, results, spec = tracked
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     # the run itself is the real one above; only the server differs: nothing listens there
-    down = f"http://127.0.0.1:{_free_port()}"
+    down = f"http://127.0.0.1:{free_port()}"
     target = mlflow_log.tracking_target(load_spec(spec, check_data=False), down)
     outcome = RunOutcome(results, out, {"results": out / "results.json"}, code, {}, None, target)
     monkeypatch.setattr(auditor.pipeline, "run", lambda *a, **k: outcome)

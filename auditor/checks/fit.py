@@ -417,47 +417,37 @@ def _sampled_rows(ctx: CheckContext, e, rows: np.ndarray):
 
 
 def _model_estimates(ctx: CheckContext, split: str, names: list[str]) -> dict:
-    """The model's estimates in ``names`` on ``split``, on the shared resamples."""
+    """The model's estimates in ``names`` on ``split``, on the baselines' resamples.
+
+    On the baselines' sample of a large split; on every row with the split's own weights
+    where the shared estimates were drawn per run of alike rows (no baseline shares those);
+    else the shared estimates, with any metric they lack on the same weights.
+    """
     from auditor.metrics import bootstrap_rows
 
+    def resampled(key: str, rows, wanted: list[str]) -> dict:
+        return ctx.memo(
+            (key, split, tuple(wanted)),
+            lambda: bootstrap_rows(
+                rows(),
+                wanted,
+                resamples=ctx.resamples,
+                confidence=ctx.confidence,
+                seed=ctx.seed(split, 0),  # the baselines' weights: paired
+            ),
+        )
+
     sample = _compared_rows(ctx, split)
-    if sample is not None:  # the model on the baselines' sample, with their weights
-        return ctx.memo(
-            ("baseline_model_sample", split, tuple(names)),
-            lambda: bootstrap_rows(
-                _sampled_rows(ctx, ctx.evaluation.splits[split], sample),
-                names,
-                resamples=ctx.resamples,
-                confidence=ctx.confidence,
-                seed=ctx.seed(split, 0),
-            ),
-        )
-    if ctx.estimates_by_atoms(split):  # not paired row by row: the model's own, like theirs
-        return ctx.memo(
-            ("baseline_model_rows", split, tuple(names)),
-            lambda: bootstrap_rows(
-                ctx.rows(split),
-                names,
-                resamples=ctx.resamples,
-                confidence=ctx.confidence,
-                seed=ctx.seed(split, 0),
-            ),
-        )
+    if sample is not None:
+        e = ctx.evaluation.splits[split]
+        return resampled("baseline_model_sample", lambda: _sampled_rows(ctx, e, sample), names)
+    if ctx.estimates_by_atoms(split):
+        return resampled("baseline_model_rows", lambda: ctx.rows(split), names)
     shared = ctx.estimates(split)
     missing = [n for n in names if n not in shared]
     if not missing:
         return shared
-    extra = ctx.memo(
-        ("baseline_model_estimates", split, tuple(missing)),
-        lambda: bootstrap_rows(
-            ctx.rows(split),
-            missing,
-            resamples=ctx.resamples,
-            confidence=ctx.confidence,
-            seed=ctx.seed(split, 0),  # the weights of ctx.estimates(split): paired
-        ),
-    )
-    return {**shared, **extra}
+    return {**shared, **resampled("baseline_model_estimates", lambda: ctx.rows(split), missing)}
 
 
 def _baseline_estimates(ctx: CheckContext, name: str, split: str, names: list[str]) -> dict:

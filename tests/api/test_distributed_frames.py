@@ -15,10 +15,7 @@ of what the processes gathered, tested on its own for files, frames and missing 
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -28,50 +25,23 @@ from auditor.fingerprint import sha256_frame
 from auditor.train import distributed
 from auditor.train.distributed import data_differences
 from tests.api.tiny import tiny_frame
+from tests.local_processes import torchrun_two
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "tests" / "api" / "ddp_frames.py"
 HANG_GUARD = 240  # seconds: only to fail a hang instead of waiting forever
-TORCHRUN_ENV = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "GROUP_RANK")
-TORCHRUN_ENV += ("MASTER_ADDR", "MASTER_PORT", "TORCHELASTIC_RUN_ID")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _torchrun() -> list[str]:
-    beside = Path(sys.executable).with_name("torchrun")
-    return [str(beside)] if beside.exists() else [sys.executable, "-m", "torch.distributed.run"]
 
 
 def launch(mode: str, out: Path) -> tuple[subprocess.CompletedProcess, dict[int, dict]]:
     """The script in two torchrun processes on 127.0.0.1, and what each rank recorded."""
-    env = {k: v for k, v in os.environ.items() if k not in TORCHRUN_ENV}
-    env["OMP_NUM_THREADS"] = "1"
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    command = [
-        *_torchrun(),
-        "--nnodes",
-        "1",
-        "--nproc-per-node",
-        "2",
-        "--master-addr",
-        "127.0.0.1",
-        "--master-port",
-        str(_free_port()),
+    proc = torchrun_two(
+        [str(SCRIPT), mode, str(out)],
+        cwd=out,
+        timeout=HANG_GUARD,
+        pythonpath=REPO,
         # a rank that ends is noticed within a second (torchrun then stops the others): time
         # for a rank that raised with it to record its own error
-        "--monitor-interval",
-        "1",
-        str(SCRIPT),
-        mode,
-        str(out),
-    ]
-    proc = subprocess.run(
-        command, capture_output=True, text=True, env=env, cwd=out, timeout=HANG_GUARD
+        monitor_interval=1,
     )
     records = {
         rank: json.loads((out / f"rank{rank}.json").read_text())

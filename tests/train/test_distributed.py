@@ -16,10 +16,7 @@ or more).
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +28,7 @@ from auditor.errors import DeviceError, SpecError, SpecErrors, UsageError
 from auditor.spec import load_spec, rules
 from auditor.train import distributed
 from auditor.train.distributed import Processes, Shards, launched_processes, processes_for
+from tests.local_processes import torchrun_two
 from tests.spec.located import assert_refused_on_one_line
 
 SPEC = """\
@@ -59,8 +57,6 @@ report: {output: reports}
 DISTRIBUTED = "  distributed: {backend: gloo}"  # line 15
 LOSS_TOLERANCE = 1e-6  # losses, validation figures and audited metrics
 WEIGHT_TOLERANCE = 1e-5  # every weight of the saved model
-TORCHRUN_ENV = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "GROUP_RANK")
-TORCHRUN_ENV += ("MASTER_ADDR", "MASTER_PORT", "TORCHELASTIC_RUN_ID")
 
 
 def edit(old: str, new: str, text: str = SPEC) -> str:
@@ -275,38 +271,9 @@ def test_oversampling_deals_out_one_weighted_draw():
 
 
 # --------------------------------------------------------------------------- torchrun
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _torchrun() -> list[str]:
-    beside = Path(sys.executable).with_name("torchrun")
-    return [str(beside)] if beside.exists() else [sys.executable, "-m", "torch.distributed.run"]
-
-
 def launch_two(spec: Path, folder: Path) -> subprocess.CompletedProcess:
     """``auditor run SPEC --quiet`` in two torchrun processes on 127.0.0.1, in ``folder``."""
-    env = {k: v for k, v in os.environ.items() if k not in TORCHRUN_ENV}
-    env["OMP_NUM_THREADS"] = "1"
-    command = [
-        *_torchrun(),
-        "--nnodes",
-        "1",
-        "--nproc-per-node",
-        "2",
-        "--master-addr",
-        "127.0.0.1",
-        "--master-port",
-        str(_free_port()),
-        "-m",
-        "auditor",
-        "run",
-        str(spec),
-        "--quiet",
-    ]
-    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=folder, timeout=300)
+    return torchrun_two(["-m", "auditor", "run", str(spec), "--quiet"], cwd=folder, timeout=300)
 
 
 @pytest.fixture(scope="module")

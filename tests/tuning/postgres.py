@@ -13,12 +13,13 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from tests.local_processes import free_port
 
 USER = "auditor"
 MSG_ABSENT = (
@@ -51,12 +52,6 @@ def missing() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def postgres_server() -> Iterator[str]:
     """A running server; yields its URL (``postgresql://auditor@127.0.0.1:PORT/postgres``)."""
@@ -70,7 +65,7 @@ def postgres_server() -> Iterator[str]:
         os.chown(folder, account.pw_uid, account.pw_gid)
         prefix = ["runuser", "-u", "postgres", "--"]
     data, log = folder / "data", folder / "server.log"
-    port = _free_port()
+    port = free_port()
     options = f"-p {port} -h 127.0.0.1 -k {folder} -c fsync=off -c synchronous_commit=off"
 
     def run(*command: str) -> None:

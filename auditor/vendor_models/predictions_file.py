@@ -29,6 +29,7 @@ from auditor.errors import SpecError
 from auditor.spec.rules import MSG_PREDICTIONS_NEED_ID as MSG_NEEDS_ID  # validate says it first
 from auditor.vendor_models.files import listing
 from auditor.vendor_models.outputs import SUM_TOLERANCE, class_key, labels_to_scores
+from auditor.words import count_words
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -54,8 +55,8 @@ MSG_NOTE_UNCOVERED = (
     "{split!r} (e.g. id {example!r}), so that split is not evaluated"
 )
 MSG_NOTE_REFERENCE_UNSCORED = (
-    "the predictions file has no prediction for the development data ({split!r}, {total} "
-    "row(s)): the features' drift is measured, but the model's performance there is not "
+    "the predictions file has no prediction for the development data ({split!r}, {rows}): "
+    "the features' drift is measured, but the model's performance there is not "
     "compared with the client's (add those rows' predictions to the file to compare)"
 )
 MSG_NO_SPLIT_COVERED = (
@@ -332,7 +333,8 @@ def _check_coverage(ctx: VendorContext, index: pd.Index, id_column: str) -> dict
         )
     for split, (count, total, example) in missing.items():
         if count == total and ctx.dataset.split_roles.get(split) == "reference":
-            ctx.note(MSG_NOTE_REFERENCE_UNSCORED.format(split=split, total=total))
+            rows = count_words(total, "row")
+            ctx.note(MSG_NOTE_REFERENCE_UNSCORED.format(split=split, rows=rows))
             continue
         ctx.note(MSG_NOTE_UNCOVERED.format(count=count, total=total, split=split, example=example))
     return {split: count for split, (count, _, _) in missing.items()}

@@ -352,7 +352,7 @@ def _reference_unscored(folder: Path) -> tuple[Path, dict]:
 
 def _check_reference_unscored(results: dict, facts: dict) -> None:
     notes = results["model"]["info"]["notes"]
-    assert MSG_NOTE_REFERENCE_UNSCORED.format(split="reference", total=40) in notes
+    assert MSG_NOTE_REFERENCE_UNSCORED.format(split="reference", rows="40 rows") in notes
     assert not any("so that split is not evaluated" in note for note in notes)
     assert set(results["evaluation"]["metrics"]) == {"q3", "q4"}
     drift = [f for f in results["findings"] if f["check"] == "feature_drift"]

@@ -210,6 +210,12 @@ def _step_for(o: CriterionOutcome, by_id: dict[str, Finding], to: Addressee | No
     )
 
 
+def _shared_by_groups(f: Finding) -> bool:
+    """Whether a fairness finding's problem is the same for every group (the model's own,
+    as a calibration error every group shares): its own step, not the fairness step's."""
+    return bool((f.details or {}).get("shared_by_groups"))
+
+
 def _fairness_step(
     judged: set[str], diagnostics: list[Finding], to: Addressee | None = None
 ) -> str | None:
@@ -222,6 +228,8 @@ def _fairness_step(
     seen: dict[str, str] = {}
     for f in diagnostics:
         if f.category != "fairness" or f.status != "warn" or not f.sensitive:
+            continue
+        if _shared_by_groups(f):  # every group alike: no difference in treatment to look into
             continue
         if f.sensitive in seen or any(same_features(f.sensitive, s) for s in judged):
             continue
@@ -323,7 +331,7 @@ def _next_steps(
     fairness_step_at = len(steps)
     fairness_warnings: list[Finding] = []
     for f in diagnostics:  # one step per kind of diagnostic: the report lists the others
-        if f.category == "fairness" and f.status == "warn":
+        if f.category == "fairness" and f.status == "warn" and not _shared_by_groups(f):
             fairness_step_at = min(fairness_step_at, len(steps))
             fairness_warnings.append(f)
             continue  # merged into one step below

@@ -45,10 +45,10 @@ from auditor.checks.groups import (
     small_groups_text,
 )
 from auditor.checks.registry import At, CheckContext, Measurement, register
-from auditor.checks.text import advice, finite, num, pct
+from auditor.checks.text import advice, ci_text, finite, num, pct
 from auditor.criteria import same_features
 from auditor.judge import Bound, judge
-from auditor.metrics.bootstrap import hull_interval, resample_apply
+from auditor.metrics.bootstrap import hull_interval, percentile_interval, resample_apply
 from auditor.metrics.fairness import FAIRNESS_METRICS, aggregate, group_rates, row_columns
 from auditor.types import CLASSIFICATION, Finding
 
@@ -73,6 +73,10 @@ MSG_NO_SENSITIVE = (
     "(data.sensitive)."
 )
 MSG_ASK_SCORES = "Ask for the model's scores (probabilities) to judge calibration by group."
+MSG_SHARED = (
+    "Every group of {sens} is off by about as much (the worst minus the best: {gap}{ci}): "
+    "the scores are miscalibrated for everyone, not unequal between the groups."
+)
 TRADEOFF = (
     "Here {outcome} is more common for {high} than for {low} (base rate {high_rate} vs "
     "{low_rate}): a model cannot have both equal error rates and equally calibrated scores "
@@ -201,6 +205,23 @@ def _worst(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
 def _spread(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
     masked = np.where(keep, values, np.nan)
     return np.fmax.reduce(masked, axis=-1) - np.fmin.reduce(masked, axis=-1)
+
+
+def _shared(fig, rep_fig, worst: int, best: int, floor: np.ndarray, confidence: float):
+    """Whether the worst group is off by about as much as the best one: (shared, gap, ci).
+
+    The gap is the worst group's ECE minus the best one's; with resamples it is shared
+    when the gap's percentile interval reaches 0 (the worst is not clearly worse),
+    without them when the gap is within the two groups' noise floors. A miscalibration
+    every group shares is the model's, not unequal treatment of one group.
+    """
+    gap = float(fig["ece"][worst] - fig["ece"][best])
+    if rep_fig is None:
+        return gap <= float(floor[worst] + floor[best]), gap, None
+    ci = percentile_interval(rep_fig["ece"][:, worst] - rep_fig["ece"][:, best], confidence)
+    if ci is None:
+        return gap <= float(floor[worst] + floor[best]), gap, None
+    return bool(ci[0] <= 0.0), gap, ci
 
 
 # ------------------------------------------------------------------ the check
@@ -439,6 +460,15 @@ def _finding(ctx, split, part, point, rep, scores, hit, error_cols) -> Finding:
         else:
             summary += f" {where}"
         summary += "."
+    shared = gap = gap_ci = None
+    if status == "warn" and worst is not None and int(keep.sum()) > 1:
+        shared, gap, gap_ci = _shared(fig, rep_fig, worst, best, floor, ctx.confidence)
+        if shared:
+            summary += " " + MSG_SHARED.format(
+                sens=sens.replace("&", " and "),
+                gap=num(gap, digits=3),
+                ci=ci_text(gap_ci, ctx.confidence),
+            )
     if small.any():
         summary += " " + small_groups_text(part.labels, part.sizes, needed, ctx.min_group_size)
     tradeoff = _tradeoff(ctx, split, part, fig, rep_fig, keep, value, error_cols)
@@ -456,7 +486,17 @@ def _finding(ctx, split, part, point, rep, scores, hit, error_cols) -> Finding:
         tradeoff = {k: v for k, v in tradeoff.items() if not k.startswith("_")}
     summary += f" Binning: {binning}."
     recommendation = ""
-    if status == "warn":
+    if status == "warn" and shared:
+        recommendation = advice(
+            ctx,
+            f"The scores are off by about as much for every group on {ctx.phrase(split)}: "
+            "recalibrate them for everyone (on held-out data) before reading them as "
+            "probabilities; no group needs its own correction.",
+            vendor=f"The scores are off by about as much for every group on {ctx.phrase(split)}: "
+            f"{ctx.addressee.ask} how the scores were calibrated and on which data; until then, "
+            "do not read them as probabilities for any group.",
+        )
+    elif status == "warn":
         recommendation = advice(
             ctx,
             f"Scores mean different things for different groups {where}: check whether "
@@ -488,6 +528,11 @@ def _finding(ctx, split, part, point, rep, scores, hit, error_cols) -> Finding:
             "min_group_size": ctx.min_group_size,
             "positive_class": pos_label,
             "tradeoff": tradeoff,
+            # the worst group off by about as much as the best: the model's miscalibration,
+            # not a difference between groups (the verdict's fairness step leaves it out)
+            "shared_by_groups": shared,
+            "gap_worst_best": gap,
+            "gap_ci": list(gap_ci) if gap_ci is not None else None,
         },
         chart={
             "kind": "group_calibration",

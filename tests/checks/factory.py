@@ -236,11 +236,14 @@ def make_other_case(task: str, seed: int = 0, n: int = 600):
     return dataset, evaluation
 
 
-def make_calibration_case(seed=0, *, n=(3000, 3000), shift=0.0, tiny=0, tiny_shift=0.6):
+def make_calibration_case(
+    seed=0, *, n=(3000, 3000), shift=0.0, tiny=0, tiny_shift=0.6, shift_all=0.0
+):
     """Groups A and B with different base rates (about 0.35 and 0.55), honest scores for A.
 
-    ``shift`` is added to B's scores; ``tiny`` rows of a group C get scores ``tiny_shift``
-    away from the truth (an extreme group far below min_group_size).
+    ``shift`` is added to B's scores, ``shift_all`` to every row's; ``tiny`` rows of a
+    group C get scores ``tiny_shift`` away from the truth (an extreme group far below
+    min_group_size).
     """
     rng = np.random.default_rng(seed)
     sizes = {"A": n[0], "B": n[1], **({"C": tiny} if tiny else {})}
@@ -250,7 +253,7 @@ def make_calibration_case(seed=0, *, n=(3000, 3000), shift=0.0, tiny=0, tiny_shi
     p = np.where(group == "A", rng.beta(3.5, 6.5, len(group)), rng.beta(5.5, 4.5, len(group)))
     p = np.clip(p, 0.03, 0.8)
     y = (rng.random(len(group)) < p).astype(np.int64)
-    score = p + np.where(group == "B", shift, 0.0)
+    score = p + np.where(group == "B", shift, 0.0) + shift_all
     score = np.where(group == "C", np.clip(p + tiny_shift, 0, 1), score)
     groups = pd.DataFrame({"g": group})
     split = SplitEval(y_true=y, scores=score, y_pred=decisions("binary", score, 0.5), groups=groups)

@@ -129,6 +129,32 @@ def test_a_group_miscalibrated_by_015_sets_the_headline_and_fails_the_criterion(
     assert verdict.status == "NOT READY"
 
 
+def test_a_miscalibration_every_group_shares_is_not_called_a_difference_between_groups():
+    """Every score 0.12 too high, in both groups: the worst group is off by about as much
+    as the best, so the finding says so, its step recalibrates for everyone, and the
+    verdict's "differences in treatment" step does not name the attribute."""
+    spec, findings = _run(shift_all=0.12)
+    (f,) = findings
+    assert f.status == "warn" and f.value == pytest.approx(0.12, abs=0.02)
+    assert f.details["shared_by_groups"] is True
+    assert f.details["gap_ci"][0] <= 0 <= f.details["gap_ci"][1]
+    assert "miscalibrated for everyone, not unequal between the groups" in f.summary
+    assert "every group" in f.recommendation
+    assert "different things for different groups" not in f.recommendation
+    _, verdict = decide(spec, findings)
+    assert f.recommendation in verdict.next_steps[0]
+    assert not any("differences in treatment" in step for step in verdict.next_steps)
+
+
+def test_one_group_miscalibrated_is_a_difference_between_groups():
+    spec, findings = _run(shift=0.15)
+    (f,) = findings
+    assert f.details["shared_by_groups"] is False and f.details["gap_ci"][0] > 0.05
+    assert "different things for different groups" in f.recommendation
+    _, verdict = decide(spec, findings)
+    assert any("differences in treatment across g" in step for step in verdict.next_steps)
+
+
 def test_a_tiny_extreme_group_does_not_set_the_headline():
     """12 rows of C with scores 0.6 off: listed as too small, the headline is A and B's."""
     spec, findings = _run(acceptance=[CALIBRATION], tiny=12)

@@ -207,21 +207,21 @@ def _spread(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
     return np.fmax.reduce(masked, axis=-1) - np.fmin.reduce(masked, axis=-1)
 
 
-def _shared(fig, rep_fig, worst: int, best: int, floor: np.ndarray, confidence: float):
-    """Whether the worst group is off by about as much as the best one: (shared, gap, ci).
+def _shared(fig, rep_fig, worst: int, best: int, floor, bound: Bound, confidence: float):
+    """Whether every judged group is off by about as much: (shared, gap, its interval).
 
-    The gap is the worst group's ECE minus the best one's; with resamples it is shared
-    when the gap's percentile interval reaches 0 (the worst is not clearly worse),
-    without them when the gap is within the two groups' noise floors. A miscalibration
-    every group shares is the model's, not unequal treatment of one group.
+    Shared when even the best calibrated group breaks the bound and the worst is not
+    clearly worse than it: the gap (the worst group's ECE minus the best one's) has a
+    percentile interval reaching 0, or, without resamples, lies within the two groups'
+    noise floors. A miscalibration every group shares is the model's, not unequal
+    treatment; a gap that is merely uncertain (small groups) is not called shared.
     """
     gap = float(fig["ece"][worst] - fig["ece"][best])
-    if rep_fig is None:
-        return gap <= float(floor[worst] + floor[best]), gap, None
-    ci = percentile_interval(rep_fig["ece"][:, worst] - rep_fig["ece"][:, best], confidence)
-    if ci is None:
-        return gap <= float(floor[worst] + floor[best]), gap, None
-    return bool(ci[0] <= 0.0), gap, ci
+    ci = None
+    if rep_fig is not None:
+        ci = percentile_interval(rep_fig["ece"][:, worst] - rep_fig["ece"][:, best], confidence)
+    alike = gap <= float(floor[worst] + floor[best]) if ci is None else ci[0] <= 0.0
+    return bool(alike and not bound.holds(float(fig["ece"][best]))), gap, ci
 
 
 # ------------------------------------------------------------------ the check
@@ -462,7 +462,7 @@ def _finding(ctx, split, part, point, rep, scores, hit, error_cols) -> Finding:
         summary += "."
     shared = gap = gap_ci = None
     if status == "warn" and worst is not None and int(keep.sum()) > 1:
-        shared, gap, gap_ci = _shared(fig, rep_fig, worst, best, floor, ctx.confidence)
+        shared, gap, gap_ci = _shared(fig, rep_fig, worst, best, floor, bound, ctx.confidence)
         if shared:
             summary += " " + MSG_SHARED.format(
                 sens=sens.replace("&", " and "),

@@ -396,10 +396,9 @@ def decide(
         + (f" - {o.reason}" if o.reason and o.status != "fail" else "")
         for o in blocking
     ]
-    trained_here = (
-        spec.model.vendor is None and spec.task not in TEXT_TASKS
-    )  # responses: a vendor's
-    to = None if trained_here else addressee_of(spec)
+    # a model not trained here: a vendor's file, the caller's in memory, a text audit's responses
+    not_ours = spec.model.vendor is not None or spec.task in TEXT_TASKS
+    to = addressee_of(spec) if not_ours else None
     steps = _next_steps(blocking + advisory, diagnostics, by_id, to=to)
     status, reason = _status_and_reason(outcomes, blocking, advisory, diagnostics)
     waived = [o for o in outcomes if o.waived]

@@ -420,8 +420,10 @@ class CheckContext:
 
         Then no other model's replicates are paired with them row by row.
         """
+        from auditor.metrics.bootstrap import draws_per_run
+
         rows = self.rows(split)
-        return self.resamples > 0 and self.cell_draws(rows.n) and rows.atoms() is not None
+        return draws_per_run(rows, self.resamples, self.cell_draws(rows.n))
 
     def estimates(self, split: str):
         """Every reported metric's Estimate (with replicates) on ``split``, by name."""

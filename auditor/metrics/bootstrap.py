@@ -316,6 +316,15 @@ def bootstrap_metrics(
     return bootstrap_rows(rows, names, resamples=resamples, confidence=confidence, seed=seed)
 
 
+def draws_per_run(rows: Rows, resamples: int, by_atoms: bool) -> bool:
+    """Whether :func:`bootstrap_rows` with ``by_atoms`` draws per run of alike rows.
+
+    That is when it is asked for and the rows have such runs (:func:`atom_apply`); such
+    replicates are not paired row by row with another model's.
+    """
+    return resamples > 0 and rows.n > 0 and by_atoms and rows.atoms() is not None
+
+
 def bootstrap_rows(
     rows: Rows,
     names: Sequence[str],
@@ -336,7 +345,7 @@ def bootstrap_rows(
     names = list(names)
     point = point_metrics(rows, names, extra)
     reps = None
-    if resamples > 0 and rows.n > 0 and by_atoms and rows.atoms() is not None:
+    if draws_per_run(rows, resamples, by_atoms):
         reps = atom_apply(
             rows,
             lambda w, noise: compute_metrics(rows, names, w, extra, noise),

@@ -517,7 +517,7 @@ def gathered_text(text: str, processes: Processes, device: torch.device) -> list
     buffers = [torch.zeros_like(buffer) for _ in range(processes.world_size)]
     dist.all_gather(buffers, buffer)
     return [
-        bytes(b[:n].cpu().tolist()).decode("utf-8") for b, n in zip(buffers, sizes, strict=True)
+        b[:n].cpu().numpy().tobytes().decode("utf-8") for b, n in zip(buffers, sizes, strict=True)
     ]
 
 
@@ -626,19 +626,10 @@ def from_rank_zero(make: Callable[[], str], processes: Processes, device: torch.
     """Rank 0's ``make()`` on every process of the group (``make`` runs on rank 0 alone), or
     ``make()`` itself outside a group: how a tokenizer trained once reaches every process.
 
-    The text travels as UTF-8 bytes in a tensor (its length first), never pickled.
+    The text travels as :func:`gathered_text` carries it (the other ranks send nothing).
     """
     import torch.distributed as dist
 
     if not processes.parallel or not dist.is_available() or not dist.is_initialized():
         return make()
-    import torch
-
-    data = make().encode("utf-8") if processes.main else b""
-    length = torch.tensor([len(data)], dtype=torch.int64, device=device)
-    dist.broadcast(length, src=0)
-    buffer = torch.zeros(int(length.item()), dtype=torch.uint8, device=device)
-    if processes.main:
-        buffer.copy_(torch.frombuffer(bytearray(data), dtype=torch.uint8))
-    dist.broadcast(buffer, src=0)
-    return bytes(buffer.cpu().tolist()).decode("utf-8")
+    return gathered_text(make() if processes.main else "", processes, device)[0]

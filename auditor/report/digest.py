@@ -11,11 +11,12 @@ section's table, but shows in full, most important first, only:
   test split, then the client holdout; performance curves (ROC, PR, calibration,
   confusion matrix) once for the test split and once for the client holdout. These
   examples are the HTML report's (``examples=True``), where they can be expanded; the PDF
-  shows a finding that passes everywhere as its row in the table, not as a block, unless
-  a criterion is about it or it is the hyperparameter search (its trials and history are
-  the evidence of the chosen values); its fairness section shows in full only what a criterion is
-  about, failures and inconclusive results, with one chart per sensitive feature (the
-  first, most important, finding's).
+  shows a passing finding as its row in the table, not as a block, even when a criterion
+  is about it (page one's criteria table gives its figure, interval and bound), unless it
+  is the hyperparameter search (its trials and history are the evidence of the chosen
+  values); its fairness section shows in full only what a criterion is about, failures
+  and inconclusive results, with one chart per sensitive feature (the first, most
+  important, finding's).
 
 A chart identical to one already drawn (several fairness metrics chart the same selection
 rates) is not drawn twice: a finding the verdict depends on points to it (or gets its own
@@ -99,8 +100,9 @@ def plan_section(
 ) -> list[Plan]:
     """The section's findings, most important first, each with how it is shown.
 
-    ``examples=False`` (the PDF) shows no passing finding in full unless a criterion is
-    about it: it is its row in the section's table.
+    ``examples=False`` (the PDF) shows no passing finding in full, except a fairness one
+    a criterion is about (its feature's chart) and the search: it is its row in the
+    section's table.
     """
     metrics = metrics or {}
     order = sorted(
@@ -123,8 +125,13 @@ def plan_section(
         plan = _plan_finding(f, rank, chart, metrics, kinds_seen, curves_seen)
         fairness = f.get("category") == "fairness"
         with_table = (chart or {}).get("kind") in WITH_TABLE_KINDS  # the search's trials
-        if not examples and rank >= (PRIORITY["warn"] if fairness else PRIORITY["pass"]):
-            plan.block = plan.block and with_table  # the PDF: its row in the table
+        if not examples and (
+            rank >= (PRIORITY["warn"] if fairness else PRIORITY["pass"])
+            or (rank == 0 and f.get("status") == "pass" and not fairness)
+        ):
+            # the PDF: its row in the table (a passing criterion's figure, interval and
+            # bound are page one's criteria table; a fairness one is its feature's chart)
+            plan.block = plan.block and with_table
         plan.example = plan.block and rank >= PRIORITY["pass"]
         feature = str(f.get("sensitive") or "")
         if not examples and fairness and feature in charted:

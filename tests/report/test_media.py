@@ -1,10 +1,11 @@
 """The two media of one report: report.html has everything, the PDF the pages one signs.
 
-The PDF shows a finding that passes everywhere as its row in the section's table (unless a
-criterion is about it), folds long tables' rows that pass everywhere into one sentence,
-holds the fairness group tables for the first split only, and attaches the resolved spec
-instead of printing it; report.html keeps every passing example (collapsed, expandable),
-every row and split, and prints the spec. A chart both show is drawn once.
+The PDF shows a finding that passes everywhere as its row in the section's table (a
+fairness one a criterion is about keeps its block: its feature's chart), folds long tables'
+rows that pass everywhere into one sentence, holds the fairness group tables for the first
+split only, and attaches the resolved spec instead of printing it; report.html keeps every
+passing example (collapsed, expandable), every row and split, and prints the spec.
+A chart both show is drawn once.
 """
 
 from __future__ import annotations
@@ -43,9 +44,20 @@ def test_the_pdf_shows_no_passing_example_that_html_shows_collapsed():
     assert [i for i in (v["id"] for v in examples) if i in shown] == ["tuning.search"]
     search = shown["tuning.search"]
     assert search["tables"] and not search["tables_in_html"]
-    # what a criterion is about, failures and warnings are in both
+    # failures, warnings and what a criterion is about are in both, except a passing
+    # criterion outside fairness: the PDF gives it as its table row (page one has its figure)
+    judged = {c["finding_id"] for c in results["criteria"] if c.get("finding_id")}
+    judged |= {f["id"] for f in results["findings"] if f.get("advisory") is False}
+    passed = {
+        f["id"]
+        for f in results["findings"]
+        if f["id"] in judged and f["status"] == "pass" and f["category"] != "fairness"
+    }
     kept = [v for v in _blocks(html).values() if not v["example"]]
-    assert kept and all(v["id"] in shown for v in kept)
+    assert passed and passed <= {v["id"] for v in kept}, "a passing criterion outside fairness"
+    assert all((v["id"] in shown) != (v["id"] in passed) for v in kept)
+    rows = {r["anchor"] for s in pdf["sections"] for r in s["matrix"]["rows"]}
+    assert "" in rows and not {v["anchor"] for v in kept if v["id"] in passed} & rows
     page = render_html(results, spec_text="SPEC", attachments=[])
     assert page.count('<details class="finding example') == len(examples)
 

@@ -8,7 +8,9 @@ a time, each in its own folder under ``--out`` (default: a temporary folder, rem
 and prints per spec its exit code and verdict, seconds, pages and PDF size. A spec that ends
 without a report is listed with its exit code and last line: the CUDA example stops with
 exit code 2 on a machine without a GPU, by design, and a spec that needs an extra that is
-not installed says which. ``--png`` also writes each report's pages as 60 dpi PNG files
+not installed says which. The LLM-judge example is judged by the test suite's scripted
+judge (tests/text/chat_server.py) on 127.0.0.1, through ``JUDGE_URL`` and a throwaway
+``JUDGE_API_KEY``, as its tests do. ``--png`` also writes each report's pages as 60 dpi PNG files
 beside it (needs poppler-utils' ``pdftoppm``) for a person to look at; use it with ``--out``.
 The whole set takes about 15 minutes on 2 cores. Exits 1 if a report misses its target.
 """
@@ -16,7 +18,9 @@ The whole set takes about 15 minutes on 2 cores. Exits 1 if a report misses its 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
+import os
 import shutil
 import subprocess
 import sys
@@ -30,7 +34,24 @@ MOST_PAGES_BY_SPEC = {"loan-approval": 12}
 VERDICTS = {0: "READY", 1: "NOT READY", 3: "CONDITIONAL"}
 
 
-def run_spec(spec: Path, out: Path, *, png: bool) -> dict:
+@contextlib.contextmanager
+def local_judge():
+    """The environment of the runs: the test suite's scripted LLM judge on 127.0.0.1 (the
+    judged example's endpoint), or no judge where the text extra is not installed."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        from tests.text.chat_server import ChatServer
+    except ImportError:  # the text extra (httpx) is absent: the judged spec says so
+        yield dict(os.environ)
+        return
+    server = ChatServer().start()
+    try:
+        yield {**os.environ, "JUDGE_URL": server.url, "JUDGE_API_KEY": "sk-local-benchmark"}
+    finally:
+        server.stop()
+
+
+def run_spec(spec: Path, out: Path, *, png: bool, env: dict[str, str]) -> dict:
     """One spec's run: exit code, seconds, pages, bytes (pages None: no report)."""
     auditor = Path(sys.executable).with_name("auditor")
     started = time.perf_counter()
@@ -39,6 +60,7 @@ def run_spec(spec: Path, out: Path, *, png: bool) -> dict:
         capture_output=True,
         text=True,
         cwd=ROOT,
+        env=env,
     )
     seconds = time.perf_counter() - started
     pdf = out / "report.pdf"
@@ -65,12 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     if not specs:
         print(f"no spec matches {args.specs}", file=sys.stderr)
         return 2
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, local_judge() as env:
         out = args.out or Path(tmp)
         missed = 0
         print(f"{'spec':<34} {'exit':>4} {'verdict':<12} {'s':>6} {'pages':>5} {'KB':>6}  target")
         for spec in specs:
-            got = run_spec(spec, out / spec.stem, png=args.png)
+            got = run_spec(spec, out / spec.stem, png=args.png, env=env)
             most = MOST_PAGES_BY_SPEC.get(spec.stem, MOST_PAGES)
             head = f"{spec.stem:<34} {got['code']:>4} "
             if got["pages"] is None:

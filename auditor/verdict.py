@@ -210,28 +210,29 @@ def _step_for(o: CriterionOutcome, by_id: dict[str, Finding], to: Addressee | No
     )
 
 
-def _shared_by_groups(f: Finding) -> bool:
-    """Whether a fairness finding's problem is the same for every group (the model's own,
-    as a calibration error every group shares): its own step, not the fairness step's."""
-    return bool((f.details or {}).get("shared_by_groups"))
+def _is_group_difference(f: Finding) -> bool:
+    """A fairness diagnostic that warns of a difference between groups: not one whose
+    problem every group shares (the model's own, as a calibration error every group
+    shares), which keeps its own step rather than the fairness step's."""
+    shared = bool((f.details or {}).get("shared_by_groups"))
+    return f.category == "fairness" and f.status == "warn" and not shared
 
 
 def _fairness_step(
-    judged: set[str], diagnostics: list[Finding], to: Addressee | None = None
+    judged: set[str], warnings: list[Finding], to: Addressee | None = None
 ) -> str | None:
-    """One step for every fairness diagnostic that warns, naming each attribute once.
+    """One step for the fairness diagnostics that warn of a difference between groups
+    (``warnings``, :func:`_is_group_difference`), naming each attribute once.
 
     ``judged``: the attributes whose fairness criterion is not met (they have their own step,
     the finding's recommendation); the others are listed with the two groups furthest apart.
     ``to``: whom the step addresses for a model not trained here (None: trained here).
     """
     seen: dict[str, str] = {}
-    for f in diagnostics:
-        if f.category != "fairness" or f.status != "warn" or not f.sensitive:
+    for f in warnings:
+        if not f.sensitive or f.sensitive in seen:
             continue
-        if _shared_by_groups(f):  # every group alike: no difference in treatment to look into
-            continue
-        if f.sensitive in seen or any(same_features(f.sensitive, s) for s in judged):
+        if any(same_features(f.sensitive, s) for s in judged):
             continue
         lo, hi = (f.details or {}).get("lowest_group"), (f.details or {}).get("highest_group")
         seen[f.sensitive] = f"{f.sensitive} ({lo} vs {hi})" if lo and hi else f.sensitive
@@ -331,7 +332,7 @@ def _next_steps(
     fairness_step_at = len(steps)
     fairness_warnings: list[Finding] = []
     for f in diagnostics:  # one step per kind of diagnostic: the report lists the others
-        if f.category == "fairness" and f.status == "warn" and not _shared_by_groups(f):
+        if _is_group_difference(f):
             fairness_step_at = min(fairness_step_at, len(steps))
             fairness_warnings.append(f)
             continue  # merged into one step below
@@ -347,7 +348,7 @@ def _next_steps(
         if o.finding_id in by_id and by_id[o.finding_id].category == "fairness"
     }
     judged = {s for s in judged if s}
-    step = _fairness_step(judged, diagnostics, to)
+    step = _fairness_step(judged, fairness_warnings, to)
     if step:
         steps.add(step, None, at=fairness_step_at)
         for f in fairness_warnings:  # the attributes the step names, not the judged ones

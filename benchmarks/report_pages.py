@@ -29,16 +29,22 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from auditor.errors import ExitCode  # noqa: E402
+
 MOST_PAGES = 16
 MOST_PAGES_BY_SPEC = {"loan-approval": 12}
-VERDICTS = {0: "READY", 1: "NOT READY", 3: "CONDITIONAL"}
+VERDICTS = {
+    code.value: code.name.replace("_", " ")
+    for code in (ExitCode.READY, ExitCode.NOT_READY, ExitCode.CONDITIONAL)
+}
 
 
 @contextlib.contextmanager
 def local_judge():
     """The environment of the runs: the test suite's scripted LLM judge on 127.0.0.1 (the
     judged example's endpoint), or no judge where the text extra is not installed."""
-    sys.path.insert(0, str(ROOT))
     try:
         from tests.text.chat_server import ChatServer
     except ImportError:  # the text extra (httpx) is absent: the judged spec says so

@@ -125,13 +125,16 @@ def plan_section(
         plan = _plan_finding(f, rank, chart, metrics, kinds_seen, curves_seen)
         fairness = f.get("category") == "fairness"
         with_table = (chart or {}).get("kind") in WITH_TABLE_KINDS  # the search's trials
-        if not examples and (
-            rank >= (PRIORITY["warn"] if fairness else PRIORITY["pass"])
-            or (rank == 0 and f.get("status") == "pass" and not fairness)
-        ):
-            # the PDF: its row in the table (a passing criterion's figure, interval and
-            # bound are page one's criteria table; a fairness one is its feature's chart)
-            plan.block = plan.block and with_table
+        # the PDF: a passing finding is its row in the table, even a criterion's (page
+        # one's criteria table has its figure, interval and bound), and so is a fairness
+        # warning; a fairness criterion keeps its block (its feature's chart)
+        row_only = (
+            rank >= PRIORITY["warn"]
+            if fairness
+            else rank >= PRIORITY["pass"] or f.get("status") == "pass"
+        )
+        if not examples and row_only:
+            plan.block = plan.block and with_table  # the search keeps its trials
         plan.example = plan.block and rank >= PRIORITY["pass"]
         feature = str(f.get("sensitive") or "")
         if not examples and fairness and feature in charted:

@@ -137,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
-    import matplotlib  # noqa: F401
+    import matplotlib.backends.backend_svg  # noqa: F401  (what a render draws with)
+    import matplotlib.figure  # noqa: F401
     import weasyprint  # noqa: F401
 
     print(f"imports: {time.perf_counter() - start:.2f} s (once per process, not counted)")

@@ -8,20 +8,23 @@ each other:
    only records which charts (and at which width) it is asked for, and answers with a
    stand-in; which charts a report shows depends on the findings, never on a drawing
    (``render.chart_requests``);
-2. *draw beside*: a :class:`ChartStream` forks one child that draws the recorded charts,
-   the PDF's first in the order its page shows them, and sends each back as soon as it
-   is drawn; meanwhile this process fills the PDF's template with stand-ins (each chart
-   an image by URL, :func:`~auditor.report.charts.charts_as_images`) and lays it out;
-3. WeasyPrint asks for each chart's image as it builds the page: :meth:`ChartStream.get`
-   answers with the child's drawing, waits for it if the child is drawing it, or draws
-   it here if the child has not begun it (a shared claim per chart, so no chart is drawn
-   twice): neither process idles while the other has work;
+2. *draw beside*: a :class:`ChartStream` forks one child that builds the recorded
+   charts' figures, the PDF's first in the order its page shows them, sending each one's
+   size as soon as it is built, then draws them in the same order and sends each drawing;
+   meanwhile this process fills the PDF's template with stand-ins (each chart an image
+   by URL, :meth:`ChartStream.as_images`) and lays it out;
+3. WeasyPrint asks for each chart's image as it builds the page, and needs only its
+   size to lay it out: the answer is an SVG of the chart's size holding one image, the
+   drawing, which WeasyPrint asks for only when it paints the page, a second later, by
+   when the child has drawn it. Building a chart is a third of its cost, so the layout
+   does not wait for the drawing (where it did, half a second of a 27-chart report);
 4. report.html, which shows three times as many charts and needs no layout, is filled
    once the stream has drawn them all.
 
-A chart that cannot be drawn becomes a note, as it does when drawn one by one. Where fork
-is unavailable (macOS and Windows spawn their processes), with one worker, or when the
-child dies, this process draws what is left.
+A chart that cannot be drawn becomes a note, as it does when drawn one by one (the page
+is then filled, laid out and painted again with the drawn charts). Where fork is
+unavailable (macOS and Windows spawn their processes), with one worker, or when the child
+dies, this process draws what is left, each chart as it is first asked for.
 """
 
 from __future__ import annotations
@@ -29,8 +32,10 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
+import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 
 def chart_key(chart: dict[str, Any], kwargs: dict[str, Any]) -> tuple:
@@ -70,6 +75,13 @@ def _draw(item: tuple[dict, dict]):
 
 
 def _import_drawing() -> None:
+    """matplotlib's figure and SVG backend, about 0.4 s to import in a new process.
+
+    Where this process has WeasyPrint still to import (a run's report stage), the child
+    imports them while this one imports WeasyPrint; otherwise they are imported here,
+    before the fork, so that this render's child and every later one have them at once.
+    This process draws nothing itself unless the child fails.
+    """
     import matplotlib.backends.backend_svg  # noqa: F401
     import matplotlib.figure  # noqa: F401
 
@@ -77,33 +89,87 @@ def _import_drawing() -> None:
 #: What the PDF's page shows for a chart that turned out a note: the page is then redone.
 EMPTY_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"></svg>'
 
-#: A chart's claim: not begun, drawn by the child, drawn here.
-_FREE, _CHILD, _HERE = 0, 1, 2
+
+class Size(NamedTuple):
+    """A built chart's size in points (its SVG's ``viewBox``), sent before its drawing."""
+
+    width: float
+    height: float
 
 
-def _stream(items, claims, lock, conn) -> None:
-    """The child: draw each chart not yet claimed, in order, and send it back."""
+def _build(item: tuple[dict, dict]):
+    from auditor.report.charts import build_chart
+
+    chart, kwargs = item
+    return build_chart(chart, **kwargs)
+
+
+def _finish(item: tuple[dict, dict], figure):
+    from auditor.report.charts import chart_svg
+
+    chart, kwargs = item
+    return chart_svg(chart, figure, **kwargs)
+
+
+def _stream(items, conn) -> None:
+    """The child: build each chart, in order, and send its size at once (all the page's
+    layout needs of it); then draw them in the same order and send each (the PDF's
+    painting and report.html need the drawings)."""
     import gc
+
+    from auditor.report.charts import figure_size
 
     gc.enable()  # the parent pauses collection for its layout; drawing makes cycles
     try:
+        _import_drawing()  # nothing to do where the parent imported it before the fork
+        built = []
         for index, (_, item) in enumerate(items):
-            with lock:
-                if claims[index] != _FREE:
-                    continue
-                claims[index] = _CHILD
-            conn.send((index, _draw(item)))
+            figure = _build(item)
+            if _is_figure(figure):
+                conn.send((index, Size(*figure_size(figure))))
+                built.append((index, item, figure))
+            else:  # a note (or no chart): final already
+                conn.send((index, figure))
+        for index, item, figure in built:
+            conn.send((index, _finish(item, figure)))
     finally:
         conn.close()
         os._exit(0)  # nothing of the parent's (atexit, buffers) runs twice
 
 
+def _is_figure(built) -> bool:
+    from auditor.report.charts import ChartSVG
+
+    return built is not None and not isinstance(built, ChartSVG)
+
+
+_VIEWBOX = re.compile(r'viewBox="0 0 ([0-9.]+) ([0-9.]+)"')
+
+
+def _size_of(drawn) -> Size | None:
+    """A drawn chart's size, from its SVG; None for a note."""
+    found = _VIEWBOX.search(drawn.svg) if drawn is not None and drawn.svg else None
+    return Size(float(found[1]), float(found[2])) if found else None
+
+
+def stand_in(size: Size, url: str) -> bytes:
+    """The SVG the PDF's page lays out for a chart of ``size`` not drawn yet: its size and
+    one image, the drawing at ``url``, which WeasyPrint fetches only when it paints the
+    page (``weasyprint/svg/images.py``), by when the child has drawn it."""
+    width, height = f"{size.width:g}", f"{size.height:g}"
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}">'
+        f'<image width="{width}" height="{height}" href="{url}"/></svg>'
+    ).encode()
+
+
 class ChartStream:
     """``requests`` (chart key -> (chart, drawing options), in the order they are needed)
-    drawn into ``cache``: by a forked child, one after another, and here whenever this
-    process needs a chart the child has not begun.
+    drawn into ``cache`` by a forked child, one after another: each chart's size first
+    (into ``sizes``), then its drawing. This process draws a chart only where the child
+    will not send it (no child, or it died).
 
-    A thread here receives the child's charts as they come, so the child never waits for
+    A thread here receives what the child sends as it comes, so the child never waits for
     this process to ask (a pipe holds one or two charts' SVG).
     """
 
@@ -118,18 +184,16 @@ class ChartStream:
         self._process = None
         self._ready = threading.Condition()
         self._done = True  # no child sends anything
+        self.sizes: dict[tuple, Size] = {}  # charts the child has built, not yet sent drawn
         self.missed: set[tuple] = set()  # charts as_images answered with an empty drawing
         workers = default_workers() if workers is None else max(1, int(workers))
         fork = "fork" in multiprocessing.get_all_start_methods()
         if workers > 1 and fork and self._items:
-            _import_drawing()  # once, here: the child inherits it
+            if "weasyprint" in sys.modules:  # nothing else to import here meanwhile
+                _import_drawing()
             context = multiprocessing.get_context("fork")
-            self._lock = context.Lock()
-            self._claims = context.RawArray("b", len(self._items))
             receive, send = context.Pipe(duplex=False)
-            self._process = context.Process(
-                target=_stream, args=(self._items, self._claims, self._lock, send), daemon=True
-            )
+            self._process = context.Process(target=_stream, args=(self._items, send), daemon=True)
             self._process.start()
             send.close()
             self._done = False
@@ -143,44 +207,68 @@ class ChartStream:
 
     def get(self, key: tuple):
         """The drawn chart of ``key``: from the cache, from the child (waiting while it
-        draws it), or drawn here."""
+        builds or draws it), or drawn here."""
+        self._wait(key, lambda: key in self.cache)
+        return self.cache[key]
+
+    def size(self, key: tuple) -> Size | None:
+        """The size of ``key``'s chart once built (None: it is a note), before it is drawn:
+        from the child as soon as it has built it, or drawn here."""
+        self._wait(key, lambda: key in self.sizes or key in self.cache)
+        return self.sizes[key] if key in self.sizes else _size_of(self.cache[key])
+
+    def _wait(self, key: tuple, known: Callable[[], bool]) -> None:
+        """Wait until ``known()``: the child sent what is asked. Where the child will not
+        send it (no child, or it died first), draw the chart here into the cache instead."""
         index = self._index.get(key)
         with self._ready:
-            while key not in self.cache:
-                if self._done or self._claim(index):
+            while not known():
+                if self._done:
                     break  # the child will not send it: draw it here
                 self._ready.wait()
             else:
-                return self.cache[key]
+                return
         drawn = _draw(self._items[index][1])
         with self._ready:
-            return self.cache.setdefault(key, drawn)
+            self.cache.setdefault(key, drawn)
 
     def as_images(self, images: dict) -> Callable[..., Any]:
         """A drawing function for the PDF's page while the stream draws: each chart an
-        ``<img>`` whose SVG WeasyPrint asks for (:meth:`get`) only when it lays it out.
+        ``<img>`` that WeasyPrint asks for when it builds the page; the answer is the
+        chart's size only (:meth:`size`, :func:`stand_in`), its drawing (:meth:`get`) is
+        asked for only when the page is painted. The layout thus never waits for a chart
+        to be drawn, only built.
 
         It answers as if every chart will draw; one that turns out a note (or fails) is
         answered with an empty drawing and named in ``missed``, and the page must then be
-        filled and laid out again with the drawn charts."""
-        from auditor.report.charts import ChartSVG, image_tag
+        filled, laid out and painted again with the drawn charts."""
+        from auditor.report.charts import ChartSVG, image_tag, image_url
+
+        def missing(key):
+            self.missed.add(key)
+            return EMPTY_SVG
 
         def svg_of(key):
             try:
                 drawn = self.get(key)
             except Exception:  # noqa: BLE001 - raised again when the page is filled again
                 drawn = None
-            if drawn is None or not drawn.svg:
-                self.missed.add(key)
-                return EMPTY_SVG
-            return drawn.svg.encode("utf-8")
+            return drawn.svg.encode("utf-8") if drawn is not None and drawn.svg else missing(key)
+
+        def stand_in_of(key, url):
+            try:
+                size = self.size(key)
+            except Exception:  # noqa: BLE001 - as svg_of
+                size = None
+            return stand_in(size, url) if size is not None else missing(key)
 
         def draw(chart, **kwargs):
             if not chart:
                 return None
             key = chart_key(chart, kwargs)
             kind, title = str(chart.get("kind", "")), str(chart.get("title", ""))
-            tag = image_tag(images, lambda: svg_of(key), title)
+            drawing = image_url(images, lambda: svg_of(key))
+            tag = image_tag(images, lambda: stand_in_of(key, drawing), title)
             return ChartSVG(kind=kind, title=title, svg=tag, **kwargs)
 
         return draw
@@ -192,13 +280,6 @@ class ChartStream:
         self.close()
         return self.cache
 
-    def _claim(self, index: int) -> bool:
-        with self._lock:
-            if self._claims[index] == _FREE:
-                self._claims[index] = _HERE
-                return True
-            return False
-
     def _receive(self, conn) -> None:
         try:
             while True:
@@ -207,7 +288,8 @@ class ChartStream:
                 except (EOFError, OSError):
                     return
                 with self._ready:
-                    self.cache[self._items[index][0]] = drawn
+                    store = self.sizes if isinstance(drawn, Size) else self.cache
+                    store[self._items[index][0]] = drawn
                     self._ready.notify_all()
         finally:
             conn.close()

@@ -966,13 +966,19 @@ def numbered_charts(draw: Callable[..., ChartSVG | None]) -> Callable[..., Chart
 CHART_URL = "auditor-chart:{number}"
 
 
-def image_tag(images: dict, body, title: str) -> str:
-    """Keep ``body`` (a chart's SVG bytes, or a function that gives them when the page
-    is laid out) in ``images`` under a new ``CHART_URL``; the ``<img>`` that shows it."""
-    import html
-
+def image_url(images: dict, body) -> str:
+    """Keep ``body`` (a chart's SVG bytes, or a function that gives them when WeasyPrint
+    first asks) in ``images`` under a new ``CHART_URL``; that URL."""
     url = CHART_URL.format(number=len(images) + 1)
     images[url] = body
+    return url
+
+
+def image_tag(images: dict, body, title: str) -> str:
+    """Keep ``body`` in ``images`` (:func:`image_url`); the ``<img>`` that shows it."""
+    import html
+
+    url = image_url(images, body)
     return f'<img class="chart-svg" src="{url}" alt="{html.escape(title, quote=True)}">'
 
 
@@ -997,31 +1003,72 @@ def charts_as_images(
     return draw_image
 
 
+#: What a chart's data can raise while it is built or drawn: the chart becomes a note.
+_CHART_ERRORS = (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError)
+
+
 def render_chart(chart: dict[str, Any] | None, *, compact: bool = False) -> ChartSVG | None:
     """Draw one chart dict; an unknown or malformed chart becomes a note, never an error.
 
     ``compact`` draws it narrow (``COMPACT_WIDTH``), to be laid out two per row.
     """
+    built = build_chart(chart, compact=compact)
+    if built is None or isinstance(built, ChartSVG):
+        return built
+    return chart_svg(chart, built, compact=compact)
+
+
+def build_chart(chart: dict[str, Any] | None, *, compact: bool = False):
+    """The first half of :func:`render_chart`: the chart's matplotlib figure, built but
+    not drawn (its size is final: :func:`figure_size`); a note instead where the kind is
+    unknown or the data malformed; None for no chart."""
     if not chart:
         return None
     kind = str(chart.get("kind", ""))
-    title = str(chart.get("title", ""))
     draw = CHARTS.get(kind)
     if draw is None:
-        return ChartSVG(kind=kind, title=title, note=UNKNOWN_KIND.format(kind=kind or "?"))
+        return ChartSVG(
+            kind=kind, title=_title_of(chart), note=UNKNOWN_KIND.format(kind=kind or "?")
+        )
     import matplotlib
 
     token = _FIGURE_WIDTH.set(COMPACT_WIDTH if compact else FULL_WIDTH)
     try:
         with matplotlib.rc_context(_RC):
-            fig = draw(chart)
-            svg = _to_svg(fig)
-    except (KeyError, TypeError, ValueError, IndexError, ZeroDivisionError) as exc:
-        return ChartSVG(
-            kind=kind,
-            title=title,
-            note=BAD_CHART.format(kind=kind, error=f"{type(exc).__name__}: {exc}"),
-        )
+            return draw(chart)
+    except _CHART_ERRORS as exc:
+        return _bad_chart(chart, exc)
     finally:
         _FIGURE_WIDTH.reset(token)
-    return ChartSVG(kind=kind, title=title, svg=svg, compact=compact)
+
+
+def chart_svg(chart: dict[str, Any], figure, *, compact: bool = False) -> ChartSVG:
+    """The second half of :func:`render_chart`: ``figure`` (``build_chart``'s) drawn as
+    SVG, most of a chart's cost; a note where drawing fails."""
+    import matplotlib
+
+    try:
+        with matplotlib.rc_context(_RC):
+            svg = _to_svg(figure)
+    except _CHART_ERRORS as exc:
+        return _bad_chart(chart, exc)
+    kind = str(chart.get("kind", ""))
+    return ChartSVG(kind=kind, title=_title_of(chart), svg=svg, compact=compact)
+
+
+def figure_size(figure) -> tuple[float, float]:
+    """A built figure's width and height in points: its SVG's ``viewBox``."""
+    width, height = figure.get_size_inches()
+    return float(width) * 72, float(height) * 72
+
+
+def _title_of(chart: dict[str, Any]) -> str:
+    return str(chart.get("title", ""))
+
+
+def _bad_chart(chart: dict[str, Any], exc: Exception) -> ChartSVG:
+    kind = str(chart.get("kind", ""))
+    error = f"{type(exc).__name__}: {exc}"
+    return ChartSVG(
+        kind=kind, title=_title_of(chart), note=BAD_CHART.format(kind=kind, error=error)
+    )

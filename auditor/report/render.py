@@ -179,6 +179,9 @@ def layout_pdf(html: str, *, url_fetcher=None, images: dict | None = None):
     ``images`` are the page's charts by URL (``render_html(images=...)``)."""
     import weasyprint
 
+    from auditor.report.svg_text import install
+
+    install()  # the charts' labels laid out one line a label (svg_text)
     fetcher = url_fetcher if url_fetcher is not None else make_url_fetcher(images)
     document = weasyprint.HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher)
     return document.render(), fetcher
@@ -256,8 +259,9 @@ def render_report(
         When given, the seconds of each stage are added into it (``RENDER_STAGES``:
         recording which charts each medium shows and starting the child that draws
         them, filling the PDF's template, its layout (which waits for any chart not yet
-        drawn, or draws it), writing the PDF, the rest of report.html's charts and its
-        template, writing the files).
+        built, only its size, or draws it), writing the PDF (which waits for any chart
+        not yet drawn), the rest of report.html's charts and its template, writing the
+        files).
     workers
         Processes that draw the charts (:class:`~auditor.report.chart_pool.ChartStream`):
         1, this one only; 2 or more, a forked child beside this one's layout too. None:
@@ -320,8 +324,11 @@ def _render(results, out_dir, results_bytes, spec_text, spec_bytes, stage, worke
         images: dict = {}
         with stage("template"):
             printed = render_html(**page, medium="pdf", images=images, stream=stream)
-        with stage("layout"):  # asks for each chart as it lays it out
+        with stage("layout"):  # asks for each chart's size as it builds the page
             document, fetcher = layout_pdf(printed, images=images)
+        if not stream.missed:
+            with stage("pdf"):  # asks for each chart's drawing as it paints the page
+                pdf = write_pdf(document, fetcher, attachments=attachments)
         if stream.missed:  # a chart turned out a note: the page again, with what was drawn
             stream.finish()
             with stage("template"):
@@ -329,8 +336,8 @@ def _render(results, out_dir, results_bytes, spec_text, spec_bytes, stage, worke
                 printed = render_html(**page, medium="pdf", drawn=drawn, images=images)
             with stage("layout"):
                 document, fetcher = layout_pdf(printed, images=images)
-        with stage("pdf"):
-            pdf = write_pdf(document, fetcher, attachments=attachments)
+            with stage("pdf"):
+                pdf = write_pdf(document, fetcher, attachments=attachments)
         with stage("html"):  # report.html: every chart, most drawn beside the layout
             html = render_html(**page, drawn=stream.finish()).encode("utf-8")
     with stage("write"):

@@ -11,6 +11,7 @@ import pytest
 
 from auditor.report import chart_pool
 from auditor.report import render as render_mod
+from auditor.report.charts import ChartSVG
 from tests.report.conftest import pdf_text
 from tests.report.fixtures import make_results
 
@@ -38,46 +39,90 @@ def test_a_forked_stream_draws_what_one_process_draws():
         assert here[key] == beside[key], "the same SVG, drawn in the child"
 
 
-@needs_fork
-def test_a_chart_needed_before_the_child_reaches_it_is_drawn_here_once(monkeypatch):
-    requests = _requests(make_results("binary", n_charts=12))
-    keys = list(requests)
-    drawn_here = []
-    real = chart_pool._draw
-    parent = os.getpid()
+def _drawn_in(process: str, monkeypatch) -> list[str]:
+    """Titles of the charts drawn in the parent ("here") or built in the child ("child")."""
+    parent, seen = os.getpid(), []
+    name = "_draw" if process == "here" else "_build"
+    real = getattr(chart_pool, name)
 
     def counting(item):
-        if os.getpid() == parent:
-            drawn_here.append(item[0].get("title"))
+        if (os.getpid() == parent) == (process == "here"):
+            seen.append(item[0].get("title"))
         return real(item)
 
-    monkeypatch.setattr(chart_pool, "_draw", counting)
+    monkeypatch.setattr(chart_pool, name, counting)
+    return seen
+
+
+@needs_fork
+def test_the_child_draws_every_chart_and_this_process_none(monkeypatch):
+    requests = _requests(make_results("binary", n_charts=12))
+    drawn_here = _drawn_in("here", monkeypatch)
     cache: dict = {}
     with chart_pool.ChartStream(requests, cache, workers=2) as stream:
-        last = stream.get(keys[-1])  # the child starts at the first
-        assert last is cache[keys[-1]] and last.svg
+        last = list(requests)[-1]
+        assert stream.get(last).svg  # asked for before the child reaches it: waited for
         stream.finish()
-    assert requests[keys[-1]][0].get("title") in drawn_here
-    assert len(drawn_here) < len(keys), "the child drew the others"
-    assert len(cache) == len(keys)
+    assert drawn_here == []
+    assert cache.keys() == requests.keys()
+
+
+def test_the_child_sends_every_size_before_any_drawing(monkeypatch):
+    requests = _requests(make_results("binary", n_charts=6))
+    bad = {"kind": "group_bars", "title": "broken", "rows": "not rows"}
+    requests[chart_pool.chart_key(bad, {})] = (bad, {})
+    items = list(requests.items())
+
+    class Pipe:
+        sent: list = []
+
+        def send(self, message):
+            self.sent.append(message)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(chart_pool.os, "_exit", lambda code: None)  # run in this process
+    chart_pool._stream(items, Pipe())
+    sent = Pipe.sent
+    n = len(items)
+    assert [index for index, _ in sent[:n]] == list(range(n)), "first pass: in order"
+    assert isinstance(sent[n - 1][1], ChartSVG) and "could not be drawn" in (sent[n - 1][1].note), (
+        "a chart that cannot be built is its note at once"
+    )
+    sizes = {index: size for index, size in sent[: n - 1]}
+    assert all(isinstance(size, chart_pool.Size) for size in sizes.values())
+    drawings = sent[n:]
+    assert [index for index, _ in drawings] == list(range(n - 1)), "then drawn, in order"
+    for index, drawn in drawings:
+        assert chart_pool._size_of(drawn) == pytest.approx(tuple(sizes[index]))
+        assert sizes[index].width > 100 and sizes[index].height > 50  # points
+
+
+def test_a_stand_in_is_the_charts_size_around_its_drawing():
+    svg = chart_pool.stand_in(chart_pool.Size(460.8, 194.4), "auditor-chart:2").decode()
+    assert 'viewBox="0 0 460.8 194.4"' in svg
+    assert '<image width="460.8" height="194.4" href="auditor-chart:2"/>' in svg
 
 
 @needs_fork
 def test_a_child_that_dies_leaves_its_charts_to_this_process(monkeypatch):
     requests = _requests(make_results("binary", n_charts=8))
     parent = os.getpid()
-    real = chart_pool._draw
+    real = chart_pool._build
 
     def dies_in_child(item):
         if os.getpid() != parent:
             os._exit(3)
         return real(item)
 
-    monkeypatch.setattr(chart_pool, "_draw", dies_in_child)
+    monkeypatch.setattr(chart_pool, "_build", dies_in_child)
+    drawn_here = _drawn_in("here", monkeypatch)
     cache: dict = {}
     with chart_pool.ChartStream(requests, cache, workers=2) as stream:
         stream.finish()
     assert cache.keys() == requests.keys() and all(d.svg for d in cache.values())
+    assert len(drawn_here) == len(requests)
 
 
 def test_a_chart_that_cannot_be_drawn_is_a_note_in_either_path():

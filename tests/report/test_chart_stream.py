@@ -146,6 +146,28 @@ def test_a_pdf_chart_that_turns_out_a_note_is_a_note_in_the_pdf(tmp_path, worker
     assert "could not be drawn" in text.replace("\n", " ")
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_chart_that_fails_only_when_drawn_is_a_note_in_the_pdf(tmp_path, workers, monkeypatch):
+    """Built (its size laid out), then failing to draw while the page is painted: the page
+    is filled, laid out and painted again with the note."""
+    from auditor.report import charts
+
+    results = make_results("binary", n_charts=3)
+    shown = next(f for f in results["findings"] if f.get("chart"))
+    shown["chart"]["title"] = "fails when drawn"
+    real = charts._to_svg
+
+    def failing(figure):
+        if any("fails when drawn" in t.get_text() for t in figure.texts):
+            raise ValueError("no drawing")
+        return real(figure)
+
+    monkeypatch.setattr(charts, "_to_svg", failing)
+    out = render_mod.render_report(results, tmp_path, workers=workers)
+    text = pdf_text(out["pdf"])[0].replace("\n", " ")
+    assert "could not be drawn" in text and "no drawing" in text
+
+
 @needs_fork
 def test_a_forked_render_writes_the_same_reports_as_one_process(tmp_path):
     results = make_results("binary", n_charts=12)

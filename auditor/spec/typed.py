@@ -14,6 +14,7 @@ was given.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from collections.abc import Mapping
@@ -633,8 +634,15 @@ def section(path: tuple[str, ...], values: Mapping[str, Any] | None = None, **fi
     return _build(SECTIONS[tuple(path)], filled, tuple(path))
 
 
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    """``cls``'s field types, evaluated once: ``typing.get_type_hints`` evaluates every
+    string annotation again on each call, most of what building a typed spec cost."""
+    return typing.get_type_hints(cls)
+
+
 def _build(cls: type, values: Mapping[str, Any], where: tuple) -> Any:
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     kwargs = {}
     for f in dataclasses.fields(cls):
         kwargs[f.name] = _convert(hints[f.name], values.get(f.name), where + (f.name,))
@@ -663,7 +671,7 @@ def _convert(hint: Any, value: Any, where: tuple) -> Any:
 
 def _register(cls: type, where: tuple[str, ...]) -> None:
     SECTIONS[where] = cls
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     for f in dataclasses.fields(cls):
         hint = hints[f.name]
         if typing.get_origin(hint) is tuple:

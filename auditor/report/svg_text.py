@@ -30,8 +30,9 @@ _PER_LETTER = frozenset(("dx", "dy", "rotate", "textLength", "letter-spacing"))
 
 
 def install() -> bool:
-    """Put the one-line handler in front of WeasyPrint's SVG text handler, once; whether
-    it is in place (False under a WeasyPrint version not in :data:`CHECKED`)."""
+    """Put the one-line handler in front of WeasyPrint's SVG text handler, once, for the
+    whole process (any SVG WeasyPrint draws here afterwards, not only the report's);
+    whether it is in place (False under a WeasyPrint version not in :data:`CHECKED`)."""
     import weasyprint
     import weasyprint.svg as svg
 

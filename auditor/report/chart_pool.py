@@ -45,13 +45,13 @@ def chart_key(chart: dict[str, Any], kwargs: dict[str, Any]) -> tuple:
 
 def recorder(requests: dict[tuple, tuple[dict, dict]]) -> Callable[..., Any]:
     """A drawing function that records each chart asked for and returns a stand-in."""
-    from auditor.report.charts import ChartSVG
+    from auditor.report.charts import ChartSVG, chart_labels
 
     def record(chart, **kwargs):
         if not chart:
             return None
         requests.setdefault(chart_key(chart, kwargs), (chart, kwargs))
-        kind, title = str(chart.get("kind", "")), str(chart.get("title", ""))
+        kind, title = chart_labels(chart)
         return ChartSVG(kind=kind, title=title, svg="<svg></svg>", **kwargs)
 
     return record
@@ -117,7 +117,7 @@ def _stream(items, conn) -> None:
     painting and report.html need the drawings)."""
     import gc
 
-    from auditor.report.charts import figure_size
+    from auditor.report.charts import figure_size, is_figure
 
     gc.enable()  # the parent pauses collection for its layout; drawing makes cycles
     try:
@@ -125,7 +125,7 @@ def _stream(items, conn) -> None:
         built = []
         for index, (_, item) in enumerate(items):
             figure = _build(item)
-            if _is_figure(figure):
+            if is_figure(figure):
                 conn.send((index, Size(*figure_size(figure))))
                 built.append((index, item, figure))
             else:  # a note (or no chart): final already
@@ -135,12 +135,6 @@ def _stream(items, conn) -> None:
     finally:
         conn.close()
         os._exit(0)  # nothing of the parent's (atexit, buffers) runs twice
-
-
-def _is_figure(built) -> bool:
-    from auditor.report.charts import ChartSVG
-
-    return built is not None and not isinstance(built, ChartSVG)
 
 
 _VIEWBOX = re.compile(r'viewBox="0 0 ([0-9.]+) ([0-9.]+)"')
@@ -242,7 +236,7 @@ class ChartStream:
         It answers as if every chart will draw; one that turns out a note (or fails) is
         answered with an empty drawing and named in ``missed``, and the page must then be
         filled, laid out and painted again with the drawn charts."""
-        from auditor.report.charts import ChartSVG, image_tag, image_url
+        from auditor.report.charts import ChartSVG, chart_labels, image_tag, image_url
 
         def missing(key):
             self.missed.add(key)
@@ -266,7 +260,7 @@ class ChartStream:
             if not chart:
                 return None
             key = chart_key(chart, kwargs)
-            kind, title = str(chart.get("kind", "")), str(chart.get("title", ""))
+            kind, title = chart_labels(chart)
             drawing = image_url(images, lambda: svg_of(key))
             tag = image_tag(images, lambda: stand_in_of(key, drawing), title)
             return ChartSVG(kind=kind, title=title, svg=tag, **kwargs)

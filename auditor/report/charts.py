@@ -1013,9 +1013,7 @@ def render_chart(chart: dict[str, Any] | None, *, compact: bool = False) -> Char
     ``compact`` draws it narrow (``COMPACT_WIDTH``), to be laid out two per row.
     """
     built = build_chart(chart, compact=compact)
-    if built is None or isinstance(built, ChartSVG):
-        return built
-    return chart_svg(chart, built, compact=compact)
+    return chart_svg(chart, built, compact=compact) if is_figure(built) else built
 
 
 def build_chart(chart: dict[str, Any] | None, *, compact: bool = False):
@@ -1024,12 +1022,10 @@ def build_chart(chart: dict[str, Any] | None, *, compact: bool = False):
     unknown or the data malformed; None for no chart."""
     if not chart:
         return None
-    kind = str(chart.get("kind", ""))
+    kind, title = chart_labels(chart)
     draw = CHARTS.get(kind)
     if draw is None:
-        return ChartSVG(
-            kind=kind, title=_title_of(chart), note=UNKNOWN_KIND.format(kind=kind or "?")
-        )
+        return ChartSVG(kind=kind, title=title, note=UNKNOWN_KIND.format(kind=kind or "?"))
     import matplotlib
 
     token = _FIGURE_WIDTH.set(COMPACT_WIDTH if compact else FULL_WIDTH)
@@ -1042,6 +1038,11 @@ def build_chart(chart: dict[str, Any] | None, *, compact: bool = False):
         _FIGURE_WIDTH.reset(token)
 
 
+def is_figure(built) -> bool:
+    """Whether ``build_chart`` gave a figure to draw (not a note, not None)."""
+    return built is not None and not isinstance(built, ChartSVG)
+
+
 def chart_svg(chart: dict[str, Any], figure, *, compact: bool = False) -> ChartSVG:
     """The second half of :func:`render_chart`: ``figure`` (``build_chart``'s) drawn as
     SVG, most of a chart's cost; a note where drawing fails."""
@@ -1052,8 +1053,8 @@ def chart_svg(chart: dict[str, Any], figure, *, compact: bool = False) -> ChartS
             svg = _to_svg(figure)
     except _CHART_ERRORS as exc:
         return _bad_chart(chart, exc)
-    kind = str(chart.get("kind", ""))
-    return ChartSVG(kind=kind, title=_title_of(chart), svg=svg, compact=compact)
+    kind, title = chart_labels(chart)
+    return ChartSVG(kind=kind, title=title, svg=svg, compact=compact)
 
 
 def figure_size(figure) -> tuple[float, float]:
@@ -1062,13 +1063,13 @@ def figure_size(figure) -> tuple[float, float]:
     return float(width) * 72, float(height) * 72
 
 
-def _title_of(chart: dict[str, Any]) -> str:
-    return str(chart.get("title", ""))
+def chart_labels(chart: dict[str, Any]) -> tuple[str, str]:
+    """A chart dict's kind and title, as every ``ChartSVG`` of it (drawing, note, stand-in)
+    carries them."""
+    return str(chart.get("kind", "")), str(chart.get("title", ""))
 
 
 def _bad_chart(chart: dict[str, Any], exc: Exception) -> ChartSVG:
-    kind = str(chart.get("kind", ""))
+    kind, title = chart_labels(chart)
     error = f"{type(exc).__name__}: {exc}"
-    return ChartSVG(
-        kind=kind, title=_title_of(chart), note=BAD_CHART.format(kind=kind, error=error)
-    )
+    return ChartSVG(kind=kind, title=title, note=BAD_CHART.format(kind=kind, error=error))

@@ -39,25 +39,24 @@ def test_a_forked_stream_draws_what_one_process_draws():
         assert here[key] == beside[key], "the same SVG, drawn in the child"
 
 
-def _drawn_in(process: str, monkeypatch) -> list[str]:
-    """Titles of the charts drawn in the parent ("here") or built in the child ("child")."""
+def _drawn_here(monkeypatch) -> list[str]:
+    """Titles of the charts this process (not the child) draws from now on."""
     parent, seen = os.getpid(), []
-    name = "_draw" if process == "here" else "_build"
-    real = getattr(chart_pool, name)
+    real = chart_pool._draw
 
     def counting(item):
-        if (os.getpid() == parent) == (process == "here"):
+        if os.getpid() == parent:
             seen.append(item[0].get("title"))
         return real(item)
 
-    monkeypatch.setattr(chart_pool, name, counting)
+    monkeypatch.setattr(chart_pool, "_draw", counting)
     return seen
 
 
 @needs_fork
 def test_the_child_draws_every_chart_and_this_process_none(monkeypatch):
     requests = _requests(make_results("binary", n_charts=12))
-    drawn_here = _drawn_in("here", monkeypatch)
+    drawn_here = _drawn_here(monkeypatch)
     cache: dict = {}
     with chart_pool.ChartStream(requests, cache, workers=2) as stream:
         last = list(requests)[-1]
@@ -117,7 +116,7 @@ def test_a_child_that_dies_leaves_its_charts_to_this_process(monkeypatch):
         return real(item)
 
     monkeypatch.setattr(chart_pool, "_build", dies_in_child)
-    drawn_here = _drawn_in("here", monkeypatch)
+    drawn_here = _drawn_here(monkeypatch)
     cache: dict = {}
     with chart_pool.ChartStream(requests, cache, workers=2) as stream:
         stream.finish()
